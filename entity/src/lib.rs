@@ -1,0 +1,29 @@
+//! orgdesign's persistence: sea-orm entities, one module per table.
+//!
+//! Entities are not API types: the `orgdesign-api` crate builds its GraphQL objects
+//! from these models, so a column never reaches the schema by accident. Enumerated
+//! columns are stored as their upper-case key strings and parsed at the API edge.
+
+/// KPI values and targets are stored as integers scaled by this factor (six decimal
+/// places). SQLite has no exact decimal type, and a float would round; scaled integers
+/// stay exact on both databases and still sum in SQL.
+pub const VALUE_SCALE: i64 = 1_000_000;
+
+pub mod api_token;
+pub mod audit_log;
+pub mod idempotency_record;
+pub mod kpi_definition;
+pub mod kpi_measurement;
+pub mod kpi_measurement_revision;
+pub mod kpi_target;
+pub mod leadership_priority;
+pub mod maturity_stage;
+pub mod org_unit;
+pub mod organization;
+pub mod position;
+pub mod priority_assessment;
+pub mod relationship;
+pub mod relationship_review;
+pub mod reporting_line;
+pub mod stage_assessment;
+pub mod stakeholder;

@@ -1,0 +1,48 @@
+//! orgdesign's schema: migrations are the only way it is made, in production and in tests.
+//!
+//! Each file holds one reversible change. The tenant tables all carry
+//! `organization_id`, and every tenant-scoped unique key and hot index starts with it,
+//! so queries stay tenant-local and the schema can later be distributed by organization.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_structure;
+mod m20261123_000002_maturity;
+mod m20261123_000003_kpis;
+mod m20261123_000004_priorities_relationships;
+mod m20261123_000005_tokens_audit;
+
+/// Every migration of orgdesign, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_structure::Migration),
+            Box::new(m20261123_000002_maturity::Migration),
+            Box::new(m20261123_000003_kpis::Migration),
+            Box::new(m20261123_000004_priorities_relationships::Migration),
+            Box::new(m20261123_000005_tokens_audit::Migration),
+        ]
+    }
+}
+
+/// Columns every mutable row carries: creation and update time and the optimistic
+/// concurrency version.
+pub(crate) fn with_lifecycle(mut table: TableCreateStatement) -> TableCreateStatement {
+    use sea_orm_migration::schema::{integer, timestamp_with_time_zone};
+    table
+        .col(timestamp_with_time_zone(Lifecycle::CreatedAt))
+        .col(timestamp_with_time_zone(Lifecycle::UpdatedAt))
+        .col(integer(Lifecycle::Version).default(1));
+    table
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum Lifecycle {
+    CreatedAt,
+    UpdatedAt,
+    Version,
+}
