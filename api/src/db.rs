@@ -1,0 +1,96 @@
+//! The database connection: SQLite (embedded default) or PostgreSQL, chosen by URL.
+
+use std::{sync::Arc, time::Duration};
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, sqlx};
+use secrecy::ExposeSecret;
+
+use crate::{metrics::Metrics, settings::Settings};
+
+/// Opens the pool described by the settings. The caller decides when (start-up, a CLI
+/// command); nothing here runs migrations.
+///
+/// SQLite runs in WAL mode with a busy timeout, so readers never block the writer and
+/// concurrent writers queue instead of failing; foreign keys are enforced.
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    let url = settings.database_url.expose_secret();
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(settings.database.max_connections)
+        .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+        .connect_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    Database::connect(options).await
+}
+
+/// Counts every SQL statement in `metrics`, so `/metrics` shows database load and tests
+/// can prove a nested query runs a constant number of statements.
+pub fn instrument(db: &mut DatabaseConnection, metrics: Arc<Metrics>) {
+    db.set_metric_callback(move |info| {
+        metrics.observe_statement(info.elapsed, info.failed);
+    });
+}
+
+/// Pool use for `/metrics`: (connections open, idle).
+pub fn pool_usage(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::MySql => (0, 0),
+    }
+}
+
+/// Whether the database answers a trivial statement (for `/readyz`).
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.execute_unprepared("SELECT 1").await.is_ok()
+}
+
+/// Whether an error means the database cannot be reached (rather than refusing a
+/// statement): those become `UNAVAILABLE`, the rest `INTERNAL`.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    let sqlx_err = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx_err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db_err) => {
+            // PostgreSQL class 08 (connection exception), 57P01-57P03 (admin shutdown,
+            // crash shutdown, cannot connect now), 53300 (too many connections).
+            db_err.code().is_some_and(|code| {
+                code.starts_with("08") || code.starts_with("57P") || code == "53300"
+            })
+        }
+        _ => false,
+    }
+}
+
+/// The SQLSTATE / SQLite extended code of a unique-key violation, when that is what
+/// the error is.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(e)))
+        | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(e))) => {
+            e.is_unique_violation()
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,176 @@
+//! The enumerations of the model. Each is a GraphQL enum and is stored as its
+//! upper-case key string; `from_db` reads it back.
+
+use anyhow::anyhow;
+
+use crate::error::Result;
+
+/// Declares an enum stored as a string: the GraphQL enum, `as_str` and `from_db`.
+macro_rules! db_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $key:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The key stored in the database and shown in the API.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $key),+
+                }
+            }
+
+            /// Reads a stored key; an unknown one means the database holds something
+            /// this version does not know, which is an internal error.
+            pub fn from_db(raw: &str) -> Result<Self> {
+                match raw {
+                    $($key => Ok(Self::$variant),)+
+                    other => Err(anyhow!("unknown {} {other:?} in the database", stringify!($name)).into()),
+                }
+            }
+        }
+    };
+}
+
+db_enum! {
+    /// What a unit does.
+    UnitFunction {
+        Executive => "EXECUTIVE",
+        Marketing => "MARKETING",
+        Sales => "SALES",
+        /// A combined commercial function (sales, marketing, growth under one head).
+        Commercial => "COMMERCIAL",
+        Product => "PRODUCT",
+        CustomerSuccess => "CUSTOMER_SUCCESS",
+        Finance => "FINANCE",
+        It => "IT",
+        BusinessUnit => "BUSINESS_UNIT",
+        Other => "OTHER",
+    }
+}
+
+db_enum! {
+    /// Who staffs a unit.
+    Sourcing {
+        InHouse => "IN_HOUSE",
+        /// A separate legal entity of the group.
+        Subsidiary => "SUBSIDIARY",
+        /// An outside agency.
+        Outsourced => "OUTSOURCED",
+    }
+}
+
+db_enum! {
+    /// The leadership role of a position.
+    PositionRole {
+        Ceo => "CEO",
+        Cmo => "CMO",
+        /// Chief commercial officer (or chief commercial and strategy officer).
+        Cco => "CCO",
+        Cro => "CRO",
+        Cso => "CSO",
+        VpMarketing => "VP_MARKETING",
+        VpSales => "VP_SALES",
+        Head => "HEAD",
+        Other => "OTHER",
+    }
+}
+
+db_enum! {
+    /// What a position answers for.
+    Responsibility {
+        Brand => "BRAND",
+        Demand => "DEMAND",
+        Revenue => "REVENUE",
+        ProductManagement => "PRODUCT_MANAGEMENT",
+        GrowthStrategy => "GROWTH_STRATEGY",
+        Sales => "SALES",
+        Communications => "COMMUNICATIONS",
+        CustomerExperience => "CUSTOMER_EXPERIENCE",
+        Digital => "DIGITAL",
+        Other => "OTHER",
+    }
+}
+
+db_enum! {
+    /// A reporting line's kind.
+    LineKind {
+        /// The line that decides who a unit answers to: at most one current per unit.
+        Solid => "SOLID",
+        /// A matrix line: coordination without command.
+        Dotted => "DOTTED",
+    }
+}
+
+db_enum! {
+    /// The four maturity stages of a marketing department.
+    StageKey {
+        Traditional => "TRADITIONAL",
+        LeadGeneration => "LEAD_GENERATION",
+        Opportunity => "OPPORTUNITY",
+        Revenue => "REVENUE",
+    }
+}
+
+db_enum! {
+    /// The unit a KPI is measured in.
+    KpiUnit {
+        Currency => "CURRENCY",
+        Count => "COUNT",
+        Percent => "PERCENT",
+        Ratio => "RATIO",
+        Days => "DAYS",
+    }
+}
+
+db_enum! {
+    /// Which way a KPI is better.
+    KpiDirection {
+        HigherIsBetter => "HIGHER_IS_BETTER",
+        LowerIsBetter => "LOWER_IS_BETTER",
+    }
+}
+
+db_enum! {
+    /// How a KPI's periods roll up into a coarser period.
+    Rollup {
+        Sum => "SUM",
+        Average => "AVERAGE",
+        Last => "LAST",
+    }
+}
+
+db_enum! {
+    /// The leadership priorities of marketing leaders.
+    PriorityKey {
+        CompanyValues => "COMPANY_VALUES",
+        StakeholderRelationships => "STAKEHOLDER_RELATIONSHIPS",
+        NewMediaCapability => "NEW_MEDIA_CAPABILITY",
+        Trust => "TRUST",
+    }
+}
+
+db_enum! {
+    /// Where marketing sits relative to sales, as an organization declares it.
+    CollaborationModel {
+        /// Marketing reports to the CEO or executive team.
+        Independent => "INDEPENDENT",
+        /// Independent, with dotted lines into business units.
+        IndependentMatrix => "INDEPENDENT_MATRIX",
+        /// Marketing's solid line goes to sales.
+        ReportsToSales => "REPORTS_TO_SALES",
+        /// Sales reports to marketing.
+        SalesReportsToMarketing => "SALES_REPORTS_TO_MARKETING",
+        /// An outside agency or a subsidiary does marketing.
+        Outsourced => "OUTSOURCED",
+        /// No CMO: marketing sits inside a broader commercial role.
+        CommercialLeadership => "COMMERCIAL_LEADERSHIP",
+        /// Different marketing units follow different models.
+        Mixed => "MIXED",
+    }
+}

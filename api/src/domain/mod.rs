@@ -1,0 +1,8 @@
+//! Domain types: inputs are parsed into these at the boundary ("parse, don't
+//! validate"), so services only ever see values that hold their invariants.
+
+mod enums;
+mod text;
+
+pub use enums::*;
+pub use text::*;

@@ -1,0 +1,51 @@
+//! Relay's `Node` interface and `node(id)`.
+//!
+//! Ids are UUIDs (v7), unique across every table, so `node(id)` finds the object by
+//! probing the tables that hold nodes, without a type prefix in the id.
+
+use async_graphql::{Context, ID, Interface, Object};
+
+use crate::{
+    domain::parse_id,
+    error::GqlResult,
+    graphql::context::db,
+    organizations::{Organization, service as organizations},
+    positions::{Position, service as positions},
+    reporting::{ReportingLine, service as reporting},
+    units::{Unit, service as units},
+};
+
+/// An object with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    Organization(Organization),
+    OrgUnit(Unit),
+    Position(Position),
+    ReportingLine(ReportingLine),
+}
+
+/// The `node` query.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by its id; null when unknown.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Node>> {
+        let id = parse_id("id", &id)?;
+        let db = db(ctx)?;
+        if let Some(found) = organizations::find(db, id).await? {
+            return Ok(Some(Node::Organization(Organization(found))));
+        }
+        if let Some(found) = units::find(db, id).await? {
+            return Ok(Some(Node::OrgUnit(Unit(found))));
+        }
+        if let Some(found) = positions::find(db, id).await? {
+            return Ok(Some(Node::Position(Position(found))));
+        }
+        Ok(reporting::find(db, id)
+            .await?
+            .map(|line| Node::ReportingLine(ReportingLine(line))))
+    }
+}

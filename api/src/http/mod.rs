@@ -1,0 +1,72 @@
+//! The HTTP surface: GraphQL over HTTP, GraphiQL, health, readiness, metrics, SDL.
+
+mod graphql;
+mod ops;
+
+use std::{sync::Arc, time::Instant};
+
+use actix_web::{
+    HttpMessage,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
+    middleware::Next,
+    web,
+};
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::RequestId;
+
+use crate::{graphql::AppSchema, metrics::Metrics, settings::Limits};
+
+/// What every handler shares: built once at start-up.
+pub struct AppState {
+    pub schema: AppSchema,
+    pub db: DatabaseConnection,
+    pub metrics: Arc<Metrics>,
+    pub limits: Limits,
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/graphql")
+            .route(web::post().to(graphql::post))
+            .route(web::get().to(graphql::get))
+            .route(web::route().to(graphql::method_not_allowed)),
+    )
+    .route("/graphiql", web::get().to(ops::graphiql))
+    .route("/schema.graphql", web::get().to(ops::sdl))
+    .route("/healthz", web::get().to(ops::healthz))
+    .route("/readyz", web::get().to(ops::readyz))
+    .route("/metrics", web::get().to(ops::metrics));
+}
+
+/// Echoes the request id in `x-request-id` and counts the request in the metrics.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let method = req.method().to_string();
+    let mut response = next.call(req).await?;
+    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), id);
+    }
+    if let Some(state) = state {
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        state.metrics.observe_http(
+            &method,
+            &route,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+    }
+    Ok(response)
+}

@@ -1,0 +1,44 @@
+//! Operational endpoints: GraphiQL, the SDL, health, readiness and metrics.
+
+use actix_web::{HttpResponse, web};
+use async_graphql::http::GraphiQLSource;
+use serde_json::json;
+
+use super::AppState;
+use crate::db;
+
+/// `GET /graphiql`: the GraphiQL IDE pointed at `/graphql`.
+pub async fn graphiql() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(GraphiQLSource::build().endpoint("/graphql").title("orgdesign").finish())
+}
+
+/// `GET /schema.graphql`: the SDL the server runs.
+pub async fn sdl(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(state.schema.sdl())
+}
+
+/// `GET /healthz`: the process is up (no dependency checked).
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers; 503 while it does not.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if db::ping(&state.db).await {
+        HttpResponse::Ok().json(json!({ "status": "ready", "database": "up" }))
+    } else {
+        HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "database": "down" }))
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let (open, idle) = db::pool_usage(&state.db);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(open, idle))
+}

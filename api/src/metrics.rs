@@ -1,0 +1,135 @@
+//! Prometheus metrics, rendered as text at `GET /metrics`.
+
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec,
+    Opts, Registry, TextEncoder,
+};
+
+/// The service's metrics, one registry per application (tests run several in a process).
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    graphql_duration: HistogramVec,
+    graphql_errors: IntCounterVec,
+    db_statements: IntCounter,
+    db_statement_errors: IntCounter,
+    db_statement_duration: Histogram,
+    db_pool: IntGaugeVec,
+}
+
+impl Metrics {
+    /// Registers every metric in a fresh registry.
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("orgdesign".to_owned()), None)?;
+        let http_requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by method, route and status"),
+            &["method", "route", "status"],
+        )?;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route"),
+            &["route"],
+        )?;
+        let graphql_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "graphql_operation_duration_seconds",
+                "GraphQL operation latency by operation name",
+            ),
+            &["operation"],
+        )?;
+        let graphql_errors = IntCounterVec::new(
+            Opts::new("graphql_errors_total", "GraphQL errors by extensions.code"),
+            &["code"],
+        )?;
+        let db_statements =
+            IntCounter::new("db_statements_total", "SQL statements sent to the database")?;
+        let db_statement_errors =
+            IntCounter::new("db_statement_errors_total", "SQL statements that failed")?;
+        let db_statement_duration = Histogram::with_opts(HistogramOpts::new(
+            "db_statement_duration_seconds",
+            "SQL statement latency",
+        ))?;
+        let db_pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Pooled database connections by state"),
+            &["state"],
+        )?;
+        registry.register(Box::new(http_requests.clone()))?;
+        registry.register(Box::new(http_duration.clone()))?;
+        registry.register(Box::new(graphql_duration.clone()))?;
+        registry.register(Box::new(graphql_errors.clone()))?;
+        registry.register(Box::new(db_statements.clone()))?;
+        registry.register(Box::new(db_statement_errors.clone()))?;
+        registry.register(Box::new(db_statement_duration.clone()))?;
+        registry.register(Box::new(db_pool.clone()))?;
+        Ok(Self {
+            registry,
+            http_requests,
+            http_duration,
+            graphql_duration,
+            graphql_errors,
+            db_statements,
+            db_statement_errors,
+            db_statement_duration,
+            db_pool,
+        })
+    }
+
+    /// Records one finished HTTP request.
+    pub fn observe_http(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.http_requests
+            .with_label_values(&[method, route, &status.to_string()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records one executed GraphQL operation and the codes of its errors.
+    pub fn observe_graphql<'a>(
+        &self,
+        operation: &str,
+        elapsed: Duration,
+        error_codes: impl Iterator<Item = &'a str>,
+    ) {
+        self.graphql_duration
+            .with_label_values(&[operation])
+            .observe(elapsed.as_secs_f64());
+        for code in error_codes {
+            self.graphql_errors.with_label_values(&[code]).inc();
+        }
+    }
+
+    /// Records one SQL statement.
+    pub fn observe_statement(&self, elapsed: Duration, failed: bool) {
+        self.db_statements.inc();
+        if failed {
+            self.db_statement_errors.inc();
+        }
+        self.db_statement_duration.observe(elapsed.as_secs_f64());
+    }
+
+    /// SQL statements sent so far.
+    pub fn statements(&self) -> u64 {
+        self.db_statements.get()
+    }
+
+    /// Renders the Prometheus text format, with the pool gauges read at this moment.
+    pub fn render(&self, pool_open: u32, pool_idle: usize) -> String {
+        self.db_pool
+            .with_label_values(&["open"])
+            .set(i64::from(pool_open));
+        self.db_pool
+            .with_label_values(&["idle"])
+            .set(i64::try_from(pool_idle).unwrap_or(i64::MAX));
+        let mut buffer = Vec::new();
+        // Encoding into a Vec cannot fail for well-formed metrics; an error would leave
+        // a partial page, which Prometheus reports as a scrape error.
+        if let Err(err) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::error!(error = %err, "encoding metrics failed");
+        }
+        String::from_utf8_lossy(&buffer).into_owned()
+    }
+}

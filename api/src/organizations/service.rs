@@ -1,0 +1,230 @@
+//! Organization storage rules.
+
+use chrono::Utc;
+use entity::organization;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, Func, LikeExpr},
+};
+use uuid::Uuid;
+
+use crate::{
+    domain::{CollaborationModel, Name, Slug},
+    error::{Error, Result},
+    graphql::pagination::PageRequest,
+};
+
+/// A new organization, parsed.
+#[derive(Debug)]
+pub struct NewOrganization {
+    pub slug: Slug,
+    pub name: Name,
+    pub industry: Option<Name>,
+    pub employee_count: Option<i32>,
+    pub declared_model: Option<CollaborationModel>,
+}
+
+/// Changes to an organization; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug)]
+pub struct OrganizationChanges {
+    pub id: Uuid,
+    pub version: i32,
+    pub slug: Option<Slug>,
+    pub name: Option<Name>,
+    pub industry: Option<Option<Name>>,
+    pub employee_count: Option<Option<i32>>,
+    pub declared_model: Option<Option<CollaborationModel>>,
+    pub archived: Option<bool>,
+}
+
+/// Listing filter.
+#[derive(Debug, Default)]
+pub struct OrganizationFilter {
+    /// Case-insensitive substring of the name or slug.
+    pub search: Option<String>,
+    pub industry: Option<String>,
+    pub include_archived: bool,
+}
+
+/// Listing order.
+#[derive(Debug, Clone, Copy)]
+pub enum OrganizationOrder {
+    Name,
+    Slug,
+    CreatedAt,
+}
+
+const SLUG_TAKEN: &str = "an organization with this slug already exists";
+
+/// The current time, cut to microseconds so it round-trips through PostgreSQL.
+pub fn now() -> chrono::DateTime<Utc> {
+    let now = Utc::now();
+    now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1_000))
+}
+
+/// Creates an organization.
+pub async fn create(db: &DatabaseConnection, new: NewOrganization) -> Result<organization::Model> {
+    let now = now();
+    let row = organization::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        slug: Set(new.slug.into_inner()),
+        name: Set(new.name.into_inner()),
+        industry: Set(new.industry.map(Name::into_inner)),
+        employee_count: Set(new.employee_count),
+        declared_model: Set(new.declared_model.map(|m| m.as_str().to_owned())),
+        archived: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    row.insert(db)
+        .await
+        .map_err(|e| Error::unique_as_conflict(e, "input.slug", SLUG_TAKEN))
+}
+
+/// Applies `changes` if `version` is still current.
+pub async fn update(
+    db: &DatabaseConnection,
+    changes: OrganizationChanges,
+) -> Result<organization::Model> {
+    let tx = db.begin().await?;
+    let current = lock(&tx, changes.id).await?;
+    check_version("the organization", current.version, changes.version)?;
+    let mut row: organization::ActiveModel = current.clone().into();
+    if let Some(slug) = changes.slug {
+        row.slug = Set(slug.into_inner());
+    }
+    if let Some(name) = changes.name {
+        row.name = Set(name.into_inner());
+    }
+    if let Some(industry) = changes.industry {
+        row.industry = Set(industry.map(Name::into_inner));
+    }
+    if let Some(count) = changes.employee_count {
+        row.employee_count = Set(count);
+    }
+    if let Some(model) = changes.declared_model {
+        row.declared_model = Set(model.map(|m| m.as_str().to_owned()));
+    }
+    if let Some(archived) = changes.archived {
+        row.archived = Set(archived);
+    }
+    row.version = Set(current.version + 1);
+    row.updated_at = Set(now());
+    let updated = row
+        .update(&tx)
+        .await
+        .map_err(|e| Error::unique_as_conflict(e, "input.slug", SLUG_TAKEN))?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Takes the organization's write lock for the rest of the transaction and returns it.
+///
+/// Every structural write starts here. On PostgreSQL the no-op update holds the row
+/// lock, so concurrent writers of one organization queue and invariant checks (one
+/// SOLID superior, no cycle) see each other's results; on SQLite it makes the
+/// transaction a writer from its first statement, so it queues on the busy timeout
+/// instead of failing to upgrade a read lock.
+pub async fn lock<C: ConnectionTrait>(tx: &C, id: Uuid) -> Result<organization::Model> {
+    let result = organization::Entity::update_many()
+        .col_expr(organization::Column::Version, Expr::col(organization::Column::Version).into())
+        .filter(organization::Column::Id.eq(id))
+        .exec(tx)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(Error::NotFound {
+            what: "organization",
+        });
+    }
+    organization::Entity::find_by_id(id)
+        .one(tx)
+        .await?
+        .ok_or(Error::NotFound {
+            what: "organization",
+        })
+}
+
+/// Refuses an update made against an old version.
+pub fn check_version(what: &str, current: i32, given: i32) -> Result<()> {
+    if current == given {
+        Ok(())
+    } else {
+        Err(Error::stale_version(what, current))
+    }
+}
+
+/// One organization by id.
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<organization::Model>> {
+    Ok(organization::Entity::find_by_id(id).one(db).await?)
+}
+
+/// One organization by slug.
+pub async fn find_by_slug(
+    db: &DatabaseConnection,
+    slug: &Slug,
+) -> Result<Option<organization::Model>> {
+    Ok(organization::Entity::find()
+        .filter(organization::Column::Slug.eq(slug.as_str()))
+        .one(db)
+        .await?)
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as the escape character.
+pub fn like_pattern(needle: &str) -> LikeExpr {
+    let mut escaped = String::with_capacity(needle.len() + 2);
+    escaped.push('%');
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped.push('%');
+    LikeExpr::new(escaped).escape('\\')
+}
+
+/// A page of organizations and the total count of the filter.
+pub async fn list(
+    db: &DatabaseConnection,
+    filter: OrganizationFilter,
+    order: OrganizationOrder,
+    descending: bool,
+    page: PageRequest,
+) -> Result<(u64, Vec<organization::Model>)> {
+    let mut query = organization::Entity::find();
+    if !filter.include_archived {
+        query = query.filter(organization::Column::Archived.eq(false));
+    }
+    if let Some(industry) = filter.industry {
+        query = query.filter(organization::Column::Industry.eq(industry));
+    }
+    if let Some(search) = filter.search {
+        let pattern = like_pattern(&search);
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(organization::Column::Name)))
+                .like(pattern.clone())
+                .or(Expr::col(organization::Column::Slug).like(pattern)),
+        );
+    }
+    let total = query.clone().count(db).await?;
+    let column = match order {
+        OrganizationOrder::Name => organization::Column::Name,
+        OrganizationOrder::Slug => organization::Column::Slug,
+        OrganizationOrder::CreatedAt => organization::Column::CreatedAt,
+    };
+    let direction = if descending {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let rows = query
+        .order_by(column, direction.clone())
+        .order_by(organization::Column::Id, direction)
+        .offset(page.offset)
+        .limit(page.limit)
+        .all(db)
+        .await?;
+    Ok((total, rows))
+}

@@ -1,0 +1,126 @@
+//! The `Organization` GraphQL type.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::organization;
+
+use crate::{
+    domain::{CollaborationModel, LineKind, UnitFunction},
+    error::GqlResult,
+    graphql::context::{loader, today},
+    positions::{Position, PositionsByOrganization},
+    reporting::{LinesAsOf, ReportingLine},
+    units::{Unit, UnitsByOrganization},
+};
+
+/// An organization whose marketing design orgdesign holds.
+#[derive(Debug, Clone)]
+pub struct Organization(pub organization::Model);
+
+#[Object]
+impl Organization {
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// URL-safe handle, unique across the service.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn industry(&self) -> Option<&str> {
+        self.0.industry.as_deref()
+    }
+
+    async fn employee_count(&self) -> Option<i32> {
+        self.0.employee_count
+    }
+
+    /// The collaboration model the organization says it runs.
+    async fn declared_model(&self) -> GqlResult<Option<CollaborationModel>> {
+        Ok(self
+            .0
+            .declared_model
+            .as_deref()
+            .map(CollaborationModel::from_db)
+            .transpose()?)
+    }
+
+    /// Archived organizations keep their data but leave default listings.
+    async fn archived(&self) -> bool {
+        self.0.archived
+    }
+
+    /// Optimistic-concurrency version; send it back with updates.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// The organization's units, by name; archived ones only when asked.
+    async fn units(
+        &self,
+        ctx: &Context<'_>,
+        function: Option<UnitFunction>,
+        #[graphql(default = false)] include_archived: bool,
+    ) -> GqlResult<Vec<Unit>> {
+        let units = loader::<UnitsByOrganization>(ctx)?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(units
+            .into_iter()
+            .filter(|u| include_archived || !u.archived)
+            .filter(|u| function.is_none_or(|f| u.function == f.as_str()))
+            .map(Unit)
+            .collect())
+    }
+
+    /// The leadership positions across all units.
+    async fn positions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] include_archived: bool,
+    ) -> GqlResult<Vec<Position>> {
+        let positions = loader::<PositionsByOrganization>(ctx)?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(positions
+            .into_iter()
+            .filter(|p| include_archived || !p.archived)
+            .map(Position)
+            .collect())
+    }
+
+    /// The reporting lines in effect on `asOf` (default: today).
+    async fn reporting_lines(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+        kind: Option<LineKind>,
+    ) -> GqlResult<Vec<ReportingLine>> {
+        let lines = loader::<LinesAsOf>(ctx)?
+            .load_one((self.0.id, as_of.unwrap_or_else(today)))
+            .await?
+            .unwrap_or_default();
+        Ok(lines
+            .iter()
+            .filter(|l| kind.is_none_or(|k| l.kind == k.as_str()))
+            .cloned()
+            .map(ReportingLine)
+            .collect())
+    }
+}
+

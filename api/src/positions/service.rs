@@ -1,0 +1,126 @@
+//! Position storage rules.
+
+use entity::position;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
+use uuid::Uuid;
+
+use crate::{
+    domain::{Name, PositionRole, Responsibility},
+    error::{Error, Result},
+    organizations::service::{check_version, lock, now},
+    units::service::{ensure_active, lock_unit},
+};
+
+/// A new position, parsed.
+#[derive(Debug)]
+pub struct NewPosition {
+    pub unit_id: Uuid,
+    pub title: Name,
+    pub role: PositionRole,
+    pub holder_name: Option<Name>,
+    pub responsibilities: Vec<Responsibility>,
+}
+
+/// Changes to a position; `None` leaves a field as it is.
+#[derive(Debug)]
+pub struct PositionChanges {
+    pub id: Uuid,
+    pub version: i32,
+    pub unit_id: Option<Uuid>,
+    pub title: Option<Name>,
+    pub role: Option<PositionRole>,
+    pub holder_name: Option<Option<Name>>,
+    pub responsibilities: Option<Vec<Responsibility>>,
+    pub archived: Option<bool>,
+}
+
+fn responsibilities_json(list: &[Responsibility]) -> serde_json::Value {
+    let mut keys: Vec<&str> = list.iter().map(|r| r.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    serde_json::Value::from(keys)
+}
+
+/// Creates a position heading an existing unit.
+pub async fn create(db: &DatabaseConnection, new: NewPosition) -> Result<position::Model> {
+    let tx = db.begin().await?;
+    let (org, unit) = lock_unit(&tx, new.unit_id).await.map_err(|e| match e {
+        Error::NotFound { .. } => Error::bad_input("input.unitId", "no such unit"),
+        other => other,
+    })?;
+    ensure_active(&org, "input.unitId")?;
+    let now = now();
+    let row = position::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(org.id),
+        unit_id: Set(unit.id),
+        title: Set(new.title.into_inner()),
+        role: Set(new.role.as_str().to_owned()),
+        holder_name: Set(new.holder_name.map(Name::into_inner)),
+        responsibilities: Set(responsibilities_json(&new.responsibilities)),
+        archived: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&tx)
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Applies `changes` if `version` is still current. Moving a position to another unit
+/// keeps it inside its organization.
+pub async fn update(db: &DatabaseConnection, changes: PositionChanges) -> Result<position::Model> {
+    let tx = db.begin().await?;
+    let not_found = || Error::NotFound { what: "position" };
+    let first = position::Entity::find_by_id(changes.id)
+        .one(&tx)
+        .await?
+        .ok_or_else(not_found)?;
+    let org = lock(&tx, first.organization_id).await?;
+    let current = position::Entity::find_by_id(changes.id)
+        .one(&tx)
+        .await?
+        .ok_or_else(not_found)?;
+    ensure_active(&org, "input.id")?;
+    check_version("the position", current.version, changes.version)?;
+    let mut row: position::ActiveModel = current.clone().into();
+    if let Some(unit_id) = changes.unit_id {
+        let unit = entity::org_unit::Entity::find_by_id(unit_id).one(&tx).await?;
+        match unit {
+            Some(unit) if unit.organization_id == org.id => row.unit_id = Set(unit.id),
+            _ => {
+                return Err(Error::bad_input(
+                    "input.unitId",
+                    "no such unit in the position's organization",
+                ));
+            }
+        }
+    }
+    if let Some(title) = changes.title {
+        row.title = Set(title.into_inner());
+    }
+    if let Some(role) = changes.role {
+        row.role = Set(role.as_str().to_owned());
+    }
+    if let Some(holder) = changes.holder_name {
+        row.holder_name = Set(holder.map(Name::into_inner));
+    }
+    if let Some(list) = changes.responsibilities {
+        row.responsibilities = Set(responsibilities_json(&list));
+    }
+    if let Some(archived) = changes.archived {
+        row.archived = Set(archived);
+    }
+    row.version = Set(current.version + 1);
+    row.updated_at = Set(now());
+    let updated = row.update(&tx).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// One position by id.
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<position::Model>> {
+    Ok(position::Entity::find_by_id(id).one(db).await?)
+}

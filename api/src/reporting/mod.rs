@@ -1,0 +1,15 @@
+//! Reporting lines over time: who reports to whom, SOLID or DOTTED, from when to when.
+//!
+//! Lines are never rewritten to change history: ending a line sets its
+//! `effective_to`, replacing one ends it and starts another, so the structure can be
+//! asked "as of" any date. Only a line recorded in error is deleted.
+
+mod loaders;
+mod resolvers;
+pub mod service;
+pub mod structure;
+mod types;
+
+pub use loaders::{LineHistoryByUnit, LinesAsOf};
+pub use resolvers::{ReportingMutation, ReportingQuery};
+pub use types::ReportingLine;

@@ -1,0 +1,159 @@
+//! Reporting-line queries and mutations.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::NaiveDate;
+
+use super::{
+    service::{self, NewLine, parse_date},
+    types::ReportingLine,
+};
+use crate::{
+    domain::{LineKind, parse_id},
+    error::{GqlResult, Result},
+    graphql::context::db,
+};
+
+/// Input of `addReportingLine`.
+#[derive(InputObject, Debug)]
+pub struct AddReportingLineInput {
+    /// The unit that reports.
+    unit_id: ID,
+    /// The unit reported to; same organization.
+    superior_unit_id: ID,
+    #[graphql(default_with = "LineKind::Solid")]
+    kind: LineKind,
+    /// First day the line holds.
+    effective_from: NaiveDate,
+    /// First day it no longer holds; leave out for an open-ended line.
+    effective_to: Option<NaiveDate>,
+}
+
+/// Input of `replaceReportingLine`: a new SOLID superior from a date.
+#[derive(InputObject, Debug)]
+pub struct ReplaceReportingLineInput {
+    unit_id: ID,
+    superior_unit_id: ID,
+    /// The day the new line starts and the old one ends.
+    effective_from: NaiveDate,
+}
+
+/// Input of `endReportingLine`.
+#[derive(InputObject, Debug)]
+pub struct EndReportingLineInput {
+    id: ID,
+    version: i32,
+    /// First day the line no longer holds.
+    effective_to: NaiveDate,
+}
+
+/// Input of `deleteReportingLine`.
+#[derive(InputObject, Debug)]
+pub struct DeleteReportingLineInput {
+    id: ID,
+    version: i32,
+}
+
+/// What `replaceReportingLine` changed.
+#[derive(SimpleObject, Debug)]
+pub struct ReplaceReportingLinePayload {
+    /// The line that ended, if the unit had one on that date.
+    ended: Option<ReportingLine>,
+    /// The new line.
+    added: ReportingLine,
+}
+
+impl AddReportingLineInput {
+    fn parse(self) -> Result<NewLine> {
+        Ok(NewLine {
+            unit_id: parse_id("input.unitId", &self.unit_id)?,
+            superior_unit_id: parse_id("input.superiorUnitId", &self.superior_unit_id)?,
+            kind: self.kind,
+            effective_from: parse_date("input.effectiveFrom", self.effective_from)?,
+            effective_to: self
+                .effective_to
+                .map(|d| parse_date("input.effectiveTo", d))
+                .transpose()?,
+        })
+    }
+}
+
+impl ReplaceReportingLineInput {
+    fn parse(self) -> Result<NewLine> {
+        Ok(NewLine {
+            unit_id: parse_id("input.unitId", &self.unit_id)?,
+            superior_unit_id: parse_id("input.superiorUnitId", &self.superior_unit_id)?,
+            kind: LineKind::Solid,
+            effective_from: parse_date("input.effectiveFrom", self.effective_from)?,
+            effective_to: None,
+        })
+    }
+}
+
+/// Reporting-line queries.
+#[derive(Default)]
+pub struct ReportingQuery;
+
+#[Object]
+impl ReportingQuery {
+    /// One reporting line by id; null when unknown.
+    async fn reporting_line(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<ReportingLine>> {
+        let id = parse_id("id", &id)?;
+        Ok(service::find(db(ctx)?, id).await?.map(ReportingLine))
+    }
+}
+
+/// Reporting-line mutations.
+#[derive(Default)]
+pub struct ReportingMutation;
+
+#[Object]
+impl ReportingMutation {
+    /// Adds a line. A unit has at most one SOLID superior on any date, SOLID lines never
+    /// form a cycle on any date, and both units belong to one organization; a line
+    /// breaking any of these is refused and nothing is written.
+    async fn add_reporting_line(
+        &self,
+        ctx: &Context<'_>,
+        input: AddReportingLineInput,
+    ) -> GqlResult<ReportingLine> {
+        let line = input.parse()?;
+        Ok(ReportingLine(service::add(db(ctx)?, line).await?))
+    }
+
+    /// Gives a unit a new SOLID superior from a date: the line in effect then ends,
+    /// the new one starts, history keeps both.
+    async fn replace_reporting_line(
+        &self,
+        ctx: &Context<'_>,
+        input: ReplaceReportingLineInput,
+    ) -> GqlResult<ReplaceReportingLinePayload> {
+        let line = input.parse()?;
+        let (ended, added) = service::replace(db(ctx)?, line).await?;
+        Ok(ReplaceReportingLinePayload {
+            ended: ended.map(ReportingLine),
+            added: ReportingLine(added),
+        })
+    }
+
+    /// Ends a line on a date; it stays in the history.
+    async fn end_reporting_line(
+        &self,
+        ctx: &Context<'_>,
+        input: EndReportingLineInput,
+    ) -> GqlResult<ReportingLine> {
+        let id = parse_id("input.id", &input.id)?;
+        let to = parse_date("input.effectiveTo", input.effective_to)?;
+        Ok(ReportingLine(service::end(db(ctx)?, id, input.version, to).await?))
+    }
+
+    /// Deletes a line recorded in error and returns it as it was. Lines that once held
+    /// should be ended instead.
+    async fn delete_reporting_line(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteReportingLineInput,
+    ) -> GqlResult<ReportingLine> {
+        let id = parse_id("input.id", &input.id)?;
+        Ok(ReportingLine(service::delete(db(ctx)?, id, input.version).await?))
+    }
+}

@@ -1,0 +1,310 @@
+//! Reporting-line storage rules and the structure's invariants.
+//!
+//! Every write runs in one transaction that first takes the organization's lock
+//! (see [`crate::organizations::service::lock`]), then checks the invariants against
+//! the stored lines, then writes. So a violation writes nothing, and two concurrent
+//! writers cannot both pass a check that only one of them may pass.
+
+use chrono::NaiveDate;
+use entity::{org_unit, organization, reporting_line};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::structure::{Span, cycle_date};
+use crate::{
+    domain::LineKind,
+    error::{Error, Result},
+    organizations::service::{check_version, lock, now},
+    units::service::ensure_active,
+};
+
+/// Earliest and latest dates a line may carry: wide enough for any real structure,
+/// narrow enough to store the same way on every database.
+pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2999, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
+
+/// Checks a date input is inside [`MIN_DATE`, `MAX_DATE`].
+pub fn parse_date(field: &str, date: NaiveDate) -> Result<NaiveDate> {
+    if (MIN_DATE..=MAX_DATE).contains(&date) {
+        Ok(date)
+    } else {
+        Err(Error::bad_input(field, format!("must be between {MIN_DATE} and {MAX_DATE}")))
+    }
+}
+
+/// A new line, parsed.
+#[derive(Debug, Clone)]
+pub struct NewLine {
+    pub unit_id: Uuid,
+    pub superior_unit_id: Uuid,
+    pub kind: LineKind,
+    pub effective_from: NaiveDate,
+    pub effective_to: Option<NaiveDate>,
+}
+
+impl NewLine {
+    fn span(&self) -> Span {
+        Span {
+            from: self.effective_from,
+            to: self.effective_to,
+        }
+    }
+}
+
+/// Loads a unit of `org` for the input `field`: unknown, archived or foreign units are
+/// a `BAD_USER_INPUT` on that field.
+async fn unit_of<C: ConnectionTrait>(
+    tx: &C,
+    org: &organization::Model,
+    id: Uuid,
+    field: &str,
+) -> Result<org_unit::Model> {
+    match org_unit::Entity::find_by_id(id).one(tx).await? {
+        Some(unit) if unit.organization_id != org.id => Err(Error::bad_input(
+            field,
+            "the unit belongs to another organization; lines join units of one organization only",
+        )),
+        Some(unit) if unit.archived => Err(Error::bad_input(field, "the unit is archived")),
+        Some(unit) => Ok(unit),
+        None => Err(Error::bad_input(field, "no such unit")),
+    }
+}
+
+/// Checks `line` against the stored lines of its organization, ignoring `replacing`
+/// (the line being changed, if any).
+async fn check_invariants<C: ConnectionTrait>(
+    tx: &C,
+    org: &organization::Model,
+    line: &NewLine,
+    replacing: Option<Uuid>,
+) -> Result<()> {
+    if line.unit_id == line.superior_unit_id {
+        return Err(Error::bad_input(
+            "input.superiorUnitId",
+            "a unit cannot report to itself",
+        ));
+    }
+    if let Some(to) = line.effective_to {
+        if to <= line.effective_from {
+            return Err(Error::bad_input(
+                "input.effectiveTo",
+                "must be after effectiveFrom",
+            ));
+        }
+    }
+    unit_of(tx, org, line.unit_id, "input.unitId").await?;
+    unit_of(tx, org, line.superior_unit_id, "input.superiorUnitId").await?;
+
+    let others: Vec<reporting_line::Model> = reporting_line::Entity::find()
+        .filter(reporting_line::Column::OrganizationId.eq(org.id))
+        .all(tx)
+        .await?
+        .into_iter()
+        .filter(|l| Some(l.id) != replacing)
+        .collect();
+    let span = line.span();
+    match line.kind {
+        LineKind::Solid => {
+            if let Some(clash) = others.iter().find(|l| {
+                l.unit_id == line.unit_id
+                    && l.kind == LineKind::Solid.as_str()
+                    && span.intersect(Span::of(l)).is_some()
+            }) {
+                return Err(Error::conflict(
+                    "input.effectiveFrom",
+                    format!(
+                        "the unit already has a SOLID superior from {} ({}); a unit has at most one at a time, so end or replace that line first",
+                        clash.effective_from, clash.id
+                    ),
+                ));
+            }
+            if let Some(date) = cycle_date(&others, line.unit_id, line.superior_unit_id, span) {
+                return Err(Error::conflict(
+                    "input.superiorUnitId",
+                    format!("this SOLID line would close a cycle of reporting lines on {date}"),
+                ));
+            }
+        }
+        LineKind::Dotted => {
+            if others.iter().any(|l| {
+                l.unit_id == line.unit_id
+                    && l.superior_unit_id == line.superior_unit_id
+                    && l.kind == LineKind::Dotted.as_str()
+                    && span.intersect(Span::of(l)).is_some()
+            }) {
+                return Err(Error::conflict(
+                    "input.effectiveFrom",
+                    "an overlapping DOTTED line between these units already exists",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn insert<C: ConnectionTrait>(
+    tx: &C,
+    org: &organization::Model,
+    line: NewLine,
+) -> Result<reporting_line::Model> {
+    let now = now();
+    let row = reporting_line::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(org.id),
+        unit_id: Set(line.unit_id),
+        superior_unit_id: Set(line.superior_unit_id),
+        kind: Set(line.kind.as_str().to_owned()),
+        effective_from: Set(line.effective_from),
+        effective_to: Set(line.effective_to),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    row.insert(tx).await.map_err(|e| {
+        Error::unique_as_conflict(
+            e,
+            "input.effectiveFrom",
+            "the unit already has a current SOLID superior",
+        )
+    })
+}
+
+/// Locks the organization of the unit that `field` names.
+async fn lock_for_unit<C: ConnectionTrait>(
+    tx: &C,
+    unit_id: Uuid,
+    field: &str,
+) -> Result<organization::Model> {
+    let unit = org_unit::Entity::find_by_id(unit_id)
+        .one(tx)
+        .await?
+        .ok_or_else(|| Error::bad_input(field, "no such unit"))?;
+    let org = lock(tx, unit.organization_id).await?;
+    ensure_active(&org, field)?;
+    Ok(org)
+}
+
+/// Adds a line after checking every invariant.
+pub async fn add(db: &DatabaseConnection, line: NewLine) -> Result<reporting_line::Model> {
+    let tx = db.begin().await?;
+    let org = lock_for_unit(&tx, line.unit_id, "input.unitId").await?;
+    check_invariants(&tx, &org, &line, None).await?;
+    let row = insert(&tx, &org, line).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Gives `unit` a new superior from `effective_from`: its line of `kind` in effect on
+/// that date (if any) ends there, and the new one starts. Both or neither are written.
+pub async fn replace(
+    db: &DatabaseConnection,
+    line: NewLine,
+) -> Result<(Option<reporting_line::Model>, reporting_line::Model)> {
+    let tx = db.begin().await?;
+    let org = lock_for_unit(&tx, line.unit_id, "input.unitId").await?;
+    let previous = reporting_line::Entity::find()
+        .filter(reporting_line::Column::OrganizationId.eq(org.id))
+        .filter(reporting_line::Column::UnitId.eq(line.unit_id))
+        .filter(reporting_line::Column::Kind.eq(line.kind.as_str()))
+        .all(&tx)
+        .await?
+        .into_iter()
+        .find(|l| {
+            Span::of(l).contains(line.effective_from)
+                && (line.kind == LineKind::Solid || l.superior_unit_id != line.superior_unit_id)
+        });
+    let ended = match previous {
+        Some(previous) if previous.effective_from == line.effective_from => {
+            return Err(Error::conflict(
+                "input.effectiveFrom",
+                "the current line starts on the same day; end it earlier or delete it if it was recorded in error",
+            ));
+        }
+        Some(previous) => {
+            let version = previous.version;
+            let mut row: reporting_line::ActiveModel = previous.into();
+            row.effective_to = Set(Some(line.effective_from));
+            row.version = Set(version + 1);
+            row.updated_at = Set(now());
+            Some(row.update(&tx).await?)
+        }
+        None => None,
+    };
+    check_invariants(&tx, &org, &line, None).await?;
+    let added = insert(&tx, &org, line).await?;
+    tx.commit().await?;
+    Ok((ended, added))
+}
+
+/// Ends a line on `effective_to` (the first day it no longer holds).
+pub async fn end(
+    db: &DatabaseConnection,
+    id: Uuid,
+    version: i32,
+    effective_to: NaiveDate,
+) -> Result<reporting_line::Model> {
+    let tx = db.begin().await?;
+    let (org, current) = lock_line(&tx, id).await?;
+    check_version("the reporting line", current.version, version)?;
+    ensure_active(&org, "input.id")?;
+    let candidate = NewLine {
+        unit_id: current.unit_id,
+        superior_unit_id: current.superior_unit_id,
+        kind: LineKind::from_db(&current.kind)?,
+        effective_from: current.effective_from,
+        effective_to: Some(effective_to),
+    };
+    check_invariants(&tx, &org, &candidate, Some(current.id)).await?;
+    let mut row: reporting_line::ActiveModel = current.clone().into();
+    row.effective_to = Set(Some(effective_to));
+    row.version = Set(current.version + 1);
+    row.updated_at = Set(now());
+    let updated = row.update(&tx).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a line recorded in error. Lines that were true once should be ended instead,
+/// so history keeps them.
+pub async fn delete(db: &DatabaseConnection, id: Uuid, version: i32) -> Result<reporting_line::Model> {
+    let tx = db.begin().await?;
+    let (org, current) = lock_line(&tx, id).await?;
+    check_version("the reporting line", current.version, version)?;
+    ensure_active(&org, "input.id")?;
+    current.clone().delete(&tx).await?;
+    tx.commit().await?;
+    Ok(current)
+}
+
+async fn lock_line<C: ConnectionTrait>(
+    tx: &C,
+    id: Uuid,
+) -> Result<(organization::Model, reporting_line::Model)> {
+    let not_found = || Error::NotFound {
+        what: "reporting line",
+    };
+    let first = reporting_line::Entity::find_by_id(id)
+        .one(tx)
+        .await?
+        .ok_or_else(not_found)?;
+    let org = lock(tx, first.organization_id).await?;
+    let line = reporting_line::Entity::find_by_id(id)
+        .one(tx)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((org, line))
+}
+
+/// One line by id.
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<reporting_line::Model>> {
+    Ok(reporting_line::Entity::find_by_id(id).one(db).await?)
+}

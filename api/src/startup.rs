@@ -1,0 +1,137 @@
+//! Building and running the application.
+
+use std::{future::Future, net::TcpListener, sync::Arc};
+
+use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
+use anyhow::Context as _;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+
+use crate::{
+    db,
+    graphql::build_schema,
+    http::{self, AppState},
+    metrics::Metrics,
+    settings::Settings,
+};
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    address: String,
+    server: Server,
+    db: DatabaseConnection,
+    metrics: Arc<Metrics>,
+}
+
+impl Application {
+    /// Connects to the database, applies pending migrations, builds the schema and
+    /// binds the listener from the settings (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let metrics = Arc::new(Metrics::new().context("registering metrics")?);
+        let mut db = db::connect(&settings)
+            .await
+            .context("connecting to the database")?;
+        Migrator::up(&db, None)
+            .await
+            .context("applying database migrations")?;
+        db::instrument(&mut db, metrics.clone());
+
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let local = listener.local_addr().context("reading the bound address")?;
+        let state = web::Data::new(AppState {
+            schema: build_schema(db.clone(), settings.limits.clone()),
+            db: db.clone(),
+            metrics: metrics.clone(),
+            limits: settings.limits.clone(),
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(http::observe))
+                .wrap(TracingLogger::default())
+                .configure(http::routes)
+        })
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout_secs);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server
+            .listen(listener)
+            .context("listening")?
+            .run();
+        tracing::info!(address = %local, "orgdesign listening; GraphiQL at http://{local}/graphiql");
+        Ok(Self {
+            port: local.port(),
+            address: local.to_string(),
+            server,
+            db,
+            metrics,
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The bound `host:port`.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The application's database connection.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The application's metrics.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting connections and lets
+    /// in-flight requests finish (up to the configured shutdown timeout).
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let server = tokio::spawn(self.server);
+        shutdown.await;
+        tracing::info!("shutting down: draining in-flight requests");
+        handle.stop(true).await;
+        server
+            .await
+            .context("the server task failed")?
+            .context("the server failed")?;
+        self.db.close().await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C: the production shutdown signal.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+

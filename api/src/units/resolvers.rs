@@ -1,0 +1,105 @@
+//! Unit queries and mutations.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+
+use super::{
+    service::{self, NewUnit, UnitChanges},
+    types::Unit,
+};
+use crate::{
+    domain::{Description, Name, Sourcing, UnitFunction, parse_id},
+    error::{GqlResult, Result},
+    graphql::context::db,
+};
+
+/// Input of `createUnit`.
+#[derive(InputObject, Debug)]
+pub struct CreateUnitInput {
+    organization_id: ID,
+    name: String,
+    function: UnitFunction,
+    #[graphql(default_with = "Sourcing::InHouse")]
+    sourcing: Sourcing,
+    description: Option<String>,
+}
+
+/// Input of `updateUnit`: absent fields stay.
+#[derive(InputObject, Debug)]
+pub struct UpdateUnitInput {
+    id: ID,
+    /// The version the change was made against; a newer stored one is a `CONFLICT`.
+    version: i32,
+    name: Option<String>,
+    function: Option<UnitFunction>,
+    sourcing: Option<Sourcing>,
+    description: MaybeUndefined<String>,
+    /// Archive (or restore) the unit; its reporting lines must be ended first.
+    archived: Option<bool>,
+}
+
+impl CreateUnitInput {
+    fn parse(self) -> Result<NewUnit> {
+        Ok(NewUnit {
+            organization_id: parse_id("input.organizationId", &self.organization_id)?,
+            name: Name::parse("input.name", &self.name)?,
+            function: self.function,
+            sourcing: self.sourcing,
+            description: Description::parse_opt("input.description", self.description.as_deref())?,
+        })
+    }
+}
+
+impl UpdateUnitInput {
+    fn parse(self) -> Result<UnitChanges> {
+        Ok(UnitChanges {
+            id: parse_id("input.id", &self.id)?,
+            version: self.version,
+            name: self
+                .name
+                .map(|s| Name::parse("input.name", &s))
+                .transpose()?,
+            function: self.function,
+            sourcing: self.sourcing,
+            description: match self.description {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(s) => {
+                    Some(Description::parse_opt("input.description", Some(&s))?)
+                }
+            },
+            archived: self.archived,
+        })
+    }
+}
+
+/// Unit queries.
+#[derive(Default)]
+pub struct UnitQuery;
+
+#[Object]
+impl UnitQuery {
+    /// One unit by id; null when unknown.
+    async fn unit(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Unit>> {
+        let id = parse_id("id", &id)?;
+        Ok(service::find(db(ctx)?, id).await?.map(Unit))
+    }
+}
+
+/// Unit mutations.
+#[derive(Default)]
+pub struct UnitMutation;
+
+#[Object]
+impl UnitMutation {
+    /// Creates a unit in an organization.
+    async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> GqlResult<Unit> {
+        let new = input.parse()?;
+        Ok(Unit(service::create(db(ctx)?, new).await?))
+    }
+
+    /// Changes a unit (including archiving it) if `version` is current.
+    async fn update_unit(&self, ctx: &Context<'_>, input: UpdateUnitInput) -> GqlResult<Unit> {
+        let changes = input.parse()?;
+        Ok(Unit(service::update(db(ctx)?, changes).await?))
+    }
+}

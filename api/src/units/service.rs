@@ -1,0 +1,148 @@
+//! Unit storage rules.
+
+use entity::{org_unit, organization, reporting_line};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::{
+    domain::{Description, Name, Sourcing, UnitFunction},
+    error::{Error, Result},
+    graphql::context::today,
+    organizations::service::{check_version, lock, now},
+};
+
+/// A new unit, parsed.
+#[derive(Debug)]
+pub struct NewUnit {
+    pub organization_id: Uuid,
+    pub name: Name,
+    pub function: UnitFunction,
+    pub sourcing: Sourcing,
+    pub description: Option<Description>,
+}
+
+/// Changes to a unit; `None` leaves a field as it is.
+#[derive(Debug)]
+pub struct UnitChanges {
+    pub id: Uuid,
+    pub version: i32,
+    pub name: Option<Name>,
+    pub function: Option<UnitFunction>,
+    pub sourcing: Option<Sourcing>,
+    pub description: Option<Option<Description>>,
+    pub archived: Option<bool>,
+}
+
+/// Refuses writes into an archived organization: its structure is history.
+pub fn ensure_active(org: &organization::Model, field: &str) -> Result<()> {
+    if org.archived {
+        Err(Error::conflict(
+            field,
+            "the organization is archived; restore it before changing its structure",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Creates a unit in an existing, active organization.
+pub async fn create(db: &DatabaseConnection, new: NewUnit) -> Result<org_unit::Model> {
+    let tx = db.begin().await?;
+    let org = lock(&tx, new.organization_id).await.map_err(|e| match e {
+        Error::NotFound { .. } => Error::bad_input("input.organizationId", "no such organization"),
+        other => other,
+    })?;
+    ensure_active(&org, "input.organizationId")?;
+    let now = now();
+    let unit = org_unit::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(org.id),
+        name: Set(new.name.into_inner()),
+        function: Set(new.function.as_str().to_owned()),
+        sourcing: Set(new.sourcing.as_str().to_owned()),
+        description: Set(new.description.map(Description::into_inner)),
+        archived: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&tx)
+    .await?;
+    tx.commit().await?;
+    Ok(unit)
+}
+
+/// Loads a unit inside a transaction after taking its organization's lock.
+pub async fn lock_unit<C: ConnectionTrait>(
+    tx: &C,
+    id: Uuid,
+) -> Result<(organization::Model, org_unit::Model)> {
+    let not_found = || Error::NotFound { what: "unit" };
+    let unit = org_unit::Entity::find_by_id(id).one(tx).await?.ok_or_else(not_found)?;
+    let org = lock(tx, unit.organization_id).await?;
+    // Re-read under the lock: the first read may predate a concurrent change.
+    let unit = org_unit::Entity::find_by_id(id).one(tx).await?.ok_or_else(not_found)?;
+    Ok((org, unit))
+}
+
+/// Applies `changes` if `version` is still current.
+///
+/// A unit with current or future reporting lines (either way) cannot be archived:
+/// ending them is a structural decision with its own date, so the caller makes it.
+pub async fn update(db: &DatabaseConnection, changes: UnitChanges) -> Result<org_unit::Model> {
+    let tx = db.begin().await?;
+    let (org, current) = lock_unit(&tx, changes.id).await?;
+    ensure_active(&org, "input.id")?;
+    check_version("the unit", current.version, changes.version)?;
+    if changes.archived == Some(true) && !current.archived {
+        let open_lines = reporting_line::Entity::find()
+            .filter(reporting_line::Column::OrganizationId.eq(org.id))
+            .filter(
+                Condition::any()
+                    .add(reporting_line::Column::UnitId.eq(current.id))
+                    .add(reporting_line::Column::SuperiorUnitId.eq(current.id)),
+            )
+            .filter(
+                Condition::any()
+                    .add(reporting_line::Column::EffectiveTo.is_null())
+                    .add(reporting_line::Column::EffectiveTo.gt(today())),
+            )
+            .count(&tx)
+            .await?;
+        if open_lines > 0 {
+            return Err(Error::conflict(
+                "input.archived",
+                format!("the unit still has {open_lines} current or future reporting line(s); end them first"),
+            ));
+        }
+    }
+    let mut row: org_unit::ActiveModel = current.clone().into();
+    if let Some(name) = changes.name {
+        row.name = Set(name.into_inner());
+    }
+    if let Some(function) = changes.function {
+        row.function = Set(function.as_str().to_owned());
+    }
+    if let Some(sourcing) = changes.sourcing {
+        row.sourcing = Set(sourcing.as_str().to_owned());
+    }
+    if let Some(description) = changes.description {
+        row.description = Set(description.map(Description::into_inner));
+    }
+    if let Some(archived) = changes.archived {
+        row.archived = Set(archived);
+    }
+    row.version = Set(current.version + 1);
+    row.updated_at = Set(now());
+    let updated = row.update(&tx).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// One unit by id.
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<org_unit::Model>> {
+    Ok(org_unit::Entity::find_by_id(id).one(db).await?)
+}
