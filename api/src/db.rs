@@ -34,6 +34,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
 pub fn instrument(db: &mut DatabaseConnection, metrics: Arc<Metrics>) {
     db.set_metric_callback(move |info| {
         metrics.observe_statement(info.elapsed, info.failed);
+        tracing::trace!(target: "orgdesign::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
     });
 }
 

@@ -1,6 +1,6 @@
 //! Prometheus metrics, rendered as text at `GET /metrics`.
 
-use std::time::Duration;
+use std::{collections::HashSet, sync::Mutex, time::Duration};
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec,
@@ -19,7 +19,12 @@ pub struct Metrics {
     db_statement_errors: IntCounter,
     db_statement_duration: Histogram,
     db_pool: IntGaugeVec,
+    /// Operation names seen so far: clients choose them, so the label set is capped.
+    operations: Mutex<HashSet<String>>,
 }
+
+/// Most distinct operation names kept as labels; later ones count as `other`.
+const MAX_OPERATION_LABELS: usize = 200;
 
 impl Metrics {
     /// Registers every metric in a fresh registry.
@@ -74,6 +79,7 @@ impl Metrics {
             db_statement_errors,
             db_statement_duration,
             db_pool,
+            operations: Mutex::new(HashSet::new()),
         })
     }
 
@@ -94,11 +100,29 @@ impl Metrics {
         elapsed: Duration,
         error_codes: impl Iterator<Item = &'a str>,
     ) {
+        let label = self.operation_label(operation);
         self.graphql_duration
-            .with_label_values(&[operation])
+            .with_label_values(&[label.as_str()])
             .observe(elapsed.as_secs_f64());
         for code in error_codes {
             self.graphql_errors.with_label_values(&[code]).inc();
+        }
+    }
+
+    fn operation_label(&self, operation: &str) -> String {
+        if operation.len() > 64 {
+            return "other".to_owned();
+        }
+        let Ok(mut seen) = self.operations.lock() else {
+            return "other".to_owned();
+        };
+        if seen.contains(operation) {
+            operation.to_owned()
+        } else if seen.len() < MAX_OPERATION_LABELS {
+            seen.insert(operation.to_owned());
+            operation.to_owned()
+        } else {
+            "other".to_owned()
         }
     }
 

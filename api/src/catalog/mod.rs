@@ -12,7 +12,7 @@ use crate::{
     error::GqlResult,
     graphql::{
         context::{db, loader},
-        loader::{LoadError, group},
+        loader::{KeyedLoader, LoadError, group},
     },
 };
 
@@ -132,6 +132,10 @@ impl LeadershipPriority {
 
 /// Built-in KPIs by stage key, core ones first, then by name.
 pub struct BuiltInKpisByStage(pub DatabaseConnection);
+
+impl KeyedLoader for BuiltInKpisByStage {
+    type Key = String;
+}
 
 impl async_graphql::dataloader::Loader<String> for BuiltInKpisByStage {
     type Value = Vec<kpi_definition::Model>;

@@ -1,10 +1,15 @@
 //! Typed access to what the schema and the request carry.
 
-use async_graphql::{Context, dataloader::DataLoader};
+use async_graphql::Context;
 use chrono::{NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::RequestContext, error::GqlResult, settings::Limits};
+use crate::{
+    auth::RequestContext,
+    error::GqlResult,
+    graphql::loader::{KeyedLoader, Memo},
+    settings::Limits,
+};
 
 /// The database the schema was built with.
 pub fn db<'a>(ctx: &Context<'a>) -> GqlResult<&'a DatabaseConnection> {
@@ -21,9 +26,9 @@ pub fn request<'a>(ctx: &Context<'a>) -> GqlResult<&'a RequestContext> {
     Ok(ctx.data::<RequestContext>()?)
 }
 
-/// A per-request DataLoader.
-pub fn loader<'a, L: Send + Sync + 'static>(ctx: &Context<'a>) -> GqlResult<&'a DataLoader<L>> {
-    Ok(ctx.data::<DataLoader<L>>()?)
+/// A per-request loader.
+pub fn loader<'a, L: KeyedLoader>(ctx: &Context<'a>) -> GqlResult<&'a Memo<L>> {
+    Ok(ctx.data::<Memo<L>>()?)
 }
 
 /// Today in UTC: the default `asOf` of structure queries.

@@ -1,7 +1,18 @@
-//! Shared pieces of the DataLoaders each aggregate defines.
+//! Shared pieces of the DataLoaders each aggregate defines, and [`Memo`], which makes
+//! their statement count deterministic.
 
-use std::{collections::HashMap, hash::Hash, sync::Arc};
+use std::{
+    collections::HashMap,
+    hash::Hash,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
+use async_graphql::dataloader::{DataLoader, Loader};
+use futures_util::{
+    FutureExt,
+    future::{BoxFuture, Shared, join_all},
+};
 use sea_orm::DbErr;
 
 use crate::error::{Error, GqlError};
@@ -38,4 +49,74 @@ pub fn group<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K,
 /// Indexes rows by a unique key.
 pub fn index<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
     rows.into_iter().map(|row| (key(&row), row)).collect()
+}
+
+/// A loader with its key type named, so [`Memo`] can be generic over the loader alone.
+pub trait KeyedLoader: Loader<Self::Key, Error = LoadError> {
+    /// What the loader looks rows up by.
+    type Key: Send + Sync + Hash + Eq + Clone + 'static;
+}
+
+type Pending<V> = Shared<BoxFuture<'static, Result<Option<V>, LoadError>>>;
+
+/// How long a loader waits for more keys before it runs its statement. Longer than
+/// DataLoader's 1 ms default: the executor resolves a long list in chunks and yields
+/// between them, and keys arriving after the window would cost another statement.
+const BATCH_WINDOW: Duration = Duration::from_millis(3);
+
+/// A per-request DataLoader that also remembers loads in flight.
+///
+/// DataLoader caches a value once its batch has returned; a key asked for again while
+/// its batch is still running starts a second batch, so how many statements a query
+/// runs would depend on timing. `Memo` hands later askers the same pending load.
+pub struct Memo<L: KeyedLoader> {
+    loader: Arc<DataLoader<L>>,
+    pending: Mutex<HashMap<L::Key, Pending<L::Value>>>,
+}
+
+impl<L: KeyedLoader> Memo<L> {
+    /// Wraps `loader` for one request.
+    pub fn new(loader: L) -> Self {
+        Self {
+            loader: Arc::new(DataLoader::new(loader, tokio::spawn).delay(BATCH_WINDOW)),
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Loads one key, joining a load of the same key already under way.
+    pub async fn load_one(&self, key: L::Key) -> Result<Option<L::Value>, LoadError> {
+        self.pending_for(key).await
+    }
+
+    /// Loads several keys; the map holds those that were found.
+    pub async fn load_many(
+        &self,
+        keys: impl IntoIterator<Item = L::Key>,
+    ) -> Result<HashMap<L::Key, L::Value>, LoadError> {
+        let keys: Vec<L::Key> = keys.into_iter().collect();
+        let loads = keys.iter().cloned().map(|key| self.pending_for(key));
+        let values = join_all(loads).await;
+        let mut found = HashMap::with_capacity(keys.len());
+        for (key, value) in keys.into_iter().zip(values) {
+            if let Some(value) = value? {
+                found.insert(key, value);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Puts values known from another load into the cache.
+    pub async fn feed_many(&self, values: impl IntoIterator<Item = (L::Key, L::Value)>) {
+        self.loader.feed_many(values).await;
+    }
+
+    fn pending_for(&self, key: L::Key) -> Pending<L::Value> {
+        let loader = self.loader.clone();
+        let make = |key: L::Key| async move { loader.load_one(key).await }.boxed().shared();
+        match self.pending.lock() {
+            Ok(mut pending) => pending.entry(key.clone()).or_insert_with(|| make(key)).clone(),
+            // A poisoned map only loses the sharing, not the load.
+            Err(_) => make(key),
+        }
+    }
 }

@@ -7,7 +7,7 @@ pub mod node;
 pub mod pagination;
 
 use async_graphql::{
-    EmptySubscription, MergedObject, Request, Schema, ServerError, dataloader::DataLoader,
+    EmptySubscription, MergedObject, Request, Schema, ServerError,
 };
 use sea_orm::DatabaseConnection;
 
@@ -16,7 +16,9 @@ use crate::{
     catalog::{BuiltInKpisByStage, CatalogQuery},
     organizations::{OrganizationById, OrganizationMutation, OrganizationQuery},
     positions::{PositionMutation, PositionQuery, PositionsByOrganization, PositionsByUnit},
-    reporting::{LineHistoryByUnit, LinesAsOf, ReportingMutation, ReportingQuery},
+    reporting::{
+        LineHistoryByUnit, LinesAsOf, LinesByOrganization, ReportingMutation, ReportingQuery,
+    },
     settings::Limits,
     units::{UnitById, UnitMutation, UnitQuery, UnitsByOrganization},
 };
@@ -66,17 +68,21 @@ pub fn sdl() -> String {
 /// Attaches what one request needs: its context and fresh DataLoaders (their caches
 /// live for one request only, so no request sees another's stale rows).
 pub fn prepare(request: Request, db: &DatabaseConnection, context: RequestContext) -> Request {
-    let spawn = tokio::spawn;
     request
         .data(context)
-        .data(DataLoader::new(OrganizationById(db.clone()), spawn))
-        .data(DataLoader::new(UnitById(db.clone()), spawn))
-        .data(DataLoader::new(UnitsByOrganization(db.clone()), spawn))
-        .data(DataLoader::new(PositionsByUnit(db.clone()), spawn))
-        .data(DataLoader::new(PositionsByOrganization(db.clone()), spawn))
-        .data(DataLoader::new(LinesAsOf(db.clone()), spawn))
-        .data(DataLoader::new(LineHistoryByUnit(db.clone()), spawn))
-        .data(DataLoader::new(BuiltInKpisByStage(db.clone()), spawn))
+        .data(batched(OrganizationById(db.clone())))
+        .data(batched(UnitById(db.clone())))
+        .data(batched(UnitsByOrganization(db.clone())))
+        .data(batched(PositionsByUnit(db.clone())))
+        .data(batched(PositionsByOrganization(db.clone())))
+        .data(batched(LinesAsOf(db.clone())))
+        .data(batched(LineHistoryByUnit(db.clone())))
+        .data(batched(LinesByOrganization(db.clone())))
+        .data(batched(BuiltInKpisByStage(db.clone())))
+}
+
+fn batched<L: loader::KeyedLoader>(loader: L) -> loader::Memo<L> {
+    loader::Memo::new(loader)
 }
 
 /// Gives every error a stable `extensions.code`. Errors our resolvers raise carry one

@@ -202,10 +202,7 @@ async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest, media
 }
 
 async fn execute_one(state: &AppState, context: &RequestContext, request: Request) -> Response {
-    let operation = request
-        .operation_name
-        .clone()
-        .unwrap_or_else(|| "anonymous".to_owned());
+    let operation = operation_name(&request);
     let span = tracing::info_span!("graphql", operation = %operation, request_id = %context.request_id);
     let started = Instant::now();
     let request = prepare(request, &state.db, context.clone());
@@ -223,6 +220,24 @@ async fn execute_one(state: &AppState, context: &RequestContext, request: Reques
         .metrics
         .observe_graphql(&operation, elapsed, response.errors.iter().map(code_of));
     response
+}
+
+/// The operation's name for logs and metrics: `operationName`, else the name of the
+/// document's only operation, else `anonymous`.
+fn operation_name(request: &Request) -> String {
+    if let Some(name) = &request.operation_name {
+        return name.clone();
+    }
+    parse_query(&request.query)
+        .ok()
+        .and_then(|doc| {
+            let mut ops = doc.operations.iter();
+            match (ops.next(), ops.next()) {
+                (Some((name, _)), None) => name.map(|n| n.to_string()),
+                _ => None,
+            }
+        })
+        .unwrap_or_else(|| "anonymous".to_owned())
 }
 
 /// `POST /graphql`.

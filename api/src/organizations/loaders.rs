@@ -6,10 +6,14 @@ use entity::organization;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::graphql::loader::{LoadError, index};
+use crate::graphql::loader::{KeyedLoader, LoadError, index};
 
 /// Organizations by id.
 pub struct OrganizationById(pub DatabaseConnection);
+
+impl KeyedLoader for OrganizationById {
+    type Key = Uuid;
+}
 
 impl async_graphql::dataloader::Loader<Uuid> for OrganizationById {
     type Value = organization::Model;

@@ -2,6 +2,7 @@
 //! loader.
 
 mod loaders;
+mod prefetch;
 mod resolvers;
 pub mod service;
 mod types;

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::organization;
 
+use super::prefetch;
 use crate::{
     domain::{CollaborationModel, LineKind, UnitFunction},
     error::GqlResult,
@@ -79,6 +80,7 @@ impl Organization {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
+        prefetch::unit_subtree(ctx, &self.0, &units, &ctx.look_ahead()).await?;
         Ok(units
             .into_iter()
             .filter(|u| include_archived || !u.archived)
@@ -97,6 +99,7 @@ impl Organization {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
+        prefetch::units_if_selected(ctx, &self.0, &ctx.look_ahead(), &["unit"]).await?;
         Ok(positions
             .into_iter()
             .filter(|p| include_archived || !p.archived)
@@ -115,6 +118,8 @@ impl Organization {
             .load_one((self.0.id, as_of.unwrap_or_else(today)))
             .await?
             .unwrap_or_default();
+        prefetch::units_if_selected(ctx, &self.0, &ctx.look_ahead(), &["unit", "superiorUnit"])
+            .await?;
         Ok(lines
             .iter()
             .filter(|l| kind.is_none_or(|k| l.kind == k.as_str()))

@@ -6,10 +6,14 @@ use entity::position;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::graphql::loader::{LoadError, group};
+use crate::graphql::loader::{KeyedLoader, LoadError, group};
 
 /// Positions of each unit, by title (archived included; callers filter).
 pub struct PositionsByUnit(pub DatabaseConnection);
+
+impl KeyedLoader for PositionsByUnit {
+    type Key = Uuid;
+}
 
 impl async_graphql::dataloader::Loader<Uuid> for PositionsByUnit {
     type Value = Vec<position::Model>;
@@ -28,6 +32,10 @@ impl async_graphql::dataloader::Loader<Uuid> for PositionsByUnit {
 
 /// Positions of each organization, by title.
 pub struct PositionsByOrganization(pub DatabaseConnection);
+
+impl KeyedLoader for PositionsByOrganization {
+    type Key = Uuid;
+}
 
 impl async_graphql::dataloader::Loader<Uuid> for PositionsByOrganization {
     type Value = Vec<position::Model>;

@@ -10,6 +10,6 @@ pub mod service;
 pub mod structure;
 mod types;
 
-pub use loaders::{LineHistoryByUnit, LinesAsOf};
+pub use loaders::{LineHistoryByUnit, LinesAsOf, LinesByOrganization};
 pub use resolvers::{ReportingMutation, ReportingQuery};
 pub use types::ReportingLine;

@@ -6,10 +6,14 @@ use entity::org_unit;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::graphql::loader::{LoadError, group, index};
+use crate::graphql::loader::{KeyedLoader, LoadError, group, index};
 
 /// Units by id.
 pub struct UnitById(pub DatabaseConnection);
+
+impl KeyedLoader for UnitById {
+    type Key = Uuid;
+}
 
 impl async_graphql::dataloader::Loader<Uuid> for UnitById {
     type Value = org_unit::Model;
@@ -26,6 +30,10 @@ impl async_graphql::dataloader::Loader<Uuid> for UnitById {
 
 /// All units of each organization, by name (archived included; callers filter).
 pub struct UnitsByOrganization(pub DatabaseConnection);
+
+impl KeyedLoader for UnitsByOrganization {
+    type Key = Uuid;
+}
 
 impl async_graphql::dataloader::Loader<Uuid> for UnitsByOrganization {
     type Value = Vec<org_unit::Model>;

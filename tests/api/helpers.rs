@@ -1,0 +1,212 @@
+//! `spawn_app` and the `TestApp` handle.
+
+use std::{path::PathBuf, sync::Arc};
+
+use orgdesign_api::{metrics::Metrics, settings::Settings, startup::Application};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::{sync::oneshot, task::JoinHandle};
+use uuid::Uuid;
+
+/// The database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends this run covers: SQLite always, PostgreSQL when configured.
+pub fn backends() -> Vec<Backend> {
+    let mut list = vec![Backend::Sqlite];
+    if postgres_admin_url().is_some() {
+        list.push(Backend::Postgres);
+    }
+    list
+}
+
+fn postgres_admin_url() -> Option<String> {
+    std::env::var("ORGDESIGN_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A running application and what a test needs to talk to it.
+pub struct TestApp {
+    pub backend: Backend,
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    pub metrics: Arc<Metrics>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    temp_dir: Option<PathBuf>,
+}
+
+/// A fresh, empty database URL for `backend`.
+pub async fn fresh_database(backend: Backend) -> (String, Option<PathBuf>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("orgdesign-test-{}", Uuid::now_v7().simple()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
+            (url, Some(dir))
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url().expect("ORGDESIGN_TEST_POSTGRES_URL");
+            let name = format!("orgdesign_test_{}", Uuid::now_v7().simple());
+            let admin = Database::connect(&admin_url).await.unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .unwrap();
+            admin.close().await.unwrap();
+            let (base, query) = match admin_url.split_once('?') {
+                Some((base, query)) => (base.to_owned(), format!("?{query}")),
+                None => (admin_url.clone(), String::new()),
+            };
+            let (server, _) = base.rsplit_once('/').expect("a database URL with a path");
+            (format!("{server}/{name}{query}"), None)
+        }
+    }
+}
+
+/// Starts the application on `backend` with default settings.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts the application on `backend` after `adjust` changes its settings.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        orgdesign_api::telemetry::init(orgdesign_api::settings::LogFormat::Text);
+    }
+    let (database_url, temp_dir) = fresh_database(backend).await;
+    let mut settings = Settings::for_database(&database_url);
+    settings.workers = Some(1);
+    settings.database.max_connections = 5;
+    adjust(&mut settings);
+    let app = Application::build(settings).await.expect("the application starts");
+    let address = format!("http://{}", app.address());
+    let metrics = app.metrics();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        rx.await.ok();
+    }));
+    TestApp {
+        backend,
+        address,
+        client: reqwest::Client::new(),
+        database_url,
+        metrics,
+        shutdown: Some(tx),
+        server: Some(server),
+        temp_dir,
+    }
+}
+
+/// Runs `test` once per backend, each time on a fresh application.
+pub async fn on_each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for backend in backends() {
+        eprintln!("-- on {backend:?}");
+        test(spawn_app(backend).await).await;
+    }
+}
+
+impl TestApp {
+    /// Posts a GraphQL operation and returns the JSON body (any status).
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the request is sent")
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
+    /// Posts a GraphQL operation that must succeed; returns `data`.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "[{:?}] unexpected errors: {body:#}", self.backend);
+        body["data"].clone()
+    }
+
+    /// Posts a GraphQL operation that must fail; returns its first error.
+    pub async fn error(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        let errors = body["errors"].as_array().cloned().unwrap_or_default();
+        assert!(!errors.is_empty(), "[{:?}] expected an error, got {body:#}", self.backend);
+        errors[0].clone()
+    }
+
+    /// Creates an organization and returns its id.
+    pub async fn create_org(&self, slug: &str) -> String {
+        let data = self
+            .ok(
+                "mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }",
+                json!({ "i": { "slug": slug, "name": format!("Org {slug}") } }),
+            )
+            .await;
+        data["createOrganization"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a unit and returns its id.
+    pub async fn create_unit(&self, org: &str, name: &str, function: &str) -> String {
+        let data = self
+            .ok(
+                "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
+                json!({ "i": { "organizationId": org, "name": name, "function": function } }),
+            )
+            .await;
+        data["createUnit"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Adds a line and returns the whole GraphQL body (so tests can check errors).
+    pub async fn add_line(&self, unit: &str, superior: &str, kind: &str, from: &str, to: Option<&str>) -> Value {
+        self.graphql(
+            "mutation($i: AddReportingLineInput!) { addReportingLine(input: $i) { id version effectiveFrom effectiveTo } }",
+            json!({ "i": { "unitId": unit, "superiorUnitId": superior, "kind": kind, "effectiveFrom": from, "effectiveTo": to } }),
+        )
+        .await
+    }
+
+    /// SQL statements the application has sent so far.
+    pub fn statements(&self) -> u64 {
+        self.metrics.statements()
+    }
+
+    /// Triggers a graceful shutdown without waiting.
+    pub fn signal_shutdown(&mut self) -> Option<JoinHandle<anyhow::Result<()>>> {
+        if let Some(tx) = self.shutdown.take() {
+            tx.send(()).ok();
+        }
+        self.server.take()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            tx.send(()).ok();
+        }
+        if let Some(dir) = self.temp_dir.take() {
+            std::fs::remove_dir_all(dir).ok();
+        }
+    }
+}
+
+/// The `extensions.code` of an error.
+pub fn code(error: &Value) -> &str {
+    error["extensions"]["code"].as_str().unwrap_or("<none>")
+}
+
+/// The `extensions.field` of an error.
+pub fn field(error: &Value) -> &str {
+    error["extensions"]["field"].as_str().unwrap_or("<none>")
+}

@@ -1,0 +1,18 @@
+//! End-to-end tests of the real orgdesign server: each test starts the application on
+//! port 0 against its own fresh database (a temp-file SQLite always, and a fresh
+//! PostgreSQL database too when `ORGDESIGN_TEST_POSTGRES_URL` is set).
+
+// Tests fail loudly by design: unwrap/expect are the assertion of "this must work".
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod http_protocol;
+mod migrations;
+mod n_plus_one;
+mod operations;
+mod organizations;
+mod reporting_lines;
+mod robustness;
+mod schema_file;
+mod units_and_positions;
