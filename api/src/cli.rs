@@ -16,7 +16,11 @@ use crate::{
 
 /// orgdesign: marketing-organization design data over GraphQL.
 #[derive(Debug, Parser)]
-#[command(name = "orgdesign", version, about)]
+#[command(
+    name = "orgdesign",
+    version,
+    about = "orgdesign: marketing-organization design data over GraphQL"
+)]
 pub struct Cli {
     /// A TOML settings file (default: `ORGDESIGN_CONFIG`, or `orgdesign.toml` if present).
     #[arg(long, global = true, value_name = "FILE")]
@@ -91,28 +95,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Demo => {
-            let db = db::connect(&settings).await.context("connecting to the database")?;
-            Migrator::up(&db, None).await.context("applying migrations")?;
+            let db = db::connect(&settings)
+                .await
+                .context("connecting to the database")?;
+            Migrator::up(&db, None)
+                .await
+                .context("applying migrations")?;
             demo::load(&db).await
         }
     }
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
-    let db = db::connect(settings).await.context("connecting to the database")?;
+    let db = db::connect(settings)
+        .await
+        .context("connecting to the database")?;
     match action {
         MigrateAction::Up => {
-            Migrator::up(&db, None).await.context("applying migrations")?;
+            Migrator::up(&db, None)
+                .await
+                .context("applying migrations")?;
             println!("all migrations applied");
         }
         MigrateAction::Down { steps, all } => {
             let steps = if all { None } else { Some(steps) };
-            Migrator::down(&db, steps).await.context("reverting migrations")?;
-            println!("reverted {}", steps.map_or("all migrations".to_owned(), |n| format!("{n} migration(s)")));
+            Migrator::down(&db, steps)
+                .await
+                .context("reverting migrations")?;
+            println!(
+                "reverted {}",
+                steps.map_or("all migrations".to_owned(), |n| format!("{n} migration(s)"))
+            );
         }
         MigrateAction::Status => {
             for migration in Migrator::get_migration_with_status(&db).await? {
-                println!("{:<10} {}", format!("{:?}", migration.status()), migration.name());
+                println!(
+                    "{:<10} {}",
+                    format!("{:?}", migration.status()),
+                    migration.name()
+                );
             }
         }
     }

@@ -2,7 +2,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, sqlx};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
+    sqlx,
+};
 use secrecy::ExposeSecret;
 
 use crate::{metrics::Metrics, settings::Settings};
@@ -89,9 +92,7 @@ pub fn is_unavailable(err: &DbErr) -> bool {
 pub fn is_unique_violation(err: &DbErr) -> bool {
     match err {
         DbErr::Exec(RuntimeErr::SqlxError(sqlx::Error::Database(e)))
-        | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(e))) => {
-            e.is_unique_violation()
-        }
+        | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(e))) => e.is_unique_violation(),
         _ => false,
     }
 }

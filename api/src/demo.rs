@@ -127,7 +127,9 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
     independent_center(db).await?;
     outsourced_marketing(db).await?;
     commercial_leadership(db).await?;
-    println!("done; try `organizations {{ edges {{ node {{ slug units {{ name superior {{ name }} }} }} }} }}` in GraphiQL");
+    println!(
+        "done; try `organizations {{ edges {{ node {{ slug units {{ name superior {{ name }} }} }} }} }}` in GraphiQL"
+    );
     Ok(())
 }
 
@@ -135,23 +137,113 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// that turns marketing reactive and duplicates effort.
 async fn marketing_under_sales(db: &DatabaseConnection) -> anyhow::Result<()> {
     use {LineKind::Solid, Sourcing::InHouse, UnitFunction as F};
-    let Some(b) = Builder::organization(db, "northwind-industrial", "Northwind Industrial", "Industrial equipment", 4200, CollaborationModel::ReportsToSales).await? else {
+    let Some(b) = Builder::organization(
+        db,
+        "northwind-industrial",
+        "Northwind Industrial",
+        "Industrial equipment",
+        4200,
+        CollaborationModel::ReportsToSales,
+    )
+    .await?
+    else {
         return Ok(());
     };
     let since = date(2021, 1, 1)?;
-    let exec = b.unit("Executive board", F::Executive, InHouse, "The CEO and the heads of the two business units.").await?;
-    b.head(exec, "Chief Executive Officer", PositionRole::Ceo, &[]).await?;
-    let pumps = b.unit("Pumps business unit", F::BusinessUnit, InHouse, "Industrial pumps, sold through distributors and direct key accounts.").await?;
-    let valves = b.unit("Valves business unit", F::BusinessUnit, InHouse, "Process valves for chemical and food plants.").await?;
-    let pumps_sales = b.unit("Pumps sales", F::Sales, InHouse, "Key-account and distributor sales for pumps.").await?;
-    b.head(pumps_sales, "VP Sales, Pumps", PositionRole::VpSales, &[Responsibility::Sales, Responsibility::Revenue]).await?;
-    let valves_sales = b.unit("Valves sales", F::Sales, InHouse, "Direct sales for valves.").await?;
-    b.head(valves_sales, "VP Sales, Valves", PositionRole::VpSales, &[Responsibility::Sales, Responsibility::Revenue]).await?;
-    let pumps_mkt = b.unit("Pumps marketing", F::Marketing, InHouse, "Trade fairs, brochures and leads for the pumps sales team, mostly on request.").await?;
-    b.head(pumps_mkt, "Marketing manager, Pumps", PositionRole::Head, &[Responsibility::Demand]).await?;
-    let valves_mkt = b.unit("Valves marketing", F::Marketing, InHouse, "A second, separate marketing team doing the same work for valves.").await?;
-    b.head(valves_mkt, "Marketing manager, Valves", PositionRole::Head, &[Responsibility::Demand]).await?;
-    let finance = b.unit("Finance", F::Finance, InHouse, "Group finance and controlling.").await?;
+    let exec = b
+        .unit(
+            "Executive board",
+            F::Executive,
+            InHouse,
+            "The CEO and the heads of the two business units.",
+        )
+        .await?;
+    b.head(exec, "Chief Executive Officer", PositionRole::Ceo, &[])
+        .await?;
+    let pumps = b
+        .unit(
+            "Pumps business unit",
+            F::BusinessUnit,
+            InHouse,
+            "Industrial pumps, sold through distributors and direct key accounts.",
+        )
+        .await?;
+    let valves = b
+        .unit(
+            "Valves business unit",
+            F::BusinessUnit,
+            InHouse,
+            "Process valves for chemical and food plants.",
+        )
+        .await?;
+    let pumps_sales = b
+        .unit(
+            "Pumps sales",
+            F::Sales,
+            InHouse,
+            "Key-account and distributor sales for pumps.",
+        )
+        .await?;
+    b.head(
+        pumps_sales,
+        "VP Sales, Pumps",
+        PositionRole::VpSales,
+        &[Responsibility::Sales, Responsibility::Revenue],
+    )
+    .await?;
+    let valves_sales = b
+        .unit(
+            "Valves sales",
+            F::Sales,
+            InHouse,
+            "Direct sales for valves.",
+        )
+        .await?;
+    b.head(
+        valves_sales,
+        "VP Sales, Valves",
+        PositionRole::VpSales,
+        &[Responsibility::Sales, Responsibility::Revenue],
+    )
+    .await?;
+    let pumps_mkt = b
+        .unit(
+            "Pumps marketing",
+            F::Marketing,
+            InHouse,
+            "Trade fairs, brochures and leads for the pumps sales team, mostly on request.",
+        )
+        .await?;
+    b.head(
+        pumps_mkt,
+        "Marketing manager, Pumps",
+        PositionRole::Head,
+        &[Responsibility::Demand],
+    )
+    .await?;
+    let valves_mkt = b
+        .unit(
+            "Valves marketing",
+            F::Marketing,
+            InHouse,
+            "A second, separate marketing team doing the same work for valves.",
+        )
+        .await?;
+    b.head(
+        valves_mkt,
+        "Marketing manager, Valves",
+        PositionRole::Head,
+        &[Responsibility::Demand],
+    )
+    .await?;
+    let finance = b
+        .unit(
+            "Finance",
+            F::Finance,
+            InHouse,
+            "Group finance and controlling.",
+        )
+        .await?;
     b.line(pumps, exec, Solid, since, None).await?;
     b.line(valves, exec, Solid, since, None).await?;
     b.line(finance, exec, Solid, since, None).await?;
@@ -167,22 +259,94 @@ async fn marketing_under_sales(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// business units it serves.
 async fn independent_center(db: &DatabaseConnection) -> anyhow::Result<()> {
     use {LineKind::*, Sourcing::InHouse, UnitFunction as F};
-    let Some(b) = Builder::organization(db, "lumen-health", "Lumen Health", "Medical technology", 9800, CollaborationModel::IndependentMatrix).await? else {
+    let Some(b) = Builder::organization(
+        db,
+        "lumen-health",
+        "Lumen Health",
+        "Medical technology",
+        9800,
+        CollaborationModel::IndependentMatrix,
+    )
+    .await?
+    else {
         return Ok(());
     };
     let since = date(2020, 7, 1)?;
-    let exec = b.unit("Executive office", F::Executive, InHouse, "CEO and executive team.").await?;
-    b.head(exec, "Chief Executive Officer", PositionRole::Ceo, &[]).await?;
+    let exec = b
+        .unit(
+            "Executive office",
+            F::Executive,
+            InHouse,
+            "CEO and executive team.",
+        )
+        .await?;
+    b.head(exec, "Chief Executive Officer", PositionRole::Ceo, &[])
+        .await?;
     let marketing = b.unit("Group marketing", F::Marketing, InHouse, "One marketing center with its own budget: brand, demand and marketing operations for the whole group.").await?;
-    b.head(marketing, "Chief Marketing Officer", PositionRole::Cmo, &[Responsibility::Brand, Responsibility::Demand, Responsibility::Revenue]).await?;
-    let brand = b.unit("Brand and communications", F::Marketing, InHouse, "Brand, PR and internal communications.").await?;
-    let demand = b.unit("Demand generation", F::Marketing, InHouse, "Campaigns, marketing automation and the lead funnel.").await?;
-    let sales = b.unit("Sales", F::Sales, InHouse, "Hospital and clinic sales.").await?;
-    b.head(sales, "Chief Revenue Officer", PositionRole::Cro, &[Responsibility::Sales, Responsibility::Revenue]).await?;
-    let diagnostics = b.unit("Diagnostics business unit", F::BusinessUnit, InHouse, "Imaging and lab diagnostics.").await?;
-    let devices = b.unit("Devices business unit", F::BusinessUnit, InHouse, "Monitoring devices.").await?;
-    let finance = b.unit("Finance", F::Finance, InHouse, "Finance and investor relations.").await?;
-    let it = b.unit("IT", F::It, InHouse, "Group IT and the CIO's office.").await?;
+    b.head(
+        marketing,
+        "Chief Marketing Officer",
+        PositionRole::Cmo,
+        &[
+            Responsibility::Brand,
+            Responsibility::Demand,
+            Responsibility::Revenue,
+        ],
+    )
+    .await?;
+    let brand = b
+        .unit(
+            "Brand and communications",
+            F::Marketing,
+            InHouse,
+            "Brand, PR and internal communications.",
+        )
+        .await?;
+    let demand = b
+        .unit(
+            "Demand generation",
+            F::Marketing,
+            InHouse,
+            "Campaigns, marketing automation and the lead funnel.",
+        )
+        .await?;
+    let sales = b
+        .unit("Sales", F::Sales, InHouse, "Hospital and clinic sales.")
+        .await?;
+    b.head(
+        sales,
+        "Chief Revenue Officer",
+        PositionRole::Cro,
+        &[Responsibility::Sales, Responsibility::Revenue],
+    )
+    .await?;
+    let diagnostics = b
+        .unit(
+            "Diagnostics business unit",
+            F::BusinessUnit,
+            InHouse,
+            "Imaging and lab diagnostics.",
+        )
+        .await?;
+    let devices = b
+        .unit(
+            "Devices business unit",
+            F::BusinessUnit,
+            InHouse,
+            "Monitoring devices.",
+        )
+        .await?;
+    let finance = b
+        .unit(
+            "Finance",
+            F::Finance,
+            InHouse,
+            "Finance and investor relations.",
+        )
+        .await?;
+    let it = b
+        .unit("IT", F::It, InHouse, "Group IT and the CIO's office.")
+        .await?;
     for unit in [marketing, sales, diagnostics, devices, finance, it] {
         b.line(unit, exec, Solid, since, None).await?;
     }
@@ -197,16 +361,64 @@ async fn independent_center(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// Marketing bought in from an agency; the company keeps a small sales team.
 async fn outsourced_marketing(db: &DatabaseConnection) -> anyhow::Result<()> {
     use {LineKind::Solid, Sourcing::*, UnitFunction as F};
-    let Some(b) = Builder::organization(db, "fjord-outdoor", "Fjord Outdoor", "Outdoor equipment retail", 180, CollaborationModel::Outsourced).await? else {
+    let Some(b) = Builder::organization(
+        db,
+        "fjord-outdoor",
+        "Fjord Outdoor",
+        "Outdoor equipment retail",
+        180,
+        CollaborationModel::Outsourced,
+    )
+    .await?
+    else {
         return Ok(());
     };
     let since = date(2022, 3, 1)?;
-    let exec = b.unit("Management", F::Executive, InHouse, "Founder-CEO and the management team.").await?;
-    b.head(exec, "Chief Executive Officer", PositionRole::Ceo, &[Responsibility::Brand]).await?;
-    let agency = b.unit("Brandwerk agency", F::Marketing, Outsourced, "An outside agency on a retainer runs brand, campaigns and social media.").await?;
-    b.head(agency, "Agency account lead", PositionRole::Head, &[Responsibility::Brand, Responsibility::Digital]).await?;
-    let sales = b.unit("Sales and stores", F::Sales, InHouse, "Webshop and three stores.").await?;
-    b.head(sales, "Head of sales", PositionRole::Head, &[Responsibility::Sales]).await?;
+    let exec = b
+        .unit(
+            "Management",
+            F::Executive,
+            InHouse,
+            "Founder-CEO and the management team.",
+        )
+        .await?;
+    b.head(
+        exec,
+        "Chief Executive Officer",
+        PositionRole::Ceo,
+        &[Responsibility::Brand],
+    )
+    .await?;
+    let agency = b
+        .unit(
+            "Brandwerk agency",
+            F::Marketing,
+            Outsourced,
+            "An outside agency on a retainer runs brand, campaigns and social media.",
+        )
+        .await?;
+    b.head(
+        agency,
+        "Agency account lead",
+        PositionRole::Head,
+        &[Responsibility::Brand, Responsibility::Digital],
+    )
+    .await?;
+    let sales = b
+        .unit(
+            "Sales and stores",
+            F::Sales,
+            InHouse,
+            "Webshop and three stores.",
+        )
+        .await?;
+    b.head(
+        sales,
+        "Head of sales",
+        PositionRole::Head,
+        &[Responsibility::Sales],
+    )
+    .await?;
     b.line(agency, exec, Solid, since, None).await?;
     b.line(sales, exec, Solid, since, None).await?;
     println!("  fjord-outdoor: outsourced marketing");
@@ -218,29 +430,95 @@ async fn outsourced_marketing(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// the commercial organization. The history keeps the earlier line.
 async fn commercial_leadership(db: &DatabaseConnection) -> anyhow::Result<()> {
     use {LineKind::Solid, Sourcing::InHouse, UnitFunction as F};
-    let Some(b) = Builder::organization(db, "meridian-logistics", "Meridian Logistics", "Logistics", 52000, CollaborationModel::CommercialLeadership).await? else {
+    let Some(b) = Builder::organization(
+        db,
+        "meridian-logistics",
+        "Meridian Logistics",
+        "Logistics",
+        52000,
+        CollaborationModel::CommercialLeadership,
+    )
+    .await?
+    else {
         return Ok(());
     };
     let founded = date(2019, 1, 1)?;
     let reorganized = date(2023, 12, 1)?;
-    let exec = b.unit("Group executive", F::Executive, InHouse, "CEO and group executive committee.").await?;
-    b.head(exec, "Chief Executive Officer", PositionRole::Ceo, &[]).await?;
+    let exec = b
+        .unit(
+            "Group executive",
+            F::Executive,
+            InHouse,
+            "CEO and group executive committee.",
+        )
+        .await?;
+    b.head(exec, "Chief Executive Officer", PositionRole::Ceo, &[])
+        .await?;
     let commercial = b.unit("Commercial and strategy", F::Commercial, InHouse, "Revenue, product management and growth strategy under one chief officer since December 2023.").await?;
-    b.head(commercial, "Chief Commercial and Strategy Officer", PositionRole::Cco, &[Responsibility::Revenue, Responsibility::ProductManagement, Responsibility::GrowthStrategy]).await?;
-    let marketing = b.unit("Marketing", F::Marketing, InHouse, "Brand and campaigns; led by a CMO until the role was removed.").await?;
-    let cmo = b.head(marketing, "Chief Marketing Officer", PositionRole::Cmo, &[Responsibility::Brand, Responsibility::Demand]).await?;
-    b.head(marketing, "Head of marketing", PositionRole::Head, &[Responsibility::Brand, Responsibility::Demand]).await?;
-    let sales = b.unit("Sales", F::Sales, InHouse, "Freight and contract-logistics sales.").await?;
-    let product = b.unit("Product management", F::Product, InHouse, "Logistics products and pricing.").await?;
-    let finance = b.unit("Finance", F::Finance, InHouse, "Group finance.").await?;
+    b.head(
+        commercial,
+        "Chief Commercial and Strategy Officer",
+        PositionRole::Cco,
+        &[
+            Responsibility::Revenue,
+            Responsibility::ProductManagement,
+            Responsibility::GrowthStrategy,
+        ],
+    )
+    .await?;
+    let marketing = b
+        .unit(
+            "Marketing",
+            F::Marketing,
+            InHouse,
+            "Brand and campaigns; led by a CMO until the role was removed.",
+        )
+        .await?;
+    let cmo = b
+        .head(
+            marketing,
+            "Chief Marketing Officer",
+            PositionRole::Cmo,
+            &[Responsibility::Brand, Responsibility::Demand],
+        )
+        .await?;
+    b.head(
+        marketing,
+        "Head of marketing",
+        PositionRole::Head,
+        &[Responsibility::Brand, Responsibility::Demand],
+    )
+    .await?;
+    let sales = b
+        .unit(
+            "Sales",
+            F::Sales,
+            InHouse,
+            "Freight and contract-logistics sales.",
+        )
+        .await?;
+    let product = b
+        .unit(
+            "Product management",
+            F::Product,
+            InHouse,
+            "Logistics products and pricing.",
+        )
+        .await?;
+    let finance = b
+        .unit("Finance", F::Finance, InHouse, "Group finance.")
+        .await?;
     b.line(commercial, exec, Solid, reorganized, None).await?;
     b.line(finance, exec, Solid, founded, None).await?;
     // Before the reorganization marketing, sales and product reported to the CEO.
     for unit in [marketing, sales, product] {
-        b.line(unit, exec, Solid, founded, Some(reorganized)).await?;
+        b.line(unit, exec, Solid, founded, Some(reorganized))
+            .await?;
         b.line(unit, commercial, Solid, reorganized, None).await?;
     }
-    let cmo_row = positions::find(db, cmo).await?.context("the demo CMO vanished")?;
+    let cmo_row = positions::find(db, cmo)
+        .await?
+        .context("the demo CMO vanished")?;
     positions::update(
         db,
         PositionChanges {

@@ -64,8 +64,20 @@ impl Error {
     pub fn stale_version(what: &str, current: i32) -> Self {
         Self::conflict(
             "input.version",
-            format!("{what} was changed by someone else (current version {current}); reload it and try again"),
+            format!(
+                "{what} was changed by someone else (current version {current}); reload it and try again"
+            ),
         )
+    }
+
+    /// The same error blamed on another input field (for operations whose inputs differ
+    /// from the checks they share).
+    pub fn on_field(self, field: &str) -> Self {
+        match self {
+            Self::BadInput { message, .. } => Self::bad_input(field, message),
+            Self::Conflict { message, .. } => Self::conflict(field, message),
+            other => other,
+        }
     }
 
     /// The stable code sent as `extensions.code`.

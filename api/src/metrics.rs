@@ -3,8 +3,8 @@
 use std::{collections::HashSet, sync::Mutex, time::Duration};
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec,
-    Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// The service's metrics, one registry per application (tests run several in a process).
@@ -31,11 +31,17 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("orgdesign".to_owned()), None)?;
         let http_requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by method, route and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route and status",
+            ),
             &["method", "route", "status"],
         )?;
         let http_duration = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency by route"),
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route",
+            ),
             &["route"],
         )?;
         let graphql_duration = HistogramVec::new(
@@ -58,7 +64,10 @@ impl Metrics {
             "SQL statement latency",
         ))?;
         let db_pool = IntGaugeVec::new(
-            Opts::new("db_pool_connections", "Pooled database connections by state"),
+            Opts::new(
+                "db_pool_connections",
+                "Pooled database connections by state",
+            ),
             &["state"],
         )?;
         registry.register(Box::new(http_requests.clone()))?;

@@ -88,7 +88,7 @@ impl Default for DatabaseSettings {
 pub struct Limits {
     /// Deepest selection nesting a query may have.
     pub max_depth: usize,
-    /// Highest complexity score (fields, with list multipliers) a query may have.
+    /// Highest complexity score a query may have: each selected field counts one.
     pub max_complexity: usize,
     /// Most operations in one batched request.
     pub max_batch: usize,

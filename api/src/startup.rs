@@ -59,10 +59,7 @@ impl Application {
         if let Some(workers) = settings.workers {
             server = server.workers(workers.max(1));
         }
-        let server = server
-            .listen(listener)
-            .context("listening")?
-            .run();
+        let server = server.listen(listener).context("listening")?.run();
         tracing::info!(address = %local, "orgdesign listening; GraphiQL at http://{local}/graphiql");
         Ok(Self {
             port: local.port(),
@@ -134,4 +131,3 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
 }
-

@@ -54,7 +54,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             ))
             .await?;
-        index(manager, "ix_org_unit_org", OrgUnit::Table, &[OrgUnit::OrganizationId]).await?;
+        index(
+            manager,
+            "ix_org_unit_org",
+            OrgUnit::Table,
+            &[OrgUnit::OrganizationId],
+        )
+        .await?;
 
         manager
             .create_table(with_lifecycle(
@@ -153,7 +159,9 @@ impl MigrationTrait for Migration {
             OrgUnit::Table.into_iden(),
             Organization::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -82,7 +82,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(PriorityAssessment::CreatedAt))
                     .foreign_key(
                         ForeignKey::create()
-                            .from(PriorityAssessment::Table, PriorityAssessment::OrganizationId)
+                            .from(
+                                PriorityAssessment::Table,
+                                PriorityAssessment::OrganizationId,
+                            )
                             .to(Organization::Table, Organization::Id),
                     )
                     .foreign_key(
@@ -134,7 +137,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             ))
             .await?;
-        index(manager, "ix_stakeholder_org", Stakeholder::Table, &[Stakeholder::OrganizationId]).await?;
+        index(
+            manager,
+            "ix_stakeholder_org",
+            Stakeholder::Table,
+            &[Stakeholder::OrganizationId],
+        )
+        .await?;
 
         manager
             .create_table(with_lifecycle(
@@ -189,7 +198,10 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(RelationshipReview::ReviewedBy, 200))
                     .foreign_key(
                         ForeignKey::create()
-                            .from(RelationshipReview::Table, RelationshipReview::RelationshipId)
+                            .from(
+                                RelationshipReview::Table,
+                                RelationshipReview::RelationshipId,
+                            )
                             .to(Relationship::Table, Relationship::Id),
                     )
                     .to_owned(),
@@ -215,7 +227,9 @@ impl MigrationTrait for Migration {
             PriorityAssessment::Table.into_iden(),
             LeadershipPriority::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -43,7 +43,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_api_token_org", ApiToken::Table, &[ApiToken::OrganizationId]).await?;
+        index(
+            manager,
+            "ix_api_token_org",
+            ApiToken::Table,
+            &[ApiToken::OrganizationId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -77,7 +83,9 @@ impl MigrationTrait for Migration {
                     .col(integer_null(IdempotencyRecord::StatusCode))
                     .col(text_null(IdempotencyRecord::ResponseBody))
                     .col(timestamp_with_time_zone(IdempotencyRecord::CreatedAt))
-                    .col(timestamp_with_time_zone_null(IdempotencyRecord::CompletedAt))
+                    .col(timestamp_with_time_zone_null(
+                        IdempotencyRecord::CompletedAt,
+                    ))
                     .primary_key(
                         Index::create()
                             .col(IdempotencyRecord::OrganizationId)
@@ -99,7 +107,9 @@ impl MigrationTrait for Migration {
             AuditLog::Table.into_iden(),
             ApiToken::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

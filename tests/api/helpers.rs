@@ -46,7 +46,8 @@ pub struct TestApp {
 pub async fn fresh_database(backend: Backend) -> (String, Option<PathBuf>) {
     match backend {
         Backend::Sqlite => {
-            let dir = std::env::temp_dir().join(format!("orgdesign-test-{}", Uuid::now_v7().simple()));
+            let dir =
+                std::env::temp_dir().join(format!("orgdesign-test-{}", Uuid::now_v7().simple()));
             std::fs::create_dir_all(&dir).unwrap();
             let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
             (url, Some(dir))
@@ -85,7 +86,9 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     settings.workers = Some(1);
     settings.database.max_connections = 5;
     adjust(&mut settings);
-    let app = Application::build(settings).await.expect("the application starts");
+    let app = Application::build(settings)
+        .await
+        .expect("the application starts");
     let address = format!("http://{}", app.address());
     let metrics = app.metrics();
     let (tx, rx) = oneshot::channel::<()>();
@@ -133,7 +136,11 @@ impl TestApp {
     /// Posts a GraphQL operation that must succeed; returns `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables).await;
-        assert!(body.get("errors").is_none(), "[{:?}] unexpected errors: {body:#}", self.backend);
+        assert!(
+            body.get("errors").is_none(),
+            "[{:?}] unexpected errors: {body:#}",
+            self.backend
+        );
         body["data"].clone()
     }
 
@@ -141,7 +148,11 @@ impl TestApp {
     pub async fn error(&self, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables).await;
         let errors = body["errors"].as_array().cloned().unwrap_or_default();
-        assert!(!errors.is_empty(), "[{:?}] expected an error, got {body:#}", self.backend);
+        assert!(
+            !errors.is_empty(),
+            "[{:?}] expected an error, got {body:#}",
+            self.backend
+        );
         errors[0].clone()
     }
 
@@ -153,7 +164,10 @@ impl TestApp {
                 json!({ "i": { "slug": slug, "name": format!("Org {slug}") } }),
             )
             .await;
-        data["createOrganization"]["id"].as_str().unwrap().to_owned()
+        data["createOrganization"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Creates a unit and returns its id.
@@ -168,7 +182,14 @@ impl TestApp {
     }
 
     /// Adds a line and returns the whole GraphQL body (so tests can check errors).
-    pub async fn add_line(&self, unit: &str, superior: &str, kind: &str, from: &str, to: Option<&str>) -> Value {
+    pub async fn add_line(
+        &self,
+        unit: &str,
+        superior: &str,
+        kind: &str,
+        from: &str,
+        to: Option<&str>,
+    ) -> Value {
         self.graphql(
             "mutation($i: AddReportingLineInput!) { addReportingLine(input: $i) { id version effectiveFrom effectiveTo } }",
             json!({ "i": { "unitId": unit, "superiorUnitId": superior, "kind": kind, "effectiveFrom": from, "effectiveTo": to } }),

@@ -24,16 +24,27 @@ async fn queries_run_over_get_but_mutations_are_405_with_allow_post() {
     let mutation = app
         .client
         .get(format!("{}/graphql", app.address))
-        .query(&[("query", r#"mutation { createOrganization(input: { slug: "via-get", name: "x" }) { id } }"#)])
+        .query(&[(
+            "query",
+            r#"mutation { createOrganization(input: { slug: "via-get", name: "x" }) { id } }"#,
+        )])
         .send()
         .await
         .unwrap();
     assert_eq!(mutation.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(mutation.headers()[header::ALLOW], "POST");
     let none = app.ok("{ organizations { totalCount } }", json!({})).await;
-    assert_eq!(none["organizations"]["totalCount"], 0, "the mutation did not run");
+    assert_eq!(
+        none["organizations"]["totalCount"], 0,
+        "the mutation did not run"
+    );
 
-    let put = app.client.put(format!("{}/graphql", app.address)).send().await.unwrap();
+    let put = app
+        .client
+        .put(format!("{}/graphql", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
 
@@ -51,11 +62,30 @@ async fn the_response_media_type_follows_accept() {
         request.send()
     };
     let modern = send(Some(GQL_RESPONSE)).await.unwrap();
-    assert!(modern.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with(GQL_RESPONSE));
+    assert!(
+        modern.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with(GQL_RESPONSE)
+    );
     let legacy = send(None).await.unwrap();
-    assert!(legacy.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
-    let both = send(Some("application/json;q=0.5, application/graphql-response+json")).await.unwrap();
-    assert!(both.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with(GQL_RESPONSE));
+    assert!(
+        legacy.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let both = send(Some(
+        "application/json;q=0.5, application/graphql-response+json",
+    ))
+    .await
+    .unwrap();
+    assert!(
+        both.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with(GQL_RESPONSE)
+    );
     let xml = send(Some("application/xml")).await.unwrap();
     assert_eq!(xml.status(), StatusCode::NOT_ACCEPTABLE);
 }
@@ -63,7 +93,10 @@ async fn the_response_media_type_follows_accept() {
 #[tokio::test]
 async fn request_errors_are_400_for_graphql_response_json_and_200_for_json() {
     let app = spawn_app(Backend::Sqlite).await;
-    for (query, what) in [("{ organizations { ", "a parse error"), ("{ noSuchField }", "a validation error")] {
+    for (query, what) in [
+        ("{ organizations { ", "a parse error"),
+        ("{ noSuchField }", "a validation error"),
+    ] {
         let modern = app
             .client
             .post(format!("{}/graphql", app.address))
@@ -74,8 +107,14 @@ async fn request_errors_are_400_for_graphql_response_json_and_200_for_json() {
             .unwrap();
         assert_eq!(modern.status(), StatusCode::BAD_REQUEST, "{what}");
         let body: Value = modern.json().await.unwrap();
-        assert!(body.get("data").is_none(), "{what}: no data entry before execution");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{what}");
+        assert!(
+            body.get("data").is_none(),
+            "{what}: no data entry before execution"
+        );
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{what}"
+        );
 
         let legacy = app
             .client
@@ -100,22 +139,60 @@ async fn malformed_requests_get_4xx_not_5xx() {
             .send()
     };
     let cases: Vec<(&str, Vec<u8>, StatusCode)> = vec![
-        ("application/json", b"{not json".to_vec(), StatusCode::BAD_REQUEST),
+        (
+            "application/json",
+            b"{not json".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
         ("application/json", b"{}".to_vec(), StatusCode::BAD_REQUEST),
-        ("application/json", br#"{"query": 42}"#.to_vec(), StatusCode::BAD_REQUEST),
-        ("application/json", br#"{"query": "{ __typename }", "variables": [1]}"#.to_vec(), StatusCode::BAD_REQUEST),
+        (
+            "application/json",
+            br#"{"query": 42}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "application/json",
+            br#"{"query": "{ __typename }", "variables": [1]}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
         ("application/json", b"[]".to_vec(), StatusCode::BAD_REQUEST),
-        ("application/json", b"\"just a string\"".to_vec(), StatusCode::BAD_REQUEST),
-        ("text/plain", br#"{"query": "{ __typename }"}"#.to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("application/x-www-form-urlencoded", b"query=%7B__typename%7D".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("application/json", format!(r#"{{"query": "{{ __typename }}", "pad": "{}"}}"#, "x".repeat(2048)).into_bytes(), StatusCode::PAYLOAD_TOO_LARGE),
+        (
+            "application/json",
+            b"\"just a string\"".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "text/plain",
+            br#"{"query": "{ __typename }"}"#.to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"query=%7B__typename%7D".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "application/json",
+            format!(
+                r#"{{"query": "{{ __typename }}", "pad": "{}"}}"#,
+                "x".repeat(2048)
+            )
+            .into_bytes(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
     ];
     for (content_type, body, expected) in cases {
-        let shown = String::from_utf8_lossy(&body).chars().take(60).collect::<String>();
+        let shown = String::from_utf8_lossy(&body)
+            .chars()
+            .take(60)
+            .collect::<String>();
         let response = post(content_type, body).await.unwrap();
         assert_eq!(response.status(), expected, "{content_type} {shown}");
         let json: Value = response.json().await.unwrap();
-        assert!(json["errors"][0]["extensions"]["code"].is_string(), "{shown}: {json}");
+        assert!(
+            json["errors"][0]["extensions"]["code"].is_string(),
+            "{shown}: {json}"
+        );
     }
 }
 
@@ -123,8 +200,13 @@ async fn malformed_requests_get_4xx_not_5xx() {
 async fn batches_run_up_to_the_configured_maximum() {
     let app = spawn_app_with(Backend::Sqlite, |s| s.limits.max_batch = 3).await;
     let batch = |n: usize| {
-        let ops: Vec<Value> = (0..n).map(|_| json!({ "query": "{ __typename }" })).collect();
-        app.client.post(format!("{}/graphql", app.address)).json(&ops).send()
+        let ops: Vec<Value> = (0..n)
+            .map(|_| json!({ "query": "{ __typename }" }))
+            .collect();
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .json(&ops)
+            .send()
     };
     let ok = batch(3).await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
@@ -146,7 +228,9 @@ async fn too_deep_or_too_complex_queries_are_limit_exceeded() {
     let deep = "{ organizations { edges { node { units { superior { superior { superior { name } } } } } } } }";
     let error = app.error(deep, json!({})).await;
     assert_eq!(error["extensions"]["code"], "LIMIT_EXCEEDED", "{error}");
-    let wide: String = (0..60).map(|i| format!("a{i}: maturityStages {{ key }} ")).collect();
+    let wide: String = (0..60)
+        .map(|i| format!("a{i}: maturityStages {{ key }} "))
+        .collect();
     let error = app.error(&format!("{{ {wide} }}"), json!({})).await;
     assert_eq!(error["extensions"]["code"], "LIMIT_EXCEEDED", "{error}");
 }
@@ -154,7 +238,15 @@ async fn too_deep_or_too_complex_queries_are_limit_exceeded() {
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     let app = spawn_app(Backend::Sqlite).await;
-    let response = app.client.get(format!("{}/healthz", app.address)).send().await.unwrap();
-    let id = response.headers().get("x-request-id").expect("x-request-id header");
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    let id = response
+        .headers()
+        .get("x-request-id")
+        .expect("x-request-id header");
     assert!(!id.to_str().unwrap().is_empty());
 }

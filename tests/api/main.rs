@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod cli;
 mod http_protocol;
 mod migrations;
 mod n_plus_one;

@@ -9,7 +9,9 @@ async fn add_organizations(app: &TestApp, prefix: &str, orgs: usize, units: usiz
         let org = app.create_org(&format!("{prefix}-{o}")).await;
         let top = app.create_unit(&org, "Executive", "EXECUTIVE").await;
         for u in 0..units {
-            let unit = app.create_unit(&org, &format!("Unit {u}"), "MARKETING").await;
+            let unit = app
+                .create_unit(&org, &format!("Unit {u}"), "MARKETING")
+                .await;
             app.ok(
                 "mutation($i: CreatePositionInput!) { createPosition(input: $i) { id } }",
                 json!({ "i": { "unitId": unit, "title": format!("Head {u}"), "role": "HEAD" } }),
@@ -43,7 +45,10 @@ async fn the_statement_count_of_a_nested_query_does_not_grow_with_rows() {
         add_organizations(&app, "large", 4, 30).await;
         let large = statements_for_nested_query(&app).await;
         assert!(small > 0, "statements are counted");
-        assert_eq!(small, large, "2 orgs x 5 units took {small} statements, 6 orgs x ~90 units took {large}");
+        assert_eq!(
+            small, large,
+            "2 orgs x 5 units took {small} statements, 6 orgs x ~90 units took {large}"
+        );
         assert!(large <= 12, "one statement per relation level, got {large}");
     })
     .await;

@@ -20,12 +20,17 @@ async fn health_readiness_metrics_graphiql_and_sdl_answer() {
         assert_eq!(get("/healthz").await.unwrap().status(), StatusCode::OK);
         assert_eq!(get("/readyz").await.unwrap().status(), StatusCode::OK);
         let graphiql = get("/graphiql").await.unwrap().text().await.unwrap();
-        assert!(graphiql.contains("/graphql"), "GraphiQL points at the endpoint");
+        assert!(
+            graphiql.contains("/graphql"),
+            "GraphiQL points at the endpoint"
+        );
         let sdl = get("/schema.graphql").await.unwrap().text().await.unwrap();
         assert_eq!(sdl, orgdesign_api::graphql::sdl());
 
-        app.ok("query Stages { maturityStages { key } }", json!({})).await;
-        app.error("{ organization(slug: \"NO\") { id } }", json!({})).await;
+        app.ok("query Stages { maturityStages { key } }", json!({}))
+            .await;
+        app.error("{ organization(slug: \"NO\") { id } }", json!({}))
+            .await;
         let metrics = get("/metrics").await.unwrap().text().await.unwrap();
         for needle in [
             "orgdesign_http_requests_total",
@@ -34,7 +39,10 @@ async fn health_readiness_metrics_graphiql_and_sdl_answer() {
             "orgdesign_db_statements_total",
             "orgdesign_db_pool_connections{state=\"open\"}",
         ] {
-            assert!(metrics.contains(needle), "[{backend:?}] /metrics lacks {needle}");
+            assert!(
+                metrics.contains(needle),
+                "[{backend:?}] /metrics lacks {needle}"
+            );
         }
     }
 }
@@ -42,14 +50,28 @@ async fn health_readiness_metrics_graphiql_and_sdl_answer() {
 #[tokio::test]
 async fn a_database_that_goes_away_is_unavailable_not_internal() {
     if !backends().contains(&Backend::Postgres) {
-        eprintln!("PostgreSQL not configured; this fault needs a server that can refuse connections");
+        eprintln!(
+            "PostgreSQL not configured; this fault needs a server that can refuse connections"
+        );
         return;
     }
     let app = spawn_app_with(Backend::Postgres, |s| s.database.acquire_timeout_secs = 2).await;
-    let db_name = app.database_url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
-    let admin = Database::connect(std::env::var("ORGDESIGN_TEST_POSTGRES_URL").unwrap()).await.unwrap();
+    let db_name = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let admin = Database::connect(std::env::var("ORGDESIGN_TEST_POSTGRES_URL").unwrap())
+        .await
+        .unwrap();
     admin
-        .execute_unprepared(&format!("ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS false"))
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS false"
+        ))
         .await
         .unwrap();
     admin
@@ -59,20 +81,41 @@ async fn a_database_that_goes_away_is_unavailable_not_internal() {
         .await
         .unwrap();
 
-    let body = app.graphql("{ organizations { totalCount } }", json!({})).await;
+    let body = app
+        .graphql("{ organizations { totalCount } }", json!({}))
+        .await;
     let error = &body["errors"][0];
     assert_eq!(code(error), "UNAVAILABLE", "{body}");
     let message = error["message"].as_str().unwrap();
-    assert!(!message.contains("pg_") && !message.contains("SQL"), "no driver text leaks: {message}");
-    let ready = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
+    assert!(
+        !message.contains("pg_") && !message.contains("SQL"),
+        "no driver text leaks: {message}"
+    );
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
 
     admin
-        .execute_unprepared(&format!("ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS true"))
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS true"
+        ))
         .await
         .unwrap();
-    let ready = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
-    assert_eq!(ready.status(), StatusCode::OK, "it recovers when the database is back");
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready.status(),
+        StatusCode::OK,
+        "it recovers when the database is back"
+    );
 }
 
 #[tokio::test]
@@ -92,12 +135,22 @@ async fn shutdown_lets_an_in_flight_request_finish() {
     // The request is in flight (its body half sent) when the stop signal arrives.
     let server = app.signal_shutdown().unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!server.is_finished(), "the server waits for the in-flight request");
+    assert!(
+        !server.is_finished(),
+        "the server waits for the in-flight request"
+    );
     stream.write_all(tail.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("REVENUE"));
-    tokio::time::timeout(Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
-    assert!(TcpStream::connect(&host).await.is_err(), "no new connections after stopping");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        TcpStream::connect(&host).await.is_err(),
+        "no new connections after stopping"
+    );
 }

@@ -34,7 +34,12 @@ async fn a_created_organization_is_found_by_id_slug_and_node() {
 async fn a_taken_slug_is_a_conflict_on_the_slug_field_and_writes_nothing() {
     on_each_backend(|app| async move {
         app.create_org("taken-slug").await;
-        let error = app.error(CREATE, json!({ "i": { "slug": "taken-slug", "name": "Another" } })).await;
+        let error = app
+            .error(
+                CREATE,
+                json!({ "i": { "slug": "taken-slug", "name": "Another" } }),
+            )
+            .await;
         assert_eq!(code(&error), "CONFLICT");
         assert_eq!(field(&error), "input.slug");
         let list = app.ok("{ organizations { totalCount } }", json!({})).await;
@@ -49,10 +54,22 @@ async fn malformed_inputs_are_bad_user_input_naming_the_field() {
         let cases = [
             (json!({ "slug": "Bad Slug", "name": "x" }), "input.slug"),
             (json!({ "slug": "ok-slug", "name": "   " }), "input.name"),
-            (json!({ "slug": "ok-slug", "name": "a\u{0}b" }), "input.name"),
-            (json!({ "slug": "ok-slug", "name": "x".repeat(201) }), "input.name"),
-            (json!({ "slug": "ok-slug", "name": "x", "employeeCount": -1 }), "input.employeeCount"),
-            (json!({ "slug": "ok-slug", "name": "x", "industry": "bell\u{7}" }), "input.industry"),
+            (
+                json!({ "slug": "ok-slug", "name": "a\u{0}b" }),
+                "input.name",
+            ),
+            (
+                json!({ "slug": "ok-slug", "name": "x".repeat(201) }),
+                "input.name",
+            ),
+            (
+                json!({ "slug": "ok-slug", "name": "x", "employeeCount": -1 }),
+                "input.employeeCount",
+            ),
+            (
+                json!({ "slug": "ok-slug", "name": "x", "industry": "bell\u{7}" }),
+                "input.industry",
+            ),
         ];
         for (input, expected_field) in cases {
             let error = app.error(CREATE, json!({ "i": input })).await;
@@ -60,7 +77,10 @@ async fn malformed_inputs_are_bad_user_input_naming_the_field() {
             assert_eq!(field(&error), expected_field, "{input}");
         }
         let list = app.ok("{ organizations { totalCount } }", json!({})).await;
-        assert_eq!(list["organizations"]["totalCount"], 0, "nothing was written");
+        assert_eq!(
+            list["organizations"]["totalCount"], 0,
+            "nothing was written"
+        );
     })
     .await;
 }
@@ -69,17 +89,39 @@ async fn malformed_inputs_are_bad_user_input_naming_the_field() {
 async fn an_update_against_a_stale_version_is_a_conflict_and_changes_nothing() {
     on_each_backend(|app| async move {
         let id = app.create_org("versioned").await;
-        let first = app.ok(UPDATE, json!({ "i": { "id": id, "version": 1, "name": "Renamed", "industry": "Retail" } })).await;
+        let first = app
+            .ok(
+                UPDATE,
+                json!({ "i": { "id": id, "version": 1, "name": "Renamed", "industry": "Retail" } }),
+            )
+            .await;
         assert_eq!(first["updateOrganization"]["version"], 2);
         assert_eq!(first["updateOrganization"]["industry"], "Retail");
 
-        let stale = app.error(UPDATE, json!({ "i": { "id": id, "version": 1, "name": "Lost update" } })).await;
+        let stale = app
+            .error(
+                UPDATE,
+                json!({ "i": { "id": id, "version": 1, "name": "Lost update" } }),
+            )
+            .await;
         assert_eq!(code(&stale), "CONFLICT");
         assert_eq!(field(&stale), "input.version");
 
-        let cleared = app.ok(UPDATE, json!({ "i": { "id": id, "version": 2, "industry": null } })).await;
-        assert_eq!(cleared["updateOrganization"]["name"], "Renamed", "absent fields stay");
-        assert_eq!(cleared["updateOrganization"]["industry"], serde_json::Value::Null, "null clears");
+        let cleared = app
+            .ok(
+                UPDATE,
+                json!({ "i": { "id": id, "version": 2, "industry": null } }),
+            )
+            .await;
+        assert_eq!(
+            cleared["updateOrganization"]["name"], "Renamed",
+            "absent fields stay"
+        );
+        assert_eq!(
+            cleared["updateOrganization"]["industry"],
+            serde_json::Value::Null,
+            "null clears"
+        );
     })
     .await;
 }
@@ -145,14 +187,27 @@ async fn page_sizes_outside_the_cap_are_refused() {
     on_each_backend(|app| async move {
         for first in [0, -5, 101, 2_147_483_647] {
             let error = app
-                .error("query($n: Int) { organizations(first: $n) { totalCount } }", json!({ "n": first }))
+                .error(
+                    "query($n: Int) { organizations(first: $n) { totalCount } }",
+                    json!({ "n": first }),
+                )
                 .await;
             assert_eq!(code(&error), "BAD_USER_INPUT", "first: {first}");
             assert_eq!(field(&error), "first");
         }
-        let error = app.error("{ organizations(first: 99999999999) { totalCount } }", json!({})).await;
+        let error = app
+            .error(
+                "{ organizations(first: 99999999999) { totalCount } }",
+                json!({}),
+            )
+            .await;
         assert_eq!(code(&error), "BAD_USER_INPUT", "an Int out of 32-bit range");
-        let error = app.error(r#"{ organizations(after: "garbage") { totalCount } }"#, json!({})).await;
+        let error = app
+            .error(
+                r#"{ organizations(after: "garbage") { totalCount } }"#,
+                json!({}),
+            )
+            .await;
         assert_eq!(field(&error), "after");
     })
     .await;

@@ -30,16 +30,32 @@ async fn a_second_current_solid_superior_is_refused_and_nothing_is_written() {
         let ceo = app.create_unit(&org, "Executive", "EXECUTIVE").await;
         let sales = app.create_unit(&org, "Sales", "SALES").await;
         let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
-        assert!(app.add_line(&marketing, &ceo, "SOLID", "2024-01-01", None).await["errors"].is_null());
+        assert!(
+            app.add_line(&marketing, &ceo, "SOLID", "2024-01-01", None)
+                .await["errors"]
+                .is_null()
+        );
 
-        let second = app.add_line(&marketing, &sales, "SOLID", "2024-03-01", None).await;
+        let second = app
+            .add_line(&marketing, &sales, "SOLID", "2024-03-01", None)
+            .await;
         assert_eq!(code(first_error(&second)), "CONFLICT");
         assert_eq!(field(first_error(&second)), "input.effectiveFrom");
         // A SOLID line that overlaps in the past is refused too.
-        let past = app.add_line(&marketing, &sales, "SOLID", "2023-01-01", Some("2024-02-01")).await;
+        let past = app
+            .add_line(
+                &marketing,
+                &sales,
+                "SOLID",
+                "2023-01-01",
+                Some("2024-02-01"),
+            )
+            .await;
         assert_eq!(code(first_error(&past)), "CONFLICT");
         // A DOTTED line to sales is fine: matrix lines do not command.
-        let dotted = app.add_line(&marketing, &sales, "DOTTED", "2024-03-01", None).await;
+        let dotted = app
+            .add_line(&marketing, &sales, "DOTTED", "2024-03-01", None)
+            .await;
         assert!(dotted["errors"].is_null(), "{dotted}");
         assert_eq!(line_count(&app, &org).await, 2);
     })
@@ -60,7 +76,9 @@ async fn solid_lines_never_form_a_cycle_on_any_date() {
         assert_eq!(code(first_error(&cycle)), "CONFLICT");
         assert_eq!(field(first_error(&cycle)), "input.superiorUnitId");
         // Before B reported to A there was no path from C up to A: no cycle then.
-        let earlier = app.add_line(&a, &c, "SOLID", "2023-01-01", Some("2024-01-01")).await;
+        let earlier = app
+            .add_line(&a, &c, "SOLID", "2023-01-01", Some("2024-01-01"))
+            .await;
         assert!(earlier["errors"].is_null(), "{earlier}");
         // ...but stretching it one day into 2024 closes the loop.
         let id = earlier["data"]["addReportingLine"]["id"].as_str().unwrap();

@@ -30,7 +30,11 @@ fn type_string(t: &Value) -> String {
 }
 
 fn named(t: &Value) -> &Value {
-    if t["ofType"].is_object() { named(&t["ofType"]) } else { t }
+    if t["ofType"].is_object() {
+        named(&t["ofType"])
+    } else {
+        t
+    }
 }
 
 impl Fuzzer {
@@ -54,8 +58,16 @@ impl Fuzzer {
                 json!("\u{0}"),
             ][variant]
                 .clone(),
-            "Int" => [json!(-1), json!(0), json!(i32::MAX), json!(i32::MIN), json!(1), json!(100)][variant].clone(),
-            "Boolean" => json!(variant % 2 == 0),
+            "Int" => [
+                json!(-1),
+                json!(0),
+                json!(i32::MAX),
+                json!(i32::MIN),
+                json!(1),
+                json!(100),
+            ][variant]
+                .clone(),
+            "Boolean" => json!(variant.is_multiple_of(2)),
             "NaiveDate" => [
                 json!("0001-01-01"),
                 json!("9999-12-31"),
@@ -112,10 +124,21 @@ impl Fuzzer {
             "OBJECT" | "INTERFACE" | "UNION" => " { __typename }",
             _ => "",
         };
-        let params = if params.is_empty() { String::new() } else { format!("({})", params.join(", ")) };
-        let args = if args.is_empty() { String::new() } else { format!("({})", args.join(", ")) };
+        let params = if params.is_empty() {
+            String::new()
+        } else {
+            format!("({})", params.join(", "))
+        };
+        let args = if args.is_empty() {
+            String::new()
+        } else {
+            format!("({})", args.join(", "))
+        };
         let name = field["name"].as_str().unwrap();
-        (format!("{kind} Fuzz{params} {{ {name}{args}{selection} }}"), Value::Object(variables))
+        (
+            format!("{kind} Fuzz{params} {{ {name}{args}{selection} }}"),
+            Value::Object(variables),
+        )
     }
 }
 
@@ -131,9 +154,15 @@ async fn schema_driven_fuzz_inputs_never_cause_internal_errors_or_5xx() {
             .iter()
             .map(|t| (t["name"].as_str().unwrap().to_owned(), t.clone()))
             .collect();
-        let fuzzer = Fuzzer { types, real_ids: vec![unit, org] };
+        let fuzzer = Fuzzer {
+            types,
+            real_ids: vec![unit, org],
+        };
         let mut sent = 0;
-        for (kind, root) in [("query", &schema["queryType"]), ("mutation", &schema["mutationType"])] {
+        for (kind, root) in [
+            ("query", &schema["queryType"]),
+            ("mutation", &schema["mutationType"]),
+        ] {
             for field in root["fields"].as_array().unwrap() {
                 for variant in 0..VARIANTS {
                     let (query, variables) = fuzzer.operation(kind, field, variant);
@@ -150,17 +179,25 @@ async fn schema_driven_fuzz_inputs_never_cause_internal_errors_or_5xx() {
                     for error in body["errors"].as_array().into_iter().flatten() {
                         let code = error["extensions"]["code"].as_str().unwrap_or("<none>");
                         assert!(
-                            ["BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "LIMIT_EXCEEDED"].contains(&code),
+                            ["BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "LIMIT_EXCEEDED"]
+                                .contains(&code),
                             "[{:?}] {code} for {query}\nvariables: {}\nerror: {error}",
                             app.backend,
-                            serde_json::to_string(&variables).unwrap().chars().take(300).collect::<String>()
+                            serde_json::to_string(&variables)
+                                .unwrap()
+                                .chars()
+                                .take(300)
+                                .collect::<String>()
                         );
                     }
                     sent += 1;
                 }
             }
         }
-        assert!(sent > 50, "the fuzzer covered the schema ({sent} operations)");
+        assert!(
+            sent > 50,
+            "the fuzzer covered the schema ({sent} operations)"
+        );
     })
     .await;
 }

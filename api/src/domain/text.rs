@@ -153,14 +153,28 @@ mod tests {
     fn slugs_are_lowercase_words_joined_by_single_hyphens() {
         assert!(Slug::parse("slug", "acme-logistics").is_ok());
         assert!(Slug::parse("slug", "a1b").is_ok());
-        for bad in ["ab", "Acme", "-acme", "acme-", "ac--me", "1acme", "acme logistics", "ac\0me"] {
+        for bad in [
+            "ab",
+            "Acme",
+            "-acme",
+            "acme-",
+            "ac--me",
+            "1acme",
+            "acme logistics",
+            "ac\0me",
+        ] {
             assert!(Slug::parse("slug", bad).is_err(), "{bad:?} was accepted");
         }
     }
 
     #[test]
     fn names_are_trimmed_bounded_and_free_of_control_characters() {
-        assert_eq!(Name::parse("name", "  Marketing ").map(Line::into_inner).ok(), Some("Marketing".to_owned()));
+        assert_eq!(
+            Name::parse("name", "  Marketing ")
+                .map(Line::into_inner)
+                .ok(),
+            Some("Marketing".to_owned())
+        );
         assert!(Name::parse("name", "   ").is_err());
         assert!(Name::parse("name", "Mar\u{0}keting").is_err());
         assert!(Name::parse("name", &"x".repeat(201)).is_err());

@@ -114,7 +114,10 @@ impl<L: KeyedLoader> Memo<L> {
         let loader = self.loader.clone();
         let make = |key: L::Key| async move { loader.load_one(key).await }.boxed().shared();
         match self.pending.lock() {
-            Ok(mut pending) => pending.entry(key.clone()).or_insert_with(|| make(key)).clone(),
+            Ok(mut pending) => pending
+                .entry(key.clone())
+                .or_insert_with(|| make(key))
+                .clone(),
             // A poisoned map only loses the sharing, not the load.
             Err(_) => make(key),
         }

@@ -6,9 +6,7 @@ pub mod loader;
 pub mod node;
 pub mod pagination;
 
-use async_graphql::{
-    EmptySubscription, MergedObject, Request, Schema, ServerError,
-};
+use async_graphql::{EmptySubscription, MergedObject, Request, Schema, ServerError};
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -48,21 +46,29 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema around an already-open database; it connects to nothing itself.
 pub fn build_schema(db: DatabaseConnection, limits: Limits) -> AppSchema {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(limits.max_depth.max(32))
-        .limit_directives(8)
-        .data(limits)
-        .data(db)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(limits.max_depth.max(32))
+    .limit_directives(8)
+    .data(limits)
+    .data(db)
+    .finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// Attaches what one request needs: its context and fresh DataLoaders (their caches
@@ -99,7 +105,7 @@ pub fn ensure_codes(errors: &mut [ServerError]) {
         }
         let code = if error.message.contains("nested too deep")
             || error.message.contains("too complex")
-            || error.message.contains("too many directives")
+            || error.message.contains("number of directives")
             || error.message.contains("recursion")
         {
             "LIMIT_EXCEEDED"

@@ -79,7 +79,9 @@ impl MediaType {
             // Prefer the higher q; on a tie, graphql-response+json.
             let better = match best {
                 None => true,
-                Some((bq, bm)) => q > bq || (q == bq && candidate == Self::GraphqlResponse && bm != candidate),
+                Some((bq, bm)) => {
+                    q > bq || (q == bq && candidate == Self::GraphqlResponse && bm != candidate)
+                }
             };
             if better {
                 best = Some((q, candidate));
@@ -165,18 +167,25 @@ fn is_request_error(response: &Response) -> bool {
 
 fn response_json(response: &Response) -> Value {
     let mut value = serde_json::to_value(response).unwrap_or_else(|_| json!({}));
-    if is_request_error(response) {
-        if let Value::Object(map) = &mut value {
-            map.remove("data");
-        }
+    if is_request_error(response)
+        && let Value::Object(map) = &mut value
+    {
+        map.remove("data");
     }
     value
 }
 
-async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest, media: MediaType) -> HttpResponse {
+async fn execute(
+    state: &AppState,
+    req: &HttpRequest,
+    batch: BatchRequest,
+    media: MediaType,
+) -> HttpResponse {
     let context = request_context(req);
     let response = match batch {
-        BatchRequest::Single(request) => BatchResponse::Single(execute_one(state, &context, request).await),
+        BatchRequest::Single(request) => {
+            BatchResponse::Single(execute_one(state, &context, request).await)
+        }
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
@@ -194,7 +203,10 @@ async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest, media
             };
             (status, response_json(one))
         }
-        BatchResponse::Batch(many) => (StatusCode::OK, Value::Array(many.iter().map(response_json).collect())),
+        BatchResponse::Batch(many) => (
+            StatusCode::OK,
+            Value::Array(many.iter().map(response_json).collect()),
+        ),
     };
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, media.as_str()))
@@ -203,7 +215,8 @@ async fn execute(state: &AppState, req: &HttpRequest, batch: BatchRequest, media
 
 async fn execute_one(state: &AppState, context: &RequestContext, request: Request) -> Response {
     let operation = operation_name(&request);
-    let span = tracing::info_span!("graphql", operation = %operation, request_id = %context.request_id);
+    let span =
+        tracing::info_span!("graphql", operation = %operation, request_id = %context.request_id);
     let started = Instant::now();
     let request = prepare(request, &state.db, context.clone());
     let mut response = state.schema.execute(request).instrument(span.clone()).await;
@@ -241,7 +254,11 @@ fn operation_name(request: &Request) -> String {
 }
 
 /// `POST /graphql`.
-pub async fn post(req: HttpRequest, mut payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+pub async fn post(
+    req: HttpRequest,
+    mut payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let Some(media) = MediaType::negotiate(&req) else {
         return not_acceptable();
     };
@@ -249,7 +266,13 @@ pub async fn post(req: HttpRequest, mut payload: web::Payload, state: web::Data<
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     if content_type.as_deref() != Some(JSON) {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -262,7 +285,12 @@ pub async fn post(req: HttpRequest, mut payload: web::Payload, state: web::Data<
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
-            return request_error(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", "the request body could not be read");
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "BAD_USER_INPUT",
+                "the request body could not be read",
+            );
         };
         if body.len() + chunk.len() > limit {
             return request_error(
@@ -277,30 +305,56 @@ pub async fn post(req: HttpRequest, mut payload: web::Payload, state: web::Data<
     let value: Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
         Err(_) => {
-            return request_error(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", "the request body is not valid JSON");
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "BAD_USER_INPUT",
+                "the request body is not valid JSON",
+            );
         }
     };
     let batch = match value {
         Value::Array(items) => {
             if items.is_empty() {
-                return request_error(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", "an empty batch");
+                return request_error(
+                    StatusCode::BAD_REQUEST,
+                    media,
+                    "BAD_USER_INPUT",
+                    "an empty batch",
+                );
             }
             if items.len() > state.limits.max_batch {
                 return request_error(
                     StatusCode::BAD_REQUEST,
                     media,
                     "LIMIT_EXCEEDED",
-                    &format!("a batch may hold at most {} operations", state.limits.max_batch),
+                    &format!(
+                        "a batch may hold at most {} operations",
+                        state.limits.max_batch
+                    ),
                 );
             }
-            match items.into_iter().map(parse_request).collect::<Result<Vec<_>, _>>() {
+            match items
+                .into_iter()
+                .map(parse_request)
+                .collect::<Result<Vec<_>, _>>()
+            {
                 Ok(requests) => BatchRequest::Batch(requests),
-                Err(message) => return request_error(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", &message),
+                Err(message) => {
+                    return request_error(
+                        StatusCode::BAD_REQUEST,
+                        media,
+                        "BAD_USER_INPUT",
+                        &message,
+                    );
+                }
             }
         }
         other => match parse_request(other) {
             Ok(request) => BatchRequest::Single(request),
-            Err(message) => return request_error(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", &message),
+            Err(message) => {
+                return request_error(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", &message);
+            }
         },
     };
     execute(&state, &req, batch, media).await
@@ -322,26 +376,37 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         return not_acceptable();
     };
     let Ok(params) = web::Query::<GetParams>::from_query(req.query_string()) else {
-        return request_error(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", "the query string could not be read");
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            media,
+            "BAD_USER_INPUT",
+            "the query string could not be read",
+        );
     };
     let params = params.into_inner();
     let Some(query) = params.query else {
-        return request_error(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", "`query` is required");
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            media,
+            "BAD_USER_INPUT",
+            "`query` is required",
+        );
     };
     if let Ok(document) = parse_query(&query) {
         let selected = document.operations.iter().find(|(name, _)| {
-            params.operation_name.is_none() || name.map(|n| n.as_str()) == params.operation_name.as_deref()
+            params.operation_name.is_none()
+                || name.map(|n| n.as_str()) == params.operation_name.as_deref()
         });
-        if let Some((_, operation)) = selected {
-            if operation.node.ty != OperationType::Query {
-                return HttpResponse::MethodNotAllowed()
-                    .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
-                    .insert_header((header::CONTENT_TYPE, media.as_str()))
-                    .json(json!({ "errors": [{
-                        "message": "mutations and subscriptions cannot run over GET; use POST",
-                        "extensions": { "code": "BAD_USER_INPUT" }
-                    }] }));
-            }
+        if let Some((_, operation)) = selected
+            && operation.node.ty != OperationType::Query
+        {
+            return HttpResponse::MethodNotAllowed()
+                .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
+                .insert_header((header::CONTENT_TYPE, media.as_str()))
+                .json(json!({ "errors": [{
+                    "message": "mutations and subscriptions cannot run over GET; use POST",
+                    "extensions": { "code": "BAD_USER_INPUT" }
+                }] }));
         }
     }
     let mut object = serde_json::Map::new();
@@ -349,7 +414,10 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     if let Some(name) = params.operation_name {
         object.insert("operationName".to_owned(), Value::String(name));
     }
-    for (key, raw) in [("variables", params.variables), ("extensions", params.extensions)] {
+    for (key, raw) in [
+        ("variables", params.variables),
+        ("extensions", params.extensions),
+    ] {
         if let Some(raw) = raw {
             match serde_json::from_str::<Value>(&raw) {
                 Ok(value) => {

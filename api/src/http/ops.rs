@@ -11,7 +11,12 @@ use crate::db;
 pub async fn graphiql() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint("/graphql").title("orgdesign").finish())
+        .body(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("orgdesign")
+                .finish(),
+        )
 }
 
 /// `GET /schema.graphql`: the SDL the server runs.
@@ -31,7 +36,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if db::ping(&state.db).await {
         HttpResponse::Ok().json(json!({ "status": "ready", "database": "up" }))
     } else {
-        HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "database": "down" }))
+        HttpResponse::ServiceUnavailable()
+            .json(json!({ "status": "unavailable", "database": "down" }))
     }
 }
 

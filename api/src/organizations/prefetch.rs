@@ -62,7 +62,9 @@ pub async fn unit_subtree(
             .await;
     }
     if STRUCTURE_FIELDS.iter().any(|f| selection.field(f).exists()) {
-        loader::<LinesAsOf>(ctx)?.load_one((org.id, today())).await?;
+        loader::<LinesAsOf>(ctx)?
+            .load_one((org.id, today()))
+            .await?;
     }
     if selection.field("lineHistory").exists() {
         let lines = loader::<LinesByOrganization>(ctx)?

@@ -111,11 +111,9 @@ impl UpdateOrganizationInput {
             employee_count: match self.employee_count {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(n) => Some(parse_count(
-                    "input.employeeCount",
-                    Some(n),
-                    MAX_EMPLOYEES,
-                )?),
+                MaybeUndefined::Value(n) => {
+                    Some(parse_count("input.employeeCount", Some(n), MAX_EMPLOYEES)?)
+                }
             },
             declared_model: match self.declared_model {
                 MaybeUndefined::Undefined => None,
@@ -143,9 +141,7 @@ impl OrganizationQuery {
         let db = db(ctx)?;
         let found = match (id, slug) {
             (Some(id), None) => service::find(db, parse_id("id", &id)?).await?,
-            (None, Some(slug)) => {
-                service::find_by_slug(db, &Slug::parse("slug", &slug)?).await?
-            }
+            (None, Some(slug)) => service::find_by_slug(db, &Slug::parse("slug", &slug)?).await?,
             _ => {
                 return Err(Error::bad_input("id", "give exactly one of id and slug").into());
             }

@@ -129,7 +129,10 @@ pub async fn update(
 /// instead of failing to upgrade a read lock.
 pub async fn lock<C: ConnectionTrait>(tx: &C, id: Uuid) -> Result<organization::Model> {
     let result = organization::Entity::update_many()
-        .col_expr(organization::Column::Version, Expr::col(organization::Column::Version).into())
+        .col_expr(
+            organization::Column::Version,
+            Expr::col(organization::Column::Version).into(),
+        )
         .filter(organization::Column::Id.eq(id))
         .exec(tx)
         .await?;

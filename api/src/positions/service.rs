@@ -49,6 +49,9 @@ pub async fn create(db: &DatabaseConnection, new: NewPosition) -> Result<positio
         other => other,
     })?;
     ensure_active(&org, "input.unitId")?;
+    if unit.archived {
+        return Err(Error::bad_input("input.unitId", "the unit is archived"));
+    }
     let now = now();
     let row = position::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -87,8 +90,13 @@ pub async fn update(db: &DatabaseConnection, changes: PositionChanges) -> Result
     check_version("the position", current.version, changes.version)?;
     let mut row: position::ActiveModel = current.clone().into();
     if let Some(unit_id) = changes.unit_id {
-        let unit = entity::org_unit::Entity::find_by_id(unit_id).one(&tx).await?;
+        let unit = entity::org_unit::Entity::find_by_id(unit_id)
+            .one(&tx)
+            .await?;
         match unit {
+            Some(unit) if unit.organization_id == org.id && unit.archived => {
+                return Err(Error::bad_input("input.unitId", "the unit is archived"));
+            }
             Some(unit) if unit.organization_id == org.id => row.unit_id = Set(unit.id),
             _ => {
                 return Err(Error::bad_input(

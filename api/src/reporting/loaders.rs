@@ -29,7 +29,9 @@ impl async_graphql::dataloader::Loader<(Uuid, NaiveDate)> for LinesAsOf {
         let mut out = HashMap::with_capacity(keys.len());
         for (date, keys) in by_date {
             let rows = reporting_line::Entity::find()
-                .filter(reporting_line::Column::OrganizationId.is_in(keys.iter().map(|(org, _)| *org)))
+                .filter(
+                    reporting_line::Column::OrganizationId.is_in(keys.iter().map(|(org, _)| *org)),
+                )
                 .filter(reporting_line::Column::EffectiveFrom.lte(date))
                 .filter(
                     Condition::any()

@@ -143,7 +143,9 @@ impl ReportingMutation {
     ) -> GqlResult<ReportingLine> {
         let id = parse_id("input.id", &input.id)?;
         let to = parse_date("input.effectiveTo", input.effective_to)?;
-        Ok(ReportingLine(service::end(db(ctx)?, id, input.version, to).await?))
+        Ok(ReportingLine(
+            service::end(db(ctx)?, id, input.version, to).await?,
+        ))
     }
 
     /// Deletes a line recorded in error and returns it as it was. Lines that once held
@@ -154,6 +156,8 @@ impl ReportingMutation {
         input: DeleteReportingLineInput,
     ) -> GqlResult<ReportingLine> {
         let id = parse_id("input.id", &input.id)?;
-        Ok(ReportingLine(service::delete(db(ctx)?, id, input.version).await?))
+        Ok(ReportingLine(
+            service::delete(db(ctx)?, id, input.version).await?,
+        ))
     }
 }

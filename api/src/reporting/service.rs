@@ -37,7 +37,10 @@ pub fn parse_date(field: &str, date: NaiveDate) -> Result<NaiveDate> {
     if (MIN_DATE..=MAX_DATE).contains(&date) {
         Ok(date)
     } else {
-        Err(Error::bad_input(field, format!("must be between {MIN_DATE} and {MAX_DATE}")))
+        Err(Error::bad_input(
+            field,
+            format!("must be between {MIN_DATE} and {MAX_DATE}"),
+        ))
     }
 }
 
@@ -93,13 +96,13 @@ async fn check_invariants<C: ConnectionTrait>(
             "a unit cannot report to itself",
         ));
     }
-    if let Some(to) = line.effective_to {
-        if to <= line.effective_from {
-            return Err(Error::bad_input(
-                "input.effectiveTo",
-                "must be after effectiveFrom",
-            ));
-        }
+    if let Some(to) = line.effective_to
+        && to <= line.effective_from
+    {
+        return Err(Error::bad_input(
+            "input.effectiveTo",
+            "must be after effectiveFrom",
+        ));
     }
     unit_of(tx, org, line.unit_id, "input.unitId").await?;
     unit_of(tx, org, line.superior_unit_id, "input.superiorUnitId").await?;
@@ -254,8 +257,8 @@ pub async fn end(
 ) -> Result<reporting_line::Model> {
     let tx = db.begin().await?;
     let (org, current) = lock_line(&tx, id).await?;
-    check_version("the reporting line", current.version, version)?;
     ensure_active(&org, "input.id")?;
+    check_version("the reporting line", current.version, version)?;
     let candidate = NewLine {
         unit_id: current.unit_id,
         superior_unit_id: current.superior_unit_id,
@@ -263,7 +266,11 @@ pub async fn end(
         effective_from: current.effective_from,
         effective_to: Some(effective_to),
     };
-    check_invariants(&tx, &org, &candidate, Some(current.id)).await?;
+    // The only input here is the new end date, so whatever the check refuses, it is
+    // that date's fault.
+    check_invariants(&tx, &org, &candidate, Some(current.id))
+        .await
+        .map_err(|err| err.on_field("input.effectiveTo"))?;
     let mut row: reporting_line::ActiveModel = current.clone().into();
     row.effective_to = Set(Some(effective_to));
     row.version = Set(current.version + 1);
@@ -275,11 +282,15 @@ pub async fn end(
 
 /// Deletes a line recorded in error. Lines that were true once should be ended instead,
 /// so history keeps them.
-pub async fn delete(db: &DatabaseConnection, id: Uuid, version: i32) -> Result<reporting_line::Model> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    id: Uuid,
+    version: i32,
+) -> Result<reporting_line::Model> {
     let tx = db.begin().await?;
     let (org, current) = lock_line(&tx, id).await?;
-    check_version("the reporting line", current.version, version)?;
     ensure_active(&org, "input.id")?;
+    check_version("the reporting line", current.version, version)?;
     current.clone().delete(&tx).await?;
     tx.commit().await?;
     Ok(current)

@@ -131,7 +131,12 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
     }
 
-    fn line(unit: Uuid, superior: Uuid, from: NaiveDate, to: Option<NaiveDate>) -> reporting_line::Model {
+    fn line(
+        unit: Uuid,
+        superior: Uuid,
+        from: NaiveDate,
+        to: Option<NaiveDate>,
+    ) -> reporting_line::Model {
         reporting_line::Model {
             id: Uuid::now_v7(),
             organization_id: Uuid::nil(),
@@ -148,18 +153,43 @@ mod tests {
 
     #[test]
     fn spans_intersect_on_the_dates_both_cover() {
-        let a = Span { from: date(2024, 1, 1), to: Some(date(2024, 6, 1)) };
-        let b = Span { from: date(2024, 3, 1), to: None };
-        assert_eq!(a.intersect(b), Some(Span { from: date(2024, 3, 1), to: Some(date(2024, 6, 1)) }));
-        let c = Span { from: date(2024, 6, 1), to: None };
-        assert_eq!(a.intersect(c), None, "half-open: the end date is not covered");
+        let a = Span {
+            from: date(2024, 1, 1),
+            to: Some(date(2024, 6, 1)),
+        };
+        let b = Span {
+            from: date(2024, 3, 1),
+            to: None,
+        };
+        assert_eq!(
+            a.intersect(b),
+            Some(Span {
+                from: date(2024, 3, 1),
+                to: Some(date(2024, 6, 1))
+            })
+        );
+        let c = Span {
+            from: date(2024, 6, 1),
+            to: None,
+        };
+        assert_eq!(
+            a.intersect(c),
+            None,
+            "half-open: the end date is not covered"
+        );
     }
 
     #[test]
     fn a_line_closing_a_loop_is_a_cycle() {
         let (a, b, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let lines = vec![line(b, a, date(2024, 1, 1), None), line(c, b, date(2024, 1, 1), None)];
-        let span = Span { from: date(2024, 2, 1), to: None };
+        let lines = vec![
+            line(b, a, date(2024, 1, 1), None),
+            line(c, b, date(2024, 1, 1), None),
+        ];
+        let span = Span {
+            from: date(2024, 2, 1),
+            to: None,
+        };
         assert_eq!(cycle_date(&lines, a, c, span), Some(date(2024, 2, 1)));
         assert_eq!(cycle_date(&lines, c, a, span), None);
     }
@@ -169,18 +199,36 @@ mod tests {
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         // B reported to A during 2023 only; A reporting to B from 2024 is fine...
         let lines = vec![line(b, a, date(2023, 1, 1), Some(date(2024, 1, 1)))];
-        let from_2024 = Span { from: date(2024, 1, 1), to: None };
+        let from_2024 = Span {
+            from: date(2024, 1, 1),
+            to: None,
+        };
         assert_eq!(cycle_date(&lines, a, b, from_2024), None);
         // ...but from mid-2023 it overlaps, and the cycle starts on the first shared date.
-        let from_mid_2023 = Span { from: date(2023, 7, 1), to: None };
-        assert_eq!(cycle_date(&lines, a, b, from_mid_2023), Some(date(2023, 7, 1)));
+        let from_mid_2023 = Span {
+            from: date(2023, 7, 1),
+            to: None,
+        };
+        assert_eq!(
+            cycle_date(&lines, a, b, from_mid_2023),
+            Some(date(2023, 7, 1))
+        );
     }
 
     #[test]
     fn depth_and_span_of_control_follow_solid_lines() {
-        let (ceo, cmo, brand, demand) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let (ceo, cmo, brand, demand) = (
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+        );
         let d = date(2024, 1, 1);
-        let lines = vec![line(cmo, ceo, d, None), line(brand, cmo, d, None), line(demand, cmo, d, None)];
+        let lines = vec![
+            line(cmo, ceo, d, None),
+            line(brand, cmo, d, None),
+            line(demand, cmo, d, None),
+        ];
         assert_eq!(depth(&lines, ceo), 0);
         assert_eq!(depth(&lines, brand), 2);
         assert_eq!(span_of_control(&lines, cmo), 2);

@@ -24,7 +24,10 @@ impl ReportingLine {
 
     /// The unit that reports.
     async fn unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
-        Ok(loader::<UnitById>(ctx)?.load_one(self.0.unit_id).await?.map(Unit))
+        Ok(loader::<UnitById>(ctx)?
+            .load_one(self.0.unit_id)
+            .await?
+            .map(Unit))
     }
 
     /// The unit reported to.

@@ -81,10 +81,16 @@ pub async fn lock_unit<C: ConnectionTrait>(
     id: Uuid,
 ) -> Result<(organization::Model, org_unit::Model)> {
     let not_found = || Error::NotFound { what: "unit" };
-    let unit = org_unit::Entity::find_by_id(id).one(tx).await?.ok_or_else(not_found)?;
+    let unit = org_unit::Entity::find_by_id(id)
+        .one(tx)
+        .await?
+        .ok_or_else(not_found)?;
     let org = lock(tx, unit.organization_id).await?;
     // Re-read under the lock: the first read may predate a concurrent change.
-    let unit = org_unit::Entity::find_by_id(id).one(tx).await?.ok_or_else(not_found)?;
+    let unit = org_unit::Entity::find_by_id(id)
+        .one(tx)
+        .await?
+        .ok_or_else(not_found)?;
     Ok((org, unit))
 }
 
@@ -115,7 +121,9 @@ pub async fn update(db: &DatabaseConnection, changes: UnitChanges) -> Result<org
         if open_lines > 0 {
             return Err(Error::conflict(
                 "input.archived",
-                format!("the unit still has {open_lines} current or future reporting line(s); end them first"),
+                format!(
+                    "the unit still has {open_lines} current or future reporting line(s); end them first"
+                ),
             ));
         }
     }

@@ -20,7 +20,11 @@ use super::UnitById;
 pub struct Unit(pub org_unit::Model);
 
 impl Unit {
-    async fn lines(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> GqlResult<std::sync::Arc<Vec<entity::reporting_line::Model>>> {
+    async fn lines(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> GqlResult<std::sync::Arc<Vec<entity::reporting_line::Model>>> {
         Ok(loader::<LinesAsOf>(ctx)?
             .load_one((self.0.organization_id, as_of.unwrap_or_else(today)))
             .await?
@@ -28,7 +32,9 @@ impl Unit {
     }
 
     async fn units(ctx: &Context<'_>, ids: Vec<uuid::Uuid>) -> GqlResult<Vec<Unit>> {
-        let found = loader::<UnitById>(ctx)?.load_many(ids.iter().copied()).await?;
+        let found = loader::<UnitById>(ctx)?
+            .load_many(ids.iter().copied())
+            .await?;
         Ok(ids
             .iter()
             .filter_map(|id| found.get(id).cloned().map(Unit))
@@ -126,7 +132,11 @@ impl Unit {
     }
 
     /// The unit this one reports to on a SOLID line on `asOf`; null at the top.
-    async fn superior(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> GqlResult<Option<Unit>> {
+    async fn superior(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> GqlResult<Option<Unit>> {
         let lines = self.lines(ctx, as_of).await?;
         let Some(superior) = structure::solid_superior(&lines, self.0.id) else {
             return Ok(None);
@@ -135,7 +145,11 @@ impl Unit {
     }
 
     /// Units this one has DOTTED (matrix) lines to on `asOf`.
-    async fn dotted_superiors(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> GqlResult<Vec<Unit>> {
+    async fn dotted_superiors(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> GqlResult<Vec<Unit>> {
         let lines = self.lines(ctx, as_of).await?;
         let ids = lines
             .iter()
@@ -174,4 +188,3 @@ impl Unit {
         Ok(structure::depth(&lines, self.0.id))
     }
 }
-

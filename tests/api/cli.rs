@@ -1,0 +1,166 @@
+//! The `orgdesign` binary: migrations, demo data, serving on port 0, SIGTERM.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use orgdesign_api::{settings::Settings, startup::Application};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+use crate::helpers::{Backend, backends, fresh_database};
+
+fn orgdesign(database_url: &str, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "orgdesign {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn migrate_up_status_and_down_work_from_the_command_line() {
+    for backend in backends() {
+        let (url, dir) = fresh_database(backend).await;
+        let before = orgdesign(&url, &["migrate", "status"]);
+        assert_eq!(before.lines().filter(|l| l.starts_with("Pending")).count(), 5, "{backend:?}: {before}");
+        orgdesign(&url, &["migrate", "up"]);
+        let applied = orgdesign(&url, &["migrate", "status"]);
+        assert_eq!(applied.lines().filter(|l| l.starts_with("Applied")).count(), 5, "{backend:?}: {applied}");
+        orgdesign(&url, &["migrate", "down"]);
+        let one_down = orgdesign(&url, &["migrate", "status"]);
+        assert_eq!(one_down.lines().filter(|l| l.starts_with("Pending")).count(), 1, "{backend:?}: {one_down}");
+        orgdesign(&url, &["--database-url", &url, "migrate", "down", "--all"]);
+        let after = orgdesign(&url, &["migrate", "status"]);
+        assert_eq!(after.lines().filter(|l| l.starts_with("Pending")).count(), 5, "{backend:?}: {after}");
+        if let Some(dir) = dir {
+            std::fs::remove_dir_all(dir).ok();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_demo_command_loads_one_organization_per_collaboration_model() {
+    for backend in backends() {
+        let (url, dir) = fresh_database(backend).await;
+        orgdesign(&url, &["demo"]);
+        let again = orgdesign(&url, &["demo"]);
+        assert!(again.contains("skipped"), "a second run skips what is there: {again}");
+
+        let mut settings = Settings::for_database(&url);
+        settings.workers = Some(1);
+        let app = Application::build(settings).await.unwrap();
+        let address = format!("http://{}", app.address());
+        let server = tokio::spawn(app.run_until_stopped(std::future::pending::<()>()));
+        let query = r#"{ organizations { totalCount edges { node { slug declaredModel
+            units { name function sourcing superior { name } }
+            reportingLines { kind unit { name } superiorUnit { name } } } } } }"#;
+        let body: Value = reqwest::Client::new()
+            .post(format!("{address}/graphql"))
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let orgs = &body["data"]["organizations"];
+        assert_eq!(orgs["totalCount"], 4, "{backend:?}: {body}");
+        let find = |slug: &str| {
+            orgs["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| &e["node"])
+                .find(|n| n["slug"] == slug)
+                .unwrap()
+                .clone()
+        };
+        let superior_of = |org: &Value, unit: &str| {
+            org["units"].as_array().unwrap().iter().find(|u| u["name"] == unit).unwrap()["superior"]["name"].clone()
+        };
+        let northwind = find("northwind-industrial");
+        assert_eq!(superior_of(&northwind, "Pumps marketing"), "Pumps sales");
+        assert_eq!(superior_of(&northwind, "Valves marketing"), "Valves sales");
+        let lumen = find("lumen-health");
+        let dotted = lumen["reportingLines"].as_array().unwrap().iter().filter(|l| l["kind"] == "DOTTED").count();
+        assert_eq!(dotted, 2, "matrix lines into both business units");
+        let fjord = find("fjord-outdoor");
+        assert!(fjord["units"].as_array().unwrap().iter().any(|u| u["sourcing"] == "OUTSOURCED"));
+        let meridian = find("meridian-logistics");
+        assert_eq!(meridian["declaredModel"], "COMMERCIAL_LEADERSHIP");
+        assert_eq!(superior_of(&meridian, "Marketing"), "Commercial and strategy");
+        server.abort();
+        if let Some(dir) = dir {
+            std::fs::remove_dir_all(dir).ok();
+        }
+    }
+}
+
+#[tokio::test]
+async fn serve_on_port_zero_logs_its_address_and_sigterm_drains_in_flight_requests() {
+    let (url, dir) = fresh_database(Backend::Sqlite).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .env("ORGDESIGN_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let address = loop {
+        let line = rx.recv_timeout(Duration::from_secs(30)).expect("the server logs its address");
+        let Ok(entry) = serde_json::from_str::<Value>(&line) else { continue };
+        if let Some(address) = entry["address"].as_str() {
+            break address.to_owned();
+        }
+    };
+    assert!(!address.ends_with(":0"), "the chosen port is logged, not 0: {address}");
+
+    let body = r#"{"query":"{ leadershipPriorities { key } }"}"#;
+    let (head, tail) = body.split_at(12);
+    let mut stream = TcpStream::connect(&address).await.unwrap();
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(child.try_wait().unwrap().is_none(), "it waits for the request in flight");
+    stream.write_all(tail.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("COMPANY_VALUES"));
+
+    let exit = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(exit.success(), "a clean exit after draining: {exit:?}");
+    if let Some(dir) = dir {
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
