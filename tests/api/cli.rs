@@ -35,16 +35,35 @@ async fn migrate_up_status_and_down_work_from_the_command_line() {
     for backend in backends() {
         let (url, dir) = fresh_database(backend).await;
         let before = orgdesign(&url, &["migrate", "status"]);
-        assert_eq!(before.lines().filter(|l| l.starts_with("Pending")).count(), 5, "{backend:?}: {before}");
+        assert_eq!(
+            before.lines().filter(|l| l.starts_with("Pending")).count(),
+            5,
+            "{backend:?}: {before}"
+        );
         orgdesign(&url, &["migrate", "up"]);
         let applied = orgdesign(&url, &["migrate", "status"]);
-        assert_eq!(applied.lines().filter(|l| l.starts_with("Applied")).count(), 5, "{backend:?}: {applied}");
+        assert_eq!(
+            applied.lines().filter(|l| l.starts_with("Applied")).count(),
+            5,
+            "{backend:?}: {applied}"
+        );
         orgdesign(&url, &["migrate", "down"]);
         let one_down = orgdesign(&url, &["migrate", "status"]);
-        assert_eq!(one_down.lines().filter(|l| l.starts_with("Pending")).count(), 1, "{backend:?}: {one_down}");
+        assert_eq!(
+            one_down
+                .lines()
+                .filter(|l| l.starts_with("Pending"))
+                .count(),
+            1,
+            "{backend:?}: {one_down}"
+        );
         orgdesign(&url, &["--database-url", &url, "migrate", "down", "--all"]);
         let after = orgdesign(&url, &["migrate", "status"]);
-        assert_eq!(after.lines().filter(|l| l.starts_with("Pending")).count(), 5, "{backend:?}: {after}");
+        assert_eq!(
+            after.lines().filter(|l| l.starts_with("Pending")).count(),
+            5,
+            "{backend:?}: {after}"
+        );
         if let Some(dir) = dir {
             std::fs::remove_dir_all(dir).ok();
         }
@@ -57,7 +76,10 @@ async fn the_demo_command_loads_one_organization_per_collaboration_model() {
         let (url, dir) = fresh_database(backend).await;
         orgdesign(&url, &["demo"]);
         let again = orgdesign(&url, &["demo"]);
-        assert!(again.contains("skipped"), "a second run skips what is there: {again}");
+        assert!(
+            again.contains("skipped"),
+            "a second run skips what is there: {again}"
+        );
 
         let mut settings = Settings::for_database(&url);
         settings.workers = Some(1);
@@ -89,19 +111,39 @@ async fn the_demo_command_loads_one_organization_per_collaboration_model() {
                 .clone()
         };
         let superior_of = |org: &Value, unit: &str| {
-            org["units"].as_array().unwrap().iter().find(|u| u["name"] == unit).unwrap()["superior"]["name"].clone()
+            org["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["name"] == unit)
+                .unwrap()["superior"]["name"]
+                .clone()
         };
         let northwind = find("northwind-industrial");
         assert_eq!(superior_of(&northwind, "Pumps marketing"), "Pumps sales");
         assert_eq!(superior_of(&northwind, "Valves marketing"), "Valves sales");
         let lumen = find("lumen-health");
-        let dotted = lumen["reportingLines"].as_array().unwrap().iter().filter(|l| l["kind"] == "DOTTED").count();
+        let dotted = lumen["reportingLines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["kind"] == "DOTTED")
+            .count();
         assert_eq!(dotted, 2, "matrix lines into both business units");
         let fjord = find("fjord-outdoor");
-        assert!(fjord["units"].as_array().unwrap().iter().any(|u| u["sourcing"] == "OUTSOURCED"));
+        assert!(
+            fjord["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["sourcing"] == "OUTSOURCED")
+        );
         let meridian = find("meridian-logistics");
         assert_eq!(meridian["declaredModel"], "COMMERCIAL_LEADERSHIP");
-        assert_eq!(superior_of(&meridian, "Marketing"), "Commercial and strategy");
+        assert_eq!(
+            superior_of(&meridian, "Marketing"),
+            "Commercial and strategy"
+        );
         server.abort();
         if let Some(dir) = dir {
             std::fs::remove_dir_all(dir).ok();
@@ -131,13 +173,20 @@ async fn serve_on_port_zero_logs_its_address_and_sigterm_drains_in_flight_reques
         }
     });
     let address = loop {
-        let line = rx.recv_timeout(Duration::from_secs(30)).expect("the server logs its address");
-        let Ok(entry) = serde_json::from_str::<Value>(&line) else { continue };
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server logs its address");
+        let Ok(entry) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
         if let Some(address) = entry["address"].as_str() {
             break address.to_owned();
         }
     };
-    assert!(!address.ends_with(":0"), "the chosen port is logged, not 0: {address}");
+    assert!(
+        !address.ends_with(":0"),
+        "the chosen port is logged, not 0: {address}"
+    );
 
     let body = r#"{"query":"{ leadershipPriorities { key } }"}"#;
     let (head, tail) = body.split_at(12);
@@ -148,17 +197,26 @@ async fn serve_on_port_zero_logs_its_address_and_sigterm_drains_in_flight_reques
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(child.try_wait().unwrap().is_none(), "it waits for the request in flight");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "it waits for the request in flight"
+    );
     stream.write_all(tail.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("COMPANY_VALUES"));
 
-    let exit = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(exit.success(), "a clean exit after draining: {exit:?}");
     if let Some(dir) = dir {
         std::fs::remove_dir_all(dir).ok();
