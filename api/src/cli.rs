@@ -101,7 +101,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Migrator::up(&db, None)
                 .await
                 .context("applying migrations")?;
-            demo::load(&db).await
+            demo::load(&db, &settings.limits).await
         }
     }
 }

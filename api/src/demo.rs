@@ -14,12 +14,14 @@ use crate::{
     organizations::service::{self as organizations, NewOrganization},
     positions::service::{self as positions, NewPosition, PositionChanges},
     reporting::service::{self as reporting, NewLine},
+    settings::Limits,
     units::service::{self as units, NewUnit},
 };
 
 /// Builds one demo organization.
 struct Builder<'a> {
     db: &'a DatabaseConnection,
+    limits: &'a Limits,
     org: Uuid,
 }
 
@@ -30,6 +32,7 @@ fn date(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
 impl<'a> Builder<'a> {
     async fn organization(
         db: &'a DatabaseConnection,
+        limits: &'a Limits,
         slug: &str,
         name: &str,
         industry: &str,
@@ -52,7 +55,11 @@ impl<'a> Builder<'a> {
             },
         )
         .await?;
-        Ok(Some(Self { db, org: org.id }))
+        Ok(Some(Self {
+            db,
+            limits,
+            org: org.id,
+        }))
     }
 
     async fn unit(
@@ -71,6 +78,7 @@ impl<'a> Builder<'a> {
                 sourcing,
                 description: Description::parse_opt("description", Some(description))?,
             },
+            self.limits.max_units_per_organization,
         )
         .await?;
         Ok(unit.id)
@@ -92,6 +100,7 @@ impl<'a> Builder<'a> {
                 holder_name: None,
                 responsibilities: responsibilities.to_vec(),
             },
+            self.limits.max_positions_per_unit,
         )
         .await?;
         Ok(position.id)
@@ -121,12 +130,12 @@ impl<'a> Builder<'a> {
 }
 
 /// Loads every demo organization that is not there yet.
-pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
+pub async fn load(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()> {
     println!("loading demo organizations");
-    marketing_under_sales(db).await?;
-    independent_center(db).await?;
-    outsourced_marketing(db).await?;
-    commercial_leadership(db).await?;
+    marketing_under_sales(db, limits).await?;
+    independent_center(db, limits).await?;
+    outsourced_marketing(db, limits).await?;
+    commercial_leadership(db, limits).await?;
     println!(
         "done; try `organizations {{ edges {{ node {{ slug units {{ name superior {{ name }} }} }} }} }}` in GraphiQL"
     );
@@ -135,10 +144,11 @@ pub async fn load(db: &DatabaseConnection) -> anyhow::Result<()> {
 
 /// Each business unit's sales team has its own marketing team under it: the pattern
 /// that turns marketing reactive and duplicates effort.
-async fn marketing_under_sales(db: &DatabaseConnection) -> anyhow::Result<()> {
+async fn marketing_under_sales(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()> {
     use {LineKind::Solid, Sourcing::InHouse, UnitFunction as F};
     let Some(b) = Builder::organization(
         db,
+        limits,
         "northwind-industrial",
         "Northwind Industrial",
         "Industrial equipment",
@@ -257,10 +267,11 @@ async fn marketing_under_sales(db: &DatabaseConnection) -> anyhow::Result<()> {
 
 /// A CMO-led marketing center reporting to the CEO, with dotted lines into the
 /// business units it serves.
-async fn independent_center(db: &DatabaseConnection) -> anyhow::Result<()> {
+async fn independent_center(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()> {
     use {LineKind::*, Sourcing::InHouse, UnitFunction as F};
     let Some(b) = Builder::organization(
         db,
+        limits,
         "lumen-health",
         "Lumen Health",
         "Medical technology",
@@ -359,10 +370,11 @@ async fn independent_center(db: &DatabaseConnection) -> anyhow::Result<()> {
 }
 
 /// Marketing bought in from an agency; the company keeps a small sales team.
-async fn outsourced_marketing(db: &DatabaseConnection) -> anyhow::Result<()> {
+async fn outsourced_marketing(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()> {
     use {LineKind::Solid, Sourcing::*, UnitFunction as F};
     let Some(b) = Builder::organization(
         db,
+        limits,
         "fjord-outdoor",
         "Fjord Outdoor",
         "Outdoor equipment retail",
@@ -428,10 +440,11 @@ async fn outsourced_marketing(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// The CMO role was abolished in late 2023; a chief commercial and strategy officer
 /// took revenue, product management and growth strategy, and marketing moved under
 /// the commercial organization. The history keeps the earlier line.
-async fn commercial_leadership(db: &DatabaseConnection) -> anyhow::Result<()> {
+async fn commercial_leadership(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()> {
     use {LineKind::Solid, Sourcing::InHouse, UnitFunction as F};
     let Some(b) = Builder::organization(
         db,
+        limits,
         "meridian-logistics",
         "Meridian Logistics",
         "Logistics",

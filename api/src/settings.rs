@@ -96,6 +96,12 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Largest `first` a connection accepts.
     pub max_page_size: i32,
+    /// Most units (archived included) one organization may hold. An organization's
+    /// units are listed whole (an org chart needs all of them), so this bounds that
+    /// list and every structure computation over it.
+    pub max_units_per_organization: u64,
+    /// Most positions (archived included) one unit may hold.
+    pub max_positions_per_unit: u64,
 }
 
 impl Default for Limits {
@@ -106,6 +112,8 @@ impl Default for Limits {
             max_batch: 10,
             max_body_bytes: 2 * 1024 * 1024,
             max_page_size: 100,
+            max_units_per_organization: 5_000,
+            max_positions_per_unit: 50,
         }
     }
 }

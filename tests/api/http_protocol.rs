@@ -250,3 +250,16 @@ async fn every_response_carries_a_request_id() {
         .expect("x-request-id header");
     assert!(!id.to_str().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn too_many_directives_on_a_field_is_limit_exceeded() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let directives = "@include(if: true) ".repeat(9);
+    let error = app
+        .error(
+            &format!("{{ maturityStages {directives} {{ key }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(error["extensions"]["code"], "LIMIT_EXCEEDED", "{error}");
+}

@@ -104,3 +104,37 @@ async fn a_position_cannot_move_to_a_unit_of_another_organization() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_organization_holds_at_most_the_configured_number_of_units() {
+    for backend in crate::helpers::backends() {
+        let app = crate::helpers::spawn_app_with(backend, |s| {
+            s.limits.max_units_per_organization = 2;
+            s.limits.max_positions_per_unit = 1;
+        })
+        .await;
+        let org = app.create_org("capped").await;
+        let unit = app.create_unit(&org, "One", "SALES").await;
+        app.create_unit(&org, "Two", "SALES").await;
+        let error = app
+            .error(
+                "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
+                json!({ "i": { "organizationId": org, "name": "Three", "function": "SALES" } }),
+            )
+            .await;
+        assert_eq!(code(&error), "LIMIT_EXCEEDED", "{backend:?}");
+        let position = "mutation($i: CreatePositionInput!) { createPosition(input: $i) { id } }";
+        app.ok(
+            position,
+            json!({ "i": { "unitId": unit, "title": "Head", "role": "HEAD" } }),
+        )
+        .await;
+        let error = app
+            .error(
+                position,
+                json!({ "i": { "unitId": unit, "title": "Deputy", "role": "OTHER" } }),
+            )
+            .await;
+        assert_eq!(code(&error), "LIMIT_EXCEEDED", "{backend:?}");
+    }
+}

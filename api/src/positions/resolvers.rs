@@ -9,7 +9,7 @@ use super::{
 use crate::{
     domain::{Name, PositionRole, Responsibility, parse_id},
     error::{GqlResult, Result},
-    graphql::context::db,
+    graphql::context::{db, limits},
 };
 
 /// Input of `createPosition`.
@@ -121,7 +121,8 @@ impl PositionMutation {
         input: CreatePositionInput,
     ) -> GqlResult<Position> {
         let new = input.parse()?;
-        Ok(Position(service::create(db(ctx)?, new).await?))
+        let max = limits(ctx)?.max_positions_per_unit;
+        Ok(Position(service::create(db(ctx)?, new, max).await?))
     }
 
     /// Changes a position (including archiving it) if `version` is current.

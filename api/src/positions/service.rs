@@ -1,7 +1,10 @@
 //! Position storage rules.
 
 use entity::position;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    Set, TransactionTrait,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -41,8 +44,13 @@ fn responsibilities_json(list: &[Responsibility]) -> serde_json::Value {
     serde_json::Value::from(keys)
 }
 
-/// Creates a position heading an existing unit.
-pub async fn create(db: &DatabaseConnection, new: NewPosition) -> Result<position::Model> {
+/// Creates a position heading an existing unit that has room for it (at most
+/// `max_positions` positions).
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewPosition,
+    max_positions: u64,
+) -> Result<position::Model> {
     let tx = db.begin().await?;
     let (org, unit) = lock_unit(&tx, new.unit_id).await.map_err(|e| match e {
         Error::NotFound { .. } => Error::bad_input("input.unitId", "no such unit"),
@@ -51,6 +59,15 @@ pub async fn create(db: &DatabaseConnection, new: NewPosition) -> Result<positio
     ensure_active(&org, "input.unitId")?;
     if unit.archived {
         return Err(Error::bad_input("input.unitId", "the unit is archived"));
+    }
+    let positions = position::Entity::find()
+        .filter(position::Column::UnitId.eq(unit.id))
+        .count(&tx)
+        .await?;
+    if positions >= max_positions {
+        return Err(Error::LimitExceeded(format!(
+            "a unit holds at most {max_positions} positions"
+        )));
     }
     let now = now();
     let row = position::ActiveModel {

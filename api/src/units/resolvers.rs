@@ -9,7 +9,7 @@ use super::{
 use crate::{
     domain::{Description, Name, Sourcing, UnitFunction, parse_id},
     error::{GqlResult, Result},
-    graphql::context::db,
+    graphql::context::{db, limits},
 };
 
 /// Input of `createUnit`.
@@ -94,7 +94,8 @@ impl UnitMutation {
     /// Creates a unit in an organization.
     async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> GqlResult<Unit> {
         let new = input.parse()?;
-        Ok(Unit(service::create(db(ctx)?, new).await?))
+        let max = limits(ctx)?.max_units_per_organization;
+        Ok(Unit(service::create(db(ctx)?, new, max).await?))
     }
 
     /// Changes a unit (including archiving it) if `version` is current.

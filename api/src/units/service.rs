@@ -48,14 +48,28 @@ pub fn ensure_active(org: &organization::Model, field: &str) -> Result<()> {
     }
 }
 
-/// Creates a unit in an existing, active organization.
-pub async fn create(db: &DatabaseConnection, new: NewUnit) -> Result<org_unit::Model> {
+/// Creates a unit in an existing, active organization that has room for it (at most
+/// `max_units` units).
+pub async fn create(
+    db: &DatabaseConnection,
+    new: NewUnit,
+    max_units: u64,
+) -> Result<org_unit::Model> {
     let tx = db.begin().await?;
     let org = lock(&tx, new.organization_id).await.map_err(|e| match e {
         Error::NotFound { .. } => Error::bad_input("input.organizationId", "no such organization"),
         other => other,
     })?;
     ensure_active(&org, "input.organizationId")?;
+    let units = org_unit::Entity::find()
+        .filter(org_unit::Column::OrganizationId.eq(org.id))
+        .count(&tx)
+        .await?;
+    if units >= max_units {
+        return Err(Error::LimitExceeded(format!(
+            "an organization holds at most {max_units} units"
+        )));
+    }
     let now = now();
     let unit = org_unit::ActiveModel {
         id: Set(Uuid::now_v7()),
