@@ -2,13 +2,21 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, anyhow, bail};
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use secrecy::SecretString;
 
+use uuid::Uuid;
+
 use crate::{
+    auth::{
+        Role,
+        tokens::{self, Keys, parse_ttl},
+    },
     db, demo,
+    domain::Slug,
+    organizations::service as organizations,
     settings::Settings,
     startup::{Application, shutdown_signal},
     telemetry,
@@ -53,6 +61,30 @@ pub enum Command {
     Schema,
     /// Load the demo organizations (skips those already present).
     Demo,
+    /// Mint a bearer token with the configured key, for admins and scripts.
+    Token {
+        /// admin, editor or viewer (integration tokens come from `issueIntegrationToken`,
+        /// which records them so they can be revoked).
+        #[arg(long)]
+        role: CliRole,
+        /// Slug of an organization the token may touch; repeat for several. Not for admins.
+        #[arg(long = "org", value_name = "SLUG")]
+        orgs: Vec<String>,
+        /// Lifetime, e.g. `30m`, `1h`, `7d`.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+        /// The token's subject (`sub`), as the audit log will name it.
+        #[arg(long, default_value = "cli")]
+        subject: String,
+    },
+}
+
+/// Roles the CLI mints tokens for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CliRole {
+    Admin,
+    Editor,
+    Viewer,
 }
 
 /// Migration actions.
@@ -95,7 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Demo => {
-            let db = db::connect(&settings)
+            let db = db::connect_for_maintenance(&settings)
                 .await
                 .context("connecting to the database")?;
             Migrator::up(&db, None)
@@ -103,11 +135,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("applying migrations")?;
             demo::load(&db, &settings.limits).await
         }
+        Command::Token {
+            role,
+            orgs,
+            ttl,
+            subject,
+        } => token(&settings, role, &orgs, &ttl, &subject).await,
     }
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<()> {
-    let db = db::connect(settings)
+    let db = db::connect_for_maintenance(settings)
         .await
         .context("connecting to the database")?;
     match action {
@@ -137,5 +175,56 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> anyhow::Result<(
             }
         }
     }
+    Ok(())
+}
+
+async fn token(
+    settings: &Settings,
+    role: CliRole,
+    slugs: &[String],
+    ttl: &str,
+    subject: &str,
+) -> anyhow::Result<()> {
+    if !tokens::configured(settings) {
+        bail!(
+            "no JWT key is configured (ORGDESIGN_JWT_SECRET, or ORGDESIGN_JWT_PUBLIC_KEY with \
+             ORGDESIGN_JWT_PRIVATE_KEY); a token minted with a made-up key would be refused by the server"
+        );
+    }
+    let keys = Keys::from_settings(settings)?;
+    let ttl = parse_ttl(ttl)?;
+    let role = match role {
+        CliRole::Admin => Role::Admin,
+        CliRole::Editor => Role::Editor,
+        CliRole::Viewer => Role::Viewer,
+    };
+    if role == Role::Admin && !slugs.is_empty() {
+        bail!("admin tokens touch every organization; leave out --org");
+    }
+    if role != Role::Admin && slugs.is_empty() {
+        bail!("name the organizations the token may touch with --org SLUG");
+    }
+    let mut organizations = Vec::new();
+    if !slugs.is_empty() {
+        let db = db::connect(settings)
+            .await
+            .context("connecting to the database")?;
+        for slug in slugs {
+            let parsed = Slug::parse("--org", slug).map_err(|e| anyhow!("{e}"))?;
+            let org = organizations::find_by_slug(&db, &parsed)
+                .await
+                .map_err(|e| anyhow!("{e}"))?
+                .ok_or_else(|| anyhow!("no organization has the slug {slug:?}"))?;
+            organizations.push(org.id);
+        }
+    }
+    let token = keys.mint(
+        subject,
+        role,
+        organizations,
+        ttl,
+        Uuid::now_v7().to_string(),
+    )?;
+    println!("{token}");
     Ok(())
 }

@@ -10,12 +10,27 @@ use secrecy::ExposeSecret;
 
 use crate::{metrics::Metrics, settings::Settings};
 
-/// Opens the pool described by the settings. The caller decides when (start-up, a CLI
+/// Opens the pool that serves requests. The caller decides when (start-up, a CLI
 /// command); nothing here runs migrations.
 ///
 /// SQLite runs in WAL mode with a busy timeout, so readers never block the writer and
-/// concurrent writers queue instead of failing; foreign keys are enforced.
+/// concurrent writers queue instead of failing; foreign keys are enforced. On
+/// PostgreSQL every statement is cut off after the request timeout.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    // PostgreSQL reads 0 as "no limit", so a zero request timeout still gets one.
+    open(settings, Some(settings.limits.request_timeout_ms.max(1))).await
+}
+
+/// Opens a pool for maintenance (migrations, demo data): no statement timeout, as
+/// building an index on a large table may take longer than any request should.
+pub async fn connect_for_maintenance(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    open(settings, None).await
+}
+
+async fn open(
+    settings: &Settings,
+    statement_timeout_ms: Option<u64>,
+) -> Result<DatabaseConnection, DbErr> {
     let url = settings.database_url.expose_secret();
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -23,6 +38,12 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
         .connect_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
         .sqlx_logging(false)
+        // A request that runs out of time is dropped; PostgreSQL stops its statement
+        // too, instead of finishing work nobody waits for.
+        .map_sqlx_postgres_opts(move |opts| match statement_timeout_ms {
+            Some(ms) => opts.options([("statement_timeout", ms.to_string())]),
+            None => opts,
+        })
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)

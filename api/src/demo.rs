@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{
+    auth::RequestContext,
     domain::{
         CollaborationModel, Description, LineKind, Name, PositionRole, Responsibility, Slug,
         Sourcing, UnitFunction,
@@ -21,6 +22,7 @@ use crate::{
 /// Builds one demo organization.
 struct Builder<'a> {
     db: &'a DatabaseConnection,
+    ctx: RequestContext,
     limits: &'a Limits,
     org: Uuid,
 }
@@ -40,12 +42,14 @@ impl<'a> Builder<'a> {
         model: CollaborationModel,
     ) -> anyhow::Result<Option<Builder<'a>>> {
         let slug = Slug::parse("slug", slug)?;
+        let ctx = RequestContext::system("orgdesign-demo");
         if organizations::find_by_slug(db, &slug).await?.is_some() {
             println!("  {} is already loaded; skipped", slug.as_str());
             return Ok(None);
         }
         let org = organizations::create(
             db,
+            &ctx,
             NewOrganization {
                 slug,
                 name: Name::parse("name", name)?,
@@ -57,6 +61,7 @@ impl<'a> Builder<'a> {
         .await?;
         Ok(Some(Self {
             db,
+            ctx,
             limits,
             org: org.id,
         }))
@@ -71,6 +76,7 @@ impl<'a> Builder<'a> {
     ) -> anyhow::Result<Uuid> {
         let unit = units::create(
             self.db,
+            &self.ctx,
             NewUnit {
                 organization_id: self.org,
                 name: Name::parse("name", name)?,
@@ -93,6 +99,7 @@ impl<'a> Builder<'a> {
     ) -> anyhow::Result<Uuid> {
         let position = positions::create(
             self.db,
+            &self.ctx,
             NewPosition {
                 unit_id: unit,
                 title: Name::parse("title", title)?,
@@ -116,6 +123,7 @@ impl<'a> Builder<'a> {
     ) -> anyhow::Result<()> {
         reporting::add(
             self.db,
+            &self.ctx,
             NewLine {
                 unit_id: unit,
                 superior_unit_id: superior,
@@ -534,6 +542,7 @@ async fn commercial_leadership(db: &DatabaseConnection, limits: &Limits) -> anyh
         .context("the demo CMO vanished")?;
     positions::update(
         db,
+        &b.ctx,
         PositionChanges {
             id: cmo,
             version: cmo_row.version,

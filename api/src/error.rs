@@ -19,9 +19,13 @@ pub enum Error {
     /// The principal may not do this.
     #[error("not allowed")]
     Forbidden,
-    /// The object does not exist (or the principal may not know it does).
+    /// The object does not exist (or the principal may not know it does); `field` names
+    /// the input that referred to it, if one did.
     #[error("{what} not found")]
-    NotFound { what: &'static str },
+    NotFound {
+        what: &'static str,
+        field: Option<String>,
+    },
     /// An input value is wrong; `field` is its path in the input (`input.slug`).
     #[error("{field}: {message}")]
     BadInput { field: String, message: String },
@@ -52,6 +56,19 @@ impl Error {
         }
     }
 
+    /// A `NOT_FOUND` for an object no input referred to by id.
+    pub fn not_found(what: &'static str) -> Self {
+        Self::NotFound { what, field: None }
+    }
+
+    /// A `NOT_FOUND` for the object the input `field` refers to.
+    pub fn not_found_at(what: &'static str, field: impl Into<String>) -> Self {
+        Self::NotFound {
+            what,
+            field: Some(field.into()),
+        }
+    }
+
     /// A `CONFLICT` about `field`.
     pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Conflict {
@@ -76,6 +93,7 @@ impl Error {
         match self {
             Self::BadInput { message, .. } => Self::bad_input(field, message),
             Self::Conflict { message, .. } => Self::conflict(field, message),
+            Self::NotFound { what, .. } => Self::not_found_at(what, field),
             other => other,
         }
     }
@@ -147,6 +165,7 @@ impl From<Error> for GqlError {
         let field = match &err {
             Error::BadInput { field, .. } => Some(field.clone()),
             Error::Conflict { field, .. } => field.clone(),
+            Error::NotFound { field, .. } => field.clone(),
             _ => None,
         };
         Self {

@@ -25,6 +25,7 @@
 //! - [`catalog`]: the built-in maturity stages, KPIs and leadership priorities.
 //! - [`demo`]: demo organizations, one per collaboration model.
 
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod cli;

@@ -42,6 +42,66 @@ pub struct Settings {
     pub database: DatabaseSettings,
     #[serde(default)]
     pub limits: Limits,
+    /// HS256 secret that signs and verifies tokens (`ORGDESIGN_JWT_SECRET`).
+    #[serde(default)]
+    pub jwt_secret: Option<SecretString>,
+    /// A PEM public key (or a path to one) that verifies RS256 or EdDSA tokens.
+    #[serde(default)]
+    pub jwt_public_key: Option<String>,
+    /// The matching PEM private key (or a path), needed only to issue tokens
+    /// (integration tokens, `orgdesign token`) when a public key verifies them.
+    #[serde(default)]
+    pub jwt_private_key: Option<SecretString>,
+    /// The algorithm of `jwt_public_key`: `RS256` or `EdDSA`.
+    #[serde(default)]
+    pub jwt_algorithm: Option<String>,
+    /// The `kid` of the primary key, if tokens name it.
+    #[serde(default)]
+    pub jwt_kid: Option<String>,
+    /// Further verification keys, selected by `kid`, so keys can rotate with an overlap.
+    #[serde(default)]
+    pub jwt_keys: Vec<JwtKeySettings>,
+    /// Required `iss` claim.
+    #[serde(default = "default_jwt_name")]
+    pub jwt_issuer: String,
+    /// Required `aud` claim.
+    #[serde(default = "default_jwt_name")]
+    pub jwt_audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    #[serde(default = "default_leeway")]
+    pub jwt_leeway_secs: u64,
+    /// Who may introspect the schema: `everyone`, `authenticated` or `admins`.
+    /// Defaults to `everyone` in development and `admins` in production.
+    #[serde(default)]
+    pub introspection: Option<IntrospectionPolicy>,
+    /// Origins allowed to call the API from a browser (CORS); none by default.
+    #[serde(default)]
+    pub cors_allowed_origins: Vec<String>,
+}
+
+/// One more verification key, for rotation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtKeySettings {
+    /// The `kid` tokens signed with this key carry.
+    pub kid: String,
+    /// `HS256`, `RS256` or `EdDSA`.
+    pub algorithm: String,
+    /// For HS256: the shared secret.
+    #[serde(default)]
+    pub secret: Option<SecretString>,
+    /// For RS256 and EdDSA: the PEM public key (or a path to one).
+    #[serde(default)]
+    pub public_key: Option<String>,
+}
+
+/// Who may run introspection queries (and so use GraphiQL's schema browser).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntrospectionPolicy {
+    Everyone,
+    Authenticated,
+    Admins,
 }
 
 /// Where the server runs; production refuses unsafe defaults.
@@ -102,6 +162,19 @@ pub struct Limits {
     pub max_units_per_organization: u64,
     /// Most positions (archived included) one unit may hold.
     pub max_positions_per_unit: u64,
+    /// Most aliases one operation may use: aliases let one request ask for the same
+    /// expensive field many times under different names.
+    pub max_aliases: usize,
+    /// Most directives one field may carry.
+    pub max_directives: usize,
+    /// Longest a request may run, in milliseconds; PostgreSQL statements are cut off
+    /// at the same time.
+    pub request_timeout_ms: u64,
+    /// Requests per minute one principal (or, without a token, one client address) may
+    /// make; past it the answer is 429 with `Retry-After`.
+    pub requests_per_minute: u32,
+    /// Requests a principal may make at once above the steady rate.
+    pub request_burst: u32,
 }
 
 impl Default for Limits {
@@ -114,6 +187,11 @@ impl Default for Limits {
             max_page_size: 100,
             max_units_per_organization: 5_000,
             max_positions_per_unit: 50,
+            max_aliases: 30,
+            max_directives: 8,
+            request_timeout_ms: 30_000,
+            requests_per_minute: 1_200,
+            request_burst: 200,
         }
     }
 }
@@ -127,6 +205,14 @@ fn default_bind() -> String {
 }
 
 fn default_shutdown_timeout() -> u64 {
+    30
+}
+
+fn default_jwt_name() -> String {
+    "orgdesign".to_owned()
+}
+
+fn default_leeway() -> u64 {
     30
 }
 
@@ -166,6 +252,25 @@ impl Settings {
             shutdown_timeout_secs: default_shutdown_timeout(),
             database: DatabaseSettings::default(),
             limits: Limits::default(),
+            jwt_secret: None,
+            jwt_public_key: None,
+            jwt_private_key: None,
+            jwt_algorithm: None,
+            jwt_kid: None,
+            jwt_keys: Vec::new(),
+            jwt_issuer: default_jwt_name(),
+            jwt_audience: default_jwt_name(),
+            jwt_leeway_secs: default_leeway(),
+            introspection: None,
+            cors_allowed_origins: Vec::new(),
         }
+    }
+
+    /// The introspection policy in force.
+    pub fn introspection_policy(&self) -> IntrospectionPolicy {
+        self.introspection.unwrap_or(match self.env {
+            Environment::Development => IntrospectionPolicy::Everyone,
+            Environment::Production => IntrospectionPolicy::Admins,
+        })
     }
 }

@@ -1,19 +1,31 @@
 //! Building and running the application.
 
-use std::{future::Future, net::TcpListener, sync::Arc};
+use std::{future::Future, net::TcpListener, sync::Arc, time::Duration};
 
-use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
+use actix_cors::Cors;
+use actix_web::{
+    App, HttpServer,
+    dev::Server,
+    http::header::{self, HeaderName},
+    middleware::from_fn,
+    web,
+};
 use anyhow::Context as _;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
+use uuid::Uuid;
 
 use crate::{
+    auth::{
+        Role,
+        tokens::{self, Keys},
+    },
     db,
     graphql::build_schema,
-    http::{self, AppState},
+    http::{self, AppState, guard::RateLimit},
     metrics::Metrics,
-    settings::Settings,
+    settings::{Environment, Settings},
 };
 
 /// A built, bound, not yet running server.
@@ -30,26 +42,57 @@ impl Application {
     /// binds the listener from the settings (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new().context("registering metrics")?);
+        let maintenance = db::connect_for_maintenance(&settings)
+            .await
+            .context("connecting to the database")?;
+        Migrator::up(&maintenance, None)
+            .await
+            .context("applying database migrations")?;
+        maintenance.close().await.ok();
         let mut db = db::connect(&settings)
             .await
             .context("connecting to the database")?;
-        Migrator::up(&db, None)
-            .await
-            .context("applying database migrations")?;
         db::instrument(&mut db, metrics.clone());
+
+        let keys = Arc::new(Keys::from_settings(&settings)?);
+        let development_token = if tokens::configured(&settings) {
+            None
+        } else {
+            let token = keys.mint(
+                "development-admin",
+                Role::Admin,
+                Vec::new(),
+                Duration::from_secs(12 * 3_600),
+                Uuid::now_v7().to_string(),
+            )?;
+            eprintln!("{}", tokens::development_notice(&token));
+            Some(token)
+        };
 
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let local = listener.local_addr().context("reading the bound address")?;
+        let production = settings.env == Environment::Production;
         let state = web::Data::new(AppState {
-            schema: build_schema(db.clone(), settings.limits.clone()),
+            schema: build_schema(
+                db.clone(),
+                settings.limits.clone(),
+                keys.clone(),
+                production,
+            ),
             db: db.clone(),
             metrics: metrics.clone(),
             limits: settings.limits.clone(),
+            keys,
+            introspection: settings.introspection_policy(),
+            rate_limit: RateLimit::new(&settings.limits),
+            development_token,
         });
+        let origins = settings.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .wrap(cors(&origins))
                 .wrap(from_fn(http::observe))
                 .wrap(TracingLogger::default())
                 .configure(http::routes)
@@ -106,6 +149,19 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// CORS: browsers may call the API only from the configured origins (none by default).
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([HeaderName::from_static("x-request-id")])
+        .max_age(3_600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
 }
 
 /// Resolves on SIGTERM or Ctrl-C: the production shutdown signal.

@@ -2,8 +2,17 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use orgdesign_api::{metrics::Metrics, settings::Settings, startup::Application};
+use std::time::Duration;
+
+use orgdesign_api::{
+    auth::{Role, tokens::Keys},
+    metrics::Metrics,
+    settings::Settings,
+    startup::Application,
+};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use sea_orm::{ConnectionTrait, Database};
+use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::{sync::oneshot, task::JoinHandle};
 use uuid::Uuid;
@@ -34,7 +43,13 @@ fn postgres_admin_url() -> Option<String> {
 pub struct TestApp {
     pub backend: Backend,
     pub address: String,
+    /// Sends the admin token on every request.
     pub client: reqwest::Client,
+    /// Sends no token.
+    pub anonymous: reqwest::Client,
+    /// Mints tokens the application accepts.
+    pub keys: Keys,
+    pub admin_token: String,
     pub database_url: String,
     pub metrics: Arc<Metrics>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -85,7 +100,13 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let mut settings = Settings::for_database(&database_url);
     settings.workers = Some(1);
     settings.database.max_connections = 5;
+    settings.jwt_secret = Some(SecretString::from(TEST_SECRET));
+    // Tests send requests as fast as they can; the rate limit has its own test.
+    settings.limits.requests_per_minute = 1_000_000;
+    settings.limits.request_burst = 100_000;
     adjust(&mut settings);
+    let keys = Keys::from_settings(&settings).expect("test keys");
+    let admin_token = mint(&keys, Role::Admin, &[]);
     let app = Application::build(settings)
         .await
         .expect("the application starts");
@@ -95,16 +116,46 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let server = tokio::spawn(app.run_until_stopped(async {
         rx.await.ok();
     }));
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {admin_token}")).unwrap(),
+    );
     TestApp {
         backend,
         address,
-        client: reqwest::Client::new(),
+        client: reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap(),
+        anonymous: reqwest::Client::new(),
+        keys,
+        admin_token,
         database_url,
         metrics,
         shutdown: Some(tx),
         server: Some(server),
         temp_dir,
     }
+}
+
+/// The HS256 secret test applications verify tokens with.
+pub const TEST_SECRET: &str = "orgdesign-test-secret-of-at-least-32-bytes";
+
+/// Mints a token for `role` over `organizations`, valid for an hour.
+pub fn mint(keys: &Keys, role: Role, organizations: &[&str]) -> String {
+    let orgs = organizations
+        .iter()
+        .map(|id| Uuid::parse_str(id).unwrap())
+        .collect();
+    keys.mint(
+        &format!("test-{role}"),
+        role,
+        orgs,
+        Duration::from_secs(3600),
+        Uuid::now_v7().to_string(),
+    )
+    .unwrap()
 }
 
 /// Runs `test` once per backend, each time on a fresh application.
@@ -131,6 +182,30 @@ impl TestApp {
             .json()
             .await
             .expect("a JSON body")
+    }
+
+    /// Posts a GraphQL operation with `token` (or none); returns the status and body.
+    pub async fn graphql_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .anonymous
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the request is sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// A token for `role` over `organizations`.
+    pub fn token(&self, role: Role, organizations: &[&str]) -> String {
+        mint(&self.keys, role, organizations)
     }
 
     /// Posts a GraphQL operation that must succeed; returns `data`.

@@ -263,3 +263,121 @@ async fn too_many_directives_on_a_field_is_limit_exceeded() {
         .await;
     assert_eq!(error["extensions"]["code"], "LIMIT_EXCEEDED", "{error}");
 }
+
+#[tokio::test]
+async fn too_many_aliases_are_limit_exceeded() {
+    let app = spawn_app_with(Backend::Sqlite, |s| s.limits.max_aliases = 3).await;
+    let ok = app
+        .ok(
+            "{ a: me { role } b: me { role } c: me { role } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(ok["a"]["role"], "ADMIN");
+    let error = app
+        .error("{ a: me { role } b: me { role } ...F } fragment F on QueryRoot { c: me { role } d: me { role } }", json!({}))
+        .await;
+    assert_eq!(error["extensions"]["code"], "LIMIT_EXCEEDED", "{error}");
+}
+
+#[tokio::test]
+async fn a_principal_over_its_rate_gets_429_with_retry_after() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.limits.requests_per_minute = 60;
+        s.limits.request_burst = 3;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .json(&json!({ "query": "{ me { role } }" }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            let retry: u64 = response.headers()[header::RETRY_AFTER]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(retry >= 1);
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
+        }
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS);
+    // Another principal has its own allowance.
+    let (status, _) = app
+        .graphql_as(
+            Some(&app.token(orgdesign_api::auth::Role::Admin, &[])),
+            "{ me { role } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        status, 429,
+        "the same subject shares its allowance across tokens"
+    );
+}
+
+#[tokio::test]
+async fn a_request_over_its_time_limit_is_stopped_and_writes_nothing() {
+    for backend in crate::helpers::backends() {
+        let app = spawn_app_with(backend, |s| s.limits.request_timeout_ms = 0).await;
+        let error = app
+            .error(
+                "mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }",
+                json!({ "i": { "slug": "too-slow", "name": "Too slow" } }),
+            )
+            .await;
+        assert_eq!(error["extensions"]["code"], "LIMIT_EXCEEDED", "{error}");
+        let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let count = entity::organization::Entity::find()
+            .count(&db)
+            .await
+            .unwrap();
+        assert_eq!(count, 0, "[{backend:?}] the stopped mutation wrote nothing");
+    }
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let closed = spawn_app(Backend::Sqlite).await;
+    let preflight = |app: &crate::helpers::TestApp| {
+        app.anonymous
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+            .header(header::ORIGIN, "https://app.example.com")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(
+                header::ACCESS_CONTROL_REQUEST_HEADERS,
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let response = preflight(&closed).await.unwrap();
+    assert!(
+        response
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none(),
+        "no origin is allowed by default"
+    );
+    let open = spawn_app_with(Backend::Sqlite, |s| {
+        s.cors_allowed_origins = vec!["https://app.example.com".to_owned()]
+    })
+    .await;
+    let response = preflight(&open).await.unwrap();
+    assert_eq!(
+        response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://app.example.com"
+    );
+}

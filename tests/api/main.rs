@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod authorization;
 mod cli;
 mod http_protocol;
 mod migrations;
@@ -16,4 +17,5 @@ mod organizations;
 mod reporting_lines;
 mod robustness;
 mod schema_file;
+mod tokens;
 mod units_and_positions;

@@ -126,7 +126,8 @@ async fn shutdown_lets_an_in_flight_request_finish() {
     let (head, tail) = body.split_at(10);
     let mut stream = TcpStream::connect(&host).await.unwrap();
     let request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        "POST /graphql HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        app.admin_token,
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();

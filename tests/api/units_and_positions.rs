@@ -39,7 +39,7 @@ async fn a_unit_in_an_unknown_organization_is_refused() {
                 json!({ "i": { "organizationId": uuid::Uuid::now_v7().to_string(), "name": "x", "function": "SALES" } }),
             )
             .await;
-        assert_eq!(code(&error), "BAD_USER_INPUT");
+        assert_eq!(code(&error), "NOT_FOUND");
         assert_eq!(field(&error), "input.organizationId");
         let error = app
             .error(
@@ -99,7 +99,7 @@ async fn a_position_cannot_move_to_a_unit_of_another_organization() {
                 json!({ "i": { "id": id, "version": 1, "unitId": unit_b } }),
             )
             .await;
-        assert_eq!(code(&error), "BAD_USER_INPUT");
+        assert_eq!(code(&error), "NOT_FOUND");
         assert_eq!(field(&error), "input.unitId");
     })
     .await;

@@ -11,7 +11,7 @@ use crate::{
     domain::{KpiDirection, KpiUnit, PriorityKey, Rollup, StageKey},
     error::GqlResult,
     graphql::{
-        context::{db, loader},
+        context::{db, loader, request},
         loader::{KeyedLoader, LoadError, group},
     },
 };
@@ -159,8 +159,10 @@ pub struct CatalogQuery;
 
 #[Object]
 impl CatalogQuery {
-    /// The four maturity stages, in order, each with its KPIs.
+    /// The four maturity stages, in order, each with its KPIs. Any principal,
+    /// integrations included (they push data under these KPI keys).
     async fn maturity_stages(&self, ctx: &Context<'_>) -> GqlResult<Vec<MaturityStage>> {
+        request(ctx)?.principal()?;
         Ok(maturity_stage::Entity::find()
             .order_by_asc(maturity_stage::Column::Ordinal)
             .all(db(ctx)?)
@@ -172,6 +174,7 @@ impl CatalogQuery {
 
     /// The four leadership priorities, in order.
     async fn leadership_priorities(&self, ctx: &Context<'_>) -> GqlResult<Vec<LeadershipPriority>> {
+        request(ctx)?.principal()?;
         Ok(leadership_priority::Entity::find()
             .order_by_asc(leadership_priority::Column::Ordinal)
             .all(db(ctx)?)

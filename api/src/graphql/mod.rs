@@ -2,6 +2,7 @@
 //! per-request data (principal, DataLoaders).
 
 pub mod context;
+pub mod limits;
 pub mod loader;
 pub mod node;
 pub mod pagination;
@@ -9,8 +10,15 @@ pub mod pagination;
 use async_graphql::{EmptySubscription, MergedObject, Request, Schema, ServerError};
 use sea_orm::DatabaseConnection;
 
+use std::sync::Arc;
+
 use crate::{
-    auth::RequestContext,
+    audit::AuditQuery,
+    auth::{
+        RequestContext,
+        integration::{AuthMutation, AuthQuery},
+        tokens::Keys,
+    },
     catalog::{BuiltInKpisByStage, CatalogQuery},
     organizations::{OrganizationById, OrganizationMutation, OrganizationQuery},
     positions::{PositionMutation, PositionQuery, PositionsByOrganization, PositionsByUnit},
@@ -24,6 +32,8 @@ use crate::{
 /// Every query root field.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
+    AuthQuery,
+    AuditQuery,
     OrganizationQuery,
     UnitQuery,
     PositionQuery,
@@ -35,6 +45,7 @@ pub struct QueryRoot(
 /// Every mutation root field.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
+    AuthMutation,
     OrganizationMutation,
     UnitMutation,
     PositionMutation,
@@ -44,9 +55,15 @@ pub struct MutationRoot(
 /// The orgdesign schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// Builds the schema around an already-open database; it connects to nothing itself.
-pub fn build_schema(db: DatabaseConnection, limits: Limits) -> AppSchema {
-    Schema::build(
+/// Builds the schema around an already-open database and the token keys; it connects
+/// to nothing itself.
+pub fn build_schema(
+    db: DatabaseConnection,
+    limits: Limits,
+    keys: Arc<Keys>,
+    production: bool,
+) -> AppSchema {
+    let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         EmptySubscription,
@@ -54,10 +71,16 @@ pub fn build_schema(db: DatabaseConnection, limits: Limits) -> AppSchema {
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(limits.max_depth.max(32))
-    .limit_directives(8)
+    .limit_directives(limits.max_directives)
+    .extension(limits::AliasLimit(limits.max_aliases))
     .data(limits)
-    .data(db)
-    .finish()
+    .data(keys)
+    .data(db);
+    if production {
+        // Without introspection, "did you mean ..." hints would still map the schema.
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.
@@ -104,6 +127,7 @@ pub fn ensure_codes(errors: &mut [ServerError]) {
             continue;
         }
         let code = if error.message.contains("nested too deep")
+            || error.message.contains("aliases")
             || error.message.contains("too complex")
             || error.message.contains("number of directives")
             || error.message.contains("recursion")

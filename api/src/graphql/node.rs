@@ -8,7 +8,7 @@ use async_graphql::{Context, ID, Interface, Object};
 use crate::{
     domain::parse_id,
     error::GqlResult,
-    graphql::context::db,
+    graphql::context::{db, request},
     organizations::{Organization, service as organizations},
     positions::{Position, service as positions},
     reporting::{ReportingLine, service as reporting},
@@ -33,19 +33,29 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Any object by its id; null when unknown.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Node>> {
+        let principal = request(ctx)?.principal()?;
+        principal.may_read_structure()?;
         let id = parse_id("id", &id)?;
         let db = db(ctx)?;
+        // An object of an organization out of reach is answered like an unknown id.
         if let Some(found) = organizations::find(db, id).await? {
-            return Ok(Some(Node::Organization(Organization(found))));
+            return Ok(principal
+                .can_read(found.id)
+                .then(|| Node::Organization(Organization(found))));
         }
         if let Some(found) = units::find(db, id).await? {
-            return Ok(Some(Node::OrgUnit(Unit(found))));
+            return Ok(principal
+                .can_read(found.organization_id)
+                .then(|| Node::OrgUnit(Unit(found))));
         }
         if let Some(found) = positions::find(db, id).await? {
-            return Ok(Some(Node::Position(Position(found))));
+            return Ok(principal
+                .can_read(found.organization_id)
+                .then(|| Node::Position(Position(found))));
         }
         Ok(reporting::find(db, id)
             .await?
+            .filter(|line| principal.can_read(line.organization_id))
             .map(|line| Node::ReportingLine(ReportingLine(line))))
     }
 }

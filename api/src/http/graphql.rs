@@ -11,7 +11,7 @@
 //!   every well-formed request is 200, as the specification asks for legacy clients.
 //! - Batches (a JSON array of requests) are accepted up to the configured maximum.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -30,9 +30,9 @@ use serde_json::{Value, json};
 use tracing::Instrument;
 use tracing_actix_web::RequestId;
 
-use super::AppState;
+use super::{AppState, guard};
 use crate::{
-    auth::{Principal, RequestContext},
+    auth::RequestContext,
     graphql::{code_of, ensure_codes, prepare},
 };
 
@@ -144,16 +144,11 @@ fn parse_request(value: Value) -> Result<Request, String> {
     Ok(request)
 }
 
-fn request_context(req: &HttpRequest) -> RequestContext {
-    let request_id = req
-        .extensions()
+fn request_id(req: &HttpRequest) -> String {
+    req.extensions()
         .get::<RequestId>()
         .map(|id| id.to_string())
-        .unwrap_or_default();
-    RequestContext {
-        request_id,
-        principal: Principal::Anonymous,
-    }
+        .unwrap_or_default()
 }
 
 use actix_web::HttpMessage as _;
@@ -181,18 +176,62 @@ async fn execute(
     batch: BatchRequest,
     media: MediaType,
 ) -> HttpResponse {
-    let context = request_context(req);
-    let response = match batch {
-        BatchRequest::Single(request) => {
-            BatchResponse::Single(execute_one(state, &context, request).await)
-        }
-        BatchRequest::Batch(requests) => {
-            let mut responses = Vec::with_capacity(requests.len());
-            for request in requests {
-                responses.push(execute_one(state, &context, request).await);
+    let principal = match guard::authenticate(state, req).await {
+        Ok(principal) => principal,
+        Err(refusal) => return refusal,
+    };
+    if let Err(wait) = state
+        .rate_limit
+        .check(&guard::rate_key(req, principal.as_ref()))
+    {
+        return guard::too_many_requests(wait);
+    }
+    let introspect = guard::may_introspect(state.introspection, principal.as_ref());
+    let batch = if introspect {
+        batch
+    } else {
+        batch.disable_introspection()
+    };
+    let context = RequestContext {
+        request_id: request_id(req),
+        principal,
+    };
+    let timeout = Duration::from_millis(state.limits.request_timeout_ms);
+    let run = async {
+        match batch {
+            BatchRequest::Single(request) => {
+                BatchResponse::Single(execute_one(state, &context, request).await)
             }
-            BatchResponse::Batch(responses)
+            BatchRequest::Batch(requests) => {
+                let mut responses = Vec::with_capacity(requests.len());
+                for request in requests {
+                    responses.push(execute_one(state, &context, request).await);
+                }
+                BatchResponse::Batch(responses)
+            }
         }
+    };
+    // Dropping the execution on timeout rolls back any open transaction; PostgreSQL
+    // also cuts the statement itself off (statement_timeout, set on every connection).
+    let Ok(response) = tokio::time::timeout(timeout, run).await else {
+        tracing::warn!(
+            timeout_ms = state.limits.request_timeout_ms,
+            "a request ran out of time"
+        );
+        let status = if media == MediaType::GraphqlResponse {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        return request_error(
+            status,
+            media,
+            "LIMIT_EXCEEDED",
+            &format!(
+                "the request took longer than {} ms and was stopped",
+                state.limits.request_timeout_ms
+            ),
+        );
     };
     let (status, body) = match &response {
         BatchResponse::Single(one) => {

@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL over HTTP, GraphiQL, health, readiness, metrics, SDL.
 
 mod graphql;
+pub mod guard;
 mod ops;
 
 use std::{sync::Arc, time::Instant};
@@ -16,7 +17,12 @@ use actix_web::{
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::RequestId;
 
-use crate::{graphql::AppSchema, metrics::Metrics, settings::Limits};
+use crate::{
+    auth::tokens::Keys,
+    graphql::AppSchema,
+    metrics::Metrics,
+    settings::{IntrospectionPolicy, Limits},
+};
 
 /// What every handler shares: built once at start-up.
 pub struct AppState {
@@ -24,6 +30,11 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
+    pub keys: Arc<Keys>,
+    pub introspection: IntrospectionPolicy,
+    pub rate_limit: guard::RateLimit,
+    /// The admin token a development server made up, filled into GraphiQL.
+    pub development_token: Option<String>,
 }
 
 /// Registers every route.

@@ -7,16 +7,23 @@ use serde_json::json;
 use super::AppState;
 use crate::db;
 
-/// `GET /graphiql`: the GraphiQL IDE pointed at `/graphql`.
-pub async fn graphiql() -> HttpResponse {
+/// `GET /graphiql`: the GraphiQL IDE pointed at `/graphql`. A development server
+/// without a configured key fills in the admin token it made up; otherwise paste a
+/// token into GraphiQL's headers.
+pub async fn graphiql(state: web::Data<AppState>) -> HttpResponse {
+    let authorization = state
+        .development_token
+        .as_ref()
+        .map(|token| format!("Bearer {token}"));
+    let mut source = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .title("orgdesign");
+    if let Some(value) = &authorization {
+        source = source.header("Authorization", value);
+    }
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("orgdesign")
-                .finish(),
-        )
+        .body(source.finish())
 }
 
 /// `GET /schema.graphql`: the SDL the server runs.

@@ -10,7 +10,7 @@ use crate::{
     domain::{CollaborationModel, Line, Name, Slug, parse_count, parse_id},
     error::{Error, GqlResult, Result},
     graphql::{
-        context::{db, limits},
+        context::{db, limits, request},
         pagination::{Page, PageRequest},
     },
 };
@@ -138,6 +138,8 @@ impl OrganizationQuery {
         id: Option<ID>,
         slug: Option<String>,
     ) -> GqlResult<Option<Organization>> {
+        let principal = request(ctx)?.principal()?;
+        principal.may_read_structure()?;
         let db = db(ctx)?;
         let found = match (id, slug) {
             (Some(id), None) => service::find(db, parse_id("id", &id)?).await?,
@@ -146,7 +148,9 @@ impl OrganizationQuery {
                 return Err(Error::bad_input("id", "give exactly one of id and slug").into());
             }
         };
-        Ok(found.map(Organization))
+        Ok(found
+            .filter(|org| principal.can_read(org.id))
+            .map(Organization))
     }
 
     /// Organizations, a page at a time (`first` at most the configured page-size cap).
@@ -158,6 +162,8 @@ impl OrganizationQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> GqlResult<Page<Organization>> {
+        let principal = request(ctx)?.principal()?;
+        principal.may_read_structure()?;
         let page = PageRequest::parse(first, after.as_deref(), limits(ctx)?.max_page_size)?;
         let filter = filter.unwrap_or_default();
         let search = Line::<200>::parse_opt("filter.search", filter.search.as_deref())?;
@@ -172,6 +178,7 @@ impl OrganizationQuery {
         };
         let (total, rows) = service::list(
             db(ctx)?,
+            principal.scope(),
             OrganizationFilter {
                 search: search.map(Line::into_inner),
                 industry: industry.map(Line::into_inner),
@@ -198,8 +205,10 @@ impl OrganizationMutation {
         ctx: &Context<'_>,
         input: CreateOrganizationInput,
     ) -> GqlResult<Organization> {
+        let context = request(ctx)?;
+        context.principal()?.must_be_admin()?;
         let new = input.parse()?;
-        Ok(Organization(service::create(db(ctx)?, new).await?))
+        Ok(Organization(service::create(db(ctx)?, context, new).await?))
     }
 
     /// Changes an organization (including archiving it) if `version` is current.
@@ -208,7 +217,11 @@ impl OrganizationMutation {
         ctx: &Context<'_>,
         input: UpdateOrganizationInput,
     ) -> GqlResult<Organization> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        Ok(Organization(service::update(db(ctx)?, changes).await?))
+        Ok(Organization(
+            service::update(db(ctx)?, context, changes).await?,
+        ))
     }
 }

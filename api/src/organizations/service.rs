@@ -10,6 +10,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    audit,
+    auth::RequestContext,
     domain::{CollaborationModel, Name, Slug},
     error::{Error, Result},
     graphql::pagination::PageRequest,
@@ -63,8 +65,13 @@ pub fn now() -> chrono::DateTime<Utc> {
     now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1_000))
 }
 
-/// Creates an organization.
-pub async fn create(db: &DatabaseConnection, new: NewOrganization) -> Result<organization::Model> {
+/// Creates an organization (admins only).
+pub async fn create(
+    db: &DatabaseConnection,
+    ctx: &RequestContext,
+    new: NewOrganization,
+) -> Result<organization::Model> {
+    ctx.principal()?.must_be_admin()?;
     let now = now();
     let row = organization::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -78,18 +85,35 @@ pub async fn create(db: &DatabaseConnection, new: NewOrganization) -> Result<org
         updated_at: Set(now),
         version: Set(1),
     };
-    row.insert(db)
+    let tx = db.begin().await?;
+    let org = row
+        .insert(&tx)
         .await
-        .map_err(|e| Error::unique_as_conflict(e, "input.slug", SLUG_TAKEN))
+        .map_err(|e| Error::unique_as_conflict(e, "input.slug", SLUG_TAKEN))?;
+    audit::record(&tx, ctx, Some(org.id), "createOrganization", &[org.id]).await?;
+    tx.commit().await?;
+    Ok(org)
 }
 
-/// Applies `changes` if `version` is still current.
+/// Applies `changes` if `version` is still current. Editors may change their
+/// organizations; archiving or restoring one is for admins.
 pub async fn update(
     db: &DatabaseConnection,
+    ctx: &RequestContext,
     changes: OrganizationChanges,
 ) -> Result<organization::Model> {
+    let principal = ctx.principal()?;
+    principal.may_write_structure()?;
+    if changes.archived.is_some() {
+        principal.must_be_admin()?;
+    }
+    if !principal.reaches(changes.id) {
+        return Err(Error::not_found_at("organization", "input.id"));
+    }
     let tx = db.begin().await?;
-    let current = lock(&tx, changes.id).await?;
+    let current = lock(&tx, changes.id)
+        .await
+        .map_err(|e| e.on_field("input.id"))?;
     check_version("the organization", current.version, changes.version)?;
     let mut row: organization::ActiveModel = current.clone().into();
     if let Some(slug) = changes.slug {
@@ -116,6 +140,14 @@ pub async fn update(
         .update(&tx)
         .await
         .map_err(|e| Error::unique_as_conflict(e, "input.slug", SLUG_TAKEN))?;
+    audit::record(
+        &tx,
+        ctx,
+        Some(updated.id),
+        "updateOrganization",
+        &[updated.id],
+    )
+    .await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -137,16 +169,12 @@ pub async fn lock<C: ConnectionTrait>(tx: &C, id: Uuid) -> Result<organization::
         .exec(tx)
         .await?;
     if result.rows_affected == 0 {
-        return Err(Error::NotFound {
-            what: "organization",
-        });
+        return Err(Error::not_found("organization"));
     }
     organization::Entity::find_by_id(id)
         .one(tx)
         .await?
-        .ok_or(Error::NotFound {
-            what: "organization",
-        })
+        .ok_or(Error::not_found("organization"))
 }
 
 /// Refuses an update made against an old version.
@@ -188,15 +216,20 @@ pub fn like_pattern(needle: &str) -> LikeExpr {
     LikeExpr::new(escaped).escape('\\')
 }
 
-/// A page of organizations and the total count of the filter.
+/// A page of organizations and the total count of the filter, limited to `scope`
+/// (`None`: all organizations).
 pub async fn list(
     db: &DatabaseConnection,
+    scope: Option<&[Uuid]>,
     filter: OrganizationFilter,
     order: OrganizationOrder,
     descending: bool,
     page: PageRequest,
 ) -> Result<(u64, Vec<organization::Model>)> {
     let mut query = organization::Entity::find();
+    if let Some(scope) = scope {
+        query = query.filter(organization::Column::Id.is_in(scope.iter().copied()));
+    }
     if !filter.include_archived {
         query = query.filter(organization::Column::Archived.eq(false));
     }

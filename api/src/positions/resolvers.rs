@@ -9,7 +9,7 @@ use super::{
 use crate::{
     domain::{Name, PositionRole, Responsibility, parse_id},
     error::{GqlResult, Result},
-    graphql::context::{db, limits},
+    graphql::context::{db, limits, request},
 };
 
 /// Input of `createPosition`.
@@ -103,8 +103,13 @@ pub struct PositionQuery;
 impl PositionQuery {
     /// One position by id; null when unknown.
     async fn position(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Position>> {
+        let principal = request(ctx)?.principal()?;
+        principal.may_read_structure()?;
         let id = parse_id("id", &id)?;
-        Ok(service::find(db(ctx)?, id).await?.map(Position))
+        let found = service::find(db(ctx)?, id).await?;
+        Ok(found
+            .filter(|p| principal.can_read(p.organization_id))
+            .map(Position))
     }
 }
 
@@ -120,9 +125,13 @@ impl PositionMutation {
         ctx: &Context<'_>,
         input: CreatePositionInput,
     ) -> GqlResult<Position> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
         let new = input.parse()?;
         let max = limits(ctx)?.max_positions_per_unit;
-        Ok(Position(service::create(db(ctx)?, new, max).await?))
+        Ok(Position(
+            service::create(db(ctx)?, context, new, max).await?,
+        ))
     }
 
     /// Changes a position (including archiving it) if `version` is current.
@@ -131,7 +140,9 @@ impl PositionMutation {
         ctx: &Context<'_>,
         input: UpdatePositionInput,
     ) -> GqlResult<Position> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        Ok(Position(service::update(db(ctx)?, changes).await?))
+        Ok(Position(service::update(db(ctx)?, context, changes).await?))
     }
 }

@@ -8,6 +8,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    audit,
+    auth::RequestContext,
     domain::{Name, PositionRole, Responsibility},
     error::{Error, Result},
     organizations::service::{check_version, lock, now},
@@ -48,14 +50,14 @@ fn responsibilities_json(list: &[Responsibility]) -> serde_json::Value {
 /// `max_positions` positions).
 pub async fn create(
     db: &DatabaseConnection,
+    ctx: &RequestContext,
     new: NewPosition,
     max_positions: u64,
 ) -> Result<position::Model> {
+    let principal = ctx.principal()?;
+    principal.may_write_structure()?;
     let tx = db.begin().await?;
-    let (org, unit) = lock_unit(&tx, new.unit_id).await.map_err(|e| match e {
-        Error::NotFound { .. } => Error::bad_input("input.unitId", "no such unit"),
-        other => other,
-    })?;
+    let (org, unit) = lock_unit(&tx, principal, new.unit_id, "input.unitId").await?;
     ensure_active(&org, "input.unitId")?;
     if unit.archived {
         return Err(Error::bad_input("input.unitId", "the unit is archived"));
@@ -85,19 +87,29 @@ pub async fn create(
     }
     .insert(&tx)
     .await?;
+    audit::record(&tx, ctx, Some(org.id), "createPosition", &[row.id]).await?;
     tx.commit().await?;
     Ok(row)
 }
 
 /// Applies `changes` if `version` is still current. Moving a position to another unit
 /// keeps it inside its organization.
-pub async fn update(db: &DatabaseConnection, changes: PositionChanges) -> Result<position::Model> {
+pub async fn update(
+    db: &DatabaseConnection,
+    ctx: &RequestContext,
+    changes: PositionChanges,
+) -> Result<position::Model> {
+    let principal = ctx.principal()?;
+    principal.may_write_structure()?;
     let tx = db.begin().await?;
-    let not_found = || Error::NotFound { what: "position" };
+    let not_found = || Error::not_found_at("position", "input.id");
     let first = position::Entity::find_by_id(changes.id)
         .one(&tx)
         .await?
         .ok_or_else(not_found)?;
+    principal
+        .may_write(first.organization_id, "position")
+        .map_err(|e| e.on_field("input.id"))?;
     let org = lock(&tx, first.organization_id).await?;
     let current = position::Entity::find_by_id(changes.id)
         .one(&tx)
@@ -115,12 +127,9 @@ pub async fn update(db: &DatabaseConnection, changes: PositionChanges) -> Result
                 return Err(Error::bad_input("input.unitId", "the unit is archived"));
             }
             Some(unit) if unit.organization_id == org.id => row.unit_id = Set(unit.id),
-            _ => {
-                return Err(Error::bad_input(
-                    "input.unitId",
-                    "no such unit in the position's organization",
-                ));
-            }
+            // A unit of another organization is reported as unknown: the principal
+            // may not be allowed to know it exists.
+            _ => return Err(Error::not_found_at("unit", "input.unitId")),
         }
     }
     if let Some(title) = changes.title {
@@ -141,6 +150,7 @@ pub async fn update(db: &DatabaseConnection, changes: PositionChanges) -> Result
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
     let updated = row.update(&tx).await?;
+    audit::record(&tx, ctx, Some(org.id), "updatePosition", &[updated.id]).await?;
     tx.commit().await?;
     Ok(updated)
 }

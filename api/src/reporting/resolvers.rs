@@ -10,7 +10,7 @@ use super::{
 use crate::{
     domain::{LineKind, parse_id},
     error::{GqlResult, Result},
-    graphql::context::db,
+    graphql::context::{db, request},
 };
 
 /// Input of `addReportingLine`.
@@ -97,8 +97,13 @@ pub struct ReportingQuery;
 impl ReportingQuery {
     /// One reporting line by id; null when unknown.
     async fn reporting_line(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<ReportingLine>> {
+        let principal = request(ctx)?.principal()?;
+        principal.may_read_structure()?;
         let id = parse_id("id", &id)?;
-        Ok(service::find(db(ctx)?, id).await?.map(ReportingLine))
+        let found = service::find(db(ctx)?, id).await?;
+        Ok(found
+            .filter(|l| principal.can_read(l.organization_id))
+            .map(ReportingLine))
     }
 }
 
@@ -116,8 +121,10 @@ impl ReportingMutation {
         ctx: &Context<'_>,
         input: AddReportingLineInput,
     ) -> GqlResult<ReportingLine> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
         let line = input.parse()?;
-        Ok(ReportingLine(service::add(db(ctx)?, line).await?))
+        Ok(ReportingLine(service::add(db(ctx)?, context, line).await?))
     }
 
     /// Gives a unit a new SOLID superior from a date: the line in effect then ends,
@@ -127,8 +134,10 @@ impl ReportingMutation {
         ctx: &Context<'_>,
         input: ReplaceReportingLineInput,
     ) -> GqlResult<ReplaceReportingLinePayload> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
         let line = input.parse()?;
-        let (ended, added) = service::replace(db(ctx)?, line).await?;
+        let (ended, added) = service::replace(db(ctx)?, context, line).await?;
         Ok(ReplaceReportingLinePayload {
             ended: ended.map(ReportingLine),
             added: ReportingLine(added),
@@ -141,10 +150,12 @@ impl ReportingMutation {
         ctx: &Context<'_>,
         input: EndReportingLineInput,
     ) -> GqlResult<ReportingLine> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
         let to = parse_date("input.effectiveTo", input.effective_to)?;
         Ok(ReportingLine(
-            service::end(db(ctx)?, id, input.version, to).await?,
+            service::end(db(ctx)?, context, id, input.version, to).await?,
         ))
     }
 
@@ -155,9 +166,11 @@ impl ReportingMutation {
         ctx: &Context<'_>,
         input: DeleteReportingLineInput,
     ) -> GqlResult<ReportingLine> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
         Ok(ReportingLine(
-            service::delete(db(ctx)?, id, input.version).await?,
+            service::delete(db(ctx)?, context, id, input.version).await?,
         ))
     }
 }

@@ -15,6 +15,8 @@ use uuid::Uuid;
 
 use super::structure::{Span, cycle_date};
 use crate::{
+    audit,
+    auth::{Principal, RequestContext},
     domain::LineKind,
     error::{Error, Result},
     organizations::service::{check_version, lock, now},
@@ -67,18 +69,23 @@ impl NewLine {
 /// a `BAD_USER_INPUT` on that field.
 async fn unit_of<C: ConnectionTrait>(
     tx: &C,
+    principal: &Principal,
     org: &organization::Model,
     id: Uuid,
     field: &str,
 ) -> Result<org_unit::Model> {
     match org_unit::Entity::find_by_id(id).one(tx).await? {
+        // A unit the principal cannot see is as good as unknown.
+        Some(unit) if !principal.reaches(unit.organization_id) => {
+            Err(Error::not_found_at("unit", field))
+        }
         Some(unit) if unit.organization_id != org.id => Err(Error::bad_input(
             field,
             "the unit belongs to another organization; lines join units of one organization only",
         )),
         Some(unit) if unit.archived => Err(Error::bad_input(field, "the unit is archived")),
         Some(unit) => Ok(unit),
-        None => Err(Error::bad_input(field, "no such unit")),
+        None => Err(Error::not_found_at("unit", field)),
     }
 }
 
@@ -86,6 +93,7 @@ async fn unit_of<C: ConnectionTrait>(
 /// (the line being changed, if any).
 async fn check_invariants<C: ConnectionTrait>(
     tx: &C,
+    principal: &Principal,
     org: &organization::Model,
     line: &NewLine,
     replacing: Option<Uuid>,
@@ -104,8 +112,15 @@ async fn check_invariants<C: ConnectionTrait>(
             "must be after effectiveFrom",
         ));
     }
-    unit_of(tx, org, line.unit_id, "input.unitId").await?;
-    unit_of(tx, org, line.superior_unit_id, "input.superiorUnitId").await?;
+    unit_of(tx, principal, org, line.unit_id, "input.unitId").await?;
+    unit_of(
+        tx,
+        principal,
+        org,
+        line.superior_unit_id,
+        "input.superiorUnitId",
+    )
+    .await?;
 
     let others: Vec<reporting_line::Model> = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganizationId.eq(org.id))
@@ -181,27 +196,38 @@ async fn insert<C: ConnectionTrait>(
     })
 }
 
-/// Locks the organization of the unit that `field` names.
+/// Locks the organization of the unit that `field` names, if the principal may change it.
 async fn lock_for_unit<C: ConnectionTrait>(
     tx: &C,
+    principal: &Principal,
     unit_id: Uuid,
     field: &str,
 ) -> Result<organization::Model> {
     let unit = org_unit::Entity::find_by_id(unit_id)
         .one(tx)
         .await?
-        .ok_or_else(|| Error::bad_input(field, "no such unit"))?;
+        .ok_or_else(|| Error::not_found_at("unit", field))?;
+    principal
+        .may_write(unit.organization_id, "unit")
+        .map_err(|e| e.on_field(field))?;
     let org = lock(tx, unit.organization_id).await?;
     ensure_active(&org, field)?;
     Ok(org)
 }
 
 /// Adds a line after checking every invariant.
-pub async fn add(db: &DatabaseConnection, line: NewLine) -> Result<reporting_line::Model> {
+pub async fn add(
+    db: &DatabaseConnection,
+    ctx: &RequestContext,
+    line: NewLine,
+) -> Result<reporting_line::Model> {
+    let principal = ctx.principal()?;
+    principal.may_write_structure()?;
     let tx = db.begin().await?;
-    let org = lock_for_unit(&tx, line.unit_id, "input.unitId").await?;
-    check_invariants(&tx, &org, &line, None).await?;
+    let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
+    check_invariants(&tx, principal, &org, &line, None).await?;
     let row = insert(&tx, &org, line).await?;
+    audit::record(&tx, ctx, Some(org.id), "addReportingLine", &[row.id]).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -210,10 +236,13 @@ pub async fn add(db: &DatabaseConnection, line: NewLine) -> Result<reporting_lin
 /// that date (if any) ends there, and the new one starts. Both or neither are written.
 pub async fn replace(
     db: &DatabaseConnection,
+    ctx: &RequestContext,
     line: NewLine,
 ) -> Result<(Option<reporting_line::Model>, reporting_line::Model)> {
+    let principal = ctx.principal()?;
+    principal.may_write_structure()?;
     let tx = db.begin().await?;
-    let org = lock_for_unit(&tx, line.unit_id, "input.unitId").await?;
+    let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
     let previous = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganizationId.eq(org.id))
         .filter(reporting_line::Column::UnitId.eq(line.unit_id))
@@ -242,8 +271,11 @@ pub async fn replace(
         }
         None => None,
     };
-    check_invariants(&tx, &org, &line, None).await?;
+    check_invariants(&tx, principal, &org, &line, None).await?;
     let added = insert(&tx, &org, line).await?;
+    let mut changed = vec![added.id];
+    changed.extend(ended.as_ref().map(|l| l.id));
+    audit::record(&tx, ctx, Some(org.id), "replaceReportingLine", &changed).await?;
     tx.commit().await?;
     Ok((ended, added))
 }
@@ -251,12 +283,15 @@ pub async fn replace(
 /// Ends a line on `effective_to` (the first day it no longer holds).
 pub async fn end(
     db: &DatabaseConnection,
+    ctx: &RequestContext,
     id: Uuid,
     version: i32,
     effective_to: NaiveDate,
 ) -> Result<reporting_line::Model> {
+    let principal = ctx.principal()?;
+    principal.may_write_structure()?;
     let tx = db.begin().await?;
-    let (org, current) = lock_line(&tx, id).await?;
+    let (org, current) = lock_line(&tx, principal, id).await?;
     ensure_active(&org, "input.id")?;
     check_version("the reporting line", current.version, version)?;
     let candidate = NewLine {
@@ -268,7 +303,7 @@ pub async fn end(
     };
     // The only input here is the new end date, so whatever the check refuses, it is
     // that date's fault.
-    check_invariants(&tx, &org, &candidate, Some(current.id))
+    check_invariants(&tx, principal, &org, &candidate, Some(current.id))
         .await
         .map_err(|err| err.on_field("input.effectiveTo"))?;
     let mut row: reporting_line::ActiveModel = current.clone().into();
@@ -276,6 +311,7 @@ pub async fn end(
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
     let updated = row.update(&tx).await?;
+    audit::record(&tx, ctx, Some(org.id), "endReportingLine", &[updated.id]).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -284,29 +320,35 @@ pub async fn end(
 /// so history keeps them.
 pub async fn delete(
     db: &DatabaseConnection,
+    ctx: &RequestContext,
     id: Uuid,
     version: i32,
 ) -> Result<reporting_line::Model> {
+    let principal = ctx.principal()?;
+    principal.may_write_structure()?;
     let tx = db.begin().await?;
-    let (org, current) = lock_line(&tx, id).await?;
+    let (org, current) = lock_line(&tx, principal, id).await?;
     ensure_active(&org, "input.id")?;
     check_version("the reporting line", current.version, version)?;
     current.clone().delete(&tx).await?;
+    audit::record(&tx, ctx, Some(org.id), "deleteReportingLine", &[current.id]).await?;
     tx.commit().await?;
     Ok(current)
 }
 
 async fn lock_line<C: ConnectionTrait>(
     tx: &C,
+    principal: &Principal,
     id: Uuid,
 ) -> Result<(organization::Model, reporting_line::Model)> {
-    let not_found = || Error::NotFound {
-        what: "reporting line",
-    };
+    let not_found = || Error::not_found_at("reporting line", "input.id");
     let first = reporting_line::Entity::find_by_id(id)
         .one(tx)
         .await?
         .ok_or_else(not_found)?;
+    principal
+        .may_write(first.organization_id, "reporting line")
+        .map_err(|e| e.on_field("input.id"))?;
     let org = lock(tx, first.organization_id).await?;
     let line = reporting_line::Entity::find_by_id(id)
         .one(tx)

@@ -9,7 +9,7 @@ use super::{
 use crate::{
     domain::{Description, Name, Sourcing, UnitFunction, parse_id},
     error::{GqlResult, Result},
-    graphql::context::{db, limits},
+    graphql::context::{db, limits, request},
 };
 
 /// Input of `createUnit`.
@@ -80,8 +80,13 @@ pub struct UnitQuery;
 impl UnitQuery {
     /// One unit by id; null when unknown.
     async fn unit(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Unit>> {
+        let principal = request(ctx)?.principal()?;
+        principal.may_read_structure()?;
         let id = parse_id("id", &id)?;
-        Ok(service::find(db(ctx)?, id).await?.map(Unit))
+        let found = service::find(db(ctx)?, id).await?;
+        Ok(found
+            .filter(|u| principal.can_read(u.organization_id))
+            .map(Unit))
     }
 }
 
@@ -93,14 +98,18 @@ pub struct UnitMutation;
 impl UnitMutation {
     /// Creates a unit in an organization.
     async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> GqlResult<Unit> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
         let new = input.parse()?;
         let max = limits(ctx)?.max_units_per_organization;
-        Ok(Unit(service::create(db(ctx)?, new, max).await?))
+        Ok(Unit(service::create(db(ctx)?, context, new, max).await?))
     }
 
     /// Changes a unit (including archiving it) if `version` is current.
     async fn update_unit(&self, ctx: &Context<'_>, input: UpdateUnitInput) -> GqlResult<Unit> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        Ok(Unit(service::update(db(ctx)?, changes).await?))
+        Ok(Unit(service::update(db(ctx)?, context, changes).await?))
     }
 }

@@ -8,6 +8,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    audit,
+    auth::{Principal, RequestContext},
     domain::{Description, Name, Sourcing, UnitFunction},
     error::{Error, Result},
     graphql::context::today,
@@ -52,14 +54,18 @@ pub fn ensure_active(org: &organization::Model, field: &str) -> Result<()> {
 /// `max_units` units).
 pub async fn create(
     db: &DatabaseConnection,
+    ctx: &RequestContext,
     new: NewUnit,
     max_units: u64,
 ) -> Result<org_unit::Model> {
+    let principal = ctx.principal()?;
+    principal
+        .may_write(new.organization_id, "organization")
+        .map_err(|e| e.on_field("input.organizationId"))?;
     let tx = db.begin().await?;
-    let org = lock(&tx, new.organization_id).await.map_err(|e| match e {
-        Error::NotFound { .. } => Error::bad_input("input.organizationId", "no such organization"),
-        other => other,
-    })?;
+    let org = lock(&tx, new.organization_id)
+        .await
+        .map_err(|e| e.on_field("input.organizationId"))?;
     ensure_active(&org, "input.organizationId")?;
     let units = org_unit::Entity::find()
         .filter(org_unit::Column::OrganizationId.eq(org.id))
@@ -85,20 +91,28 @@ pub async fn create(
     }
     .insert(&tx)
     .await?;
+    audit::record(&tx, ctx, Some(org.id), "createUnit", &[unit.id]).await?;
     tx.commit().await?;
     Ok(unit)
 }
 
-/// Loads a unit inside a transaction after taking its organization's lock.
+/// Loads a unit the principal may change, inside a transaction, after taking its
+/// organization's lock. A unit out of reach is `NOT_FOUND` on `field`, like one that
+/// does not exist.
 pub async fn lock_unit<C: ConnectionTrait>(
     tx: &C,
+    principal: &Principal,
     id: Uuid,
+    field: &str,
 ) -> Result<(organization::Model, org_unit::Model)> {
-    let not_found = || Error::NotFound { what: "unit" };
+    let not_found = || Error::not_found_at("unit", field);
     let unit = org_unit::Entity::find_by_id(id)
         .one(tx)
         .await?
         .ok_or_else(not_found)?;
+    principal
+        .may_write(unit.organization_id, "unit")
+        .map_err(|e| e.on_field(field))?;
     let org = lock(tx, unit.organization_id).await?;
     // Re-read under the lock: the first read may predate a concurrent change.
     let unit = org_unit::Entity::find_by_id(id)
@@ -112,9 +126,15 @@ pub async fn lock_unit<C: ConnectionTrait>(
 ///
 /// A unit with current or future reporting lines (either way) cannot be archived:
 /// ending them is a structural decision with its own date, so the caller makes it.
-pub async fn update(db: &DatabaseConnection, changes: UnitChanges) -> Result<org_unit::Model> {
+pub async fn update(
+    db: &DatabaseConnection,
+    ctx: &RequestContext,
+    changes: UnitChanges,
+) -> Result<org_unit::Model> {
+    let principal = ctx.principal()?;
+    principal.may_write_structure()?;
     let tx = db.begin().await?;
-    let (org, current) = lock_unit(&tx, changes.id).await?;
+    let (org, current) = lock_unit(&tx, principal, changes.id, "input.id").await?;
     ensure_active(&org, "input.id")?;
     check_version("the unit", current.version, changes.version)?;
     if changes.archived == Some(true) && !current.archived {
@@ -160,6 +180,7 @@ pub async fn update(db: &DatabaseConnection, changes: UnitChanges) -> Result<org
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
     let updated = row.update(&tx).await?;
+    audit::record(&tx, ctx, Some(org.id), "updateUnit", &[updated.id]).await?;
     tx.commit().await?;
     Ok(updated)
 }

@@ -1,0 +1,453 @@
+//! Who may do what: a matrix over every root field of the schema, and cross-tenant
+//! attempts. A root field without a rule here fails the matrix test.
+
+use std::collections::HashMap;
+
+use orgdesign_api::auth::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, backends, code, field, spawn_app};
+
+/// What a request came back with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// It ran (data, or a business error such as a stale-version CONFLICT that only
+    /// an authorized request can reach).
+    Allowed,
+    /// A lookup answered null: the object is out of reach.
+    Null,
+    NotFound,
+    Forbidden,
+    Unauthenticated,
+}
+
+/// The authorization rule of a root field.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// Any authenticated principal.
+    Authenticated,
+    /// Reading the structure by id: admins anywhere, editors and viewers in their
+    /// organizations (elsewhere: null), integrations never.
+    ReadById,
+    /// Listing the structure: editors and viewers see their organizations only.
+    ReadList,
+    /// Changing the structure: admins anywhere, editors in their organizations
+    /// (elsewhere: NOT_FOUND), viewers and integrations never.
+    Write,
+    /// Admins only.
+    Admin,
+}
+
+/// The principals of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Caller {
+    NoToken,
+    Expired,
+    WrongSignature,
+    WrongAudience,
+    Role(Role),
+}
+
+const CALLERS: [Caller; 8] = [
+    Caller::NoToken,
+    Caller::Expired,
+    Caller::WrongSignature,
+    Caller::WrongAudience,
+    Caller::Role(Role::Viewer),
+    Caller::Role(Role::Editor),
+    Caller::Role(Role::Integration),
+    Caller::Role(Role::Admin),
+];
+
+fn expected(rule: Rule, caller: Caller, own: bool) -> Outcome {
+    let role = match caller {
+        Caller::Role(role) => role,
+        _ => return Outcome::Unauthenticated,
+    };
+    match (rule, role) {
+        (Rule::Authenticated, _) => Outcome::Allowed,
+        (_, Role::Admin) => Outcome::Allowed,
+        (Rule::Admin, _) => Outcome::Forbidden,
+        (_, Role::Integration) => Outcome::Forbidden,
+        (Rule::ReadList, _) => Outcome::Allowed,
+        (Rule::ReadById, _) if own => Outcome::Allowed,
+        (Rule::ReadById, _) => Outcome::Null,
+        (Rule::Write, Role::Viewer) => Outcome::Forbidden,
+        (Rule::Write, _) if own => Outcome::Allowed,
+        (Rule::Write, _) => Outcome::NotFound,
+    }
+}
+
+/// One organization's objects, to aim requests at.
+struct Tenant {
+    org: String,
+    unit: String,
+    sub_unit: String,
+    position: String,
+    line: String,
+    spare_token: String,
+}
+
+async fn tenant(app: &TestApp, slug: &str) -> Tenant {
+    let org = app.create_org(slug).await;
+    let unit = app.create_unit(&org, "Executive", "EXECUTIVE").await;
+    let sub_unit = app.create_unit(&org, "Marketing", "MARKETING").await;
+    let position = app
+        .ok(
+            "mutation($i: CreatePositionInput!) { createPosition(input: $i) { id } }",
+            json!({ "i": { "unitId": sub_unit, "title": "CMO", "role": "CMO" } }),
+        )
+        .await["createPosition"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let line = app
+        .add_line(&sub_unit, &unit, "SOLID", "2024-01-01", None)
+        .await["data"]["addReportingLine"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let spare_token = issue_token(app, &org).await.1;
+    Tenant {
+        org,
+        unit,
+        sub_unit,
+        position,
+        line,
+        spare_token,
+    }
+}
+
+/// Issues an integration token as admin: (token, its id).
+pub async fn issue_token(app: &TestApp, org: &str) -> (String, String) {
+    let data = app
+        .ok(
+            "mutation($i: IssueIntegrationTokenInput!) { issueIntegrationToken(input: $i) { token integrationToken { id } } }",
+            json!({ "i": { "organizationId": org, "name": "crm-sync", "expiresIn": "30d" } }),
+        )
+        .await;
+    let issued = &data["issueIntegrationToken"];
+    (
+        issued["token"].as_str().unwrap().to_owned(),
+        issued["integrationToken"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+/// The rule and a request (query, variables) for each root field, aimed at `t`.
+fn operation(name: &str, t: &Tenant) -> Option<(Rule, String, Value)> {
+    let slug = format!("matrix-{}", uuid::Uuid::now_v7().simple());
+    Some(match name {
+        "me" => (Rule::Authenticated, "{ me { role } }".into(), json!({})),
+        "maturityStages" => (Rule::Authenticated, "{ maturityStages { key } }".into(), json!({})),
+        "leadershipPriorities" => (Rule::Authenticated, "{ leadershipPriorities { key } }".into(), json!({})),
+        "organization" => (Rule::ReadById, "query($id: ID) { organization(id: $id) { id } }".into(), json!({ "id": t.org })),
+        "organizations" => (Rule::ReadList, "{ organizations { totalCount } }".into(), json!({})),
+        "unit" => (Rule::ReadById, "query($id: ID!) { unit(id: $id) { id } }".into(), json!({ "id": t.unit })),
+        "position" => (Rule::ReadById, "query($id: ID!) { position(id: $id) { id } }".into(), json!({ "id": t.position })),
+        "reportingLine" => (Rule::ReadById, "query($id: ID!) { reportingLine(id: $id) { id } }".into(), json!({ "id": t.line })),
+        "node" => (Rule::ReadById, "query($id: ID!) { node(id: $id) { id } }".into(), json!({ "id": t.sub_unit })),
+        "auditLog" => (Rule::Write, "query($o: ID!) { auditLog(organizationId: $o) { totalCount } }".into(), json!({ "o": t.org })),
+        "integrationTokens" => (Rule::Write, "query($o: ID!) { integrationTokens(organizationId: $o) { totalCount } }".into(), json!({ "o": t.org })),
+        "createOrganization" => (
+            Rule::Admin,
+            "mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }".into(),
+            json!({ "i": { "slug": slug, "name": "Matrix" } }),
+        ),
+        // Stale versions: an authorized caller gets as far as the version check.
+        "updateOrganization" => (
+            Rule::Write,
+            "mutation($i: UpdateOrganizationInput!) { updateOrganization(input: $i) { id } }".into(),
+            json!({ "i": { "id": t.org, "version": 0, "name": "Renamed" } }),
+        ),
+        "createUnit" => (
+            Rule::Write,
+            "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }".into(),
+            json!({ "i": { "organizationId": t.org, "name": "New unit", "function": "SALES" } }),
+        ),
+        "updateUnit" => (
+            Rule::Write,
+            "mutation($i: UpdateUnitInput!) { updateUnit(input: $i) { id } }".into(),
+            json!({ "i": { "id": t.unit, "version": 0, "name": "Renamed" } }),
+        ),
+        "createPosition" => (
+            Rule::Write,
+            "mutation($i: CreatePositionInput!) { createPosition(input: $i) { id } }".into(),
+            json!({ "i": { "unitId": t.unit, "title": "Head", "role": "HEAD" } }),
+        ),
+        "updatePosition" => (
+            Rule::Write,
+            "mutation($i: UpdatePositionInput!) { updatePosition(input: $i) { id } }".into(),
+            json!({ "i": { "id": t.position, "version": 0, "title": "Renamed" } }),
+        ),
+        "addReportingLine" => (
+            Rule::Write,
+            "mutation($i: AddReportingLineInput!) { addReportingLine(input: $i) { id } }".into(),
+            json!({ "i": { "unitId": t.unit, "superiorUnitId": t.sub_unit, "kind": "DOTTED", "effectiveFrom": "2024-01-01" } }),
+        ),
+        "replaceReportingLine" => (
+            Rule::Write,
+            "mutation($i: ReplaceReportingLineInput!) { replaceReportingLine(input: $i) { added { id } } }".into(),
+            // A cycle: authorized callers get as far as the invariant check.
+            json!({ "i": { "unitId": t.unit, "superiorUnitId": t.sub_unit, "effectiveFrom": "2024-06-01" } }),
+        ),
+        "endReportingLine" => (
+            Rule::Write,
+            "mutation($i: EndReportingLineInput!) { endReportingLine(input: $i) { id } }".into(),
+            json!({ "i": { "id": t.line, "version": 0, "effectiveTo": "2025-01-01" } }),
+        ),
+        "deleteReportingLine" => (
+            Rule::Write,
+            "mutation($i: DeleteReportingLineInput!) { deleteReportingLine(input: $i) { id } }".into(),
+            json!({ "i": { "id": t.line, "version": 0 } }),
+        ),
+        "issueIntegrationToken" => (
+            Rule::Write,
+            "mutation($i: IssueIntegrationTokenInput!) { issueIntegrationToken(input: $i) { integrationToken { id } } }".into(),
+            json!({ "i": { "organizationId": t.org, "name": "matrix" } }),
+        ),
+        "revokeIntegrationToken" => (
+            Rule::Write,
+            "mutation($i: RevokeIntegrationTokenInput!) { revokeIntegrationToken(input: $i) { id } }".into(),
+            json!({ "i": { "id": t.spare_token } }),
+        ),
+        _ => return None,
+    })
+}
+
+fn outcome(status: u16, body: &Value, field_name: &str) -> Result<Outcome, String> {
+    if status == 401 {
+        return Ok(Outcome::Unauthenticated);
+    }
+    if let Some(error) = body["errors"].as_array().and_then(|e| e.first()) {
+        return match code(error) {
+            "UNAUTHENTICATED" => Ok(Outcome::Unauthenticated),
+            "FORBIDDEN" => Ok(Outcome::Forbidden),
+            "NOT_FOUND" => Ok(Outcome::NotFound),
+            "CONFLICT" => Ok(Outcome::Allowed),
+            other => Err(format!("unexpected {other}: {body}")),
+        };
+    }
+    match &body["data"][field_name] {
+        Value::Null => Ok(Outcome::Null),
+        _ => Ok(Outcome::Allowed),
+    }
+}
+
+#[tokio::test]
+async fn every_root_field_allows_exactly_the_principals_its_rule_names() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let own = tenant(&app, "own-org").await;
+        let other = tenant(&app, "other-org").await;
+        let (integration, _) = issue_token(&app, &own.org).await;
+
+        let mut tokens: HashMap<Caller, Option<String>> = HashMap::new();
+        tokens.insert(Caller::NoToken, None);
+        tokens.insert(
+            Caller::Expired,
+            Some(crate::tokens::expired_token(&app, &own.org)),
+        );
+        tokens.insert(
+            Caller::WrongSignature,
+            Some(crate::tokens::foreign_token(&own.org)),
+        );
+        tokens.insert(
+            Caller::WrongAudience,
+            Some(crate::tokens::wrong_audience_token(&own.org)),
+        );
+        tokens.insert(
+            Caller::Role(Role::Viewer),
+            Some(app.token(Role::Viewer, &[&own.org])),
+        );
+        tokens.insert(
+            Caller::Role(Role::Editor),
+            Some(app.token(Role::Editor, &[&own.org])),
+        );
+        tokens.insert(Caller::Role(Role::Integration), Some(integration));
+        tokens.insert(Caller::Role(Role::Admin), Some(app.admin_token.clone()));
+
+        let schema = app
+            .ok(
+                "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }",
+                json!({}),
+            )
+            .await;
+        let mut fields: Vec<String> = Vec::new();
+        for root in ["queryType", "mutationType"] {
+            for f in schema["__schema"][root]["fields"].as_array().unwrap() {
+                fields.push(f["name"].as_str().unwrap().to_owned());
+            }
+        }
+        let mut failures = Vec::new();
+        let mut checked = 0;
+        for name in &fields {
+            for (target, is_own) in [(&own, true), (&other, false)] {
+                let Some((rule, query, variables)) = operation(name, target) else {
+                    panic!(
+                        "the root field `{name}` has no authorization rule in this matrix; add one"
+                    );
+                };
+                for caller in CALLERS {
+                    let want = expected(rule, caller, is_own);
+                    let (status, body) = app
+                        .graphql_as(tokens[&caller].as_deref(), &query, variables.clone())
+                        .await;
+                    match outcome(status, &body, name) {
+                        Ok(got) if got == want => {}
+                        Ok(got) => failures.push(format!(
+                            "{name} as {caller:?} on {} organization: expected {want:?}, got {got:?}: {body}",
+                            if is_own { "its own" } else { "another" }
+                        )),
+                        Err(why) => failures.push(format!("{name} as {caller:?}: {why}")),
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "[{backend:?}] {} of {checked} cases failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        assert!(
+            checked >= 20 * 16,
+            "[{backend:?}] the matrix covered {checked} cases"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nothing_of_another_organization_shows_through_lists_nodes_or_nested_edges() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let own = tenant(&app, "tenant-own").await;
+        let other = tenant(&app, "tenant-other").await;
+        let viewer = app.token(Role::Viewer, &[&own.org]);
+
+        let (_, list) = app
+            .graphql_as(Some(&viewer), "{ organizations(filter: { includeArchived: true }) { totalCount edges { node { id units { id superior { id } subordinates { id } positions { id } } reportingLines { unit { id } superiorUnit { id } } } } } }", json!({}))
+            .await;
+        assert_eq!(list["data"]["organizations"]["totalCount"], 1, "{list}");
+        let text = list.to_string();
+        for id in [
+            &other.org,
+            &other.unit,
+            &other.sub_unit,
+            &other.position,
+            &other.line,
+        ] {
+            assert!(
+                !text.contains(id.as_str()),
+                "[{backend:?}] {id} of another organization leaked: {text}"
+            );
+        }
+        for id in [&other.org, &other.unit, &other.position, &other.line] {
+            let (_, node) = app
+                .graphql_as(
+                    Some(&viewer),
+                    "query($id: ID!) { node(id: $id) { id } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            assert_eq!(
+                node["data"]["node"],
+                Value::Null,
+                "[{backend:?}] node({id})"
+            );
+        }
+        let (_, slug) = app
+            .graphql_as(
+                Some(&viewer),
+                r#"{ organization(slug: "tenant-other") { id } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(slug["data"]["organization"], Value::Null);
+
+        // An editor cannot hang its unit under another organization's unit, and the
+        // answer does not confirm that unit exists.
+        let editor = app.token(Role::Editor, &[&own.org]);
+        let (_, body) = app
+            .graphql_as(
+                Some(&editor),
+                "mutation($i: AddReportingLineInput!) { addReportingLine(input: $i) { id } }",
+                json!({ "i": { "unitId": own.unit, "superiorUnitId": other.unit, "effectiveFrom": "2024-01-01" } }),
+            )
+            .await;
+        let error = &body["errors"][0];
+        assert_eq!(code(error), "NOT_FOUND", "{body}");
+        assert_eq!(field(error), "input.superiorUnitId");
+        let (_, unknown) = app
+            .graphql_as(
+                Some(&editor),
+                "mutation($i: AddReportingLineInput!) { addReportingLine(input: $i) { id } }",
+                json!({ "i": { "unitId": own.unit, "superiorUnitId": uuid::Uuid::now_v7().to_string(), "effectiveFrom": "2024-01-01" } }),
+            )
+            .await;
+        assert_eq!(
+            unknown["errors"][0]["message"], body["errors"][0]["message"],
+            "unknown and foreign look alike"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_mutation_writes_an_audit_entry_in_its_transaction() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let org = app.create_org("audited").await;
+        let editor = app.token(Role::Editor, &[&org]);
+        let response = app
+            .anonymous
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&editor)
+            .json(&json!({
+                "query": "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
+                "variables": { "i": { "organizationId": org, "name": "Brand", "function": "MARKETING" } }
+            }))
+            .send()
+            .await
+            .unwrap();
+        let request_id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body: Value = response.json().await.unwrap();
+        let unit = body["data"]["createUnit"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // A refused mutation writes no entry.
+        let (_, refused) = app
+            .graphql_as(
+                Some(&editor),
+                "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
+                json!({ "i": { "organizationId": org, "name": "", "function": "MARKETING" } }),
+            )
+            .await;
+        assert!(refused["errors"].is_array());
+
+        let (_, log) = app
+            .graphql_as(
+                Some(&editor),
+                "query($o: ID!) { auditLog(organizationId: $o) { totalCount edges { node { actor operation objectIds requestId } } } }",
+                json!({ "o": org }),
+            )
+            .await;
+        let log = &log["data"]["auditLog"];
+        assert_eq!(
+            log["totalCount"], 2,
+            "[{backend:?}] createOrganization and createUnit: {log}"
+        );
+        let newest = &log["edges"][0]["node"];
+        assert_eq!(newest["operation"], "createUnit");
+        assert_eq!(newest["actor"], "test-editor");
+        assert_eq!(newest["objectIds"], json!([unit]));
+        assert_eq!(newest["requestId"], request_id);
+        assert_eq!(log["edges"][1]["node"]["operation"], "createOrganization");
+    }
+}
