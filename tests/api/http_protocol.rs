@@ -171,6 +171,13 @@ async fn malformed_requests_get_4xx_not_5xx() {
             b"query=%7B__typename%7D".to_vec(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ),
+        // A cross-site form can send the three "simple" types without a preflight;
+        // none of them is accepted, so no such request reaches a resolver.
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data; name=\"query\"\r\n\r\n{ __typename }\r\n--x--".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
         (
             "application/json",
             format!(
