@@ -46,7 +46,9 @@ async fn open(
         })
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                // FULL: a committed (acknowledged) transaction survives a power cut,
+                // not only a crash of the process.
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });

@@ -35,6 +35,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod kpis;
 pub mod metrics;
 pub mod organizations;
 pub mod positions;

@@ -162,6 +162,8 @@ pub struct Limits {
     pub max_units_per_organization: u64,
     /// Most positions (archived included) one unit may hold.
     pub max_positions_per_unit: u64,
+    /// Most KPI points one push may carry; a push is one transaction.
+    pub max_points_per_push: usize,
     /// Most aliases one operation may use: aliases let one request ask for the same
     /// expensive field many times under different names.
     pub max_aliases: usize,
@@ -187,6 +189,7 @@ impl Default for Limits {
             max_page_size: 100,
             max_units_per_organization: 5_000,
             max_positions_per_unit: 50,
+            max_points_per_push: 5_000,
             max_aliases: 30,
             max_directives: 8,
             request_timeout_ms: 30_000,

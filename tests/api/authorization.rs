@@ -36,6 +36,10 @@ enum Rule {
     Write,
     /// Admins only.
     Admin,
+    /// Reading KPI data: every role within its organizations (elsewhere NOT_FOUND).
+    KpiRead,
+    /// Pushing KPI data: integrations, editors and admins (viewers never).
+    KpiWrite,
 }
 
 /// The principals of the matrix.
@@ -67,6 +71,11 @@ fn expected(rule: Rule, caller: Caller, own: bool) -> Outcome {
     match (rule, role) {
         (Rule::Authenticated, _) => Outcome::Allowed,
         (_, Role::Admin) => Outcome::Allowed,
+        (Rule::KpiRead, _) if own => Outcome::Allowed,
+        (Rule::KpiRead, _) => Outcome::NotFound,
+        (Rule::KpiWrite, Role::Viewer) => Outcome::Forbidden,
+        (Rule::KpiWrite, _) if own => Outcome::Allowed,
+        (Rule::KpiWrite, _) => Outcome::NotFound,
         (Rule::Admin, _) => Outcome::Forbidden,
         (_, Role::Integration) => Outcome::Forbidden,
         (Rule::ReadList, _) => Outcome::Allowed,
@@ -212,6 +221,33 @@ fn operation(name: &str, t: &Tenant) -> Option<(Rule, String, Value)> {
             Rule::Write,
             "mutation($i: RevokeIntegrationTokenInput!) { revokeIntegrationToken(input: $i) { id } }".into(),
             json!({ "i": { "id": t.spare_token } }),
+        ),
+        "kpis" => (Rule::KpiRead, "query($o: ID!) { kpis(organizationId: $o) { key } }".into(), json!({ "o": t.org })),
+        "kpiSeries" => (
+            Rule::KpiRead,
+            "query($o: ID!) { kpiSeries(organizationId: $o, kpi: \"mqls\", granularity: MONTH, from: \"2024-01-01\", to: \"2025-01-01\") { value } }".into(),
+            json!({ "o": t.org }),
+        ),
+        "funnel" => (
+            Rule::KpiRead,
+            "query($o: ID!) { funnel(organizationId: $o, from: \"2024-01-01\", to: \"2025-01-01\") { kpi } }".into(),
+            json!({ "o": t.org }),
+        ),
+        "kpiSources" => (Rule::KpiRead, "query($o: ID!) { kpiSources(organizationId: $o) { kpi } }".into(), json!({ "o": t.org })),
+        "recordKpiMeasurements" => (
+            Rule::KpiWrite,
+            "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }".into(),
+            json!({ "o": t.org, "p": [{ "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-03-01", "value": "12", "source": "matrix" }] }),
+        ),
+        "createKpiDefinition" => (
+            Rule::Write,
+            "mutation($i: CreateKpiDefinitionInput!) { createKpiDefinition(input: $i) { key } }".into(),
+            json!({ "i": { "organizationId": t.org, "key": format!("k{}", uuid::Uuid::now_v7().simple()), "name": "Own KPI", "stage": "REVENUE", "unit": "COUNT", "direction": "HIGHER_IS_BETTER", "rollup": "SUM" } }),
+        ),
+        "setKpiTarget" => (
+            Rule::Write,
+            "mutation($i: SetKpiTargetInput!) { setKpiTarget(input: $i) { id } }".into(),
+            json!({ "i": { "organizationId": t.org, "kpi": "mqls", "granularity": "MONTH", "periodStart": "2024-03-01", "value": "100" } }),
         ),
         _ => return None,
     })

@@ -175,7 +175,8 @@ async fn malformed_requests_get_4xx_not_5xx() {
         // none of them is accepted, so no such request reaches a resolver.
         (
             "multipart/form-data; boundary=x",
-            b"--x\r\nContent-Disposition: form-data; name=\"query\"\r\n\r\n{ __typename }\r\n--x--".to_vec(),
+            b"--x\r\nContent-Disposition: form-data; name=\"query\"\r\n\r\n{ __typename }\r\n--x--"
+                .to_vec(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ),
         (

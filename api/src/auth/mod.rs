@@ -128,6 +128,25 @@ impl Principal {
         Ok(())
     }
 
+    /// May push KPI data into `organization`: integrations, editors and admins.
+    pub fn may_push_kpis(&self, organization: Uuid) -> Result<()> {
+        if self.role == Role::Viewer {
+            return Err(Error::Forbidden);
+        }
+        if !self.reaches(organization) {
+            return Err(Error::not_found("organization"));
+        }
+        Ok(())
+    }
+
+    /// May read KPI data of `organization`: every role within its reach.
+    pub fn may_read_kpis(&self, organization: Uuid) -> Result<()> {
+        if !self.reaches(organization) {
+            return Err(Error::not_found("organization"));
+        }
+        Ok(())
+    }
+
     /// Admins only.
     pub fn must_be_admin(&self) -> Result<()> {
         if self.role == Role::Admin {

@@ -174,3 +174,41 @@ db_enum! {
         Mixed => "MIXED",
     }
 }
+
+db_enum! {
+    /// The length of a KPI period.
+    Granularity {
+        Day => "DAY",
+        /// A week starting on Monday.
+        Week => "WEEK",
+        Month => "MONTH",
+        Quarter => "QUARTER",
+        Year => "YEAR",
+    }
+}
+
+impl Granularity {
+    /// Finer periods first.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Day => 0,
+            Self::Week => 1,
+            Self::Month => 2,
+            Self::Quarter => 3,
+            Self::Year => 4,
+        }
+    }
+
+    /// Whether `date` starts a period of this granularity (a Monday for weeks, the
+    /// first day of a month, quarter or year).
+    pub fn starts_period(self, date: chrono::NaiveDate) -> bool {
+        use chrono::Datelike;
+        match self {
+            Self::Day => true,
+            Self::Week => date.weekday() == chrono::Weekday::Mon,
+            Self::Month => date.day() == 1,
+            Self::Quarter => date.day() == 1 && (date.month() - 1) % 3 == 0,
+            Self::Year => date.day() == 1 && date.month() == 1,
+        }
+    }
+}

@@ -3,6 +3,8 @@
 
 mod enums;
 mod text;
+mod value;
 
 pub use enums::*;
 pub use text::*;
+pub use value::*;

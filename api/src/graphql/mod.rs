@@ -20,6 +20,7 @@ use crate::{
         tokens::Keys,
     },
     catalog::{BuiltInKpisByStage, CatalogQuery},
+    kpis::{KpiMutation, KpiQuery},
     organizations::{OrganizationById, OrganizationMutation, OrganizationQuery},
     positions::{PositionMutation, PositionQuery, PositionsByOrganization, PositionsByUnit},
     reporting::{
@@ -34,6 +35,7 @@ use crate::{
 pub struct QueryRoot(
     AuthQuery,
     AuditQuery,
+    KpiQuery,
     OrganizationQuery,
     UnitQuery,
     PositionQuery,
@@ -46,6 +48,7 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     AuthMutation,
+    KpiMutation,
     OrganizationMutation,
     UnitMutation,
     PositionMutation,

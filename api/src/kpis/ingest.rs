@@ -1,0 +1,364 @@
+//! Recording KPI measurements: parse, resolve, classify, write — one transaction.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::NaiveDate;
+use entity::{kpi_definition, kpi_measurement, kpi_measurement_revision, org_unit};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, ValueTuple},
+};
+use uuid::Uuid;
+
+use crate::{
+    audit,
+    auth::RequestContext,
+    domain::{Granularity, Line},
+    error::{Error, Result},
+    organizations::service::{lock, now},
+};
+
+/// One point, parsed: everything but the KPI and unit lookups is checked.
+#[derive(Debug, Clone)]
+pub struct ParsedPoint {
+    /// Its position in the request, for error messages (`points[12].value`).
+    pub index: usize,
+    pub kpi: String,
+    pub unit_id: Option<Uuid>,
+    pub granularity: Granularity,
+    pub period_start: NaiveDate,
+    pub value_scaled: i64,
+    pub source: String,
+    /// Dimension name → value, sorted by name.
+    pub dimensions: BTreeMap<String, String>,
+}
+
+/// Most dimensions a point may carry.
+pub const MAX_DIMENSIONS: usize = 4;
+
+impl ParsedPoint {
+    /// The unit and dimensions folded into one canonical, non-null string: part of the
+    /// natural key, so a missing unit cannot make duplicates.
+    pub fn series_key(unit_id: Option<Uuid>, dimensions: &BTreeMap<String, String>) -> String {
+        serde_json::json!({ "u": unit_id, "d": dimensions }).to_string()
+    }
+
+    /// Parses the parts of a point that need no database.
+    #[allow(clippy::too_many_arguments)]
+    pub fn parse(
+        index: usize,
+        prefix: &str,
+        kpi: &str,
+        unit_id: Option<Uuid>,
+        granularity: Granularity,
+        period_start: NaiveDate,
+        value_scaled: i64,
+        source: &str,
+        dimensions: Vec<(String, String)>,
+    ) -> Result<Self> {
+        let at = |field: &str| format!("{prefix}[{index}].{field}");
+        let kpi = kpi.trim();
+        if kpi.is_empty()
+            || kpi.len() > 63
+            || !kpi
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(Error::bad_input(
+                at("kpi"),
+                "a KPI key: lower-case letters, digits and underscores",
+            ));
+        }
+        if !granularity.starts_period(period_start) {
+            return Err(Error::bad_input(
+                at("periodStart"),
+                format!(
+                    "{period_start} does not start a {} period",
+                    granularity.as_str()
+                ),
+            ));
+        }
+        let period_start = crate::reporting::service::parse_date(&at("periodStart"), period_start)?;
+        let source = Line::<100>::parse(&at("source"), source)?.into_inner();
+        if dimensions.len() > MAX_DIMENSIONS {
+            return Err(Error::bad_input(
+                at("dimensions"),
+                format!("at most {MAX_DIMENSIONS} dimensions"),
+            ));
+        }
+        let mut dims = BTreeMap::new();
+        for (i, (name, value)) in dimensions.into_iter().enumerate() {
+            let name =
+                Line::<40>::parse(&at(&format!("dimensions[{i}].name")), &name)?.into_inner();
+            let value =
+                Line::<100>::parse(&at(&format!("dimensions[{i}].value")), &value)?.into_inner();
+            if dims.insert(name, value).is_some() {
+                return Err(Error::bad_input(
+                    at(&format!("dimensions[{i}].name")),
+                    "a dimension is named twice",
+                ));
+            }
+        }
+        Ok(Self {
+            index,
+            kpi: kpi.to_owned(),
+            unit_id,
+            granularity,
+            period_start,
+            value_scaled,
+            source,
+            dimensions: dims,
+        })
+    }
+}
+
+/// What a push changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordCounts {
+    pub inserted: u64,
+    pub corrected: u64,
+    pub unchanged: u64,
+}
+
+/// The natural key without the organization.
+type Key = (Uuid, &'static str, NaiveDate, String, String);
+
+/// Rows per statement: stays under SQLite's 32,766 bound parameters for every
+/// statement below.
+const CHUNK: usize = 1_000;
+
+/// Records `points` for `organization` in one transaction: all of them or none.
+pub async fn record(
+    db: &DatabaseConnection,
+    ctx: &RequestContext,
+    organization: Uuid,
+    points: Vec<ParsedPoint>,
+) -> Result<RecordCounts> {
+    let principal = ctx.principal()?;
+    principal
+        .may_push_kpis(organization)
+        .map_err(|e| e.on_field("organizationId"))?;
+    if points.is_empty() {
+        return Ok(RecordCounts::default());
+    }
+    let tx = db.begin().await?;
+    let org = lock(&tx, organization)
+        .await
+        .map_err(|e| e.on_field("organizationId"))?;
+
+    let kpi_ids = resolve_kpis(&tx, org.id, &points).await?;
+    check_units(&tx, org.id, &points).await?;
+
+    // Keys of this batch; one key twice is ambiguous (which value wins?), so refused.
+    let mut keyed: Vec<(Key, &ParsedPoint)> = Vec::with_capacity(points.len());
+    let mut seen: HashMap<Key, usize> = HashMap::with_capacity(points.len());
+    for point in &points {
+        let key = (
+            kpi_ids[&point.kpi],
+            point.granularity.as_str(),
+            point.period_start,
+            point.source.clone(),
+            ParsedPoint::series_key(point.unit_id, &point.dimensions),
+        );
+        if let Some(first) = seen.insert(key.clone(), point.index) {
+            return Err(Error::bad_input(
+                format!("points[{}]", point.index),
+                format!(
+                    "repeats the point of points[{first}] (same KPI, unit, period, source and dimensions)"
+                ),
+            ));
+        }
+        keyed.push((key, point));
+    }
+
+    let existing = load_existing(&tx, org.id, &keyed).await?;
+    let now = now();
+    let actor = principal.subject.chars().take(200).collect::<String>();
+    let mut counts = RecordCounts::default();
+    let mut inserts = Vec::new();
+    let mut revisions = Vec::new();
+    let mut corrections: Vec<(Uuid, i64, i32)> = Vec::new();
+    for (key, point) in &keyed {
+        match existing.get(key) {
+            Some(row) if row.value_scaled == point.value_scaled => counts.unchanged += 1,
+            Some(row) => {
+                counts.corrected += 1;
+                revisions.push(kpi_measurement_revision::ActiveModel {
+                    id: sea_orm::Set(Uuid::now_v7()),
+                    organization_id: sea_orm::Set(org.id),
+                    measurement_id: sea_orm::Set(row.id),
+                    revision: sea_orm::Set(row.revision),
+                    value_scaled: sea_orm::Set(row.value_scaled),
+                    recorded_at: sea_orm::Set(row.recorded_at),
+                    recorded_by: sea_orm::Set(row.recorded_by.clone()),
+                });
+                corrections.push((row.id, point.value_scaled, row.revision + 1));
+            }
+            None => {
+                counts.inserted += 1;
+                inserts.push(kpi_measurement::ActiveModel {
+                    id: sea_orm::Set(Uuid::now_v7()),
+                    organization_id: sea_orm::Set(org.id),
+                    kpi_id: sea_orm::Set(key.0),
+                    unit_id: sea_orm::Set(point.unit_id),
+                    granularity: sea_orm::Set(key.1.to_owned()),
+                    period_start: sea_orm::Set(point.period_start),
+                    source: sea_orm::Set(point.source.clone()),
+                    dimensions: sea_orm::Set(
+                        serde_json::to_value(&point.dimensions).unwrap_or_default(),
+                    ),
+                    series_key: sea_orm::Set(key.4.clone()),
+                    value_scaled: sea_orm::Set(point.value_scaled),
+                    revision: sea_orm::Set(1),
+                    recorded_at: sea_orm::Set(now),
+                    recorded_by: sea_orm::Set(Some(actor.clone())),
+                });
+            }
+        }
+    }
+    let mut inserts = inserts.into_iter().peekable();
+    while inserts.peek().is_some() {
+        let chunk: Vec<_> = inserts.by_ref().take(CHUNK).collect();
+        kpi_measurement::Entity::insert_many(chunk)
+            .exec_without_returning(&tx)
+            .await?;
+    }
+    let mut revisions = revisions.into_iter().peekable();
+    while revisions.peek().is_some() {
+        let chunk: Vec<_> = revisions.by_ref().take(CHUNK).collect();
+        kpi_measurement_revision::Entity::insert_many(chunk)
+            .exec_without_returning(&tx)
+            .await?;
+    }
+    for (id, value, revision) in corrections {
+        kpi_measurement::Entity::update_many()
+            .col_expr(kpi_measurement::Column::ValueScaled, Expr::value(value))
+            .col_expr(kpi_measurement::Column::Revision, Expr::value(revision))
+            .col_expr(kpi_measurement::Column::RecordedAt, Expr::value(now))
+            .col_expr(
+                kpi_measurement::Column::RecordedBy,
+                Expr::value(actor.clone()),
+            )
+            .filter(kpi_measurement::Column::Id.eq(id))
+            .exec(&tx)
+            .await?;
+    }
+    if counts.inserted + counts.corrected > 0 {
+        audit::record(&tx, ctx, Some(org.id), "recordKpiMeasurements", &[]).await?;
+    }
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// KPI ids by key: the organization's own KPIs and the built-in catalog.
+async fn resolve_kpis<C: ConnectionTrait>(
+    tx: &C,
+    organization: Uuid,
+    points: &[ParsedPoint],
+) -> Result<HashMap<String, Uuid>> {
+    let keys: HashSet<&str> = points.iter().map(|p| p.kpi.as_str()).collect();
+    let rows = kpi_definition::Entity::find()
+        .filter(kpi_definition::Column::Key.is_in(keys.iter().copied()))
+        .filter(
+            Condition::any()
+                .add(kpi_definition::Column::OrganizationId.is_null())
+                .add(kpi_definition::Column::OrganizationId.eq(organization)),
+        )
+        .filter(kpi_definition::Column::Archived.eq(false))
+        .all(tx)
+        .await?;
+    let ids: HashMap<String, Uuid> = rows.into_iter().map(|r| (r.key, r.id)).collect();
+    if let Some(point) = points.iter().find(|p| !ids.contains_key(&p.kpi)) {
+        return Err(Error::bad_input(
+            format!("points[{}].kpi", point.index),
+            format!(
+                "no KPI {:?} in the catalog or the organization's own KPIs",
+                point.kpi
+            ),
+        ));
+    }
+    Ok(ids)
+}
+
+/// Every unit a point names must be one of the organization's.
+async fn check_units<C: ConnectionTrait>(
+    tx: &C,
+    organization: Uuid,
+    points: &[ParsedPoint],
+) -> Result<()> {
+    let wanted: HashSet<Uuid> = points.iter().filter_map(|p| p.unit_id).collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let found: HashSet<Uuid> = org_unit::Entity::find()
+        .select_only()
+        .column(org_unit::Column::Id)
+        .filter(org_unit::Column::OrganizationId.eq(organization))
+        .filter(org_unit::Column::Id.is_in(wanted.iter().copied()))
+        .into_tuple::<Uuid>()
+        .all(tx)
+        .await?
+        .into_iter()
+        .collect();
+    if let Some(point) = points
+        .iter()
+        .find(|p| p.unit_id.is_some_and(|u| !found.contains(&u)))
+    {
+        return Err(Error::not_found_at(
+            "unit",
+            format!("points[{}].unitId", point.index),
+        ));
+    }
+    Ok(())
+}
+
+/// The stored rows of the batch's keys.
+async fn load_existing<C: ConnectionTrait>(
+    tx: &C,
+    organization: Uuid,
+    keyed: &[(Key, &ParsedPoint)],
+) -> Result<HashMap<Key, kpi_measurement::Model>> {
+    let mut found = HashMap::new();
+    for chunk in keyed.chunks(CHUNK) {
+        let tuples = chunk
+            .iter()
+            .map(|((kpi, granularity, period, source, series), _)| {
+                ValueTuple::Many(vec![
+                    (*kpi).into(),
+                    (*granularity).into(),
+                    (*period).into(),
+                    source.clone().into(),
+                    series.clone().into(),
+                ])
+            });
+        let rows = kpi_measurement::Entity::find()
+            .filter(kpi_measurement::Column::OrganizationId.eq(organization))
+            .filter(
+                Expr::tuple([
+                    Expr::col(kpi_measurement::Column::KpiId).into(),
+                    Expr::col(kpi_measurement::Column::Granularity).into(),
+                    Expr::col(kpi_measurement::Column::PeriodStart).into(),
+                    Expr::col(kpi_measurement::Column::Source).into(),
+                    Expr::col(kpi_measurement::Column::SeriesKey).into(),
+                ])
+                .in_tuples(tuples),
+            )
+            .all(tx)
+            .await?;
+        for row in rows {
+            let Ok(granularity) = Granularity::from_db(&row.granularity) else {
+                continue;
+            };
+            let key = (
+                row.kpi_id,
+                granularity.as_str(),
+                row.period_start,
+                row.source.clone(),
+                row.series_key.clone(),
+            );
+            found.insert(key, row);
+        }
+    }
+    Ok(found)
+}

@@ -1,0 +1,17 @@
+//! KPIs: definitions (built-in and an organization's own), targets, measurements
+//! pushed by integrations, and the series, funnel and freshness read from them.
+//!
+//! A measurement is identified by its natural key (organization, KPI, unit,
+//! granularity, period start, source, dimensions). Pushing the same point again
+//! changes nothing; a new value for the same key is a correction (revision + 1, the
+//! previous value kept with who and when). So every push is idempotent and a client
+//! may retry a batch it did not see acknowledged.
+
+mod ingest;
+mod resolvers;
+pub mod series;
+mod types;
+
+pub use ingest::{ParsedPoint, RecordCounts, record};
+pub use resolvers::{KpiMutation, KpiQuery};
+pub use types::*;

@@ -1,0 +1,173 @@
+//! KPI GraphQL types and inputs.
+
+use async_graphql::{ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::kpi_target;
+use rust_decimal::Decimal;
+
+use super::series::{FunnelStep, SeriesPoint, SourceFreshness};
+use crate::domain::{Granularity, KpiDirection, KpiUnit, Rollup, StageKey, from_scaled};
+
+/// A dimension of a KPI point (e.g. channel = email).
+#[derive(InputObject, Debug, Clone)]
+pub struct DimensionInput {
+    pub name: String,
+    pub value: String,
+}
+
+/// One KPI data point.
+#[derive(InputObject, Debug, Clone)]
+pub struct KpiPointInput {
+    /// The KPI's key, e.g. `mqls` (built-in) or one of the organization's own.
+    pub kpi: String,
+    /// The unit the point is about; leave out for the whole organization.
+    pub unit_id: Option<ID>,
+    pub granularity: Granularity,
+    /// The first day of the period (a Monday for weeks, the 1st for months ...).
+    pub period_start: NaiveDate,
+    /// The exact value, as a decimal string: at most six decimal places.
+    pub value: Decimal,
+    /// The integration that measured it, e.g. `crm`.
+    pub source: String,
+    /// Up to four dimensions; part of the point's identity.
+    #[graphql(default)]
+    pub dimensions: Vec<DimensionInput>,
+}
+
+/// What `recordKpiMeasurements` changed.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct RecordKpiMeasurementsPayload {
+    /// New points.
+    pub inserted: u64,
+    /// Points whose value changed (the previous value is kept in their history).
+    pub corrected: u64,
+    /// Points pushed again with the value already stored.
+    pub unchanged: u64,
+}
+
+/// One period of a KPI series.
+pub struct KpiSeriesPoint(pub SeriesPoint);
+
+#[Object]
+impl KpiSeriesPoint {
+    async fn period_start(&self) -> NaiveDate {
+        self.0.period_start
+    }
+
+    /// The period's value by the KPI's roll-up rule.
+    async fn value(&self) -> Decimal {
+        self.0.value
+    }
+
+    /// How many stored points the value rests on.
+    async fn points(&self) -> i64 {
+        self.0.points
+    }
+
+    /// The target set for this period, if any.
+    async fn target(&self) -> Option<Decimal> {
+        self.0.target
+    }
+}
+
+/// One step of the demand waterfall.
+pub struct KpiFunnelStep(pub FunnelStep);
+
+#[Object(name = "FunnelStep")]
+impl KpiFunnelStep {
+    /// The KPI key of the step: inquiries, mqls, sals, sqls, sqos, won_deals.
+    async fn kpi(&self) -> &str {
+        self.0.kpi
+    }
+
+    async fn count(&self) -> Decimal {
+        self.0.count
+    }
+
+    /// This step's count over the previous step's (0.25 = 25 %).
+    async fn conversion_from_previous(&self) -> Option<Decimal> {
+        self.0.conversion_from_previous
+    }
+}
+
+/// When a source last pushed a KPI.
+pub struct KpiSource(pub SourceFreshness);
+
+#[Object]
+impl KpiSource {
+    async fn kpi(&self) -> &str {
+        &self.0.kpi
+    }
+
+    async fn source(&self) -> &str {
+        &self.0.source
+    }
+
+    /// When the source last pushed a point of this KPI.
+    async fn last_reported_at(&self) -> DateTime<Utc> {
+        self.0.last_reported_at
+    }
+
+    async fn points(&self) -> i64 {
+        self.0.points
+    }
+}
+
+/// Input of `createKpiDefinition`: an organization's own KPI.
+#[derive(InputObject, Debug)]
+pub struct CreateKpiDefinitionInput {
+    pub organization_id: ID,
+    /// Lower-case letters, digits and underscores; not a built-in key.
+    pub key: String,
+    pub name: String,
+    #[graphql(default)]
+    pub description: String,
+    pub stage: StageKey,
+    pub unit: KpiUnit,
+    pub direction: KpiDirection,
+    pub rollup: Rollup,
+    /// Recent data for it evidences its stage.
+    #[graphql(default = false)]
+    pub core: bool,
+}
+
+/// Input of `setKpiTarget`: sets (or replaces) the target of one period.
+#[derive(InputObject, Debug)]
+pub struct SetKpiTargetInput {
+    pub organization_id: ID,
+    pub kpi: String,
+    pub unit_id: Option<ID>,
+    pub granularity: Granularity,
+    pub period_start: NaiveDate,
+    pub value: Decimal,
+}
+
+/// A target for one KPI period.
+pub struct KpiTargetObject(pub kpi_target::Model);
+
+#[Object(name = "KpiTarget")]
+impl KpiTargetObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn unit_id(&self) -> Option<ID> {
+        self.0.unit_id.map(|u| ID(u.to_string()))
+    }
+
+    async fn granularity(&self) -> crate::error::GqlResult<Granularity> {
+        Ok(Granularity::from_db(&self.0.granularity)?)
+    }
+
+    async fn period_start(&self) -> NaiveDate {
+        self.0.period_start
+    }
+
+    async fn value(&self) -> Decimal {
+        from_scaled(self.0.value_scaled)
+    }
+
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
