@@ -207,7 +207,7 @@ impl Granularity {
             Self::Day => true,
             Self::Week => date.weekday() == chrono::Weekday::Mon,
             Self::Month => date.day() == 1,
-            Self::Quarter => date.day() == 1 && (date.month() - 1) % 3 == 0,
+            Self::Quarter => date.day() == 1 && (date.month() - 1).is_multiple_of(3),
             Self::Year => date.day() == 1 && date.month() == 1,
         }
     }
