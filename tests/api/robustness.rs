@@ -78,6 +78,15 @@ impl Fuzzer {
             ][variant]
                 .clone(),
             "DateTime" => json!("2024-01-01T00:00:00Z"),
+            "Decimal" => [
+                json!("0.0000001"),
+                json!("-99999999999999999999"),
+                json!("1e5"),
+                json!("NaN"),
+                json!("12.5"),
+                json!(""),
+            ][variant]
+                .clone(),
             other => panic!("the fuzzer does not know the scalar {other}; teach it"),
         }
     }

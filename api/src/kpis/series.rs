@@ -258,14 +258,15 @@ pub async fn funnel(
 ) -> Result<Vec<FunnelStep>> {
     let backend = db.get_database_backend();
     let mut p = Params::new(backend);
+    // Bind in the order the placeholders appear: SQLite's `?` are positional.
+    let organization = p.bind(organization);
     let keys: Vec<String> = FUNNEL.iter().map(|k| p.bind(*k)).collect();
     let sql = format!(
         "SELECT d.key AS kpi, m.granularity AS granularity, CAST(SUM(m.value_scaled) AS BIGINT) AS total \
          FROM kpi_measurement m JOIN kpi_definition d ON d.id = m.kpi_id \
-         WHERE m.organization_id = {} AND d.organization_id IS NULL AND d.key IN ({}) \
+         WHERE m.organization_id = {organization} AND d.organization_id IS NULL AND d.key IN ({}) \
          AND m.series_key = {} AND m.period_start >= {} AND m.period_start < {} \
          GROUP BY d.key, m.granularity",
-        p.bind(organization),
         keys.join(", "),
         p.bind(ParsedPoint::series_key(None, &BTreeMap::new())),
         p.bind(from),

@@ -1,0 +1,423 @@
+//! KPI ingestion and reading: idempotent pushes, corrections, all-or-nothing batches,
+//! roll-ups in SQL, the funnel, freshness, and pushers that race or retry.
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, backends, code, field, on_each_backend, spawn_app, spawn_app_with};
+
+const PUSH: &str = "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted corrected unchanged } }";
+
+fn point(kpi: &str, day: &str, value: &str) -> Value {
+    json!({ "kpi": kpi, "granularity": "DAY", "periodStart": day, "value": value, "source": "crm" })
+}
+
+async fn push(app: &TestApp, org: &str, points: Value) -> Value {
+    app.ok(PUSH, json!({ "o": org, "p": points })).await["recordKpiMeasurements"].clone()
+}
+
+async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+#[tokio::test]
+async fn pushing_the_same_point_again_is_a_no_op_and_a_new_value_is_a_correction() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("ingesting").await;
+        let unit = app.create_unit(&org, "Demand", "MARKETING").await;
+        let batch = json!([
+            point("mqls", "2024-03-01", "12"),
+            point("mqls", "2024-03-02", "15.5"),
+            { "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-03-01", "value": "4", "source": "crm", "unitId": unit },
+            { "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-03-01", "value": "3", "source": "crm",
+              "dimensions": [{ "name": "channel", "value": "email" }, { "name": "region", "value": "emea" }] },
+        ]);
+        assert_eq!(push(&app, &org, batch.clone()).await, json!({ "inserted": 4, "corrected": 0, "unchanged": 0 }));
+        assert_eq!(push(&app, &org, batch).await, json!({ "inserted": 0, "corrected": 0, "unchanged": 4 }));
+        // Dimensions in another order are the same point.
+        let reordered = json!([{ "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-03-01", "value": "3.000", "source": "crm",
+            "dimensions": [{ "name": "region", "value": "emea" }, { "name": "channel", "value": "email" }] }]);
+        assert_eq!(push(&app, &org, reordered).await["unchanged"], 1);
+        let corrected = push(&app, &org, json!([point("mqls", "2024-03-01", "13"), point("mqls", "2024-03-03", "1")])).await;
+        assert_eq!(corrected, json!({ "inserted": 1, "corrected": 1, "unchanged": 0 }));
+
+        let db = Database::connect(&app.database_url).await.unwrap();
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM kpi_measurement").await, 5, "a missing unit makes no duplicate");
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM kpi_measurement_revision WHERE value_scaled = 12000000 AND revision = 1").await, 1, "the old value is kept");
+        assert_eq!(count(&db, "SELECT CAST(MAX(revision) AS BIGINT) FROM kpi_measurement").await, 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_bad_point_fails_the_whole_push_naming_its_index_and_field() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("all-or-nothing").await;
+        let cases = [
+            (point("no_such_kpi", "2024-03-01", "1"), "points[1].kpi", "BAD_USER_INPUT"),
+            (point("mqls", "2024-03-01", "1.0000001"), "points[1].value", "BAD_USER_INPUT"),
+            (json!({ "kpi": "mqls", "granularity": "MONTH", "periodStart": "2024-03-02", "value": "1", "source": "crm" }), "points[1].periodStart", "BAD_USER_INPUT"),
+            (json!({ "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-03-02", "value": "1", "source": "cr\u{0}m" }), "points[1].source", "BAD_USER_INPUT"),
+            (json!({ "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-03-02", "value": "1", "source": "crm", "unitId": uuid::Uuid::now_v7().to_string() }), "points[1].unitId", "NOT_FOUND"),
+            (point("mqls", "2024-03-01", "2"), "points[1]", "BAD_USER_INPUT"),
+        ];
+        for (bad, expected_field, expected_code) in cases {
+            let error = app.error(PUSH, json!({ "o": org, "p": [point("mqls", "2024-03-01", "1"), bad] })).await;
+            assert_eq!(code(&error), expected_code, "{error}");
+            assert_eq!(field(&error), expected_field, "{error}");
+        }
+        let db = Database::connect(&app.database_url).await.unwrap();
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM kpi_measurement").await, 0, "nothing of a refused push is written");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_push_over_the_configured_size_is_limit_exceeded() {
+    let app = spawn_app_with(crate::helpers::Backend::Sqlite, |s| {
+        s.limits.max_points_per_push = 3
+    })
+    .await;
+    let org = app.create_org("big-push").await;
+    let points: Vec<Value> = (1..=4)
+        .map(|d| point("mqls", &format!("2024-03-0{d}"), "1"))
+        .collect();
+    let error = app.error(PUSH, json!({ "o": org, "p": points })).await;
+    assert_eq!(code(&error), "LIMIT_EXCEEDED");
+}
+
+#[tokio::test]
+async fn series_roll_up_by_each_kpis_rule_with_targets() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("series").await;
+        let mut points = Vec::new();
+        // 2024-01-01 is a Monday. Ninety days of MQLs (SUM), cost per lead (AVERAGE)
+        // and budget utilisation (LAST).
+        let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        for i in 0..91 {
+            let day = (start + chrono::Duration::days(i)).to_string();
+            points.push(point("mqls", &day, "2"));
+            points.push(point("cost_per_lead", &day, if i % 2 == 0 { "10" } else { "20" }));
+            points.push(point("budget_utilisation", &day, &format!("{}", i + 1)));
+        }
+        push(&app, &org, json!(points)).await;
+        app.ok(
+            "mutation($i: SetKpiTargetInput!) { setKpiTarget(input: $i) { id } }",
+            json!({ "i": { "organizationId": org, "kpi": "mqls", "granularity": "MONTH", "periodStart": "2024-02-01", "value": "50" } }),
+        )
+        .await;
+        let series = |kpi: &'static str, granularity: &'static str| {
+            let app = &app;
+            let org = org.clone();
+            async move {
+                app.ok(
+                    "query($o: ID!, $k: String!, $g: Granularity!) { kpiSeries(organizationId: $o, kpi: $k, granularity: $g, from: \"2024-01-01\", to: \"2024-04-01\") { periodStart value points target } }",
+                    json!({ "o": org, "k": kpi, "g": granularity }),
+                )
+                .await["kpiSeries"]
+                    .clone()
+            }
+        };
+        let monthly = series("mqls", "MONTH").await;
+        assert_eq!(monthly.as_array().unwrap().len(), 3);
+        assert_eq!(monthly[0], json!({ "periodStart": "2024-01-01", "value": "62", "points": 31, "target": null }));
+        assert_eq!(monthly[1]["value"], "58");
+        assert_eq!(monthly[1]["target"], "50");
+        assert_eq!(monthly[2]["value"], "62");
+        let quarterly = series("mqls", "QUARTER").await;
+        assert_eq!(quarterly, json!([{ "periodStart": "2024-01-01", "value": "182", "points": 91, "target": null }]));
+        let weekly = series("mqls", "WEEK").await;
+        assert_eq!(weekly[0]["periodStart"], "2024-01-01");
+        assert_eq!(weekly[1]["periodStart"], "2024-01-08", "weeks start on Monday");
+        assert_eq!(weekly[0]["value"], "14");
+        let average = series("cost_per_lead", "MONTH").await;
+        assert_eq!(average[0]["value"], "14.83871", "31 days: 16 × 10 and 15 × 20 = 460 / 31, to six places");
+        let last = series("budget_utilisation", "MONTH").await;
+        assert_eq!(last[0]["value"], "31", "the month's last day");
+        assert_eq!(last[1]["value"], "60", "2024 is a leap year");
+        let yearly = series("mqls", "YEAR").await;
+        assert_eq!(yearly[0]["periodStart"], "2024-01-01");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_funnel_converts_step_by_step_and_sources_show_their_freshness() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("funnel").await;
+        push(
+            &app,
+            &org,
+            json!([
+                point("inquiries", "2024-05-01", "1000"),
+                point("mqls", "2024-05-01", "200"),
+                point("sals", "2024-05-01", "100"),
+                point("sqls", "2024-05-01", "50"),
+                point("sqos", "2024-05-01", "20"),
+                point("won_deals", "2024-05-01", "5"),
+                { "kpi": "mqls", "granularity": "MONTH", "periodStart": "2024-05-01", "value": "999", "source": "sheet" },
+            ]),
+        )
+        .await;
+        let funnel = app
+            .ok("query($o: ID!) { funnel(organizationId: $o, from: \"2024-05-01\", to: \"2024-06-01\") { kpi count conversionFromPrevious } }", json!({ "o": org }))
+            .await["funnel"]
+            .clone();
+        assert_eq!(funnel[0], json!({ "kpi": "inquiries", "count": "1000", "conversionFromPrevious": null }));
+        assert_eq!(funnel[1]["count"], "200", "the daily points, not the monthly one on top");
+        assert_eq!(funnel[1]["conversionFromPrevious"], "0.2");
+        assert_eq!(funnel[5]["conversionFromPrevious"], "0.25");
+        let sources = app
+            .ok("query($o: ID!) { kpiSources(organizationId: $o) { kpi source lastReportedAt points } }", json!({ "o": org }))
+            .await["kpiSources"]
+            .clone();
+        let mqls: Vec<&Value> = sources.as_array().unwrap().iter().filter(|s| s["kpi"] == "mqls").collect();
+        assert_eq!(mqls.len(), 2, "one row per source: {sources}");
+        assert!(mqls.iter().all(|s| s["lastReportedAt"].is_string()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_pushers_with_overlapping_keys_and_retries_lose_and_double_nothing() {
+    for backend in backends() {
+        let app = std::sync::Arc::new(spawn_app(backend).await);
+        let org = app.create_org("racing").await;
+        // 8 pushers, 5 batches each, 50 points per batch over 100 days: every key is
+        // pushed by several pushers. Pusher p pushes the value of day d as d + (p % 2),
+        // so half the pushes are corrections of each other.
+        let mut tasks = Vec::new();
+        for pusher in 0..8u32 {
+            let app = app.clone();
+            let org = org.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut totals = (0u64, 0u64, 0u64);
+                for batch in 0..5u32 {
+                    let points: Vec<Value> = (0..50u32)
+                        .map(|i| {
+                            let day = (batch * 13 + i + pusher * 7) % 100;
+                            let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+                                + chrono::Duration::days(day.into());
+                            point("leads", &date.to_string(), &(day + pusher % 2).to_string())
+                        })
+                        .collect();
+                    // Retry until acknowledged: a retry must never double count.
+                    loop {
+                        let body = app.graphql(PUSH, json!({ "o": org, "p": points })).await;
+                        if let Some(r) = body["data"]["recordKpiMeasurements"].as_object() {
+                            totals.0 += r["inserted"].as_u64().unwrap();
+                            totals.1 += r["corrected"].as_u64().unwrap();
+                            totals.2 += r["unchanged"].as_u64().unwrap();
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                }
+                totals
+            }));
+        }
+        let mut inserted = 0;
+        let mut changed = 0;
+        let mut total = 0;
+        for task in tasks {
+            let (i, c, u) = task.await.unwrap();
+            inserted += i;
+            changed += c;
+            total += i + c + u;
+        }
+        assert_eq!(total, 8 * 5 * 50, "every point was acknowledged once");
+        let db = Database::connect(&app.database_url).await.unwrap();
+        let rows = count(&db, "SELECT COUNT(*) FROM kpi_measurement").await;
+        let distinct_days = count(
+            &db,
+            "SELECT COUNT(DISTINCT period_start) FROM kpi_measurement",
+        )
+        .await;
+        assert_eq!(rows, distinct_days, "[{backend:?}] one row per key");
+        assert_eq!(
+            rows as u64, inserted,
+            "[{backend:?}] every insert made exactly one row"
+        );
+        let revisions = count(&db, "SELECT COUNT(*) FROM kpi_measurement_revision").await;
+        let bumps = count(
+            &db,
+            "SELECT CAST(SUM(revision - 1) AS BIGINT) FROM kpi_measurement",
+        )
+        .await;
+        assert_eq!(
+            revisions as u64, changed,
+            "[{backend:?}] one history row per correction"
+        );
+        assert_eq!(
+            bumps as u64, changed,
+            "[{backend:?}] one revision per correction"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_ingestion_keeps_every_acknowledged_batch() {
+    use std::{
+        io::{BufRead, BufReader},
+        process::{Command, Stdio},
+    };
+    for backend in backends() {
+        let (url, dir) = crate::helpers::fresh_database(backend).await;
+        let start = |url: &str| {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
+                .args(["serve", "--bind", "127.0.0.1:0"])
+                .env("DATABASE_URL", url)
+                .env("ORGDESIGN_JWT_SECRET", crate::helpers::TEST_SECRET)
+                .env("ORGDESIGN_LOG_FORMAT", "json")
+                .env("ORGDESIGN_LIMITS__REQUESTS_PER_MINUTE", "1000000")
+                .env("ORGDESIGN_LIMITS__REQUEST_BURST", "100000")
+                .env("RUST_LOG", "info")
+                .stderr(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap();
+            let stderr = child.stderr.take().unwrap();
+            let mut lines = BufReader::new(stderr).lines();
+            let address = loop {
+                let line = lines.next().expect("the server logs its address").unwrap();
+                if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                    && let Some(address) = entry["address"].as_str()
+                {
+                    break address.to_owned();
+                }
+            };
+            std::thread::spawn(move || for _ in lines {});
+            (child, format!("http://{address}"))
+        };
+        let (mut child, address) = start(&url);
+        let settings = {
+            let mut s = orgdesign_api::settings::Settings::for_database(&url);
+            s.jwt_secret = Some(secrecy::SecretString::from(crate::helpers::TEST_SECRET));
+            s
+        };
+        let keys = orgdesign_api::auth::tokens::Keys::from_settings(&settings).unwrap();
+        let admin = crate::helpers::mint(&keys, orgdesign_api::auth::Role::Admin, &[]);
+        let client = reqwest::Client::new();
+        let gql = |address: String, query: &'static str, variables: Value| {
+            let client = client.clone();
+            let admin = admin.clone();
+            async move {
+                client
+                    .post(format!("{address}/graphql"))
+                    .bearer_auth(admin)
+                    .json(&json!({ "query": query, "variables": variables }))
+                    .send()
+                    .await
+            }
+        };
+        let org = gql(
+            address.clone(),
+            "mutation { createOrganization(input: { slug: \"killed\", name: \"Killed\" }) { id } }",
+            json!({}),
+        )
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["data"]["createOrganization"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let batch = |n: u32| -> Value {
+            json!(
+                (0..200u32)
+                    .map(|i| point(
+                        "leads",
+                        &(chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap()
+                            + chrono::Duration::days((n * 200 + i).into()))
+                        .to_string(),
+                        "1"
+                    ))
+                    .collect::<Vec<_>>()
+            )
+        };
+        // Push batches back to back from a task; kill the server while they flow.
+        let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+        let pusher = {
+            let gql_address = address.clone();
+            let org = org.clone();
+            let client = client.clone();
+            let admin = admin.clone();
+            tokio::spawn(async move {
+                for n in 0..40u32 {
+                    let response = client
+                        .post(format!("{gql_address}/graphql"))
+                        .bearer_auth(&admin)
+                        .json(&json!({ "query": PUSH, "variables": { "o": org, "p": batch(n) } }))
+                        .send()
+                        .await;
+                    let Ok(response) = response else { return n };
+                    let Ok(body) = response.json::<Value>().await else {
+                        return n;
+                    };
+                    if body["data"]["recordKpiMeasurements"]["inserted"] == 200 {
+                        acked_tx.send(n).ok();
+                    } else {
+                        return n;
+                    }
+                }
+                40
+            })
+        };
+        // Let a few batches land, then SIGKILL.
+        let mut acknowledged = Vec::new();
+        while acknowledged.len() < 3 {
+            acknowledged.push(acked_rx.recv().await.unwrap());
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let unacknowledged_from = pusher.await.unwrap();
+        while let Ok(n) = acked_rx.try_recv() {
+            acknowledged.push(n);
+        }
+
+        let (mut child, address) = start(&url);
+        let db = Database::connect(&url).await.unwrap();
+        let stored = count(&db, "SELECT COUNT(*) FROM kpi_measurement").await;
+        assert!(
+            stored >= acknowledged.len() as i64 * 200,
+            "[{backend:?}] {stored} rows for {} acknowledged batches",
+            acknowledged.len()
+        );
+        assert_eq!(stored % 200, 0, "[{backend:?}] a batch is all or nothing");
+        // Retrying every batch from the first unacknowledged one converges to exactly
+        // one copy of each point.
+        for n in unacknowledged_from.min(40)..40 {
+            let body = gql(address.clone(), PUSH, json!({ "o": org, "p": batch(n) }))
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap();
+            let r = &body["data"]["recordKpiMeasurements"];
+            assert_eq!(
+                r["inserted"].as_u64().unwrap() + r["unchanged"].as_u64().unwrap(),
+                200,
+                "{body}"
+            );
+        }
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM kpi_measurement").await,
+            40 * 200,
+            "[{backend:?}] exactly one copy"
+        );
+        child.kill().ok();
+        child.wait().ok();
+        if let Some(dir) = dir {
+            std::fs::remove_dir_all(dir).ok();
+        }
+    }
+}
