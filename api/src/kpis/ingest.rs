@@ -6,8 +6,7 @@ use chrono::NaiveDate;
 use entity::{kpi_definition, kpi_measurement, kpi_measurement_revision, org_unit};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
-    sea_query::{Expr, ValueTuple},
+    QuerySelect, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -124,6 +123,13 @@ pub struct RecordCounts {
 /// The natural key without the organization.
 type Key = (Uuid, &'static str, NaiveDate, String, String);
 
+/// What classification needs of a stored point.
+struct Stored {
+    id: Uuid,
+    value_scaled: i64,
+    revision: i32,
+}
+
 /// Rows per statement: stays under SQLite's 32,766 bound parameters for every
 /// statement below.
 const CHUNK: usize = 1_000;
@@ -177,22 +183,12 @@ pub async fn record(
     let actor = principal.subject.chars().take(200).collect::<String>();
     let mut counts = RecordCounts::default();
     let mut inserts = Vec::new();
-    let mut revisions = Vec::new();
     let mut corrections: Vec<(Uuid, i64, i32)> = Vec::new();
     for (key, point) in &keyed {
         match existing.get(key) {
             Some(row) if row.value_scaled == point.value_scaled => counts.unchanged += 1,
             Some(row) => {
                 counts.corrected += 1;
-                revisions.push(kpi_measurement_revision::ActiveModel {
-                    id: sea_orm::Set(Uuid::now_v7()),
-                    organization_id: sea_orm::Set(org.id),
-                    measurement_id: sea_orm::Set(row.id),
-                    revision: sea_orm::Set(row.revision),
-                    value_scaled: sea_orm::Set(row.value_scaled),
-                    recorded_at: sea_orm::Set(row.recorded_at),
-                    recorded_by: sea_orm::Set(row.recorded_by.clone()),
-                });
                 corrections.push((row.id, point.value_scaled, row.revision + 1));
             }
             None => {
@@ -223,6 +219,26 @@ pub async fn record(
         kpi_measurement::Entity::insert_many(chunk)
             .exec_without_returning(&tx)
             .await?;
+    }
+    // The superseded values go to the history with who recorded them and when; read
+    // in full only for the corrected points.
+    let mut revisions = Vec::with_capacity(corrections.len());
+    for chunk in corrections.chunks(CHUNK) {
+        let rows = kpi_measurement::Entity::find()
+            .filter(kpi_measurement::Column::Id.is_in(chunk.iter().map(|(id, _, _)| *id)))
+            .all(&tx)
+            .await?;
+        for row in rows {
+            revisions.push(kpi_measurement_revision::ActiveModel {
+                id: sea_orm::Set(Uuid::now_v7()),
+                organization_id: sea_orm::Set(org.id),
+                measurement_id: sea_orm::Set(row.id),
+                revision: sea_orm::Set(row.revision),
+                value_scaled: sea_orm::Set(row.value_scaled),
+                recorded_at: sea_orm::Set(row.recorded_at),
+                recorded_by: sea_orm::Set(row.recorded_by),
+            });
+        }
     }
     let mut revisions = revisions.into_iter().peekable();
     while revisions.peek().is_some() {
@@ -314,50 +330,62 @@ async fn check_units<C: ConnectionTrait>(
 }
 
 /// The stored rows of the batch's keys.
+///
+/// One query per KPI and granularity of the batch, each reading the dates of the batch
+/// through the natural-key index (organization, KPI, granularity, period start ...);
+/// rows of other sources or series on those dates are read too and dropped here. A
+/// row-value `IN` over all five key columns would be exact, but neither database
+/// plans it as index probes, so it scans the organization's rows.
 async fn load_existing<C: ConnectionTrait>(
     tx: &C,
     organization: Uuid,
     keyed: &[(Key, &ParsedPoint)],
-) -> Result<HashMap<Key, kpi_measurement::Model>> {
+) -> Result<HashMap<Key, Stored>> {
+    let mut dates_by_series: HashMap<(Uuid, &'static str), HashSet<NaiveDate>> = HashMap::new();
+    for ((kpi, granularity, period, _, _), _) in keyed {
+        dates_by_series
+            .entry((*kpi, *granularity))
+            .or_default()
+            .insert(*period);
+    }
+    let wanted: HashSet<&Key> = keyed.iter().map(|(key, _)| key).collect();
     let mut found = HashMap::new();
-    for chunk in keyed.chunks(CHUNK) {
-        let tuples = chunk
-            .iter()
-            .map(|((kpi, granularity, period, source, series), _)| {
-                ValueTuple::Many(vec![
-                    (*kpi).into(),
-                    (*granularity).into(),
-                    (*period).into(),
-                    source.clone().into(),
-                    series.clone().into(),
-                ])
-            });
-        let rows = kpi_measurement::Entity::find()
-            .filter(kpi_measurement::Column::OrganizationId.eq(organization))
-            .filter(
-                Expr::tuple([
-                    Expr::col(kpi_measurement::Column::KpiId).into(),
-                    Expr::col(kpi_measurement::Column::Granularity).into(),
-                    Expr::col(kpi_measurement::Column::PeriodStart).into(),
-                    Expr::col(kpi_measurement::Column::Source).into(),
-                    Expr::col(kpi_measurement::Column::SeriesKey).into(),
-                ])
-                .in_tuples(tuples),
-            )
-            .all(tx)
-            .await?;
-        for row in rows {
-            let Ok(granularity) = Granularity::from_db(&row.granularity) else {
-                continue;
-            };
-            let key = (
-                row.kpi_id,
-                granularity.as_str(),
-                row.period_start,
-                row.source.clone(),
-                row.series_key.clone(),
-            );
-            found.insert(key, row);
+    for ((kpi, granularity), dates) in dates_by_series {
+        let dates: Vec<NaiveDate> = dates.into_iter().collect();
+        for chunk in dates.chunks(CHUNK) {
+            // Only the columns classification needs: decoding whole rows (dimensions
+            // JSON, timestamps) costs more than the lookup itself.
+            let rows: Vec<(Uuid, NaiveDate, String, String, i64, i32)> =
+                kpi_measurement::Entity::find()
+                    .select_only()
+                    .columns([
+                        kpi_measurement::Column::Id,
+                        kpi_measurement::Column::PeriodStart,
+                        kpi_measurement::Column::Source,
+                        kpi_measurement::Column::SeriesKey,
+                        kpi_measurement::Column::ValueScaled,
+                        kpi_measurement::Column::Revision,
+                    ])
+                    .filter(kpi_measurement::Column::OrganizationId.eq(organization))
+                    .filter(kpi_measurement::Column::KpiId.eq(kpi))
+                    .filter(kpi_measurement::Column::Granularity.eq(granularity))
+                    .filter(kpi_measurement::Column::PeriodStart.is_in(chunk.iter().copied()))
+                    .into_tuple()
+                    .all(tx)
+                    .await?;
+            for (id, period_start, source, series_key, value_scaled, revision) in rows {
+                let key = (kpi, granularity, period_start, source, series_key);
+                if wanted.contains(&key) {
+                    found.insert(
+                        key,
+                        Stored {
+                            id,
+                            value_scaled,
+                            revision,
+                        },
+                    );
+                }
+            }
         }
     }
     Ok(found)

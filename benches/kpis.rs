@@ -1,0 +1,387 @@
+//! orgdesign's KPI benchmarks: ingestion through `recordKpiMeasurements` beside the
+//! database's own ceiling, re-pushing unchanged points, the monthly `kpiSeries` roll-up
+//! over a large table, and a nested read under concurrent load.
+//!
+//! ```sh
+//! cargo bench --bench kpis -- sqlite
+//! ORGDESIGN_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench kpis -- postgres
+//! ```
+//!
+//! Sizes: `ORGDESIGN_BENCH_POINTS` (default 1,000,000) points are pushed;
+//! `ORGDESIGN_BENCH_TABLE_ROWS` (default 10,000,000) rows fill the table the series is
+//! read from. Results are printed as Markdown rows for BENCHMARKS.md.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use chrono::NaiveDate;
+use orgdesign_api::{
+    auth::{Role, tokens::Keys},
+    settings::Settings,
+    startup::Application,
+};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const SECRET: &str = "orgdesign-bench-secret-of-at-least-32-bytes";
+const BATCH: usize = 5_000;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+async fn fresh_url(backend: &str) -> (String, Option<std::path::PathBuf>) {
+    if backend == "postgres" {
+        let admin = std::env::var("ORGDESIGN_BENCH_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let name = format!("orgdesign_bench_{}", Uuid::now_v7().simple());
+        let db = Database::connect(&admin).await.unwrap();
+        db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
+        let (base, _) = admin.rsplit_once('/').unwrap();
+        (format!("{base}/{name}"), None)
+    } else {
+        let dir = std::env::temp_dir().join(format!("orgdesign-bench-{}", Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        (
+            format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+            Some(dir),
+        )
+    }
+}
+
+struct Server {
+    address: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Server {
+    async fn start(url: &str) -> Self {
+        let mut settings = Settings::for_database(url);
+        settings.jwt_secret = Some(SecretString::from(SECRET));
+        settings.limits.requests_per_minute = 100_000_000;
+        settings.limits.request_burst = 1_000_000;
+        settings.limits.max_body_bytes = 16 * 1024 * 1024;
+        settings.database.max_connections = 20;
+        let keys = Keys::from_settings(&settings).unwrap();
+        let token = keys
+            .mint(
+                "bench",
+                Role::Admin,
+                Vec::new(),
+                Duration::from_secs(86_400),
+                Uuid::now_v7().to_string(),
+            )
+            .unwrap();
+        let app = Application::build(settings).await.unwrap();
+        let address = format!("http://{}", app.address());
+        tokio::spawn(app.run_until_stopped(std::future::pending::<()>()));
+        Self {
+            address,
+            token,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn gql(&self, query: &str, variables: Value) -> Value {
+        let body: Value = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(body.get("errors").is_none(), "{body}");
+        body["data"].clone()
+    }
+}
+
+/// The `i`-th benchmark point: spread over KPIs, sources, days and channels so every
+/// point has its own natural key.
+fn point(i: usize) -> Value {
+    const KPIS: [&str; 4] = ["leads", "mqls", "sals", "sqls"];
+    let day =
+        NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Duration::days((i / 64) as i64);
+    json!({
+        "kpi": KPIS[i % 4],
+        "granularity": "DAY",
+        "periodStart": day.to_string(),
+        "value": format!("{}.{}", i % 1000, i % 7),
+        "source": format!("source-{}", (i / 4) % 4),
+        "dimensions": [{ "name": "channel", "value": format!("c{}", (i / 16) % 4) }],
+    })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Pushes `n` points in batches from `pushers` concurrent clients (the batches are
+/// serialized to JSON before the clock starts); returns points per second.
+async fn push_all(
+    server: &Arc<Server>,
+    org: &str,
+    n: usize,
+    expect: &'static str,
+    pushers: usize,
+) -> f64 {
+    const QUERY: &str = "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted corrected unchanged } }";
+    let bodies: Vec<(usize, Vec<u8>)> = (0..n.div_ceil(BATCH))
+        .map(|b| {
+            let points: Vec<Value> = (b * BATCH..((b + 1) * BATCH).min(n)).map(point).collect();
+            let body = json!({ "query": QUERY, "variables": { "o": org, "p": points } });
+            (points.len(), serde_json::to_vec(&body).unwrap())
+        })
+        .collect();
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..pushers {
+        let queue = queue.clone();
+        let server = server.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let next = queue.lock().unwrap().pop();
+                let Some((len, body)) = next else { break };
+                let r: Value = server
+                    .client
+                    .post(format!("{}/graphql", server.address))
+                    .bearer_auth(&server.token)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                assert_eq!(r["data"]["recordKpiMeasurements"][expect], len, "{r}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The ceiling: the same rows written with plain multi-row INSERTs through the driver,
+/// 5,000 rows a transaction, into a fresh organization.
+async fn raw_insert(db: &DatabaseConnection, org: Uuid, kpi_ids: &[Uuid], n: usize) -> f64 {
+    let backend = db.get_database_backend();
+    let started = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let tx_end = (i + BATCH).min(n);
+        let mut sql = String::from("BEGIN;");
+        while i < tx_end {
+            let stmt_end = (i + 500).min(tx_end);
+            sql.push_str("INSERT INTO kpi_measurement (id, organization_id, kpi_id, unit_id, granularity, period_start, source, dimensions, series_key, value_scaled, revision, recorded_at, recorded_by) VALUES ");
+            let rows: Vec<String> = (i..stmt_end)
+                .map(|j| {
+                    let day = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Duration::days((j / 64) as i64);
+                    let (id, org_id, kpi) = match backend {
+                        DbBackend::Postgres => (format!("'{}'", Uuid::now_v7()), format!("'{org}'"), format!("'{}'", kpi_ids[j % 4])),
+                        _ => (hex(Uuid::now_v7()), hex(org), hex(kpi_ids[j % 4])),
+                    };
+                    format!(
+                        "({id}, {org_id}, {kpi}, NULL, 'DAY', '{day}', 'source-{}', '{{\"channel\":\"c{}\"}}', 'raw-{}', {}, 1, '2026-01-01T00:00:00Z', 'bench')",
+                        (j / 4) % 4,
+                        (j / 16) % 4,
+                        (j / 16) % 4,
+                        j as i64 * 1_000_000
+                    )
+                })
+                .collect();
+            sql.push_str(&rows.join(","));
+            sql.push(';');
+            i = stmt_end;
+        }
+        sql.push_str("COMMIT;");
+        db.execute_unprepared(&sql).await.unwrap();
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+fn hex(id: Uuid) -> String {
+    format!("X'{}'", id.simple())
+}
+
+async fn kpi_ids(db: &DatabaseConnection) -> Vec<Uuid> {
+    let backend = db.get_database_backend();
+    let mut ids = Vec::new();
+    for key in ["leads", "mqls", "sals", "sqls"] {
+        let row = db
+            .query_one(Statement::from_string(
+                backend,
+                format!(
+                    "SELECT id FROM kpi_definition WHERE key = '{key}' AND organization_id IS NULL"
+                ),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        ids.push(row.try_get::<Uuid>("", "id").unwrap());
+    }
+    ids
+}
+
+async fn create_org(server: &Server, slug: &str) -> String {
+    server
+        .gql(
+            "mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }",
+            json!({ "i": { "slug": slug, "name": slug } }),
+        )
+        .await["createOrganization"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::main]
+async fn main() {
+    let backend = std::env::args()
+        .skip(1)
+        .find(|a| a == "sqlite" || a == "postgres")
+        .unwrap_or_else(|| "sqlite".to_owned());
+    let points = env_usize("ORGDESIGN_BENCH_POINTS", 1_000_000);
+    let table_rows = env_usize("ORGDESIGN_BENCH_TABLE_ROWS", 10_000_000);
+    let (url, dir) = fresh_url(&backend).await;
+    let server = Arc::new(Server::start(&url).await);
+    let db = Database::connect(&url).await.unwrap();
+    println!("| benchmark | {backend} | ceiling | ratio |");
+    println!("|---|---|---|---|");
+
+    // 1. Ingestion, then the ceiling on the same rows.
+    let org = create_org(&server, "bench-ingest").await;
+    let pushers = env_usize("ORGDESIGN_BENCH_PUSHERS", 2);
+    let ingest = push_all(&server, &org, points, "inserted", pushers).await;
+    let raw_org = Uuid::parse_str(&create_org(&server, "bench-raw").await).unwrap();
+    let ids = kpi_ids(&db).await;
+    let ceiling = raw_insert(&db, raw_org, &ids, points).await;
+    println!(
+        "| ingest {points} points, recordKpiMeasurements × {BATCH}, {pushers} pushers | {ingest:.0} points/s | {ceiling:.0} rows/s | {:.0} % |",
+        100.0 * ingest / ceiling
+    );
+
+    // 2. The same points again: all unchanged.
+    let repush = push_all(&server, &org, points, "unchanged", pushers).await;
+    println!(
+        "| re-push the same {points} points (all unchanged), {pushers} pushers | {repush:.0} points/s | {ceiling:.0} rows/s | {:.0} % |",
+        100.0 * repush / ceiling
+    );
+
+    // 3. kpiSeries: 3 years of daily points for one series, in a table of `table_rows`.
+    let series_org = create_org(&server, "bench-series").await;
+    let series_points: Vec<Value> = (0..1096)
+        .map(|d| {
+            let day = NaiveDate::from_ymd_opt(2022, 1, 1).unwrap() + chrono::Duration::days(d);
+            json!({ "kpi": "mqls", "granularity": "DAY", "periodStart": day.to_string(), "value": "3", "source": "crm" })
+        })
+        .collect();
+    server
+        .gql("mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }", json!({ "o": series_org, "p": series_points }))
+        .await;
+    let present = points * 2 + 1096;
+    if table_rows > present {
+        let filler = Uuid::parse_str(&create_org(&server, "bench-filler").await).unwrap();
+        let started = Instant::now();
+        raw_insert(&db, filler, &ids, table_rows - present).await;
+        eprintln!(
+            "filled the table to {table_rows} rows in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared("ANALYZE kpi_measurement")
+            .await
+            .unwrap();
+    } else {
+        db.execute_unprepared("ANALYZE").await.unwrap();
+    }
+    let query = "query($o: ID!) { kpiSeries(organizationId: $o, kpi: \"mqls\", granularity: MONTH, from: \"2022-01-01\", to: \"2025-01-01\") { periodStart value } }";
+    let mut times = Vec::new();
+    for _ in 0..200 {
+        let started = Instant::now();
+        let r = server.gql(query, json!({ "o": series_org })).await;
+        times.push(started.elapsed());
+        assert_eq!(r["kpiSeries"].as_array().unwrap().len(), 36);
+    }
+    times.sort();
+    println!(
+        "| kpiSeries monthly over 3 years of daily points, {table_rows} rows in the table (HTTP round trip) | p50 {:.2} ms, p99 {:.2} ms | | |",
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.99).as_secs_f64() * 1e3
+    );
+
+    // 4. A nested read under 16 concurrent connections for 10 seconds.
+    let read_org = create_org(&server, "bench-read").await;
+    for u in 0..50 {
+        let unit = server
+            .gql("mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }", json!({ "i": { "organizationId": read_org, "name": format!("Unit {u}"), "function": "MARKETING" } }))
+            .await["createUnit"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        server
+            .gql(
+                "mutation($i: CreatePositionInput!) { createPosition(input: $i) { id } }",
+                json!({ "i": { "unitId": unit, "title": "Head", "role": "HEAD" } }),
+            )
+            .await;
+    }
+    let nested = "query($o: ID!) { organization(id: $o) { units { name positions { title } superior { name } spanOfControl } } kpiSources(organizationId: $o) { kpi lastReportedAt } }";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut workers = Vec::new();
+    for _ in 0..16 {
+        let server = server.clone();
+        let read_org = read_org.clone();
+        workers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut times = Vec::new();
+            while Instant::now() < deadline {
+                let started = Instant::now();
+                let response = client
+                    .post(format!("{}/graphql", server.address))
+                    .bearer_auth(&server.token)
+                    .json(&json!({ "query": nested, "variables": { "o": read_org } }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(response.status().is_success());
+                response.bytes().await.unwrap();
+                times.push(started.elapsed());
+            }
+            times
+        }));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await.unwrap());
+    }
+    all.sort();
+    println!(
+        "| nested read (organization → 50 units → positions, superior, span; KPI sources), 16 connections, 10 s | {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms | | |",
+        all.len() as f64 / 10.0,
+        percentile(&all, 0.5).as_secs_f64() * 1e3,
+        percentile(&all, 0.99).as_secs_f64() * 1e3
+    );
+    if let Some(dir) = dir {
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
