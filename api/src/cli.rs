@@ -59,6 +59,21 @@ pub enum Command {
     },
     /// Print the GraphQL SDL.
     Schema,
+    /// Print the OpenAPI document of the REST endpoints.
+    Openapi,
+    /// Import KPI points from a CSV file (the columns of the REST push), in batches,
+    /// with a progress bar. A bad row stops the import with its line number; nothing of
+    /// its batch is written, earlier batches stay (pushing them again is harmless).
+    ImportKpis {
+        /// The CSV file.
+        file: PathBuf,
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// Points per transaction.
+        #[arg(long, default_value_t = 5_000)]
+        batch: usize,
+    },
     /// Load the demo organizations (skips those already present).
     Demo,
     /// Mint a bearer token with the configured key, for admins and scripts.
@@ -107,9 +122,16 @@ pub enum MigrateAction {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Schema = cli.command {
-        print!("{}", crate::graphql::sdl());
-        return Ok(());
+    match cli.command {
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            return Ok(());
+        }
+        Command::Openapi => {
+            println!("{}", crate::rest::openapi_json());
+            return Ok(());
+        }
+        _ => {}
     }
     let mut settings = Settings::load(cli.config.as_deref()).context("reading settings")?;
     if let Some(url) = cli.database_url {
@@ -117,7 +139,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     telemetry::init(settings.log_format);
     match cli.command {
-        Command::Schema => Ok(()),
+        Command::Schema | Command::Openapi => Ok(()),
+        Command::ImportKpis { file, org, batch } => {
+            import_kpis(&settings, &file, &org, batch).await
+        }
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 settings.bind = bind;
@@ -226,5 +251,96 @@ async fn token(
         Uuid::now_v7().to_string(),
     )?;
     println!("{token}");
+    Ok(())
+}
+
+async fn import_kpis(
+    settings: &Settings,
+    file: &std::path::Path,
+    slug: &str,
+    batch: usize,
+) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    use crate::{auth::RequestContext, kpis};
+
+    if !(1..=settings.limits.max_points_per_push).contains(&batch) {
+        bail!(
+            "--batch must be between 1 and {}",
+            settings.limits.max_points_per_push
+        );
+    }
+    let db = db::connect_for_maintenance(settings)
+        .await
+        .context("connecting to the database")?;
+    let slug = Slug::parse("--org", slug).map_err(|e| anyhow!("{e}"))?;
+    let org = organizations::find_by_slug(&db, &slug)
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+        .ok_or_else(|| anyhow!("no organization has the slug {:?}", slug.as_str()))?;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(file)
+        .with_context(|| format!("opening {}", file.display()))?;
+    let layout =
+        kpis::wire::CsvLayout::from_headers(reader.headers().context("reading the header row")?)
+            .map_err(|e| anyhow!("{e}"))?;
+    let context = RequestContext::system("orgdesign-import");
+    let bar = ProgressBar::new(size);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {msg} [{elapsed_precise}, {eta} left]",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let mut totals = kpis::RecordCounts::default();
+    let mut pending = Vec::with_capacity(batch);
+    let mut first_line = 2;
+    let mut record = csv::StringRecord::new();
+    let mut line = 1;
+    loop {
+        let more = reader
+            .read_record(&mut record)
+            .with_context(|| format!("line {}: unreadable CSV", line + 1))?;
+        if more {
+            line += 1;
+            let point = layout.point(&record, line).map_err(|e| {
+                anyhow!("line {line}: {e}; nothing of lines {first_line} to {line} was written")
+            })?;
+            pending.push(point);
+        }
+        if pending.len() == batch || (!more && !pending.is_empty()) {
+            let counts = kpis::record(&db, &context, org.id, std::mem::take(&mut pending))
+                .await
+                .map_err(|e| {
+                    anyhow!("lines {first_line} to {line}: {e}; nothing of them was written")
+                })?;
+            totals.inserted += counts.inserted;
+            totals.corrected += counts.corrected;
+            totals.unchanged += counts.unchanged;
+            first_line = line + 1;
+            bar.set_position(reader.position().byte());
+            let points = totals.inserted + totals.corrected + totals.unchanged;
+            bar.set_message(format!("{points} points"));
+        }
+        if !more {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    let points = totals.inserted + totals.corrected + totals.unchanged;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "imported {points} points into {} in {seconds:.1} s ({:.0} points/s): {} inserted, {} corrected, {} unchanged",
+        org.slug,
+        points as f64 / seconds.max(1e-9),
+        totals.inserted,
+        totals.corrected,
+        totals.unchanged
+    );
     Ok(())
 }

@@ -40,6 +40,7 @@ pub mod metrics;
 pub mod organizations;
 pub mod positions;
 pub mod reporting;
+pub mod rest;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

@@ -25,6 +25,7 @@ use crate::{
     graphql::build_schema,
     http::{self, AppState, guard::RateLimit},
     metrics::Metrics,
+    rest,
     settings::{Environment, Settings},
 };
 
@@ -96,6 +97,7 @@ impl Application {
                 .wrap(from_fn(http::observe))
                 .wrap(TracingLogger::default())
                 .configure(http::routes)
+                .configure(rest::routes)
         })
         .disable_signals()
         .shutdown_timeout(settings.shutdown_timeout_secs);

@@ -16,6 +16,7 @@ mod n_plus_one;
 mod operations;
 mod organizations;
 mod reporting_lines;
+mod rest;
 mod robustness;
 mod schema_file;
 mod tokens;

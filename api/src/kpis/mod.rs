@@ -11,6 +11,7 @@ mod ingest;
 mod resolvers;
 pub mod series;
 mod types;
+pub mod wire;
 
 pub use ingest::{ParsedPoint, RecordCounts, record};
 pub use resolvers::{KpiMutation, KpiQuery};

@@ -1,0 +1,523 @@
+//! `POST` and `GET /api/v1/organizations/{slug}/kpi-measurements`.
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{kpi_definition, kpi_measurement};
+use futures_util::StreamExt;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{error_response, idempotency, respond};
+use crate::{
+    auth::{Principal, RequestContext},
+    domain::{Granularity, Slug, from_scaled},
+    error::Error,
+    http::{AppState, guard},
+    kpis::{
+        self,
+        wire::{CsvLayout, WirePush},
+    },
+    organizations::service as organizations,
+};
+
+/// What a push changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PushReply {
+    pub inserted: u64,
+    pub corrected: u64,
+    pub unchanged: u64,
+}
+
+/// A page of exported points.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportPage {
+    pub points: Vec<ExportedPoint>,
+    /// Pass as `after` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// One stored point.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedPoint {
+    pub id: Uuid,
+    pub kpi: String,
+    pub granularity: String,
+    pub period_start: NaiveDate,
+    /// The exact value as a decimal string.
+    pub value: String,
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_id: Option<Uuid>,
+    pub dimensions: serde_json::Value,
+    pub revision: i32,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Authenticates and rate-limits a REST request: the 401 / 429 responses on refusal.
+async fn principal(state: &AppState, req: &HttpRequest) -> Result<Principal, HttpResponse> {
+    let principal = guard::authenticate(state, req).await?;
+    if let Err(wait) = state
+        .rate_limit
+        .check(&guard::rate_key(req, principal.as_ref()))
+    {
+        return Err(guard::too_many_requests(wait));
+    }
+    principal.ok_or_else(|| error_response(Error::Unauthenticated))
+}
+
+/// The organization of `slug`, if the principal reaches it (else the same 404 as for
+/// an unknown slug).
+async fn organization(
+    state: &AppState,
+    principal: &Principal,
+    slug: &str,
+) -> Result<Uuid, HttpResponse> {
+    let not_found = || error_response(Error::not_found("organization"));
+    let slug = Slug::parse("slug", slug).map_err(|_| not_found())?;
+    let org = organizations::find_by_slug(&state.db, &slug)
+        .await
+        .map_err(error_response)?
+        .ok_or_else(not_found)?;
+    if !principal.reaches(org.id) {
+        return Err(not_found());
+    }
+    Ok(org.id)
+}
+
+fn request_id(req: &HttpRequest) -> String {
+    use actix_web::HttpMessage as _;
+    req.extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(|id| id.to_string())
+        .unwrap_or_default()
+}
+
+/// Pushes KPI points as JSON (`{"points": [...]}`) or CSV (a header row naming the
+/// columns kpi, granularity, period_start, value, source and optionally unit_id and
+/// dimensions as `name=value;...`). One transaction, all or nothing; pushing a point
+/// again changes nothing, a new value for it is a correction.
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/{slug}/kpi-measurements",
+    params(
+        ("slug" = String, Path, description = "The organization's slug"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored reply for a retry of the same request")
+    ),
+    request_body(content(
+        (WirePush = "application/json"),
+        (String = "text/csv", example = "kpi,granularity,period_start,value,source\nmqls,DAY,2024-03-01,12,crm\n")
+    )),
+    responses(
+        (status = 200, description = "Recorded", body = PushReply),
+        (status = 400, description = "A point is wrong; nothing was written", body = super::ErrorBody),
+        (status = 401, description = "No valid token", body = super::ErrorBody),
+        (status = 403, description = "The token may not push KPI data", body = super::ErrorBody),
+        (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
+        (status = 409, description = "The first request with this Idempotency-Key is still running", body = super::ErrorBody),
+        (status = 413, description = "Too large a body, or too many points", body = super::ErrorBody),
+        (status = 415, description = "Neither JSON nor CSV", body = super::ErrorBody),
+        (status = 422, description = "This Idempotency-Key was used for another request", body = super::ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After", body = super::ErrorBody)
+    )
+)]
+pub async fn push(
+    req: HttpRequest,
+    path: web::Path<String>,
+    mut payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let principal = match principal(&state, &req).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    // A role that may never push is refused before the organization is looked up.
+    if principal.role == crate::auth::Role::Viewer {
+        return error_response(Error::Forbidden);
+    }
+    let organization = match organization(&state, &principal, &path).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    if content_type != "application/json" && content_type != "text/csv" {
+        return respond(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::bad_input("Content-Type", "send application/json or text/csv"),
+        );
+    }
+    let limit = state.limits.max_body_bytes;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return error_response(Error::bad_input(
+                "body",
+                "the request body could not be read",
+            ));
+        };
+        if body.len() + chunk.len() > limit {
+            return error_response(Error::LimitExceeded(format!(
+                "the request body is larger than {limit} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+
+    let key = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(raw) => match raw
+            .to_str()
+            .map_err(|_| ())
+            .and_then(|s| idempotency::parse_key(s).map_err(|_| ()))
+        {
+            Ok(key) => Some(key),
+            Err(()) => {
+                return error_response(Error::bad_input(
+                    "Idempotency-Key",
+                    "1 to 255 visible ASCII characters",
+                ));
+            }
+        },
+    };
+    if let Some(key) = &key {
+        let hash = idempotency::fingerprint(&content_type, &body);
+        match idempotency::claim(&state.db, organization, key, &hash).await {
+            Ok(idempotency::Claim::Run) => {}
+            Ok(idempotency::Claim::Replay { status, body }) => {
+                return HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
+                    .content_type("application/json")
+                    .insert_header(("idempotent-replayed", "true"))
+                    .body(body);
+            }
+            Ok(idempotency::Claim::InFlight) => {
+                return respond(
+                    StatusCode::CONFLICT,
+                    Error::conflict(
+                        "Idempotency-Key",
+                        "the first request with this key is still being processed; retry later",
+                    ),
+                );
+            }
+            Ok(idempotency::Claim::Mismatch) => {
+                return respond(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Error::conflict(
+                        "Idempotency-Key",
+                        "this key was used for a different request",
+                    ),
+                );
+            }
+            Err(err) => return error_response(err),
+        }
+    }
+
+    let (status, reply) = record(&state, &req, principal, organization, &content_type, &body).await;
+    if let Some(key) = &key
+        && let Err(err) =
+            idempotency::complete(&state.db, organization, key, status.as_u16(), &reply).await
+    {
+        // The points are recorded (or refused); only the replay is lost, and a retry
+        // is safe anyway because pushes are idempotent.
+        tracing::warn!(error = %err, "storing an idempotent reply failed");
+    }
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(reply)
+}
+
+/// Parses and records a push: the status and JSON body of the reply.
+async fn record(
+    state: &AppState,
+    req: &HttpRequest,
+    principal: Principal,
+    organization: Uuid,
+    content_type: &str,
+    body: &[u8],
+) -> (StatusCode, String) {
+    let parsed = if content_type == "text/csv" {
+        parse_csv(body, state.limits.max_points_per_push)
+    } else {
+        parse_json(body, state.limits.max_points_per_push)
+    };
+    let result = match parsed {
+        Ok(points) => {
+            let context = RequestContext {
+                request_id: request_id(req),
+                principal: Some(principal),
+            };
+            kpis::record(&state.db, &context, organization, points).await
+        }
+        Err(err) => Err(err),
+    };
+    let response = match result {
+        Ok(counts) => {
+            return (
+                StatusCode::OK,
+                serde_json::to_string(&PushReply {
+                    inserted: counts.inserted,
+                    corrected: counts.corrected,
+                    unchanged: counts.unchanged,
+                })
+                .unwrap_or_default(),
+            );
+        }
+        Err(err) => error_response(err),
+    };
+    let status = response.status();
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn parse_json(body: &[u8], max: usize) -> crate::error::Result<Vec<kpis::ParsedPoint>> {
+    let push: WirePush = serde_json::from_slice(body).map_err(|e| {
+        Error::bad_input("body", format!("not a push of the documented shape: {e}"))
+    })?;
+    if push.points.len() > max {
+        return Err(Error::LimitExceeded(format!(
+            "a push carries at most {max} points"
+        )));
+    }
+    push.points
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| p.parse(i, "points"))
+        .collect()
+}
+
+fn parse_csv(body: &[u8], max: usize) -> crate::error::Result<Vec<kpis::ParsedPoint>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(body);
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::bad_input("header", format!("unreadable CSV: {e}")))?
+        .clone();
+    let layout = CsvLayout::from_headers(&headers)?;
+    let mut points = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        // Line 1 is the header.
+        let line = i + 2;
+        let record = record.map_err(|e| {
+            Error::bad_input(format!("line[{line}]"), format!("unreadable CSV: {e}"))
+        })?;
+        if points.len() == max {
+            return Err(Error::LimitExceeded(format!(
+                "a push carries at most {max} points"
+            )));
+        }
+        points.push(layout.point(&record, line)?);
+    }
+    Ok(points)
+}
+
+/// Filters of an export.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ExportQuery {
+    /// Only this KPI (key).
+    kpi: Option<String>,
+    /// Only this source.
+    source: Option<String>,
+    /// Only points of this granularity.
+    granularity: Option<String>,
+    /// Periods starting on or after this date.
+    from: Option<NaiveDate>,
+    /// Periods starting before this date.
+    to: Option<NaiveDate>,
+    /// The `next` of the previous page.
+    after: Option<Uuid>,
+    /// Points per page, 1 to 10,000 (default 1,000).
+    limit: Option<u64>,
+}
+
+/// Exports stored points, oldest recorded first, as JSON (default) or CSV
+/// (`Accept: text/csv`; the same columns a push takes, plus id, revision and
+/// recorded_at).
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{slug}/kpi-measurements",
+    params(("slug" = String, Path, description = "The organization's slug"), ExportQuery),
+    responses(
+        (status = 200, description = "A page of points", body = ExportPage, content_type = "application/json"),
+        (status = 200, description = "A page of points as CSV", body = String, content_type = "text/csv"),
+        (status = 400, description = "A filter is wrong", body = super::ErrorBody),
+        (status = 401, description = "No valid token", body = super::ErrorBody),
+        (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody)
+    )
+)]
+pub async fn export(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let principal = match principal(&state, &req).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let organization = match organization(&state, &principal, &path).await {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    let Ok(query) = web::Query::<ExportQuery>::from_query(req.query_string()) else {
+        return error_response(Error::bad_input(
+            "query",
+            "unreadable filters (dates are YYYY-MM-DD, after is an id)",
+        ));
+    };
+    let limit = query.limit.unwrap_or(1_000);
+    if !(1..=10_000).contains(&limit) {
+        return error_response(Error::bad_input("limit", "must be between 1 and 10000"));
+    }
+    let mut find = kpi_measurement::Entity::find()
+        .filter(kpi_measurement::Column::OrganizationId.eq(organization));
+    if let Some(kpi) = &query.kpi {
+        match kpis::series::definition(&state.db, organization, kpi.trim()).await {
+            Ok(definition) => find = find.filter(kpi_measurement::Column::KpiId.eq(definition.id)),
+            Err(err) => return error_response(err.on_field("kpi")),
+        }
+    }
+    if let Some(source) = &query.source {
+        find = find.filter(kpi_measurement::Column::Source.eq(source.trim()));
+    }
+    if let Some(granularity) = &query.granularity {
+        match Granularity::from_db(&granularity.trim().to_ascii_uppercase()) {
+            Ok(g) => find = find.filter(kpi_measurement::Column::Granularity.eq(g.as_str())),
+            Err(_) => {
+                return error_response(Error::bad_input(
+                    "granularity",
+                    "one of DAY, WEEK, MONTH, QUARTER, YEAR",
+                ));
+            }
+        }
+    }
+    if let Some(from) = query.from {
+        find = find.filter(kpi_measurement::Column::PeriodStart.gte(from));
+    }
+    if let Some(to) = query.to {
+        find = find.filter(kpi_measurement::Column::PeriodStart.lt(to));
+    }
+    if let Some(after) = query.after {
+        find = find.filter(kpi_measurement::Column::Id.gt(after));
+    }
+    let rows = match find
+        .order_by_asc(kpi_measurement::Column::Id)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await
+    {
+        Ok(rows) => rows,
+        Err(err) => return error_response(err.into()),
+    };
+    let more = rows.len() as u64 > limit;
+    let kpi_ids: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.kpi_id).collect();
+    let keys: std::collections::HashMap<Uuid, String> = match kpi_definition::Entity::find()
+        .filter(kpi_definition::Column::Id.is_in(kpi_ids))
+        .filter(
+            Condition::any()
+                .add(kpi_definition::Column::OrganizationId.is_null())
+                .add(kpi_definition::Column::OrganizationId.eq(organization)),
+        )
+        .all(&state.db)
+        .await
+    {
+        Ok(defs) => defs.into_iter().map(|d| (d.id, d.key)).collect(),
+        Err(err) => return error_response(err.into()),
+    };
+    let points: Vec<ExportedPoint> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|m| ExportedPoint {
+            id: m.id,
+            kpi: keys.get(&m.kpi_id).cloned().unwrap_or_default(),
+            granularity: m.granularity,
+            period_start: m.period_start,
+            value: from_scaled(m.value_scaled).to_string(),
+            source: m.source,
+            unit_id: m.unit_id,
+            dimensions: m.dimensions,
+            revision: m.revision,
+            recorded_at: m.recorded_at,
+        })
+        .collect();
+    let next = more
+        .then(|| points.last().map(|p| p.id.to_string()))
+        .flatten();
+    let wants_csv = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    if wants_csv {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let header_row = [
+            "id",
+            "kpi",
+            "granularity",
+            "period_start",
+            "value",
+            "source",
+            "unit_id",
+            "dimensions",
+            "revision",
+            "recorded_at",
+        ];
+        let mut ok = writer.write_record(header_row).is_ok();
+        for p in &points {
+            let dimensions = p
+                .dimensions
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                        .collect::<Vec<_>>()
+                        .join(";")
+                })
+                .unwrap_or_default();
+            ok &= writer
+                .write_record([
+                    p.id.to_string(),
+                    p.kpi.clone(),
+                    p.granularity.clone(),
+                    p.period_start.to_string(),
+                    p.value.clone(),
+                    p.source.clone(),
+                    p.unit_id.map(|u| u.to_string()).unwrap_or_default(),
+                    dimensions,
+                    p.revision.to_string(),
+                    p.recorded_at.to_rfc3339(),
+                ])
+                .is_ok();
+        }
+        let bytes = writer.into_inner().unwrap_or_default();
+        if !ok {
+            return error_response(Error::Internal(anyhow::anyhow!("writing CSV failed")));
+        }
+        let mut response = HttpResponse::Ok();
+        response.content_type("text/csv; charset=utf-8");
+        if let Some(next) = &next {
+            response.insert_header(("x-next-page", next.as_str()));
+        }
+        return response.body(bytes);
+    }
+    HttpResponse::Ok().json(ExportPage { points, next })
+}

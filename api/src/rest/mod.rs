@@ -1,0 +1,120 @@
+//! REST beside GraphQL, for integrations that cannot speak GraphQL: KPI points in and
+//! out as JSON or CSV under `/api/v1`, described by the OpenAPI document at
+//! `/api/openapi.json` (committed as `openapi.json`).
+
+mod idempotency;
+mod kpis;
+
+use actix_web::{HttpResponse, http::StatusCode, web};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+use crate::error::Error;
+
+/// Registers the REST routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/openapi.json", web::get().to(openapi))
+        .route(
+            "/api/v1/organizations/{slug}/kpi-measurements",
+            web::post().to(kpis::push),
+        )
+        .route(
+            "/api/v1/organizations/{slug}/kpi-measurements",
+            web::get().to(kpis::export),
+        );
+}
+
+/// The body of every REST error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: the same stable codes as GraphQL's `extensions.code`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT, LIMIT_EXCEEDED,
+    /// UNAVAILABLE or INTERNAL.
+    pub code: String,
+    pub message: String,
+    /// The input at fault, e.g. `points[3].value` or `line[12].period_start`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An error as a REST response (internal causes are logged, never sent).
+pub fn error_response(err: Error) -> HttpResponse {
+    let status = match &err {
+        Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Error::Forbidden => StatusCode::FORBIDDEN,
+        Error::NotFound { .. } => StatusCode::NOT_FOUND,
+        Error::BadInput { .. } => StatusCode::BAD_REQUEST,
+        Error::Conflict { .. } => StatusCode::CONFLICT,
+        Error::LimitExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    respond(status, err)
+}
+
+/// An error with an explicit status.
+pub fn respond(status: StatusCode, err: Error) -> HttpResponse {
+    match &err {
+        Error::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+        Error::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+        _ => {}
+    }
+    let field = match &err {
+        Error::BadInput { field, .. } => Some(field.clone()),
+        Error::Conflict { field, .. } | Error::NotFound { field, .. } => field.clone(),
+        _ => None,
+    };
+    HttpResponse::build(status).json(ErrorBody {
+        error: ErrorDetail {
+            code: err.code().to_owned(),
+            message: err.to_string(),
+            field,
+        },
+    })
+}
+
+/// The OpenAPI document of the REST part.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "orgdesign REST",
+        description = "KPI points in and out as JSON or CSV, for integrations that cannot speak GraphQL. \
+                       Authenticate with `Authorization: Bearer <token>` (an integration token from \
+                       `issueIntegrationToken`, or an editor's or admin's)."
+    ),
+    paths(kpis::push, kpis::export),
+    components(schemas(
+        crate::kpis::wire::WirePoint,
+        crate::kpis::wire::WirePush,
+        kpis::PushReply,
+        kpis::ExportPage,
+        kpis::ExportedPoint,
+        ErrorBody,
+        ErrorDetail
+    ))
+)]
+pub struct ApiDoc;
+
+/// The fingerprint an `Idempotency-Key` is checked against, for tests that stage a
+/// request in flight.
+pub fn fingerprint_for_tests(content_type: &str, body: &[u8]) -> String {
+    idempotency::fingerprint(content_type, body)
+}
+
+/// The document as served and committed.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned())
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(openapi_json())
+}
