@@ -3,8 +3,8 @@
 use std::{sync::Arc, time::Duration};
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
-    sqlx,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, RuntimeErr, TransactionTrait, sqlx,
 };
 use secrecy::ExposeSecret;
 
@@ -118,4 +118,20 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         | DbErr::Query(RuntimeErr::SqlxError(sqlx::Error::Database(e))) => e.is_unique_violation(),
         _ => false,
     }
+}
+
+/// Begins a transaction that will write.
+///
+/// On SQLite the transaction takes the write lock with its first statement (a write
+/// that matches no row), waiting on the busy timeout if another writer holds it. A
+/// transaction that read first and wrote later would instead fail at once with
+/// `SQLITE_BUSY` whenever another connection committed in between, since its snapshot
+/// is then stale. PostgreSQL needs nothing: row locks order its writers.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let tx = db.begin().await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        tx.execute_unprepared("UPDATE organization SET version = version WHERE 1 = 0")
+            .await?;
+    }
+    Ok(tx)
 }

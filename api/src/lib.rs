@@ -33,6 +33,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod kpis;

@@ -22,6 +22,7 @@ use crate::{
         tokens::{self, Keys},
     },
     db,
+    events::EventBus,
     graphql::build_schema,
     http::{self, AppState, guard::RateLimit},
     metrics::Metrics,
@@ -74,11 +75,14 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let local = listener.local_addr().context("reading the bound address")?;
         let production = settings.env == Environment::Production;
+        let events = EventBus::new(db.clone());
+        events.listen();
         let state = web::Data::new(AppState {
             schema: build_schema(
                 db.clone(),
                 settings.limits.clone(),
                 keys.clone(),
+                events.clone(),
                 production,
             ),
             db: db.clone(),
@@ -88,6 +92,7 @@ impl Application {
             introspection: settings.introspection_policy(),
             rate_limit: RateLimit::new(&settings.limits),
             development_token,
+            events,
         });
         let origins = settings.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {

@@ -306,3 +306,40 @@ pub fn code(error: &Value) -> &str {
 pub fn field(error: &Value) -> &str {
     error["extensions"]["field"].as_str().unwrap_or("<none>")
 }
+
+/// Starts `orgdesign serve` as its own process on `database_url` (port 0) and returns it
+/// with its `http://` address, read from its JSON log.
+pub fn start_server_process(database_url: &str) -> (std::process::Child, String) {
+    use std::{
+        io::{BufRead, BufReader},
+        process::{Command, Stdio},
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", database_url)
+        .env("ORGDESIGN_JWT_SECRET", TEST_SECRET)
+        .env("ORGDESIGN_LOG_FORMAT", "json")
+        .env("ORGDESIGN_LIMITS__REQUESTS_PER_MINUTE", "1000000")
+        .env("ORGDESIGN_LIMITS__REQUEST_BURST", "100000")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the server logs its address")
+            .expect("a log line");
+        if let Ok(entry) = serde_json::from_str::<Value>(&line)
+            && let Some(address) = entry["address"].as_str()
+        {
+            break address.to_owned();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, format!("http://{address}"))
+}

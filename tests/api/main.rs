@@ -19,5 +19,6 @@ mod reporting_lines;
 mod rest;
 mod robustness;
 mod schema_file;
+mod subscriptions;
 mod tokens;
 mod units_and_positions;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use entity::api_token;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
+    QueryOrder, QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -227,7 +227,7 @@ impl AuthMutation {
             .into());
         }
         let db = db(ctx)?;
-        let tx = db.begin().await?;
+        let tx = crate::db::begin_write(db).await?;
         let org = lock(&tx, organization_id).await?;
         let id = Uuid::now_v7();
         let now = now();
@@ -276,7 +276,7 @@ impl AuthMutation {
         principal.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
         let db = db(ctx)?;
-        let tx = db.begin().await?;
+        let tx = crate::db::begin_write(db).await?;
         let not_found = || Error::not_found_at("integration token", "input.id");
         let row = api_token::Entity::find_by_id(id)
             .one(&tx)

@@ -7,7 +7,7 @@ pub mod loader;
 pub mod node;
 pub mod pagination;
 
-use async_graphql::{EmptySubscription, MergedObject, Request, Schema, ServerError};
+use async_graphql::{MergedObject, Request, Schema, ServerError};
 use sea_orm::DatabaseConnection;
 
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use crate::{
         tokens::Keys,
     },
     catalog::{BuiltInKpisByStage, CatalogQuery},
+    events::{EventBus, SubscriptionRoot},
     kpis::{KpiMutation, KpiQuery},
     organizations::{OrganizationById, OrganizationMutation, OrganizationQuery},
     positions::{PositionMutation, PositionQuery, PositionsByOrganization, PositionsByUnit},
@@ -56,7 +57,7 @@ pub struct MutationRoot(
 );
 
 /// The orgdesign schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema around an already-open database and the token keys; it connects
 /// to nothing itself.
@@ -64,12 +65,13 @@ pub fn build_schema(
     db: DatabaseConnection,
     limits: Limits,
     keys: Arc<Keys>,
+    events: EventBus,
     production: bool,
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
@@ -78,6 +80,7 @@ pub fn build_schema(
     .extension(limits::AliasLimit(limits.max_aliases))
     .data(limits)
     .data(keys)
+    .data(events)
     .data(db);
     if production {
         // Without introspection, "did you mean ..." hints would still map the schema.
@@ -91,7 +94,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     )
     .finish()
     .sdl()

@@ -460,8 +460,15 @@ pub struct GetParams {
     extensions: Option<String>,
 }
 
-/// `GET /graphql`: queries only.
-pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+/// `GET /graphql`: queries only, or a WebSocket upgrade for subscriptions.
+pub async fn get(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    if super::ws::is_upgrade(&req) {
+        return super::ws::serve(req, payload, state).await;
+    }
     let Some(media) = MediaType::negotiate(&req) else {
         return not_acceptable();
     };

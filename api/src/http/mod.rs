@@ -3,6 +3,7 @@
 mod graphql;
 pub mod guard;
 mod ops;
+mod ws;
 
 use std::{sync::Arc, time::Instant};
 
@@ -19,6 +20,7 @@ use tracing_actix_web::RequestId;
 
 use crate::{
     auth::tokens::Keys,
+    events::EventBus,
     graphql::AppSchema,
     metrics::Metrics,
     settings::{IntrospectionPolicy, Limits},
@@ -35,6 +37,8 @@ pub struct AppState {
     pub rate_limit: guard::RateLimit,
     /// The admin token a development server made up, filled into GraphiQL.
     pub development_token: Option<String>,
+    /// Live events for subscriptions.
+    pub events: EventBus,
 }
 
 /// Registers every route.

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use entity::{kpi_definition, kpi_measurement, kpi_measurement_revision, org_unit};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait, sea_query::Expr,
+    QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -148,7 +148,7 @@ pub async fn record(
     if points.is_empty() {
         return Ok(RecordCounts::default());
     }
-    let tx = db.begin().await?;
+    let tx = crate::db::begin_write(db).await?;
     let org = lock(&tx, organization)
         .await
         .map_err(|e| e.on_field("organizationId"))?;

@@ -7,7 +7,6 @@ use chrono::NaiveDate;
 use entity::{kpi_definition, kpi_target, org_unit};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -204,7 +203,21 @@ impl KpiMutation {
                 dims,
             )?);
         }
+        let mut kpi_keys: Vec<String> = parsed.iter().map(|p| p.kpi.clone()).collect();
+        kpi_keys.sort_unstable();
+        kpi_keys.dedup();
         let counts = ingest::record(db(ctx)?, context, organization, parsed).await?;
+        if counts.inserted + counts.corrected > 0
+            && let Ok(bus) = ctx.data::<crate::events::EventBus>()
+        {
+            bus.publish(crate::events::Event::KpiPointsRecorded {
+                organization_id: organization,
+                kpi_keys,
+                inserted: counts.inserted,
+                corrected: counts.corrected,
+            })
+            .await;
+        }
         Ok(RecordKpiMeasurementsPayload {
             inserted: counts.inserted,
             corrected: counts.corrected,
@@ -243,7 +256,7 @@ impl KpiMutation {
         let description =
             crate::domain::Description::parse_opt("input.description", Some(&input.description))?;
         let db = db(ctx)?;
-        let tx = db.begin().await?;
+        let tx = crate::db::begin_write(db).await?;
         let org = lock(&tx, organization)
             .await
             .map_err(|e| e.on_field("input.organizationId"))?;
@@ -318,7 +331,7 @@ impl KpiMutation {
         let definition = series::definition(db, organization, input.kpi.trim())
             .await
             .map_err(|e| e.on_field("input.kpi"))?;
-        let tx = db.begin().await?;
+        let tx = crate::db::begin_write(db).await?;
         let org = lock(&tx, organization)
             .await
             .map_err(|e| e.on_field("input.organizationId"))?;

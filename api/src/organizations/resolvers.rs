@@ -208,7 +208,9 @@ impl OrganizationMutation {
         let context = request(ctx)?;
         context.principal()?.must_be_admin()?;
         let new = input.parse()?;
-        Ok(Organization(service::create(db(ctx)?, context, new).await?))
+        let m = service::create(db(ctx)?, context, new).await?;
+        crate::events::structure_changed(ctx, m.id, "createOrganization", vec![m.id]).await;
+        Ok(Organization(m))
     }
 
     /// Changes an organization (including archiving it) if `version` is current.
@@ -220,8 +222,8 @@ impl OrganizationMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        Ok(Organization(
-            service::update(db(ctx)?, context, changes).await?,
-        ))
+        let m = service::update(db(ctx)?, context, changes).await?;
+        crate::events::structure_changed(ctx, m.id, "updateOrganization", vec![m.id]).await;
+        Ok(Organization(m))
     }
 }

@@ -4,7 +4,7 @@ use chrono::Utc;
 use entity::organization;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, Func, LikeExpr},
 };
 use uuid::Uuid;
@@ -85,7 +85,7 @@ pub async fn create(
         updated_at: Set(now),
         version: Set(1),
     };
-    let tx = db.begin().await?;
+    let tx = crate::db::begin_write(db).await?;
     let org = row
         .insert(&tx)
         .await
@@ -110,7 +110,7 @@ pub async fn update(
     if !principal.reaches(changes.id) {
         return Err(Error::not_found_at("organization", "input.id"));
     }
-    let tx = db.begin().await?;
+    let tx = crate::db::begin_write(db).await?;
     let current = lock(&tx, changes.id)
         .await
         .map_err(|e| e.on_field("input.id"))?;

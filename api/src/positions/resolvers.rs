@@ -129,9 +129,10 @@ impl PositionMutation {
         context.principal()?.may_write_structure()?;
         let new = input.parse()?;
         let max = limits(ctx)?.max_positions_per_unit;
-        Ok(Position(
-            service::create(db(ctx)?, context, new, max).await?,
-        ))
+        let m = service::create(db(ctx)?, context, new, max).await?;
+        crate::events::structure_changed(ctx, m.organization_id, "createPosition", vec![m.id])
+            .await;
+        Ok(Position(m))
     }
 
     /// Changes a position (including archiving it) if `version` is current.
@@ -143,6 +144,9 @@ impl PositionMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        Ok(Position(service::update(db(ctx)?, context, changes).await?))
+        let m = service::update(db(ctx)?, context, changes).await?;
+        crate::events::structure_changed(ctx, m.organization_id, "updatePosition", vec![m.id])
+            .await;
+        Ok(Position(m))
     }
 }

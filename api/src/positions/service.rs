@@ -3,7 +3,7 @@
 use entity::position;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 use uuid::Uuid;
 
@@ -56,7 +56,7 @@ pub async fn create(
 ) -> Result<position::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = db.begin().await?;
+    let tx = crate::db::begin_write(db).await?;
     let (org, unit) = lock_unit(&tx, principal, new.unit_id, "input.unitId").await?;
     ensure_active(&org, "input.unitId")?;
     if unit.archived {
@@ -101,7 +101,7 @@ pub async fn update(
 ) -> Result<position::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = db.begin().await?;
+    let tx = crate::db::begin_write(db).await?;
     let not_found = || Error::not_found_at("position", "input.id");
     let first = position::Entity::find_by_id(changes.id)
         .one(&tx)

@@ -124,7 +124,10 @@ impl ReportingMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let line = input.parse()?;
-        Ok(ReportingLine(service::add(db(ctx)?, context, line).await?))
+        let m = service::add(db(ctx)?, context, line).await?;
+        crate::events::structure_changed(ctx, m.organization_id, "addReportingLine", vec![m.id])
+            .await;
+        Ok(ReportingLine(m))
     }
 
     /// Gives a unit a new SOLID superior from a date: the line in effect then ends,
@@ -138,6 +141,10 @@ impl ReportingMutation {
         context.principal()?.may_write_structure()?;
         let line = input.parse()?;
         let (ended, added) = service::replace(db(ctx)?, context, line).await?;
+        let mut ids = vec![added.id];
+        ids.extend(ended.as_ref().map(|l| l.id));
+        crate::events::structure_changed(ctx, added.organization_id, "replaceReportingLine", ids)
+            .await;
         Ok(ReplaceReportingLinePayload {
             ended: ended.map(ReportingLine),
             added: ReportingLine(added),
@@ -154,9 +161,10 @@ impl ReportingMutation {
         context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
         let to = parse_date("input.effectiveTo", input.effective_to)?;
-        Ok(ReportingLine(
-            service::end(db(ctx)?, context, id, input.version, to).await?,
-        ))
+        let m = service::end(db(ctx)?, context, id, input.version, to).await?;
+        crate::events::structure_changed(ctx, m.organization_id, "endReportingLine", vec![m.id])
+            .await;
+        Ok(ReportingLine(m))
     }
 
     /// Deletes a line recorded in error and returns it as it was. Lines that once held
@@ -169,8 +177,9 @@ impl ReportingMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
-        Ok(ReportingLine(
-            service::delete(db(ctx)?, context, id, input.version).await?,
-        ))
+        let m = service::delete(db(ctx)?, context, id, input.version).await?;
+        crate::events::structure_changed(ctx, m.organization_id, "deleteReportingLine", vec![m.id])
+            .await;
+        Ok(ReportingLine(m))
     }
 }

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use entity::{org_unit, organization, reporting_line};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
-    QueryFilter, Set, TransactionTrait,
+    QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -223,7 +223,7 @@ pub async fn add(
 ) -> Result<reporting_line::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = db.begin().await?;
+    let tx = crate::db::begin_write(db).await?;
     let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
     check_invariants(&tx, principal, &org, &line, None).await?;
     let row = insert(&tx, &org, line).await?;
@@ -241,7 +241,7 @@ pub async fn replace(
 ) -> Result<(Option<reporting_line::Model>, reporting_line::Model)> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = db.begin().await?;
+    let tx = crate::db::begin_write(db).await?;
     let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
     let previous = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganizationId.eq(org.id))
@@ -290,7 +290,7 @@ pub async fn end(
 ) -> Result<reporting_line::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = db.begin().await?;
+    let tx = crate::db::begin_write(db).await?;
     let (org, current) = lock_line(&tx, principal, id).await?;
     ensure_active(&org, "input.id")?;
     check_version("the reporting line", current.version, version)?;
@@ -326,7 +326,7 @@ pub async fn delete(
 ) -> Result<reporting_line::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = db.begin().await?;
+    let tx = crate::db::begin_write(db).await?;
     let (org, current) = lock_line(&tx, principal, id).await?;
     ensure_active(&org, "input.id")?;
     check_version("the reporting line", current.version, version)?;

@@ -263,7 +263,24 @@ async fn record(
                 request_id: request_id(req),
                 principal: Some(principal),
             };
-            kpis::record(&state.db, &context, organization, points).await
+            let mut kpi_keys: Vec<String> = points.iter().map(|p| p.kpi.clone()).collect();
+            kpi_keys.sort_unstable();
+            kpi_keys.dedup();
+            let result = kpis::record(&state.db, &context, organization, points).await;
+            if let Ok(counts) = &result
+                && counts.inserted + counts.corrected > 0
+            {
+                state
+                    .events
+                    .publish(crate::events::Event::KpiPointsRecorded {
+                        organization_id: organization,
+                        kpi_keys,
+                        inserted: counts.inserted,
+                        corrected: counts.corrected,
+                    })
+                    .await;
+            }
+            result
         }
         Err(err) => Err(err),
     };

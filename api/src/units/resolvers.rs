@@ -102,7 +102,9 @@ impl UnitMutation {
         context.principal()?.may_write_structure()?;
         let new = input.parse()?;
         let max = limits(ctx)?.max_units_per_organization;
-        Ok(Unit(service::create(db(ctx)?, context, new, max).await?))
+        let m = service::create(db(ctx)?, context, new, max).await?;
+        crate::events::structure_changed(ctx, m.organization_id, "createUnit", vec![m.id]).await;
+        Ok(Unit(m))
     }
 
     /// Changes a unit (including archiving it) if `version` is current.
@@ -110,6 +112,8 @@ impl UnitMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        Ok(Unit(service::update(db(ctx)?, context, changes).await?))
+        let m = service::update(db(ctx)?, context, changes).await?;
+        crate::events::structure_changed(ctx, m.organization_id, "updateUnit", vec![m.id]).await;
+        Ok(Unit(m))
     }
 }

@@ -3,7 +3,7 @@
 use entity::{org_unit, organization, reporting_line};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -62,7 +62,7 @@ pub async fn create(
     principal
         .may_write(new.organization_id, "organization")
         .map_err(|e| e.on_field("input.organizationId"))?;
-    let tx = db.begin().await?;
+    let tx = crate::db::begin_write(db).await?;
     let org = lock(&tx, new.organization_id)
         .await
         .map_err(|e| e.on_field("input.organizationId"))?;
@@ -133,7 +133,7 @@ pub async fn update(
 ) -> Result<org_unit::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = db.begin().await?;
+    let tx = crate::db::begin_write(db).await?;
     let (org, current) = lock_unit(&tx, principal, changes.id, "input.id").await?;
     ensure_active(&org, "input.id")?;
     check_version("the unit", current.version, changes.version)?;

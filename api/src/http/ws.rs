@@ -1,0 +1,147 @@
+//! GraphQL subscriptions over WebSocket (`graphql-transport-ws`, and the older
+//! `graphql-ws` for clients that still speak it) on `/graphql`.
+//!
+//! The bearer token is sent in `connection_init`, as `{"Authorization": "Bearer ..."}`
+//! (or `{"token": "..."}`); a connection without a valid one is closed.
+
+use std::{str::FromStr, time::Duration};
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{CloseCode, CloseReason, Message};
+use async_graphql::{
+    Data,
+    http::{WebSocket, WebSocketProtocols, WsMessage},
+};
+use futures_util::StreamExt;
+
+use super::AppState;
+use crate::auth::{RequestContext, Role, integration};
+
+/// Whether a request asks to upgrade to a WebSocket.
+pub fn is_upgrade(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+fn token_of(payload: &serde_json::Value) -> Option<String> {
+    let object = payload.as_object()?;
+    object
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .and_then(|(_, v)| v.as_str())
+        .map(|v| {
+            v.trim()
+                .trim_start_matches("Bearer ")
+                .trim_start_matches("bearer ")
+                .to_owned()
+        })
+        .or_else(|| {
+            object
+                .get("token")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        })
+}
+
+/// Upgrades the request and serves subscriptions on it until either side closes.
+pub async fn serve(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let offered = req
+        .headers()
+        .get(actix_web::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let protocol = offered
+        .split(',')
+        .map(str::trim)
+        .find_map(|p| WebSocketProtocols::from_str(p).ok())
+        .unwrap_or(WebSocketProtocols::GraphQLWS);
+    let (response, mut session, stream) = match actix_ws::handle_with_protocols(
+        &req,
+        payload,
+        &["graphql-transport-ws", "graphql-ws"],
+    ) {
+        Ok(parts) => parts,
+        Err(err) => return err.error_response(),
+    };
+    let request_id = {
+        use actix_web::HttpMessage as _;
+        req.extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(|id| id.to_string())
+            .unwrap_or_default()
+    };
+    let state = state.into_inner();
+    let pong = session.clone();
+    // Text and binary frames go to the protocol; pings are answered here.
+    let input = stream.filter_map(move |message| {
+        let mut pong = pong.clone();
+        async move {
+            match message {
+                Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
+                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+                Ok(Message::Ping(bytes)) => {
+                    let _ = pong.pong(&bytes).await;
+                    None
+                }
+                _ => None,
+            }
+        }
+    });
+    let init_state = state.clone();
+    let socket = WebSocket::new(state.schema.clone(), input, protocol)
+        .keepalive_timeout(Duration::from_secs(30))
+        .on_connection_init(move |payload| async move {
+            let refused =
+                || async_graphql::Error::new("connection_init needs a valid bearer token");
+            let token = token_of(&payload).ok_or_else(refused)?;
+            let claims = init_state.keys.verify(&token).map_err(|reason| {
+                tracing::debug!(%reason, "refused a subscription token");
+                refused()
+            })?;
+            if claims.role == Role::Integration {
+                let jti = claims.jti.clone().unwrap_or_default();
+                if !integration::is_active(&init_state.db, &jti)
+                    .await
+                    .unwrap_or(false)
+                {
+                    return Err(refused());
+                }
+            }
+            let mut data = Data::default();
+            data.insert(RequestContext {
+                request_id,
+                principal: Some(claims.principal()),
+            });
+            Ok(data)
+        });
+    actix_web::rt::spawn(async move {
+        let mut socket = std::pin::pin!(socket);
+        while let Some(message) = socket.next().await {
+            match message {
+                WsMessage::Text(text) => {
+                    if session.text(text).await.is_err() {
+                        return;
+                    }
+                }
+                WsMessage::Close(code, reason) => {
+                    let _ = session
+                        .close(Some(CloseReason {
+                            code: CloseCode::Other(code),
+                            description: Some(reason),
+                        }))
+                        .await;
+                    return;
+                }
+            }
+        }
+        let _ = session.close(None).await;
+    });
+    response
+}
