@@ -109,7 +109,9 @@ impl AuditQuery {
         let principal = request(ctx)?.principal()?;
         principal.may_write_structure()?;
         let organization_id = parse_id("organizationId", &organization_id)?;
-        principal.may_write(organization_id, "organization")?;
+        principal
+            .may_write(organization_id, "organization")
+            .map_err(|e| e.on_field("organizationId"))?;
         let page = PageRequest::parse(first, after.as_deref(), limits(ctx)?.max_page_size)?;
         let db = db(ctx)?;
         let query =

@@ -177,7 +177,9 @@ impl AuthQuery {
         let principal = request(ctx)?.principal()?;
         principal.may_write_structure()?;
         let organization_id = parse_id("organizationId", &organization_id)?;
-        principal.may_write(organization_id, "organization")?;
+        principal
+            .may_write(organization_id, "organization")
+            .map_err(|e| e.on_field("organizationId"))?;
         let page = PageRequest::parse(first, after.as_deref(), limits(ctx)?.max_page_size)?;
         let db = db(ctx)?;
         let query =
@@ -211,7 +213,9 @@ impl AuthMutation {
         let principal = context.principal()?;
         principal.may_write_structure()?;
         let organization_id = parse_id("input.organizationId", &input.organization_id)?;
-        principal.may_write(organization_id, "organization")?;
+        principal
+            .may_write(organization_id, "organization")
+            .map_err(|e| e.on_field("input.organizationId"))?;
         let name = Name::parse("input.name", &input.name)?;
         let ttl = parse_ttl(&input.expires_in)
             .map_err(|e| Error::bad_input("input.expiresIn", e.to_string()))?;

@@ -202,6 +202,12 @@ impl Keys {
             let algorithm = parse_algorithm(&extra.algorithm)?;
             let key = match (algorithm, &extra.secret, &extra.public_key) {
                 (Algorithm::HS256, Some(secret), None) => {
+                    if secret.expose_secret().len() < 32 {
+                        bail!(
+                            "jwt_keys {:?}: an HS256 secret must be at least 32 bytes long",
+                            extra.kid
+                        );
+                    }
                     DecodingKey::from_secret(secret.expose_secret().as_bytes())
                 }
                 (Algorithm::HS256, _, _) => {

@@ -65,8 +65,9 @@ impl NewLine {
     }
 }
 
-/// Loads a unit of `org` for the input `field`: unknown, archived or foreign units are
-/// a `BAD_USER_INPUT` on that field.
+/// Loads a unit of `org` for the input `field`. A unit that does not exist, or that the
+/// principal cannot see, is `NOT_FOUND` on that field; an archived unit, or one of
+/// another organization the principal does see, is `BAD_USER_INPUT`.
 async fn unit_of<C: ConnectionTrait>(
     tx: &C,
     principal: &Principal,
