@@ -371,6 +371,23 @@ async fn production_keeps_introspection_for_admins_and_gives_no_field_suggestion
         as_admin["data"]["__schema"]["queryType"]["name"],
         "QueryRoot"
     );
+    let sdl = |token: Option<String>| {
+        let mut request = app.anonymous.get(format!("{}/schema.graphql", app.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(
+        sdl(None).await.unwrap().status(),
+        404,
+        "the SDL follows the introspection policy"
+    );
+    assert_eq!(sdl(Some(viewer.clone())).await.unwrap().status(), 404);
+    assert_eq!(
+        sdl(Some(app.admin_token.clone())).await.unwrap().status(),
+        200
+    );
     let (_, typo) = app
         .graphql_as(Some(&viewer), "{ organizatons { totalCount } }", json!({}))
         .await;

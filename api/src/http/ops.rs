@@ -26,8 +26,16 @@ pub async fn graphiql(state: web::Data<AppState>) -> HttpResponse {
         .body(source.finish())
 }
 
-/// `GET /schema.graphql`: the SDL the server runs.
-pub async fn sdl(state: web::Data<AppState>) -> HttpResponse {
+/// `GET /schema.graphql`: the SDL the server runs, to whoever may introspect it (the
+/// same policy as introspection queries, so it does not map the schema for others).
+pub async fn sdl(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let principal = match super::guard::authenticate(&state, &req).await {
+        Ok(principal) => principal,
+        Err(refusal) => return refusal,
+    };
+    if !super::guard::may_introspect(state.introspection, principal.as_ref()) {
+        return HttpResponse::NotFound().finish();
+    }
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body(state.schema.sdl())
