@@ -14,11 +14,12 @@ COPY Cargo.toml Cargo.lock ./
 COPY api/Cargo.toml api/
 COPY entity/Cargo.toml entity/
 COPY migration/Cargo.toml migration/
-RUN mkdir -p src api/src entity/src migration/src \
+RUN mkdir -p src api/src entity/src migration/src benches \
     && echo 'fn main() {}' > src/main.rs \
+    && echo 'fn main() {}' > benches/kpis.rs \
     && touch api/src/lib.rs entity/src/lib.rs migration/src/lib.rs \
     && cargo build --release --locked --bin orgdesign \
-    && rm -rf src api/src entity/src migration/src
+    && rm -rf src api/src entity/src migration/src benches
 
 # Then the real sources. The stubs were written after the sources' own timestamps, so
 # touch each crate root: otherwise cargo may judge the stub builds fresh.
@@ -26,6 +27,7 @@ COPY src src
 COPY api/src api/src
 COPY entity/src entity/src
 COPY migration/src migration/src
+COPY benches benches
 RUN touch src/main.rs api/src/lib.rs entity/src/lib.rs migration/src/lib.rs \
     && cargo build --release --locked --bin orgdesign
 

@@ -36,6 +36,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod insights;
 pub mod kpis;
 pub mod metrics;
 pub mod organizations;

@@ -10,6 +10,7 @@ mod helpers;
 mod authorization;
 mod cli;
 mod http_protocol;
+mod insights;
 mod kpis;
 mod migrations;
 mod n_plus_one;

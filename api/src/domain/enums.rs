@@ -170,6 +170,8 @@ db_enum! {
         Outsourced => "OUTSOURCED",
         /// No CMO: marketing sits inside a broader commercial role.
         CommercialLeadership => "COMMERCIAL_LEADERSHIP",
+        /// Marketing reports to a business unit (not to its sales team).
+        EmbeddedInBusinessUnit => "EMBEDDED_IN_BUSINESS_UNIT",
         /// Different marketing units follow different models.
         Mixed => "MIXED",
     }

@@ -8,7 +8,7 @@ use super::prefetch;
 use crate::{
     domain::{CollaborationModel, LineKind, UnitFunction},
     error::GqlResult,
-    graphql::context::{loader, today},
+    graphql::context::{db, loader, today},
     positions::{Position, PositionsByOrganization},
     reporting::{LinesAsOf, ReportingLine},
     units::{Unit, UnitsByOrganization},
@@ -104,6 +104,48 @@ impl Organization {
             .into_iter()
             .filter(|p| include_archived || !p.archived)
             .map(Position)
+            .collect())
+    }
+
+    /// The collaboration model the reporting lines form on `asOf` (default: today),
+    /// per marketing branch and overall, beside the declared one.
+    async fn collaboration_model(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> GqlResult<crate::insights::CollaborationModelReport> {
+        let as_of = as_of.unwrap_or_else(today);
+        let snapshot = crate::insights::snapshot(db(ctx)?, self.0.id, as_of).await?;
+        let declared = self
+            .0
+            .declared_model
+            .as_deref()
+            .map(CollaborationModel::from_db)
+            .transpose()?;
+        Ok(crate::insights::CollaborationModelReport::new(
+            &snapshot, declared,
+        ))
+    }
+
+    /// What the structure says on `asOf` (default: today), most severe first:
+    /// each insight with a stable code, plain-words explanation, recommendation and
+    /// the ids of its evidence.
+    async fn insights(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+        min_severity: Option<crate::insights::Severity>,
+    ) -> GqlResult<Vec<crate::insights::InsightObject>> {
+        let as_of = as_of.unwrap_or_else(today);
+        let snapshot = crate::insights::snapshot(db(ctx)?, self.0.id, as_of).await?;
+        let mut found = crate::insights::rules::all(&snapshot);
+        if let Some(min) = min_severity {
+            found.retain(|i| i.severity >= min);
+        }
+        found.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(b.code)));
+        Ok(found
+            .into_iter()
+            .map(crate::insights::InsightObject)
             .collect())
     }
 

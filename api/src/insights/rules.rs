@@ -1,0 +1,236 @@
+//! The insight rules: each a small pure function over a loaded [`Snapshot`], tested on
+//! its own. They explain what the structure says, in plain words, with the ids of the
+//! evidence.
+
+use std::collections::{HashMap, HashSet};
+
+use entity::{org_unit, position, reporting_line};
+use uuid::Uuid;
+
+use super::model::{Inferred, has_marketing_head};
+use crate::domain::{CollaborationModel, LineKind, UnitFunction};
+
+/// How much an insight matters.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+/// One thing the structure says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Insight {
+    /// Stable code, e.g. `MARKETING_REPORTS_TO_SALES`.
+    pub code: &'static str,
+    pub severity: Severity,
+    pub title: String,
+    pub explanation: String,
+    pub recommendation: String,
+    /// The units, positions and lines it rests on.
+    pub evidence: Vec<Uuid>,
+}
+
+/// What the rules read: one organization's structure on one date.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub units: Vec<org_unit::Model>,
+    pub positions: Vec<position::Model>,
+    /// Lines in effect on the date.
+    pub lines: Vec<reporting_line::Model>,
+    pub model: Inferred,
+}
+
+impl Snapshot {
+    fn unit(&self, id: Uuid) -> Option<&org_unit::Model> {
+        self.units.iter().find(|u| u.id == id)
+    }
+
+    fn name(&self, id: Uuid) -> String {
+        self.unit(id)
+            .map_or_else(|| "a unit".to_owned(), |u| u.name.clone())
+    }
+
+    fn solid_superior(&self, id: Uuid) -> Option<&reporting_line::Model> {
+        self.lines
+            .iter()
+            .find(|l| l.unit_id == id && l.kind == LineKind::Solid.as_str())
+    }
+}
+
+/// Every rule, in a stable order.
+pub fn all(snapshot: &Snapshot) -> Vec<Insight> {
+    let mut out = Vec::new();
+    out.extend(marketing_reports_to_sales(snapshot));
+    out.extend(marketing_duplicated(snapshot));
+    out.extend(marketing_outsourced(snapshot));
+    out.extend(no_cmo_commercial_leadership(snapshot));
+    out.extend(several_tops(snapshot));
+    out
+}
+
+/// A marketing branch whose solid line goes to sales.
+pub fn marketing_reports_to_sales(s: &Snapshot) -> Vec<Insight> {
+    s.model
+        .branches
+        .iter()
+        .filter(|b| b.model == CollaborationModel::ReportsToSales)
+        .map(|b| {
+            let superior = s.solid_superior(b.unit_id).map(|l| s.name(l.superior_unit_id)).unwrap_or_default();
+            let mut evidence = vec![b.unit_id];
+            evidence.extend(&b.line_ids);
+            Insight {
+                code: "MARKETING_REPORTS_TO_SALES",
+                severity: Severity::Warning,
+                title: format!("{} reports to {superior}", s.name(b.unit_id)),
+                explanation: format!(
+                    "{} answers to a sales unit. Marketing under sales tends to become reactive and short-term: \
+                     it serves ad-hoc requests, brand consistency suffers and long-term investments are skipped.",
+                    s.name(b.unit_id)
+                ),
+                recommendation: "Give marketing its own line to the executive team (with dotted lines to sales if needed), \
+                                 or agree on a share of its capacity reserved for brand and long-term work."
+                    .to_owned(),
+                evidence,
+            }
+        })
+        .collect()
+}
+
+/// Several marketing branches, each under a different sales or business unit.
+pub fn marketing_duplicated(s: &Snapshot) -> Vec<Insight> {
+    let embedded: Vec<_> = s
+        .model
+        .branches
+        .iter()
+        .filter(|b| {
+            matches!(
+                b.model,
+                CollaborationModel::ReportsToSales | CollaborationModel::EmbeddedInBusinessUnit
+            )
+        })
+        .collect();
+    let superiors: HashSet<Uuid> = embedded
+        .iter()
+        .filter_map(|b| s.solid_superior(b.unit_id).map(|l| l.superior_unit_id))
+        .collect();
+    if embedded.len() < 2 || superiors.len() < 2 {
+        return Vec::new();
+    }
+    let mut evidence: Vec<Uuid> = embedded.iter().map(|b| b.unit_id).collect();
+    evidence.extend(embedded.iter().flat_map(|b| b.line_ids.iter().copied()));
+    vec![Insight {
+        code: "MARKETING_DUPLICATED_ACROSS_UNITS",
+        severity: Severity::Critical,
+        title: format!("{} separate marketing teams under different units", embedded.len()),
+        explanation: "Each business unit or sales team has its own marketing team. Effort is duplicated, \
+                      the brand speaks with several voices, and nobody oversees marketing strategy as a whole."
+            .to_owned(),
+        recommendation: "Bring the teams under one marketing lead (keeping dotted lines to the units they serve), \
+                         or at least a shared brand and planning function."
+            .to_owned(),
+        evidence,
+    }]
+}
+
+/// Marketing done by an outside agency or a subsidiary.
+pub fn marketing_outsourced(s: &Snapshot) -> Vec<Insight> {
+    s.model
+        .branches
+        .iter()
+        .filter(|b| b.model == CollaborationModel::Outsourced)
+        .map(|b| Insight {
+            code: "MARKETING_OUTSOURCED",
+            severity: Severity::Warning,
+            title: format!("{} is outsourced or a subsidiary", s.name(b.unit_id)),
+            explanation: "An outside team must understand the business and the brand deeply to market it well, \
+                          and the company gives up direct control of a key function."
+                .to_owned(),
+            recommendation: "Keep an in-house owner of brand and marketing strategy who steers the agency, \
+                             with clear KPIs for what it delivers."
+                .to_owned(),
+            evidence: std::iter::once(b.unit_id).chain(b.line_ids.iter().copied()).collect(),
+        })
+        .collect()
+}
+
+/// No CMO, and marketing led from a commercial role.
+pub fn no_cmo_commercial_leadership(s: &Snapshot) -> Vec<Insight> {
+    if has_marketing_head(&s.positions) {
+        return Vec::new();
+    }
+    s.model
+        .branches
+        .iter()
+        .filter(|b| b.model == CollaborationModel::CommercialLeadership)
+        .map(|b| {
+            let mut evidence = vec![b.unit_id];
+            evidence.extend(&b.line_ids);
+            if let Some(line) = s.solid_superior(b.unit_id) {
+                evidence.extend(
+                    s.positions
+                        .iter()
+                        .filter(|p| !p.archived && p.unit_id == line.superior_unit_id)
+                        .map(|p| p.id),
+                );
+            }
+            Insight {
+                code: "NO_CMO_COMMERCIAL_LEADERSHIP",
+                severity: Severity::Info,
+                title: "No CMO: marketing is led from a commercial role".to_owned(),
+                explanation: format!(
+                    "There is no chief marketing officer; {} reports into a commercial unit whose leader also \
+                     carries revenue, product or growth. Marketing's voice at the top depends on that leader.",
+                    s.name(b.unit_id)
+                ),
+                recommendation: "Make sure someone owns brand, trust and the marketing priorities explicitly, \
+                                 and that marketing KPIs reach the executive team."
+                    .to_owned(),
+                evidence,
+            }
+        })
+        .collect()
+}
+
+/// More than one unit at the top of the SOLID structure: some units float unattached.
+pub fn several_tops(s: &Snapshot) -> Vec<Insight> {
+    let has_superior: HashSet<Uuid> = s
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::Solid.as_str())
+        .map(|l| l.unit_id)
+        .collect();
+    let tops: Vec<&org_unit::Model> = s
+        .units
+        .iter()
+        .filter(|u| !u.archived && !has_superior.contains(&u.id))
+        .collect();
+    if tops.len() < 2 {
+        return Vec::new();
+    }
+    // The executive unit (or the first top) is the real top; the others are orphans.
+    let main = tops
+        .iter()
+        .find(|u| UnitFunction::from_db(&u.function).ok() == Some(UnitFunction::Executive))
+        .unwrap_or(&tops[0])
+        .id;
+    let orphans: Vec<&&org_unit::Model> = tops.iter().filter(|u| u.id != main).collect();
+    let names: Vec<&str> = orphans.iter().map(|u| u.name.as_str()).collect();
+    let by_name: HashMap<&str, Uuid> = orphans.iter().map(|u| (u.name.as_str(), u.id)).collect();
+    vec![Insight {
+        code: "STRUCTURE_ORPHAN_UNITS",
+        severity: Severity::Warning,
+        title: format!("{} unit(s) report to no one", orphans.len()),
+        explanation: format!(
+            "{} have no SOLID superior on this date, so the chart has several tops. Either a line is missing \
+             or a unit should have been archived.",
+            names.join(", ")
+        ),
+        recommendation: "Add the missing reporting lines, or archive units that no longer exist."
+            .to_owned(),
+        evidence: names
+            .iter()
+            .filter_map(|n| by_name.get(n).copied())
+            .collect(),
+    }]
+}

@@ -1,0 +1,208 @@
+//! Each rule on its own, over hand-built snapshots.
+
+use chrono::{NaiveDate, Utc};
+use entity::{org_unit, position, reporting_line};
+use uuid::Uuid;
+
+use super::{
+    model::infer,
+    rules::{self, Snapshot},
+};
+use crate::domain::CollaborationModel;
+
+fn unit(name: &str, function: &str, sourcing: &str) -> org_unit::Model {
+    org_unit::Model {
+        id: Uuid::now_v7(),
+        organization_id: Uuid::nil(),
+        name: name.to_owned(),
+        function: function.to_owned(),
+        sourcing: sourcing.to_owned(),
+        description: None,
+        archived: false,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+        version: 1,
+    }
+}
+
+fn line(unit: &org_unit::Model, superior: &org_unit::Model, kind: &str) -> reporting_line::Model {
+    reporting_line::Model {
+        id: Uuid::now_v7(),
+        organization_id: Uuid::nil(),
+        unit_id: unit.id,
+        superior_unit_id: superior.id,
+        kind: kind.to_owned(),
+        effective_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+        effective_to: None,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+        version: 1,
+    }
+}
+
+fn head(unit: &org_unit::Model, role: &str) -> position::Model {
+    position::Model {
+        id: Uuid::now_v7(),
+        organization_id: Uuid::nil(),
+        unit_id: unit.id,
+        title: role.to_owned(),
+        role: role.to_owned(),
+        holder_name: None,
+        responsibilities: serde_json::json!([]),
+        archived: false,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+        version: 1,
+    }
+}
+
+fn snapshot(
+    units: Vec<org_unit::Model>,
+    positions: Vec<position::Model>,
+    lines: Vec<reporting_line::Model>,
+) -> Snapshot {
+    let model = infer(&units, &positions, &lines);
+    Snapshot {
+        units,
+        positions,
+        lines,
+        model,
+    }
+}
+
+fn codes(s: &Snapshot) -> Vec<&'static str> {
+    rules::all(s).into_iter().map(|i| i.code).collect()
+}
+
+#[test]
+fn marketing_under_two_sales_teams_is_duplicated_and_reports_to_sales() {
+    let exec = unit("Exec", "EXECUTIVE", "IN_HOUSE");
+    let (bu_a, bu_b) = (
+        unit("BU A", "BUSINESS_UNIT", "IN_HOUSE"),
+        unit("BU B", "BUSINESS_UNIT", "IN_HOUSE"),
+    );
+    let (sales_a, sales_b) = (
+        unit("Sales A", "SALES", "IN_HOUSE"),
+        unit("Sales B", "SALES", "IN_HOUSE"),
+    );
+    let (mkt_a, mkt_b) = (
+        unit("Mkt A", "MARKETING", "IN_HOUSE"),
+        unit("Mkt B", "MARKETING", "IN_HOUSE"),
+    );
+    let lines = vec![
+        line(&bu_a, &exec, "SOLID"),
+        line(&bu_b, &exec, "SOLID"),
+        line(&sales_a, &bu_a, "SOLID"),
+        line(&sales_b, &bu_b, "SOLID"),
+        line(&mkt_a, &sales_a, "SOLID"),
+        line(&mkt_b, &sales_b, "SOLID"),
+    ];
+    let to_sales = lines[4].id;
+    let s = snapshot(
+        vec![exec, bu_a, bu_b, sales_a, sales_b, mkt_a.clone(), mkt_b],
+        vec![],
+        lines,
+    );
+    assert_eq!(s.model.overall, Some(CollaborationModel::ReportsToSales));
+    assert_eq!(
+        codes(&s),
+        [
+            "MARKETING_REPORTS_TO_SALES",
+            "MARKETING_REPORTS_TO_SALES",
+            "MARKETING_DUPLICATED_ACROSS_UNITS"
+        ]
+    );
+    let first = &rules::marketing_reports_to_sales(&s)[0];
+    assert!(first.evidence.contains(&mkt_a.id) && first.evidence.contains(&to_sales));
+}
+
+#[test]
+fn an_independent_center_with_dotted_lines_is_a_matrix_and_raises_nothing() {
+    let exec = unit("Exec", "EXECUTIVE", "IN_HOUSE");
+    let bu = unit("BU", "BUSINESS_UNIT", "IN_HOUSE");
+    let marketing = unit("Marketing", "MARKETING", "IN_HOUSE");
+    let brand = unit("Brand", "MARKETING", "IN_HOUSE");
+    let lines = vec![
+        line(&bu, &exec, "SOLID"),
+        line(&marketing, &exec, "SOLID"),
+        line(&brand, &marketing, "SOLID"),
+        line(&marketing, &bu, "DOTTED"),
+    ];
+    let cmo = head(&marketing, "CMO");
+    let s = snapshot(vec![exec, bu, marketing, brand], vec![cmo], lines);
+    assert_eq!(
+        s.model.branches.len(),
+        1,
+        "the brand team follows its branch"
+    );
+    assert_eq!(s.model.overall, Some(CollaborationModel::IndependentMatrix));
+    assert!(codes(&s).is_empty());
+}
+
+#[test]
+fn outsourced_marketing_and_a_commercial_lead_without_cmo_are_named() {
+    let exec = unit("Exec", "EXECUTIVE", "IN_HOUSE");
+    let agency = unit("Agency", "MARKETING", "OUTSOURCED");
+    let s = snapshot(
+        vec![exec.clone(), agency.clone()],
+        vec![],
+        vec![line(&agency, &exec, "SOLID")],
+    );
+    assert_eq!(codes(&s), ["MARKETING_OUTSOURCED"]);
+
+    let commercial = unit("Commercial", "COMMERCIAL", "IN_HOUSE");
+    let marketing = unit("Marketing", "MARKETING", "IN_HOUSE");
+    let cco = head(&commercial, "CCO");
+    let lines = vec![
+        line(&commercial, &exec, "SOLID"),
+        line(&marketing, &commercial, "SOLID"),
+    ];
+    let s = snapshot(vec![exec, commercial, marketing], vec![cco.clone()], lines);
+    assert_eq!(
+        s.model.overall,
+        Some(CollaborationModel::CommercialLeadership)
+    );
+    let insights = rules::no_cmo_commercial_leadership(&s);
+    assert_eq!(insights.len(), 1);
+    assert!(
+        insights[0].evidence.contains(&cco.id),
+        "the commercial leader is evidence"
+    );
+}
+
+#[test]
+fn sales_under_marketing_and_mixed_branches_are_told_apart() {
+    let exec = unit("Exec", "EXECUTIVE", "IN_HOUSE");
+    let marketing = unit("Marketing", "MARKETING", "IN_HOUSE");
+    let sales = unit("Sales", "SALES", "IN_HOUSE");
+    let agency = unit("Agency", "MARKETING", "SUBSIDIARY");
+    let lines = vec![
+        line(&marketing, &exec, "SOLID"),
+        line(&sales, &marketing, "SOLID"),
+        line(&agency, &exec, "SOLID"),
+    ];
+    let s = snapshot(vec![exec, marketing, sales, agency], vec![], lines);
+    let models: Vec<_> = s.model.branches.iter().map(|b| b.model).collect();
+    assert!(models.contains(&CollaborationModel::SalesReportsToMarketing));
+    assert!(models.contains(&CollaborationModel::Outsourced));
+    assert_eq!(s.model.overall, Some(CollaborationModel::Mixed));
+}
+
+#[test]
+fn units_reporting_to_no_one_beside_the_top_are_orphans() {
+    let exec = unit("Exec", "EXECUTIVE", "IN_HOUSE");
+    let sales = unit("Sales", "SALES", "IN_HOUSE");
+    let lost = unit("Lost team", "OTHER", "IN_HOUSE");
+    let s = snapshot(
+        vec![exec.clone(), sales.clone(), lost.clone()],
+        vec![],
+        vec![line(&sales, &exec, "SOLID")],
+    );
+    let orphans = rules::several_tops(&s);
+    assert_eq!(orphans.len(), 1);
+    assert_eq!(orphans[0].evidence, vec![lost.id]);
+    assert!(
+        snapshot(vec![], vec![], vec![]).model.overall.is_none(),
+        "no marketing unit, no model"
+    );
+}

@@ -1,0 +1,80 @@
+//! The collaboration model and insights of the demo organizations match what their
+//! structures say.
+
+use orgdesign_api::{demo, settings::Limits};
+use sea_orm::Database;
+use serde_json::{Value, json};
+
+use crate::helpers::on_each_backend;
+
+const QUERY: &str = r#"query($slug: String) { organization(slug: $slug) {
+    units(includeArchived: true) { id name }
+    positions(includeArchived: true) { id title }
+    collaborationModel { inferred declared agrees branches { unitId model lineIds } }
+    insights { code severity title explanation recommendation evidence } } }"#;
+
+fn id_of(list: &Value, key: &str, name: &str) -> String {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item[key] == name)
+        .unwrap_or_else(|| panic!("no {name}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn each_demo_organization_shows_the_model_and_insights_its_structure_forms() {
+    on_each_backend(|app| async move {
+        let db = Database::connect(&app.database_url).await.unwrap();
+        demo::load(&db, &Limits::default()).await.unwrap();
+        let org = |slug: &'static str| {
+            let app = &app;
+            async move { app.ok(QUERY, json!({ "slug": slug })).await["organization"].clone() }
+        };
+
+        let northwind = org("northwind-industrial").await;
+        let model = &northwind["collaborationModel"];
+        assert_eq!(model["inferred"], "REPORTS_TO_SALES");
+        assert_eq!(model["agrees"], true);
+        assert_eq!(model["branches"].as_array().unwrap().len(), 2);
+        let codes: Vec<&str> = northwind["insights"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["MARKETING_DUPLICATED_ACROSS_UNITS", "MARKETING_REPORTS_TO_SALES", "MARKETING_REPORTS_TO_SALES"]);
+        let pumps = id_of(&northwind["units"], "name", "Pumps marketing");
+        let valves = id_of(&northwind["units"], "name", "Valves marketing");
+        let duplicated = &northwind["insights"][0];
+        assert_eq!(duplicated["severity"], "CRITICAL");
+        let evidence = duplicated["evidence"].as_array().unwrap();
+        assert!(evidence.contains(&json!(pumps)) && evidence.contains(&json!(valves)));
+
+        let lumen = org("lumen-health").await;
+        assert_eq!(lumen["collaborationModel"]["inferred"], "INDEPENDENT_MATRIX");
+        assert_eq!(lumen["collaborationModel"]["agrees"], true);
+        assert_eq!(lumen["collaborationModel"]["branches"][0]["lineIds"].as_array().unwrap().len(), 3, "its solid line and two dotted lines");
+        assert_eq!(lumen["insights"], json!([]), "a CMO-led center with matrix lines raises nothing here");
+
+        let fjord = org("fjord-outdoor").await;
+        assert_eq!(fjord["collaborationModel"]["inferred"], "OUTSOURCED");
+        assert_eq!(fjord["insights"][0]["code"], "MARKETING_OUTSOURCED");
+        assert!(fjord["insights"][0]["evidence"].as_array().unwrap().contains(&json!(id_of(&fjord["units"], "name", "Brandwerk agency"))));
+
+        let meridian = org("meridian-logistics").await;
+        assert_eq!(meridian["collaborationModel"]["inferred"], "COMMERCIAL_LEADERSHIP");
+        assert_eq!(meridian["collaborationModel"]["agrees"], true);
+        let insight = &meridian["insights"][0];
+        assert_eq!(insight["code"], "NO_CMO_COMMERCIAL_LEADERSHIP");
+        let cco = id_of(&meridian["positions"], "title", "Chief Commercial and Strategy Officer");
+        assert!(insight["evidence"].as_array().unwrap().contains(&json!(cco)));
+        // Before the reorganization marketing reported to the CEO: independent then.
+        let before = app
+            .ok(
+                "query { organization(slug: \"meridian-logistics\") { collaborationModel(asOf: \"2023-06-01\") { inferred agrees } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(before["organization"]["collaborationModel"]["inferred"], "INDEPENDENT");
+        assert_eq!(before["organization"]["collaborationModel"]["agrees"], false);
+    })
+    .await;
+}
