@@ -314,3 +314,31 @@ async fn every_subscription_allows_exactly_the_principals_its_rule_names() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[tokio::test]
+async fn queries_and_mutations_are_refused_over_the_websocket() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut socket = connect(&app.address, &app.admin_token).await;
+    assert_eq!(
+        next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
+        "connection_ack"
+    );
+    subscribe(
+        &mut socket,
+        "q",
+        "{ __schema { queryType { name } } }",
+        json!({}),
+    )
+    .await;
+    let answer = next(&mut socket, Duration::from_secs(5)).await.unwrap();
+    let errors = if answer["type"] == "error" {
+        &answer["payload"]
+    } else {
+        &answer["payload"]["errors"]
+    };
+    assert_eq!(
+        errors[0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{answer}"
+    );
+    assert!(answer["payload"]["data"].is_null() || answer["payload"].get("data").is_none());
+}

@@ -4,7 +4,7 @@
 //! The bearer token is sent in `connection_init`, as `{"Authorization": "Bearer ..."}`
 //! (or `{"token": "..."}`); a connection without a valid one is closed.
 
-use std::{str::FromStr, time::Duration};
+use std::str::FromStr;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{CloseCode, CloseReason, Message};
@@ -16,6 +16,59 @@ use futures_util::StreamExt;
 
 use super::AppState;
 use crate::auth::{RequestContext, Role, integration};
+
+/// The schema as the WebSocket serves it: subscriptions only. Queries and mutations
+/// belong on `POST /graphql`, where the rate limit, the request timeout, the
+/// introspection policy and the per-request loaders apply.
+#[derive(Clone)]
+struct SubscriptionsOnly(crate::graphql::AppSchema);
+
+fn is_subscription(request: &async_graphql::Request) -> bool {
+    async_graphql::parser::parse_query(&request.query).is_ok_and(|document| {
+        let mut operations = document.operations.iter().filter(|(name, _)| {
+            request.operation_name.is_none()
+                || name.map(|n| n.as_str()) == request.operation_name.as_deref()
+        });
+        matches!(
+            (operations.next(), operations.next()),
+            (Some((_, op)), None)
+                if op.node.ty == async_graphql::parser::types::OperationType::Subscription
+        )
+    })
+}
+
+fn refusal() -> async_graphql::Response {
+    let mut error = async_graphql::ServerError::new(
+        "only subscriptions run over the WebSocket; send queries and mutations with POST /graphql",
+        None,
+    );
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", "BAD_USER_INPUT");
+    error.extensions = Some(extensions);
+    async_graphql::Response::from_errors(vec![error])
+}
+
+impl async_graphql::Executor for SubscriptionsOnly {
+    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+        if is_subscription(&request) {
+            self.0.execute(request).await
+        } else {
+            refusal()
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<std::sync::Arc<Data>>,
+    ) -> futures_util::stream::BoxStream<'static, async_graphql::Response> {
+        if is_subscription(&request) {
+            async_graphql::Executor::execute_stream(&self.0, request, session_data)
+        } else {
+            futures_util::stream::once(async { refusal() }).boxed()
+        }
+    }
+}
 
 /// Whether a request asks to upgrade to a WebSocket.
 pub fn is_upgrade(req: &HttpRequest) -> bool {
@@ -95,8 +148,7 @@ pub async fn serve(
         }
     });
     let init_state = state.clone();
-    let socket = WebSocket::new(state.schema.clone(), input, protocol)
-        .keepalive_timeout(Duration::from_secs(30))
+    let socket = WebSocket::new(SubscriptionsOnly(state.schema.clone()), input, protocol)
         .on_connection_init(move |payload| async move {
             let refused =
                 || async_graphql::Error::new("connection_init needs a valid bearer token");

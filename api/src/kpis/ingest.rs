@@ -23,6 +23,9 @@ use crate::{
 pub struct ParsedPoint {
     /// Its position in the request, for error messages (`points[12].value`).
     pub index: usize,
+    /// How error messages name it: `points[12]` in a GraphQL or JSON push,
+    /// `line[12]` in a CSV file.
+    pub label: String,
     pub kpi: String,
     pub unit_id: Option<Uuid>,
     pub granularity: Granularity,
@@ -101,6 +104,7 @@ impl ParsedPoint {
         }
         Ok(Self {
             index,
+            label: format!("{prefix}[{index}]"),
             kpi: kpi.to_owned(),
             unit_id,
             granularity,
@@ -158,7 +162,7 @@ pub async fn record(
 
     // Keys of this batch; one key twice is ambiguous (which value wins?), so refused.
     let mut keyed: Vec<(Key, &ParsedPoint)> = Vec::with_capacity(points.len());
-    let mut seen: HashMap<Key, usize> = HashMap::with_capacity(points.len());
+    let mut seen: HashMap<Key, &str> = HashMap::with_capacity(points.len());
     for point in &points {
         let key = (
             kpi_ids[&point.kpi],
@@ -167,11 +171,11 @@ pub async fn record(
             point.source.clone(),
             ParsedPoint::series_key(point.unit_id, &point.dimensions),
         );
-        if let Some(first) = seen.insert(key.clone(), point.index) {
+        if let Some(first) = seen.insert(key.clone(), point.label.as_str()) {
             return Err(Error::bad_input(
-                format!("points[{}]", point.index),
+                point.label.clone(),
                 format!(
-                    "repeats the point of points[{first}] (same KPI, unit, period, source and dimensions)"
+                    "repeats the point of {first} (same KPI, unit, period, source and dimensions)"
                 ),
             ));
         }
@@ -287,7 +291,7 @@ async fn resolve_kpis<C: ConnectionTrait>(
     let ids: HashMap<String, Uuid> = rows.into_iter().map(|r| (r.key, r.id)).collect();
     if let Some(point) = points.iter().find(|p| !ids.contains_key(&p.kpi)) {
         return Err(Error::bad_input(
-            format!("points[{}].kpi", point.index),
+            format!("{}.kpi", point.label),
             format!(
                 "no KPI {:?} in the catalog or the organization's own KPIs",
                 point.kpi
@@ -323,7 +327,7 @@ async fn check_units<C: ConnectionTrait>(
     {
         return Err(Error::not_found_at(
             "unit",
-            format!("points[{}].unitId", point.index),
+            format!("{}.unitId", point.label),
         ));
     }
     Ok(())

@@ -63,14 +63,17 @@ impl KpiQuery {
         if let Some(stage) = stage {
             query = query.filter(kpi_definition::Column::Stage.eq(stage.as_str()));
         }
-        Ok(query
-            .order_by_asc(kpi_definition::Column::Stage)
+        let mut rows = query
             .order_by_asc(kpi_definition::Column::Key)
             .all(db(ctx)?)
-            .await?
-            .into_iter()
-            .map(KpiDefinition)
-            .collect())
+            .await?;
+        // Stages in their order (traditional first), not alphabetically.
+        rows.sort_by_key(|k| {
+            StageKey::from_db(&k.stage)
+                .map(|s| s as u8)
+                .unwrap_or(u8::MAX)
+        });
+        Ok(rows.into_iter().map(KpiDefinition).collect())
     }
 
     /// One KPI series rolled up to `granularity` over `[from, to)`: the whole

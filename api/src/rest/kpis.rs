@@ -118,14 +118,15 @@ fn request_id(req: &HttpRequest) -> String {
     responses(
         (status = 200, description = "Recorded", body = PushReply),
         (status = 400, description = "A point is wrong; nothing was written", body = super::ErrorBody),
-        (status = 401, description = "No valid token", body = super::ErrorBody),
+        (status = 401, description = "No valid token"),
         (status = 403, description = "The token may not push KPI data", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
         (status = 409, description = "The first request with this Idempotency-Key is still running", body = super::ErrorBody),
         (status = 413, description = "Too large a body, or too many points", body = super::ErrorBody),
         (status = 415, description = "Neither JSON nor CSV", body = super::ErrorBody),
         (status = 422, description = "This Idempotency-Key was used for another request", body = super::ErrorBody),
-        (status = 429, description = "Too many requests; see Retry-After", body = super::ErrorBody)
+        (status = 429, description = "Too many requests; see Retry-After"),
+        (status = 503, description = "The database is unavailable; retry later", body = super::ErrorBody)
     )
 )]
 pub async fn push(
@@ -350,6 +351,7 @@ fn parse_csv(body: &[u8], max: usize) -> crate::error::Result<Vec<kpis::ParsedPo
 
 /// Filters of an export.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// Only this KPI (key).
     kpi: Option<String>,
@@ -375,11 +377,12 @@ pub struct ExportQuery {
     path = "/api/v1/organizations/{slug}/kpi-measurements",
     params(("slug" = String, Path, description = "The organization's slug"), ExportQuery),
     responses(
-        (status = 200, description = "A page of points", body = ExportPage, content_type = "application/json"),
-        (status = 200, description = "A page of points as CSV", body = String, content_type = "text/csv"),
+        (status = 200, description = "A page of points: JSON, or CSV with `Accept: text/csv` (then the next page's cursor is in `X-Next-Page`)",
+            content((ExportPage = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A filter is wrong", body = super::ErrorBody),
-        (status = 401, description = "No valid token", body = super::ErrorBody),
-        (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody)
+        (status = 401, description = "No valid token"),
+        (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After")
     )
 )]
 pub async fn export(

@@ -37,7 +37,7 @@ pub struct ErrorDetail {
     /// UNAVAILABLE or INTERNAL.
     pub code: String,
     pub message: String,
-    /// The input at fault, e.g. `points[3].value` or `line[12].period_start`.
+    /// The input at fault, e.g. `points[3].value` or `line[12].periodStart`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
