@@ -6,8 +6,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::audit_log;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -116,13 +115,13 @@ impl AuditQuery {
         let db = db(ctx)?;
         let query =
             audit_log::Entity::find().filter(audit_log::Column::OrganizationId.eq(organization_id));
-        let total = query.clone().count(db).await?;
-        let rows = query
-            .order_by_desc(audit_log::Column::CreatedAt)
-            .order_by_desc(audit_log::Column::Id)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(db)
+        let (total, rows) = page
+            .fetch(
+                db,
+                query
+                    .order_by_desc(audit_log::Column::CreatedAt)
+                    .order_by_desc(audit_log::Column::Id),
+            )
             .await?;
         Ok(page.connection(total, rows.into_iter().map(AuditEntry).collect()))
     }

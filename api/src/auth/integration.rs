@@ -9,8 +9,8 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::api_token;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -184,13 +184,13 @@ impl AuthQuery {
         let db = db(ctx)?;
         let query =
             api_token::Entity::find().filter(api_token::Column::OrganizationId.eq(organization_id));
-        let total = query.clone().count(db).await?;
-        let rows = query
-            .order_by_desc(api_token::Column::CreatedAt)
-            .order_by_desc(api_token::Column::Id)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(db)
+        let (total, rows) = page
+            .fetch(
+                db,
+                query
+                    .order_by_desc(api_token::Column::CreatedAt)
+                    .order_by_desc(api_token::Column::Id),
+            )
             .await?;
         Ok(page.connection(total, rows.into_iter().map(IntegrationToken).collect()))
     }

@@ -53,6 +53,24 @@ impl PageRequest {
         })
     }
 
+    /// Counts the rows `query` selects and fetches this page of them, in the order the
+    /// query already has.
+    pub async fn fetch<E, C>(
+        self,
+        db: &C,
+        query: sea_orm::Select<E>,
+    ) -> Result<(u64, Vec<E::Model>)>
+    where
+        E: sea_orm::EntityTrait,
+        E::Model: Sync,
+        C: sea_orm::ConnectionTrait,
+    {
+        use sea_orm::{PaginatorTrait as _, QuerySelect as _};
+        let total = query.clone().count(db).await?;
+        let rows = query.offset(self.offset).limit(self.limit).all(db).await?;
+        Ok((total, rows))
+    }
+
     /// Builds the connection for the `items` of this page out of `total`.
     pub fn connection<T: OutputType>(self, total: u64, items: Vec<T>) -> Page<T> {
         let count = items.len() as u64;

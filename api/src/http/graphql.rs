@@ -25,7 +25,6 @@ use async_graphql::{
     BatchRequest, BatchResponse, Request, Response, Variables,
     parser::{parse_query, types::OperationType},
 };
-use futures_util::StreamExt;
 use serde_json::{Value, json, value::RawValue};
 use tracing::Instrument;
 use tracing_actix_web::RequestId;
@@ -344,18 +343,7 @@ pub async fn post(
     let Some(media) = MediaType::negotiate(&req) else {
         return not_acceptable();
     };
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-    if content_type.as_deref() != Some(JSON) {
+    if super::media_type(&req) != JSON {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
@@ -363,18 +351,17 @@ pub async fn post(
             "send the request as Content-Type: application/json",
         );
     }
-    let limit = state.limits.max_body_bytes;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
+    let body = match super::read_body(&mut payload, state.limits.max_body_bytes).await {
+        Ok(body) => body,
+        Err(super::BodyError::Unreadable) => {
             return request_error(
                 StatusCode::BAD_REQUEST,
                 media,
                 "BAD_USER_INPUT",
                 "the request body could not be read",
             );
-        };
-        if body.len() + chunk.len() > limit {
+        }
+        Err(super::BodyError::TooLarge(limit)) => {
             return request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 media,
@@ -382,8 +369,7 @@ pub async fn post(
                 &format!("the request body is larger than {limit} bytes"),
             );
         }
-        body.extend_from_slice(&chunk);
-    }
+    };
     let value: Box<RawValue> = match serde_json::from_slice(&body) {
         Ok(value) => value,
         Err(_) => {

@@ -56,6 +56,48 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/metrics", web::get().to(ops::metrics));
 }
 
+/// The media type of a request (`application/json` from
+/// `application/json; charset=utf-8`), lower-cased; empty when absent.
+pub fn media_type(req: &actix_web::HttpRequest) -> String {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
+}
+
+/// Why a body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    /// The connection failed mid-body.
+    Unreadable,
+    /// Larger than the limit (in bytes).
+    TooLarge(usize),
+}
+
+/// Reads a request body of at most `limit` bytes, stopping as soon as it is over.
+pub async fn read_body(
+    payload: &mut web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, BodyError> {
+    use futures_util::StreamExt as _;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Echoes the request id in `x-request-id` and counts the request in the metrics.
 pub async fn observe(
     req: ServiceRequest,

@@ -333,13 +333,28 @@ async fn check_units<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Sorted dates as runs `(first, last)`: a new run starts where the gap to the previous
+/// date is over a month, so a batch of scattered periods does not read the years in
+/// between.
+fn date_runs(dates: &[NaiveDate]) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for &date in dates {
+        match runs.last_mut() {
+            Some((_, last)) if (date - *last).num_days() <= 31 => *last = date,
+            _ => runs.push((date, date)),
+        }
+    }
+    runs
+}
+
 /// The stored rows of the batch's keys.
 ///
-/// One query per KPI and granularity of the batch, each reading the dates of the batch
-/// through the natural-key index (organization, KPI, granularity, period start ...);
-/// rows of other sources or series on those dates are read too and dropped here. A
-/// row-value `IN` over all five key columns would be exact, but neither database
-/// plans it as index probes, so it scans the organization's rows.
+/// Per KPI and granularity of the batch, one query per run of nearby dates, each a
+/// range on the natural-key index (organization, KPI, granularity, period start ...);
+/// rows of other sources or series in the range are read too and dropped here. Neither
+/// a row-value `IN` over the five key columns nor `period_start IN (...)` is planned as
+/// index probes (PostgreSQL 15 filters the list after scanning the whole KPI), while a
+/// range is an index condition on both databases.
 async fn load_existing<C: ConnectionTrait>(
     tx: &C,
     organization: Uuid,
@@ -355,8 +370,9 @@ async fn load_existing<C: ConnectionTrait>(
     let wanted: HashSet<&Key> = keyed.iter().map(|(key, _)| key).collect();
     let mut found = HashMap::new();
     for ((kpi, granularity), dates) in dates_by_series {
-        let dates: Vec<NaiveDate> = dates.into_iter().collect();
-        for chunk in dates.chunks(CHUNK) {
+        let mut dates: Vec<NaiveDate> = dates.into_iter().collect();
+        dates.sort_unstable();
+        for (first, last) in date_runs(&dates) {
             // Only the columns classification needs: decoding whole rows (dimensions
             // JSON, timestamps) costs more than the lookup itself.
             let rows: Vec<(Uuid, NaiveDate, String, String, i64, i32)> =
@@ -373,7 +389,7 @@ async fn load_existing<C: ConnectionTrait>(
                     .filter(kpi_measurement::Column::OrganizationId.eq(organization))
                     .filter(kpi_measurement::Column::KpiId.eq(kpi))
                     .filter(kpi_measurement::Column::Granularity.eq(granularity))
-                    .filter(kpi_measurement::Column::PeriodStart.is_in(chunk.iter().copied()))
+                    .filter(kpi_measurement::Column::PeriodStart.between(first, last))
                     .into_tuple()
                     .all(tx)
                     .await?;
@@ -393,4 +409,23 @@ async fn load_existing<C: ConnectionTrait>(
         }
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
+    }
+
+    #[test]
+    fn nearby_dates_form_one_run_and_far_ones_start_another() {
+        let dates = [d(2024, 1, 1), d(2024, 1, 2), d(2024, 2, 1), d(2025, 6, 1)];
+        assert_eq!(
+            date_runs(&dates),
+            vec![(d(2024, 1, 1), d(2024, 2, 1)), (d(2025, 6, 1), d(2025, 6, 1))]
+        );
+        assert!(date_runs(&[]).is_empty());
+    }
 }

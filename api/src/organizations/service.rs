@@ -3,8 +3,8 @@
 use chrono::Utc;
 use entity::organization;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
     sea_query::{Expr, Func, LikeExpr},
 };
 use uuid::Uuid;
@@ -244,7 +244,6 @@ pub async fn list(
                 .or(Expr::col(organization::Column::Slug).like(pattern)),
         );
     }
-    let total = query.clone().count(db).await?;
     let column = match order {
         OrganizationOrder::Name => organization::Column::Name,
         OrganizationOrder::Slug => organization::Column::Slug,
@@ -255,12 +254,11 @@ pub async fn list(
     } else {
         sea_orm::Order::Asc
     };
-    let rows = query
-        .order_by(column, direction.clone())
-        .order_by(organization::Column::Id, direction)
-        .offset(page.offset)
-        .limit(page.limit)
-        .all(db)
-        .await?;
-    Ok((total, rows))
+    page.fetch(
+        db,
+        query
+            .order_by(column, direction.clone())
+            .order_by(organization::Column::Id, direction),
+    )
+    .await
 }

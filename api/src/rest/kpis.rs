@@ -7,7 +7,6 @@ use actix_web::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{kpi_definition, kpi_measurement};
-use futures_util::StreamExt;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -147,40 +146,27 @@ pub async fn push(
         Ok(id) => id,
         Err(response) => return response,
     };
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
+    let content_type = crate::http::media_type(&req);
     if content_type != "application/json" && content_type != "text/csv" {
         return respond(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::bad_input("Content-Type", "send application/json or text/csv"),
         );
     }
-    let limit = state.limits.max_body_bytes;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
+    let body = match crate::http::read_body(&mut payload, state.limits.max_body_bytes).await {
+        Ok(body) => body,
+        Err(crate::http::BodyError::Unreadable) => {
             return error_response(Error::bad_input(
                 "body",
                 "the request body could not be read",
             ));
-        };
-        if body.len() + chunk.len() > limit {
+        }
+        Err(crate::http::BodyError::TooLarge(limit)) => {
             return error_response(Error::LimitExceeded(format!(
                 "the request body is larger than {limit} bytes"
             )));
         }
-        body.extend_from_slice(&chunk);
-    }
+    };
 
     let key = match req.headers().get("idempotency-key") {
         None => None,
