@@ -383,5 +383,17 @@ async fn main() {
     );
     if let Some(dir) = dir {
         std::fs::remove_dir_all(dir).ok();
+    } else if let Ok(admin) = std::env::var("ORGDESIGN_BENCH_POSTGRES_URL").or_else(|_| {
+        Ok::<_, std::env::VarError>("postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    }) {
+        // The benchmark database holds millions of rows: do not leave it behind.
+        drop(db);
+        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+        if let Ok(admin) = Database::connect(&admin).await {
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await
+                .ok();
+        }
     }
 }

@@ -333,6 +333,12 @@ async fn check_units<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The dates one lookup reads.
+enum DateSet {
+    List(Vec<NaiveDate>),
+    Range(NaiveDate, NaiveDate),
+}
+
 /// Sorted dates as runs `(first, last)`: a new run starts where the gap to the previous
 /// date is over a month, so a batch of scattered periods does not read the years in
 /// between.
@@ -349,12 +355,12 @@ fn date_runs(dates: &[NaiveDate]) -> Vec<(NaiveDate, NaiveDate)> {
 
 /// The stored rows of the batch's keys.
 ///
-/// Per KPI and granularity of the batch, one query per run of nearby dates, each a
-/// range on the natural-key index (organization, KPI, granularity, period start ...);
-/// rows of other sources or series in the range are read too and dropped here. Neither
-/// a row-value `IN` over the five key columns nor `period_start IN (...)` is planned as
-/// index probes (PostgreSQL 15 filters the list after scanning the whole KPI), while a
-/// range is an index condition on both databases.
+/// Per KPI and granularity of the batch, reads the batch's dates through the natural-key
+/// index (organization, KPI, granularity, period start ...); rows of other sources or
+/// series on those dates are read too and dropped here. SQLite gets the list of dates
+/// (one index probe each). PostgreSQL 15 applies such a list as a filter after scanning
+/// every row of the KPI, so it gets ranges of nearby dates instead, which are index
+/// conditions. (A row-value `IN` over all five key columns is planned as a scan by both.)
 async fn load_existing<C: ConnectionTrait>(
     tx: &C,
     organization: Uuid,
@@ -369,10 +375,23 @@ async fn load_existing<C: ConnectionTrait>(
     }
     let wanted: HashSet<&Key> = keyed.iter().map(|(key, _)| key).collect();
     let mut found = HashMap::new();
+    let sqlite = tx.get_database_backend() == sea_orm::DbBackend::Sqlite;
     for ((kpi, granularity), dates) in dates_by_series {
         let mut dates: Vec<NaiveDate> = dates.into_iter().collect();
         dates.sort_unstable();
-        for (first, last) in date_runs(&dates) {
+        // SQLite probes the index once per listed date; PostgreSQL is given ranges.
+        let runs = if sqlite {
+            dates
+                .chunks(CHUNK)
+                .map(|c| DateSet::List(c.to_vec()))
+                .collect::<Vec<_>>()
+        } else {
+            date_runs(&dates)
+                .into_iter()
+                .map(|(a, b)| DateSet::Range(a, b))
+                .collect()
+        };
+        for dates in runs {
             // Only the columns classification needs: decoding whole rows (dimensions
             // JSON, timestamps) costs more than the lookup itself.
             let rows: Vec<(Uuid, NaiveDate, String, String, i64, i32)> =
@@ -389,7 +408,12 @@ async fn load_existing<C: ConnectionTrait>(
                     .filter(kpi_measurement::Column::OrganizationId.eq(organization))
                     .filter(kpi_measurement::Column::KpiId.eq(kpi))
                     .filter(kpi_measurement::Column::Granularity.eq(granularity))
-                    .filter(kpi_measurement::Column::PeriodStart.between(first, last))
+                    .filter(match dates {
+                        DateSet::List(list) => kpi_measurement::Column::PeriodStart.is_in(list),
+                        DateSet::Range(first, last) => {
+                            kpi_measurement::Column::PeriodStart.between(first, last)
+                        }
+                    })
                     .into_tuple()
                     .all(tx)
                     .await?;
@@ -424,7 +448,10 @@ mod tests {
         let dates = [d(2024, 1, 1), d(2024, 1, 2), d(2024, 2, 1), d(2025, 6, 1)];
         assert_eq!(
             date_runs(&dates),
-            vec![(d(2024, 1, 1), d(2024, 2, 1)), (d(2025, 6, 1), d(2025, 6, 1))]
+            vec![
+                (d(2024, 1, 1), d(2024, 2, 1)),
+                (d(2025, 6, 1), d(2025, 6, 1))
+            ]
         );
         assert!(date_runs(&[]).is_empty());
     }
