@@ -78,3 +78,50 @@ async fn each_demo_organization_shows_the_model_and_insights_its_structure_forms
     })
     .await;
 }
+
+#[tokio::test]
+async fn maturity_shows_the_declared_and_the_evidenced_stage_and_their_gaps() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("maturing").await;
+        let today = chrono::Utc::now().date_naive();
+        let day = (today - chrono::Duration::days(10)).to_string();
+        // Recent data for every core KPI of the first two stages.
+        let points: Vec<Value> = ["budget_utilisation", "spend_vs_plan", "inquiries", "cost_per_lead", "mqls"]
+            .iter()
+            .map(|k| json!({ "kpi": k, "granularity": "DAY", "periodStart": day, "value": "1", "source": "crm" }))
+            .collect();
+        app.ok(
+            "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }",
+            json!({ "o": org, "p": points }),
+        )
+        .await;
+        let declared = app
+            .ok(
+                "mutation($i: DeclareStageInput!) { declareStage(input: $i) { stage assessedBy } }",
+                json!({ "i": { "organizationId": org, "stage": "OPPORTUNITY", "rationale": "We run a shared funnel with sales." } }),
+            )
+            .await;
+        assert_eq!(declared["declareStage"]["stage"], "OPPORTUNITY");
+        let data = app
+            .ok(
+                "query($id: ID) { organization(id: $id) { maturity { declared { stage rationale } history { stage } evidenced backingKpis missingForNext } insights { code evidence } } }",
+                json!({ "id": org }),
+            )
+            .await;
+        let maturity = &data["organization"]["maturity"];
+        assert_eq!(maturity["declared"]["stage"], "OPPORTUNITY");
+        assert_eq!(maturity["evidenced"], "LEAD_GENERATION");
+        let mut missing: Vec<String> = maturity["missingForNext"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap().to_owned())
+            .collect();
+        missing.sort();
+        assert_eq!(missing, ["pipeline_generated", "sals", "sqls"], "the OPPORTUNITY core KPIs without data");
+        assert_eq!(maturity["backingKpis"].as_array().unwrap().len(), 3, "inquiries, cost_per_lead, mqls");
+        let codes: Vec<&str> = data["organization"]["insights"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
+        assert!(codes.contains(&"DECLARED_STAGE_WITHOUT_KPIS"), "{codes:?}");
+    })
+    .await;
+}

@@ -50,6 +50,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     AuthMutation,
     KpiMutation,
+    crate::insights::MaturityMutation,
     OrganizationMutation,
     UnitMutation,
     PositionMutation,

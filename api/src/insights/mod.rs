@@ -5,6 +5,7 @@
 //! (its units, positions and the lines in effect on a date: three queries however
 //! large the organization), by pure functions tested on their own.
 
+pub mod maturity;
 pub mod model;
 pub mod rules;
 #[cfg(test)]
@@ -12,11 +13,17 @@ mod tests;
 
 use async_graphql::{ID, Object, SimpleObject};
 use chrono::NaiveDate;
-use entity::{org_unit, position, reporting_line};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use entity::{org_unit, position, reporting_line, stage_assessment};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
 use uuid::Uuid;
 
-use crate::{domain::CollaborationModel, error::Result};
+use crate::{
+    domain::{CollaborationModel, StageKey},
+    error::Result,
+};
 
 pub use rules::{Insight, Severity, Snapshot};
 
@@ -45,12 +52,78 @@ pub async fn snapshot(
         .all(db)
         .await?;
     let model = model::infer(&units, &positions, &lines);
+    let declared_stage = latest_stage(db, organization, as_of)
+        .await?
+        .map(|a| StageKey::from_db(&a.stage).map(|s| (a.id, s)))
+        .transpose()?;
+    let core_kpis = core_kpis(db, organization, as_of).await?;
     Ok(Snapshot {
         units,
         positions,
         lines,
         model,
+        as_of,
+        declared_stage,
+        core_kpis,
     })
+}
+
+/// The stage declarations on or before `as_of`, newest first.
+pub async fn stage_history(
+    db: &DatabaseConnection,
+    organization: Uuid,
+    as_of: NaiveDate,
+) -> Result<Vec<stage_assessment::Model>> {
+    Ok(stage_assessment::Entity::find()
+        .filter(stage_assessment::Column::OrganizationId.eq(organization))
+        .filter(stage_assessment::Column::AssessedOn.lte(as_of))
+        .order_by_desc(stage_assessment::Column::AssessedOn)
+        .order_by_desc(stage_assessment::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+async fn latest_stage(
+    db: &DatabaseConnection,
+    organization: Uuid,
+    as_of: NaiveDate,
+) -> Result<Option<stage_assessment::Model>> {
+    Ok(stage_history(db, organization, as_of)
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// Every core KPI the organization uses, with the start of its latest stored period on
+/// or before `as_of`: one aggregate query.
+pub async fn core_kpis(
+    db: &DatabaseConnection,
+    organization: Uuid,
+    as_of: NaiveDate,
+) -> Result<Vec<maturity::CoreKpi>> {
+    let mut p = crate::kpis::series::Params::new(db.get_database_backend());
+    let sql = format!(
+        "SELECT d.id AS id, d.key AS key, d.stage AS stage, MAX(m.period_start) AS latest \
+         FROM kpi_definition d LEFT JOIN kpi_measurement m \
+           ON m.kpi_id = d.id AND m.organization_id = {} AND m.period_start <= {} \
+         WHERE d.core = {} AND d.archived = {} AND (d.organization_id IS NULL OR d.organization_id = {}) \
+         GROUP BY d.id, d.key, d.stage",
+        p.bind(organization),
+        p.bind(as_of),
+        p.bind(true),
+        p.bind(false),
+        p.bind(organization),
+    );
+    let mut out = Vec::new();
+    for row in db.query_all(p.statement(sql)).await? {
+        out.push(maturity::CoreKpi {
+            id: row.try_get("", "id")?,
+            key: row.try_get("", "key")?,
+            stage: StageKey::from_db(&row.try_get::<String>("", "stage")?)?,
+            latest: row.try_get("", "latest")?,
+        });
+    }
+    Ok(out)
 }
 
 /// The model of one marketing branch.
@@ -135,5 +208,148 @@ impl InsightObject {
             .iter()
             .map(|id| ID(id.to_string()))
             .collect()
+    }
+}
+
+/// One stage declaration.
+pub struct StageAssessmentObject(pub stage_assessment::Model);
+
+#[Object(name = "StageAssessment")]
+impl StageAssessmentObject {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn stage(&self) -> crate::error::GqlResult<StageKey> {
+        Ok(StageKey::from_db(&self.0.stage)?)
+    }
+
+    /// The day the stage was assessed.
+    async fn assessed_on(&self) -> NaiveDate {
+        self.0.assessed_on
+    }
+
+    async fn rationale(&self) -> Option<&str> {
+        self.0.rationale.as_deref()
+    }
+
+    /// Who declared it.
+    async fn assessed_by(&self) -> Option<&str> {
+        self.0.assessed_by.as_deref()
+    }
+}
+
+/// Where marketing stands: the declared stage and what the KPI data evidences.
+pub struct Maturity {
+    pub history: Vec<stage_assessment::Model>,
+    pub core_kpis: Vec<maturity::CoreKpi>,
+    pub as_of: NaiveDate,
+}
+
+#[Object]
+impl Maturity {
+    /// The latest declaration on the date, if any.
+    async fn declared(&self) -> Option<StageAssessmentObject> {
+        self.history.first().cloned().map(StageAssessmentObject)
+    }
+
+    /// Every declaration up to the date, newest first.
+    async fn history(&self) -> Vec<StageAssessmentObject> {
+        self.history
+            .iter()
+            .cloned()
+            .map(StageAssessmentObject)
+            .collect()
+    }
+
+    /// The highest stage all of whose core KPIs have data from the last 180 days.
+    async fn evidenced(&self) -> Option<StageKey> {
+        maturity::evidenced(&self.core_kpis, self.as_of)
+    }
+
+    /// The core KPIs that back the evidenced stage.
+    async fn backing_kpis(&self) -> Vec<String> {
+        maturity::evidenced(&self.core_kpis, self.as_of).map_or_else(Vec::new, |stage| {
+            maturity::split(&self.core_kpis, stage, self.as_of)
+                .0
+                .into_iter()
+                .map(|k| k.key.clone())
+                .collect()
+        })
+    }
+
+    /// The core KPIs of the next stage that have no recent data yet.
+    async fn missing_for_next(&self) -> Vec<String> {
+        maturity::next(maturity::evidenced(&self.core_kpis, self.as_of)).map_or_else(
+            Vec::new,
+            |stage| {
+                maturity::split(&self.core_kpis, stage, self.as_of)
+                    .1
+                    .into_iter()
+                    .map(|k| k.key.clone())
+                    .collect()
+            },
+        )
+    }
+}
+
+/// Input of `declareStage`.
+#[derive(async_graphql::InputObject, Debug)]
+pub struct DeclareStageInput {
+    pub organization_id: ID,
+    pub stage: StageKey,
+    /// The day of the assessment (default: today).
+    pub assessed_on: Option<NaiveDate>,
+    pub rationale: Option<String>,
+}
+
+/// Maturity mutations.
+#[derive(Default)]
+pub struct MaturityMutation;
+
+#[Object]
+impl MaturityMutation {
+    /// Declares the organization's maturity stage as of a day. Declarations are kept:
+    /// `maturity.history` lists them. Editors and admins.
+    async fn declare_stage(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        input: DeclareStageInput,
+    ) -> crate::error::GqlResult<StageAssessmentObject> {
+        use sea_orm::{ActiveModelTrait, Set};
+        let context = crate::graphql::context::request(ctx)?;
+        let principal = context.principal()?;
+        principal.may_write_structure()?;
+        let organization = crate::domain::parse_id("input.organizationId", &input.organization_id)?;
+        principal
+            .may_write(organization, "organization")
+            .map_err(|e| e.on_field("input.organizationId"))?;
+        let assessed_on = crate::reporting::service::parse_date(
+            "input.assessedOn",
+            input
+                .assessed_on
+                .unwrap_or_else(crate::graphql::context::today),
+        )?;
+        let rationale =
+            crate::domain::Description::parse_opt("input.rationale", input.rationale.as_deref())?;
+        let db = crate::graphql::context::db(ctx)?;
+        let tx = crate::db::begin_write(db).await?;
+        let org = crate::organizations::service::lock(&tx, organization)
+            .await
+            .map_err(|e| e.on_field("input.organizationId"))?;
+        let row = stage_assessment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(org.id),
+            stage: Set(input.stage.as_str().to_owned()),
+            assessed_on: Set(assessed_on),
+            rationale: Set(rationale.map(|r| r.into_inner())),
+            assessed_by: Set(Some(principal.subject.chars().take(200).collect())),
+            created_at: Set(crate::organizations::service::now()),
+        }
+        .insert(&tx)
+        .await?;
+        crate::audit::record(&tx, context, Some(org.id), "declareStage", &[row.id]).await?;
+        tx.commit().await?;
+        Ok(StageAssessmentObject(row))
     }
 }

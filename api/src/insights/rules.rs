@@ -7,7 +7,10 @@ use std::collections::{HashMap, HashSet};
 use entity::{org_unit, position, reporting_line};
 use uuid::Uuid;
 
-use super::model::{Inferred, has_marketing_head};
+use super::{
+    maturity,
+    model::{Inferred, has_marketing_head},
+};
 use crate::domain::{CollaborationModel, LineKind, UnitFunction};
 
 /// How much an insight matters.
@@ -39,6 +42,12 @@ pub struct Snapshot {
     /// Lines in effect on the date.
     pub lines: Vec<reporting_line::Model>,
     pub model: Inferred,
+    /// The date the snapshot is of.
+    pub as_of: chrono::NaiveDate,
+    /// The latest declared stage on the date: (assessment id, stage).
+    pub declared_stage: Option<(Uuid, crate::domain::StageKey)>,
+    /// The core KPIs with the start of their latest stored period.
+    pub core_kpis: Vec<super::maturity::CoreKpi>,
 }
 
 impl Snapshot {
@@ -66,7 +75,104 @@ pub fn all(snapshot: &Snapshot) -> Vec<Insight> {
     out.extend(marketing_outsourced(snapshot));
     out.extend(no_cmo_commercial_leadership(snapshot));
     out.extend(several_tops(snapshot));
+    out.extend(declared_stage_without_evidence(snapshot));
+    out.extend(evidence_ahead_of_declared(snapshot));
+    out.extend(revenue_stage_without_revenue_owner(snapshot));
     out
+}
+
+/// The declared stage's core KPIs have no recent data.
+pub fn declared_stage_without_evidence(s: &Snapshot) -> Vec<Insight> {
+    let Some((assessment, stage)) = s.declared_stage else {
+        return Vec::new();
+    };
+    let (_, stale) = maturity::split(&s.core_kpis, stage, s.as_of);
+    if stale.is_empty() {
+        return Vec::new();
+    }
+    let keys: Vec<&str> = stale.iter().map(|k| k.key.as_str()).collect();
+    vec![Insight {
+        code: "DECLARED_STAGE_WITHOUT_KPIS",
+        severity: Severity::Warning,
+        title: format!("The declared {} stage lacks recent data for {}", stage.as_str(), keys.join(", ")),
+        explanation: format!(
+            "The organization says marketing is at the {} stage, but these core KPIs of that stage have no \
+             data from the last {} days: {}. A stage is judged by its KPIs; without them the claim cannot be checked.",
+            stage.as_str(),
+            maturity::RECENT_DAYS,
+            keys.join(", ")
+        ),
+        recommendation: "Connect the integrations that report these KPIs, or declare the stage the data supports.".to_owned(),
+        evidence: std::iter::once(assessment).chain(stale.iter().map(|k| k.id)).collect(),
+    }]
+}
+
+/// The KPI data evidences a higher stage than the one declared.
+pub fn evidence_ahead_of_declared(s: &Snapshot) -> Vec<Insight> {
+    let Some((assessment, declared)) = s.declared_stage else {
+        return Vec::new();
+    };
+    let Some(evidenced) = maturity::evidenced(&s.core_kpis, s.as_of) else {
+        return Vec::new();
+    };
+    if maturity::ordinal(evidenced) <= maturity::ordinal(declared) {
+        return Vec::new();
+    }
+    let (fresh, _) = maturity::split(&s.core_kpis, evidenced, s.as_of);
+    vec![Insight {
+        code: "EVIDENCE_AHEAD_OF_DECLARED_STAGE",
+        severity: Severity::Info,
+        title: format!("The data shows the {} stage; {} is declared", evidenced.as_str(), declared.as_str()),
+        explanation: format!(
+            "Every core KPI of the {} stage has recent data, so marketing already works at that stage \
+             while the organization still declares {}.",
+            evidenced.as_str(),
+            declared.as_str()
+        ),
+        recommendation: "Review the declared stage, and the accountability and KPIs that come with the higher one.".to_owned(),
+        evidence: std::iter::once(assessment).chain(fresh.iter().map(|k| k.id)).collect(),
+    }]
+}
+
+/// REVENUE stage declared, but no marketing head answers for revenue.
+pub fn revenue_stage_without_revenue_owner(s: &Snapshot) -> Vec<Insight> {
+    let Some((assessment, crate::domain::StageKey::Revenue)) = s.declared_stage else {
+        return Vec::new();
+    };
+    let marketing_units: HashSet<Uuid> = s
+        .units
+        .iter()
+        .filter(|u| UnitFunction::from_db(&u.function).ok() == Some(UnitFunction::Marketing))
+        .map(|u| u.id)
+        .collect();
+    let heads: Vec<&position::Model> = s
+        .positions
+        .iter()
+        .filter(|p| !p.archived && marketing_units.contains(&p.unit_id))
+        .collect();
+    let owns_revenue = heads.iter().any(|p| {
+        crate::positions::responsibilities(p)
+            .is_ok_and(|list| list.contains(&crate::domain::Responsibility::Revenue))
+    });
+    if owns_revenue {
+        return Vec::new();
+    }
+    vec![Insight {
+        code: "REVENUE_STAGE_WITHOUT_REVENUE_RESPONSIBILITY",
+        severity: Severity::Warning,
+        title: "REVENUE stage declared, but no marketing head answers for revenue".to_owned(),
+        explanation:
+            "At the revenue stage marketing is accountable for revenue, yet no position heading a \
+                      marketing unit carries the REVENUE responsibility."
+                .to_owned(),
+        recommendation:
+            "Give the marketing head revenue responsibility (and the KPIs for it), or declare the \
+                         stage marketing is actually accountable for."
+                .to_owned(),
+        evidence: std::iter::once(assessment)
+            .chain(heads.iter().map(|p| p.id))
+            .collect(),
+    }]
 }
 
 /// A marketing branch whose solid line goes to sales.

@@ -67,6 +67,9 @@ fn snapshot(
         positions,
         lines,
         model,
+        as_of: NaiveDate::from_ymd_opt(2024, 6, 30).unwrap_or_default(),
+        declared_stage: None,
+        core_kpis: Vec::new(),
     }
 }
 
@@ -205,4 +208,53 @@ fn units_reporting_to_no_one_beside_the_top_are_orphans() {
         snapshot(vec![], vec![], vec![]).model.overall.is_none(),
         "no marketing unit, no model"
     );
+}
+
+fn core(
+    key: &str,
+    stage: crate::domain::StageKey,
+    latest: Option<(i32, u32, u32)>,
+) -> super::maturity::CoreKpi {
+    super::maturity::CoreKpi {
+        id: Uuid::now_v7(),
+        key: key.to_owned(),
+        stage,
+        latest: latest.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)),
+    }
+}
+
+#[test]
+fn a_declared_stage_is_checked_against_the_kpi_data() {
+    use crate::domain::StageKey::*;
+    let mut s = snapshot(vec![], vec![], vec![]);
+    let assessment = Uuid::now_v7();
+    s.core_kpis = vec![
+        core("budget_utilisation", Traditional, Some((2024, 6, 1))),
+        core("mqls", LeadGeneration, Some((2024, 6, 1))),
+        core("pipeline_generated", Opportunity, None),
+    ];
+    s.declared_stage = Some((assessment, Opportunity));
+    let missing = rules::declared_stage_without_evidence(&s);
+    assert_eq!(missing.len(), 1);
+    assert!(missing[0].evidence.contains(&assessment));
+    assert!(rules::evidence_ahead_of_declared(&s).is_empty());
+
+    s.declared_stage = Some((assessment, Traditional));
+    let ahead = rules::evidence_ahead_of_declared(&s);
+    assert_eq!(ahead[0].code, "EVIDENCE_AHEAD_OF_DECLARED_STAGE");
+    assert!(rules::declared_stage_without_evidence(&s).is_empty());
+}
+
+#[test]
+fn the_revenue_stage_needs_a_marketing_head_with_revenue_responsibility() {
+    let marketing = unit("Marketing", "MARKETING", "IN_HOUSE");
+    let mut cmo = head(&marketing, "CMO");
+    let mut s = snapshot(vec![marketing], vec![cmo.clone()], vec![]);
+    s.declared_stage = Some((Uuid::now_v7(), crate::domain::StageKey::Revenue));
+    let found = rules::revenue_stage_without_revenue_owner(&s);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].evidence.contains(&cmo.id));
+    cmo.responsibilities = serde_json::json!(["BRAND", "REVENUE"]);
+    s.positions = vec![cmo];
+    assert!(rules::revenue_stage_without_revenue_owner(&s).is_empty());
 }

@@ -80,20 +80,20 @@ fn bucket(backend: DbBackend, granularity: Granularity) -> &'static str {
 }
 
 /// Numbered placeholders for PostgreSQL, `?` for SQLite.
-struct Params {
+pub(crate) struct Params {
     backend: DbBackend,
     values: Vec<Value>,
 }
 
 impl Params {
-    fn new(backend: DbBackend) -> Self {
+    pub(crate) fn new(backend: DbBackend) -> Self {
         Self {
             backend,
             values: Vec::new(),
         }
     }
 
-    fn bind(&mut self, value: impl Into<Value>) -> String {
+    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> String {
         self.values.push(value.into());
         match self.backend {
             DbBackend::Postgres => format!("${}", self.values.len()),
@@ -101,7 +101,7 @@ impl Params {
         }
     }
 
-    fn statement(self, sql: String) -> Statement {
+    pub(crate) fn statement(self, sql: String) -> Statement {
         Statement::from_sql_and_values(self.backend, sql, self.values)
     }
 }

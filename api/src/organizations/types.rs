@@ -149,6 +149,22 @@ impl Organization {
             .collect())
     }
 
+    /// The declared maturity stage on `asOf` (default: today), its history, and the
+    /// stage the KPI data evidences.
+    async fn maturity(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<NaiveDate>,
+    ) -> GqlResult<crate::insights::Maturity> {
+        let as_of = as_of.unwrap_or_else(today);
+        let db = db(ctx)?;
+        Ok(crate::insights::Maturity {
+            history: crate::insights::stage_history(db, self.0.id, as_of).await?,
+            core_kpis: crate::insights::core_kpis(db, self.0.id, as_of).await?,
+            as_of,
+        })
+    }
+
     /// The reporting lines in effect on `asOf` (default: today).
     async fn reporting_lines(
         &self,

@@ -7,4 +7,4 @@ mod types;
 
 pub use loaders::{PositionsByOrganization, PositionsByUnit};
 pub use resolvers::{PositionMutation, PositionQuery};
-pub use types::Position;
+pub use types::{Position, responsibilities};
