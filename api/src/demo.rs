@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::{
     auth::RequestContext,
     domain::{
-        CollaborationModel, Description, LineKind, Name, PositionRole, Responsibility, Slug,
-        Sourcing, UnitFunction,
+        CollaborationModel, Description, LineKind, Name, PositionRole, PriorityKey, Responsibility,
+        Slug, Sourcing, UnitFunction,
     },
     organizations::service::{self as organizations, NewOrganization},
     positions::service::{self as positions, NewPosition, PositionChanges},
@@ -32,6 +32,33 @@ fn date(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
 }
 
 impl<'a> Builder<'a> {
+    /// Records a leadership-priority assessment (append-only rows, written directly).
+    async fn priority(
+        &self,
+        key: PriorityKey,
+        score: i32,
+        owner: Option<Uuid>,
+        notes: &str,
+    ) -> anyhow::Result<()> {
+        use sea_orm::{ActiveModelTrait, Set};
+        let now = crate::organizations::service::now();
+        entity::priority_assessment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(self.org),
+            priority: Set(key.as_str().to_owned()),
+            score: Set(score),
+            weight: Set(1),
+            owner_unit_id: Set(owner),
+            notes: Set(Some(notes.to_owned())),
+            assessed_at: Set(now),
+            assessed_by: Set(Some("orgdesign-demo".to_owned())),
+            created_at: Set(now),
+        }
+        .insert(self.db)
+        .await?;
+        Ok(())
+    }
+
     async fn organization(
         db: &'a DatabaseConnection,
         limits: &'a Limits,
@@ -373,6 +400,34 @@ async fn independent_center(db: &DatabaseConnection, limits: &Limits) -> anyhow:
     b.line(demand, marketing, Solid, since, None).await?;
     b.line(marketing, diagnostics, Dotted, since, None).await?;
     b.line(marketing, devices, Dotted, since, None).await?;
+    b.priority(
+        PriorityKey::CompanyValues,
+        78,
+        Some(marketing),
+        "Values programme rolled out with HR in 2025.",
+    )
+    .await?;
+    b.priority(
+        PriorityKey::StakeholderRelationships,
+        71,
+        Some(marketing),
+        "Quarterly reviews with finance, IT and both business units.",
+    )
+    .await?;
+    b.priority(
+        PriorityKey::NewMediaCapability,
+        64,
+        Some(marketing),
+        "Social and video skills trained across sales.",
+    )
+    .await?;
+    b.priority(
+        PriorityKey::Trust,
+        82,
+        Some(marketing),
+        "Clinical claims reviewed before publication.",
+    )
+    .await?;
     println!("  lumen-health: independent marketing center with matrix lines");
     Ok(())
 }
@@ -553,6 +608,34 @@ async fn commercial_leadership(db: &DatabaseConnection, limits: &Limits) -> anyh
             responsibilities: None,
             archived: Some(true),
         },
+    )
+    .await?;
+    b.priority(
+        PriorityKey::CompanyValues,
+        62,
+        Some(commercial),
+        "Group values kept by the executive committee.",
+    )
+    .await?;
+    b.priority(
+        PriorityKey::StakeholderRelationships,
+        55,
+        Some(commercial),
+        "Investor and key-account relationships strong; IT weaker.",
+    )
+    .await?;
+    b.priority(
+        PriorityKey::NewMediaCapability,
+        48,
+        Some(marketing),
+        "Digital channels run by the commercial team.",
+    )
+    .await?;
+    b.priority(
+        PriorityKey::Trust,
+        31,
+        None,
+        "No owner since the CMO role was removed.",
     )
     .await?;
     println!("  meridian-logistics: no CMO, marketing inside a commercial role");

@@ -244,6 +244,11 @@ fn operation(name: &str, t: &Tenant) -> Option<(Rule, String, Value)> {
             "mutation($i: CreateKpiDefinitionInput!) { createKpiDefinition(input: $i) { key } }".into(),
             json!({ "i": { "organizationId": t.org, "key": format!("k{}", uuid::Uuid::now_v7().simple()), "name": "Own KPI", "stage": "REVENUE", "unit": "COUNT", "direction": "HIGHER_IS_BETTER", "rollup": "SUM" } }),
         ),
+        "assessPriority" => (
+            Rule::Write,
+            "mutation($i: AssessPriorityInput!) { assessPriority(input: $i) { id } }".into(),
+            json!({ "i": { "organizationId": t.org, "priority": "TRUST", "score": 50 } }),
+        ),
         "declareStage" => (
             Rule::Write,
             "mutation($i: DeclareStageInput!) { declareStage(input: $i) { id } }".into(),

@@ -40,7 +40,18 @@ async fn each_demo_organization_shows_the_model_and_insights_its_structure_forms
         assert_eq!(model["agrees"], true);
         assert_eq!(model["branches"].as_array().unwrap().len(), 2);
         let codes: Vec<&str> = northwind["insights"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
-        assert_eq!(codes, ["MARKETING_DUPLICATED_ACROSS_UNITS", "MARKETING_REPORTS_TO_SALES", "MARKETING_REPORTS_TO_SALES"]);
+        assert_eq!(
+            codes,
+            [
+                "MARKETING_DUPLICATED_ACROSS_UNITS",
+                "MARKETING_REPORTS_TO_SALES",
+                "MARKETING_REPORTS_TO_SALES",
+                "PRIORITY_UNASSESSED",
+                "PRIORITY_UNASSESSED",
+                "PRIORITY_UNASSESSED",
+                "PRIORITY_UNASSESSED"
+            ]
+        );
         let pumps = id_of(&northwind["units"], "name", "Pumps marketing");
         let valves = id_of(&northwind["units"], "name", "Valves marketing");
         let duplicated = &northwind["insights"][0];
@@ -52,7 +63,7 @@ async fn each_demo_organization_shows_the_model_and_insights_its_structure_forms
         assert_eq!(lumen["collaborationModel"]["inferred"], "INDEPENDENT_MATRIX");
         assert_eq!(lumen["collaborationModel"]["agrees"], true);
         assert_eq!(lumen["collaborationModel"]["branches"][0]["lineIds"].as_array().unwrap().len(), 3, "its solid line and two dotted lines");
-        assert_eq!(lumen["insights"], json!([]), "a CMO-led center with matrix lines raises nothing here");
+        assert_eq!(lumen["insights"], json!([]), "a CMO-led center with matrix lines and assessed priorities raises nothing");
 
         let fjord = org("fjord-outdoor").await;
         assert_eq!(fjord["collaborationModel"]["inferred"], "OUTSOURCED");
@@ -62,8 +73,17 @@ async fn each_demo_organization_shows_the_model_and_insights_its_structure_forms
         let meridian = org("meridian-logistics").await;
         assert_eq!(meridian["collaborationModel"]["inferred"], "COMMERCIAL_LEADERSHIP");
         assert_eq!(meridian["collaborationModel"]["agrees"], true);
-        let insight = &meridian["insights"][0];
-        assert_eq!(insight["code"], "NO_CMO_COMMERCIAL_LEADERSHIP");
+        let by_code = |code: &str| {
+            meridian["insights"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["code"] == code)
+                .unwrap_or_else(|| panic!("no {code}"))
+                .clone()
+        };
+        assert_eq!(by_code("PRIORITY_SCORED_LOW")["title"], "TRUST scores 31 out of 100");
+        let insight = by_code("NO_CMO_COMMERCIAL_LEADERSHIP");
         let cco = id_of(&meridian["positions"], "title", "Chief Commercial and Strategy Officer");
         assert!(insight["evidence"].as_array().unwrap().contains(&json!(cco)));
         // Before the reorganization marketing reported to the CEO: independent then.
@@ -122,6 +142,33 @@ async fn maturity_shows_the_declared_and_the_evidenced_stage_and_their_gaps() {
         assert_eq!(maturity["backingKpis"].as_array().unwrap().len(), 3, "inquiries, cost_per_lead, mqls");
         let codes: Vec<&str> = data["organization"]["insights"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
         assert!(codes.contains(&"DECLARED_STAGE_WITHOUT_KPIS"), "{codes:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn priority_assessments_keep_their_history_and_show_a_trend() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("prioritised").await;
+        let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
+        let assess = "mutation($i: AssessPriorityInput!) { assessPriority(input: $i) { score } }";
+        for (score, at) in [(35, "2024-01-01T00:00:00Z"), (55, "2024-06-01T00:00:00Z")] {
+            app.ok(assess, json!({ "i": { "organizationId": org, "priority": "TRUST", "score": score, "ownerUnitId": marketing, "assessedAt": at } }))
+                .await;
+        }
+        let error = app.error(assess, json!({ "i": { "organizationId": org, "priority": "TRUST", "score": 101 } })).await;
+        assert_eq!(error["extensions"]["field"], "input.score");
+        let data = app
+            .ok("query($id: ID) { organization(id: $id) { priorities { priority latest { score } trend history { score } } insights { code } } }", json!({ "id": org }))
+            .await;
+        let priorities = data["organization"]["priorities"].as_array().unwrap();
+        assert_eq!(priorities.len(), 4);
+        let trust = priorities.iter().find(|p| p["priority"] == "TRUST").unwrap();
+        assert_eq!(trust["latest"]["score"], 55);
+        assert_eq!(trust["trend"], 20);
+        assert_eq!(trust["history"].as_array().unwrap().len(), 2);
+        let unassessed = data["organization"]["insights"].as_array().unwrap().iter().filter(|i| i["code"] == "PRIORITY_UNASSESSED").count();
+        assert_eq!(unassessed, 3, "TRUST is assessed and no longer low");
     })
     .await;
 }

@@ -51,6 +51,7 @@ pub struct MutationRoot(
     AuthMutation,
     KpiMutation,
     crate::insights::MaturityMutation,
+    crate::insights::priorities::PriorityMutation,
     OrganizationMutation,
     UnitMutation,
     PositionMutation,

@@ -7,6 +7,7 @@
 
 pub mod maturity;
 pub mod model;
+pub mod priorities;
 pub mod rules;
 #[cfg(test)]
 mod tests;
@@ -57,6 +58,15 @@ pub async fn snapshot(
         .map(|a| StageKey::from_db(&a.stage).map(|s| (a.id, s)))
         .transpose()?;
     let core_kpis = core_kpis(db, organization, as_of).await?;
+    let end_of_day = as_of
+        .and_hms_opt(23, 59, 59)
+        .map(|t| t.and_utc())
+        .unwrap_or_else(chrono::Utc::now);
+    let priorities = priorities::assessments(db, organization)
+        .await?
+        .into_iter()
+        .filter(|a| a.assessed_at <= end_of_day)
+        .collect();
     Ok(Snapshot {
         units,
         positions,
@@ -65,6 +75,7 @@ pub async fn snapshot(
         as_of,
         declared_stage,
         core_kpis,
+        priorities,
     })
 }
 

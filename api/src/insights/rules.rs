@@ -48,6 +48,8 @@ pub struct Snapshot {
     pub declared_stage: Option<(Uuid, crate::domain::StageKey)>,
     /// The core KPIs with the start of their latest stored period.
     pub core_kpis: Vec<super::maturity::CoreKpi>,
+    /// Every leadership-priority assessment up to the date, newest first.
+    pub priorities: Vec<entity::priority_assessment::Model>,
 }
 
 impl Snapshot {
@@ -78,6 +80,44 @@ pub fn all(snapshot: &Snapshot) -> Vec<Insight> {
     out.extend(declared_stage_without_evidence(snapshot));
     out.extend(evidence_ahead_of_declared(snapshot));
     out.extend(revenue_stage_without_revenue_owner(snapshot));
+    out.extend(priorities_unassessed_or_low(snapshot));
+    out
+}
+
+/// A leadership priority nobody has assessed, or whose latest score is low.
+pub fn priorities_unassessed_or_low(s: &Snapshot) -> Vec<Insight> {
+    let mut out = Vec::new();
+    for key in crate::domain::PriorityKey::ALL {
+        let latest = s.priorities.iter().find(|a| a.priority == key.as_str());
+        match latest {
+            None => out.push(Insight {
+                code: "PRIORITY_UNASSESSED",
+                severity: Severity::Warning,
+                title: format!("{} has never been assessed", key.as_str()),
+                explanation: format!(
+                    "Marketing leaders carry four priorities about trust and relationships that no campaign metric \
+                     shows; {} has no assessment, so nobody can tell whether it is looked after.",
+                    key.as_str()
+                ),
+                recommendation: "Score it (0 to 100) with an owner unit, and reassess it regularly.".to_owned(),
+                evidence: Vec::new(),
+            }),
+            Some(a) if a.score < super::priorities::LOW_SCORE => out.push(Insight {
+                code: "PRIORITY_SCORED_LOW",
+                severity: Severity::Warning,
+                title: format!("{} scores {} out of 100", key.as_str(), a.score),
+                explanation: format!(
+                    "The latest assessment of {} is {} (under {}): this part of marketing leadership is neglected.",
+                    key.as_str(),
+                    a.score,
+                    super::priorities::LOW_SCORE
+                ),
+                recommendation: "Name an owner, agree on what would raise the score, and reassess.".to_owned(),
+                evidence: std::iter::once(a.id).chain(a.owner_unit_id).collect(),
+            }),
+            Some(_) => {}
+        }
+    }
     out
 }
 

@@ -70,6 +70,22 @@ fn snapshot(
         as_of: NaiveDate::from_ymd_opt(2024, 6, 30).unwrap_or_default(),
         declared_stage: None,
         core_kpis: Vec::new(),
+        // Every priority assessed well, so structure tests see only structure rules.
+        priorities: crate::domain::PriorityKey::ALL
+            .iter()
+            .map(|k| entity::priority_assessment::Model {
+                id: Uuid::now_v7(),
+                organization_id: Uuid::nil(),
+                priority: k.as_str().to_owned(),
+                score: 80,
+                weight: 1,
+                owner_unit_id: None,
+                notes: None,
+                assessed_at: Utc::now(),
+                assessed_by: None,
+                created_at: Utc::now(),
+            })
+            .collect(),
     }
 }
 

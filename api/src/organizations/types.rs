@@ -165,6 +165,15 @@ impl Organization {
         })
     }
 
+    /// The four leadership priorities with their latest assessment, trend and history.
+    async fn priorities(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Vec<crate::insights::priorities::PriorityStatus>> {
+        let all = crate::insights::priorities::assessments(db(ctx)?, self.0.id).await?;
+        Ok(crate::insights::priorities::statuses(&all))
+    }
+
     /// The reporting lines in effect on `asOf` (default: today).
     async fn reporting_lines(
         &self,
