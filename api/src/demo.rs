@@ -32,6 +32,62 @@ fn date(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
 }
 
 impl<'a> Builder<'a> {
+    /// Tracks a relationship from `owner` to the internal stakeholder `unit` (rows
+    /// written directly, with their first review).
+    async fn relationship(
+        &self,
+        owner: Uuid,
+        unit: Uuid,
+        name: &str,
+        trust: i32,
+    ) -> anyhow::Result<()> {
+        use sea_orm::{ActiveModelTrait, Set};
+        let now = crate::organizations::service::now();
+        let stakeholder = entity::stakeholder::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(self.org),
+            name: Set(name.to_owned()),
+            kind: Set("INTERNAL".to_owned()),
+            unit_id: Set(Some(unit)),
+            group: Set(None),
+            archived: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        }
+        .insert(self.db)
+        .await?;
+        let relationship = entity::relationship::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(self.org),
+            owner_unit_id: Set(owner),
+            stakeholder_id: Set(stakeholder.id),
+            trust_score: Set(trust),
+            strength: Set("STRONG".to_owned()),
+            last_reviewed_at: Set(Some(now)),
+            notes: Set(None),
+            archived: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        }
+        .insert(self.db)
+        .await?;
+        entity::relationship_review::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(self.org),
+            relationship_id: Set(relationship.id),
+            trust_score: Set(trust),
+            strength: Set("STRONG".to_owned()),
+            notes: Set(None),
+            reviewed_at: Set(now),
+            reviewed_by: Set(Some("orgdesign-demo".to_owned())),
+        }
+        .insert(self.db)
+        .await?;
+        Ok(())
+    }
+
     /// Records a leadership-priority assessment (append-only rows, written directly).
     async fn priority(
         &self,
@@ -400,6 +456,11 @@ async fn independent_center(db: &DatabaseConnection, limits: &Limits) -> anyhow:
     b.line(demand, marketing, Solid, since, None).await?;
     b.line(marketing, diagnostics, Dotted, since, None).await?;
     b.line(marketing, devices, Dotted, since, None).await?;
+    b.relationship(marketing, finance, "Group finance", 74)
+        .await?;
+    b.relationship(marketing, it, "Group IT", 66).await?;
+    b.relationship(marketing, diagnostics, "Diagnostics leadership", 80)
+        .await?;
     b.priority(
         PriorityKey::CompanyValues,
         78,

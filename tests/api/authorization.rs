@@ -95,6 +95,8 @@ struct Tenant {
     position: String,
     line: String,
     spare_token: String,
+    stakeholder: String,
+    relationship: String,
 }
 
 async fn tenant(app: &TestApp, slug: &str) -> Tenant {
@@ -117,6 +119,24 @@ async fn tenant(app: &TestApp, slug: &str) -> Tenant {
         .unwrap()
         .to_owned();
     let spare_token = issue_token(app, &org).await.1;
+    let stakeholder = app
+        .ok(
+            "mutation($i: CreateStakeholderInput!) { createStakeholder(input: $i) { id } }",
+            json!({ "i": { "organizationId": org, "name": "Customers", "kind": "EXTERNAL", "group": "CUSTOMERS" } }),
+        )
+        .await["createStakeholder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let relationship = app
+        .ok(
+            "mutation($i: CreateRelationshipInput!) { createRelationship(input: $i) { id } }",
+            json!({ "i": { "ownerUnitId": sub_unit, "stakeholderId": stakeholder, "trustScore": 70, "strength": "STRONG" } }),
+        )
+        .await["createRelationship"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     Tenant {
         org,
         unit,
@@ -124,6 +144,8 @@ async fn tenant(app: &TestApp, slug: &str) -> Tenant {
         position,
         line,
         spare_token,
+        stakeholder,
+        relationship,
     }
 }
 
@@ -243,6 +265,21 @@ fn operation(name: &str, t: &Tenant) -> Option<(Rule, String, Value)> {
             Rule::Write,
             "mutation($i: CreateKpiDefinitionInput!) { createKpiDefinition(input: $i) { key } }".into(),
             json!({ "i": { "organizationId": t.org, "key": format!("k{}", uuid::Uuid::now_v7().simple()), "name": "Own KPI", "stage": "REVENUE", "unit": "COUNT", "direction": "HIGHER_IS_BETTER", "rollup": "SUM" } }),
+        ),
+        "createStakeholder" => (
+            Rule::Write,
+            "mutation($i: CreateStakeholderInput!) { createStakeholder(input: $i) { id } }".into(),
+            json!({ "i": { "organizationId": t.org, "name": "The board", "kind": "EXTERNAL", "group": "BOARD" } }),
+        ),
+        "createRelationship" => (
+            Rule::Write,
+            "mutation($i: CreateRelationshipInput!) { createRelationship(input: $i) { id } }".into(),
+            json!({ "i": { "ownerUnitId": t.sub_unit, "stakeholderId": t.stakeholder, "trustScore": 50, "strength": "MODERATE" } }),
+        ),
+        "reviewRelationship" => (
+            Rule::Write,
+            "mutation($i: ReviewRelationshipInput!) { reviewRelationship(input: $i) { id } }".into(),
+            json!({ "i": { "id": t.relationship, "version": 0, "trustScore": 60, "strength": "STRONG" } }),
         ),
         "assessPriority" => (
             Rule::Write,

@@ -46,6 +46,9 @@ async fn each_demo_organization_shows_the_model_and_insights_its_structure_forms
                 "MARKETING_DUPLICATED_ACROSS_UNITS",
                 "MARKETING_REPORTS_TO_SALES",
                 "MARKETING_REPORTS_TO_SALES",
+                "MISSING_KEY_RELATIONSHIP",
+                "MISSING_KEY_RELATIONSHIP",
+                "MISSING_KEY_RELATIONSHIP",
                 "PRIORITY_UNASSESSED",
                 "PRIORITY_UNASSESSED",
                 "PRIORITY_UNASSESSED",
@@ -169,6 +172,61 @@ async fn priority_assessments_keep_their_history_and_show_a_trend() {
         assert_eq!(trust["history"].as_array().unwrap().len(), 2);
         let unassessed = data["organization"]["insights"].as_array().unwrap().iter().filter(|i| i["code"] == "PRIORITY_UNASSESSED").count();
         assert_eq!(unassessed, 3, "TRUST is assessed and no longer low");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn relationships_keep_their_reviews_and_answer_the_missing_relationship_insight() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("related").await;
+        let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
+        let finance = app.create_unit(&org, "Finance", "FINANCE").await;
+        let stakeholder = app
+            .ok(
+                "mutation($i: CreateStakeholderInput!) { createStakeholder(input: $i) { id kind unitId } }",
+                json!({ "i": { "organizationId": org, "name": "Finance", "kind": "INTERNAL", "unitId": finance } }),
+            )
+            .await["createStakeholder"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let wrong = app
+            .error(
+                "mutation($i: CreateStakeholderInput!) { createStakeholder(input: $i) { id } }",
+                json!({ "i": { "organizationId": org, "name": "Board", "kind": "EXTERNAL" } }),
+            )
+            .await;
+        assert_eq!(wrong["extensions"]["field"], "input.group");
+        let created = app
+            .ok(
+                "mutation($i: CreateRelationshipInput!) { createRelationship(input: $i) { id version } }",
+                json!({ "i": { "ownerUnitId": marketing, "stakeholderId": stakeholder, "trustScore": 40, "strength": "WEAK" } }),
+            )
+            .await["createRelationship"]
+            .clone();
+        app.ok(
+            "mutation($i: ReviewRelationshipInput!) { reviewRelationship(input: $i) { trustScore } }",
+            json!({ "i": { "id": created["id"], "version": created["version"], "trustScore": 65, "strength": "MODERATE" } }),
+        )
+        .await;
+        let data = app
+            .ok(
+                "query($id: ID) { organization(id: $id) { relationships { trustScore strength reviews { trustScore } } insights { code title } } }",
+                json!({ "id": org }),
+            )
+            .await;
+        let relationship = &data["organization"]["relationships"][0];
+        assert_eq!(relationship["trustScore"], 65);
+        assert_eq!(relationship["reviews"].as_array().unwrap().len(), 2, "every review is kept");
+        let missing: Vec<&str> = data["organization"]["insights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["code"] == "MISSING_KEY_RELATIONSHIP")
+            .map(|i| i["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(missing.len(), 2, "IT and the line of business; finance is covered: {missing:?}");
     })
     .await;
 }

@@ -214,3 +214,34 @@ impl Granularity {
         }
     }
 }
+
+db_enum! {
+    /// Whether a stakeholder is a unit of the organization or an outside group.
+    StakeholderKind {
+        Internal => "INTERNAL",
+        External => "EXTERNAL",
+    }
+}
+
+db_enum! {
+    /// The outside groups marketing keeps relationships with.
+    StakeholderGroup {
+        Customers => "CUSTOMERS",
+        Employees => "EMPLOYEES",
+        Investors => "INVESTORS",
+        Board => "BOARD",
+        Partners => "PARTNERS",
+        Community => "COMMUNITY",
+        Media => "MEDIA",
+        Regulators => "REGULATORS",
+    }
+}
+
+db_enum! {
+    /// How strong a relationship is.
+    RelationshipStrength {
+        Weak => "WEAK",
+        Moderate => "MODERATE",
+        Strong => "STRONG",
+    }
+}

@@ -52,6 +52,7 @@ pub struct MutationRoot(
     KpiMutation,
     crate::insights::MaturityMutation,
     crate::insights::priorities::PriorityMutation,
+    crate::insights::relationships::RelationshipMutation,
     OrganizationMutation,
     UnitMutation,
     PositionMutation,

@@ -8,6 +8,7 @@
 pub mod maturity;
 pub mod model;
 pub mod priorities;
+pub mod relationships;
 pub mod rules;
 #[cfg(test)]
 mod tests;
@@ -67,6 +68,7 @@ pub async fn snapshot(
         .into_iter()
         .filter(|a| a.assessed_at <= end_of_day)
         .collect();
+    let (stakeholders, relationships) = relationships::load(db, organization).await?;
     Ok(Snapshot {
         units,
         positions,
@@ -76,6 +78,8 @@ pub async fn snapshot(
         declared_stage,
         core_kpis,
         priorities,
+        stakeholders,
+        relationships,
     })
 }
 

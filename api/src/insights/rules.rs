@@ -50,6 +50,9 @@ pub struct Snapshot {
     pub core_kpis: Vec<super::maturity::CoreKpi>,
     /// Every leadership-priority assessment up to the date, newest first.
     pub priorities: Vec<entity::priority_assessment::Model>,
+    /// Active stakeholders and relationships.
+    pub stakeholders: Vec<entity::stakeholder::Model>,
+    pub relationships: Vec<entity::relationship::Model>,
 }
 
 impl Snapshot {
@@ -81,7 +84,55 @@ pub fn all(snapshot: &Snapshot) -> Vec<Insight> {
     out.extend(evidence_ahead_of_declared(snapshot));
     out.extend(revenue_stage_without_revenue_owner(snapshot));
     out.extend(priorities_unassessed_or_low(snapshot));
+    out.extend(missing_key_relationships(snapshot));
     out
+}
+
+/// Marketing keeps no relationship with finance, IT or the line of business.
+pub fn missing_key_relationships(s: &Snapshot) -> Vec<Insight> {
+    if s.model.branches.is_empty() {
+        return Vec::new();
+    }
+    let function_of = |unit: Uuid| {
+        s.unit(unit)
+            .and_then(|u| UnitFunction::from_db(&u.function).ok())
+    };
+    let marketing: Vec<Uuid> = s
+        .units
+        .iter()
+        .filter(|u| !u.archived && function_of(u.id) == Some(UnitFunction::Marketing))
+        .map(|u| u.id)
+        .collect();
+    let kept: HashSet<UnitFunction> = s
+        .relationships
+        .iter()
+        .filter(|r| marketing.contains(&r.owner_unit_id))
+        .filter_map(|r| s.stakeholders.iter().find(|st| st.id == r.stakeholder_id))
+        .filter_map(|st| st.unit_id.and_then(function_of))
+        .collect();
+    [
+        (UnitFunction::Finance, "finance", "budgets are argued without a shared view of what marketing returns"),
+        (UnitFunction::It, "IT", "new-media tools and data are chosen without marketing at the table"),
+        (UnitFunction::BusinessUnit, "the line-of-business executives", "the units marketing serves have no agreed channel to it"),
+    ]
+    .into_iter()
+    .filter(|(function, _, _)| !kept.contains(function))
+    .map(|(function, who, why)| {
+        let mut evidence = marketing.clone();
+        evidence.extend(s.units.iter().filter(|u| function_of(u.id) == Some(function)).map(|u| u.id));
+        Insight {
+            code: "MISSING_KEY_RELATIONSHIP",
+            severity: Severity::Warning,
+            title: format!("Marketing keeps no relationship with {who}"),
+            explanation: format!(
+                "Building relationships with many stakeholders is one of marketing leadership's priorities, but no \
+                 marketing unit tracks one with {who}: {why}."
+            ),
+            recommendation: format!("Name an owner in marketing for the relationship with {who}, and review it regularly."),
+            evidence,
+        }
+    })
+    .collect()
 }
 
 /// A leadership priority nobody has assessed, or whose latest score is low.

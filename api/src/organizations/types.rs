@@ -165,6 +165,31 @@ impl Organization {
         })
     }
 
+    /// The organization's stakeholders: its units marketing deals with, and outside
+    /// groups.
+    async fn stakeholders(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Vec<crate::insights::relationships::StakeholderObject>> {
+        let (stakeholders, _) = crate::insights::relationships::load(db(ctx)?, self.0.id).await?;
+        Ok(stakeholders
+            .into_iter()
+            .map(crate::insights::relationships::StakeholderObject)
+            .collect())
+    }
+
+    /// The relationships its units keep with stakeholders.
+    async fn relationships(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Vec<crate::insights::relationships::RelationshipObject>> {
+        let (_, relationships) = crate::insights::relationships::load(db(ctx)?, self.0.id).await?;
+        Ok(relationships
+            .into_iter()
+            .map(crate::insights::relationships::RelationshipObject)
+            .collect())
+    }
+
     /// The four leadership priorities with their latest assessment, trend and history.
     async fn priorities(
         &self,
