@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 use crate::{
     auth::RequestContext,
-    domain::parse_id,
     error::{GqlResult, Result},
     graphql::{
         context::{db, limits, request},
@@ -105,12 +104,7 @@ impl AuditQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> GqlResult<Page<AuditEntry>> {
-        let principal = request(ctx)?.principal()?;
-        principal.may_write_structure()?;
-        let organization_id = parse_id("organizationId", &organization_id)?;
-        principal
-            .may_write(organization_id, "organization")
-            .map_err(|e| e.on_field("organizationId"))?;
+        let (_, organization_id) = request(ctx)?.writer_of("organizationId", &organization_id)?;
         let page = PageRequest::parse(first, after.as_deref(), limits(ctx)?.max_page_size)?;
         let db = db(ctx)?;
         let query =

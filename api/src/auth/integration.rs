@@ -174,12 +174,7 @@ impl AuthQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> GqlResult<Page<IntegrationToken>> {
-        let principal = request(ctx)?.principal()?;
-        principal.may_write_structure()?;
-        let organization_id = parse_id("organizationId", &organization_id)?;
-        principal
-            .may_write(organization_id, "organization")
-            .map_err(|e| e.on_field("organizationId"))?;
+        let (_, organization_id) = request(ctx)?.writer_of("organizationId", &organization_id)?;
         let page = PageRequest::parse(first, after.as_deref(), limits(ctx)?.max_page_size)?;
         let db = db(ctx)?;
         let query =
@@ -210,12 +205,8 @@ impl AuthMutation {
         input: IssueIntegrationTokenInput,
     ) -> GqlResult<IssuedIntegrationToken> {
         let context = request(ctx)?;
-        let principal = context.principal()?;
-        principal.may_write_structure()?;
-        let organization_id = parse_id("input.organizationId", &input.organization_id)?;
-        principal
-            .may_write(organization_id, "organization")
-            .map_err(|e| e.on_field("input.organizationId"))?;
+        let (principal, organization_id) =
+            context.writer_of("input.organizationId", &input.organization_id)?;
         let name = Name::parse("input.name", &input.name)?;
         let ttl = parse_ttl(&input.expires_in)
             .map_err(|e| Error::bad_input("input.expiresIn", e.to_string()))?;

@@ -172,6 +172,20 @@ impl RequestContext {
         self.principal.as_ref().ok_or(Error::Unauthenticated)
     }
 
+    /// The principal, when it may change the structure of the organization whose id the
+    /// input `field` holds; with that organization's id. Roles that may never write are
+    /// `FORBIDDEN` before the id is read; an organization out of reach is `NOT_FOUND`
+    /// on `field`, like an unknown one.
+    pub fn writer_of(&self, field: &str, id: &async_graphql::ID) -> Result<(&Principal, Uuid)> {
+        let principal = self.principal()?;
+        principal.may_write_structure()?;
+        let organization = crate::domain::parse_id(field, id)?;
+        principal
+            .may_write(organization, "organization")
+            .map_err(|e| e.on_field(field))?;
+        Ok((principal, organization))
+    }
+
     /// A context for the service acting on its own (the demo loader, the CLI).
     pub fn system(subject: &str) -> Self {
         Self {

@@ -333,12 +333,8 @@ impl MaturityMutation {
     ) -> crate::error::GqlResult<StageAssessmentObject> {
         use sea_orm::{ActiveModelTrait, Set};
         let context = crate::graphql::context::request(ctx)?;
-        let principal = context.principal()?;
-        principal.may_write_structure()?;
-        let organization = crate::domain::parse_id("input.organizationId", &input.organization_id)?;
-        principal
-            .may_write(organization, "organization")
-            .map_err(|e| e.on_field("input.organizationId"))?;
+        let (principal, organization) =
+            context.writer_of("input.organizationId", &input.organization_id)?;
         let assessed_on = crate::reporting::service::parse_date(
             "input.assessedOn",
             input

@@ -155,12 +155,8 @@ impl PriorityMutation {
         input: AssessPriorityInput,
     ) -> GqlResult<PriorityAssessmentObject> {
         let context = request(ctx)?;
-        let principal = context.principal()?;
-        principal.may_write_structure()?;
-        let organization = parse_id("input.organizationId", &input.organization_id)?;
-        principal
-            .may_write(organization, "organization")
-            .map_err(|e| e.on_field("input.organizationId"))?;
+        let (principal, organization) =
+            context.writer_of("input.organizationId", &input.organization_id)?;
         if !(0..=100).contains(&input.score) {
             return Err(Error::bad_input("input.score", "must be between 0 and 100").into());
         }

@@ -231,12 +231,8 @@ impl RelationshipMutation {
         input: CreateStakeholderInput,
     ) -> GqlResult<StakeholderObject> {
         let context = request(ctx)?;
-        let principal = context.principal()?;
-        principal.may_write_structure()?;
-        let organization = parse_id("input.organizationId", &input.organization_id)?;
-        principal
-            .may_write(organization, "organization")
-            .map_err(|e| e.on_field("input.organizationId"))?;
+        let (_, organization) =
+            context.writer_of("input.organizationId", &input.organization_id)?;
         let name = Name::parse("input.name", &input.name)?;
         let unit = input
             .unit_id

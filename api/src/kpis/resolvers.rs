@@ -235,12 +235,8 @@ impl KpiMutation {
         input: CreateKpiDefinitionInput,
     ) -> GqlResult<KpiDefinition> {
         let context = request(ctx)?;
-        let principal = context.principal()?;
-        principal.may_write_structure()?;
-        let organization = parse_id("input.organizationId", &input.organization_id)?;
-        principal
-            .may_write(organization, "organization")
-            .map_err(|e| e.on_field("input.organizationId"))?;
+        let (_, organization) =
+            context.writer_of("input.organizationId", &input.organization_id)?;
         let key = input.key.trim().to_owned();
         if key.len() < 2
             || key.len() > 63
@@ -310,12 +306,8 @@ impl KpiMutation {
         input: SetKpiTargetInput,
     ) -> GqlResult<KpiTargetObject> {
         let context = request(ctx)?;
-        let principal = context.principal()?;
-        principal.may_write_structure()?;
-        let organization = parse_id("input.organizationId", &input.organization_id)?;
-        principal
-            .may_write(organization, "organization")
-            .map_err(|e| e.on_field("input.organizationId"))?;
+        let (_, organization) =
+            context.writer_of("input.organizationId", &input.organization_id)?;
         let unit = input
             .unit_id
             .map(|u| parse_id("input.unitId", &u))
