@@ -17,8 +17,9 @@ use crate::{metrics::Metrics, settings::Settings};
 /// concurrent writers queue instead of failing; foreign keys are enforced. On
 /// PostgreSQL every statement is cut off after the request timeout.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
-    // PostgreSQL reads 0 as "no limit", so a zero request timeout still gets one.
-    open(settings, Some(settings.limits.request_timeout_ms.max(1))).await
+    // At least a second: PostgreSQL reads 0 as "no limit", and mutations (which the
+    // request timeout does not stop) should not fail on a sub-second statement limit.
+    open(settings, Some(settings.limits.request_timeout_ms.max(1_000))).await
 }
 
 /// Opens a pool for maintenance (migrations, demo data): no statement timeout, as

@@ -169,8 +169,9 @@ pub struct Limits {
     pub max_aliases: usize,
     /// Most directives one field may carry.
     pub max_directives: usize,
-    /// Longest a request may run, in milliseconds; PostgreSQL statements are cut off
-    /// at the same time.
+    /// Longest a read-only request may run, in milliseconds (mutations run to their end,
+    /// so a reply never calls a change that landed "stopped"). On PostgreSQL every
+    /// statement is also cut off after this long (at least a second).
     pub request_timeout_ms: u64,
     /// Requests per minute one principal (or, without a token, one client address) may
     /// make; past it the answer is 429 with `Retry-After`.

@@ -238,7 +238,19 @@ async fn execute(
         request_id: request_id(req),
         principal,
     };
-    let timeout = Duration::from_millis(state.limits.request_timeout_ms);
+    // Only reads are stopped when they run out of time. A mutation cut off mid-commit
+    // may still commit (SQLite finishes a statement it was handed), and answering
+    // "stopped" for a change that landed would be a lie; mutations run to their end,
+    // each PostgreSQL statement still bounded by statement_timeout.
+    let writes = match &batch {
+        BatchRequest::Single(request) => is_mutation(request),
+        BatchRequest::Batch(requests) => requests.iter().any(is_mutation),
+    };
+    let timeout = if writes {
+        Duration::MAX
+    } else {
+        Duration::from_millis(state.limits.request_timeout_ms)
+    };
     let run = async {
         match batch {
             BatchRequest::Single(request) => {
@@ -337,6 +349,18 @@ fn operation_name(request: &Request) -> String {
             }
         })
         .unwrap_or_else(|| "anonymous".to_owned())
+}
+
+/// Whether the operation a request selects is a mutation (unparsable documents are not:
+/// they fail before anything runs).
+fn is_mutation(request: &Request) -> bool {
+    parse_query(&request.query).is_ok_and(|document| {
+        document.operations.iter().any(|(name, operation)| {
+            operation.node.ty == OperationType::Mutation
+                && (request.operation_name.is_none()
+                    || name.map(|n| n.as_str()) == request.operation_name.as_deref())
+        })
+    })
 }
 
 /// `POST /graphql`.
