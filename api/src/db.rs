@@ -19,7 +19,11 @@ use crate::{metrics::Metrics, settings::Settings};
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     // At least a second: PostgreSQL reads 0 as "no limit", and mutations (which the
     // request timeout does not stop) should not fail on a sub-second statement limit.
-    open(settings, Some(settings.limits.request_timeout_ms.max(1_000))).await
+    open(
+        settings,
+        Some(settings.limits.request_timeout_ms.max(1_000)),
+    )
+    .await
 }
 
 /// Opens a pool for maintenance (migrations, demo data): no statement timeout, as
