@@ -186,6 +186,17 @@ impl RequestContext {
         Ok((principal, organization))
     }
 
+    /// The id of the organization the input `field` holds, when the principal may read
+    /// its KPI data (every role within reach; elsewhere `NOT_FOUND` on `field`).
+    pub fn kpi_reader_of(&self, field: &str, id: &async_graphql::ID) -> Result<Uuid> {
+        let principal = self.principal()?;
+        let organization = crate::domain::parse_id(field, id)?;
+        principal
+            .may_read_kpis(organization)
+            .map_err(|e| e.on_field(field))?;
+        Ok(organization)
+    }
+
     /// A context for the service acting on its own (the demo loader, the CLI).
     pub fn system(subject: &str) -> Self {
         Self {

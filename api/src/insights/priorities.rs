@@ -174,10 +174,8 @@ impl PriorityMutation {
             .await
             .map_err(|e| e.on_field("input.organizationId"))?;
         if let Some(owner) = owner {
-            let unit = entity::org_unit::Entity::find_by_id(owner).one(&tx).await?;
-            if unit.is_none_or(|u| u.organization_id != org.id) {
-                return Err(Error::not_found_at("unit", "input.ownerUnitId").into());
-            }
+            crate::units::service::ensure_of_organization(&tx, org.id, owner, "input.ownerUnitId")
+                .await?;
         }
         let now = crate::organizations::service::now();
         let row = priority_assessment::ActiveModel {

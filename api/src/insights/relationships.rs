@@ -262,10 +262,8 @@ impl RelationshipMutation {
             .await
             .map_err(|e| e.on_field("input.organizationId"))?;
         if let Some(unit) = unit {
-            let found = org_unit::Entity::find_by_id(unit).one(&tx).await?;
-            if found.is_none_or(|u| u.organization_id != org.id) {
-                return Err(Error::not_found_at("unit", "input.unitId").into());
-            }
+            crate::units::service::ensure_of_organization(&tx, org.id, unit, "input.unitId")
+                .await?;
         }
         let now = now();
         let row = stakeholder::ActiveModel {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use async_graphql::{Context, ID, Object};
 use chrono::NaiveDate;
-use entity::{kpi_definition, kpi_target, org_unit};
+use entity::{kpi_definition, kpi_target};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -48,11 +48,7 @@ impl KpiQuery {
         organization_id: ID,
         stage: Option<StageKey>,
     ) -> GqlResult<Vec<KpiDefinition>> {
-        let principal = request(ctx)?.principal()?;
-        let organization = parse_id("organizationId", &organization_id)?;
-        principal
-            .may_read_kpis(organization)
-            .map_err(|e| e.on_field("organizationId"))?;
+        let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
         let mut query = kpi_definition::Entity::find()
             .filter(
                 Condition::any()
@@ -91,11 +87,7 @@ impl KpiQuery {
         unit_id: Option<ID>,
         dimensions: Option<Vec<DimensionInput>>,
     ) -> GqlResult<Vec<KpiSeriesPoint>> {
-        let principal = request(ctx)?.principal()?;
-        let organization = parse_id("organizationId", &organization_id)?;
-        principal
-            .may_read_kpis(organization)
-            .map_err(|e| e.on_field("organizationId"))?;
+        let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
         let (from, to) = series::check_range(from, to)?;
         let unit = unit_id.map(|u| parse_id("unitId", &u)).transpose()?;
         let dims = self::dimensions("dimensions", dimensions)?;
@@ -124,11 +116,7 @@ impl KpiQuery {
         from: NaiveDate,
         to: NaiveDate,
     ) -> GqlResult<Vec<KpiFunnelStep>> {
-        let principal = request(ctx)?.principal()?;
-        let organization = parse_id("organizationId", &organization_id)?;
-        principal
-            .may_read_kpis(organization)
-            .map_err(|e| e.on_field("organizationId"))?;
+        let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
         let (from, to) = series::check_range(from, to)?;
         let steps = series::funnel(db(ctx)?, organization, from, to).await?;
         Ok(steps.into_iter().map(KpiFunnelStep).collect())
@@ -140,11 +128,7 @@ impl KpiQuery {
         ctx: &Context<'_>,
         organization_id: ID,
     ) -> GqlResult<Vec<KpiSource>> {
-        let principal = request(ctx)?.principal()?;
-        let organization = parse_id("organizationId", &organization_id)?;
-        principal
-            .may_read_kpis(organization)
-            .map_err(|e| e.on_field("organizationId"))?;
+        let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
         Ok(series::sources(db(ctx)?, organization)
             .await?
             .into_iter()
@@ -331,10 +315,8 @@ impl KpiMutation {
             .await
             .map_err(|e| e.on_field("input.organizationId"))?;
         if let Some(unit) = unit {
-            let found = org_unit::Entity::find_by_id(unit).one(&tx).await?;
-            if found.is_none_or(|u| u.organization_id != org.id) {
-                return Err(Error::not_found_at("unit", "input.unitId").into());
-            }
+            crate::units::service::ensure_of_organization(&tx, org.id, unit, "input.unitId")
+                .await?;
         }
         let mut existing = kpi_target::Entity::find()
             .filter(kpi_target::Column::OrganizationId.eq(org.id))

@@ -189,3 +189,18 @@ pub async fn update(
 pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<org_unit::Model>> {
     Ok(org_unit::Entity::find_by_id(id).one(db).await?)
 }
+
+/// Checks that `unit` is one of `organization`'s units; otherwise `NOT_FOUND` on the
+/// input `field` (an unknown unit and another organization's look alike).
+pub async fn ensure_of_organization<C: ConnectionTrait>(
+    tx: &C,
+    organization: Uuid,
+    unit: Uuid,
+    field: &str,
+) -> Result<()> {
+    let found = org_unit::Entity::find_by_id(unit).one(tx).await?;
+    if found.is_none_or(|u| u.organization_id != organization) {
+        return Err(Error::not_found_at("unit", field));
+    }
+    Ok(())
+}
