@@ -2,16 +2,17 @@
 //! the same services as the API, so every invariant holds for them too.
 
 use anyhow::Context as _;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{
     auth::RequestContext,
     domain::{
-        CollaborationModel, Description, LineKind, Name, PositionRole, PriorityKey, Responsibility,
-        Slug, Sourcing, UnitFunction,
+        CollaborationModel, Description, Granularity, LineKind, Name, PositionRole, PriorityKey,
+        Responsibility, Slug, Sourcing, StageKey, UnitFunction,
     },
+    kpis::ParsedPoint,
     organizations::service::{self as organizations, NewOrganization},
     positions::service::{self as positions, NewPosition, PositionChanges},
     reporting::service::{self as reporting, NewLine},
@@ -112,6 +113,98 @@ impl<'a> Builder<'a> {
         }
         .insert(self.db)
         .await?;
+        Ok(())
+    }
+
+    /// Declares the maturity stage as of `on` (rows written directly, like
+    /// `declareStage` does).
+    async fn stage(&self, stage: StageKey, on: NaiveDate, rationale: &str) -> anyhow::Result<()> {
+        use sea_orm::{ActiveModelTrait, Set};
+        entity::stage_assessment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(self.org),
+            stage: Set(stage.as_str().to_owned()),
+            assessed_on: Set(on),
+            rationale: Set(Some(rationale.to_owned())),
+            assessed_by: Set(Some("orgdesign-demo".to_owned())),
+            created_at: Set(crate::organizations::service::now()),
+        }
+        .insert(self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Records monthly points for each `(kpi, first value, monthly growth)` over the
+    /// `months` months ending with `last` (the month containing it), through the same
+    /// ingestion service as the API. Values wobble a little around the trend so the
+    /// charts look like real data; they are the same on every load.
+    async fn monthly_kpis(
+        &self,
+        kpis: &[(&str, f64, f64)],
+        last: NaiveDate,
+        months: u32,
+        source: &str,
+    ) -> anyhow::Result<()> {
+        let last = last.with_day(1).context("a demo date is invalid")?;
+        let mut points = Vec::new();
+        for (k, &(kpi, first, growth)) in kpis.iter().enumerate() {
+            for i in 0..months {
+                let back = months - 1 - i;
+                let period = last
+                    .checked_sub_months(chrono::Months::new(back))
+                    .context("a demo date is out of range")?;
+                let wobble = 1.0 + 0.06 * ((f64::from(i) * 1.7 + k as f64).sin());
+                let value = first * (1.0 + growth).powi(i as i32) * wobble;
+                // Two decimals, scaled to the stored integer.
+                let scaled = ((value * 100.0).round() as i64) * (entity::VALUE_SCALE / 100);
+                points.push(ParsedPoint::parse(
+                    points.len(),
+                    "points",
+                    kpi,
+                    None,
+                    Granularity::Month,
+                    period,
+                    scaled,
+                    source,
+                    Vec::new(),
+                )?);
+            }
+        }
+        crate::kpis::record(self.db, &self.ctx, self.org, points).await?;
+        Ok(())
+    }
+
+    /// Sets the monthly target of `kpi` for the `months` months ending with `last`.
+    async fn monthly_target(
+        &self,
+        kpi: &str,
+        value: i64,
+        last: NaiveDate,
+        months: u32,
+    ) -> anyhow::Result<()> {
+        use sea_orm::{ActiveModelTrait, Set};
+        let definition = crate::kpis::series::definition(self.db, self.org, kpi).await?;
+        let last = last.with_day(1).context("a demo date is invalid")?;
+        let now = crate::organizations::service::now();
+        for back in 0..months {
+            let period = last
+                .checked_sub_months(chrono::Months::new(back))
+                .context("a demo date is out of range")?;
+            entity::kpi_target::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(self.org),
+                kpi_id: Set(definition.id),
+                unit_id: Set(None),
+                granularity: Set(Granularity::Month.as_str().to_owned()),
+                period_start: Set(period),
+                value_scaled: Set(value * entity::VALUE_SCALE),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+            }
+            .insert(self.db)
+            .await?;
+        }
         Ok(())
     }
 
@@ -352,6 +445,26 @@ async fn marketing_under_sales(db: &DatabaseConnection, limits: &Limits) -> anyh
     b.line(valves_sales, valves, Solid, since, None).await?;
     b.line(pumps_mkt, pumps_sales, Solid, since, None).await?;
     b.line(valves_mkt, valves_sales, Solid, since, None).await?;
+    // Sales declared a pipeline stage, but the CRM only ever got lead figures.
+    b.stage(
+        StageKey::Opportunity,
+        date(2024, 9, 1)?,
+        "Sales asked both marketing teams to own the pipeline.",
+    )
+    .await?;
+    b.monthly_kpis(
+        &[
+            ("budget_utilisation", 82.0, 0.002),
+            ("spend_vs_plan", 97.0, 0.0),
+            ("inquiries", 410.0, 0.01),
+            ("cost_per_lead", 185.0, -0.004),
+            ("mqls", 120.0, 0.012),
+        ],
+        crate::graphql::context::today(),
+        18,
+        "northwind-crm",
+    )
+    .await?;
     println!("  northwind-industrial: marketing under sales in two business units");
     Ok(())
 }
@@ -489,6 +602,39 @@ async fn independent_center(db: &DatabaseConnection, limits: &Limits) -> anyhow:
         "Clinical claims reviewed before publication.",
     )
     .await?;
+    // A revenue-stage marketing center: every stage's core KPIs reported monthly.
+    b.stage(
+        StageKey::Revenue,
+        date(2025, 2, 1)?,
+        "The CMO answers for marketing-sourced revenue in the group plan.",
+    )
+    .await?;
+    let today = crate::graphql::context::today();
+    b.monthly_kpis(
+        &[
+            ("budget_utilisation", 88.0, 0.001),
+            ("spend_vs_plan", 99.0, 0.0),
+            ("marketing_spend", 410_000.0, 0.006),
+            ("inquiries", 2400.0, 0.015),
+            ("leads", 1500.0, 0.015),
+            ("cost_per_lead", 96.0, -0.005),
+            ("mqls", 780.0, 0.018),
+            ("sals", 520.0, 0.015),
+            ("sqls", 310.0, 0.016),
+            ("pipeline_generated", 4_200_000.0, 0.014),
+            ("won_deals", 48.0, 0.012),
+            ("marketing_sourced_revenue", 1_150_000.0, 0.012),
+            ("marketing_roi", 3.1, 0.006),
+            ("customer_acquisition_cost", 5400.0, -0.004),
+        ],
+        today,
+        24,
+        "lumen-hubspot",
+    )
+    .await?;
+    b.monthly_target("mqls", 1000, today, 12).await?;
+    b.monthly_target("marketing_sourced_revenue", 1_400_000, today, 12)
+        .await?;
     println!("  lumen-health: independent marketing center with matrix lines");
     Ok(())
 }
@@ -557,6 +703,33 @@ async fn outsourced_marketing(db: &DatabaseConnection, limits: &Limits) -> anyho
     .await?;
     b.line(agency, exec, Solid, since, None).await?;
     b.line(sales, exec, Solid, since, None).await?;
+    b.unit(
+        "Pop-up stores project",
+        F::Other,
+        InHouse,
+        "A seasonal project team set up in 2025; nobody recorded whom it reports to.",
+    )
+    .await?;
+    // The agency is judged on spend, yet its monthly report already covers the funnel.
+    b.stage(
+        StageKey::Traditional,
+        date(2023, 1, 15)?,
+        "The agency retainer is judged on spend against plan.",
+    )
+    .await?;
+    b.monthly_kpis(
+        &[
+            ("budget_utilisation", 91.0, 0.0),
+            ("spend_vs_plan", 102.0, -0.001),
+            ("inquiries", 160.0, 0.02),
+            ("cost_per_lead", 34.0, -0.006),
+            ("mqls", 42.0, 0.02),
+        ],
+        crate::graphql::context::today(),
+        12,
+        "brandwerk-report",
+    )
+    .await?;
     println!("  fjord-outdoor: outsourced marketing");
     Ok(())
 }
@@ -697,6 +870,23 @@ async fn commercial_leadership(db: &DatabaseConnection, limits: &Limits) -> anyh
         31,
         None,
         "No owner since the CMO role was removed.",
+    )
+    .await?;
+    // Revenue declared with the reorganization; revenue attribution stopped with the CMO.
+    b.stage(
+        StageKey::Revenue,
+        date(2024, 6, 1)?,
+        "The commercial organization answers for revenue, marketing included.",
+    )
+    .await?;
+    b.monthly_kpis(
+        &[
+            ("marketing_sourced_revenue", 3_800_000.0, 0.01),
+            ("marketing_roi", 2.4, 0.0),
+        ],
+        date(2023, 11, 1)?,
+        12,
+        "meridian-bi",
     )
     .await?;
     println!("  meridian-logistics: no CMO, marketing inside a commercial role");

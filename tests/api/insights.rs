@@ -10,8 +10,28 @@ use crate::helpers::on_each_backend;
 const QUERY: &str = r#"query($slug: String) { organization(slug: $slug) {
     units(includeArchived: true) { id name }
     positions(includeArchived: true) { id title }
+    maturity { declared { id stage } evidenced }
     collaborationModel { inferred declared agrees branches { unitId model lineIds } }
     insights { code severity title explanation recommendation evidence } } }"#;
+
+fn codes(org: &Value) -> Vec<&str> {
+    org["insights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect()
+}
+
+fn by_code(org: &Value, code: &str) -> Value {
+    org["insights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == code)
+        .unwrap_or_else(|| panic!("no {code}"))
+        .clone()
+}
 
 fn id_of(list: &Value, key: &str, name: &str) -> String {
     list.as_array()
@@ -39,11 +59,11 @@ async fn each_demo_organization_shows_the_model_and_insights_its_structure_forms
         assert_eq!(model["inferred"], "REPORTS_TO_SALES");
         assert_eq!(model["agrees"], true);
         assert_eq!(model["branches"].as_array().unwrap().len(), 2);
-        let codes: Vec<&str> = northwind["insights"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
         assert_eq!(
-            codes,
+            codes(&northwind),
             [
                 "MARKETING_DUPLICATED_ACROSS_UNITS",
+                "DECLARED_STAGE_WITHOUT_KPIS",
                 "MARKETING_REPORTS_TO_SALES",
                 "MARKETING_REPORTS_TO_SALES",
                 "MISSING_KEY_RELATIONSHIP",
@@ -61,34 +81,93 @@ async fn each_demo_organization_shows_the_model_and_insights_its_structure_forms
         assert_eq!(duplicated["severity"], "CRITICAL");
         let evidence = duplicated["evidence"].as_array().unwrap();
         assert!(evidence.contains(&json!(pumps)) && evidence.contains(&json!(valves)));
+        // Declared OPPORTUNITY, but the CRM only reports lead-generation KPIs.
+        assert_eq!(northwind["maturity"]["declared"]["stage"], "OPPORTUNITY");
+        assert_eq!(northwind["maturity"]["evidenced"], "LEAD_GENERATION");
+        let stage = by_code(&northwind, "DECLARED_STAGE_WITHOUT_KPIS");
+        assert_eq!(stage["title"], "The declared OPPORTUNITY stage lacks recent data for pipeline_generated, sals, sqls");
+        assert_eq!(stage["evidence"].as_array().unwrap().len(), 4, "the declaration and three KPI definitions");
+        assert_eq!(stage["evidence"][0], northwind["maturity"]["declared"]["id"]);
 
         let lumen = org("lumen-health").await;
         assert_eq!(lumen["collaborationModel"]["inferred"], "INDEPENDENT_MATRIX");
         assert_eq!(lumen["collaborationModel"]["agrees"], true);
         assert_eq!(lumen["collaborationModel"]["branches"][0]["lineIds"].as_array().unwrap().len(), 3, "its solid line and two dotted lines");
-        assert_eq!(lumen["insights"], json!([]), "a CMO-led center with matrix lines and assessed priorities raises nothing");
+        assert_eq!(lumen["insights"], json!([]), "a CMO-led revenue-stage center with matrix lines, its KPIs and assessed priorities raises nothing");
+        assert_eq!(lumen["maturity"]["declared"]["stage"], "REVENUE");
+        assert_eq!(lumen["maturity"]["evidenced"], "REVENUE");
 
         let fjord = org("fjord-outdoor").await;
         assert_eq!(fjord["collaborationModel"]["inferred"], "OUTSOURCED");
-        assert_eq!(fjord["insights"][0]["code"], "MARKETING_OUTSOURCED");
-        assert!(fjord["insights"][0]["evidence"].as_array().unwrap().contains(&json!(id_of(&fjord["units"], "name", "Brandwerk agency"))));
+        assert_eq!(
+            codes(&fjord),
+            [
+                "MARKETING_OUTSOURCED",
+                "MISSING_KEY_RELATIONSHIP",
+                "MISSING_KEY_RELATIONSHIP",
+                "MISSING_KEY_RELATIONSHIP",
+                "PRIORITY_UNASSESSED",
+                "PRIORITY_UNASSESSED",
+                "PRIORITY_UNASSESSED",
+                "PRIORITY_UNASSESSED",
+                "STRUCTURE_ORPHAN_UNITS",
+                "EVIDENCE_AHEAD_OF_DECLARED_STAGE"
+            ]
+        );
+        assert!(by_code(&fjord, "MARKETING_OUTSOURCED")["evidence"].as_array().unwrap().contains(&json!(id_of(&fjord["units"], "name", "Brandwerk agency"))));
+        assert_eq!(by_code(&fjord, "STRUCTURE_ORPHAN_UNITS")["evidence"], json!([id_of(&fjord["units"], "name", "Pop-up stores project")]));
+        let ahead = by_code(&fjord, "EVIDENCE_AHEAD_OF_DECLARED_STAGE");
+        assert_eq!(ahead["title"], "The data shows the LEAD_GENERATION stage; TRADITIONAL is declared");
+        assert_eq!(ahead["evidence"][0], fjord["maturity"]["declared"]["id"]);
+        assert_eq!(ahead["evidence"].as_array().unwrap().len(), 4, "the declaration and the three lead-generation core KPIs");
 
         let meridian = org("meridian-logistics").await;
         assert_eq!(meridian["collaborationModel"]["inferred"], "COMMERCIAL_LEADERSHIP");
         assert_eq!(meridian["collaborationModel"]["agrees"], true);
-        let by_code = |code: &str| {
-            meridian["insights"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|i| i["code"] == code)
-                .unwrap_or_else(|| panic!("no {code}"))
-                .clone()
-        };
-        assert_eq!(by_code("PRIORITY_SCORED_LOW")["title"], "TRUST scores 31 out of 100");
-        let insight = by_code("NO_CMO_COMMERCIAL_LEADERSHIP");
+        assert_eq!(
+            codes(&meridian),
+            [
+                "DECLARED_STAGE_WITHOUT_KPIS",
+                "MISSING_KEY_RELATIONSHIP",
+                "MISSING_KEY_RELATIONSHIP",
+                "MISSING_KEY_RELATIONSHIP",
+                "PRIORITY_SCORED_LOW",
+                "REVENUE_STAGE_WITHOUT_REVENUE_RESPONSIBILITY",
+                "NO_CMO_COMMERCIAL_LEADERSHIP"
+            ]
+        );
+        assert_eq!(by_code(&meridian, "PRIORITY_SCORED_LOW")["title"], "TRUST scores 31 out of 100");
+        let insight = by_code(&meridian, "NO_CMO_COMMERCIAL_LEADERSHIP");
         let cco = id_of(&meridian["positions"], "title", "Chief Commercial and Strategy Officer");
         assert!(insight["evidence"].as_array().unwrap().contains(&json!(cco)));
+        // Revenue declared, but the head of marketing carries brand and demand only; the
+        // archived CMO is not evidence.
+        let revenue = by_code(&meridian, "REVENUE_STAGE_WITHOUT_REVENUE_RESPONSIBILITY");
+        let head = id_of(&meridian["positions"], "title", "Head of marketing");
+        assert_eq!(revenue["evidence"], json!([meridian["maturity"]["declared"]["id"], head]));
+        // Its revenue KPIs stopped in 2023: stale, so the stage lacks evidence.
+        assert!(by_code(&meridian, "DECLARED_STAGE_WITHOUT_KPIS")["title"].as_str().unwrap().contains("marketing_sourced_revenue"));
+
+        // Every rule fires on at least one demo organization.
+        let mut seen: Vec<&str> = [&northwind, &lumen, &fjord, &meridian].iter().flat_map(|o| codes(o)).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            [
+                "DECLARED_STAGE_WITHOUT_KPIS",
+                "EVIDENCE_AHEAD_OF_DECLARED_STAGE",
+                "MARKETING_DUPLICATED_ACROSS_UNITS",
+                "MARKETING_OUTSOURCED",
+                "MARKETING_REPORTS_TO_SALES",
+                "MISSING_KEY_RELATIONSHIP",
+                "NO_CMO_COMMERCIAL_LEADERSHIP",
+                "PRIORITY_SCORED_LOW",
+                "PRIORITY_UNASSESSED",
+                "REVENUE_STAGE_WITHOUT_REVENUE_RESPONSIBILITY",
+                "STRUCTURE_ORPHAN_UNITS"
+            ]
+        );
         // Before the reorganization marketing reported to the CEO: independent then.
         let before = app
             .ok(

@@ -122,7 +122,7 @@ pub async fn core_kpis(
          FROM kpi_definition d LEFT JOIN kpi_measurement m \
            ON m.kpi_id = d.id AND m.organization_id = {} AND m.period_start <= {} \
          WHERE d.core = {} AND d.archived = {} AND (d.organization_id IS NULL OR d.organization_id = {}) \
-         GROUP BY d.id, d.key, d.stage",
+         GROUP BY d.id, d.key, d.stage ORDER BY d.key",
         p.bind(organization),
         p.bind(as_of),
         p.bind(true),
