@@ -28,6 +28,7 @@
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod charts;
 pub mod cli;
 pub mod db;
 pub mod demo;

@@ -8,6 +8,7 @@
 mod helpers;
 
 mod authorization;
+mod charts;
 mod cli;
 mod http_protocol;
 mod insights;

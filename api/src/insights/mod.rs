@@ -11,7 +11,7 @@ pub mod priorities;
 pub mod relationships;
 pub mod rules;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use async_graphql::{ID, Object, SimpleObject};
 use chrono::NaiveDate;
@@ -81,6 +81,17 @@ pub async fn snapshot(
         stakeholders,
         relationships,
     })
+}
+
+/// Every insight of a snapshot at or above `min_severity`, most severe first (then by
+/// code, then in rule order).
+pub fn evaluate(snapshot: &Snapshot, min_severity: Option<Severity>) -> Vec<Insight> {
+    let mut found = rules::all(snapshot);
+    if let Some(min) = min_severity {
+        found.retain(|i| i.severity >= min);
+    }
+    found.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(b.code)));
+    found
 }
 
 /// The stage declarations on or before `as_of`, newest first.

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::domain::CollaborationModel;
 
-fn unit(name: &str, function: &str, sourcing: &str) -> org_unit::Model {
+pub(crate) fn unit(name: &str, function: &str, sourcing: &str) -> org_unit::Model {
     org_unit::Model {
         id: Uuid::now_v7(),
         organization_id: Uuid::nil(),
@@ -25,7 +25,11 @@ fn unit(name: &str, function: &str, sourcing: &str) -> org_unit::Model {
     }
 }
 
-fn line(unit: &org_unit::Model, superior: &org_unit::Model, kind: &str) -> reporting_line::Model {
+pub(crate) fn line(
+    unit: &org_unit::Model,
+    superior: &org_unit::Model,
+    kind: &str,
+) -> reporting_line::Model {
     reporting_line::Model {
         id: Uuid::now_v7(),
         organization_id: Uuid::nil(),
@@ -40,7 +44,7 @@ fn line(unit: &org_unit::Model, superior: &org_unit::Model, kind: &str) -> repor
     }
 }
 
-fn head(unit: &org_unit::Model, role: &str) -> position::Model {
+pub(crate) fn head(unit: &org_unit::Model, role: &str) -> position::Model {
     position::Model {
         id: Uuid::now_v7(),
         organization_id: Uuid::nil(),
@@ -56,7 +60,7 @@ fn head(unit: &org_unit::Model, role: &str) -> position::Model {
     }
 }
 
-fn snapshot(
+pub(crate) fn snapshot(
     units: Vec<org_unit::Model>,
     positions: Vec<position::Model>,
     lines: Vec<reporting_line::Model>,

@@ -138,15 +138,25 @@ impl Organization {
     ) -> GqlResult<Vec<crate::insights::InsightObject>> {
         let as_of = as_of.unwrap_or_else(today);
         let snapshot = crate::insights::snapshot(db(ctx)?, self.0.id, as_of).await?;
-        let mut found = crate::insights::rules::all(&snapshot);
-        if let Some(min) = min_severity {
-            found.retain(|i| i.severity >= min);
-        }
-        found.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.code.cmp(b.code)));
-        Ok(found
+        Ok(crate::insights::evaluate(&snapshot, min_severity)
             .into_iter()
             .map(crate::insights::InsightObject)
             .collect())
+    }
+
+    /// The org chart on `asOf` (default: today): units coloured by function, SOLID
+    /// lines as the tree, DOTTED lines dashed, and markers on the units each insight
+    /// rests on. MERMAID and DOT are text for other tools to draw; SVG is drawn by
+    /// orgdesign (also at `GET /api/v1/organizations/{slug}/chart.svg`).
+    async fn chart(
+        &self,
+        ctx: &Context<'_>,
+        format: crate::charts::ChartFormat,
+        as_of: Option<NaiveDate>,
+    ) -> GqlResult<String> {
+        let as_of = as_of.unwrap_or_else(today);
+        let chart = crate::charts::org::load(db(ctx)?, &self.0, as_of).await?;
+        Ok(chart.render(format))
     }
 
     /// The declared maturity stage on `asOf` (default: today), its history, and the

@@ -12,17 +12,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{error_response, idempotency, respond};
+use super::{error_response, idempotency, organization, principal, respond};
 use crate::{
     auth::{Principal, RequestContext},
-    domain::{Granularity, Slug, from_scaled},
+    domain::{Granularity, from_scaled},
     error::Error,
-    http::{AppState, guard},
+    http::AppState,
     kpis::{
         self,
         wire::{CsvLayout, WirePush},
     },
-    organizations::service as organizations,
 };
 
 /// What a push changed.
@@ -58,37 +57,6 @@ pub struct ExportedPoint {
     pub dimensions: serde_json::Value,
     pub revision: i32,
     pub recorded_at: DateTime<Utc>,
-}
-
-/// Authenticates and rate-limits a REST request: the 401 / 429 responses on refusal.
-async fn principal(state: &AppState, req: &HttpRequest) -> Result<Principal, HttpResponse> {
-    let principal = guard::authenticate(state, req).await?;
-    if let Err(wait) = state
-        .rate_limit
-        .check(&guard::rate_key(req, principal.as_ref()))
-    {
-        return Err(guard::too_many_requests(wait));
-    }
-    principal.ok_or_else(|| error_response(Error::Unauthenticated))
-}
-
-/// The organization of `slug`, if the principal reaches it (else the same 404 as for
-/// an unknown slug).
-async fn organization(
-    state: &AppState,
-    principal: &Principal,
-    slug: &str,
-) -> Result<Uuid, HttpResponse> {
-    let not_found = || error_response(Error::not_found("organization"));
-    let slug = Slug::parse("slug", slug).map_err(|_| not_found())?;
-    let org = organizations::find_by_slug(&state.db, &slug)
-        .await
-        .map_err(error_response)?
-        .ok_or_else(not_found)?;
-    if !principal.reaches(org.id) {
-        return Err(not_found());
-    }
-    Ok(org.id)
 }
 
 fn request_id(req: &HttpRequest) -> String {
@@ -143,7 +111,7 @@ pub async fn push(
         return error_response(Error::Forbidden);
     }
     let organization = match organization(&state, &principal, &path).await {
-        Ok(id) => id,
+        Ok(org) => org.id,
         Err(response) => return response,
     };
     let content_type = crate::http::media_type(&req);
@@ -381,7 +349,7 @@ pub async fn export(
         Err(response) => return response,
     };
     let organization = match organization(&state, &principal, &path).await {
-        Ok(id) => id,
+        Ok(org) => org.id,
         Err(response) => return response,
     };
     let Ok(query) = web::Query::<ExportQuery>::from_query(req.query_string()) else {

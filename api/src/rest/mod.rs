@@ -2,14 +2,21 @@
 //! out as JSON or CSV under `/api/v1`, described by the OpenAPI document at
 //! `/api/openapi.json` (committed as `openapi.json`).
 
+mod charts;
 mod idempotency;
 mod kpis;
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::error::Error;
+use crate::{
+    auth::Principal,
+    domain::Slug,
+    error::Error,
+    http::{AppState, guard},
+    organizations::service as organizations,
+};
 
 /// Registers the REST routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -21,6 +28,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/organizations/{slug}/kpi-measurements",
             web::get().to(kpis::export),
+        )
+        .route(
+            "/api/v1/organizations/{slug}/chart.svg",
+            web::get().to(charts::org_chart),
+        )
+        .route(
+            "/api/v1/organizations/{slug}/kpis/{key}/chart.svg",
+            web::get().to(charts::kpi_chart),
         );
 }
 
@@ -78,6 +93,40 @@ pub fn respond(status: StatusCode, err: Error) -> HttpResponse {
     })
 }
 
+/// Authenticates and rate-limits a REST request: the 401 / 429 responses on refusal.
+pub(super) async fn principal(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Principal, HttpResponse> {
+    let principal = guard::authenticate(state, req).await?;
+    if let Err(wait) = state
+        .rate_limit
+        .check(&guard::rate_key(req, principal.as_ref()))
+    {
+        return Err(guard::too_many_requests(wait));
+    }
+    principal.ok_or_else(|| error_response(Error::Unauthenticated))
+}
+
+/// The organization of `slug`, if the principal reaches it (else the same 404 as for
+/// an unknown slug).
+pub(super) async fn organization(
+    state: &AppState,
+    principal: &Principal,
+    slug: &str,
+) -> Result<entity::organization::Model, HttpResponse> {
+    let not_found = || error_response(Error::not_found("organization"));
+    let slug = Slug::parse("slug", slug).map_err(|_| not_found())?;
+    let org = organizations::find_by_slug(&state.db, &slug)
+        .await
+        .map_err(error_response)?
+        .ok_or_else(not_found)?;
+    if !principal.reaches(org.id) {
+        return Err(not_found());
+    }
+    Ok(org)
+}
+
 /// The OpenAPI document of the REST part.
 #[derive(OpenApi)]
 #[openapi(
@@ -87,7 +136,7 @@ pub fn respond(status: StatusCode, err: Error) -> HttpResponse {
                        Authenticate with `Authorization: Bearer <token>` (an integration token from \
                        `issueIntegrationToken`, or an editor's or admin's)."
     ),
-    paths(kpis::push, kpis::export),
+    paths(kpis::push, kpis::export, charts::org_chart, charts::kpi_chart),
     components(schemas(
         crate::kpis::wire::WirePoint,
         crate::kpis::wire::WirePush,

@@ -1,0 +1,245 @@
+//! `GET /api/v1/organizations/{slug}/chart.svg` and
+//! `GET /api/v1/organizations/{slug}/kpis/{key}/chart.svg`: pictures for pages that
+//! cannot draw the data themselves.
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use chrono::{Months, NaiveDate};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::{error_response, organization, principal};
+use crate::{
+    charts::{org, trend::Trend},
+    domain::Granularity,
+    error::Error,
+    http::AppState,
+    kpis::series,
+};
+
+/// Most periods one trend chart draws.
+pub const MAX_PERIODS: i64 = 1_000;
+
+/// Filters of the org chart.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct OrgChartQuery {
+    /// The date the chart shows (YYYY-MM-DD; default: today).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Filters of the KPI trend chart.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct TrendQuery {
+    /// DAY, WEEK, MONTH (default), QUARTER or YEAR.
+    pub granularity: Option<String>,
+    /// First day of the range (default: two years before `to` for months; 90 days for
+    /// days, a year for weeks, four years for quarters, ten for years).
+    pub from: Option<NaiveDate>,
+    /// Day after the range (exclusive; default: tomorrow).
+    pub to: Option<NaiveDate>,
+    /// One unit's series instead of the organization-wide one.
+    pub unit_id: Option<Uuid>,
+}
+
+fn svg(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(body)
+}
+
+/// The org chart on a date as SVG: the same picture as `chart(format: SVG)` in GraphQL.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{slug}/chart.svg",
+    params(("slug" = String, Path, description = "The organization's slug"), OrgChartQuery),
+    responses(
+        (status = 200, description = "The org chart: units coloured by function, SOLID lines as the tree, DOTTED lines dashed, numbered insight markers and the list of insights", content_type = "image/svg+xml", body = String),
+        (status = 400, description = "Unreadable asOf", body = super::ErrorBody),
+        (status = 401, description = "No valid token"),
+        (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
+        (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After")
+    )
+)]
+pub async fn org_chart(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let principal = match principal(&state, &req).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let organization = match organization(&state, &principal, &path).await {
+        Ok(org) => org,
+        Err(response) => return response,
+    };
+    if let Err(err) = principal.may_read(organization.id, "organization") {
+        return error_response(err);
+    }
+    let Ok(query) = web::Query::<OrgChartQuery>::from_query(req.query_string()) else {
+        return error_response(Error::bad_input("asOf", "a date, YYYY-MM-DD"));
+    };
+    let as_of = match crate::reporting::service::parse_date(
+        "asOf",
+        query.as_of.unwrap_or_else(crate::graphql::context::today),
+    ) {
+        Ok(d) => d,
+        Err(err) => return error_response(err),
+    };
+    match org::load(&state.db, &organization, as_of).await {
+        Ok(chart) => svg(chart.svg()),
+        Err(err) => error_response(err),
+    }
+}
+
+/// The default start of a trend chart ending before `to`: the start of the period
+/// holding the day so many periods back, so the first period is whole.
+fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    let back = |months| to.checked_sub_months(Months::new(months)).unwrap_or(to);
+    let day = match granularity {
+        Granularity::Day => to - chrono::Duration::days(90),
+        Granularity::Week => back(12),
+        Granularity::Month => back(24),
+        Granularity::Quarter => back(48),
+        Granularity::Year => back(120),
+    };
+    let month_start = |month: u32| NaiveDate::from_ymd_opt(day.year(), month, 1).unwrap_or(day);
+    match granularity {
+        Granularity::Day => day,
+        Granularity::Week => {
+            day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()))
+        }
+        Granularity::Month => month_start(day.month()),
+        Granularity::Quarter => month_start(day.month0() / 3 * 3 + 1),
+        Granularity::Year => month_start(1),
+    }
+}
+
+fn period_days(granularity: Granularity) -> i64 {
+    match granularity {
+        Granularity::Day => 1,
+        Granularity::Week => 7,
+        Granularity::Month => 28,
+        Granularity::Quarter => 90,
+        Granularity::Year => 365,
+    }
+}
+
+/// A KPI's trend against its target as SVG: the rolled-up value per period (the same
+/// figures as `kpiSeries`) and the target as a dashed line.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{slug}/kpis/{key}/chart.svg",
+    params(
+        ("slug" = String, Path, description = "The organization's slug"),
+        ("key" = String, Path, description = "The KPI's key, e.g. mqls"),
+        TrendQuery
+    ),
+    responses(
+        (status = 200, description = "The trend chart (a chart saying there is no data when the range has none)", content_type = "image/svg+xml", body = String),
+        (status = 400, description = "A filter is wrong, or the range holds more than 1,000 periods", body = super::ErrorBody),
+        (status = 401, description = "No valid token"),
+        (status = 404, description = "No such organization, KPI or unit (or not the token's)", body = super::ErrorBody),
+        (status = 429, description = "Too many requests; see Retry-After")
+    )
+)]
+pub async fn kpi_chart(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (slug, key) = path.into_inner();
+    let principal = match principal(&state, &req).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let organization = match organization(&state, &principal, &slug).await {
+        Ok(org) => org,
+        Err(response) => return response,
+    };
+    if let Err(err) = principal.may_read_kpis(organization.id) {
+        return error_response(err);
+    }
+    let Ok(query) = web::Query::<TrendQuery>::from_query(req.query_string()) else {
+        return error_response(Error::bad_input(
+            "query",
+            "unreadable filters (dates are YYYY-MM-DD, unitId is an id)",
+        ));
+    };
+    let granularity = match query.granularity.as_deref() {
+        None => Granularity::Month,
+        Some(raw) => match Granularity::from_db(&raw.trim().to_ascii_uppercase()) {
+            Ok(g) => g,
+            Err(_) => {
+                return error_response(Error::bad_input(
+                    "granularity",
+                    "one of DAY, WEEK, MONTH, QUARTER, YEAR",
+                ));
+            }
+        },
+    };
+    let to = query
+        .to
+        .unwrap_or_else(|| crate::graphql::context::today() + chrono::Duration::days(1));
+    let from = query.from.unwrap_or_else(|| default_from(granularity, to));
+    let (from, to) = match series::check_range(from, to) {
+        Ok(range) => range,
+        Err(err) => return error_response(err),
+    };
+    if (to - from).num_days() / period_days(granularity) > MAX_PERIODS {
+        return error_response(Error::bad_input(
+            "from",
+            format!(
+                "the range holds more than {MAX_PERIODS} {} periods; narrow it or pick a coarser granularity",
+                granularity.as_str().to_ascii_lowercase()
+            ),
+        ));
+    }
+    let definition = match series::definition(&state.db, organization.id, key.trim()).await {
+        Ok(d) => d,
+        Err(err) => return error_response(err.on_field("key")),
+    };
+    if let Some(unit) = query.unit_id
+        && let Err(err) = crate::units::service::ensure_of_organization(
+            &state.db,
+            organization.id,
+            unit,
+            "unitId",
+        )
+        .await
+    {
+        return error_response(err);
+    }
+    let points = match series::series(
+        &state.db,
+        organization.id,
+        &definition,
+        granularity,
+        from,
+        to,
+        query.unit_id,
+        &Default::default(),
+    )
+    .await
+    {
+        Ok(points) => points,
+        Err(err) => return error_response(err),
+    };
+    svg(Trend {
+        organization: &organization.name,
+        kpi: &definition,
+        granularity,
+        from,
+        to,
+        points: &points,
+    }
+    .svg())
+}

@@ -1,0 +1,279 @@
+//! The org chart (GraphQL `chart` in three formats, `GET .../chart.svg`) and the KPI
+//! trend chart (`GET .../kpis/{key}/chart.svg`) over the demo organizations.
+
+use orgdesign_api::{auth::Role, demo, settings::Limits};
+use reqwest::{StatusCode, header};
+use sea_orm::Database;
+use serde_json::{Value, json};
+
+use crate::{
+    authorization::issue_token,
+    helpers::{TestApp, on_each_backend},
+};
+
+async fn load_demo(app: &TestApp) {
+    let db = Database::connect(&app.database_url).await.unwrap();
+    demo::load(&db, &Limits::default()).await.unwrap();
+}
+
+async fn chart(app: &TestApp, slug: &str, format: &str, as_of: Option<&str>) -> String {
+    let data = app
+        .ok(
+            "query($s: String, $f: ChartFormat!, $d: NaiveDate) { organization(slug: $s) { chart(format: $f, asOf: $d) } }",
+            json!({ "s": slug, "f": format, "d": as_of }),
+        )
+        .await;
+    data["organization"]["chart"].as_str().unwrap().to_owned()
+}
+
+/// GETs `path` with `token` (none when `None`): status, content type, body.
+async fn get(app: &TestApp, token: Option<&str>, path: &str) -> (StatusCode, String, String) {
+    let mut request = app.anonymous.get(format!("{}{path}", app.address));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, response.text().await.unwrap())
+}
+
+fn ids(app_data: &Value, name: &str) -> String {
+    app_data["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_org_chart_draws_lines_by_kind_functions_and_insight_markers_in_every_format() {
+    on_each_backend(|app| async move {
+        load_demo(&app).await;
+
+        // Lumen: eight SOLID lines and two DOTTED (matrix) lines into the business units.
+        let mermaid = chart(&app, "lumen-health", "MERMAID", None).await;
+        assert!(mermaid.contains("flowchart TD"));
+        assert_eq!(mermaid.matches(" --> ").count(), 8, "{mermaid}");
+        assert_eq!(mermaid.matches(" -.-> ").count(), 2, "{mermaid}");
+        assert!(mermaid.contains("classDef marketing") && mermaid.contains("classDef business_unit"));
+        assert!(!mermaid.contains("⚠"), "Lumen raises no insight");
+        let dot = chart(&app, "lumen-health", "DOT", None).await;
+        assert_eq!(dot.matches(" -> ").count(), 10);
+        assert_eq!(dot.matches("style=dashed, constraint=false").count(), 2);
+
+        // The SVG of GraphQL and of REST are the same picture.
+        let svg = chart(&app, "lumen-health", "SVG", None).await;
+        assert!(svg.starts_with("<svg"));
+        assert_eq!(svg.matches("class=\"dotted\"").count(), 2);
+        assert_eq!(svg.matches("class=\"unit ").count(), 9);
+        assert!(svg.contains("No insights on this date"));
+        let (status, content_type, body) =
+            get(&app, Some(&app.admin_token), "/api/v1/organizations/lumen-health/chart.svg").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type, "image/svg+xml; charset=utf-8");
+        assert_eq!(body, svg);
+
+        // Northwind: markers on the units its insights rest on, and the numbered list.
+        let units = app
+            .ok("{ organization(slug: \"northwind-industrial\") { units { id name } insights { code } } }", json!({}))
+            .await;
+        let northwind = &units["organization"];
+        let svg = chart(&app, "northwind-industrial", "SVG", None).await;
+        let insights = northwind["insights"].as_array().unwrap().len();
+        assert!(svg.contains(&format!("Insights ({insights})")));
+        let pumps = ids(northwind, "Pumps marketing");
+        let at = svg.find(&format!("id=\"unit-{pumps}\"")).expect("the pumps marketing unit is drawn");
+        let end = svg[at..].find("<g class=\"unit ").map_or(svg.len(), |e| at + e);
+        let unit_group = &svg[at..end];
+        assert!(unit_group.contains("class=\"marker\""), "{unit_group}");
+        assert!(unit_group.contains("Pumps marketing reports to Pumps sales"), "its tooltip names the insight: {unit_group}");
+        let mermaid = chart(&app, "northwind-industrial", "MERMAID", None).await;
+        assert!(mermaid.contains("stroke:#b91c1c"), "the duplicated teams are marked critical");
+
+        // Meridian over time: marketing under the CEO before the reorganization, under
+        // the commercial unit after it.
+        let meridian = app
+            .ok("{ organization(slug: \"meridian-logistics\") { units { id name } } }", json!({}))
+            .await;
+        let (exec, commercial, marketing) = (
+            ids(&meridian["organization"], "Group executive"),
+            ids(&meridian["organization"], "Commercial and strategy"),
+            ids(&meridian["organization"], "Marketing"),
+        );
+        let before = chart(&app, "meridian-logistics", "DOT", Some("2023-06-01")).await;
+        let after = chart(&app, "meridian-logistics", "DOT", None).await;
+        assert!(before.contains(&format!("\"{exec}\" -> \"{marketing}\";")), "{before}");
+        assert!(!before.contains(&format!("\"{commercial}\" -> \"{marketing}\";")));
+        assert!(after.contains(&format!("\"{commercial}\" -> \"{marketing}\";")), "{after}");
+        assert!(before.contains("as of 2023-06-01"));
+        let (status, _, body) = get(
+            &app,
+            Some(&app.admin_token),
+            "/api/v1/organizations/meridian-logistics/chart.svg?asOf=2023-06-01",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, chart(&app, "meridian-logistics", "SVG", Some("2023-06-01")).await);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_kpi_trend_chart_shows_the_series_and_its_target() {
+    on_each_backend(|app| async move {
+        load_demo(&app).await;
+        let lumen = app.ok("{ organization(slug: \"lumen-health\") { id } }", json!({})).await["organization"]["id"].clone();
+        let series = app
+            .ok(
+                "query($o: ID!) { kpiSeries(organizationId: $o, kpi: \"mqls\", granularity: MONTH, from: \"2020-01-01\", to: \"2040-01-01\") { periodStart value target } }",
+                json!({ "o": lumen }),
+            )
+            .await;
+        let periods = series["kpiSeries"].as_array().unwrap();
+        assert_eq!(periods.len(), 24, "the demo's two years of monthly MQLs");
+        let (status, content_type, svg) = get(
+            &app,
+            Some(&app.admin_token),
+            "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg?from=2020-01-01&to=2040-01-01",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{svg}");
+        assert_eq!(content_type, "image/svg+xml; charset=utf-8");
+        assert_eq!(svg.matches("<circle").count(), periods.len());
+        assert!(svg.contains("class=\"value\"") && svg.contains("class=\"target\""));
+        assert!(svg.contains("Marketing-qualified leads — Lumen Health"));
+        // Each dot's tooltip holds the period's value and target, as kpiSeries says.
+        let last = periods.last().unwrap();
+        assert_eq!(last["target"], "1000");
+        assert!(svg.contains("(target 1000)"), "{svg}");
+
+        // Defaults: the last two years by month.
+        let (status, _, default) =
+            get(&app, Some(&app.admin_token), "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(default.contains("by month"));
+        assert_eq!(default.matches("<circle").count(), 24);
+
+        // No data: a chart that says so, not an error.
+        let (status, _, empty) =
+            get(&app, Some(&app.admin_token), "/api/v1/organizations/meridian-logistics/kpis/mqls/chart.svg").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(empty.contains("No data for mqls"));
+        assert!(!empty.contains("<circle"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_chart_endpoints_check_tokens_tenancy_and_input() {
+    on_each_backend(|app| async move {
+        load_demo(&app).await;
+        let orgs = app
+            .ok(
+                "{ organizations { edges { node { id slug } } } }",
+                json!({}),
+            )
+            .await;
+        let id_of = |slug: &str| {
+            orgs["organizations"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["node"]["slug"] == slug)
+                .unwrap()["node"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let (lumen, fjord) = (id_of("lumen-health"), id_of("fjord-outdoor"));
+        let org_chart = "/api/v1/organizations/lumen-health/chart.svg";
+        let kpi_chart = "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg";
+        let error = |body: &str| serde_json::from_str::<Value>(body).unwrap()["error"].clone();
+
+        for path in [org_chart, kpi_chart] {
+            let (status, _, _) = get(&app, None, path).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+            // A viewer of another organization sees the same 404 as for an unknown slug.
+            let other = app.token(Role::Viewer, &[&fjord]);
+            let (status, _, body) = get(&app, Some(&other), path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+            assert_eq!(error(&body)["code"], "NOT_FOUND");
+            let viewer = app.token(Role::Viewer, &[&lumen]);
+            let (status, _, _) = get(&app, Some(&viewer), path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+        }
+        let (status, _, _) = get(
+            &app,
+            Some(&app.admin_token),
+            "/api/v1/organizations/no-such-org/chart.svg",
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // Integration tokens read KPI data but not the structure.
+        let (integration, _) = issue_token(&app, &lumen).await;
+        let (status, _, body) = get(&app, Some(&integration), org_chart).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(error(&body)["code"], "FORBIDDEN");
+        let (status, _, _) = get(&app, Some(&integration), kpi_chart).await;
+        assert_eq!(status, StatusCode::OK);
+
+        // Bad input: a clear code and the field at fault.
+        let admin = Some(app.admin_token.as_str());
+        for (path, status, field) in [
+            (
+                format!("{org_chart}?asOf=yesterday"),
+                StatusCode::BAD_REQUEST,
+                "asOf",
+            ),
+            (
+                format!("{kpi_chart}?granularity=HOURLY"),
+                StatusCode::BAD_REQUEST,
+                "granularity",
+            ),
+            (
+                format!("{kpi_chart}?from=2026-01-01&to=2025-01-01"),
+                StatusCode::BAD_REQUEST,
+                "to",
+            ),
+            (
+                format!("{kpi_chart}?granularity=DAY&from=2000-01-01&to=2026-01-01"),
+                StatusCode::BAD_REQUEST,
+                "from",
+            ),
+            (
+                format!("{kpi_chart}?from=not-a-date"),
+                StatusCode::BAD_REQUEST,
+                "query",
+            ),
+            (
+                "/api/v1/organizations/lumen-health/kpis/no_such_kpi/chart.svg".to_owned(),
+                StatusCode::NOT_FOUND,
+                "key",
+            ),
+            (
+                format!("{kpi_chart}?unitId={}", uuid::Uuid::now_v7()),
+                StatusCode::NOT_FOUND,
+                "unitId",
+            ),
+        ] {
+            let (got, _, body) = get(&app, admin, &path).await;
+            assert_eq!(got, status, "{path}: {body}");
+            assert_eq!(error(&body)["field"], field, "{path}: {body}");
+            assert!(
+                !body.contains("sqlx") && !body.contains("panicked"),
+                "{body}"
+            );
+        }
+    })
+    .await;
+}
