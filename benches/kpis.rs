@@ -13,103 +13,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use chrono::NaiveDate;
-use orgdesign_api::{
-    auth::{Role, tokens::Keys},
-    settings::Settings,
-    startup::Application,
-};
+use common::{BATCH, Server, clean_up, create_org, env_usize, fresh_url, percentile};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-const SECRET: &str = "orgdesign-bench-secret-of-at-least-32-bytes";
-const BATCH: usize = 5_000;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-async fn fresh_url(backend: &str) -> (String, Option<std::path::PathBuf>) {
-    if backend == "postgres" {
-        let admin = std::env::var("ORGDESIGN_BENCH_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let name = format!("orgdesign_bench_{}", Uuid::now_v7().simple());
-        let db = Database::connect(&admin).await.unwrap();
-        db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .unwrap();
-        let (base, _) = admin.rsplit_once('/').unwrap();
-        (format!("{base}/{name}"), None)
-    } else {
-        let dir = std::env::temp_dir().join(format!("orgdesign-bench-{}", Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        (
-            format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
-            Some(dir),
-        )
-    }
-}
-
-struct Server {
-    address: String,
-    token: String,
-    client: reqwest::Client,
-}
-
-impl Server {
-    async fn start(url: &str) -> Self {
-        let mut settings = Settings::for_database(url);
-        settings.jwt_secret = Some(SecretString::from(SECRET));
-        settings.limits.requests_per_minute = 100_000_000;
-        settings.limits.request_burst = 1_000_000;
-        settings.limits.max_body_bytes = 16 * 1024 * 1024;
-        settings.database.max_connections = 20;
-        let keys = Keys::from_settings(&settings).unwrap();
-        let token = keys
-            .mint(
-                "bench",
-                Role::Admin,
-                Vec::new(),
-                Duration::from_secs(86_400),
-                Uuid::now_v7().to_string(),
-            )
-            .unwrap();
-        let app = Application::build(settings).await.unwrap();
-        let address = format!("http://{}", app.address());
-        tokio::spawn(app.run_until_stopped(std::future::pending::<()>()));
-        Self {
-            address,
-            token,
-            client: reqwest::Client::new(),
-        }
-    }
-
-    async fn gql(&self, query: &str, variables: Value) -> Value {
-        let body: Value = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .bearer_auth(&self.token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert!(body.get("errors").is_none(), "{body}");
-        body["data"].clone()
-    }
-}
 
 /// The `i`-th benchmark point: spread over KPIs, sources, days and channels so every
 /// point has its own natural key.
@@ -125,10 +40,6 @@ fn point(i: usize) -> Value {
         "source": format!("source-{}", (i / 4) % 4),
         "dimensions": [{ "name": "channel", "value": format!("c{}", (i / 16) % 4) }],
     })
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 /// Pushes `n` points in batches from `pushers` concurrent clients (the batches are
@@ -239,18 +150,6 @@ async fn kpi_ids(db: &DatabaseConnection) -> Vec<Uuid> {
         ids.push(row.try_get::<Uuid>("", "id").unwrap());
     }
     ids
-}
-
-async fn create_org(server: &Server, slug: &str) -> String {
-    server
-        .gql(
-            "mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }",
-            json!({ "i": { "slug": slug, "name": slug } }),
-        )
-        .await["createOrganization"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::main]
@@ -381,19 +280,6 @@ async fn main() {
         percentile(&all, 0.5).as_secs_f64() * 1e3,
         percentile(&all, 0.99).as_secs_f64() * 1e3
     );
-    if let Some(dir) = dir {
-        std::fs::remove_dir_all(dir).ok();
-    } else if let Ok(admin) = std::env::var("ORGDESIGN_BENCH_POSTGRES_URL").or_else(|_| {
-        Ok::<_, std::env::VarError>("postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-    }) {
-        // The benchmark database holds millions of rows: do not leave it behind.
-        drop(db);
-        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
-        if let Ok(admin) = Database::connect(&admin).await {
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await
-                .ok();
-        }
-    }
+    drop(db);
+    clean_up(&url, dir).await;
 }

@@ -121,21 +121,35 @@ async fn latest_stage(
 }
 
 /// Every core KPI the organization uses, with the start of its latest stored period on
-/// or before `as_of`: one aggregate query.
+/// or before `as_of`: one query. The latest period is read per granularity, so each
+/// lookup is a seek at the end of a range of the natural-key index (organization, KPI,
+/// granularity, period start, ...) rather than a scan of the KPI's points.
 pub async fn core_kpis(
     db: &DatabaseConnection,
     organization: Uuid,
     as_of: NaiveDate,
 ) -> Result<Vec<maturity::CoreKpi>> {
     let mut p = crate::kpis::series::Params::new(db.get_database_backend());
+    let per_granularity: Vec<String> = crate::domain::Granularity::ALL
+        .iter()
+        .map(|g| {
+            format!(
+                "SELECT (SELECT MAX(m.period_start) FROM kpi_measurement m \
+                   WHERE m.organization_id = {} AND m.kpi_id = d.id AND m.granularity = '{}' \
+                   AND m.period_start <= {}) AS latest",
+                p.bind(organization),
+                g.as_str(),
+                p.bind(as_of),
+            )
+        })
+        .collect();
     let sql = format!(
-        "SELECT d.id AS id, d.key AS key, d.stage AS stage, MAX(m.period_start) AS latest \
-         FROM kpi_definition d LEFT JOIN kpi_measurement m \
-           ON m.kpi_id = d.id AND m.organization_id = {} AND m.period_start <= {} \
+        "SELECT d.id AS id, d.key AS key, d.stage AS stage, \
+           (SELECT MAX(g.latest) FROM ({}) g) AS latest \
+         FROM kpi_definition d \
          WHERE d.core = {} AND d.archived = {} AND (d.organization_id IS NULL OR d.organization_id = {}) \
-         GROUP BY d.id, d.key, d.stage ORDER BY d.key",
-        p.bind(organization),
-        p.bind(as_of),
+         ORDER BY d.key",
+        per_granularity.join(" UNION ALL "),
         p.bind(true),
         p.bind(false),
         p.bind(organization),

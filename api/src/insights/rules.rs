@@ -93,21 +93,26 @@ pub fn missing_key_relationships(s: &Snapshot) -> Vec<Insight> {
     if s.model.branches.is_empty() {
         return Vec::new();
     }
-    let function_of = |unit: Uuid| {
-        s.unit(unit)
-            .and_then(|u| UnitFunction::from_db(&u.function).ok())
-    };
+    let functions: HashMap<Uuid, UnitFunction> = s
+        .units
+        .iter()
+        .filter_map(|u| UnitFunction::from_db(&u.function).ok().map(|f| (u.id, f)))
+        .collect();
+    let function_of = |unit: Uuid| functions.get(&unit).copied();
     let marketing: Vec<Uuid> = s
         .units
         .iter()
         .filter(|u| !u.archived && function_of(u.id) == Some(UnitFunction::Marketing))
         .map(|u| u.id)
         .collect();
+    let marketing_set: HashSet<Uuid> = marketing.iter().copied().collect();
+    let stakeholders: HashMap<Uuid, &entity::stakeholder::Model> =
+        s.stakeholders.iter().map(|st| (st.id, st)).collect();
     let kept: HashSet<UnitFunction> = s
         .relationships
         .iter()
-        .filter(|r| marketing.contains(&r.owner_unit_id))
-        .filter_map(|r| s.stakeholders.iter().find(|st| st.id == r.stakeholder_id))
+        .filter(|r| marketing_set.contains(&r.owner_unit_id))
+        .filter_map(|r| stakeholders.get(&r.stakeholder_id).copied())
         .filter_map(|st| st.unit_id.and_then(function_of))
         .collect();
     [

@@ -1,0 +1,310 @@
+//! orgdesign's insights benchmark: `insights` (and the SVG `chart`, which reads the same
+//! snapshot) on an organization of 2,000 units with 100,000 KPI points, beside a small
+//! one, with the SQL statements each request sends.
+//!
+//! ```sh
+//! cargo bench --bench insights -- sqlite
+//! ORGDESIGN_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench insights -- postgres
+//! ```
+//!
+//! Sizes: `ORGDESIGN_BENCH_UNITS` (default 2,000) and `ORGDESIGN_BENCH_KPI_POINTS`
+//! (default 100,000). Results are printed as Markdown rows for BENCHMARKS.md.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use common::{BATCH, Server, clean_up, env_usize, fresh_url, percentile};
+use sea_orm::{ActiveValue::Set, Database, DatabaseConnection, EntityTrait};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const CORE_KPIS: [&str; 11] = [
+    "budget_utilisation",
+    "spend_vs_plan",
+    "inquiries",
+    "cost_per_lead",
+    "mqls",
+    "sals",
+    "sqls",
+    "pipeline_generated",
+    "marketing_sourced_revenue",
+    "marketing_roi",
+    "customer_acquisition_cost",
+];
+
+/// What was built: the organization id and its marketing units (which KPI points name).
+struct Built {
+    org: String,
+    marketing: Vec<Uuid>,
+}
+
+/// An organization shaped like a large company: an executive board, business units
+/// (one per 100 units) each with a sales department and a marketing team under it (a
+/// DOTTED line back to the business unit), teams under those, finance and IT, a few
+/// units nobody reports to, a head position in every unit, the four priorities assessed
+/// and the REVENUE stage declared. Units, positions and lines are written straight to
+/// the tables (they hold every invariant), the rest through the API.
+async fn build(server: &Server, db: &DatabaseConnection, slug: &str, units: usize) -> Built {
+    let org = common::create_org(server, slug).await;
+    let org_id = Uuid::parse_str(&org).unwrap();
+    let now = Utc::now();
+    let since = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut unit_rows = Vec::new();
+    let mut line_rows = Vec::new();
+    let mut add = |name: String, function: &str, superior: Option<(Uuid, &str)>| {
+        let id = Uuid::now_v7();
+        unit_rows.push(entity::org_unit::ActiveModel {
+            id: Set(id),
+            organization_id: Set(org_id),
+            name: Set(name),
+            function: Set(function.to_owned()),
+            sourcing: Set("IN_HOUSE".to_owned()),
+            description: Set(None),
+            archived: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        });
+        if let Some((superior, kind)) = superior {
+            line_rows.push(entity::reporting_line::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(org_id),
+                unit_id: Set(id),
+                superior_unit_id: Set(superior),
+                kind: Set(kind.to_owned()),
+                effective_from: Set(since),
+                effective_to: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+            });
+        }
+        id
+    };
+    let exec = add("Executive board".into(), "EXECUTIVE", None);
+    add("Finance".into(), "FINANCE", Some((exec, "SOLID")));
+    add("IT".into(), "IT", Some((exec, "SOLID")));
+    for o in 0..3 {
+        add(format!("Project {o}"), "OTHER", None);
+    }
+    let divisions = (units / 100).max(1);
+    let mut departments = Vec::new();
+    let mut marketing = Vec::new();
+    for d in 0..divisions {
+        let bu = add(
+            format!("Division {d}"),
+            "BUSINESS_UNIT",
+            Some((exec, "SOLID")),
+        );
+        let sales = add(format!("Division {d} sales"), "SALES", Some((bu, "SOLID")));
+        let mkt = add(
+            format!("Division {d} marketing"),
+            "MARKETING",
+            Some((sales, "SOLID")),
+        );
+        add(
+            format!("Division {d} marketing (matrix)"),
+            "OTHER",
+            Some((mkt, "SOLID")),
+        );
+        marketing.push(mkt);
+        departments.extend([(bu, "PRODUCT"), (sales, "SALES"), (mkt, "MARKETING")]);
+    }
+    // The rest: teams under the departments, round robin.
+    let teams = units.saturating_sub(6 + 4 * divisions);
+    for t in 0..teams {
+        let (superior, function) = departments[t % departments.len()];
+        let team = add(format!("Team {t}"), function, Some((superior, "SOLID")));
+        if function == "MARKETING" {
+            marketing.push(team);
+        }
+    }
+    // Each division's marketing also answers to its business unit on a dotted line.
+    let dotted: Vec<(Uuid, Uuid)> = departments.chunks(3).map(|c| (c[2].0, c[0].0)).collect();
+    for (mkt, bu) in dotted {
+        line_rows.push(entity::reporting_line::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(org_id),
+            unit_id: Set(mkt),
+            superior_unit_id: Set(bu),
+            kind: Set("DOTTED".to_owned()),
+            effective_from: Set(since),
+            effective_to: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        });
+    }
+    let position_rows: Vec<entity::position::ActiveModel> = unit_rows
+        .iter()
+        .map(|u| entity::position::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(org_id),
+            unit_id: Set(*u.id.as_ref()),
+            title: Set(format!("Head of {}", u.name.as_ref())),
+            role: Set("HEAD".to_owned()),
+            holder_name: Set(None),
+            responsibilities: Set(json!(["DEMAND"])),
+            archived: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        })
+        .collect();
+    for chunk in unit_rows.chunks(500) {
+        entity::org_unit::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    for chunk in position_rows.chunks(500) {
+        entity::position::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    for chunk in line_rows.chunks(500) {
+        entity::reporting_line::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    for (priority, score) in [
+        ("COMPANY_VALUES", 70),
+        ("STAKEHOLDER_RELATIONSHIPS", 64),
+        ("NEW_MEDIA_CAPABILITY", 55),
+        ("TRUST", 28),
+    ] {
+        server
+            .gql(
+                "mutation($i: AssessPriorityInput!) { assessPriority(input: $i) { id } }",
+                json!({ "i": { "organizationId": org, "priority": priority, "score": score } }),
+            )
+            .await;
+    }
+    server
+        .gql(
+            "mutation($i: DeclareStageInput!) { declareStage(input: $i) { id } }",
+            json!({ "i": { "organizationId": org, "stage": "REVENUE", "assessedOn": "2025-01-01" } }),
+        )
+        .await;
+    Built { org, marketing }
+}
+
+/// Records `n` daily points of the core KPIs, spread over the marketing units and the
+/// days before today, through `recordKpiMeasurements`.
+async fn record_points(server: &Server, built: &Built, n: usize) {
+    let today = Utc::now().date_naive();
+    let per_day = CORE_KPIS.len() * built.marketing.len();
+    let points: Vec<Value> = (0..n)
+        .map(|i| {
+            let day = today - chrono::Duration::days((i / per_day) as i64);
+            json!({
+                "kpi": CORE_KPIS[i % CORE_KPIS.len()],
+                "unitId": built.marketing[(i / CORE_KPIS.len()) % built.marketing.len()],
+                "granularity": "DAY",
+                "periodStart": day.to_string(),
+                "value": format!("{}", 10 + i % 90),
+                "source": "bench",
+            })
+        })
+        .collect();
+    for batch in points.chunks(BATCH) {
+        server
+            .gql(
+                "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }",
+                json!({ "o": built.org, "p": batch }),
+            )
+            .await;
+    }
+}
+
+/// Runs `query` on the organization `runs` times (after a few warm-ups): the latencies
+/// sorted, the statements of one request, and the first reply.
+async fn measure(
+    server: &Server,
+    query: &str,
+    org: &str,
+    runs: usize,
+) -> (Vec<Duration>, u64, Value) {
+    let variables = json!({ "id": org });
+    for _ in 0..3 {
+        server.gql(query, variables.clone()).await;
+    }
+    let before = server.metrics.statements();
+    let first = server.gql(query, variables.clone()).await;
+    let statements = server.metrics.statements() - before;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        server.gql(query, variables.clone()).await;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    (times, statements, first)
+}
+
+#[tokio::main]
+async fn main() {
+    let backend = std::env::args()
+        .skip(1)
+        .find(|a| a == "sqlite" || a == "postgres")
+        .unwrap_or_else(|| "sqlite".to_owned());
+    let units = env_usize("ORGDESIGN_BENCH_UNITS", 2_000);
+    let points = env_usize("ORGDESIGN_BENCH_KPI_POINTS", 100_000);
+    let (url, dir) = fresh_url(&backend).await;
+    let server = Server::start(&url).await;
+    let db = Database::connect(&url).await.unwrap();
+
+    let started = Instant::now();
+    let small = build(&server, &db, "bench-small", 20).await;
+    record_points(&server, &small, 1_000).await;
+    let large = build(&server, &db, "bench-large", units).await;
+    record_points(&server, &large, points).await;
+    eprintln!(
+        "built both organizations in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    println!("| benchmark | {backend} | SQL statements per request |");
+    println!("|---|---|---|");
+    let insights =
+        "query($id: ID) { organization(id: $id) { insights { code severity title evidence } } }";
+    let chart = "query($id: ID) { organization(id: $id) { chart(format: SVG) } }";
+    let mut statements = Vec::new();
+    for (name, built, size) in [
+        ("small", &small, format!("20 units, 1,000 KPI points")),
+        (
+            "large",
+            &large,
+            format!("{units} units, {points} KPI points"),
+        ),
+    ] {
+        let (times, count, first) = measure(&server, insights, &built.org, 100).await;
+        let found = first["organization"]["insights"].as_array().unwrap().len();
+        println!(
+            "| insights, {size} ({found} insights; HTTP round trip, 100 runs) | p50 {:.1} ms, p99 {:.1} ms | {count} |",
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3,
+        );
+        statements.push((name, count));
+        let (times, count, first) = measure(&server, chart, &built.org, 30).await;
+        let bytes = first["organization"]["chart"].as_str().unwrap().len();
+        println!(
+            "| chart(format: SVG), {size} ({} kB of SVG; 30 runs) | p50 {:.1} ms, p99 {:.1} ms | {count} |",
+            bytes / 1024,
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3,
+        );
+    }
+    assert_eq!(
+        statements[0].1, statements[1].1,
+        "the statement count of insights must not grow with the organization: {statements:?}"
+    );
+    drop(db);
+    clean_up(&url, dir).await;
+}
