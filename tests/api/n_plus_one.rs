@@ -53,3 +53,77 @@ async fn the_statement_count_of_a_nested_query_does_not_grow_with_rows() {
     })
     .await;
 }
+
+const EXPLAIN: &str = "query($id: ID) { organization(id: $id) {
+    insights { code evidence } chart(format: SVG) } }";
+
+/// One organization with `units` marketing units under an executive, a head in each,
+/// and `points` KPI points spread over them.
+async fn explained_organization(
+    app: &TestApp,
+    slug: &str,
+    units: usize,
+    points: usize,
+) -> (String, u64) {
+    let org = app.create_org(slug).await;
+    let top = app.create_unit(&org, "Executive", "EXECUTIVE").await;
+    let mut ids = Vec::new();
+    for u in 0..units {
+        let unit = app
+            .create_unit(&org, &format!("Unit {u}"), "MARKETING")
+            .await;
+        app.ok(
+            "mutation($i: CreatePositionInput!) { createPosition(input: $i) { id } }",
+            json!({ "i": { "unitId": unit, "title": format!("Head {u}"), "role": "HEAD" } }),
+        )
+        .await;
+        app.add_line(&unit, &top, "SOLID", "2024-01-01", None).await;
+        ids.push(unit);
+    }
+    let kpis = ["inquiries", "mqls", "cost_per_lead", "sals", "sqls"];
+    let today = chrono::Utc::now().date_naive();
+    let batch: Vec<serde_json::Value> = (0..points)
+        .map(|i| {
+            let day = today - chrono::Duration::days((i / (kpis.len() * ids.len())) as i64);
+            json!({ "kpi": kpis[i % kpis.len()], "unitId": ids[(i / kpis.len()) % ids.len()], "granularity": "DAY",
+                    "periodStart": day.to_string(), "value": "1", "source": "crm" })
+        })
+        .collect();
+    app.ok(
+        "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }",
+        json!({ "o": org, "p": batch }),
+    )
+    .await;
+    app.ok(
+        "mutation($i: DeclareStageInput!) { declareStage(input: $i) { id } }",
+        json!({ "i": { "organizationId": org, "stage": "REVENUE" } }),
+    )
+    .await;
+    let before = app.statements();
+    let data = app.ok(EXPLAIN, json!({ "id": org })).await;
+    let statements = app.statements() - before;
+    assert!(
+        !data["organization"]["insights"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    (org, statements)
+}
+
+#[tokio::test]
+async fn insights_and_the_chart_run_a_fixed_number_of_statements_whatever_the_size() {
+    on_each_backend(|app| async move {
+        let (_, small) = explained_organization(&app, "explained-small", 2, 20).await;
+        let (_, large) = explained_organization(&app, "explained-large", 40, 2_000).await;
+        assert!(small > 0, "statements are counted");
+        assert_eq!(
+            small, large,
+            "2 units took {small} statements, 40 units and 2,000 points took {large}"
+        );
+        // The lookup, then each of the two fields loads the snapshot once (units,
+        // positions, lines, stage, core KPIs, priorities, stakeholders, relationships).
+        assert_eq!(large, 1 + 2 * 8, "got {large}");
+    })
+    .await;
+}
