@@ -277,7 +277,7 @@ async fn main() {
     let chart = "query($id: ID) { organization(id: $id) { chart(format: SVG) } }";
     let mut statements = Vec::new();
     for (name, built, size) in [
-        ("small", &small, format!("20 units, 1,000 KPI points")),
+        ("small", &small, "20 units, 1,000 KPI points".to_owned()),
         (
             "large",
             &large,
