@@ -117,6 +117,7 @@ pub fn prepare(request: Request, db: &DatabaseConnection, context: RequestContex
         .data(batched(LineHistoryByUnit(db.clone())))
         .data(batched(LinesByOrganization(db.clone())))
         .data(batched(BuiltInKpisByStage(db.clone())))
+        .data(crate::insights::SnapshotCache::default())
 }
 
 fn batched<L: loader::KeyedLoader>(loader: L) -> loader::Memo<L> {

@@ -83,6 +83,57 @@ pub async fn snapshot(
     })
 }
 
+/// The snapshots one GraphQL request has loaded, by organization and date:
+/// `collaborationModel`, `insights` and `chart` of one organization on one date share
+/// a single load (each key is loaded once even when the fields resolve concurrently).
+#[derive(Default)]
+pub struct SnapshotCache(
+    std::sync::Mutex<
+        std::collections::HashMap<
+            (Uuid, NaiveDate),
+            std::sync::Arc<tokio::sync::OnceCell<std::sync::Arc<Snapshot>>>,
+        >,
+    >,
+);
+
+impl SnapshotCache {
+    /// The snapshot of `organization` on `as_of`, loaded on first use.
+    pub async fn get(
+        &self,
+        db: &DatabaseConnection,
+        organization: Uuid,
+        as_of: NaiveDate,
+    ) -> Result<std::sync::Arc<Snapshot>> {
+        let cell = {
+            let mut map = self
+                .0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            map.entry((organization, as_of)).or_default().clone()
+        };
+        cell.get_or_try_init(|| async {
+            snapshot(db, organization, as_of)
+                .await
+                .map(std::sync::Arc::new)
+        })
+        .await
+        .cloned()
+    }
+}
+
+/// The snapshot for a resolver: from the request's cache when there is one.
+pub async fn request_snapshot(
+    ctx: &async_graphql::Context<'_>,
+    organization: Uuid,
+    as_of: NaiveDate,
+) -> crate::error::GqlResult<std::sync::Arc<Snapshot>> {
+    let db = crate::graphql::context::db(ctx)?;
+    Ok(match ctx.data_opt::<SnapshotCache>() {
+        Some(cache) => cache.get(db, organization, as_of).await?,
+        None => std::sync::Arc::new(snapshot(db, organization, as_of).await?),
+    })
+}
+
 /// Every insight of a snapshot at or above `min_severity`, most severe first (then by
 /// code, then in rule order).
 pub fn evaluate(snapshot: &Snapshot, min_severity: Option<Severity>) -> Vec<Insight> {

@@ -115,7 +115,7 @@ impl Organization {
         as_of: Option<NaiveDate>,
     ) -> GqlResult<crate::insights::CollaborationModelReport> {
         let as_of = as_of.unwrap_or_else(today);
-        let snapshot = crate::insights::snapshot(db(ctx)?, self.0.id, as_of).await?;
+        let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         let declared = self
             .0
             .declared_model
@@ -137,7 +137,7 @@ impl Organization {
         min_severity: Option<crate::insights::Severity>,
     ) -> GqlResult<Vec<crate::insights::InsightObject>> {
         let as_of = as_of.unwrap_or_else(today);
-        let snapshot = crate::insights::snapshot(db(ctx)?, self.0.id, as_of).await?;
+        let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         Ok(crate::insights::evaluate(&snapshot, min_severity)
             .into_iter()
             .map(crate::insights::InsightObject)
@@ -155,7 +155,9 @@ impl Organization {
         as_of: Option<NaiveDate>,
     ) -> GqlResult<String> {
         let as_of = as_of.unwrap_or_else(today);
-        let chart = crate::charts::org::load(db(ctx)?, &self.0, as_of).await?;
+        let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
+        let insights = crate::insights::evaluate(&snapshot, None);
+        let chart = crate::charts::org::OrgChart::new(&self.0.name, &snapshot, insights)?;
         Ok(chart.render(format))
     }
 
