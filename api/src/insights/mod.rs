@@ -88,13 +88,11 @@ pub async fn snapshot(
 /// a single load (each key is loaded once even when the fields resolve concurrently).
 #[derive(Default)]
 pub struct SnapshotCache(
-    std::sync::Mutex<
-        std::collections::HashMap<
-            (Uuid, NaiveDate),
-            std::sync::Arc<tokio::sync::OnceCell<std::sync::Arc<Snapshot>>>,
-        >,
-    >,
+    std::sync::Mutex<std::collections::HashMap<(Uuid, NaiveDate), SnapshotCell>>,
 );
+
+/// One key's snapshot, filled by the first resolver that asks.
+type SnapshotCell = std::sync::Arc<tokio::sync::OnceCell<std::sync::Arc<Snapshot>>>;
 
 impl SnapshotCache {
     /// The snapshot of `organization` on `as_of`, loaded on first use.
