@@ -161,7 +161,12 @@ async fn the_kpi_trend_chart_shows_the_series_and_its_target() {
             get(&app, Some(&app.admin_token), "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg").await;
         assert_eq!(status, StatusCode::OK);
         assert!(default.contains("by month"));
-        assert_eq!(default.matches("<circle").count(), 24);
+        // 24 months, the current one only partly in the range (up to tomorrow): a
+        // hollow dot, explained in the legend (one more circle).
+        assert_eq!(default.matches("<circle").count(), 25);
+        assert_eq!(default.matches("class=\"partial\"").count(), 1);
+        assert!(default.contains("only part of the period is in the range"));
+        assert!(!svg.contains("class=\"partial\""), "2020 to 2040 holds every period whole");
 
         // No data: a chart that says so, not an error.
         let (status, _, empty) =

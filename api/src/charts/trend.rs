@@ -210,6 +210,7 @@ impl Trend<'_> {
 
         let mut line = String::new();
         let mut dots = Group::new().set("class", "values").set("fill", VALUE);
+        let mut any_partial = false;
         for (i, (date, value, target)) in values.iter().enumerate() {
             let (x, y) = (x_of(*date), y_of(*value));
             let _ = write!(line, "{}{x:.1} {y:.1}", if i == 0 { "M" } else { " L" });
@@ -217,13 +218,21 @@ impl Trend<'_> {
             if let Some(t) = target {
                 let _ = write!(tip, " (target {})", self.number(*t));
             }
-            dots = dots.add(
-                Circle::new()
-                    .set("cx", format!("{x:.1}"))
-                    .set("cy", format!("{y:.1}"))
-                    .set("r", 3)
-                    .add(Title::new(tip)),
-            );
+            let mut dot = Circle::new()
+                .set("cx", format!("{x:.1}"))
+                .set("cy", format!("{y:.1}"))
+                .set("r", 3);
+            if self.partial(*date) {
+                // Only part of the period lies in the range: a hollow dot.
+                any_partial = true;
+                tip.push_str(" — only part of this period is in the range");
+                dot = dot
+                    .set("class", "partial")
+                    .set("fill", "#ffffff")
+                    .set("stroke", VALUE)
+                    .set("stroke-width", 1.5);
+            }
+            dots = dots.add(dot.add(Title::new(tip)));
         }
         // The target: connected across consecutive periods that have one.
         let mut target = String::new();
@@ -294,7 +303,38 @@ impl Trend<'_> {
             );
             x += 86.0;
         }
+        if any_partial {
+            legend = legend
+                .add(
+                    Circle::new()
+                        .set("cx", RIGHT + 4.0)
+                        .set("cy", HEIGHT - 12.0)
+                        .set("r", 3)
+                        .set("fill", "#ffffff")
+                        .set("stroke", VALUE)
+                        .set("stroke-width", 1.5),
+                )
+                .add(
+                    Text::new("only part of the period is in the range")
+                        .set("x", RIGHT + 12.0)
+                        .set("y", HEIGHT - 8.0)
+                        .set("font-size", 11)
+                        .set("fill", "#4b5563"),
+                );
+        }
         doc.add(legend).to_string()
+    }
+
+    /// Whether the period starting on `start` reaches outside `[from, to)`.
+    fn partial(&self, start: NaiveDate) -> bool {
+        let end = match self.granularity {
+            Granularity::Day => start.succ_opt(),
+            Granularity::Week => start.checked_add_days(chrono::Days::new(7)),
+            Granularity::Month => start.checked_add_months(chrono::Months::new(1)),
+            Granularity::Quarter => start.checked_add_months(chrono::Months::new(3)),
+            Granularity::Year => start.checked_add_months(chrono::Months::new(12)),
+        };
+        start < self.from || end.is_none_or(|end| end > self.to)
     }
 }
 
