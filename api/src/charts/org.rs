@@ -386,20 +386,30 @@ impl OrgChart {
         for edge in self.edges.iter().filter(|e| e.kind == LineKind::Dotted) {
             let (sx, sy) = placed[edge.unit];
             let (tx, ty) = placed[edge.superior];
-            let d = if (sy - ty).abs() < 0.5
-                && layout.lane_is_clear(&placed, sy, sx.min(tx), sx.max(tx) + BOX_W)
-            {
-                let lane = lane_of_row.entry(sy.round() as i64).or_insert(0);
-                let k = *lane as f64;
-                *lane = (*lane + 1) % LANES;
-                let toward = if tx > sx { 1.0 } else { -1.0 };
-                let offset = 16.0 + 6.0 * k;
-                let x1 = sx + BOX_W / 2.0 + toward * offset;
-                let x2 = tx + BOX_W / 2.0 - toward * offset;
-                let y = sy - 8.0 - 5.0 * k;
-                format!("M{x1} {sy} V{y} H{x2} V{}", ty - 2.0)
+            // Up from the unit into a lane just above its row, across, and into the
+            // superior's top (same row) or bottom (a row above), when no box is in the
+            // way; lanes are shared out per row so parallel lines stay apart.
+            let lane = lane_of_row.entry(sy.round() as i64).or_insert(0);
+            let k = *lane as f64;
+            let toward = if tx > sx { 1.0 } else { -1.0 };
+            let offset = 16.0 + 6.0 * k;
+            let x1 = sx + BOX_W / 2.0 + toward * offset;
+            let x2 = tx + BOX_W / 2.0 - toward * offset;
+            let y = sy - 8.0 - 5.0 * k;
+            let end = if (sy - ty).abs() < 0.5 {
+                Some(ty - 2.0)
+            } else if ty + BOX_H < y {
+                Some(ty + BOX_H + 2.0)
             } else {
-                // Across rows: a curve behind the boxes, from the unit up to its superior.
+                None
+            };
+            let d = if let Some(end) = end
+                && Layout::route_is_clear(&placed, edge.superior, (x1, sy), (x2, y), end)
+            {
+                *lane = (*lane + 1) % LANES;
+                format!("M{x1} {sy} V{y} H{x2} V{end}")
+            } else {
+                // No clear lane: a curve behind the boxes, from the unit to its superior.
                 let (x1, y1) = (sx + BOX_W / 2.0, sy);
                 let (x2, y2) = (tx + BOX_W / 2.0, ty + BOX_H + 2.0);
                 let mid = (y1 + y2) / 2.0;
@@ -789,12 +799,26 @@ impl Layout {
         at
     }
 
-    /// Whether the band just above the row at `y` is free of boxes between `x1` and `x2`
-    /// (a unit listed in a column may reach into it).
-    fn lane_is_clear(&self, at: &[(f64, f64)], y: f64, x1: f64, x2: f64) -> bool {
-        let band = (y - V_GAP / 2.0, y);
-        !at.iter()
-            .any(|&(bx, by)| bx < x2 && bx + BOX_W > x1 && by < band.1 && by + BOX_H > band.0)
+    /// Whether a dotted line's route crosses no box: up from `start` to the lane at
+    /// `corner.1`, along it to `corner.0`, then to `end` at the edge of `target`'s box.
+    pub fn route_is_clear(
+        at: &[(f64, f64)],
+        target: usize,
+        start: (f64, f64),
+        corner: (f64, f64),
+        end: f64,
+    ) -> bool {
+        let (x1, sy) = start;
+        let (x2, lane) = corner;
+        let (lo, hi) = (x1.min(x2), x1.max(x2));
+        let inside_x = |x: f64, bx: f64| bx < x && x < bx + BOX_W;
+        let spans = |a: f64, b: f64, by: f64| by < a.max(b) && by + BOX_H > a.min(b);
+        !at.iter().enumerate().any(|(i, &(bx, by))| {
+            let across = by < lane && lane < by + BOX_H && bx < hi && bx + BOX_W > lo;
+            let rising = inside_x(x1, bx) && spans(lane, sy - 0.5, by);
+            let arriving = i != target && inside_x(x2, bx) && spans(lane, end, by);
+            across || rising || arriving
+        })
     }
 }
 

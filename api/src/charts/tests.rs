@@ -169,3 +169,76 @@ fn names_are_escaped_in_every_format() {
         assert!(!matches!(event, svg::parser::Event::Error(_)), "{event:?}");
     }
 }
+
+#[test]
+fn dotted_lines_take_lanes_between_rows_when_no_box_is_in_the_way() {
+    let exec = unit("Executive", "EXECUTIVE", "IN_HOUSE");
+    let marketing = unit("Marketing", "MARKETING", "IN_HOUSE");
+    let brand = unit("Brand", "MARKETING", "IN_HOUSE");
+    let demand = unit("Demand", "MARKETING", "IN_HOUSE");
+    let east = unit("East", "BUSINESS_UNIT", "IN_HOUSE");
+    let west = unit("West", "BUSINESS_UNIT", "IN_HOUSE");
+    let lines = vec![
+        line(&marketing, &exec, "SOLID"),
+        line(&brand, &marketing, "SOLID"),
+        line(&demand, &marketing, "SOLID"),
+        line(&east, &exec, "SOLID"),
+        line(&west, &exec, "SOLID"),
+        // A team one row below its dotted superior, and a unit beside its own.
+        line(&demand, &west, "DOTTED"),
+        line(&marketing, &east, "DOTTED"),
+    ];
+    let snap = snapshot(
+        vec![exec, marketing, brand, demand, east, west],
+        Vec::new(),
+        lines,
+    );
+    let chart = OrgChart::new("Lanes", &snap, Vec::new()).unwrap_or_else(|e| panic!("{e:?}"));
+    let svg = chart.svg();
+    let dotted: Vec<&str> = svg
+        .split("<path")
+        .filter(|p| p.contains("class=\"dotted\""))
+        .filter_map(|p| p.split(" d=\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(dotted.len(), 2);
+    for d in dotted {
+        assert!(
+            d.contains(" V") && d.contains(" H") && !d.contains('C'),
+            "an orthogonal route: {d}"
+        );
+    }
+
+    // A lane through the middle of the business units' row crosses East on its way to
+    // West: not clear, so such a line would be drawn as a curve instead. Just above
+    // the row it is clear.
+    let layout = Layout::new(&chart);
+    let at = layout.place(100.0);
+    let index = |name: &str| {
+        chart
+            .nodes
+            .iter()
+            .position(|n| n.name == name)
+            .unwrap_or(usize::MAX)
+    };
+    let (marketing, east, west) = (at[index("Marketing")], at[index("East")], at[index("West")]);
+    assert!(marketing.0 < east.0 && east.0 < west.0 && (marketing.1 - west.1).abs() < 0.5);
+    // From the gap between Marketing and East, level with the row.
+    let start = (east.0 - 5.0, west.1 + 60.0);
+    assert!(start.0 > marketing.0 + 200.0);
+    let through_row = (west.0 + 80.0, west.1 + 40.0);
+    assert!(!Layout::route_is_clear(
+        &at,
+        index("West"),
+        start,
+        through_row,
+        west.1 - 2.0
+    ));
+    let above_row = (west.0 + 80.0, west.1 - 8.0);
+    assert!(Layout::route_is_clear(
+        &at,
+        index("West"),
+        start,
+        above_row,
+        west.1 - 2.0
+    ));
+}
