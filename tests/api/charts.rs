@@ -282,3 +282,60 @@ async fn the_chart_endpoints_check_tokens_tenancy_and_input() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn dates_out_of_range_are_bad_input_not_a_crash() {
+    on_each_backend(|app| async move {
+        load_demo(&app).await;
+        let admin = Some(app.admin_token.as_str());
+        for path in [
+            "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg?granularity=DAY&to=-262143-01-05",
+            "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg?granularity=WEEK&to=-262143-01-05",
+            "/api/v1/organizations/lumen-health/chart.svg?asOf=-5000-01-01",
+        ] {
+            let (status, _, body) = get(&app, admin, path).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        }
+        for field in ["chart(format: SVG, asOf: \"-5000-01-01\")", "insights(asOf: \"-5000-01-01\") { code }",
+                      "collaborationModel(asOf: \"-5000-01-01\") { inferred }", "maturity(asOf: \"-5000-01-01\") { evidenced }",
+                      "reportingLines(asOf: \"-5000-01-01\") { id }"] {
+            let body = app.graphql(&format!("{{ organization(slug: \"lumen-health\") {{ {field} }} }}"), json!({})).await;
+            let error = &body["errors"][0];
+            assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{field}: {body}");
+            assert_eq!(error["extensions"]["field"], "asOf", "{field}: {body}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn each_mutation_field_sees_the_writes_before_it() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("one-after-another").await;
+        let top = app.create_unit(&org, "Executive", "EXECUTIVE").await;
+        let team = app.create_unit(&org, "Team", "MARKETING").await;
+        app.add_line(&team, &top, "SOLID", "2024-01-01", None).await;
+        // Two units created in one document: the second field's insights must count
+        // both, not reuse what the first field read.
+        let data = app
+            .ok(
+                "mutation($o: ID!) {
+                    a: createUnit(input: { organizationId: $o, name: \"Loose A\", function: OTHER }) { organization { insights { code title } } }
+                    b: createUnit(input: { organizationId: $o, name: \"Loose B\", function: OTHER }) { organization { insights { code title } } } }",
+                json!({ "o": org }),
+            )
+            .await;
+        let orphans = |key: &str| {
+            data[key]["organization"]["insights"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["code"] == "STRUCTURE_ORPHAN_UNITS")
+                .unwrap_or_else(|| panic!("{data}"))["title"]
+                .clone()
+        };
+        assert_eq!(orphans("a"), "1 unit(s) report to no one");
+        assert_eq!(orphans("b"), "2 unit(s) report to no one");
+    })
+    .await;
+}

@@ -185,14 +185,20 @@ impl OrgChart {
     /// A Mermaid flowchart: SOLID lines as arrows, DOTTED lines as dotted arrows, a
     /// class per function, insight markers as "⚠ n" and a thick border.
     pub fn mermaid(&self) -> String {
+        // Mermaid's entity codes: `#` first, then everything that could end the label
+        // or start a directive (`%%{init: ...}%%`) or markup.
         fn esc(s: &str) -> String {
-            s.replace('&', "#amp;")
+            s.replace('#', "#35;")
+                .replace('&', "#amp;")
                 .replace('"', "#quot;")
                 .replace('<', "#lt;")
                 .replace('>', "#gt;")
+                .replace('%', "#37;")
+                .replace('{', "#123;")
+                .replace('}', "#125;")
         }
         let mut out = String::new();
-        let _ = writeln!(out, "%% {}", self.caption());
+        let _ = writeln!(out, "%% {}", esc(&self.caption()));
         out.push_str("flowchart TD\n");
         for (i, node) in self.nodes.iter().enumerate() {
             let mut label = format!(
@@ -436,7 +442,7 @@ impl OrgChart {
             self.insight_list(tree_bottom + 36.0, layout.width.max(MIN_WIDTH));
         let height = list_bottom + MARGIN;
 
-        Document::new()
+        let document = Document::new()
             .set("width", width.ceil())
             .set("height", height.ceil())
             .set("viewBox", (0, 0, width.ceil(), height.ceil()))
@@ -477,7 +483,8 @@ impl OrgChart {
             .add(edges)
             .add(units)
             .add(insight_list)
-            .to_string()
+            .to_string();
+        text::xml_safe(document)
     }
 
     fn unit_box(&self, node: &Node, (x, y): (f64, f64)) -> Group {

@@ -143,7 +143,7 @@ fn lines_are_drawn_by_kind_in_every_format() {
 
 #[test]
 fn names_are_escaped_in_every_format() {
-    let name = r#"Brand "A&B" <script>alert(1)</script> \ team"#;
+    let name = "Brand \"A&B\" <script>alert(1)</script> \\ team\u{FFFF}";
     let exec = unit("Executive", "EXECUTIVE", "IN_HOUSE");
     let odd = unit(name, "MARKETING", "IN_HOUSE");
     let lines = vec![line(&odd, &exec, "SOLID")];
@@ -164,10 +164,36 @@ fn names_are_escaped_in_every_format() {
     assert!(dot.starts_with("digraph \"Q&A \\\"Corp\\\"\" {"));
     let svg = chart.svg();
     assert!(!svg.contains("<script>"), "{svg}");
+    assert!(
+        !svg.contains('\u{FFFF}'),
+        "a character XML forbids is dropped"
+    );
     assert!(svg.contains("&lt;script&gt;"));
     for event in svg::read(&svg).unwrap_or_else(|e| panic!("{e}")) {
         assert!(!matches!(event, svg::parser::Event::Error(_)), "{event:?}");
     }
+
+    // A name cannot smuggle a directive or an entity into Mermaid.
+    let exec = unit("Executive", "EXECUTIVE", "IN_HOUSE");
+    let sneaky = unit(
+        "%%{init: {'theme':'dark'}}%% #quot; 100%",
+        "MARKETING",
+        "IN_HOUSE",
+    );
+    let lines = vec![line(&sneaky, &exec, "SOLID")];
+    let snap = snapshot(vec![exec, sneaky], Vec::new(), lines);
+    let chart =
+        OrgChart::new("%%{init: {}}%%", &snap, Vec::new()).unwrap_or_else(|e| panic!("{e:?}"));
+    let mermaid = chart.mermaid();
+    assert!(
+        !mermaid.contains("%%{") && !mermaid.contains("{'theme'"),
+        "{mermaid}"
+    );
+    assert!(
+        mermaid
+            .contains("#37;#37;#123;init: #123;'theme':'dark'#125;#125;#37;#37; #35;quot; 100#37;"),
+        "{mermaid}"
+    );
 }
 
 #[test]

@@ -82,6 +82,19 @@ pub fn wrap(text: &str, size: f64, max: f64, lines: usize) -> Vec<String> {
     out
 }
 
+/// Drops the characters XML 1.0 does not allow (controls other than tab and line
+/// breaks, U+FFFE, U+FFFF), so a name holding one cannot make a document unreadable.
+pub fn xml_safe(document: String) -> String {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+    };
+    if document.chars().all(allowed) {
+        document
+    } else {
+        document.chars().filter(|&c| allowed(c)).collect()
+    }
+}
+
 /// A number in few characters: 1.2M, 45k, 3.14, 87.
 pub fn compact(value: f64) -> String {
     let abs = value.abs();
@@ -132,6 +145,15 @@ mod tests {
         let word = wrap("Supercalifragilisticexpialidocious", 13.0, 80.0, 2);
         assert!(word[0].ends_with('…') && width(&word[0], 13.0) <= 80.0);
         assert_eq!(wrap("", 13.0, 80.0, 2), Vec::<String>::new());
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_dropped() {
+        assert_eq!(
+            xml_safe("<t>A\u{FFFF}B\u{1}C\tD\u{FFFE}</t>".to_owned()),
+            "<t>ABC\tD</t>"
+        );
+        assert_eq!(xml_safe("Zürich 東京 😀".to_owned()), "Zürich 東京 😀");
     }
 
     #[test]

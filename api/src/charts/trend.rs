@@ -57,11 +57,21 @@ fn nice_step(raw: f64) -> f64 {
 
 /// The ticks of a scale covering `[lo, hi]`, about five of them.
 pub fn ticks(lo: f64, hi: f64) -> Vec<f64> {
-    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo, lo + 1.0) };
+    // A flat series gets a scale as wide as its value (1 near zero), so the width
+    // stays above the precision of the numbers.
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo, lo + lo.abs().max(1.0))
+    };
     let step = nice_step((hi - lo) / 5.0);
     let start = (lo / step).floor() as i64;
     let end = (hi / step).ceil() as i64;
-    (start..=end).map(|i| i as f64 * step).collect()
+    match end.checked_sub(start) {
+        Some(1..=20) => (start..=end).map(|i| i as f64 * step).collect(),
+        // Values too large for round steps: just the two ends.
+        _ => vec![lo, hi],
+    }
 }
 
 impl Trend<'_> {
@@ -130,8 +140,8 @@ impl Trend<'_> {
             })
             .collect();
         if values.is_empty() {
-            return doc
-                .add(
+            return text::xml_safe(
+                doc.add(
                     Text::new(format!(
                         "No data for {} between {} and {}",
                         self.kpi.key, self.from, last_day
@@ -142,7 +152,8 @@ impl Trend<'_> {
                     .set("font-size", 14)
                     .set("fill", "#6b7280"),
                 )
-                .to_string();
+                .to_string(),
+            );
         }
 
         // Scales: the value axis starts at zero unless the data is negative.
@@ -155,6 +166,11 @@ impl Trend<'_> {
             ticks.first().copied().unwrap_or(0.0),
             ticks.last().copied().unwrap_or(1.0),
         );
+        let (y_lo, y_hi) = if y_hi > y_lo {
+            (y_lo, y_hi)
+        } else {
+            (y_lo, y_lo + 1.0)
+        };
         let plot_h = HEIGHT - TOP - BOTTOM;
         let plot_w = WIDTH - LEFT - RIGHT;
         let y_of = |v: f64| TOP + plot_h - (v - y_lo) / (y_hi - y_lo) * plot_h;
@@ -322,7 +338,7 @@ impl Trend<'_> {
                         .set("fill", "#4b5563"),
                 );
         }
-        doc.add(legend).to_string()
+        text::xml_safe(doc.add(legend).to_string())
     }
 
     /// Whether the period starting on `start` reaches outside `[from, to)`.
@@ -350,6 +366,22 @@ mod tests {
         );
         let flat: Vec<String> = ticks(0.0, 0.0).into_iter().map(text::compact).collect();
         assert_eq!(flat, ["0", "0.2", "0.4", "0.6", "0.8", "1"]);
+        // Flat, huge or extreme series still get at least two distinct, finite ticks.
+        for (lo, hi) in [
+            (-1e16, -1e16),
+            (1e15, 1e15),
+            (-7.9e28, 7.9e28),
+            (1e20, 1e20 + 1.0),
+            (-3.0, -3.0),
+        ] {
+            let t = ticks(lo, hi);
+            assert!(
+                t.len() >= 2 && t.iter().all(|v| v.is_finite()),
+                "{lo} {hi}: {t:?}"
+            );
+            assert!(t[t.len() - 1] > t[0], "{lo} {hi}: {t:?}");
+            assert!(t[0] <= lo && t[t.len() - 1] >= hi, "{lo} {hi}: {t:?}");
+        }
         let t = ticks(-30.0, 95.0);
         assert!(t[0] <= -30.0 && *t.last().unwrap_or(&0.0) >= 95.0);
     }

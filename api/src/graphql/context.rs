@@ -35,3 +35,9 @@ pub fn loader<'a, L: KeyedLoader>(ctx: &Context<'a>) -> GqlResult<&'a Memo<L>> {
 pub fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
+
+/// An `asOf` argument: today when absent, and within the dates the databases store
+/// (else `BAD_USER_INPUT` on `asOf`).
+pub fn as_of(value: Option<NaiveDate>) -> crate::error::Result<NaiveDate> {
+    crate::reporting::service::parse_date("asOf", value.unwrap_or_else(today))
+}

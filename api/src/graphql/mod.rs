@@ -81,6 +81,7 @@ pub fn build_schema(
     .limit_recursive_depth(limits.max_depth.max(32))
     .limit_directives(limits.max_directives)
     .extension(limits::AliasLimit(limits.max_aliases))
+    .extension(crate::insights::SnapshotCachePolicy)
     .data(limits)
     .data(keys)
     .data(events)

@@ -8,7 +8,7 @@ use super::prefetch;
 use crate::{
     domain::{CollaborationModel, LineKind, UnitFunction},
     error::GqlResult,
-    graphql::context::{db, loader, today},
+    graphql::context::{db, loader},
     positions::{Position, PositionsByOrganization},
     reporting::{LinesAsOf, ReportingLine},
     units::{Unit, UnitsByOrganization},
@@ -114,7 +114,7 @@ impl Organization {
         ctx: &Context<'_>,
         as_of: Option<NaiveDate>,
     ) -> GqlResult<crate::insights::CollaborationModelReport> {
-        let as_of = as_of.unwrap_or_else(today);
+        let as_of = crate::graphql::context::as_of(as_of)?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         let declared = self
             .0
@@ -136,7 +136,7 @@ impl Organization {
         as_of: Option<NaiveDate>,
         min_severity: Option<crate::insights::Severity>,
     ) -> GqlResult<Vec<crate::insights::InsightObject>> {
-        let as_of = as_of.unwrap_or_else(today);
+        let as_of = crate::graphql::context::as_of(as_of)?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         Ok(crate::insights::evaluate(&snapshot, min_severity)
             .into_iter()
@@ -154,7 +154,7 @@ impl Organization {
         format: crate::charts::ChartFormat,
         as_of: Option<NaiveDate>,
     ) -> GqlResult<String> {
-        let as_of = as_of.unwrap_or_else(today);
+        let as_of = crate::graphql::context::as_of(as_of)?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         let insights = crate::insights::evaluate(&snapshot, None);
         let chart = crate::charts::org::OrgChart::new(&self.0.name, &snapshot, insights)?;
@@ -168,7 +168,7 @@ impl Organization {
         ctx: &Context<'_>,
         as_of: Option<NaiveDate>,
     ) -> GqlResult<crate::insights::Maturity> {
-        let as_of = as_of.unwrap_or_else(today);
+        let as_of = crate::graphql::context::as_of(as_of)?;
         let db = db(ctx)?;
         Ok(crate::insights::Maturity {
             history: crate::insights::stage_history(db, self.0.id, as_of).await?,
@@ -219,7 +219,7 @@ impl Organization {
         kind: Option<LineKind>,
     ) -> GqlResult<Vec<ReportingLine>> {
         let lines = loader::<LinesAsOf>(ctx)?
-            .load_one((self.0.id, as_of.unwrap_or_else(today)))
+            .load_one((self.0.id, crate::graphql::context::as_of(as_of)?))
             .await?
             .unwrap_or_default();
         prefetch::units_if_selected(ctx, &self.0, &ctx.look_ahead(), &["unit", "superiorUnit"])

@@ -86,10 +86,7 @@ pub async fn org_chart(
     let Ok(query) = web::Query::<OrgChartQuery>::from_query(req.query_string()) else {
         return error_response(Error::bad_input("asOf", "a date, YYYY-MM-DD"));
     };
-    let as_of = match crate::reporting::service::parse_date(
-        "asOf",
-        query.as_of.unwrap_or_else(crate::graphql::context::today),
-    ) {
+    let as_of = match crate::graphql::context::as_of(query.as_of) {
         Ok(d) => d,
         Err(err) => return error_response(err),
     };
@@ -105,7 +102,7 @@ fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
     use chrono::Datelike;
     let back = |months| to.checked_sub_months(Months::new(months)).unwrap_or(to);
     let day = match granularity {
-        Granularity::Day => to - chrono::Duration::days(90),
+        Granularity::Day => to.checked_sub_days(chrono::Days::new(90)).unwrap_or(to),
         Granularity::Week => back(12),
         Granularity::Month => back(24),
         Granularity::Quarter => back(48),
@@ -186,9 +183,13 @@ pub async fn kpi_chart(
             }
         },
     };
-    let to = query
-        .to
-        .unwrap_or_else(|| crate::graphql::context::today() + chrono::Duration::days(1));
+    let to = match query.to {
+        Some(to) => match crate::reporting::service::parse_date("to", to) {
+            Ok(to) => to,
+            Err(err) => return error_response(err),
+        },
+        None => crate::graphql::context::today() + chrono::Duration::days(1),
+    };
     let from = query.from.unwrap_or_else(|| default_from(granularity, to));
     let (from, to) = match series::check_range(from, to) {
         Ok(range) => range,

@@ -7,7 +7,7 @@ use entity::org_unit;
 use crate::{
     domain::{LineKind, Sourcing, UnitFunction},
     error::GqlResult,
-    graphql::context::{loader, today},
+    graphql::context::loader,
     organizations::{Organization, OrganizationById},
     positions::{Position, PositionsByUnit},
     reporting::{LineHistoryByUnit, LinesAsOf, ReportingLine, structure},
@@ -26,7 +26,10 @@ impl Unit {
         as_of: Option<NaiveDate>,
     ) -> GqlResult<std::sync::Arc<Vec<entity::reporting_line::Model>>> {
         Ok(loader::<LinesAsOf>(ctx)?
-            .load_one((self.0.organization_id, as_of.unwrap_or_else(today)))
+            .load_one((
+                self.0.organization_id,
+                crate::graphql::context::as_of(as_of)?,
+            ))
             .await?
             .unwrap_or_default())
     }
