@@ -339,3 +339,73 @@ async fn each_mutation_field_sees_the_writes_before_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_chart_can_start_at_one_unit_and_stop_at_a_depth() {
+    on_each_backend(|app| async move {
+        load_demo(&app).await;
+        let lumen = app.ok("{ organization(slug: \"lumen-health\") { units { id name } } }", json!({})).await;
+        let marketing = ids(&lumen["organization"], "Group marketing");
+        let data = app
+            .ok(
+                "query($r: ID) { organization(slug: \"lumen-health\") { chart(format: MERMAID, rootUnitId: $r) } }",
+                json!({ "r": marketing }),
+            )
+            .await;
+        let mermaid = data["organization"]["chart"].as_str().unwrap();
+        assert!(mermaid.starts_with("%% Lumen Health, Group marketing and below — org chart"), "{mermaid}");
+        assert_eq!(mermaid.matches("[\"<b>").count(), 3, "Group marketing, Brand and Demand: {mermaid}");
+        assert_eq!(mermaid.matches(" --> ").count(), 2);
+        assert_eq!(mermaid.matches(" -.-> ").count(), 0, "the business units are not drawn, nor the lines to them");
+
+        // Depth 1 from the top: the executive office and its six direct reports.
+        let data = app
+            .ok("{ organization(slug: \"lumen-health\") { chart(format: DOT, depth: 1) } }", json!({}))
+            .await;
+        let dot = data["organization"]["chart"].as_str().unwrap();
+        assert_eq!(dot.matches("[label=").count(), 7, "{dot}");
+
+        // Northwind below the pumps business unit: only the insights about what is drawn.
+        let northwind = app.ok("{ organization(slug: \"northwind-industrial\") { units { id name } } }", json!({})).await;
+        let pumps = ids(&northwind["organization"], "Pumps business unit");
+        let (status, _, svg) = get(
+            &app,
+            Some(&app.admin_token),
+            &format!("/api/v1/organizations/northwind-industrial/chart.svg?rootUnitId={pumps}&depth=5"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(svg.matches("class=\"unit ").count(), 3, "the business unit, its sales and its marketing");
+        assert!(svg.contains("Pumps marketing reports to Pumps sales"));
+        assert!(!svg.contains("Valves marketing reports to Valves sales"));
+        assert!(!svg.contains("PRIORITY_UNASSESSED"), "organization-wide insights stay off a unit's chart");
+
+        // Bad input names its field.
+        let error = |body: &str| serde_json::from_str::<Value>(body).unwrap()["error"].clone();
+        for (query, status, field) in [
+            (format!("rootUnitId={}", uuid::Uuid::now_v7()), StatusCode::NOT_FOUND, "rootUnitId"),
+            ("rootUnitId=pumps".to_owned(), StatusCode::BAD_REQUEST, "rootUnitId"),
+            ("depth=5000".to_owned(), StatusCode::BAD_REQUEST, "depth"),
+            ("depth=-1".to_owned(), StatusCode::BAD_REQUEST, "depth"),
+            ("asOf=yesterday".to_owned(), StatusCode::BAD_REQUEST, "asOf"),
+        ] {
+            let (got, _, body) =
+                get(&app, Some(&app.admin_token), &format!("/api/v1/organizations/northwind-industrial/chart.svg?{query}")).await;
+            assert_eq!(got, status, "{query}: {body}");
+            assert_eq!(error(&body)["field"], field, "{query}: {body}");
+        }
+        let body = app
+            .graphql(
+                "query($r: ID) { organization(slug: \"northwind-industrial\") { chart(format: SVG, rootUnitId: $r) } }",
+                json!({ "r": marketing }),
+            )
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "a unit of another organization: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "rootUnitId");
+        let body = app
+            .graphql("{ organization(slug: \"northwind-industrial\") { chart(format: SVG, depth: -1) } }", json!({}))
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    })
+    .await;
+}

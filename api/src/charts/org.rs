@@ -162,6 +162,100 @@ impl OrgChart {
         format!("{} — org chart as of {}", self.title, self.as_of)
     }
 
+    /// Keeps `root` (default: every unit at the top) and its SOLID subordinates down to
+    /// `depth` levels below it (default: all), with the lines between kept units and the
+    /// insights that mark one of them (renumbered). An unknown or archived `root` is
+    /// `NOT_FOUND` on `field`.
+    pub fn restrict(mut self, root: Option<Uuid>, depth: Option<u32>, field: &str) -> Result<Self> {
+        if root.is_none() && depth.is_none() {
+            return Ok(self);
+        }
+        let n = self.nodes.len();
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut has_superior = vec![false; n];
+        for edge in self.edges.iter().filter(|e| e.kind == LineKind::Solid) {
+            if !has_superior[edge.unit] && edge.unit != edge.superior {
+                has_superior[edge.unit] = true;
+                children[edge.superior].push(edge.unit);
+            }
+        }
+        let starts: Vec<usize> = match root {
+            Some(id) => vec![
+                self.nodes
+                    .iter()
+                    .position(|node| node.id == id)
+                    .ok_or_else(|| crate::error::Error::not_found("unit").on_field(field))?,
+            ],
+            None => (0..n).filter(|&u| !has_superior[u]).collect(),
+        };
+        let limit = depth.unwrap_or(u32::MAX);
+        let mut keep = vec![false; n];
+        let mut queue: std::collections::VecDeque<(usize, u32)> =
+            starts.into_iter().map(|s| (s, 0)).collect();
+        while let Some((u, level)) = queue.pop_front() {
+            if std::mem::replace(&mut keep[u], true) {
+                continue;
+            }
+            if level < limit {
+                queue.extend(children[u].iter().map(|&c| (c, level + 1)));
+            }
+        }
+        if let Some(id) = root
+            && let Some(node) = self.nodes.iter().find(|node| node.id == id)
+        {
+            self.title = format!("{}, {} and below", self.title, node.name);
+        }
+        // New indexes of kept nodes and of insights still marking one.
+        let mut node_index = vec![usize::MAX; n];
+        let mut kept_nodes = Vec::new();
+        for (old, node) in std::mem::take(&mut self.nodes).into_iter().enumerate() {
+            if keep[old] {
+                node_index[old] = kept_nodes.len();
+                kept_nodes.push(node);
+            }
+        }
+        // Below one unit, only the insights about what is drawn; from the top, all.
+        if root.is_some() {
+            let mut insight_index: HashMap<usize, usize> = HashMap::new();
+            let mut kept_insights = Vec::new();
+            let mut marked: Vec<usize> = kept_nodes
+                .iter()
+                .flat_map(|node| node.insights.iter().copied())
+                .collect();
+            marked.sort_unstable();
+            marked.dedup();
+            let mut insights: Vec<Option<Insight>> = std::mem::take(&mut self.insights)
+                .into_iter()
+                .map(Some)
+                .collect();
+            for old in marked {
+                if let Some(insight) = insights.get_mut(old).and_then(Option::take) {
+                    insight_index.insert(old, kept_insights.len());
+                    kept_insights.push(insight);
+                }
+            }
+            for node in &mut kept_nodes {
+                node.insights = node
+                    .insights
+                    .iter()
+                    .filter_map(|i| insight_index.get(i).copied())
+                    .collect();
+            }
+            self.insights = kept_insights;
+        }
+        self.edges = std::mem::take(&mut self.edges)
+            .into_iter()
+            .filter(|e| keep[e.unit] && keep[e.superior])
+            .map(|e| Edge {
+                unit: node_index[e.unit],
+                superior: node_index[e.superior],
+                ..e
+            })
+            .collect();
+        self.nodes = kept_nodes;
+        Ok(self)
+    }
+
     /// The function (and sourcing, when not in-house) of a node, in words.
     fn kind_label(node: &Node) -> String {
         let (function, _, _) = palette(node.function);

@@ -147,17 +147,25 @@ impl Organization {
     /// The org chart on `asOf` (default: today): units coloured by function, SOLID
     /// lines as the tree, DOTTED lines dashed, and markers on the units each insight
     /// rests on. MERMAID and DOT are text for other tools to draw; SVG is drawn by
-    /// orgdesign (also at `GET /api/v1/organizations/{slug}/chart.svg`).
+    /// orgdesign (also at `GET /api/v1/organizations/{slug}/chart.svg`). `rootUnitId`
+    /// draws one unit and its SOLID subordinates only (with the insights about them);
+    /// `depth` stops that many levels below the root (or the top).
     async fn chart(
         &self,
         ctx: &Context<'_>,
         format: crate::charts::ChartFormat,
         as_of: Option<NaiveDate>,
+        root_unit_id: Option<ID>,
+        #[graphql(validator(minimum = 0, maximum = 1000))] depth: Option<i32>,
     ) -> GqlResult<String> {
         let as_of = crate::graphql::context::as_of(as_of)?;
+        let root = root_unit_id
+            .map(|id| crate::domain::parse_id("rootUnitId", &id))
+            .transpose()?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         let insights = crate::insights::evaluate(&snapshot, None);
-        let chart = crate::charts::org::OrgChart::new(&self.0.name, &snapshot, insights)?;
+        let chart = crate::charts::org::OrgChart::new(&self.0.name, &snapshot, insights)?
+            .restrict(root, depth.map(i32::unsigned_abs), "rootUnitId")?;
         Ok(chart.render(format))
     }
 

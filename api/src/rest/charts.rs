@@ -27,6 +27,10 @@ pub const MAX_PERIODS: i64 = 1_000;
 pub struct OrgChartQuery {
     /// The date the chart shows (YYYY-MM-DD; default: today).
     pub as_of: Option<NaiveDate>,
+    /// Draw this unit and its SOLID subordinates only (with the insights about them).
+    pub root_unit_id: Option<Uuid>,
+    /// Stop this many levels below the root (or the top); 0 to 1000.
+    pub depth: Option<u32>,
 }
 
 /// Filters of the KPI trend chart.
@@ -83,17 +87,57 @@ pub async fn org_chart(
     if let Err(err) = principal.may_read(organization.id, "organization") {
         return error_response(err);
     }
-    let Ok(query) = web::Query::<OrgChartQuery>::from_query(req.query_string()) else {
-        return error_response(Error::bad_input("asOf", "a date, YYYY-MM-DD"));
+    let query = match org_chart_query(req.query_string()) {
+        Ok(query) => query,
+        Err(err) => return error_response(err),
     };
     let as_of = match crate::graphql::context::as_of(query.as_of) {
         Ok(d) => d,
         Err(err) => return error_response(err),
     };
-    match org::load(&state.db, &organization, as_of).await {
+    match org::load(&state.db, &organization, as_of)
+        .await
+        .and_then(|chart| chart.restrict(query.root_unit_id, query.depth, "rootUnitId"))
+    {
         Ok(chart) => svg(chart.svg()),
         Err(err) => error_response(err),
     }
+}
+
+/// Reads the org chart's parameters one by one, so an error names the one at fault.
+fn org_chart_query(raw: &str) -> Result<OrgChartQuery, Error> {
+    let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(raw) else {
+        return Err(Error::bad_input("query", "an unreadable query string"));
+    };
+    let mut query = OrgChartQuery {
+        as_of: None,
+        root_unit_id: None,
+        depth: None,
+    };
+    for (name, value) in pairs.into_inner() {
+        match name.as_str() {
+            "asOf" => {
+                let date = NaiveDate::parse_from_str(&value, "%Y-%m-%d")
+                    .map_err(|_| Error::bad_input("asOf", "a date, YYYY-MM-DD"))?;
+                query.as_of = Some(date);
+            }
+            "rootUnitId" => {
+                let id = Uuid::parse_str(&value)
+                    .map_err(|_| Error::bad_input("rootUnitId", "a unit id"))?;
+                query.root_unit_id = Some(id);
+            }
+            "depth" => {
+                let depth = value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|d| *d <= 1000)
+                    .ok_or_else(|| Error::bad_input("depth", "a count from 0 to 1000"))?;
+                query.depth = Some(depth);
+            }
+            _ => {}
+        }
+    }
+    Ok(query)
 }
 
 /// The default start of a trend chart ending before `to`: the start of the period
