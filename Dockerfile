@@ -16,6 +16,7 @@ COPY entity/Cargo.toml entity/
 COPY migration/Cargo.toml migration/
 RUN mkdir -p src api/src entity/src migration/src benches \
     && echo 'fn main() {}' > src/main.rs \
+    && echo 'fn main() {}' > api/src/main.rs \
     && echo 'fn main() {}' > benches/kpis.rs \
     && echo 'fn main() {}' > benches/insights.rs \
     && touch api/src/lib.rs entity/src/lib.rs migration/src/lib.rs \

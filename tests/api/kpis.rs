@@ -421,3 +421,41 @@ async fn a_server_killed_mid_ingestion_keeps_every_acknowledged_batch() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_organization_answers_its_kpis_and_series_like_the_root_queries() {
+    on_each_backend(|app| async move {
+        let db = Database::connect(&app.database_url).await.unwrap();
+        orgdesign_api::demo::load(&db, &orgdesign_api::settings::Limits::default()).await.unwrap();
+        let id = app.ok("{ organization(slug: \"lumen-health\") { id } }", json!({})).await["organization"]["id"].clone();
+        let nested = app
+            .ok(
+                "query($id: ID) { organization(id: $id) {
+                    kpis(stage: REVENUE) { key }
+                    kpiSeries(kpi: \"mqls\", granularity: QUARTER, from: \"2020-01-01\", to: \"2040-01-01\") { periodStart value target } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        let root = app
+            .ok(
+                "query($id: ID!) { kpis(organizationId: $id, stage: REVENUE) { key }
+                    kpiSeries(organizationId: $id, kpi: \"mqls\", granularity: QUARTER, from: \"2020-01-01\", to: \"2040-01-01\") { periodStart value target } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(nested["organization"]["kpis"], root["kpis"]);
+        assert_eq!(nested["organization"]["kpiSeries"], root["kpiSeries"]);
+        assert!(nested["organization"]["kpis"].as_array().unwrap().iter().any(|k| k["key"] == "marketing_sourced_revenue"));
+        assert!(nested["organization"]["kpiSeries"].as_array().unwrap().len() >= 8, "two years of quarters");
+        // Errors name the argument, as on the root query.
+        let body = app
+            .graphql(
+                "query($id: ID) { organization(id: $id) { kpiSeries(kpi: \"nope\", granularity: MONTH, from: \"2024-01-01\", to: \"2023-01-01\") { value } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "to", "{body}");
+    })
+    .await;
+}

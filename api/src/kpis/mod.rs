@@ -15,4 +15,5 @@ pub mod wire;
 
 pub use ingest::{ParsedPoint, RecordCounts, record};
 pub use resolvers::{KpiMutation, KpiQuery};
+pub(crate) use resolvers::{definitions, series_of};
 pub use types::*;

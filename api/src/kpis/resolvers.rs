@@ -34,6 +34,64 @@ fn dimensions(field: &str, list: Option<Vec<DimensionInput>>) -> Result<BTreeMap
     Ok(out)
 }
 
+/// The KPIs `organization` can use (the built-in catalog and its own, not archived),
+/// of one stage or all, stages in their order then by key.
+pub(crate) async fn definitions(
+    db: &sea_orm::DatabaseConnection,
+    organization: Uuid,
+    stage: Option<StageKey>,
+) -> GqlResult<Vec<KpiDefinition>> {
+    let mut query = kpi_definition::Entity::find()
+        .filter(
+            Condition::any()
+                .add(kpi_definition::Column::OrganizationId.is_null())
+                .add(kpi_definition::Column::OrganizationId.eq(organization)),
+        )
+        .filter(kpi_definition::Column::Archived.eq(false));
+    if let Some(stage) = stage {
+        query = query.filter(kpi_definition::Column::Stage.eq(stage.as_str()));
+    }
+    let mut rows = query
+        .order_by_asc(kpi_definition::Column::Key)
+        .all(db)
+        .await?;
+    // Stages in their order (traditional first), not alphabetically.
+    rows.sort_by_key(|k| {
+        StageKey::from_db(&k.stage)
+            .map(|s| s as u8)
+            .unwrap_or(u8::MAX)
+    });
+    Ok(rows.into_iter().map(KpiDefinition).collect())
+}
+
+/// One KPI series of `organization`, checked and rolled up (see `kpiSeries`).
+pub(crate) async fn series_of(
+    db: &sea_orm::DatabaseConnection,
+    organization: Uuid,
+    kpi: &str,
+    granularity: Granularity,
+    (from, to): (NaiveDate, NaiveDate),
+    unit_id: Option<ID>,
+    dimensions: Option<Vec<DimensionInput>>,
+) -> GqlResult<Vec<KpiSeriesPoint>> {
+    let (from, to) = series::check_range(from, to)?;
+    let unit = unit_id.map(|u| parse_id("unitId", &u)).transpose()?;
+    let dims = self::dimensions("dimensions", dimensions)?;
+    let definition = series::definition(db, organization, kpi.trim()).await?;
+    let points = series::series(
+        db,
+        organization,
+        &definition,
+        granularity,
+        from,
+        to,
+        unit,
+        &dims,
+    )
+    .await?;
+    Ok(points.into_iter().map(KpiSeriesPoint).collect())
+}
+
 /// KPI queries. Every role may read the KPI data of the organizations it reaches,
 /// integrations included.
 #[derive(Default)]
@@ -49,27 +107,7 @@ impl KpiQuery {
         stage: Option<StageKey>,
     ) -> GqlResult<Vec<KpiDefinition>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
-        let mut query = kpi_definition::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(kpi_definition::Column::OrganizationId.is_null())
-                    .add(kpi_definition::Column::OrganizationId.eq(organization)),
-            )
-            .filter(kpi_definition::Column::Archived.eq(false));
-        if let Some(stage) = stage {
-            query = query.filter(kpi_definition::Column::Stage.eq(stage.as_str()));
-        }
-        let mut rows = query
-            .order_by_asc(kpi_definition::Column::Key)
-            .all(db(ctx)?)
-            .await?;
-        // Stages in their order (traditional first), not alphabetically.
-        rows.sort_by_key(|k| {
-            StageKey::from_db(&k.stage)
-                .map(|s| s as u8)
-                .unwrap_or(u8::MAX)
-        });
-        Ok(rows.into_iter().map(KpiDefinition).collect())
+        definitions(db(ctx)?, organization, stage).await
     }
 
     /// One KPI series rolled up to `granularity` over `[from, to)`: the whole
@@ -88,23 +126,16 @@ impl KpiQuery {
         dimensions: Option<Vec<DimensionInput>>,
     ) -> GqlResult<Vec<KpiSeriesPoint>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
-        let (from, to) = series::check_range(from, to)?;
-        let unit = unit_id.map(|u| parse_id("unitId", &u)).transpose()?;
-        let dims = self::dimensions("dimensions", dimensions)?;
-        let db = db(ctx)?;
-        let definition = series::definition(db, organization, kpi.trim()).await?;
-        let points = series::series(
-            db,
+        series_of(
+            db(ctx)?,
             organization,
-            &definition,
+            &kpi,
             granularity,
-            from,
-            to,
-            unit,
-            &dims,
+            (from, to),
+            unit_id,
+            dimensions,
         )
-        .await?;
-        Ok(points.into_iter().map(KpiSeriesPoint).collect())
+        .await
     }
 
     /// The demand waterfall (inquiries → MQLs → SALs → SQLs → SQOs → won deals) over

@@ -169,6 +169,41 @@ impl Organization {
         Ok(chart.render(format))
     }
 
+    /// The KPIs the organization can use: the built-in catalog and its own, of one
+    /// stage or all (the same as the root `kpis`).
+    async fn kpis(
+        &self,
+        ctx: &Context<'_>,
+        stage: Option<crate::domain::StageKey>,
+    ) -> GqlResult<Vec<crate::catalog::KpiDefinition>> {
+        crate::kpis::definitions(db(ctx)?, self.0.id, stage).await
+    }
+
+    /// One of its KPI series rolled up to `granularity` over `[from, to)` (the same as
+    /// the root `kpiSeries`).
+    #[allow(clippy::too_many_arguments)]
+    async fn kpi_series(
+        &self,
+        ctx: &Context<'_>,
+        kpi: String,
+        granularity: crate::domain::Granularity,
+        from: NaiveDate,
+        to: NaiveDate,
+        unit_id: Option<ID>,
+        dimensions: Option<Vec<crate::kpis::DimensionInput>>,
+    ) -> GqlResult<Vec<crate::kpis::KpiSeriesPoint>> {
+        crate::kpis::series_of(
+            db(ctx)?,
+            self.0.id,
+            &kpi,
+            granularity,
+            (from, to),
+            unit_id,
+            dimensions,
+        )
+        .await
+    }
+
     /// The declared maturity stage on `asOf` (default: today), its history, and the
     /// stage the KPI data evidences.
     async fn maturity(
