@@ -541,6 +541,8 @@ impl OrgChart {
             .set("height", height.ceil())
             .set("viewBox", (0, 0, width.ceil(), height.ceil()))
             .set("font-family", FONT)
+            .set("role", "img")
+            .set("aria-label", self.caption())
             .add(Title::new(self.caption()))
             .add(
                 Definitions::new().add(

@@ -108,6 +108,8 @@ impl Trend<'_> {
             .set("height", HEIGHT)
             .set("viewBox", (0, 0, WIDTH, HEIGHT))
             .set("font-family", "Helvetica, Arial, sans-serif")
+            .set("role", "img")
+            .set("aria-label", format!("{caption} ({subtitle})"))
             .add(Title::new(format!("{caption} ({subtitle})")))
             .add(
                 Rectangle::new()
