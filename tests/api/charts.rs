@@ -296,6 +296,15 @@ async fn dates_out_of_range_are_bad_input_not_a_crash() {
             let (status, _, body) = get(&app, admin, path).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
         }
+        // The earliest storable dates still chart: the default range starts no earlier.
+        let (status, _, body) = get(
+            &app,
+            admin,
+            "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg?granularity=YEAR&to=1900-03-01",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("No data for mqls between 1900-01-01 and 1900-02-28"), "{body}");
         for field in ["chart(format: SVG, asOf: \"-5000-01-01\")", "insights(asOf: \"-5000-01-01\") { code }",
                       "collaborationModel(asOf: \"-5000-01-01\") { inferred }", "maturity(asOf: \"-5000-01-01\") { evidenced }",
                       "reportingLines(asOf: \"-5000-01-01\") { id }"] {
@@ -336,6 +345,23 @@ async fn each_mutation_field_sees_the_writes_before_it() {
         };
         assert_eq!(orphans("a"), "1 unit(s) report to no one");
         assert_eq!(orphans("b"), "2 unit(s) report to no one");
+
+        // The same for what the DataLoaders remember: a line added between two fields
+        // shows in the second field's reporting lines and chart.
+        let first = app.create_unit(&org, "Team 2", "MARKETING").await;
+        let data = app
+            .ok(
+                "mutation($line: AddReportingLineInput!, $top: ID!) {
+                    a: updateUnit(input: { id: $top, version: 1, description: \"before\" }) { organization { reportingLines { id } chart(format: MERMAID) } }
+                    b: addReportingLine(input: $line) { id }
+                    c: updateUnit(input: { id: $top, version: 2, description: \"after\" }) { organization { reportingLines { id } chart(format: MERMAID) } } }",
+                json!({ "top": top, "line": { "unitId": first, "superiorUnitId": top, "kind": "SOLID", "effectiveFrom": "2024-01-01" } }),
+            )
+            .await;
+        let lines = |key: &str| data[key]["organization"]["reportingLines"].as_array().unwrap().len();
+        let arrows = |key: &str| data[key]["organization"]["chart"].as_str().unwrap().matches(" --> ").count();
+        assert_eq!((lines("a"), arrows("a")), (1, 1), "{data}");
+        assert_eq!((lines("c"), arrows("c")), (2, 2), "{data}");
     })
     .await;
 }
@@ -406,6 +432,11 @@ async fn a_chart_can_start_at_one_unit_and_stop_at_a_depth() {
             .graphql("{ organization(slug: \"northwind-industrial\") { chart(format: SVG, depth: -1) } }", json!({}))
             .await;
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "depth", "{body}");
+        let body = app
+            .graphql("{ organization(slug: \"northwind-industrial\") { chart(format: SVG, depth: 5000) } }", json!({}))
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "depth", "{body}");
     })
     .await;
 }

@@ -496,7 +496,11 @@ impl OrgChart {
             let x1 = sx + BOX_W / 2.0 + toward * offset;
             let x2 = tx + BOX_W / 2.0 - toward * offset;
             let y = sy - 8.0 - 5.0 * k;
-            let end = if (sy - ty).abs() < 0.5 {
+            let end = if *lane >= LANES {
+                // Every lane above this row is taken: a curve rather than a line
+                // drawn over another.
+                None
+            } else if (sy - ty).abs() < 0.5 {
                 Some(ty - 2.0)
             } else if ty + BOX_H < y {
                 Some(ty + BOX_H + 2.0)
@@ -506,7 +510,7 @@ impl OrgChart {
             let d = if let Some(end) = end
                 && Layout::route_is_clear(&placed, edge.superior, (x1, sy), (x2, y), end)
             {
-                *lane = (*lane + 1) % LANES;
+                *lane += 1;
                 format!("M{x1} {sy} V{y} H{x2} V{end}")
             } else {
                 // No clear lane: a curve behind the boxes, from the unit to its superior.

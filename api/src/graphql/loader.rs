@@ -4,7 +4,10 @@
 use std::{
     collections::HashMap,
     hash::Hash,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -72,14 +75,60 @@ const BATCH_WINDOW: Duration = Duration::from_millis(3);
 pub struct Memo<L: KeyedLoader> {
     loader: Arc<DataLoader<L>>,
     pending: Mutex<HashMap<L::Key, Pending<L::Value>>>,
+    writes: DocumentWrites,
+}
+
+/// Whether the request's document holds a mutation (or a subscription). Its fields run
+/// one after another with writes in between, so everything a request remembers — the
+/// memos' loads, the insights' snapshots — is read afresh once this is set; loads
+/// still batch. Set at parse time by [`WritesPolicy`].
+#[derive(Clone, Default, Debug)]
+pub struct DocumentWrites(Arc<AtomicBool>);
+
+impl DocumentWrites {
+    /// Whether reads must not reuse earlier loads.
+    pub fn set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Sets the request's [`DocumentWrites`] when its document holds anything but queries.
+pub struct WritesPolicy;
+
+impl async_graphql::extensions::ExtensionFactory for WritesPolicy {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(WritesPolicy)
+    }
+}
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for WritesPolicy {
+    async fn parse_query(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        query: &str,
+        variables: &async_graphql::Variables,
+        next: async_graphql::extensions::NextParseQuery<'_>,
+    ) -> async_graphql::ServerResult<async_graphql::parser::types::ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let writes = document
+            .operations
+            .iter()
+            .any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query);
+        if writes && let Some(flag) = ctx.data_opt::<DocumentWrites>() {
+            flag.0.store(true, Ordering::Relaxed);
+        }
+        Ok(document)
+    }
 }
 
 impl<L: KeyedLoader> Memo<L> {
-    /// Wraps `loader` for one request.
-    pub fn new(loader: L) -> Self {
+    /// Wraps `loader` for one request whose document's writes `writes` tells.
+    pub fn new(loader: L, writes: DocumentWrites) -> Self {
         Self {
             loader: Arc::new(DataLoader::new(loader, tokio::spawn).delay(BATCH_WINDOW)),
             pending: Mutex::new(HashMap::new()),
+            writes,
         }
     }
 
@@ -113,6 +162,9 @@ impl<L: KeyedLoader> Memo<L> {
     fn pending_for(&self, key: L::Key) -> Pending<L::Value> {
         let loader = self.loader.clone();
         let make = |key: L::Key| async move { loader.load_one(key).await }.boxed().shared();
+        if self.writes.set() {
+            return make(key);
+        }
         match self.pending.lock() {
             Ok(mut pending) => pending
                 .entry(key.clone())

@@ -81,7 +81,7 @@ pub fn build_schema(
     .limit_recursive_depth(limits.max_depth.max(32))
     .limit_directives(limits.max_directives)
     .extension(limits::AliasLimit(limits.max_aliases))
-    .extension(crate::insights::SnapshotCachePolicy)
+    .extension(loader::WritesPolicy)
     .data(limits)
     .data(keys)
     .data(events)
@@ -107,22 +107,24 @@ pub fn sdl() -> String {
 /// Attaches what one request needs: its context and fresh DataLoaders (their caches
 /// live for one request only, so no request sees another's stale rows).
 pub fn prepare(request: Request, db: &DatabaseConnection, context: RequestContext) -> Request {
+    let writes = loader::DocumentWrites::default();
     request
         .data(context)
-        .data(batched(OrganizationById(db.clone())))
-        .data(batched(UnitById(db.clone())))
-        .data(batched(UnitsByOrganization(db.clone())))
-        .data(batched(PositionsByUnit(db.clone())))
-        .data(batched(PositionsByOrganization(db.clone())))
-        .data(batched(LinesAsOf(db.clone())))
-        .data(batched(LineHistoryByUnit(db.clone())))
-        .data(batched(LinesByOrganization(db.clone())))
-        .data(batched(BuiltInKpisByStage(db.clone())))
-        .data(crate::insights::SnapshotCache::default())
+        .data(batched(OrganizationById(db.clone()), &writes))
+        .data(batched(UnitById(db.clone()), &writes))
+        .data(batched(UnitsByOrganization(db.clone()), &writes))
+        .data(batched(PositionsByUnit(db.clone()), &writes))
+        .data(batched(PositionsByOrganization(db.clone()), &writes))
+        .data(batched(LinesAsOf(db.clone()), &writes))
+        .data(batched(LineHistoryByUnit(db.clone()), &writes))
+        .data(batched(LinesByOrganization(db.clone()), &writes))
+        .data(batched(BuiltInKpisByStage(db.clone()), &writes))
+        .data(crate::insights::SnapshotCache::new(writes.clone()))
+        .data(writes)
 }
 
-fn batched<L: loader::KeyedLoader>(loader: L) -> loader::Memo<L> {
-    loader::Memo::new(loader)
+fn batched<L: loader::KeyedLoader>(loader: L, writes: &loader::DocumentWrites) -> loader::Memo<L> {
+    loader::Memo::new(loader, writes.clone())
 }
 
 /// Gives every error a stable `extensions.code`. Errors our resolvers raise carry one

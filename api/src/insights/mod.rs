@@ -86,18 +86,26 @@ pub async fn snapshot(
 /// The snapshots one GraphQL request has loaded, by organization and date:
 /// `collaborationModel`, `insights` and `chart` of one organization on one date share
 /// a single load (each key is loaded once even when the fields resolve concurrently).
-/// Documents with a mutation turn it off ([`SnapshotCachePolicy`]): their fields run
-/// one after another with writes in between, so each must read afresh.
-#[derive(Default)]
+/// In a document with a mutation every snapshot is loaded afresh
+/// ([`crate::graphql::loader::DocumentWrites`]): its fields run one after another with
+/// writes in between.
 pub struct SnapshotCache {
     snapshots: std::sync::Mutex<std::collections::HashMap<(Uuid, NaiveDate), SnapshotCell>>,
-    off: std::sync::atomic::AtomicBool,
+    writes: crate::graphql::loader::DocumentWrites,
 }
 
 /// One key's snapshot, filled by the first resolver that asks.
 type SnapshotCell = std::sync::Arc<tokio::sync::OnceCell<std::sync::Arc<Snapshot>>>;
 
 impl SnapshotCache {
+    /// An empty cache for one request.
+    pub fn new(writes: crate::graphql::loader::DocumentWrites) -> Self {
+        Self {
+            snapshots: std::sync::Mutex::default(),
+            writes,
+        }
+    }
+
     /// The snapshot of `organization` on `as_of`, loaded on first use.
     pub async fn get(
         &self,
@@ -105,7 +113,7 @@ impl SnapshotCache {
         organization: Uuid,
         as_of: NaiveDate,
     ) -> Result<std::sync::Arc<Snapshot>> {
-        if self.off.load(std::sync::atomic::Ordering::Relaxed) {
+        if self.writes.set() {
             return snapshot(db, organization, as_of)
                 .await
                 .map(std::sync::Arc::new);
@@ -124,42 +132,6 @@ impl SnapshotCache {
         })
         .await
         .cloned()
-    }
-
-    /// Loads every snapshot afresh from now on.
-    pub fn turn_off(&self) {
-        self.off.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// Turns the request's [`SnapshotCache`] off when its document holds anything but
-/// queries.
-pub struct SnapshotCachePolicy;
-
-impl async_graphql::extensions::ExtensionFactory for SnapshotCachePolicy {
-    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
-        std::sync::Arc::new(SnapshotCachePolicy)
-    }
-}
-
-#[async_trait::async_trait]
-impl async_graphql::extensions::Extension for SnapshotCachePolicy {
-    async fn parse_query(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        query: &str,
-        variables: &async_graphql::Variables,
-        next: async_graphql::extensions::NextParseQuery<'_>,
-    ) -> async_graphql::ServerResult<async_graphql::parser::types::ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let writes = document
-            .operations
-            .iter()
-            .any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query);
-        if writes && let Some(cache) = ctx.data_opt::<SnapshotCache>() {
-            cache.turn_off();
-        }
-        Ok(document)
     }
 }
 

@@ -156,16 +156,23 @@ impl Organization {
         format: crate::charts::ChartFormat,
         as_of: Option<NaiveDate>,
         root_unit_id: Option<ID>,
-        #[graphql(validator(minimum = 0, maximum = 1000))] depth: Option<i32>,
+        depth: Option<i32>,
     ) -> GqlResult<String> {
         let as_of = crate::graphql::context::as_of(as_of)?;
+        let depth = depth
+            .map(|d| {
+                u32::try_from(d).ok().filter(|d| *d <= 1000).ok_or_else(|| {
+                    crate::error::Error::bad_input("depth", "a count from 0 to 1000")
+                })
+            })
+            .transpose()?;
         let root = root_unit_id
             .map(|id| crate::domain::parse_id("rootUnitId", &id))
             .transpose()?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         let insights = crate::insights::evaluate(&snapshot, None);
         let chart = crate::charts::org::OrgChart::new(&self.0.name, &snapshot, insights)?
-            .restrict(root, depth.map(i32::unsigned_abs), "rootUnitId")?;
+            .restrict(root, depth, "rootUnitId")?;
         Ok(chart.render(format))
     }
 

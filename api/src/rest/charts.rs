@@ -64,10 +64,10 @@ fn svg(body: String) -> HttpResponse {
     params(("slug" = String, Path, description = "The organization's slug"), OrgChartQuery),
     responses(
         (status = 200, description = "The org chart: units coloured by function, SOLID lines as the tree, DOTTED lines dashed, numbered insight markers and the list of insights", content_type = "image/svg+xml", body = String),
-        (status = 400, description = "Unreadable asOf", body = super::ErrorBody),
+        (status = 400, description = "A malformed asOf, rootUnitId or depth (the error's field names it)", body = super::ErrorBody),
         (status = 401, description = "No valid token"),
         (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
-        (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
+        (status = 404, description = "No such organization (or not the token's), or no such unit of it as rootUnitId (field rootUnitId)", body = super::ErrorBody),
         (status = 429, description = "Too many requests; see Retry-After")
     )
 )]
@@ -153,7 +153,7 @@ fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
         Granularity::Year => back(120),
     };
     let month_start = |month: u32| NaiveDate::from_ymd_opt(day.year(), month, 1).unwrap_or(day);
-    match granularity {
+    let start = match granularity {
         Granularity::Day => day,
         Granularity::Week => {
             day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()))
@@ -161,7 +161,9 @@ fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
         Granularity::Month => month_start(day.month()),
         Granularity::Quarter => month_start(day.month0() / 3 * 3 + 1),
         Granularity::Year => month_start(1),
-    }
+    };
+    // Not before the first storable date (1900-01-01 starts every period).
+    start.max(crate::reporting::service::MIN_DATE)
 }
 
 fn period_days(granularity: Granularity) -> i64 {
