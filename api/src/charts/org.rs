@@ -162,6 +162,18 @@ impl OrgChart {
         format!("{} — org chart as of {}", self.title, self.as_of)
     }
 
+    /// Each node's SOLID superior (the first SOLID line of the unit, as the database
+    /// allows one per date), or `None` at a top.
+    fn solid_superiors(&self) -> Vec<Option<usize>> {
+        let mut superior = vec![None; self.nodes.len()];
+        for edge in self.edges.iter().filter(|e| e.kind == LineKind::Solid) {
+            if superior[edge.unit].is_none() && edge.unit != edge.superior {
+                superior[edge.unit] = Some(edge.superior);
+            }
+        }
+        superior
+    }
+
     /// Keeps `root` (default: every unit at the top) and its SOLID subordinates down to
     /// `depth` levels below it (default: all), with the lines between kept units and the
     /// insights that mark one of them (renumbered). An unknown or archived `root` is
@@ -171,12 +183,11 @@ impl OrgChart {
             return Ok(self);
         }
         let n = self.nodes.len();
+        let superior = self.solid_superiors();
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut has_superior = vec![false; n];
-        for edge in self.edges.iter().filter(|e| e.kind == LineKind::Solid) {
-            if !has_superior[edge.unit] && edge.unit != edge.superior {
-                has_superior[edge.unit] = true;
-                children[edge.superior].push(edge.unit);
+        for (unit, above) in superior.iter().enumerate() {
+            if let Some(s) = above {
+                children[*s].push(unit);
             }
         }
         let starts: Vec<usize> = match root {
@@ -186,7 +197,7 @@ impl OrgChart {
                     .position(|node| node.id == id)
                     .ok_or_else(|| crate::error::Error::not_found("unit").on_field(field))?,
             ],
-            None => (0..n).filter(|&u| !has_superior[u]).collect(),
+            None => (0..n).filter(|&u| superior[u].is_none()).collect(),
         };
         let limit = depth.unwrap_or(u32::MAX);
         let mut keep = vec![false; n];
@@ -788,12 +799,7 @@ impl Layout {
     /// Lays out the chart's SOLID structure.
     pub fn new(chart: &OrgChart) -> Self {
         let n = chart.nodes.len();
-        let mut parent: Vec<Option<usize>> = vec![None; n];
-        for edge in chart.edges.iter().filter(|e| e.kind == LineKind::Solid) {
-            if parent[edge.unit].is_none() && edge.unit != edge.superior {
-                parent[edge.unit] = Some(edge.superior);
-            }
-        }
+        let parent = chart.solid_superiors();
         // Preorder from the roots; a unit unreachable from any root (only possible if
         // the data held a cycle) becomes a root itself.
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
