@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::{error_response, organization, principal};
+use super::{error_response, reader_of};
 use crate::{
     charts::{org, trend::Trend},
     domain::Granularity,
@@ -76,17 +76,14 @@ pub async fn org_chart(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let principal = match principal(&state, &req).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
-    let organization = match organization(&state, &principal, &path).await {
+    let organization = match reader_of(&state, &req, &path, |p, org| {
+        p.may_read(org, "organization")
+    })
+    .await
+    {
         Ok(org) => org,
         Err(response) => return response,
     };
-    if let Err(err) = principal.may_read(organization.id, "organization") {
-        return error_response(err);
-    }
     let query = match org_chart_query(req.query_string()) {
         Ok(query) => query,
         Err(err) => return error_response(err),
@@ -200,17 +197,10 @@ pub async fn kpi_chart(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let (slug, key) = path.into_inner();
-    let principal = match principal(&state, &req).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
-    let organization = match organization(&state, &principal, &slug).await {
+    let organization = match reader_of(&state, &req, &slug, |p, org| p.may_read_kpis(org)).await {
         Ok(org) => org,
         Err(response) => return response,
     };
-    if let Err(err) = principal.may_read_kpis(organization.id) {
-        return error_response(err);
-    }
     let Ok(query) = web::Query::<TrendQuery>::from_query(req.query_string()) else {
         return error_response(Error::bad_input(
             "query",

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{error_response, idempotency, organization, principal, respond};
+use super::{error_response, idempotency, organization, principal, reader_of, respond};
 use crate::{
     auth::{Principal, RequestContext},
     domain::{Granularity, from_scaled},
@@ -344,11 +344,7 @@ pub async fn export(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let principal = match principal(&state, &req).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
-    let organization = match organization(&state, &principal, &path).await {
+    let organization = match reader_of(&state, &req, &path, |p, org| p.may_read_kpis(org)).await {
         Ok(org) => org.id,
         Err(response) => return response,
     };

@@ -127,6 +127,21 @@ pub(super) async fn organization(
     Ok(org)
 }
 
+/// What a reading endpoint starts with: the caller (authenticated and rate-limited),
+/// the organization of `slug` within its reach, and `check` passed for it — or the
+/// response that refuses the request.
+pub(super) async fn reader_of(
+    state: &AppState,
+    req: &HttpRequest,
+    slug: &str,
+    check: impl FnOnce(&Principal, uuid::Uuid) -> crate::error::Result<()>,
+) -> Result<entity::organization::Model, HttpResponse> {
+    let principal = principal(state, req).await?;
+    let org = organization(state, &principal, slug).await?;
+    check(&principal, org.id).map_err(error_response)?;
+    Ok(org)
+}
+
 /// The OpenAPI document of the REST part.
 #[derive(OpenApi)]
 #[openapi(
