@@ -291,7 +291,7 @@ async fn import_kpis(
     let context = RequestContext::system("orgdesign-import");
     // On PostgreSQL the servers' subscribers hear of each imported batch (NOTIFY);
     // on SQLite there is no server in this process to tell.
-    let events = crate::events::EventBus::new(db.clone());
+    let store = crate::store::Store::new(db.clone());
     let bar = ProgressBar::new(size);
     bar.set_style(
         ProgressStyle::with_template(
@@ -317,24 +317,11 @@ async fn import_kpis(
             pending.push(point);
         }
         if pending.len() == batch || (!more && !pending.is_empty()) {
-            let mut kpi_keys: Vec<String> = pending.iter().map(|p| p.kpi.clone()).collect();
-            kpi_keys.sort_unstable();
-            kpi_keys.dedup();
-            let counts = kpis::record(&db, &context, org.id, std::mem::take(&mut pending))
+            let counts = kpis::record(&store, &context, org.id, std::mem::take(&mut pending))
                 .await
                 .map_err(|e| {
                     anyhow!("lines {first_line} to {line}: {e}; nothing of them was written")
                 })?;
-            if counts.inserted + counts.corrected > 0 {
-                events
-                    .publish(crate::events::Event::KpiPointsRecorded {
-                        organization_id: org.id,
-                        kpi_keys,
-                        inserted: counts.inserted,
-                        corrected: counts.corrected,
-                    })
-                    .await;
-            }
             totals.inserted += counts.inserted;
             totals.corrected += counts.corrected;
             totals.unchanged += counts.unchanged;

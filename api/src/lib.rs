@@ -30,6 +30,7 @@ pub mod auth;
 pub mod catalog;
 pub mod charts;
 pub mod cli;
+pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod domain;
@@ -39,13 +40,19 @@ pub mod graphql;
 pub mod http;
 pub mod insights;
 pub mod kpis;
+#[cfg(test)]
+mod layering;
+pub mod maturity;
 pub mod metrics;
 pub mod organizations;
 pub mod positions;
+pub mod priorities;
 pub mod reporting;
 pub mod rest;
 pub mod settings;
+pub mod stakeholders;
 pub mod startup;
+pub mod store;
 pub mod telemetry;
 pub mod units;
 

@@ -22,12 +22,12 @@ use crate::{
         tokens::{self, Keys},
     },
     db,
-    events::EventBus,
     graphql::build_schema,
     http::{self, AppState, guard::RateLimit},
     metrics::Metrics,
     rest,
     settings::{Environment, Settings},
+    store::Store,
 };
 
 /// A built, bound, not yet running server.
@@ -75,24 +75,22 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let local = listener.local_addr().context("reading the bound address")?;
         let production = settings.env == Environment::Production;
-        let events = EventBus::new(db.clone());
-        events.listen();
+        let store = Store::new(db.clone());
+        store.events.listen();
         let state = web::Data::new(AppState {
             schema: build_schema(
-                db.clone(),
+                store.clone(),
                 settings.limits.clone(),
                 keys.clone(),
-                events.clone(),
                 production,
             ),
-            db: db.clone(),
+            store,
             metrics: metrics.clone(),
             limits: settings.limits.clone(),
             keys,
             introspection: settings.introspection_policy(),
             rate_limit: RateLimit::new(&settings.limits),
             development_token,
-            events,
         });
         let origins = settings.cors_allowed_origins.clone();
         let mut server = HttpServer::new(move || {

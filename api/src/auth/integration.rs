@@ -1,67 +1,25 @@
-//! Integration tokens: issued to tools that push KPI data, listed without their
-//! secret, revocable. The token itself is shown once; only its `jti` is stored, and
-//! every request with an integration token checks that row, so a revocation takes
-//! effect on the next request.
+//! Integration tokens and `me` in GraphQL; the storage rules are in
+//! [`super::service`].
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::api_token;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    sea_query::Expr,
-};
-use uuid::Uuid;
 
 use super::{
     Role,
+    service::{self, NewIntegrationToken},
     tokens::{Keys, parse_ttl},
 };
 use crate::{
-    audit,
     domain::{Name, parse_id},
-    error::{Error, GqlResult, Result},
+    error::{Error, GqlResult},
     graphql::{
-        context::{db, limits, request},
-        pagination::{Page, PageRequest},
+        context::{db, limits, request, store},
+        pagination::{self, Page},
     },
-    organizations::service::{lock, now},
 };
-
-/// Longest life of an integration token: a year. Longer-lived secrets leak.
-const MAX_TTL: Duration = Duration::from_secs(366 * 86_400);
-
-/// How stale `last_used_at` may get before a request refreshes it: one write a minute
-/// at most, not one per request.
-const LAST_USED_RESOLUTION_SECS: i64 = 60;
-
-/// Whether the integration token with `jti` is live (issued here, not revoked, not
-/// expired); notes its use.
-pub async fn is_active(db: &DatabaseConnection, jti: &str) -> Result<bool> {
-    let now = now();
-    let Some(row) = api_token::Entity::find()
-        .filter(api_token::Column::Jti.eq(jti))
-        .one(db)
-        .await?
-    else {
-        return Ok(false);
-    };
-    if row.revoked_at.is_some() || row.expires_at <= now {
-        return Ok(false);
-    }
-    let stale = row
-        .last_used_at
-        .is_none_or(|at| (now - at).num_seconds() >= LAST_USED_RESOLUTION_SECS);
-    if stale {
-        api_token::Entity::update_many()
-            .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
-            .filter(api_token::Column::Id.eq(row.id))
-            .exec(db)
-            .await?;
-    }
-    Ok(true)
-}
 
 /// An issued integration token, without its secret.
 #[derive(Debug, Clone)]
@@ -175,19 +133,13 @@ impl AuthQuery {
         after: Option<String>,
     ) -> GqlResult<Page<IntegrationToken>> {
         let (_, organization_id) = request(ctx)?.writer_of("organizationId", &organization_id)?;
-        let page = PageRequest::parse(first, after.as_deref(), limits(ctx)?.max_page_size)?;
-        let db = db(ctx)?;
-        let query =
-            api_token::Entity::find().filter(api_token::Column::OrganizationId.eq(organization_id));
-        let (total, rows) = page
-            .fetch(
-                db,
-                query
-                    .order_by_desc(api_token::Column::CreatedAt)
-                    .order_by_desc(api_token::Column::Id),
-            )
-            .await?;
-        Ok(page.connection(total, rows.into_iter().map(IntegrationToken).collect()))
+        let page = pagination::page_request(first, after.as_deref(), limits(ctx)?.max_page_size)?;
+        let (total, rows) = service::list(db(ctx)?, organization_id, page).await?;
+        Ok(pagination::connection(
+            page,
+            total,
+            rows.into_iter().map(IntegrationToken).collect(),
+        ))
     }
 }
 
@@ -205,55 +157,18 @@ impl AuthMutation {
         input: IssueIntegrationTokenInput,
     ) -> GqlResult<IssuedIntegrationToken> {
         let context = request(ctx)?;
-        let (principal, organization_id) =
+        let (_, organization_id) =
             context.writer_of("input.organizationId", &input.organization_id)?;
         let name = Name::parse("input.name", &input.name)?;
         let ttl = parse_ttl(&input.expires_in)
             .map_err(|e| Error::bad_input("input.expiresIn", e.to_string()))?;
-        if ttl > MAX_TTL {
-            return Err(Error::bad_input("input.expiresIn", "at most 366 days").into());
-        }
+        let new = NewIntegrationToken {
+            organization_id,
+            name,
+            ttl,
+        };
         let keys = ctx.data::<Arc<Keys>>()?;
-        if !keys.can_sign() {
-            return Err(Error::Conflict {
-                field: None,
-                message: "this server verifies tokens with a public key and has no private key to sign with".to_owned(),
-            }
-            .into());
-        }
-        let db = db(ctx)?;
-        let tx = crate::db::begin_write(db).await?;
-        let org = lock(&tx, organization_id).await?;
-        let id = Uuid::now_v7();
-        let now = now();
-        let expires_at =
-            now + chrono::Duration::from_std(ttl).map_err(|e| Error::Internal(e.into()))?;
-        let row = api_token::ActiveModel {
-            id: Set(id),
-            organization_id: Set(org.id),
-            jti: Set(id.to_string()),
-            name: Set(name.into_inner()),
-            role: Set(Role::Integration.as_str().to_owned()),
-            scopes: Set(serde_json::json!(["kpi:read", "kpi:write"])),
-            expires_at: Set(expires_at),
-            revoked_at: Set(None),
-            last_used_at: Set(None),
-            created_at: Set(now),
-            created_by: Set(Some(principal.subject.chars().take(200).collect())),
-        }
-        .insert(&tx)
-        .await?;
-        audit::record(&tx, context, Some(org.id), "issueIntegrationToken", &[id]).await?;
-        let token = keys
-            .mint(
-                &format!("integration:{id}"),
-                Role::Integration,
-                vec![org.id],
-                ttl,
-                id.to_string(),
-            )
-            .map_err(Error::Internal)?;
-        tx.commit().await?;
+        let (token, row) = service::issue(store(ctx)?, keys, context, new).await?;
         Ok(IssuedIntegrationToken {
             token,
             integration_token: IntegrationToken(row),
@@ -267,36 +182,9 @@ impl AuthMutation {
         input: RevokeIntegrationTokenInput,
     ) -> GqlResult<IntegrationToken> {
         let context = request(ctx)?;
-        let principal = context.principal()?;
-        principal.may_write_structure()?;
+        context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
-        let db = db(ctx)?;
-        let tx = crate::db::begin_write(db).await?;
-        let not_found = || Error::not_found_at("integration token", "input.id");
-        let row = api_token::Entity::find_by_id(id)
-            .one(&tx)
-            .await?
-            .ok_or_else(not_found)?;
-        principal
-            .may_write(row.organization_id, "integration token")
-            .map_err(|e| e.on_field("input.id"))?;
-        lock(&tx, row.organization_id).await?;
-        if row.revoked_at.is_some() {
-            // Revoking twice changes nothing and records nothing.
-            return Ok(IntegrationToken(row));
-        }
-        let mut active: api_token::ActiveModel = row.into();
-        active.revoked_at = Set(Some(now()));
-        let row = active.update(&tx).await?;
-        audit::record(
-            &tx,
-            context,
-            Some(row.organization_id),
-            "revokeIntegrationToken",
-            &[id],
-        )
-        .await?;
-        tx.commit().await?;
+        let row = service::revoke(store(ctx)?, context, id).await?;
         Ok(IntegrationToken(row))
     }
 }

@@ -14,6 +14,7 @@
 //! so its existence is never confirmed.
 
 pub mod integration;
+pub mod service;
 pub mod tokens;
 
 use std::fmt;

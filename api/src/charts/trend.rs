@@ -345,13 +345,7 @@ impl Trend<'_> {
 
     /// Whether the period starting on `start` reaches outside `[from, to)`.
     fn partial(&self, start: NaiveDate) -> bool {
-        let end = match self.granularity {
-            Granularity::Day => start.succ_opt(),
-            Granularity::Week => start.checked_add_days(chrono::Days::new(7)),
-            Granularity::Month => start.checked_add_months(chrono::Months::new(1)),
-            Granularity::Quarter => start.checked_add_months(chrono::Months::new(3)),
-            Granularity::Year => start.checked_add_months(chrono::Months::new(12)),
-        };
+        let end = self.granularity.period_end(start);
         start < self.from || end.is_none_or(|end| end > self.to)
     }
 }

@@ -2,6 +2,7 @@
 //! upper-case key string; `from_db` reads it back.
 
 use anyhow::anyhow;
+use chrono::{Datelike, Days, Duration, Months, NaiveDate};
 
 use crate::error::Result;
 
@@ -201,16 +202,47 @@ impl Granularity {
         }
     }
 
+    /// The first day of the period holding `date`: the day itself, its week's Monday,
+    /// or the first day of its month, quarter or year. The one place period arithmetic
+    /// lives: ingestion, targets, roll-ups and charts all ask here.
+    pub fn period_start(self, date: NaiveDate) -> NaiveDate {
+        let first_of = |month: u32| NaiveDate::from_ymd_opt(date.year(), month, 1).unwrap_or(date);
+        match self {
+            Self::Day => date,
+            Self::Week => date - Duration::days(i64::from(date.weekday().num_days_from_monday())),
+            Self::Month => first_of(date.month()),
+            Self::Quarter => first_of(date.month0() / 3 * 3 + 1),
+            Self::Year => first_of(1),
+        }
+    }
+
+    /// The day after the period starting on `start` (its exclusive end); `None` past
+    /// the last date chrono can represent.
+    pub fn period_end(self, start: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            Self::Day => start.succ_opt(),
+            Self::Week => start.checked_add_days(Days::new(7)),
+            Self::Month => start.checked_add_months(Months::new(1)),
+            Self::Quarter => start.checked_add_months(Months::new(3)),
+            Self::Year => start.checked_add_months(Months::new(12)),
+        }
+    }
+
     /// Whether `date` starts a period of this granularity (a Monday for weeks, the
     /// first day of a month, quarter or year).
-    pub fn starts_period(self, date: chrono::NaiveDate) -> bool {
-        use chrono::Datelike;
+    pub fn starts_period(self, date: NaiveDate) -> bool {
+        self.period_start(date) == date
+    }
+
+    /// The shortest length of one period in days: how many periods a range can hold
+    /// at most is its length divided by this.
+    pub fn min_days(self) -> i64 {
         match self {
-            Self::Day => true,
-            Self::Week => date.weekday() == chrono::Weekday::Mon,
-            Self::Month => date.day() == 1,
-            Self::Quarter => date.day() == 1 && (date.month() - 1).is_multiple_of(3),
-            Self::Year => date.day() == 1 && date.month() == 1,
+            Self::Day => 1,
+            Self::Week => 7,
+            Self::Month => 28,
+            Self::Quarter => 90,
+            Self::Year => 365,
         }
     }
 }
@@ -243,5 +275,35 @@ db_enum! {
         Weak => "WEAK",
         Moderate => "MODERATE",
         Strong => "STRONG",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
+    }
+
+    #[test]
+    fn every_granularity_finds_the_start_and_end_of_the_period_holding_a_day() {
+        let day = d(2024, 8, 15); // a Thursday
+        let cases = [
+            (Granularity::Day, d(2024, 8, 15), d(2024, 8, 16)),
+            (Granularity::Week, d(2024, 8, 12), d(2024, 8, 19)),
+            (Granularity::Month, d(2024, 8, 1), d(2024, 9, 1)),
+            (Granularity::Quarter, d(2024, 7, 1), d(2024, 10, 1)),
+            (Granularity::Year, d(2024, 1, 1), d(2025, 1, 1)),
+        ];
+        for (granularity, start, end) in cases {
+            assert_eq!(granularity.period_start(day), start, "{granularity:?}");
+            assert_eq!(granularity.period_end(start), Some(end), "{granularity:?}");
+            assert!(granularity.starts_period(start), "{granularity:?}");
+            assert!((end - start).num_days() >= granularity.min_days());
+        }
+        assert!(!Granularity::Week.starts_period(day));
+        assert!(Granularity::Day.starts_period(day));
+        assert!(!Granularity::Quarter.starts_period(d(2024, 8, 1)));
     }
 }

@@ -4,6 +4,46 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 
+/// A score from 0 to 100: a leadership priority's assessment, a relationship's trust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Score(i32);
+
+impl Score {
+    /// Checks `value` for the input `field`.
+    pub fn parse(field: &str, value: i32) -> Result<Self> {
+        if (0..=100).contains(&value) {
+            Ok(Self(value))
+        } else {
+            Err(Error::bad_input(field, "must be between 0 and 100"))
+        }
+    }
+
+    /// The score.
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+/// How much a leadership priority counts for an organization: 1 to 10.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Weight(i32);
+
+impl Weight {
+    /// Checks `value` for the input `field`.
+    pub fn parse(field: &str, value: i32) -> Result<Self> {
+        if (1..=10).contains(&value) {
+            Ok(Self(value))
+        } else {
+            Err(Error::bad_input(field, "must be between 1 and 10"))
+        }
+    }
+
+    /// The weight.
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
 /// How many decimal places a stored value keeps.
 pub const VALUE_DECIMALS: u32 = 6;
 

@@ -189,20 +189,3 @@ fn trimmed(event: Event) -> Event {
         }
     }
 }
-
-/// Publishes a structure change from a resolver, once its transaction committed.
-pub async fn structure_changed(
-    ctx: &async_graphql::Context<'_>,
-    organization_id: Uuid,
-    operation: &str,
-    object_ids: Vec<Uuid>,
-) {
-    if let Ok(bus) = ctx.data::<EventBus>() {
-        bus.publish(Event::StructureChanged {
-            organization_id,
-            operation: operation.to_owned(),
-            object_ids,
-        })
-        .await;
-    }
-}

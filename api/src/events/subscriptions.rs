@@ -4,7 +4,8 @@ use async_graphql::{Context, ID, Subscription};
 use futures_util::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{Event, EventBus};
+use super::Event;
+use crate::store::Store;
 use crate::{
     domain::parse_id,
     error::{GqlError, GqlResult},
@@ -33,7 +34,7 @@ pub struct StructureChanged {
 /// Every event from now on, as a stream; a subscriber too slow to keep up skips what
 /// it missed (and the server logs it) rather than stalling the others.
 fn events(ctx: &Context<'_>) -> GqlResult<impl Stream<Item = Event> + use<>> {
-    let receiver = ctx.data::<EventBus>()?.subscribe();
+    let receiver = ctx.data::<Store>()?.events.subscribe();
     Ok(futures_util::stream::unfold(
         receiver,
         |mut receiver| async move {

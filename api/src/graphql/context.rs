@@ -1,7 +1,6 @@
 //! Typed access to what the schema and the request carry.
 
 use async_graphql::Context;
-use chrono::{NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -9,11 +8,17 @@ use crate::{
     error::GqlResult,
     graphql::loader::{KeyedLoader, Memo},
     settings::Limits,
+    store::Store,
 };
 
-/// The database the schema was built with.
+/// The store the schema was built with: what mutations hand to services.
+pub fn store<'a>(ctx: &Context<'a>) -> GqlResult<&'a Store> {
+    Ok(ctx.data::<Store>()?)
+}
+
+/// The database the schema was built with, for reads.
 pub fn db<'a>(ctx: &Context<'a>) -> GqlResult<&'a DatabaseConnection> {
-    Ok(ctx.data::<DatabaseConnection>()?)
+    Ok(&store(ctx)?.db)
 }
 
 /// The configured abuse limits.
@@ -29,15 +34,4 @@ pub fn request<'a>(ctx: &Context<'a>) -> GqlResult<&'a RequestContext> {
 /// A per-request loader.
 pub fn loader<'a, L: KeyedLoader>(ctx: &Context<'a>) -> GqlResult<&'a Memo<L>> {
     Ok(ctx.data::<Memo<L>>()?)
-}
-
-/// Today in UTC: the default `asOf` of structure queries.
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-/// An `asOf` argument: today when absent, and within the dates the databases store
-/// (else `BAD_USER_INPUT` on `asOf`).
-pub fn as_of(value: Option<NaiveDate>) -> crate::error::Result<NaiveDate> {
-    crate::reporting::service::parse_date("asOf", value.unwrap_or_else(today))
 }

@@ -13,14 +13,14 @@ use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
 use crate::{
-    audit::AuditQuery,
+    audit::resolvers::AuditQuery,
     auth::{
         RequestContext,
         integration::{AuthMutation, AuthQuery},
         tokens::Keys,
     },
     catalog::{BuiltInKpisByStage, CatalogQuery},
-    events::{EventBus, SubscriptionRoot},
+    events::SubscriptionRoot,
     kpis::{KpiMutation, KpiQuery},
     organizations::{OrganizationById, OrganizationMutation, OrganizationQuery},
     positions::{PositionMutation, PositionQuery, PositionsByOrganization, PositionsByUnit},
@@ -28,6 +28,7 @@ use crate::{
         LineHistoryByUnit, LinesAsOf, LinesByOrganization, ReportingMutation, ReportingQuery,
     },
     settings::Limits,
+    store::Store,
     units::{UnitById, UnitMutation, UnitQuery, UnitsByOrganization},
 };
 
@@ -50,9 +51,9 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     AuthMutation,
     KpiMutation,
-    crate::insights::MaturityMutation,
-    crate::insights::priorities::PriorityMutation,
-    crate::insights::relationships::RelationshipMutation,
+    crate::maturity::MaturityMutation,
+    crate::priorities::PriorityMutation,
+    crate::stakeholders::RelationshipMutation,
     OrganizationMutation,
     UnitMutation,
     PositionMutation,
@@ -62,15 +63,9 @@ pub struct MutationRoot(
 /// The orgdesign schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Builds the schema around an already-open database and the token keys; it connects
-/// to nothing itself.
-pub fn build_schema(
-    db: DatabaseConnection,
-    limits: Limits,
-    keys: Arc<Keys>,
-    events: EventBus,
-    production: bool,
-) -> AppSchema {
+/// Builds the schema around an already-open store (database and event bus) and the
+/// token keys; it connects to nothing itself.
+pub fn build_schema(store: Store, limits: Limits, keys: Arc<Keys>, production: bool) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -84,8 +79,7 @@ pub fn build_schema(
     .extension(loader::WritesPolicy)
     .data(limits)
     .data(keys)
-    .data(events)
-    .data(db);
+    .data(store);
     if production {
         // Without introspection, "did you mean ..." hints would still map the schema.
         builder = builder.disable_suggestions();

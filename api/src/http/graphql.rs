@@ -311,7 +311,7 @@ async fn execute_one(state: &AppState, context: &RequestContext, request: Reques
     let span =
         tracing::info_span!("graphql", operation = %operation, request_id = %context.request_id);
     let started = Instant::now();
-    let request = prepare(request, &state.db, context.clone());
+    let request = prepare(request, &state.store.db, context.clone());
     // Unconstrained: tokio's cooperative budget would otherwise make a large resolution
     // pass yield part-way, letting a DataLoader's batch window close on half of the
     // keys of one level, so the statement count of a query would depend on its size.

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::AppState;
 use crate::{
-    auth::{Principal, Role, integration},
+    auth::{Principal, Role, service as integration},
     error::Error,
     settings::{IntrospectionPolicy, Limits},
 };
@@ -103,7 +103,7 @@ pub async fn authenticate(
     };
     if claims.role == Role::Integration {
         let jti = claims.jti.clone().unwrap_or_default();
-        match integration::is_active(&state.db, &jti).await {
+        match integration::is_active(&state.store.db, &jti).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::debug!(%jti, "refused an integration token that is revoked, expired or unknown");

@@ -15,21 +15,21 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use sea_orm::DatabaseConnection;
 use tracing_actix_web::RequestId;
 
 use crate::{
     auth::tokens::Keys,
-    events::EventBus,
     graphql::AppSchema,
     metrics::Metrics,
     settings::{IntrospectionPolicy, Limits},
+    store::Store,
 };
 
 /// What every handler shares: built once at start-up.
 pub struct AppState {
     pub schema: AppSchema,
-    pub db: DatabaseConnection,
+    /// The database and event bus, as services take them.
+    pub store: Store,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub keys: Arc<Keys>,
@@ -37,8 +37,6 @@ pub struct AppState {
     pub rate_limit: guard::RateLimit,
     /// The admin token a development server made up, filled into GraphiQL.
     pub development_token: Option<String>,
-    /// Live events for subscriptions.
-    pub events: EventBus,
 }
 
 /// Registers every route.

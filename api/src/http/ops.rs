@@ -48,7 +48,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// `GET /readyz`: the database answers; 503 while it does not.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    if db::ping(&state.db).await {
+    if db::ping(&state.store.db).await {
         HttpResponse::Ok().json(json!({ "status": "ready", "database": "up" }))
     } else {
         HttpResponse::ServiceUnavailable()
@@ -58,7 +58,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let (open, idle) = db::pool_usage(&state.db);
+    let (open, idle) = db::pool_usage(&state.store.db);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(open, idle))

@@ -15,7 +15,7 @@ use async_graphql::{
 use futures_util::StreamExt;
 
 use super::AppState;
-use crate::auth::{RequestContext, Role, integration};
+use crate::auth::{RequestContext, Role, service as integration};
 
 /// The schema as the WebSocket serves it: subscriptions only. Queries and mutations
 /// belong on `POST /graphql`, where the rate limit, the request timeout, the
@@ -159,7 +159,7 @@ pub async fn serve(
             })?;
             if claims.role == Role::Integration {
                 let jti = claims.jti.clone().unwrap_or_default();
-                if !integration::is_active(&init_state.db, &jti)
+                if !integration::is_active(&init_state.store.db, &jti)
                     .await
                     .unwrap_or(false)
                 {

@@ -7,11 +7,11 @@ use std::collections::{HashMap, HashSet};
 use entity::{org_unit, position, reporting_line};
 use uuid::Uuid;
 
-use super::{
-    maturity,
-    model::{Inferred, has_marketing_head},
+use super::model::{Inferred, has_marketing_head};
+use crate::{
+    domain::{CollaborationModel, LineKind, UnitFunction},
+    maturity::evidence as maturity,
 };
-use crate::domain::{CollaborationModel, LineKind, UnitFunction};
 
 /// How much an insight matters.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,7 +47,7 @@ pub struct Snapshot {
     /// The latest declared stage on the date: (assessment id, stage).
     pub declared_stage: Option<(Uuid, crate::domain::StageKey)>,
     /// The core KPIs with the start of their latest stored period.
-    pub core_kpis: Vec<super::maturity::CoreKpi>,
+    pub core_kpis: Vec<crate::maturity::evidence::CoreKpi>,
     /// Every leadership-priority assessment up to the date, newest first.
     pub priorities: Vec<entity::priority_assessment::Model>,
     /// Active stakeholders and relationships.
@@ -158,7 +158,7 @@ pub fn priorities_unassessed_or_low(s: &Snapshot) -> Vec<Insight> {
                 recommendation: "Score it (0 to 100) with an owner unit, and reassess it regularly.".to_owned(),
                 evidence: Vec::new(),
             }),
-            Some(a) if a.score < super::priorities::LOW_SCORE => out.push(Insight {
+            Some(a) if a.score < crate::priorities::LOW_SCORE => out.push(Insight {
                 code: "PRIORITY_SCORED_LOW",
                 severity: Severity::Warning,
                 title: format!("{} scores {} out of 100", key.as_str(), a.score),
@@ -166,7 +166,7 @@ pub fn priorities_unassessed_or_low(s: &Snapshot) -> Vec<Insight> {
                     "The latest assessment of {} is {} (under {}): this part of marketing leadership is neglected.",
                     key.as_str(),
                     a.score,
-                    super::priorities::LOW_SCORE
+                    crate::priorities::LOW_SCORE
                 ),
                 recommendation: "Name an owner, agree on what would raise the score, and reassess.".to_owned(),
                 evidence: std::iter::once(a.id).chain(a.owner_unit_id).collect(),

@@ -242,8 +242,8 @@ fn core(
     key: &str,
     stage: crate::domain::StageKey,
     latest: Option<(i32, u32, u32)>,
-) -> super::maturity::CoreKpi {
-    super::maturity::CoreKpi {
+) -> crate::maturity::evidence::CoreKpi {
+    crate::maturity::evidence::CoreKpi {
         id: Uuid::now_v7(),
         key: key.to_owned(),
         stage,

@@ -5,17 +5,19 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use entity::{kpi_definition, kpi_measurement, kpi_measurement_revision, org_unit};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect, sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use crate::{
     audit,
     auth::RequestContext,
-    domain::{Granularity, Line},
+    clock::now,
+    domain::{Granularity, Line, StorableDate},
     error::{Error, Result},
-    organizations::service::{lock, now},
+    events::Event,
+    organizations::service::lock,
+    store::Store,
 };
 
 /// One point, parsed: everything but the KPI and unit lookups is checked.
@@ -81,7 +83,7 @@ impl ParsedPoint {
                 ),
             ));
         }
-        let period_start = crate::reporting::service::parse_date(&at("periodStart"), period_start)?;
+        let period_start = StorableDate::parse(&at("periodStart"), period_start)?.get();
         let source = Line::<100>::parse(&at("source"), source)?.into_inner();
         if dimensions.len() > MAX_DIMENSIONS {
             return Err(Error::bad_input(
@@ -138,9 +140,11 @@ struct Stored {
 /// statement below.
 const CHUNK: usize = 1_000;
 
-/// Records `points` for `organization` in one transaction: all of them or none.
+/// Records `points` for `organization` in one transaction: all of them or none. After
+/// the commit, subscribers hear of a push that inserted or corrected anything
+/// ([`Event::KpiPointsRecorded`]), whoever pushed it: GraphQL, REST or the CLI.
 pub async fn record(
-    db: &DatabaseConnection,
+    store: &Store,
     ctx: &RequestContext,
     organization: Uuid,
     points: Vec<ParsedPoint>,
@@ -152,7 +156,7 @@ pub async fn record(
     if points.is_empty() {
         return Ok(RecordCounts::default());
     }
-    let tx = crate::db::begin_write(db).await?;
+    let tx = crate::db::begin_write(&store.db).await?;
     let org = lock(&tx, organization)
         .await
         .map_err(|e| e.on_field("organizationId"))?;
@@ -264,10 +268,24 @@ pub async fn record(
             .exec(&tx)
             .await?;
     }
-    if counts.inserted + counts.corrected > 0 {
-        audit::record(&tx, ctx, Some(org.id), "recordKpiMeasurements", &[]).await?;
+    if counts.inserted + counts.corrected == 0 {
+        tx.commit().await?;
+        return Ok(counts);
     }
+    audit::record(&tx, ctx, org.id, "recordKpiMeasurements", Vec::new()).await?;
     tx.commit().await?;
+    let mut kpi_keys: Vec<String> = points.iter().map(|p| p.kpi.clone()).collect();
+    kpi_keys.sort_unstable();
+    kpi_keys.dedup();
+    store
+        .events
+        .publish(Event::KpiPointsRecorded {
+            organization_id: org.id,
+            kpi_keys,
+            inserted: counts.inserted,
+            corrected: counts.corrected,
+        })
+        .await;
     Ok(counts)
 }
 

@@ -10,6 +10,7 @@
 mod ingest;
 mod resolvers;
 pub mod series;
+pub mod service;
 mod types;
 pub mod wire;
 

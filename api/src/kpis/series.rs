@@ -327,13 +327,3 @@ pub async fn sources(db: &DatabaseConnection, organization: Uuid) -> Result<Vec<
     }
     Ok(out)
 }
-
-/// Used by resolvers: a date range must run forwards and stay within storable dates.
-pub fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(NaiveDate, NaiveDate)> {
-    let from = crate::reporting::service::parse_date("from", from)?;
-    let to = crate::reporting::service::parse_date("to", to)?;
-    if to <= from {
-        return Err(Error::bad_input("to", "must be after from"));
-    }
-    Ok((from, to))
-}

@@ -13,10 +13,7 @@ use entity::{org_unit, organization};
 
 use crate::{
     error::GqlResult,
-    graphql::{
-        context::{loader, today},
-        loader::group,
-    },
+    graphql::{context::loader, loader::group},
     organizations::OrganizationById,
     positions::{PositionsByOrganization, PositionsByUnit},
     reporting::{LineHistoryByUnit, LinesAsOf, LinesByOrganization},
@@ -63,7 +60,7 @@ pub async fn unit_subtree(
     }
     if STRUCTURE_FIELDS.iter().any(|f| selection.field(f).exists()) {
         loader::<LinesAsOf>(ctx)?
-            .load_one((org.id, today()))
+            .load_one((org.id, crate::clock::today()))
             .await?;
     }
     if selection.field("lineHistory").exists() {

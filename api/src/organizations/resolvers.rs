@@ -10,8 +10,8 @@ use crate::{
     domain::{CollaborationModel, Line, Name, Slug, parse_count, parse_id},
     error::{Error, GqlResult, Result},
     graphql::{
-        context::{db, limits, request},
-        pagination::{Page, PageRequest},
+        context::{db, limits, request, store},
+        pagination::{self, Page},
     },
 };
 
@@ -164,7 +164,7 @@ impl OrganizationQuery {
     ) -> GqlResult<Page<Organization>> {
         let principal = request(ctx)?.principal()?;
         principal.may_read_structure()?;
-        let page = PageRequest::parse(first, after.as_deref(), limits(ctx)?.max_page_size)?;
+        let page = pagination::page_request(first, after.as_deref(), limits(ctx)?.max_page_size)?;
         let filter = filter.unwrap_or_default();
         let search = Line::<200>::parse_opt("filter.search", filter.search.as_deref())?;
         let industry = Line::<200>::parse_opt("filter.industry", filter.industry.as_deref())?;
@@ -189,7 +189,11 @@ impl OrganizationQuery {
             page,
         )
         .await?;
-        Ok(page.connection(total, rows.into_iter().map(Organization).collect()))
+        Ok(pagination::connection(
+            page,
+            total,
+            rows.into_iter().map(Organization).collect(),
+        ))
     }
 }
 
@@ -208,8 +212,7 @@ impl OrganizationMutation {
         let context = request(ctx)?;
         context.principal()?.must_be_admin()?;
         let new = input.parse()?;
-        let m = service::create(db(ctx)?, context, new).await?;
-        crate::events::structure_changed(ctx, m.id, "createOrganization", vec![m.id]).await;
+        let m = service::create(store(ctx)?, context, new).await?;
         Ok(Organization(m))
     }
 
@@ -222,8 +225,7 @@ impl OrganizationMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        let m = service::update(db(ctx)?, context, changes).await?;
-        crate::events::structure_changed(ctx, m.id, "updateOrganization", vec![m.id]).await;
+        let m = service::update(store(ctx)?, context, changes).await?;
         Ok(Organization(m))
     }
 }

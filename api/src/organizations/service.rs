@@ -1,6 +1,5 @@
 //! Organization storage rules.
 
-use chrono::Utc;
 use entity::organization;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -12,9 +11,10 @@ use uuid::Uuid;
 use crate::{
     audit,
     auth::RequestContext,
-    domain::{CollaborationModel, Name, Slug},
+    clock::now,
+    domain::{CollaborationModel, Name, PageRequest, Slug},
     error::{Error, Result},
-    graphql::pagination::PageRequest,
+    store::Store,
 };
 
 /// A new organization, parsed.
@@ -59,15 +59,9 @@ pub enum OrganizationOrder {
 
 const SLUG_TAKEN: &str = "an organization with this slug already exists";
 
-/// The current time, cut to microseconds so it round-trips through PostgreSQL.
-pub fn now() -> chrono::DateTime<Utc> {
-    let now = Utc::now();
-    now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1_000))
-}
-
 /// Creates an organization (admins only).
 pub async fn create(
-    db: &DatabaseConnection,
+    store: &Store,
     ctx: &RequestContext,
     new: NewOrganization,
 ) -> Result<organization::Model> {
@@ -85,20 +79,20 @@ pub async fn create(
         updated_at: Set(now),
         version: Set(1),
     };
-    let tx = crate::db::begin_write(db).await?;
+    let tx = crate::db::begin_write(&store.db).await?;
     let org = row
         .insert(&tx)
         .await
         .map_err(|e| Error::unique_as_conflict(e, "input.slug", SLUG_TAKEN))?;
-    audit::record(&tx, ctx, Some(org.id), "createOrganization", &[org.id]).await?;
-    tx.commit().await?;
+    let change = audit::record(&tx, ctx, org.id, "createOrganization", vec![org.id]).await?;
+    store.commit_structure_change(tx, change).await?;
     Ok(org)
 }
 
 /// Applies `changes` if `version` is still current. Editors may change their
 /// organizations; archiving or restoring one is for admins.
 pub async fn update(
-    db: &DatabaseConnection,
+    store: &Store,
     ctx: &RequestContext,
     changes: OrganizationChanges,
 ) -> Result<organization::Model> {
@@ -110,7 +104,7 @@ pub async fn update(
     if !principal.reaches(changes.id) {
         return Err(Error::not_found_at("organization", "input.id"));
     }
-    let tx = crate::db::begin_write(db).await?;
+    let tx = crate::db::begin_write(&store.db).await?;
     let current = lock(&tx, changes.id)
         .await
         .map_err(|e| e.on_field("input.id"))?;
@@ -140,15 +134,9 @@ pub async fn update(
         .update(&tx)
         .await
         .map_err(|e| Error::unique_as_conflict(e, "input.slug", SLUG_TAKEN))?;
-    audit::record(
-        &tx,
-        ctx,
-        Some(updated.id),
-        "updateOrganization",
-        &[updated.id],
-    )
-    .await?;
-    tx.commit().await?;
+    let change =
+        audit::record(&tx, ctx, updated.id, "updateOrganization", vec![updated.id]).await?;
+    store.commit_structure_change(tx, change).await?;
     Ok(updated)
 }
 

@@ -114,7 +114,7 @@ impl Organization {
         ctx: &Context<'_>,
         as_of: Option<NaiveDate>,
     ) -> GqlResult<crate::insights::CollaborationModelReport> {
-        let as_of = crate::graphql::context::as_of(as_of)?;
+        let as_of = crate::clock::as_of(as_of)?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         let declared = self
             .0
@@ -136,7 +136,7 @@ impl Organization {
         as_of: Option<NaiveDate>,
         min_severity: Option<crate::insights::Severity>,
     ) -> GqlResult<Vec<crate::insights::InsightObject>> {
-        let as_of = crate::graphql::context::as_of(as_of)?;
+        let as_of = crate::clock::as_of(as_of)?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         Ok(crate::insights::evaluate(&snapshot, min_severity)
             .into_iter()
@@ -158,7 +158,7 @@ impl Organization {
         root_unit_id: Option<ID>,
         depth: Option<i32>,
     ) -> GqlResult<String> {
-        let as_of = crate::graphql::context::as_of(as_of)?;
+        let as_of = crate::clock::as_of(as_of)?;
         let depth = depth
             .map(|d| {
                 u32::try_from(d).ok().filter(|d| *d <= 1000).ok_or_else(|| {
@@ -217,12 +217,12 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
         as_of: Option<NaiveDate>,
-    ) -> GqlResult<crate::insights::Maturity> {
-        let as_of = crate::graphql::context::as_of(as_of)?;
+    ) -> GqlResult<crate::maturity::Maturity> {
+        let as_of = crate::clock::as_of(as_of)?;
         let db = db(ctx)?;
-        Ok(crate::insights::Maturity {
-            history: crate::insights::stage_history(db, self.0.id, as_of).await?,
-            core_kpis: crate::insights::core_kpis(db, self.0.id, as_of).await?,
+        Ok(crate::maturity::Maturity {
+            history: crate::maturity::service::stage_history(db, self.0.id, as_of).await?,
+            core_kpis: crate::maturity::service::core_kpis(db, self.0.id, as_of).await?,
             as_of,
         })
     }
@@ -232,11 +232,11 @@ impl Organization {
     async fn stakeholders(
         &self,
         ctx: &Context<'_>,
-    ) -> GqlResult<Vec<crate::insights::relationships::StakeholderObject>> {
-        let (stakeholders, _) = crate::insights::relationships::load(db(ctx)?, self.0.id).await?;
+    ) -> GqlResult<Vec<crate::stakeholders::StakeholderObject>> {
+        let (stakeholders, _) = crate::stakeholders::service::load(db(ctx)?, self.0.id).await?;
         Ok(stakeholders
             .into_iter()
-            .map(crate::insights::relationships::StakeholderObject)
+            .map(crate::stakeholders::StakeholderObject)
             .collect())
     }
 
@@ -244,11 +244,11 @@ impl Organization {
     async fn relationships(
         &self,
         ctx: &Context<'_>,
-    ) -> GqlResult<Vec<crate::insights::relationships::RelationshipObject>> {
-        let (_, relationships) = crate::insights::relationships::load(db(ctx)?, self.0.id).await?;
+    ) -> GqlResult<Vec<crate::stakeholders::RelationshipObject>> {
+        let (_, relationships) = crate::stakeholders::service::load(db(ctx)?, self.0.id).await?;
         Ok(relationships
             .into_iter()
-            .map(crate::insights::relationships::RelationshipObject)
+            .map(crate::stakeholders::RelationshipObject)
             .collect())
     }
 
@@ -256,9 +256,9 @@ impl Organization {
     async fn priorities(
         &self,
         ctx: &Context<'_>,
-    ) -> GqlResult<Vec<crate::insights::priorities::PriorityStatus>> {
-        let all = crate::insights::priorities::assessments(db(ctx)?, self.0.id).await?;
-        Ok(crate::insights::priorities::statuses(&all))
+    ) -> GqlResult<Vec<crate::priorities::PriorityStatus>> {
+        let all = crate::priorities::service::assessments(db(ctx)?, self.0.id).await?;
+        Ok(crate::priorities::statuses(&all))
     }
 
     /// The reporting lines in effect on `asOf` (default: today).
@@ -269,7 +269,7 @@ impl Organization {
         kind: Option<LineKind>,
     ) -> GqlResult<Vec<ReportingLine>> {
         let lines = loader::<LinesAsOf>(ctx)?
-            .load_one((self.0.id, crate::graphql::context::as_of(as_of)?))
+            .load_one((self.0.id, crate::clock::as_of(as_of)?))
             .await?
             .unwrap_or_default();
         prefetch::units_if_selected(ctx, &self.0, &ctx.look_ahead(), &["unit", "superiorUnit"])

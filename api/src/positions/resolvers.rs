@@ -9,7 +9,7 @@ use super::{
 use crate::{
     domain::{Name, PositionRole, Responsibility, parse_id},
     error::{GqlResult, Result},
-    graphql::context::{db, limits, request},
+    graphql::context::{db, limits, request, store},
 };
 
 /// Input of `createPosition`.
@@ -129,9 +129,7 @@ impl PositionMutation {
         context.principal()?.may_write_structure()?;
         let new = input.parse()?;
         let max = limits(ctx)?.max_positions_per_unit;
-        let m = service::create(db(ctx)?, context, new, max).await?;
-        crate::events::structure_changed(ctx, m.organization_id, "createPosition", vec![m.id])
-            .await;
+        let m = service::create(store(ctx)?, context, new, max).await?;
         Ok(Position(m))
     }
 
@@ -144,9 +142,7 @@ impl PositionMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        let m = service::update(db(ctx)?, context, changes).await?;
-        crate::events::structure_changed(ctx, m.organization_id, "updatePosition", vec![m.id])
-            .await;
+        let m = service::update(store(ctx)?, context, changes).await?;
         Ok(Position(m))
     }
 }

@@ -10,9 +10,11 @@ use uuid::Uuid;
 use crate::{
     audit,
     auth::RequestContext,
+    clock::now,
     domain::{Name, PositionRole, Responsibility},
     error::{Error, Result},
-    organizations::service::{check_version, lock, now},
+    organizations::service::{check_version, lock},
+    store::Store,
     units::service::{ensure_active, lock_unit},
 };
 
@@ -49,14 +51,14 @@ fn responsibilities_json(list: &[Responsibility]) -> serde_json::Value {
 /// Creates a position heading an existing unit that has room for it (at most
 /// `max_positions` positions).
 pub async fn create(
-    db: &DatabaseConnection,
+    store: &Store,
     ctx: &RequestContext,
     new: NewPosition,
     max_positions: u64,
 ) -> Result<position::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(db).await?;
+    let tx = crate::db::begin_write(&store.db).await?;
     let (org, unit) = lock_unit(&tx, principal, new.unit_id, "input.unitId").await?;
     ensure_active(&org, "input.unitId")?;
     if unit.archived {
@@ -87,21 +89,21 @@ pub async fn create(
     }
     .insert(&tx)
     .await?;
-    audit::record(&tx, ctx, Some(org.id), "createPosition", &[row.id]).await?;
-    tx.commit().await?;
+    let change = audit::record(&tx, ctx, org.id, "createPosition", vec![row.id]).await?;
+    store.commit_structure_change(tx, change).await?;
     Ok(row)
 }
 
 /// Applies `changes` if `version` is still current. Moving a position to another unit
 /// keeps it inside its organization.
 pub async fn update(
-    db: &DatabaseConnection,
+    store: &Store,
     ctx: &RequestContext,
     changes: PositionChanges,
 ) -> Result<position::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(db).await?;
+    let tx = crate::db::begin_write(&store.db).await?;
     let not_found = || Error::not_found_at("position", "input.id");
     let first = position::Entity::find_by_id(changes.id)
         .one(&tx)
@@ -150,8 +152,8 @@ pub async fn update(
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
     let updated = row.update(&tx).await?;
-    audit::record(&tx, ctx, Some(org.id), "updatePosition", &[updated.id]).await?;
-    tx.commit().await?;
+    let change = audit::record(&tx, ctx, org.id, "updatePosition", vec![updated.id]).await?;
+    store.commit_structure_change(tx, change).await?;
     Ok(updated)
 }
 

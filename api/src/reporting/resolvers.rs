@@ -4,13 +4,13 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 
 use super::{
-    service::{self, NewLine, parse_date},
+    service::{self, NewLine},
     types::ReportingLine,
 };
 use crate::{
-    domain::{LineKind, parse_id},
+    domain::{LineKind, StorableDate, parse_id},
     error::{GqlResult, Result},
-    graphql::context::{db, request},
+    graphql::context::{db, request, store},
 };
 
 /// Input of `addReportingLine`.
@@ -68,10 +68,10 @@ impl AddReportingLineInput {
             unit_id: parse_id("input.unitId", &self.unit_id)?,
             superior_unit_id: parse_id("input.superiorUnitId", &self.superior_unit_id)?,
             kind: self.kind,
-            effective_from: parse_date("input.effectiveFrom", self.effective_from)?,
+            effective_from: StorableDate::parse("input.effectiveFrom", self.effective_from)?.get(),
             effective_to: self
                 .effective_to
-                .map(|d| parse_date("input.effectiveTo", d))
+                .map(|d| StorableDate::parse("input.effectiveTo", d).map(StorableDate::get))
                 .transpose()?,
         })
     }
@@ -83,7 +83,7 @@ impl ReplaceReportingLineInput {
             unit_id: parse_id("input.unitId", &self.unit_id)?,
             superior_unit_id: parse_id("input.superiorUnitId", &self.superior_unit_id)?,
             kind: LineKind::Solid,
-            effective_from: parse_date("input.effectiveFrom", self.effective_from)?,
+            effective_from: StorableDate::parse("input.effectiveFrom", self.effective_from)?.get(),
             effective_to: None,
         })
     }
@@ -124,9 +124,7 @@ impl ReportingMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let line = input.parse()?;
-        let m = service::add(db(ctx)?, context, line).await?;
-        crate::events::structure_changed(ctx, m.organization_id, "addReportingLine", vec![m.id])
-            .await;
+        let m = service::add(store(ctx)?, context, line).await?;
         Ok(ReportingLine(m))
     }
 
@@ -140,11 +138,7 @@ impl ReportingMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let line = input.parse()?;
-        let (ended, added) = service::replace(db(ctx)?, context, line).await?;
-        let mut ids = vec![added.id];
-        ids.extend(ended.as_ref().map(|l| l.id));
-        crate::events::structure_changed(ctx, added.organization_id, "replaceReportingLine", ids)
-            .await;
+        let (ended, added) = service::replace(store(ctx)?, context, line).await?;
         Ok(ReplaceReportingLinePayload {
             ended: ended.map(ReportingLine),
             added: ReportingLine(added),
@@ -160,10 +154,8 @@ impl ReportingMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
-        let to = parse_date("input.effectiveTo", input.effective_to)?;
-        let m = service::end(db(ctx)?, context, id, input.version, to).await?;
-        crate::events::structure_changed(ctx, m.organization_id, "endReportingLine", vec![m.id])
-            .await;
+        let to = StorableDate::parse("input.effectiveTo", input.effective_to)?;
+        let m = service::end(store(ctx)?, context, id, input.version, to).await?;
         Ok(ReportingLine(m))
     }
 
@@ -177,9 +169,7 @@ impl ReportingMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
-        let m = service::delete(db(ctx)?, context, id, input.version).await?;
-        crate::events::structure_changed(ctx, m.organization_id, "deleteReportingLine", vec![m.id])
-            .await;
+        let m = service::delete(store(ctx)?, context, id, input.version).await?;
         Ok(ReportingLine(m))
     }
 }

@@ -17,34 +17,13 @@ use super::structure::{Span, cycle_date};
 use crate::{
     audit,
     auth::{Principal, RequestContext},
-    domain::LineKind,
+    clock::now,
+    domain::{LineKind, StorableDate},
     error::{Error, Result},
-    organizations::service::{check_version, lock, now},
+    organizations::service::{check_version, lock},
+    store::Store,
     units::service::ensure_active,
 };
-
-/// Earliest and latest dates a line may carry: wide enough for any real structure,
-/// narrow enough to store the same way on every database.
-pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
-    Some(d) => d,
-    None => NaiveDate::MIN,
-};
-pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2999, 12, 31) {
-    Some(d) => d,
-    None => NaiveDate::MAX,
-};
-
-/// Checks a date input is inside [`MIN_DATE`, `MAX_DATE`].
-pub fn parse_date(field: &str, date: NaiveDate) -> Result<NaiveDate> {
-    if (MIN_DATE..=MAX_DATE).contains(&date) {
-        Ok(date)
-    } else {
-        Err(Error::bad_input(
-            field,
-            format!("must be between {MIN_DATE} and {MAX_DATE}"),
-        ))
-    }
-}
 
 /// A new line, parsed.
 #[derive(Debug, Clone)]
@@ -52,6 +31,7 @@ pub struct NewLine {
     pub unit_id: Uuid,
     pub superior_unit_id: Uuid,
     pub kind: LineKind,
+    /// Storable dates: inputs are checked with [`StorableDate`] at the boundary.
     pub effective_from: NaiveDate,
     pub effective_to: Option<NaiveDate>,
 }
@@ -218,31 +198,31 @@ async fn lock_for_unit<C: ConnectionTrait>(
 
 /// Adds a line after checking every invariant.
 pub async fn add(
-    db: &DatabaseConnection,
+    store: &Store,
     ctx: &RequestContext,
     line: NewLine,
 ) -> Result<reporting_line::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(db).await?;
+    let tx = crate::db::begin_write(&store.db).await?;
     let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
     check_invariants(&tx, principal, &org, &line, None).await?;
     let row = insert(&tx, &org, line).await?;
-    audit::record(&tx, ctx, Some(org.id), "addReportingLine", &[row.id]).await?;
-    tx.commit().await?;
+    let change = audit::record(&tx, ctx, org.id, "addReportingLine", vec![row.id]).await?;
+    store.commit_structure_change(tx, change).await?;
     Ok(row)
 }
 
 /// Gives `unit` a new superior from `effective_from`: its line of `kind` in effect on
 /// that date (if any) ends there, and the new one starts. Both or neither are written.
 pub async fn replace(
-    db: &DatabaseConnection,
+    store: &Store,
     ctx: &RequestContext,
     line: NewLine,
 ) -> Result<(Option<reporting_line::Model>, reporting_line::Model)> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(db).await?;
+    let tx = crate::db::begin_write(&store.db).await?;
     let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
     let previous = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganizationId.eq(org.id))
@@ -276,22 +256,23 @@ pub async fn replace(
     let added = insert(&tx, &org, line).await?;
     let mut changed = vec![added.id];
     changed.extend(ended.as_ref().map(|l| l.id));
-    audit::record(&tx, ctx, Some(org.id), "replaceReportingLine", &changed).await?;
-    tx.commit().await?;
+    let change = audit::record(&tx, ctx, org.id, "replaceReportingLine", changed).await?;
+    store.commit_structure_change(tx, change).await?;
     Ok((ended, added))
 }
 
 /// Ends a line on `effective_to` (the first day it no longer holds).
 pub async fn end(
-    db: &DatabaseConnection,
+    store: &Store,
     ctx: &RequestContext,
     id: Uuid,
     version: i32,
-    effective_to: NaiveDate,
+    effective_to: StorableDate,
 ) -> Result<reporting_line::Model> {
+    let effective_to = effective_to.get();
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(db).await?;
+    let tx = crate::db::begin_write(&store.db).await?;
     let (org, current) = lock_line(&tx, principal, id).await?;
     ensure_active(&org, "input.id")?;
     check_version("the reporting line", current.version, version)?;
@@ -312,28 +293,28 @@ pub async fn end(
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
     let updated = row.update(&tx).await?;
-    audit::record(&tx, ctx, Some(org.id), "endReportingLine", &[updated.id]).await?;
-    tx.commit().await?;
+    let change = audit::record(&tx, ctx, org.id, "endReportingLine", vec![updated.id]).await?;
+    store.commit_structure_change(tx, change).await?;
     Ok(updated)
 }
 
 /// Deletes a line recorded in error. Lines that were true once should be ended instead,
 /// so history keeps them.
 pub async fn delete(
-    db: &DatabaseConnection,
+    store: &Store,
     ctx: &RequestContext,
     id: Uuid,
     version: i32,
 ) -> Result<reporting_line::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(db).await?;
+    let tx = crate::db::begin_write(&store.db).await?;
     let (org, current) = lock_line(&tx, principal, id).await?;
     ensure_active(&org, "input.id")?;
     check_version("the reporting line", current.version, version)?;
     current.clone().delete(&tx).await?;
-    audit::record(&tx, ctx, Some(org.id), "deleteReportingLine", &[current.id]).await?;
-    tx.commit().await?;
+    let change = audit::record(&tx, ctx, org.id, "deleteReportingLine", vec![current.id]).await?;
+    store.commit_structure_change(tx, change).await?;
     Ok(current)
 }
 

@@ -6,9 +6,10 @@ use entity::reporting_line;
 
 use super::structure::Span;
 use crate::{
+    clock::today,
     domain::LineKind,
     error::GqlResult,
-    graphql::context::{loader, today},
+    graphql::context::loader,
     units::{Unit, UnitById},
 };
 

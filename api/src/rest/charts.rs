@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{error_response, reader_of};
 use crate::{
     charts::{org, trend::Trend},
-    domain::Granularity,
+    domain::{DateRange, Granularity, MIN_DATE, StorableDate},
     error::Error,
     http::AppState,
     kpis::series,
@@ -88,11 +88,11 @@ pub async fn org_chart(
         Ok(query) => query,
         Err(err) => return error_response(err),
     };
-    let as_of = match crate::graphql::context::as_of(query.as_of) {
+    let as_of = match crate::clock::as_of(query.as_of) {
         Ok(d) => d,
         Err(err) => return error_response(err),
     };
-    match org::load(&state.db, &organization, as_of)
+    match org::load(&state.store.db, &organization, as_of)
         .await
         .and_then(|chart| chart.restrict(query.root_unit_id, query.depth, "rootUnitId"))
     {
@@ -140,7 +140,6 @@ fn org_chart_query(raw: &str) -> Result<OrgChartQuery, Error> {
 /// The default start of a trend chart ending before `to`: the start of the period
 /// holding the day so many periods back, so the first period is whole.
 fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
-    use chrono::Datelike;
     let back = |months| to.checked_sub_months(Months::new(months)).unwrap_or(to);
     let day = match granularity {
         Granularity::Day => to.checked_sub_days(chrono::Days::new(90)).unwrap_or(to),
@@ -149,28 +148,8 @@ fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
         Granularity::Quarter => back(48),
         Granularity::Year => back(120),
     };
-    let month_start = |month: u32| NaiveDate::from_ymd_opt(day.year(), month, 1).unwrap_or(day);
-    let start = match granularity {
-        Granularity::Day => day,
-        Granularity::Week => {
-            day - chrono::Duration::days(i64::from(day.weekday().num_days_from_monday()))
-        }
-        Granularity::Month => month_start(day.month()),
-        Granularity::Quarter => month_start(day.month0() / 3 * 3 + 1),
-        Granularity::Year => month_start(1),
-    };
     // Not before the first storable date (1900-01-01 starts every period).
-    start.max(crate::reporting::service::MIN_DATE)
-}
-
-fn period_days(granularity: Granularity) -> i64 {
-    match granularity {
-        Granularity::Day => 1,
-        Granularity::Week => 7,
-        Granularity::Month => 28,
-        Granularity::Quarter => 90,
-        Granularity::Year => 365,
-    }
+    granularity.period_start(day).max(MIN_DATE)
 }
 
 /// A KPI's trend against its target as SVG: the rolled-up value per period (the same
@@ -220,18 +199,18 @@ pub async fn kpi_chart(
         },
     };
     let to = match query.to {
-        Some(to) => match crate::reporting::service::parse_date("to", to) {
-            Ok(to) => to,
+        Some(to) => match StorableDate::parse("to", to) {
+            Ok(to) => to.get(),
             Err(err) => return error_response(err),
         },
-        None => crate::graphql::context::today() + chrono::Duration::days(1),
+        None => crate::clock::today() + chrono::Duration::days(1),
     };
     let from = query.from.unwrap_or_else(|| default_from(granularity, to));
-    let (from, to) = match series::check_range(from, to) {
+    let DateRange { from, to } = match DateRange::parse(from, to) {
         Ok(range) => range,
         Err(err) => return error_response(err),
     };
-    if (to - from).num_days() / period_days(granularity) > MAX_PERIODS {
+    if (to - from).num_days() / granularity.min_days() > MAX_PERIODS {
         return error_response(Error::bad_input(
             "from",
             format!(
@@ -240,13 +219,13 @@ pub async fn kpi_chart(
             ),
         ));
     }
-    let definition = match series::definition(&state.db, organization.id, key.trim()).await {
+    let definition = match series::definition(&state.store.db, organization.id, key.trim()).await {
         Ok(d) => d,
         Err(err) => return error_response(err.on_field("key")),
     };
     if let Some(unit) = query.unit_id
         && let Err(err) = crate::units::service::ensure_of_organization(
-            &state.db,
+            &state.store.db,
             organization.id,
             unit,
             "unitId",
@@ -256,7 +235,7 @@ pub async fn kpi_chart(
         return error_response(err);
     }
     let points = match series::series(
-        &state.db,
+        &state.store.db,
         organization.id,
         &definition,
         granularity,

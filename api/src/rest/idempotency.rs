@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
+    clock::now,
     error::{Error, Result},
-    organizations::service::now,
 };
 
 /// How long a stored reply is replayed.

@@ -154,7 +154,7 @@ pub async fn push(
     };
     if let Some(key) = &key {
         let hash = idempotency::fingerprint(&content_type, &body);
-        match idempotency::claim(&state.db, organization, key, &hash).await {
+        match idempotency::claim(&state.store.db, organization, key, &hash).await {
             Ok(idempotency::Claim::Run) => {}
             Ok(idempotency::Claim::Replay { status, body }) => {
                 return HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
@@ -187,7 +187,7 @@ pub async fn push(
     let (status, reply) = record(&state, &req, principal, organization, &content_type, &body).await;
     if let Some(key) = &key
         && let Err(err) =
-            idempotency::complete(&state.db, organization, key, status.as_u16(), &reply).await
+            idempotency::complete(&state.store.db, organization, key, status.as_u16(), &reply).await
     {
         // The points are recorded (or refused); only the replay is lost, and a retry
         // is safe anyway because pushes are idempotent.
@@ -218,24 +218,7 @@ async fn record(
                 request_id: request_id(req),
                 principal: Some(principal),
             };
-            let mut kpi_keys: Vec<String> = points.iter().map(|p| p.kpi.clone()).collect();
-            kpi_keys.sort_unstable();
-            kpi_keys.dedup();
-            let result = kpis::record(&state.db, &context, organization, points).await;
-            if let Ok(counts) = &result
-                && counts.inserted + counts.corrected > 0
-            {
-                state
-                    .events
-                    .publish(crate::events::Event::KpiPointsRecorded {
-                        organization_id: organization,
-                        kpi_keys,
-                        inserted: counts.inserted,
-                        corrected: counts.corrected,
-                    })
-                    .await;
-            }
-            result
+            kpis::record(&state.store, &context, organization, points).await
         }
         Err(err) => Err(err),
     };
@@ -361,7 +344,7 @@ pub async fn export(
     let mut find = kpi_measurement::Entity::find()
         .filter(kpi_measurement::Column::OrganizationId.eq(organization));
     if let Some(kpi) = &query.kpi {
-        match kpis::series::definition(&state.db, organization, kpi.trim()).await {
+        match kpis::series::definition(&state.store.db, organization, kpi.trim()).await {
             Ok(definition) => find = find.filter(kpi_measurement::Column::KpiId.eq(definition.id)),
             Err(err) => return error_response(err.on_field("kpi")),
         }
@@ -392,7 +375,7 @@ pub async fn export(
     let rows = match find
         .order_by_asc(kpi_measurement::Column::Id)
         .limit(limit + 1)
-        .all(&state.db)
+        .all(&state.store.db)
         .await
     {
         Ok(rows) => rows,
@@ -407,7 +390,7 @@ pub async fn export(
                 .add(kpi_definition::Column::OrganizationId.is_null())
                 .add(kpi_definition::Column::OrganizationId.eq(organization)),
         )
-        .all(&state.db)
+        .all(&state.store.db)
         .await
     {
         Ok(defs) => defs.into_iter().map(|d| (d.id, d.key)).collect(),

@@ -117,7 +117,7 @@ pub(super) async fn organization(
 ) -> Result<entity::organization::Model, HttpResponse> {
     let not_found = || error_response(Error::not_found("organization"));
     let slug = Slug::parse("slug", slug).map_err(|_| not_found())?;
-    let org = organizations::find_by_slug(&state.db, &slug)
+    let org = organizations::find_by_slug(&state.store.db, &slug)
         .await
         .map_err(error_response)?
         .ok_or_else(not_found)?;

@@ -9,7 +9,7 @@ use super::{
 use crate::{
     domain::{Description, Name, Sourcing, UnitFunction, parse_id},
     error::{GqlResult, Result},
-    graphql::context::{db, limits, request},
+    graphql::context::{db, limits, request, store},
 };
 
 /// Input of `createUnit`.
@@ -102,8 +102,7 @@ impl UnitMutation {
         context.principal()?.may_write_structure()?;
         let new = input.parse()?;
         let max = limits(ctx)?.max_units_per_organization;
-        let m = service::create(db(ctx)?, context, new, max).await?;
-        crate::events::structure_changed(ctx, m.organization_id, "createUnit", vec![m.id]).await;
+        let m = service::create(store(ctx)?, context, new, max).await?;
         Ok(Unit(m))
     }
 
@@ -112,8 +111,7 @@ impl UnitMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        let m = service::update(db(ctx)?, context, changes).await?;
-        crate::events::structure_changed(ctx, m.organization_id, "updateUnit", vec![m.id]).await;
+        let m = service::update(store(ctx)?, context, changes, crate::clock::today()).await?;
         Ok(Unit(m))
     }
 }

@@ -1,5 +1,6 @@
 //! Unit storage rules.
 
+use chrono::NaiveDate;
 use entity::{org_unit, organization, reporting_line};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -10,10 +11,11 @@ use uuid::Uuid;
 use crate::{
     audit,
     auth::{Principal, RequestContext},
+    clock::now,
     domain::{Description, Name, Sourcing, UnitFunction},
     error::{Error, Result},
-    graphql::context::today,
-    organizations::service::{check_version, lock, now},
+    organizations::service::{check_version, lock},
+    store::Store,
 };
 
 /// A new unit, parsed.
@@ -53,7 +55,7 @@ pub fn ensure_active(org: &organization::Model, field: &str) -> Result<()> {
 /// Creates a unit in an existing, active organization that has room for it (at most
 /// `max_units` units).
 pub async fn create(
-    db: &DatabaseConnection,
+    store: &Store,
     ctx: &RequestContext,
     new: NewUnit,
     max_units: u64,
@@ -62,7 +64,7 @@ pub async fn create(
     principal
         .may_write(new.organization_id, "organization")
         .map_err(|e| e.on_field("input.organizationId"))?;
-    let tx = crate::db::begin_write(db).await?;
+    let tx = crate::db::begin_write(&store.db).await?;
     let org = lock(&tx, new.organization_id)
         .await
         .map_err(|e| e.on_field("input.organizationId"))?;
@@ -91,8 +93,8 @@ pub async fn create(
     }
     .insert(&tx)
     .await?;
-    audit::record(&tx, ctx, Some(org.id), "createUnit", &[unit.id]).await?;
-    tx.commit().await?;
+    let change = audit::record(&tx, ctx, org.id, "createUnit", vec![unit.id]).await?;
+    store.commit_structure_change(tx, change).await?;
     Ok(unit)
 }
 
@@ -124,16 +126,18 @@ pub async fn lock_unit<C: ConnectionTrait>(
 
 /// Applies `changes` if `version` is still current.
 ///
-/// A unit with current or future reporting lines (either way) cannot be archived:
-/// ending them is a structural decision with its own date, so the caller makes it.
+/// A unit with reporting lines (either way) still in effect after `today` cannot be
+/// archived: ending them is a structural decision with its own date, so the caller
+/// makes it.
 pub async fn update(
-    db: &DatabaseConnection,
+    store: &Store,
     ctx: &RequestContext,
     changes: UnitChanges,
+    today: NaiveDate,
 ) -> Result<org_unit::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(db).await?;
+    let tx = crate::db::begin_write(&store.db).await?;
     let (org, current) = lock_unit(&tx, principal, changes.id, "input.id").await?;
     ensure_active(&org, "input.id")?;
     check_version("the unit", current.version, changes.version)?;
@@ -148,7 +152,7 @@ pub async fn update(
             .filter(
                 Condition::any()
                     .add(reporting_line::Column::EffectiveTo.is_null())
-                    .add(reporting_line::Column::EffectiveTo.gt(today())),
+                    .add(reporting_line::Column::EffectiveTo.gt(today)),
             )
             .count(&tx)
             .await?;
@@ -180,8 +184,8 @@ pub async fn update(
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
     let updated = row.update(&tx).await?;
-    audit::record(&tx, ctx, Some(org.id), "updateUnit", &[updated.id]).await?;
-    tx.commit().await?;
+    let change = audit::record(&tx, ctx, org.id, "updateUnit", vec![updated.id]).await?;
+    store.commit_structure_change(tx, change).await?;
     Ok(updated)
 }
 

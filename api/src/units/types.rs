@@ -26,10 +26,7 @@ impl Unit {
         as_of: Option<NaiveDate>,
     ) -> GqlResult<std::sync::Arc<Vec<entity::reporting_line::Model>>> {
         Ok(loader::<LinesAsOf>(ctx)?
-            .load_one((
-                self.0.organization_id,
-                crate::graphql::context::as_of(as_of)?,
-            ))
+            .load_one((self.0.organization_id, crate::clock::as_of(as_of)?))
             .await?
             .unwrap_or_default())
     }

@@ -1,337 +1,24 @@
-//! Demo organizations, one per collaboration model, in our own words. They go through
-//! the same services as the API, so every invariant holds for them too.
+//! The four demo organizations, one per way of placing marketing.
 
 use anyhow::Context as _;
-use chrono::{Datelike, NaiveDate};
-use sea_orm::DatabaseConnection;
-use uuid::Uuid;
 
+use super::{Builder, date};
 use crate::{
-    auth::RequestContext,
     domain::{
-        CollaborationModel, Description, Granularity, LineKind, Name, PositionRole, PriorityKey,
-        Responsibility, Slug, Sourcing, StageKey, UnitFunction,
+        CollaborationModel, LineKind, PositionRole, PriorityKey, Responsibility, Sourcing,
+        StageKey, UnitFunction,
     },
-    kpis::ParsedPoint,
-    organizations::service::{self as organizations, NewOrganization},
-    positions::service::{self as positions, NewPosition, PositionChanges},
-    reporting::service::{self as reporting, NewLine},
+    positions::service::{self as positions, PositionChanges},
     settings::Limits,
-    units::service::{self as units, NewUnit},
+    store::Store,
 };
-
-/// Builds one demo organization.
-struct Builder<'a> {
-    db: &'a DatabaseConnection,
-    ctx: RequestContext,
-    limits: &'a Limits,
-    org: Uuid,
-}
-
-fn date(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
-    NaiveDate::from_ymd_opt(y, m, d).context("a demo date is invalid")
-}
-
-impl<'a> Builder<'a> {
-    /// Tracks a relationship from `owner` to the internal stakeholder `unit` (rows
-    /// written directly, with their first review).
-    async fn relationship(
-        &self,
-        owner: Uuid,
-        unit: Uuid,
-        name: &str,
-        trust: i32,
-    ) -> anyhow::Result<()> {
-        use sea_orm::{ActiveModelTrait, Set};
-        let now = crate::organizations::service::now();
-        let stakeholder = entity::stakeholder::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(self.org),
-            name: Set(name.to_owned()),
-            kind: Set("INTERNAL".to_owned()),
-            unit_id: Set(Some(unit)),
-            group: Set(None),
-            archived: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-        }
-        .insert(self.db)
-        .await?;
-        let relationship = entity::relationship::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(self.org),
-            owner_unit_id: Set(owner),
-            stakeholder_id: Set(stakeholder.id),
-            trust_score: Set(trust),
-            strength: Set("STRONG".to_owned()),
-            last_reviewed_at: Set(Some(now)),
-            notes: Set(None),
-            archived: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-        }
-        .insert(self.db)
-        .await?;
-        entity::relationship_review::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(self.org),
-            relationship_id: Set(relationship.id),
-            trust_score: Set(trust),
-            strength: Set("STRONG".to_owned()),
-            notes: Set(None),
-            reviewed_at: Set(now),
-            reviewed_by: Set(Some("orgdesign-demo".to_owned())),
-        }
-        .insert(self.db)
-        .await?;
-        Ok(())
-    }
-
-    /// Records a leadership-priority assessment (append-only rows, written directly).
-    async fn priority(
-        &self,
-        key: PriorityKey,
-        score: i32,
-        owner: Option<Uuid>,
-        notes: &str,
-    ) -> anyhow::Result<()> {
-        use sea_orm::{ActiveModelTrait, Set};
-        let now = crate::organizations::service::now();
-        entity::priority_assessment::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(self.org),
-            priority: Set(key.as_str().to_owned()),
-            score: Set(score),
-            weight: Set(1),
-            owner_unit_id: Set(owner),
-            notes: Set(Some(notes.to_owned())),
-            assessed_at: Set(now),
-            assessed_by: Set(Some("orgdesign-demo".to_owned())),
-            created_at: Set(now),
-        }
-        .insert(self.db)
-        .await?;
-        Ok(())
-    }
-
-    /// Declares the maturity stage as of `on` (rows written directly, like
-    /// `declareStage` does).
-    async fn stage(&self, stage: StageKey, on: NaiveDate, rationale: &str) -> anyhow::Result<()> {
-        use sea_orm::{ActiveModelTrait, Set};
-        entity::stage_assessment::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(self.org),
-            stage: Set(stage.as_str().to_owned()),
-            assessed_on: Set(on),
-            rationale: Set(Some(rationale.to_owned())),
-            assessed_by: Set(Some("orgdesign-demo".to_owned())),
-            created_at: Set(crate::organizations::service::now()),
-        }
-        .insert(self.db)
-        .await?;
-        Ok(())
-    }
-
-    /// Records monthly points for each `(kpi, first value, monthly growth)` over the
-    /// `months` months ending with `last` (the month containing it), through the same
-    /// ingestion service as the API. Values wobble a little around the trend so the
-    /// charts look like real data; they are the same on every load.
-    async fn monthly_kpis(
-        &self,
-        kpis: &[(&str, f64, f64)],
-        last: NaiveDate,
-        months: u32,
-        source: &str,
-    ) -> anyhow::Result<()> {
-        let last = last.with_day(1).context("a demo date is invalid")?;
-        let mut points = Vec::new();
-        for (k, &(kpi, first, growth)) in kpis.iter().enumerate() {
-            for i in 0..months {
-                let back = months - 1 - i;
-                let period = last
-                    .checked_sub_months(chrono::Months::new(back))
-                    .context("a demo date is out of range")?;
-                let wobble = 1.0 + 0.06 * ((f64::from(i) * 1.7 + k as f64).sin());
-                let value = first * (1.0 + growth).powi(i as i32) * wobble;
-                // Two decimals, scaled to the stored integer.
-                let scaled = ((value * 100.0).round() as i64) * (entity::VALUE_SCALE / 100);
-                points.push(ParsedPoint::parse(
-                    points.len(),
-                    "points",
-                    kpi,
-                    None,
-                    Granularity::Month,
-                    period,
-                    scaled,
-                    source,
-                    Vec::new(),
-                )?);
-            }
-        }
-        crate::kpis::record(self.db, &self.ctx, self.org, points).await?;
-        Ok(())
-    }
-
-    /// Sets the monthly target of `kpi` for the `months` months ending with `last`.
-    async fn monthly_target(
-        &self,
-        kpi: &str,
-        value: i64,
-        last: NaiveDate,
-        months: u32,
-    ) -> anyhow::Result<()> {
-        use sea_orm::{ActiveModelTrait, Set};
-        let definition = crate::kpis::series::definition(self.db, self.org, kpi).await?;
-        let last = last.with_day(1).context("a demo date is invalid")?;
-        let now = crate::organizations::service::now();
-        for back in 0..months {
-            let period = last
-                .checked_sub_months(chrono::Months::new(back))
-                .context("a demo date is out of range")?;
-            entity::kpi_target::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                organization_id: Set(self.org),
-                kpi_id: Set(definition.id),
-                unit_id: Set(None),
-                granularity: Set(Granularity::Month.as_str().to_owned()),
-                period_start: Set(period),
-                value_scaled: Set(value * entity::VALUE_SCALE),
-                created_at: Set(now),
-                updated_at: Set(now),
-                version: Set(1),
-            }
-            .insert(self.db)
-            .await?;
-        }
-        Ok(())
-    }
-
-    async fn organization(
-        db: &'a DatabaseConnection,
-        limits: &'a Limits,
-        slug: &str,
-        name: &str,
-        industry: &str,
-        employees: i32,
-        model: CollaborationModel,
-    ) -> anyhow::Result<Option<Builder<'a>>> {
-        let slug = Slug::parse("slug", slug)?;
-        let ctx = RequestContext::system("orgdesign-demo");
-        if organizations::find_by_slug(db, &slug).await?.is_some() {
-            println!("  {} is already loaded; skipped", slug.as_str());
-            return Ok(None);
-        }
-        let org = organizations::create(
-            db,
-            &ctx,
-            NewOrganization {
-                slug,
-                name: Name::parse("name", name)?,
-                industry: Some(Name::parse("industry", industry)?),
-                employee_count: Some(employees),
-                declared_model: Some(model),
-            },
-        )
-        .await?;
-        Ok(Some(Self {
-            db,
-            ctx,
-            limits,
-            org: org.id,
-        }))
-    }
-
-    async fn unit(
-        &self,
-        name: &str,
-        function: UnitFunction,
-        sourcing: Sourcing,
-        description: &str,
-    ) -> anyhow::Result<Uuid> {
-        let unit = units::create(
-            self.db,
-            &self.ctx,
-            NewUnit {
-                organization_id: self.org,
-                name: Name::parse("name", name)?,
-                function,
-                sourcing,
-                description: Description::parse_opt("description", Some(description))?,
-            },
-            self.limits.max_units_per_organization,
-        )
-        .await?;
-        Ok(unit.id)
-    }
-
-    async fn head(
-        &self,
-        unit: Uuid,
-        title: &str,
-        role: PositionRole,
-        responsibilities: &[Responsibility],
-    ) -> anyhow::Result<Uuid> {
-        let position = positions::create(
-            self.db,
-            &self.ctx,
-            NewPosition {
-                unit_id: unit,
-                title: Name::parse("title", title)?,
-                role,
-                holder_name: None,
-                responsibilities: responsibilities.to_vec(),
-            },
-            self.limits.max_positions_per_unit,
-        )
-        .await?;
-        Ok(position.id)
-    }
-
-    async fn line(
-        &self,
-        unit: Uuid,
-        superior: Uuid,
-        kind: LineKind,
-        from: NaiveDate,
-        to: Option<NaiveDate>,
-    ) -> anyhow::Result<()> {
-        reporting::add(
-            self.db,
-            &self.ctx,
-            NewLine {
-                unit_id: unit,
-                superior_unit_id: superior,
-                kind,
-                effective_from: from,
-                effective_to: to,
-            },
-        )
-        .await?;
-        Ok(())
-    }
-}
-
-/// Loads every demo organization that is not there yet.
-pub async fn load(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()> {
-    println!("loading demo organizations");
-    marketing_under_sales(db, limits).await?;
-    independent_center(db, limits).await?;
-    outsourced_marketing(db, limits).await?;
-    commercial_leadership(db, limits).await?;
-    println!(
-        "done; try `organizations {{ edges {{ node {{ slug units {{ name superior {{ name }} }} }} }} }}` in GraphiQL"
-    );
-    Ok(())
-}
 
 /// Each business unit's sales team has its own marketing team under it: the pattern
 /// that turns marketing reactive and duplicates effort.
-async fn marketing_under_sales(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()> {
+pub(super) async fn marketing_under_sales(store: &Store, limits: &Limits) -> anyhow::Result<()> {
     use {LineKind::Solid, Sourcing::InHouse, UnitFunction as F};
     let Some(b) = Builder::organization(
-        db,
+        store,
         limits,
         "northwind-industrial",
         "Northwind Industrial",
@@ -460,7 +147,7 @@ async fn marketing_under_sales(db: &DatabaseConnection, limits: &Limits) -> anyh
             ("cost_per_lead", 185.0, -0.004),
             ("mqls", 120.0, 0.012),
         ],
-        crate::graphql::context::today(),
+        crate::clock::today(),
         18,
         "northwind-crm",
     )
@@ -471,10 +158,10 @@ async fn marketing_under_sales(db: &DatabaseConnection, limits: &Limits) -> anyh
 
 /// A CMO-led marketing center reporting to the CEO, with dotted lines into the
 /// business units it serves.
-async fn independent_center(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()> {
+pub(super) async fn independent_center(store: &Store, limits: &Limits) -> anyhow::Result<()> {
     use {LineKind::*, Sourcing::InHouse, UnitFunction as F};
     let Some(b) = Builder::organization(
-        db,
+        store,
         limits,
         "lumen-health",
         "Lumen Health",
@@ -609,7 +296,7 @@ async fn independent_center(db: &DatabaseConnection, limits: &Limits) -> anyhow:
         "The CMO answers for marketing-sourced revenue in the group plan.",
     )
     .await?;
-    let today = crate::graphql::context::today();
+    let today = crate::clock::today();
     b.monthly_kpis(
         &[
             ("budget_utilisation", 88.0, 0.001),
@@ -640,10 +327,10 @@ async fn independent_center(db: &DatabaseConnection, limits: &Limits) -> anyhow:
 }
 
 /// Marketing bought in from an agency; the company keeps a small sales team.
-async fn outsourced_marketing(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()> {
+pub(super) async fn outsourced_marketing(store: &Store, limits: &Limits) -> anyhow::Result<()> {
     use {LineKind::Solid, Sourcing::*, UnitFunction as F};
     let Some(b) = Builder::organization(
-        db,
+        store,
         limits,
         "fjord-outdoor",
         "Fjord Outdoor",
@@ -725,7 +412,7 @@ async fn outsourced_marketing(db: &DatabaseConnection, limits: &Limits) -> anyho
             ("cost_per_lead", 34.0, -0.006),
             ("mqls", 42.0, 0.02),
         ],
-        crate::graphql::context::today(),
+        crate::clock::today(),
         12,
         "brandwerk-report",
     )
@@ -737,10 +424,10 @@ async fn outsourced_marketing(db: &DatabaseConnection, limits: &Limits) -> anyho
 /// The CMO role was abolished in late 2023; a chief commercial and strategy officer
 /// took revenue, product management and growth strategy, and marketing moved under
 /// the commercial organization. The history keeps the earlier line.
-async fn commercial_leadership(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()> {
+pub(super) async fn commercial_leadership(store: &Store, limits: &Limits) -> anyhow::Result<()> {
     use {LineKind::Solid, Sourcing::InHouse, UnitFunction as F};
     let Some(b) = Builder::organization(
-        db,
+        store,
         limits,
         "meridian-logistics",
         "Meridian Logistics",
@@ -826,11 +513,11 @@ async fn commercial_leadership(db: &DatabaseConnection, limits: &Limits) -> anyh
             .await?;
         b.line(unit, commercial, Solid, reorganized, None).await?;
     }
-    let cmo_row = positions::find(db, cmo)
+    let cmo_row = positions::find(&store.db, cmo)
         .await?
         .context("the demo CMO vanished")?;
     positions::update(
-        db,
+        store,
         &b.ctx,
         PositionChanges {
             id: cmo,

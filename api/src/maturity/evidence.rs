@@ -1,4 +1,4 @@
-//! Maturity: the stage an organization declares, and the stage its KPI data evidences.
+//! The stage an organization's KPI data evidences, as pure functions.
 //!
 //! A stage is **evidenced** when every core KPI of that stage (built-in, or the
 //! organization's own marked core) has a point whose period started within the

@@ -1,0 +1,56 @@
+//! The `declareStage` mutation.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::NaiveDate;
+
+use super::{
+    service::{self, NewStageDeclaration},
+    types::StageAssessmentObject,
+};
+use crate::{
+    clock,
+    domain::{Description, StageKey, StorableDate},
+    error::GqlResult,
+    graphql::context::{request, store},
+};
+
+/// Input of `declareStage`.
+#[derive(InputObject, Debug)]
+pub struct DeclareStageInput {
+    pub organization_id: ID,
+    pub stage: StageKey,
+    /// The day of the assessment (default: today).
+    pub assessed_on: Option<NaiveDate>,
+    pub rationale: Option<String>,
+}
+
+/// Maturity mutations.
+#[derive(Default)]
+pub struct MaturityMutation;
+
+#[Object]
+impl MaturityMutation {
+    /// Declares the organization's maturity stage as of a day. Declarations are kept:
+    /// `maturity.history` lists them. Editors and admins.
+    async fn declare_stage(
+        &self,
+        ctx: &Context<'_>,
+        input: DeclareStageInput,
+    ) -> GqlResult<StageAssessmentObject> {
+        let context = request(ctx)?;
+        let (_, organization_id) =
+            context.writer_of("input.organizationId", &input.organization_id)?;
+        let new = NewStageDeclaration {
+            organization_id,
+            stage: input.stage,
+            assessed_on: StorableDate::parse_or(
+                "input.assessedOn",
+                input.assessed_on,
+                clock::today(),
+            )?,
+            rationale: Description::parse_opt("input.rationale", input.rationale.as_deref())?,
+        };
+        let row = service::declare(store(ctx)?, context, new).await?;
+        Ok(StageAssessmentObject(row))
+    }
+}

@@ -1,0 +1,84 @@
+//! Leadership-priority assessments: append-only, so every score stays in the history.
+
+use chrono::{DateTime, Utc};
+use entity::priority_assessment;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::{
+    audit,
+    auth::RequestContext,
+    clock,
+    domain::{Description, PriorityKey, Score, Weight},
+    error::Result,
+    organizations::service::lock,
+    store::Store,
+    units::service::ensure_of_organization,
+};
+
+/// An assessment, parsed.
+#[derive(Debug)]
+pub struct NewAssessment {
+    pub organization_id: Uuid,
+    pub priority: PriorityKey,
+    pub score: Score,
+    pub weight: Weight,
+    /// The unit that owns the priority (usually marketing); one of the organization's.
+    pub owner_unit_id: Option<Uuid>,
+    pub notes: Option<Description>,
+    /// When it was assessed; `None` is the moment it is recorded.
+    pub assessed_at: Option<DateTime<Utc>>,
+}
+
+/// Records an assessment of one leadership priority; earlier ones stay as history.
+/// Editors and admins.
+pub async fn assess(
+    store: &Store,
+    ctx: &RequestContext,
+    new: NewAssessment,
+) -> Result<priority_assessment::Model> {
+    let principal = ctx.principal()?;
+    principal
+        .may_write(new.organization_id, "organization")
+        .map_err(|e| e.on_field("input.organizationId"))?;
+    let tx = crate::db::begin_write(&store.db).await?;
+    let org = lock(&tx, new.organization_id)
+        .await
+        .map_err(|e| e.on_field("input.organizationId"))?;
+    if let Some(owner) = new.owner_unit_id {
+        ensure_of_organization(&tx, org.id, owner, "input.ownerUnitId").await?;
+    }
+    let now = clock::now();
+    let row = priority_assessment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(org.id),
+        priority: Set(new.priority.as_str().to_owned()),
+        score: Set(new.score.get()),
+        weight: Set(new.weight.get()),
+        owner_unit_id: Set(new.owner_unit_id),
+        notes: Set(new.notes.map(Description::into_inner)),
+        assessed_at: Set(new.assessed_at.unwrap_or(now)),
+        assessed_by: Set(Some(principal.subject.chars().take(200).collect())),
+        created_at: Set(now),
+    }
+    .insert(&tx)
+    .await?;
+    audit::record(&tx, ctx, org.id, "assessPriority", vec![row.id]).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Every assessment of an organization, newest first.
+pub async fn assessments(
+    db: &DatabaseConnection,
+    organization: Uuid,
+) -> Result<Vec<priority_assessment::Model>> {
+    Ok(priority_assessment::Entity::find()
+        .filter(priority_assessment::Column::OrganizationId.eq(organization))
+        .order_by_desc(priority_assessment::Column::AssessedAt)
+        .order_by_desc(priority_assessment::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
