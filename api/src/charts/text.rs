@@ -161,7 +161,7 @@ mod tests {
         assert_eq!(compact(1_150_000.0), "1.15M");
         assert_eq!(compact(45_000.0), "45k");
         assert_eq!(compact(87.0), "87");
-        assert_eq!(compact(3.14159), "3.14");
+        assert_eq!(compact(1.23456), "1.23");
         assert_eq!(compact(2_500_000_000.0), "2.5B");
         assert_eq!(compact(-12_500.0), "-12.5k");
         assert_eq!(compact(0.5), "0.5");
