@@ -10,6 +10,7 @@ mod helpers;
 mod authorization;
 mod charts;
 mod cli;
+mod demo;
 mod http_protocol;
 mod insights;
 mod kpis;
