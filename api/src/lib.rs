@@ -7,23 +7,52 @@
 //!
 //! # Layout
 //!
-//! - [`cli`]: the `orgdesign` command line (serve, migrate, schema, demo).
+//! The request's way: [`http`] and [`rest`] (transport) → the [`graphql`] resolvers of
+//! each aggregate (shape, authorize) → `<aggregate>/service.rs` (validate, lock, write,
+//! audit, publish after commit) → `entity` and [`db`]. `ARCHITECTURE.md` at the
+//! repository root tells it at length; the `layering` unit tests keep it so.
+//!
+//! Start-up and plumbing:
+//! - [`cli`]: the `orgdesign` command line (serve, migrate, schema, openapi, demo,
+//!   token, import-kpis).
 //! - [`settings`]: typed settings from defaults, a file and the environment.
 //! - [`telemetry`]: logging setup.
 //! - [`startup`]: [`startup::Application`], which builds, binds and runs the server
 //!   and stops it gracefully on a signal the caller passes in.
-//! - [`db`]: connecting to SQLite or PostgreSQL and classifying database errors.
+//! - [`db`]: connecting to SQLite or PostgreSQL, `begin_write`, classifying database
+//!   errors.
+//! - [`store`]: the [`store::Store`] services write through (database + event bus).
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.
-//! - [`http`]: routes, GraphQL over HTTP, probes, request ids.
+//! - [`clock`]: the wall clock (`now`, `today`, the default `asOf`).
+//! - [`error`]: the service error and its stable GraphQL `extensions.code`.
+//! - [`domain`]: parsed input types (slugs, names, scores, storable dates, periods,
+//!   pages, enums).
+//!
+//! Transport:
+//! - [`http`]: routes, GraphQL over HTTP, WebSockets, probes, request ids.
+//! - [`rest`]: KPI points in and out as JSON/CSV, chart SVGs, the OpenAPI document.
 //! - [`graphql`]: the schema stitched from the aggregates' roots, limits, pagination,
 //!   `node(id)`, per-request DataLoaders.
-//! - [`error`]: the service error and its stable GraphQL `extensions.code`.
-//! - [`domain`]: parsed input types (slugs, names, enums).
-//! - [`auth`]: the principal attached to each request.
-//! - [`organizations`], [`units`], [`positions`], [`reporting`]: one folder per
-//!   aggregate, each with its GraphQL types, resolvers, service and loaders.
+//! - [`events`]: the event bus (in-process or PostgreSQL LISTEN/NOTIFY) and
+//!   subscriptions.
+//!
+//! Aggregates, each with its types, resolvers, service (and loaders where a nested
+//! query walks them):
+//! - [`organizations`], [`units`], [`positions`], [`reporting`]: the structure and its
+//!   reporting lines over time.
+//! - [`maturity`]: stage declarations and the stage the KPI data evidences.
+//! - [`kpis`]: definitions, targets, measurements (ingestion), series and funnel.
+//! - [`priorities`]: leadership-priority assessments.
+//! - [`stakeholders`]: stakeholders and relationships with their reviews.
+//! - [`auth`]: principals, roles, JWT keys and integration tokens.
+//! - [`audit`]: the audit log every service writes.
+//!
+//! Reasoning and pictures:
 //! - [`catalog`]: the built-in maturity stages, KPIs and leadership priorities.
-//! - [`demo`]: demo organizations, one per collaboration model.
+//! - [`insights`]: the snapshot of an organization on a date, the collaboration model
+//!   it forms and the insight rules, as pure functions.
+//! - [`charts`]: org charts (model, layout, SVG, Mermaid, DOT) and KPI trend SVGs.
+//! - [`demo`]: demo organizations, one per collaboration model, through the services.
 
 pub mod audit;
 pub mod auth;

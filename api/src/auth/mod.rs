@@ -177,7 +177,7 @@ impl RequestContext {
     /// input `field` holds; with that organization's id. Roles that may never write are
     /// `FORBIDDEN` before the id is read; an organization out of reach is `NOT_FOUND`
     /// on `field`, like an unknown one.
-    pub fn writer_of(&self, field: &str, id: &async_graphql::ID) -> Result<(&Principal, Uuid)> {
+    pub fn writer_of(&self, field: &str, id: &str) -> Result<(&Principal, Uuid)> {
         let principal = self.principal()?;
         principal.may_write_structure()?;
         let organization = crate::domain::parse_id(field, id)?;
@@ -189,7 +189,7 @@ impl RequestContext {
 
     /// The id of the organization the input `field` holds, when the principal may read
     /// its KPI data (every role within reach; elsewhere `NOT_FOUND` on `field`).
-    pub fn kpi_reader_of(&self, field: &str, id: &async_graphql::ID) -> Result<Uuid> {
+    pub fn kpi_reader_of(&self, field: &str, id: &str) -> Result<Uuid> {
         let principal = self.principal()?;
         let organization = crate::domain::parse_id(field, id)?;
         principal

@@ -3,7 +3,7 @@
 //! invariant holds for them and the audit log shows each one.
 //!
 //! - this file: [`load`] and the builder that calls the services;
-//! - [`examples`]: the four organizations.
+//! - `examples`: the four organizations.
 
 mod examples;
 

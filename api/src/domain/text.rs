@@ -1,6 +1,5 @@
 //! Validated strings and identifiers.
 
-use async_graphql::ID;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -129,9 +128,9 @@ impl<const MAX: usize> Text<MAX> {
     }
 }
 
-/// Parses a GraphQL `ID` as a UUID for the input `field`.
-pub fn parse_id(field: &str, id: &ID) -> Result<Uuid> {
-    Uuid::parse_str(id.as_str()).map_err(|_| Error::bad_input(field, "is not a valid id"))
+/// Parses an id (a GraphQL `ID`, a path segment) as a UUID for the input `field`.
+pub fn parse_id(field: &str, id: &str) -> Result<Uuid> {
+    Uuid::parse_str(id).map_err(|_| Error::bad_input(field, "is not a valid id"))
 }
 
 /// Parses an optional count (employees and the like): 0 to `max`.

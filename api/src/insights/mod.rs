@@ -6,7 +6,8 @@
 //! KPI freshness, priorities and relationships: a fixed number of queries however
 //! large the organization), by pure functions tested on their own.
 //!
-//! - [`snapshot`](mod@snapshot): loading a snapshot, and the per-request cache.
+//! - `snapshot`: loading a snapshot ([`snapshot()`]), and the per-request cache
+//!   ([`SnapshotCache`]).
 //! - [`model`]: which collaboration model the lines form.
 //! - [`rules`]: the insight rules.
 //! - [`types`]: the GraphQL objects (`CollaborationModelReport`, `Insight`).

@@ -1,5 +1,5 @@
 //! KPI definitions (an organization's own, beside the built-in catalog) and targets.
-//! Measurements are recorded by [`super::ingest`].
+//! Measurements are recorded by `kpis/ingest.rs` ([`super::record`]).
 
 use entity::{kpi_definition, kpi_target};
 use sea_orm::{
