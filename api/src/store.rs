@@ -2,13 +2,16 @@
 //!
 //! A service opens its transaction on [`Store::db`] ([`crate::db::begin_write`]),
 //! writes its audit entry in it, and after the commit publishes its event on
-//! [`Store::events`]; [`Store::commit_structure_change`] does the last two steps in
-//! that order, so callers cannot announce a change that did not commit.
+//! [`Store::events`]; [`Store::commit_structure_change`] does those steps in that
+//! order, so callers cannot announce a change that did not commit.
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use uuid::Uuid;
 
 use crate::{
-    audit::Audited,
+    audit,
+    auth::RequestContext,
+    error::Result,
     events::{Event, EventBus},
 };
 
@@ -31,15 +34,19 @@ impl Store {
         }
     }
 
-    /// Commits a structural change and then tells subscribers about it, under the name
-    /// and objects its audit entry carries: a change that does not commit is never
-    /// announced, and one that commits always is (while this instance runs).
+    /// Writes the audit entry of a structural change, commits, and then tells
+    /// subscribers about it under the entry's name and objects: a change that does not
+    /// commit is never announced, and one that commits always is (while this instance
+    /// runs).
     pub async fn commit_structure_change(
         &self,
         tx: DatabaseTransaction,
-        change: Audited,
-    ) -> Result<(), DbErr> {
-        tx.commit().await?;
+        ctx: &RequestContext,
+        organization_id: Uuid,
+        operation: &'static str,
+        object_ids: Vec<Uuid>,
+    ) -> Result<()> {
+        let change = audit::commit(tx, ctx, organization_id, operation, object_ids).await?;
         self.events
             .publish(Event::StructureChanged {
                 organization_id: change.organization_id,

@@ -6,8 +6,8 @@ pub mod resolvers;
 
 use entity::audit_log;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -23,8 +23,22 @@ pub struct Audited {
     pub object_ids: Vec<Uuid>,
 }
 
+/// Writes the audit entry of a change into its transaction and commits it: the last
+/// step of every service that changes data.
+pub async fn commit(
+    tx: DatabaseTransaction,
+    context: &RequestContext,
+    organization_id: Uuid,
+    operation: &'static str,
+    object_ids: Vec<Uuid>,
+) -> Result<Audited> {
+    let audited = record(&tx, context, organization_id, operation, object_ids).await?;
+    tx.commit().await?;
+    Ok(audited)
+}
+
 /// Writes one audit entry inside the caller's transaction.
-pub async fn record<C: ConnectionTrait>(
+async fn record<C: ConnectionTrait>(
     tx: &C,
     context: &RequestContext,
     organization_id: Uuid,

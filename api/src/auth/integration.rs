@@ -16,7 +16,7 @@ use crate::{
     domain::{Name, parse_id},
     error::{Error, GqlResult},
     graphql::{
-        context::{db, limits, request, store},
+        context::{db, limits, request, store, writer_of},
         pagination::{self, Page},
     },
 };
@@ -156,9 +156,8 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: IssueIntegrationTokenInput,
     ) -> GqlResult<IssuedIntegrationToken> {
-        let context = request(ctx)?;
-        let (_, organization_id) =
-            context.writer_of("input.organizationId", &input.organization_id)?;
+        let (context, organization_id) =
+            writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let name = Name::parse("input.name", &input.name)?;
         let ttl = parse_ttl(&input.expires_in)
             .map_err(|e| Error::bad_input("input.expiresIn", e.to_string()))?;

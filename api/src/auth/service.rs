@@ -19,7 +19,7 @@ use crate::{
     clock::now,
     domain::{Name, PageRequest},
     error::{Error, Result},
-    organizations::service::lock,
+    organizations::service::{begin_writing, lock},
     store::Store,
 };
 
@@ -76,8 +76,7 @@ pub async fn issue(
     ctx: &RequestContext,
     new: NewIntegrationToken,
 ) -> Result<(String, api_token::Model)> {
-    let principal = ctx.principal()?;
-    principal
+    ctx.principal()?
         .may_write(new.organization_id, "organization")
         .map_err(|e| e.on_field("input.organizationId"))?;
     if new.ttl > MAX_TTL {
@@ -91,8 +90,8 @@ pub async fn issue(
                     .to_owned(),
         });
     }
-    let tx = crate::db::begin_write(&store.db).await?;
-    let org = lock(&tx, new.organization_id).await?;
+    let (tx, principal, org) =
+        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
     let id = Uuid::now_v7();
     let now = now();
     let expires_at =
@@ -112,7 +111,6 @@ pub async fn issue(
     }
     .insert(&tx)
     .await?;
-    audit::record(&tx, ctx, org.id, "issueIntegrationToken", vec![id]).await?;
     let token = keys
         .mint(
             &format!("integration:{id}"),
@@ -122,7 +120,7 @@ pub async fn issue(
             id.to_string(),
         )
         .map_err(Error::Internal)?;
-    tx.commit().await?;
+    audit::commit(tx, ctx, org.id, "issueIntegrationToken", vec![id]).await?;
     Ok((token, row))
 }
 
@@ -147,15 +145,14 @@ pub async fn revoke(store: &Store, ctx: &RequestContext, id: Uuid) -> Result<api
     let mut active: api_token::ActiveModel = row.into();
     active.revoked_at = Set(Some(now()));
     let row = active.update(&tx).await?;
-    audit::record(
-        &tx,
+    audit::commit(
+        tx,
         ctx,
         row.organization_id,
         "revokeIntegrationToken",
         vec![id],
     )
     .await?;
-    tx.commit().await?;
     Ok(row)
 }
 

@@ -2,9 +2,11 @@
 
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
 use crate::{
-    auth::RequestContext,
+    auth::{Principal, RequestContext},
+    domain::parse_id,
     error::GqlResult,
     graphql::loader::{KeyedLoader, Memo},
     settings::Limits,
@@ -34,4 +36,34 @@ pub fn request<'a>(ctx: &Context<'a>) -> GqlResult<&'a RequestContext> {
 /// A per-request loader.
 pub fn loader<'a, L: KeyedLoader>(ctx: &Context<'a>) -> GqlResult<&'a Memo<L>> {
     Ok(ctx.data::<Memo<L>>()?)
+}
+
+/// The request's context and the organization whose id the input `field` holds, when
+/// the principal may change it (see [`RequestContext::writer_of`]): how a mutation on
+/// one organization starts.
+pub fn writer_of<'a>(
+    ctx: &Context<'a>,
+    field: &str,
+    organization_id: &str,
+) -> GqlResult<(&'a RequestContext, Uuid)> {
+    let context = request(ctx)?;
+    let (_, organization) = context.writer_of(field, organization_id)?;
+    Ok((context, organization))
+}
+
+/// One structure object by the `id` argument, looked up with `find`: `None` when it is
+/// unknown or belongs to an organization out of the principal's reach (the two look
+/// alike); `FORBIDDEN` for roles that never read the structure.
+pub async fn find_readable<M>(
+    ctx: &Context<'_>,
+    id: &str,
+    find: impl AsyncFn(&DatabaseConnection, Uuid) -> crate::error::Result<Option<M>>,
+    organization_of: impl Fn(&M) -> Uuid,
+) -> GqlResult<Option<M>> {
+    let principal: &Principal = request(ctx)?.principal()?;
+    principal.may_read_structure()?;
+    let id = parse_id("id", id)?;
+    Ok(find(db(ctx)?, id)
+        .await?
+        .filter(|found| principal.can_read(organization_of(found))))
 }

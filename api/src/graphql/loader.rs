@@ -54,6 +54,43 @@ pub fn index<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K,
     rows.into_iter().map(|row| (key(&row), row)).collect()
 }
 
+/// Declares a loader of the rows of `entity` whose `column` is one of the keys (ids),
+/// in the given order: `grouped` by the key (`Vec` per key) or `indexed` (one row per
+/// key). Most relations a nested query walks are this one statement.
+macro_rules! rows_by_id {
+    ($(#[$meta:meta])* $name:ident: $entity:ident::$column:ident,
+     $shape:ident by $field:ident $(, ordered by $($order:ident),+)?) => {
+        $(#[$meta])*
+        pub struct $name(pub sea_orm::DatabaseConnection);
+
+        impl $crate::graphql::loader::KeyedLoader for $name {
+            type Key = uuid::Uuid;
+        }
+
+        impl async_graphql::dataloader::Loader<uuid::Uuid> for $name {
+            type Value = $crate::graphql::loader::rows_by_id!(@value $shape $entity);
+            type Error = $crate::graphql::loader::LoadError;
+
+            async fn load(
+                &self,
+                keys: &[uuid::Uuid],
+            ) -> Result<std::collections::HashMap<uuid::Uuid, Self::Value>, Self::Error> {
+                use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+                let query = $entity::Entity::find()
+                    .filter($entity::Column::$column.is_in(keys.iter().copied()));
+                $($(let query = sea_orm::QueryOrder::order_by_asc(query, $entity::Column::$order);)+)?
+                let rows = query
+                    .all(&self.0)
+                    .await?;
+                Ok($crate::graphql::loader::$shape(rows, |row| row.$field))
+            }
+        }
+    };
+    (@value group $entity:ident) => { Vec<$entity::Model> };
+    (@value index $entity:ident) => { $entity::Model };
+}
+pub(crate) use rows_by_id;
+
 /// A loader with its key type named, so [`Memo`] can be generic over the loader alone.
 pub trait KeyedLoader: Loader<Self::Key, Error = LoadError> {
     /// What the loader looks rows up by.

@@ -272,8 +272,7 @@ pub async fn record(
         tx.commit().await?;
         return Ok(counts);
     }
-    audit::record(&tx, ctx, org.id, "recordKpiMeasurements", Vec::new()).await?;
-    tx.commit().await?;
+    audit::commit(tx, ctx, org.id, "recordKpiMeasurements", Vec::new()).await?;
     let mut kpi_keys: Vec<String> = points.iter().map(|p| p.kpi.clone()).collect();
     kpi_keys.sort_unstable();
     kpi_keys.dedup();

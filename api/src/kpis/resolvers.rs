@@ -19,7 +19,7 @@ use crate::{
         to_scaled,
     },
     error::{Error, GqlResult, Result},
-    graphql::context::{db, limits, request, store},
+    graphql::context::{db, limits, request, store, writer_of},
 };
 
 fn dimensions(field: &str, list: Option<Vec<DimensionInput>>) -> Result<BTreeMap<String, String>> {
@@ -216,9 +216,8 @@ impl KpiMutation {
         ctx: &Context<'_>,
         input: CreateKpiDefinitionInput,
     ) -> GqlResult<KpiDefinition> {
-        let context = request(ctx)?;
-        let (_, organization_id) =
-            context.writer_of("input.organizationId", &input.organization_id)?;
+        let (context, organization_id) =
+            writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let new = NewDefinition {
             organization_id,
             key: KpiKey::parse("input.key", &input.key)?,
@@ -240,9 +239,8 @@ impl KpiMutation {
         ctx: &Context<'_>,
         input: SetKpiTargetInput,
     ) -> GqlResult<KpiTargetObject> {
-        let context = request(ctx)?;
-        let (_, organization_id) =
-            context.writer_of("input.organizationId", &input.organization_id)?;
+        let (context, organization_id) =
+            writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let new = NewTarget {
             organization_id,
             unit_id: input

@@ -29,8 +29,8 @@ pub struct SeriesPoint {
 
 /// A KPI's definition as the organization sees it: its own KPI of that key, else the
 /// built-in one.
-pub async fn definition(
-    db: &DatabaseConnection,
+pub async fn definition<C: ConnectionTrait>(
+    db: &C,
     organization: Uuid,
     key: &str,
 ) -> Result<kpi_definition::Model> {

@@ -16,7 +16,7 @@ use crate::{
         Description, Granularity, KpiDirection, KpiUnit, Name, Rollup, StageKey, StorableDate,
     },
     error::{Error, Result},
-    organizations::service::lock,
+    organizations::service::begin_writing,
     store::Store,
     units::service::ensure_of_organization,
 };
@@ -87,14 +87,8 @@ pub async fn create_definition(
     ctx: &RequestContext,
     new: NewDefinition,
 ) -> Result<kpi_definition::Model> {
-    let principal = ctx.principal()?;
-    principal
-        .may_write(new.organization_id, "organization")
-        .map_err(|e| e.on_field("input.organizationId"))?;
-    let tx = crate::db::begin_write(&store.db).await?;
-    let org = lock(&tx, new.organization_id)
-        .await
-        .map_err(|e| e.on_field("input.organizationId"))?;
+    let (tx, _, org) =
+        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
     let clash = kpi_definition::Entity::find()
         .filter(kpi_definition::Column::Key.eq(new.key.as_str()))
         .filter(
@@ -132,8 +126,7 @@ pub async fn create_definition(
     }
     .insert(&tx)
     .await?;
-    audit::record(&tx, ctx, org.id, "createKpiDefinition", vec![row.id]).await?;
-    tx.commit().await?;
+    audit::commit(tx, ctx, org.id, "createKpiDefinition", vec![row.id]).await?;
     Ok(row)
 }
 
@@ -143,23 +136,17 @@ pub async fn set_target(
     ctx: &RequestContext,
     new: NewTarget,
 ) -> Result<kpi_target::Model> {
-    let principal = ctx.principal()?;
-    principal
-        .may_write(new.organization_id, "organization")
-        .map_err(|e| e.on_field("input.organizationId"))?;
     if !new.granularity.starts_period(new.period_start.get()) {
         return Err(Error::bad_input(
             "input.periodStart",
             "does not start a period of the granularity",
         ));
     }
-    let definition = super::series::definition(&store.db, new.organization_id, new.kpi.trim())
+    let (tx, _, org) =
+        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
+    let definition = super::series::definition(&tx, org.id, new.kpi.trim())
         .await
         .map_err(|e| e.on_field("input.kpi"))?;
-    let tx = crate::db::begin_write(&store.db).await?;
-    let org = lock(&tx, new.organization_id)
-        .await
-        .map_err(|e| e.on_field("input.organizationId"))?;
     if let Some(unit) = new.unit_id {
         ensure_of_organization(&tx, org.id, unit, "input.unitId").await?;
     }
@@ -200,8 +187,7 @@ pub async fn set_target(
             .await?
         }
     };
-    audit::record(&tx, ctx, org.id, "setKpiTarget", vec![row.id]).await?;
-    tx.commit().await?;
+    audit::commit(tx, ctx, org.id, "setKpiTarget", vec![row.id]).await?;
     Ok(row)
 }
 

@@ -11,7 +11,7 @@ use crate::{
     clock,
     domain::{Description, StageKey, StorableDate},
     error::GqlResult,
-    graphql::context::{request, store},
+    graphql::context::{store, writer_of},
 };
 
 /// Input of `declareStage`.
@@ -37,9 +37,8 @@ impl MaturityMutation {
         ctx: &Context<'_>,
         input: DeclareStageInput,
     ) -> GqlResult<StageAssessmentObject> {
-        let context = request(ctx)?;
-        let (_, organization_id) =
-            context.writer_of("input.organizationId", &input.organization_id)?;
+        let (context, organization_id) =
+            writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let new = NewStageDeclaration {
             organization_id,
             stage: input.stage,

@@ -15,7 +15,7 @@ use crate::{
     clock,
     domain::{Description, StageKey, StorableDate},
     error::Result,
-    organizations::service::lock,
+    organizations::service::begin_writing,
     store::Store,
 };
 
@@ -36,14 +36,8 @@ pub async fn declare(
     ctx: &RequestContext,
     new: NewStageDeclaration,
 ) -> Result<stage_assessment::Model> {
-    let principal = ctx.principal()?;
-    principal
-        .may_write(new.organization_id, "organization")
-        .map_err(|e| e.on_field("input.organizationId"))?;
-    let tx = crate::db::begin_write(&store.db).await?;
-    let org = lock(&tx, new.organization_id)
-        .await
-        .map_err(|e| e.on_field("input.organizationId"))?;
+    let (tx, principal, org) =
+        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
     let row = stage_assessment::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.id),
@@ -55,8 +49,7 @@ pub async fn declare(
     }
     .insert(&tx)
     .await?;
-    audit::record(&tx, ctx, org.id, "declareStage", vec![row.id]).await?;
-    tx.commit().await?;
+    audit::commit(tx, ctx, org.id, "declareStage", vec![row.id]).await?;
     Ok(row)
 }
 

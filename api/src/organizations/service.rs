@@ -2,15 +2,14 @@
 
 use entity::organization;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, Set,
     sea_query::{Expr, Func, LikeExpr},
 };
 use uuid::Uuid;
 
 use crate::{
-    audit,
-    auth::RequestContext,
+    auth::{Principal, RequestContext},
     clock::now,
     domain::{CollaborationModel, Name, PageRequest, Slug},
     error::{Error, Result},
@@ -84,8 +83,9 @@ pub async fn create(
         .insert(&tx)
         .await
         .map_err(|e| Error::unique_as_conflict(e, "input.slug", SLUG_TAKEN))?;
-    let change = audit::record(&tx, ctx, org.id, "createOrganization", vec![org.id]).await?;
-    store.commit_structure_change(tx, change).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "createOrganization", vec![org.id])
+        .await?;
     Ok(org)
 }
 
@@ -134,10 +134,30 @@ pub async fn update(
         .update(&tx)
         .await
         .map_err(|e| Error::unique_as_conflict(e, "input.slug", SLUG_TAKEN))?;
-    let change =
-        audit::record(&tx, ctx, updated.id, "updateOrganization", vec![updated.id]).await?;
-    store.commit_structure_change(tx, change).await?;
+    store
+        .commit_structure_change(tx, ctx, updated.id, "updateOrganization", vec![updated.id])
+        .await?;
     Ok(updated)
+}
+
+/// The start of every write into one organization: checks that the principal may
+/// change it (else `FORBIDDEN`, or `NOT_FOUND` on the input `field`), begins a write
+/// transaction and takes the organization's lock ([`lock`]).
+pub async fn begin_writing<'c>(
+    store: &Store,
+    ctx: &'c RequestContext,
+    organization: Uuid,
+    field: &str,
+) -> Result<(DatabaseTransaction, &'c Principal, organization::Model)> {
+    let principal = ctx.principal()?;
+    principal
+        .may_write(organization, "organization")
+        .map_err(|e| e.on_field(field))?;
+    let tx = crate::db::begin_write(&store.db).await?;
+    let org = lock(&tx, organization)
+        .await
+        .map_err(|e| e.on_field(field))?;
+    Ok((tx, principal, org))
 }
 
 /// Takes the organization's write lock for the rest of the transaction and returns it.

@@ -9,7 +9,7 @@ use super::{
 use crate::{
     domain::{Name, PositionRole, Responsibility, parse_id},
     error::{GqlResult, Result},
-    graphql::context::{db, limits, request, store},
+    graphql::context::{find_readable, limits, request, store},
 };
 
 /// Input of `createPosition`.
@@ -103,13 +103,8 @@ pub struct PositionQuery;
 impl PositionQuery {
     /// One position by id; null when unknown.
     async fn position(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Position>> {
-        let principal = request(ctx)?.principal()?;
-        principal.may_read_structure()?;
-        let id = parse_id("id", &id)?;
-        let found = service::find(db(ctx)?, id).await?;
-        Ok(found
-            .filter(|p| principal.can_read(p.organization_id))
-            .map(Position))
+        let found = find_readable(ctx, &id, service::find, |m| m.organization_id).await?;
+        Ok(found.map(Position))
     }
 }
 

@@ -8,7 +8,6 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    audit,
     auth::RequestContext,
     clock::now,
     domain::{Name, PositionRole, Responsibility},
@@ -89,8 +88,9 @@ pub async fn create(
     }
     .insert(&tx)
     .await?;
-    let change = audit::record(&tx, ctx, org.id, "createPosition", vec![row.id]).await?;
-    store.commit_structure_change(tx, change).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "createPosition", vec![row.id])
+        .await?;
     Ok(row)
 }
 
@@ -152,8 +152,9 @@ pub async fn update(
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
     let updated = row.update(&tx).await?;
-    let change = audit::record(&tx, ctx, org.id, "updatePosition", vec![updated.id]).await?;
-    store.commit_structure_change(tx, change).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "updatePosition", vec![updated.id])
+        .await?;
     Ok(updated)
 }
 

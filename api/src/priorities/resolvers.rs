@@ -10,7 +10,7 @@ use super::{
 use crate::{
     domain::{Description, PriorityKey, Score, Weight, parse_id},
     error::GqlResult,
-    graphql::context::{request, store},
+    graphql::context::{store, writer_of},
 };
 
 /// Input of `assessPriority`.
@@ -43,9 +43,8 @@ impl PriorityMutation {
         ctx: &Context<'_>,
         input: AssessPriorityInput,
     ) -> GqlResult<PriorityAssessmentObject> {
-        let context = request(ctx)?;
-        let (_, organization_id) =
-            context.writer_of("input.organizationId", &input.organization_id)?;
+        let (context, organization_id) =
+            writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let new = NewAssessment {
             organization_id,
             priority: input.priority,

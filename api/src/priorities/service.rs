@@ -13,7 +13,7 @@ use crate::{
     clock,
     domain::{Description, PriorityKey, Score, Weight},
     error::Result,
-    organizations::service::lock,
+    organizations::service::begin_writing,
     store::Store,
     units::service::ensure_of_organization,
 };
@@ -39,14 +39,8 @@ pub async fn assess(
     ctx: &RequestContext,
     new: NewAssessment,
 ) -> Result<priority_assessment::Model> {
-    let principal = ctx.principal()?;
-    principal
-        .may_write(new.organization_id, "organization")
-        .map_err(|e| e.on_field("input.organizationId"))?;
-    let tx = crate::db::begin_write(&store.db).await?;
-    let org = lock(&tx, new.organization_id)
-        .await
-        .map_err(|e| e.on_field("input.organizationId"))?;
+    let (tx, principal, org) =
+        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
     if let Some(owner) = new.owner_unit_id {
         ensure_of_organization(&tx, org.id, owner, "input.ownerUnitId").await?;
     }
@@ -65,8 +59,7 @@ pub async fn assess(
     }
     .insert(&tx)
     .await?;
-    audit::record(&tx, ctx, org.id, "assessPriority", vec![row.id]).await?;
-    tx.commit().await?;
+    audit::commit(tx, ctx, org.id, "assessPriority", vec![row.id]).await?;
     Ok(row)
 }
 

@@ -7,7 +7,7 @@ use entity::reporting_line;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::graphql::loader::{KeyedLoader, LoadError, group};
+use crate::graphql::loader::{KeyedLoader, LoadError, group, rows_by_id};
 
 /// The lines of each organization in effect on a date: one query per distinct date,
 /// however many organizations and units a query walks.
@@ -51,47 +51,14 @@ impl async_graphql::dataloader::Loader<(Uuid, NaiveDate)> for LinesAsOf {
     }
 }
 
-/// Every line each unit ever had to a superior, oldest first.
-pub struct LineHistoryByUnit(pub DatabaseConnection);
-
-impl KeyedLoader for LineHistoryByUnit {
-    type Key = Uuid;
+rows_by_id! {
+    /// Every line each unit ever had to a superior, oldest first.
+    LineHistoryByUnit: reporting_line::UnitId, group by unit_id, ordered by EffectiveFrom, Id
 }
 
-impl async_graphql::dataloader::Loader<Uuid> for LineHistoryByUnit {
-    type Value = Vec<reporting_line::Model>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = reporting_line::Entity::find()
-            .filter(reporting_line::Column::UnitId.is_in(keys.iter().copied()))
-            .order_by_asc(reporting_line::Column::EffectiveFrom)
-            .order_by_asc(reporting_line::Column::Id)
-            .all(&self.0)
-            .await?;
-        Ok(group(rows, |row| row.unit_id))
-    }
-}
-
-/// Every line of each organization, oldest first: primes [`LineHistoryByUnit`] for a
-/// whole organization at once.
-pub struct LinesByOrganization(pub DatabaseConnection);
-
-impl KeyedLoader for LinesByOrganization {
-    type Key = Uuid;
-}
-
-impl async_graphql::dataloader::Loader<Uuid> for LinesByOrganization {
-    type Value = Vec<reporting_line::Model>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = reporting_line::Entity::find()
-            .filter(reporting_line::Column::OrganizationId.is_in(keys.iter().copied()))
-            .order_by_asc(reporting_line::Column::EffectiveFrom)
-            .order_by_asc(reporting_line::Column::Id)
-            .all(&self.0)
-            .await?;
-        Ok(group(rows, |row| row.organization_id))
-    }
+rows_by_id! {
+    /// Every line of each organization, oldest first: primes [`LineHistoryByUnit`] for
+    /// a whole organization at once.
+    LinesByOrganization: reporting_line::OrganizationId,
+        group by organization_id, ordered by EffectiveFrom, Id
 }

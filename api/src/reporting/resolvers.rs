@@ -10,7 +10,7 @@ use super::{
 use crate::{
     domain::{LineKind, StorableDate, parse_id},
     error::{GqlResult, Result},
-    graphql::context::{db, request, store},
+    graphql::context::{find_readable, request, store},
 };
 
 /// Input of `addReportingLine`.
@@ -97,13 +97,8 @@ pub struct ReportingQuery;
 impl ReportingQuery {
     /// One reporting line by id; null when unknown.
     async fn reporting_line(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<ReportingLine>> {
-        let principal = request(ctx)?.principal()?;
-        principal.may_read_structure()?;
-        let id = parse_id("id", &id)?;
-        let found = service::find(db(ctx)?, id).await?;
-        Ok(found
-            .filter(|l| principal.can_read(l.organization_id))
-            .map(ReportingLine))
+        let found = find_readable(ctx, &id, service::find, |m| m.organization_id).await?;
+        Ok(found.map(ReportingLine))
     }
 }
 

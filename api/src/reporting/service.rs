@@ -15,7 +15,6 @@ use uuid::Uuid;
 
 use super::structure::{Span, cycle_date};
 use crate::{
-    audit,
     auth::{Principal, RequestContext},
     clock::now,
     domain::{LineKind, StorableDate},
@@ -208,8 +207,9 @@ pub async fn add(
     let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
     check_invariants(&tx, principal, &org, &line, None).await?;
     let row = insert(&tx, &org, line).await?;
-    let change = audit::record(&tx, ctx, org.id, "addReportingLine", vec![row.id]).await?;
-    store.commit_structure_change(tx, change).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "addReportingLine", vec![row.id])
+        .await?;
     Ok(row)
 }
 
@@ -256,8 +256,9 @@ pub async fn replace(
     let added = insert(&tx, &org, line).await?;
     let mut changed = vec![added.id];
     changed.extend(ended.as_ref().map(|l| l.id));
-    let change = audit::record(&tx, ctx, org.id, "replaceReportingLine", changed).await?;
-    store.commit_structure_change(tx, change).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "replaceReportingLine", changed)
+        .await?;
     Ok((ended, added))
 }
 
@@ -293,8 +294,9 @@ pub async fn end(
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
     let updated = row.update(&tx).await?;
-    let change = audit::record(&tx, ctx, org.id, "endReportingLine", vec![updated.id]).await?;
-    store.commit_structure_change(tx, change).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "endReportingLine", vec![updated.id])
+        .await?;
     Ok(updated)
 }
 
@@ -313,8 +315,9 @@ pub async fn delete(
     ensure_active(&org, "input.id")?;
     check_version("the reporting line", current.version, version)?;
     current.clone().delete(&tx).await?;
-    let change = audit::record(&tx, ctx, org.id, "deleteReportingLine", vec![current.id]).await?;
-    store.commit_structure_change(tx, change).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "deleteReportingLine", vec![current.id])
+        .await?;
     Ok(current)
 }
 

@@ -11,7 +11,7 @@ use crate::{
         Description, Name, RelationshipStrength, Score, StakeholderGroup, StakeholderKind, parse_id,
     },
     error::{Error, GqlResult},
-    graphql::context::{request, store},
+    graphql::context::{request, store, writer_of},
 };
 
 /// Input of `createStakeholder`.
@@ -61,9 +61,8 @@ impl RelationshipMutation {
         ctx: &Context<'_>,
         input: CreateStakeholderInput,
     ) -> GqlResult<StakeholderObject> {
-        let context = request(ctx)?;
-        let (_, organization_id) =
-            context.writer_of("input.organizationId", &input.organization_id)?;
+        let (context, organization_id) =
+            writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let name = Name::parse("input.name", &input.name)?;
         let unit = input
             .unit_id

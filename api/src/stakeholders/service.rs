@@ -13,7 +13,7 @@ use crate::{
     clock,
     domain::{Description, Name, RelationshipStrength, Score, StakeholderGroup, StakeholderKind},
     error::{Error, Result},
-    organizations::service::{check_version, lock},
+    organizations::service::{begin_writing, check_version, lock},
     store::Store,
     units::service::ensure_of_organization,
 };
@@ -61,14 +61,8 @@ pub async fn create_stakeholder(
     ctx: &RequestContext,
     new: NewStakeholder,
 ) -> Result<stakeholder::Model> {
-    let principal = ctx.principal()?;
-    principal
-        .may_write(new.organization_id, "organization")
-        .map_err(|e| e.on_field("input.organizationId"))?;
-    let tx = crate::db::begin_write(&store.db).await?;
-    let org = lock(&tx, new.organization_id)
-        .await
-        .map_err(|e| e.on_field("input.organizationId"))?;
+    let (tx, _, org) =
+        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
     let (kind, unit, group) = match new.who {
         StakeholderRef::Internal(unit) => {
             ensure_of_organization(&tx, org.id, unit, "input.unitId").await?;
@@ -95,8 +89,7 @@ pub async fn create_stakeholder(
     }
     .insert(&tx)
     .await?;
-    audit::record(&tx, ctx, org.id, "createStakeholder", vec![row.id]).await?;
-    tx.commit().await?;
+    audit::commit(tx, ctx, org.id, "createStakeholder", vec![row.id]).await?;
     Ok(row)
 }
 
@@ -143,8 +136,7 @@ pub async fn create_relationship(
     .insert(&tx)
     .await?;
     review_row(&tx, &row, &principal.subject).await?;
-    audit::record(&tx, ctx, org.id, "createRelationship", vec![row.id]).await?;
-    tx.commit().await?;
+    audit::commit(tx, ctx, org.id, "createRelationship", vec![row.id]).await?;
     Ok(row)
 }
 
@@ -184,15 +176,14 @@ pub async fn review_relationship(
     row.version = Set(current.version + 1);
     let row = row.update(&tx).await?;
     review_row(&tx, &row, &principal.subject).await?;
-    audit::record(
-        &tx,
+    audit::commit(
+        tx,
         ctx,
         row.organization_id,
         "reviewRelationship",
         vec![row.id],
     )
     .await?;
-    tx.commit().await?;
     Ok(row)
 }
 

@@ -9,7 +9,7 @@ use super::{
 use crate::{
     domain::{Description, Name, Sourcing, UnitFunction, parse_id},
     error::{GqlResult, Result},
-    graphql::context::{db, limits, request, store},
+    graphql::context::{find_readable, limits, request, store},
 };
 
 /// Input of `createUnit`.
@@ -80,13 +80,8 @@ pub struct UnitQuery;
 impl UnitQuery {
     /// One unit by id; null when unknown.
     async fn unit(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Unit>> {
-        let principal = request(ctx)?.principal()?;
-        principal.may_read_structure()?;
-        let id = parse_id("id", &id)?;
-        let found = service::find(db(ctx)?, id).await?;
-        Ok(found
-            .filter(|u| principal.can_read(u.organization_id))
-            .map(Unit))
+        let found = find_readable(ctx, &id, service::find, |m| m.organization_id).await?;
+        Ok(found.map(Unit))
     }
 }
 

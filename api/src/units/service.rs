@@ -9,12 +9,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    audit,
     auth::{Principal, RequestContext},
     clock::now,
     domain::{Description, Name, Sourcing, UnitFunction},
     error::{Error, Result},
-    organizations::service::{check_version, lock},
+    organizations::service::{begin_writing, check_version, lock},
     store::Store,
 };
 
@@ -60,14 +59,8 @@ pub async fn create(
     new: NewUnit,
     max_units: u64,
 ) -> Result<org_unit::Model> {
-    let principal = ctx.principal()?;
-    principal
-        .may_write(new.organization_id, "organization")
-        .map_err(|e| e.on_field("input.organizationId"))?;
-    let tx = crate::db::begin_write(&store.db).await?;
-    let org = lock(&tx, new.organization_id)
-        .await
-        .map_err(|e| e.on_field("input.organizationId"))?;
+    let (tx, _, org) =
+        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
     ensure_active(&org, "input.organizationId")?;
     let units = org_unit::Entity::find()
         .filter(org_unit::Column::OrganizationId.eq(org.id))
@@ -93,8 +86,9 @@ pub async fn create(
     }
     .insert(&tx)
     .await?;
-    let change = audit::record(&tx, ctx, org.id, "createUnit", vec![unit.id]).await?;
-    store.commit_structure_change(tx, change).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "createUnit", vec![unit.id])
+        .await?;
     Ok(unit)
 }
 
@@ -184,8 +178,9 @@ pub async fn update(
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
     let updated = row.update(&tx).await?;
-    let change = audit::record(&tx, ctx, org.id, "updateUnit", vec![updated.id]).await?;
-    store.commit_structure_change(tx, change).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "updateUnit", vec![updated.id])
+        .await?;
     Ok(updated)
 }
 
