@@ -10,6 +10,7 @@ mod helpers;
 mod authorization;
 mod charts;
 mod cli;
+mod http_errors;
 mod http_protocol;
 mod insights;
 mod kpis;
