@@ -202,7 +202,9 @@ async fn the_chart_endpoints_check_tokens_tenancy_and_input() {
         let (lumen, fjord) = (id_of("lumen-health"), id_of("fjord-outdoor"));
         let org_chart = "/api/v1/organizations/lumen-health/chart.svg";
         let kpi_chart = "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg";
-        let error = |body: &str| serde_json::from_str::<Value>(body).unwrap()["error"].clone();
+        let error = |body: &str| {
+            serde_json::from_str::<Value>(body).unwrap()["errors"][0]["extensions"].clone()
+        };
 
         for path in [org_chart, kpi_chart] {
             let (status, _, _) = get(&app, None, path).await;
@@ -407,7 +409,7 @@ async fn a_chart_can_start_at_one_unit_and_stop_at_a_depth() {
         assert!(!svg.contains("PRIORITY_UNASSESSED"), "organization-wide insights stay off a unit's chart");
 
         // Bad input names its field.
-        let error = |body: &str| serde_json::from_str::<Value>(body).unwrap()["error"].clone();
+        let error = |body: &str| serde_json::from_str::<Value>(body).unwrap()["errors"][0]["extensions"].clone();
         for (query, status, field) in [
             (format!("rootUnitId={}", uuid::Uuid::now_v7()), StatusCode::NOT_FOUND, "rootUnitId"),
             ("rootUnitId=pumps".to_owned(), StatusCode::BAD_REQUEST, "rootUnitId"),

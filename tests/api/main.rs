@@ -11,6 +11,7 @@ mod authorization;
 mod charts;
 mod cli;
 mod demo;
+mod http_errors;
 mod http_protocol;
 mod insights;
 mod kpis;

@@ -144,8 +144,8 @@ async fn a_bad_csv_row_is_refused_with_its_line_number_and_nothing_is_written() 
     let csv = "kpi,granularity,period_start,value,source\nmqls,DAY,2024-03-01,12,crm\nmqls,DAY,2024-03-02,twelve,crm\n";
     let (status, reply) = post(&app, &token, "rest-bad", "text/csv", csv, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply["error"]["code"], "BAD_USER_INPUT");
-    assert_eq!(reply["error"]["field"], "line[3].value");
+    assert_eq!(reply["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(reply["errors"][0]["extensions"]["field"], "line[3].value");
     let (status, reply) = post(
         &app,
         &token,
@@ -156,7 +156,7 @@ async fn a_bad_csv_row_is_refused_with_its_line_number_and_nothing_is_written() 
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
-    assert_eq!(reply["error"]["field"], "header");
+    assert_eq!(reply["errors"][0]["extensions"]["field"], "header");
     assert_eq!(stored(&app).await, 0);
 }
 

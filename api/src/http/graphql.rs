@@ -10,26 +10,33 @@
 //!   (parse or validation error) is 400 and has no `data`; with `application/json`
 //!   every well-formed request is 200, as the specification asks for legacy clients.
 //! - Batches (a JSON array of requests) are accepted up to the configured maximum.
+//!
+//! Refusals come in this order: 406 (the [`MediaType`] extractor), then 401, 503 and
+//! 429 (the [`Caller`] extractor: authentication, then the rate limit), then 415, 413
+//! and 400 from reading the request. Every one has the shape of [`super::error`].
 
 use std::time::{Duration, Instant};
 
 use actix_web::{
-    HttpRequest, HttpResponse,
+    FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError as _,
+    dev::Payload,
     http::{
         StatusCode,
-        header::{self, HeaderValue},
+        header::{self, Accept, Quality},
     },
     web,
 };
-use async_graphql::{
-    BatchRequest, BatchResponse, Request, Response, Variables,
-    parser::{parse_query, types::OperationType},
-};
+use async_graphql::{BatchRequest, Request, Response, Variables, parser::types::OperationType};
 use serde_json::{Value, json, value::RawValue};
 use tracing::Instrument;
-use tracing_actix_web::RequestId;
 
-use super::{AppState, guard};
+use super::{
+    AppState,
+    caller::Caller,
+    error::{ErrorCode, HttpError},
+    guard,
+    operation::Operation,
+};
 use crate::{
     auth::RequestContext,
     graphql::{code_of, ensure_codes, prepare},
@@ -38,9 +45,10 @@ use crate::{
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
 
-/// The media type the client accepts for the response.
+/// The media type the client accepts for the response: an extractor, refusing with 406
+/// before anything else is looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MediaType {
+pub enum MediaType {
     GraphqlResponse,
     Json,
 }
@@ -53,64 +61,53 @@ impl MediaType {
         }
     }
 
-    /// Picks from `Accept`, honouring order and `q=0`.
+    /// Picks from `Accept` as actix parses it: the acceptable type (`q` above 0) with
+    /// the highest quality, `application/graphql-response+json` on a tie; wildcards and
+    /// an absent header mean `application/json`, for legacy clients. `None` when
+    /// nothing acceptable is offered (or the header cannot be read).
     fn negotiate(req: &HttpRequest) -> Option<Self> {
-        let Some(accept) = req.headers().get(header::ACCEPT) else {
+        if !req.headers().contains_key(header::ACCEPT) {
             return Some(Self::Json);
-        };
-        let accept = accept.to_str().ok()?;
-        let mut best: Option<(f32, Self)> = None;
-        for item in accept.split(',') {
-            let mut parts = item.split(';');
-            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            if q <= 0.0 {
-                continue;
-            }
-            let candidate = match media.as_str() {
-                GRAPHQL_RESPONSE => Self::GraphqlResponse,
-                JSON | "application/*" | "*/*" => Self::Json,
-                _ => continue,
-            };
-            // Prefer the higher q; on a tie, graphql-response+json.
-            let better = match best {
-                None => true,
-                Some((bq, bm)) => {
-                    q > bq || (q == bq && candidate == Self::GraphqlResponse && bm != candidate)
-                }
-            };
-            if better {
-                best = Some((q, candidate));
-            }
         }
-        best.map(|(_, media)| media)
+        let accept = req.get_header::<Accept>()?;
+        accept
+            .iter()
+            .filter(|item| item.quality > Quality::ZERO)
+            .filter_map(|item| {
+                let media = match item.item.essence_str() {
+                    GRAPHQL_RESPONSE => Self::GraphqlResponse,
+                    JSON | "application/*" | "*/*" => Self::Json,
+                    _ => return None,
+                };
+                Some((item.quality, media == Self::GraphqlResponse, media))
+            })
+            .max_by_key(|(quality, preferred, _)| (*quality, *preferred))
+            .map(|(_, _, media)| media)
+    }
+
+    /// A request-level error (the request never reached execution), in this media type.
+    fn error(self, status: StatusCode, code: ErrorCode, message: impl Into<String>) -> HttpError {
+        HttpError::new(status, code, message).with_content_type(self.as_str())
+    }
+
+    fn bad_request(self, message: impl Into<String>) -> HttpError {
+        self.error(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, message)
     }
 }
 
-/// A request-level error (the request never reached execution) as a response.
-fn request_error(status: StatusCode, media: MediaType, code: &str, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, media.as_str()))
-        .json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
-}
+impl FromRequest for MediaType {
+    type Error = HttpError;
+    type Future = std::future::Ready<Result<Self, HttpError>>;
 
-fn not_acceptable() -> HttpResponse {
-    HttpResponse::NotAcceptable()
-        .insert_header((header::CONTENT_TYPE, MediaType::Json.as_str()))
-        .json(json!({ "errors": [{
-            "message": format!("this endpoint answers {GRAPHQL_RESPONSE} or {JSON}; send an Accept header with one of them"),
-            "extensions": { "code": "BAD_USER_INPUT" }
-        }] }))
-}
-
-/// `/graphql` with any method but GET and POST.
-pub async fn method_not_allowed() -> HttpResponse {
-    HttpResponse::MethodNotAllowed()
-        .insert_header((header::ALLOW, "GET, POST"))
-        .json(json!({ "errors": [{ "message": "use POST (or GET for queries)", "extensions": { "code": "BAD_USER_INPUT" } }] }))
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::negotiate(req).ok_or_else(|| {
+            Self::Json.error(
+                StatusCode::NOT_ACCEPTABLE,
+                ErrorCode::BadUserInput,
+                format!("this endpoint answers {GRAPHQL_RESPONSE} or {JSON}; send an Accept header with one of them"),
+            )
+        }))
+    }
 }
 
 /// Turns one JSON object into a GraphQL request, checking the shape the spec requires.
@@ -186,15 +183,6 @@ fn parse_wire(raw: &RawValue) -> Result<Request, String> {
     Ok(request)
 }
 
-fn request_id(req: &HttpRequest) -> String {
-    req.extensions()
-        .get::<RequestId>()
-        .map(|id| id.to_string())
-        .unwrap_or_default()
-}
-
-use actix_web::HttpMessage as _;
-
 /// Whether a response failed before execution: no data and no error with a path.
 fn is_request_error(response: &Response) -> bool {
     !response.errors.is_empty()
@@ -214,60 +202,51 @@ fn response_json(response: &Response) -> Value {
 
 async fn execute(
     state: &AppState,
-    req: &HttpRequest,
+    caller: Caller,
     batch: BatchRequest,
     media: MediaType,
 ) -> HttpResponse {
-    let principal = match guard::authenticate(state, req).await {
-        Ok(principal) => principal,
-        Err(refusal) => return refusal,
-    };
-    if let Err(wait) = state
-        .rate_limit
-        .check(&guard::rate_key(req, principal.as_ref()))
-    {
-        return guard::too_many_requests(wait);
-    }
-    let introspect = guard::may_introspect(state.introspection, principal.as_ref());
+    let introspect = guard::may_introspect(state.introspection, caller.principal());
     let batch = if introspect {
         batch
     } else {
         batch.disable_introspection()
     };
-    let context = RequestContext {
-        request_id: request_id(req),
-        principal,
+    let context = caller.into_context();
+    let (requests, is_batch) = match batch {
+        BatchRequest::Single(request) => (vec![request], false),
+        BatchRequest::Batch(requests) => (requests, true),
     };
+    // Each document is parsed here once for what must be known before it runs.
+    let requests: Vec<(Request, Operation)> = requests
+        .into_iter()
+        .map(|request| {
+            let operation = Operation::of(&request);
+            (request, operation)
+        })
+        .collect();
     // Only reads are stopped when they run out of time. A mutation cut off mid-commit
     // may still commit (SQLite finishes a statement it was handed), and answering
     // "stopped" for a change that landed would be a lie; mutations run to their end,
     // each PostgreSQL statement still bounded by statement_timeout.
-    let writes = match &batch {
-        BatchRequest::Single(request) => is_mutation(request),
-        BatchRequest::Batch(requests) => requests.iter().any(is_mutation),
-    };
+    let writes = requests
+        .iter()
+        .any(|(_, operation)| operation.is(OperationType::Mutation));
     let timeout = if writes {
         Duration::MAX
     } else {
         Duration::from_millis(state.limits.request_timeout_ms)
     };
     let run = async {
-        match batch {
-            BatchRequest::Single(request) => {
-                BatchResponse::Single(execute_one(state, &context, request).await)
-            }
-            BatchRequest::Batch(requests) => {
-                let mut responses = Vec::with_capacity(requests.len());
-                for request in requests {
-                    responses.push(execute_one(state, &context, request).await);
-                }
-                BatchResponse::Batch(responses)
-            }
+        let mut responses = Vec::with_capacity(requests.len());
+        for (request, operation) in requests {
+            responses.push(execute_one(state, &context, request, &operation).await);
         }
+        responses
     };
     // Dropping the execution on timeout rolls back any open transaction; PostgreSQL
     // also cuts the statement itself off (statement_timeout, set on every connection).
-    let Ok(response) = tokio::time::timeout(timeout, run).await else {
+    let Ok(responses) = tokio::time::timeout(timeout, run).await else {
         tracing::warn!(
             timeout_ms = state.limits.request_timeout_ms,
             "a request ran out of time"
@@ -277,18 +256,20 @@ async fn execute(
         } else {
             StatusCode::OK
         };
-        return request_error(
-            status,
-            media,
-            "LIMIT_EXCEEDED",
-            &format!(
-                "the request took longer than {} ms and was stopped",
-                state.limits.request_timeout_ms
-            ),
-        );
+        // An error in the one shape, but 200 for legacy clients as any request error.
+        return media
+            .error(
+                status,
+                ErrorCode::LimitExceeded,
+                format!(
+                    "the request took longer than {} ms and was stopped",
+                    state.limits.request_timeout_ms
+                ),
+            )
+            .error_response();
     };
-    let (status, body) = match &response {
-        BatchResponse::Single(one) => {
+    let (status, body) = match (is_batch, responses.as_slice()) {
+        (false, [one]) => {
             let status = if media == MediaType::GraphqlResponse && is_request_error(one) {
                 StatusCode::BAD_REQUEST
             } else {
@@ -296,7 +277,7 @@ async fn execute(
             };
             (status, response_json(one))
         }
-        BatchResponse::Batch(many) => (
+        (_, many) => (
             StatusCode::OK,
             Value::Array(many.iter().map(response_json).collect()),
         ),
@@ -306,10 +287,13 @@ async fn execute(
         .json(body)
 }
 
-async fn execute_one(state: &AppState, context: &RequestContext, request: Request) -> Response {
-    let operation = operation_name(&request);
-    let span =
-        tracing::info_span!("graphql", operation = %operation, request_id = %context.request_id);
+async fn execute_one(
+    state: &AppState,
+    context: &RequestContext,
+    request: Request,
+    operation: &Operation,
+) -> Response {
+    let span = tracing::info_span!("graphql", operation = %operation.label(), request_id = %context.request_id);
     let started = Instant::now();
     let request = prepare(request, &state.store.db, context.clone());
     // Unconstrained: tokio's cooperative budget would otherwise make a large resolution
@@ -327,142 +311,61 @@ async fn execute_one(state: &AppState, context: &RequestContext, request: Reques
             "graphql operation"
         );
     });
-    state
-        .metrics
-        .observe_graphql(&operation, elapsed, response.errors.iter().map(code_of));
+    state.metrics.observe_graphql(
+        operation.label(),
+        elapsed,
+        response.errors.iter().map(code_of),
+    );
     response
 }
 
-/// The operation's name for logs and metrics: `operationName`, else the name of the
-/// document's only operation, else `anonymous`.
-fn operation_name(request: &Request) -> String {
-    if let Some(name) = &request.operation_name {
-        return name.clone();
-    }
-    parse_query(&request.query)
-        .ok()
-        .and_then(|doc| {
-            let mut ops = doc.operations.iter();
-            match (ops.next(), ops.next()) {
-                (Some((name, _)), None) => name.map(|n| n.to_string()),
-                _ => None,
-            }
-        })
-        .unwrap_or_else(|| "anonymous".to_owned())
-}
-
-/// Whether the operation a request selects is a mutation (unparsable documents are not:
-/// they fail before anything runs).
-fn is_mutation(request: &Request) -> bool {
-    parse_query(&request.query).is_ok_and(|document| {
-        document.operations.iter().any(|(name, operation)| {
-            operation.node.ty == OperationType::Mutation
-                && (request.operation_name.is_none()
-                    || name.map(|n| n.as_str()) == request.operation_name.as_deref())
-        })
-    })
-}
-
-/// `POST /graphql`.
+/// `POST /graphql`. The extractors have negotiated the media type (406), then
+/// authenticated the caller (401) and counted it against its rate limit (429).
 pub async fn post(
+    media: MediaType,
+    caller: Caller,
     req: HttpRequest,
     mut payload: web::Payload,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let Some(media) = MediaType::negotiate(&req) else {
-        return not_acceptable();
-    };
+) -> Result<HttpResponse, HttpError> {
     if super::media_type(&req) != JSON {
-        return request_error(
+        return Err(media.error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            media,
-            "BAD_USER_INPUT",
+            ErrorCode::BadUserInput,
             "send the request as Content-Type: application/json",
-        );
+        ));
     }
-    let body = match super::read_body(&mut payload, state.limits.max_body_bytes).await {
-        Ok(body) => body,
-        Err(super::BodyError::Unreadable) => {
-            return request_error(
+    let body = super::read_body(&mut payload, state.limits.max_body_bytes)
+        .await
+        .map_err(|err| HttpError::from(err).with_content_type(media.as_str()))?;
+    let not_json = || media.bad_request("the request body is not valid JSON");
+    let value: Box<RawValue> = serde_json::from_slice(&body).map_err(|_| not_json())?;
+    let batch = if value.get().trim_start().starts_with('[') {
+        let items =
+            serde_json::from_str::<Vec<Box<RawValue>>>(value.get()).map_err(|_| not_json())?;
+        if items.is_empty() {
+            return Err(media.bad_request("an empty batch"));
+        }
+        if items.len() > state.limits.max_batch {
+            return Err(media.error(
                 StatusCode::BAD_REQUEST,
-                media,
-                "BAD_USER_INPUT",
-                "the request body could not be read",
-            );
+                ErrorCode::LimitExceeded,
+                format!(
+                    "a batch may hold at most {} operations",
+                    state.limits.max_batch
+                ),
+            ));
         }
-        Err(super::BodyError::TooLarge(limit)) => {
-            return request_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                media,
-                "LIMIT_EXCEEDED",
-                &format!("the request body is larger than {limit} bytes"),
-            );
-        }
+        let requests = items
+            .iter()
+            .map(|item| parse_wire(item))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|message| media.bad_request(message))?;
+        BatchRequest::Batch(requests)
+    } else {
+        BatchRequest::Single(parse_wire(&value).map_err(|message| media.bad_request(message))?)
     };
-    let value: Box<RawValue> = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(_) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                media,
-                "BAD_USER_INPUT",
-                "the request body is not valid JSON",
-            );
-        }
-    };
-    let batch = match value.get().trim_start().starts_with('[') {
-        true => {
-            let Ok(items) = serde_json::from_str::<Vec<Box<RawValue>>>(value.get()) else {
-                return request_error(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    "BAD_USER_INPUT",
-                    "the request body is not valid JSON",
-                );
-            };
-            if items.is_empty() {
-                return request_error(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    "BAD_USER_INPUT",
-                    "an empty batch",
-                );
-            }
-            if items.len() > state.limits.max_batch {
-                return request_error(
-                    StatusCode::BAD_REQUEST,
-                    media,
-                    "LIMIT_EXCEEDED",
-                    &format!(
-                        "a batch may hold at most {} operations",
-                        state.limits.max_batch
-                    ),
-                );
-            }
-            match items
-                .iter()
-                .map(|item| parse_wire(item))
-                .collect::<Result<Vec<_>, _>>()
-            {
-                Ok(requests) => BatchRequest::Batch(requests),
-                Err(message) => {
-                    return request_error(
-                        StatusCode::BAD_REQUEST,
-                        media,
-                        "BAD_USER_INPUT",
-                        &message,
-                    );
-                }
-            }
-        }
-        false => match parse_wire(&value) {
-            Ok(request) => BatchRequest::Single(request),
-            Err(message) => {
-                return request_error(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", &message);
-            }
-        },
-    };
-    execute(&state, &req, batch, media).await
+    Ok(execute(&state, caller, batch, media).await)
 }
 
 /// Query-string parameters of `GET /graphql`.
@@ -475,51 +378,32 @@ pub struct GetParams {
     extensions: Option<String>,
 }
 
-/// `GET /graphql`: queries only, or a WebSocket upgrade for subscriptions.
+/// `GET /graphql`: queries only (a WebSocket upgrade is routed to `ws::serve`). The
+/// extractors refuse first, as for POST.
 pub async fn get(
+    media: MediaType,
+    caller: Caller,
     req: HttpRequest,
-    payload: web::Payload,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    if super::ws::is_upgrade(&req) {
-        return super::ws::serve(req, payload, state).await;
-    }
-    let Some(media) = MediaType::negotiate(&req) else {
-        return not_acceptable();
-    };
-    let Ok(params) = web::Query::<GetParams>::from_query(req.query_string()) else {
-        return request_error(
-            StatusCode::BAD_REQUEST,
-            media,
-            "BAD_USER_INPUT",
-            "the query string could not be read",
-        );
-    };
-    let params = params.into_inner();
+) -> Result<HttpResponse, HttpError> {
+    let params = web::Query::<GetParams>::from_query(req.query_string())
+        .map_err(|_| media.bad_request("the query string could not be read"))?
+        .into_inner();
     let Some(query) = params.query else {
-        return request_error(
-            StatusCode::BAD_REQUEST,
-            media,
-            "BAD_USER_INPUT",
-            "`query` is required",
-        );
+        return Err(media.bad_request("`query` is required"));
     };
-    if let Ok(document) = parse_query(&query) {
-        let selected = document.operations.iter().find(|(name, _)| {
-            params.operation_name.is_none()
-                || name.map(|n| n.as_str()) == params.operation_name.as_deref()
-        });
-        if let Some((_, operation)) = selected
-            && operation.node.ty != OperationType::Query
-        {
-            return HttpResponse::MethodNotAllowed()
-                .insert_header((header::ALLOW, HeaderValue::from_static("POST")))
-                .insert_header((header::CONTENT_TYPE, media.as_str()))
-                .json(json!({ "errors": [{
-                    "message": "mutations and subscriptions cannot run over GET; use POST",
-                    "extensions": { "code": "BAD_USER_INPUT" }
-                }] }));
-        }
+    let operation = Operation::select(&query, params.operation_name.as_deref());
+    if operation
+        .kind
+        .is_some_and(|kind| kind != OperationType::Query)
+    {
+        return Err(media
+            .error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::BadUserInput,
+                "mutations and subscriptions cannot run over GET; use POST",
+            )
+            .with_allow("POST"));
     }
     let mut object = serde_json::Map::new();
     object.insert("query".to_owned(), Value::String(query));
@@ -531,23 +415,59 @@ pub async fn get(
         ("extensions", params.extensions),
     ] {
         if let Some(raw) = raw {
-            match serde_json::from_str::<Value>(&raw) {
-                Ok(value) => {
-                    object.insert(key.to_owned(), value);
-                }
-                Err(_) => {
-                    return request_error(
-                        StatusCode::BAD_REQUEST,
-                        media,
-                        "BAD_USER_INPUT",
-                        &format!("`{key}` must be JSON"),
-                    );
-                }
-            }
+            let value = serde_json::from_str::<Value>(&raw)
+                .map_err(|_| media.bad_request(format!("`{key}` must be JSON")))?;
+            object.insert(key.to_owned(), value);
         }
     }
-    match parse_request(Value::Object(object)) {
-        Ok(request) => execute(&state, &req, BatchRequest::Single(request), media).await,
-        Err(message) => request_error(StatusCode::BAD_REQUEST, media, "BAD_USER_INPUT", &message),
+    let request =
+        parse_request(Value::Object(object)).map_err(|message| media.bad_request(message))?;
+    Ok(execute(&state, caller, BatchRequest::Single(request), media).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn negotiate(accept: Option<&str>) -> Option<MediaType> {
+        let mut request = TestRequest::default();
+        if let Some(accept) = accept {
+            request = request.insert_header((header::ACCEPT, accept));
+        }
+        MediaType::negotiate(&request.to_http_request())
+    }
+
+    #[test]
+    fn accept_picks_the_highest_quality_and_graphql_response_on_a_tie() {
+        use MediaType::{GraphqlResponse, Json};
+        for (accept, expected) in [
+            (None, Some(Json)),
+            (Some("*/*"), Some(Json)),
+            (Some("application/*"), Some(Json)),
+            (Some("Application/JSON; charset=utf-8"), Some(Json)),
+            (Some(GRAPHQL_RESPONSE), Some(GraphqlResponse)),
+            (
+                Some("application/json;q=0.5, application/graphql-response+json"),
+                Some(GraphqlResponse),
+            ),
+            (
+                Some("application/json, application/graphql-response+json"),
+                Some(GraphqlResponse),
+            ),
+            (
+                Some("application/graphql-response+json;q=0.4, application/json;q=0.9"),
+                Some(Json),
+            ),
+            (
+                Some("application/graphql-response+json;q=0, text/html"),
+                None,
+            ),
+            (Some("application/xml"), None),
+            (Some("not a media type"), None),
+        ] {
+            assert_eq!(negotiate(accept), expected, "{accept:?}");
+        }
     }
 }

@@ -1,22 +1,32 @@
-//! The HTTP surface: GraphQL over HTTP, GraphiQL, health, readiness, metrics, SDL.
+//! The HTTP surface: GraphQL over HTTP, GraphiQL, health, readiness, metrics, SDL; and
+//! what REST shares with them: the [`caller`] extractors (authentication and the rate
+//! limit) and the one [`error`] shape, also for unknown paths (404) and methods (405).
 
+pub mod caller;
+pub mod error;
 mod graphql;
 pub mod guard;
+pub mod operation;
 mod ops;
 mod ws;
 
 use std::{sync::Arc, time::Instant};
 
 use actix_web::{
-    HttpMessage,
+    HttpMessage, HttpResponse, Resource,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
+    guard as route_guard,
+    http::{
+        StatusCode,
+        header::{HeaderName, HeaderValue},
+    },
     middleware::Next,
     web,
 };
 use tracing_actix_web::RequestId;
 
+use self::error::{ErrorCode, HttpError};
 use crate::{
     auth::tokens::Keys,
     graphql::AppSchema,
@@ -39,19 +49,38 @@ pub struct AppState {
     pub development_token: Option<String>,
 }
 
-/// Registers every route.
+/// Registers every route, and the 404 for paths none serves.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/graphql")
+        resource("/graphql", "GET, POST")
+            // Subscriptions: authenticated in `connection_init`, not rate-limited.
+            .route(
+                web::get()
+                    .guard(route_guard::fn_guard(|ctx| {
+                        ws::is_upgrade(ctx.head().headers())
+                    }))
+                    .to(ws::serve),
+            )
             .route(web::post().to(graphql::post))
-            .route(web::get().to(graphql::get))
-            .route(web::route().to(graphql::method_not_allowed)),
+            .route(web::get().to(graphql::get)),
     )
-    .route("/graphiql", web::get().to(ops::graphiql))
-    .route("/schema.graphql", web::get().to(ops::sdl))
-    .route("/healthz", web::get().to(ops::healthz))
-    .route("/readyz", web::get().to(ops::readyz))
-    .route("/metrics", web::get().to(ops::metrics));
+    .service(resource("/graphiql", "GET").route(web::get().to(ops::graphiql)))
+    .service(resource("/schema.graphql", "GET").route(web::get().to(ops::sdl)))
+    .service(resource("/healthz", "GET").route(web::get().to(ops::healthz)))
+    .service(resource("/readyz", "GET").route(web::get().to(ops::readyz)))
+    .service(resource("/metrics", "GET").route(web::get().to(ops::metrics)))
+    .default_service(web::to(no_route));
+}
+
+/// A resource that answers any method its routes do not take with 405 and `Allow`.
+pub fn resource(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        Err::<HttpResponse, _>(HttpError::method_not_allowed(allow))
+    }))
+}
+
+async fn no_route() -> Result<HttpResponse, HttpError> {
+    Err(HttpError::no_route())
 }
 
 /// The media type of a request (`application/json` from
@@ -77,6 +106,23 @@ pub enum BodyError {
     Unreadable,
     /// Larger than the limit (in bytes).
     TooLarge(usize),
+}
+
+impl From<BodyError> for HttpError {
+    fn from(err: BodyError) -> Self {
+        match err {
+            BodyError::Unreadable => HttpError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "the request body could not be read",
+            ),
+            BodyError::TooLarge(limit) => HttpError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::LimitExceeded,
+                format!("the request body is larger than {limit} bytes"),
+            ),
+        }
+    }
 }
 
 /// Reads a request body of at most `limit` bytes, stopping as soon as it is over.

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
 use serde_json::json;
 
-use super::AppState;
+use super::{AppState, error::HttpError};
 use crate::db;
 
 /// `GET /graphiql`: the GraphiQL IDE pointed at `/graphql`. A development server
@@ -28,17 +28,18 @@ pub async fn graphiql(state: web::Data<AppState>) -> HttpResponse {
 
 /// `GET /schema.graphql`: the SDL the server runs, to whoever may introspect it (the
 /// same policy as introspection queries, so it does not map the schema for others).
-pub async fn sdl(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let principal = match super::guard::authenticate(&state, &req).await {
-        Ok(principal) => principal,
-        Err(refusal) => return refusal,
-    };
+/// Not rate-limited, like the other operational endpoints.
+pub async fn sdl(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HttpError> {
+    let principal = super::caller::authenticate(&state, &req).await?;
     if !super::guard::may_introspect(state.introspection, principal.as_ref()) {
-        return HttpResponse::NotFound().finish();
+        return Err(HttpError::no_route());
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
-        .body(state.schema.sdl())
+        .body(state.schema.sdl()))
 }
 
 /// `GET /healthz`: the process is up (no dependency checked).

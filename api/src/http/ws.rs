@@ -11,11 +11,12 @@ use actix_ws::{CloseCode, CloseReason, Message};
 use async_graphql::{
     Data,
     http::{WebSocket, WebSocketProtocols, WsMessage},
+    parser::types::OperationType,
 };
 use futures_util::StreamExt;
 
-use super::AppState;
-use crate::auth::{RequestContext, Role, service as integration};
+use super::{AppState, caller, operation::Operation};
+use crate::auth::RequestContext;
 
 /// The schema as the WebSocket serves it: subscriptions only. Queries and mutations
 /// belong on `POST /graphql`, where the rate limit, the request timeout, the
@@ -24,17 +25,7 @@ use crate::auth::{RequestContext, Role, service as integration};
 struct SubscriptionsOnly(crate::graphql::AppSchema);
 
 fn is_subscription(request: &async_graphql::Request) -> bool {
-    async_graphql::parser::parse_query(&request.query).is_ok_and(|document| {
-        let mut operations = document.operations.iter().filter(|(name, _)| {
-            request.operation_name.is_none()
-                || name.map(|n| n.as_str()) == request.operation_name.as_deref()
-        });
-        matches!(
-            (operations.next(), operations.next()),
-            (Some((_, op)), None)
-                if op.node.ty == async_graphql::parser::types::OperationType::Subscription
-        )
-    })
+    Operation::of(request).is(OperationType::Subscription)
 }
 
 fn refusal() -> async_graphql::Response {
@@ -70,9 +61,9 @@ impl async_graphql::Executor for SubscriptionsOnly {
     }
 }
 
-/// Whether a request asks to upgrade to a WebSocket.
-pub fn is_upgrade(req: &HttpRequest) -> bool {
-    req.headers()
+/// Whether a request asks to upgrade to a WebSocket (the route guard that sends it here).
+pub fn is_upgrade(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers
         .get(actix_web::http::header::UPGRADE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
@@ -123,13 +114,7 @@ pub async fn serve(
         Ok(parts) => parts,
         Err(err) => return err.error_response(),
     };
-    let request_id = {
-        use actix_web::HttpMessage as _;
-        req.extensions()
-            .get::<tracing_actix_web::RequestId>()
-            .map(|id| id.to_string())
-            .unwrap_or_default()
-    };
+    let request_id = caller::request_id(&req);
     let state = state.into_inner();
     let pong = session.clone();
     // Text and binary frames go to the protocol; pings are answered here.
@@ -153,23 +138,13 @@ pub async fn serve(
             let refused =
                 || async_graphql::Error::new("connection_init needs a valid bearer token");
             let token = token_of(&payload).ok_or_else(refused)?;
-            let claims = init_state.keys.verify(&token).map_err(|reason| {
-                tracing::debug!(%reason, "refused a subscription token");
-                refused()
-            })?;
-            if claims.role == Role::Integration {
-                let jti = claims.jti.clone().unwrap_or_default();
-                if !integration::is_active(&init_state.store.db, &jti)
-                    .await
-                    .unwrap_or(false)
-                {
-                    return Err(refused());
-                }
-            }
+            let principal = caller::principal_of_token(&init_state, &token)
+                .await
+                .map_err(|_| refused())?;
             let mut data = Data::default();
             data.insert(RequestContext {
                 request_id,
-                principal: Some(claims.principal()),
+                principal: Some(principal),
             });
             Ok(data)
         });

@@ -2,7 +2,7 @@
 //! `GET /api/v1/organizations/{slug}/kpis/{key}/chart.svg`: pictures for pages that
 //! cannot draw the data themselves.
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError as _, http::header, web};
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -13,7 +13,7 @@ use crate::{
     charts::{org, trend::Trend},
     domain::{DateRange, Granularity, MIN_DATE, StorableDate},
     error::Error,
-    http::AppState,
+    http::{AppState, caller::Authenticated},
     kpis::series,
 };
 
@@ -65,24 +65,25 @@ fn svg(body: String) -> HttpResponse {
     responses(
         (status = 200, description = "The org chart: units coloured by function, SOLID lines as the tree, DOTTED lines dashed, numbered insight markers and the list of insights", content_type = "image/svg+xml", body = String),
         (status = 400, description = "A malformed asOf, rootUnitId or depth (the error's field names it)", body = super::ErrorBody),
-        (status = 401, description = "No valid token"),
+        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's), or no such unit of it as rootUnitId (field rootUnitId)", body = super::ErrorBody),
-        (status = 429, description = "Too many requests; see Retry-After")
+        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))
     )
 )]
 pub async fn org_chart(
+    caller: Authenticated,
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let organization = match reader_of(&state, &req, &path, |p, org| {
+    let organization = match reader_of(&state, &caller, &path, |p, org| {
         p.may_read(org, "organization")
     })
     .await
     {
         Ok(org) => org,
-        Err(response) => return response,
+        Err(err) => return err.error_response(),
     };
     let query = match org_chart_query(req.query_string()) {
         Ok(query) => query,
@@ -165,20 +166,22 @@ fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
     responses(
         (status = 200, description = "The trend chart (a chart saying there is no data when the range has none)", content_type = "image/svg+xml", body = String),
         (status = 400, description = "A filter is wrong, or the range holds more than 1,000 periods", body = super::ErrorBody),
-        (status = 401, description = "No valid token"),
+        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "No such organization, KPI or unit (or not the token's)", body = super::ErrorBody),
-        (status = 429, description = "Too many requests; see Retry-After")
+        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))
     )
 )]
 pub async fn kpi_chart(
+    caller: Authenticated,
     req: HttpRequest,
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let (slug, key) = path.into_inner();
-    let organization = match reader_of(&state, &req, &slug, |p, org| p.may_read_kpis(org)).await {
+    let organization = match reader_of(&state, &caller, &slug, |p, org| p.may_read_kpis(org)).await
+    {
         Ok(org) => org,
-        Err(response) => return response,
+        Err(err) => return err.error_response(),
     };
     let Ok(query) = web::Query::<TrendQuery>::from_query(req.query_string()) else {
         return error_response(Error::bad_input(

@@ -1,8 +1,11 @@
 //! `POST` and `GET /api/v1/organizations/{slug}/kpi-measurements`.
 
 use actix_web::{
-    HttpRequest, HttpResponse,
-    http::{StatusCode, header},
+    HttpMessage as _, HttpRequest, HttpResponse,
+    http::{
+        StatusCode,
+        header::{Accept, Quality},
+    },
     web,
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,12 +15,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{error_response, idempotency, organization, principal, reader_of, respond};
+use super::{error_response, idempotency, organization, reader_of};
 use crate::{
     auth::{Principal, RequestContext},
     domain::{Granularity, from_scaled},
     error::Error,
-    http::AppState,
+    http::{
+        AppState,
+        caller::{Authenticated, request_id},
+        error::HttpError,
+    },
     kpis::{
         self,
         wire::{CsvLayout, WirePush},
@@ -59,14 +66,6 @@ pub struct ExportedPoint {
     pub recorded_at: DateTime<Utc>,
 }
 
-fn request_id(req: &HttpRequest) -> String {
-    use actix_web::HttpMessage as _;
-    req.extensions()
-        .get::<tracing_actix_web::RequestId>()
-        .map(|id| id.to_string())
-        .unwrap_or_default()
-}
-
 /// Pushes KPI points as JSON (`{"points": [...]}`) or CSV (a header row naming the
 /// columns kpi, granularity, period_start, value, source and optionally unit_id and
 /// dimensions as `name=value;...`). One transaction, all or nothing; pushing a point
@@ -85,102 +84,75 @@ fn request_id(req: &HttpRequest) -> String {
     responses(
         (status = 200, description = "Recorded", body = PushReply),
         (status = 400, description = "A point is wrong; nothing was written", body = super::ErrorBody),
-        (status = 401, description = "No valid token"),
+        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "The token may not push KPI data", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
         (status = 409, description = "The first request with this Idempotency-Key is still running", body = super::ErrorBody),
         (status = 413, description = "Too large a body, or too many points", body = super::ErrorBody),
         (status = 415, description = "Neither JSON nor CSV", body = super::ErrorBody),
         (status = 422, description = "This Idempotency-Key was used for another request", body = super::ErrorBody),
-        (status = 429, description = "Too many requests; see Retry-After"),
+        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The database is unavailable; retry later", body = super::ErrorBody)
     )
 )]
 pub async fn push(
+    Authenticated { principal, .. }: Authenticated,
     req: HttpRequest,
     path: web::Path<String>,
     mut payload: web::Payload,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let principal = match principal(&state, &req).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+) -> Result<HttpResponse, HttpError> {
     // A role that may never push is refused before the organization is looked up.
     if principal.role == crate::auth::Role::Viewer {
-        return error_response(Error::Forbidden);
+        return Err(Error::Forbidden.into());
     }
-    let organization = match organization(&state, &principal, &path).await {
-        Ok(org) => org.id,
-        Err(response) => return response,
-    };
+    let organization = organization(&state, &principal, &path).await?.id;
     let content_type = crate::http::media_type(&req);
     if content_type != "application/json" && content_type != "text/csv" {
-        return respond(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::bad_input("Content-Type", "send application/json or text/csv"),
-        );
+        return Err(HttpError::from(Error::bad_input(
+            "Content-Type",
+            "send application/json or text/csv",
+        ))
+        .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
     }
-    let body = match crate::http::read_body(&mut payload, state.limits.max_body_bytes).await {
-        Ok(body) => body,
-        Err(crate::http::BodyError::Unreadable) => {
-            return error_response(Error::bad_input(
-                "body",
-                "the request body could not be read",
-            ));
-        }
-        Err(crate::http::BodyError::TooLarge(limit)) => {
-            return error_response(Error::LimitExceeded(format!(
-                "the request body is larger than {limit} bytes"
-            )));
-        }
-    };
+    let body = crate::http::read_body(&mut payload, state.limits.max_body_bytes).await?;
 
     let key = match req.headers().get("idempotency-key") {
         None => None,
-        Some(raw) => match raw
-            .to_str()
-            .map_err(|_| ())
-            .and_then(|s| idempotency::parse_key(s).map_err(|_| ()))
-        {
-            Ok(key) => Some(key),
-            Err(()) => {
-                return error_response(Error::bad_input(
-                    "Idempotency-Key",
-                    "1 to 255 visible ASCII characters",
-                ));
-            }
-        },
+        Some(raw) => Some(
+            raw.to_str()
+                .map_err(|_| ())
+                .and_then(|s| idempotency::parse_key(s).map_err(|_| ()))
+                .map_err(|()| {
+                    Error::bad_input("Idempotency-Key", "1 to 255 visible ASCII characters")
+                })?,
+        ),
     };
     if let Some(key) = &key {
         let hash = idempotency::fingerprint(&content_type, &body);
-        match idempotency::claim(&state.store.db, organization, key, &hash).await {
-            Ok(idempotency::Claim::Run) => {}
-            Ok(idempotency::Claim::Replay { status, body }) => {
-                return HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
-                    .content_type("application/json")
-                    .insert_header(("idempotent-replayed", "true"))
-                    .body(body);
+        match idempotency::claim(&state.store.db, organization, key, &hash).await? {
+            idempotency::Claim::Run => {}
+            idempotency::Claim::Replay { status, body } => {
+                return Ok(HttpResponse::build(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+                )
+                .content_type("application/json")
+                .insert_header(("idempotent-replayed", "true"))
+                .body(body));
             }
-            Ok(idempotency::Claim::InFlight) => {
-                return respond(
-                    StatusCode::CONFLICT,
-                    Error::conflict(
-                        "Idempotency-Key",
-                        "the first request with this key is still being processed; retry later",
-                    ),
-                );
+            idempotency::Claim::InFlight => {
+                return Err(HttpError::from(Error::conflict(
+                    "Idempotency-Key",
+                    "the first request with this key is still being processed; retry later",
+                )));
             }
-            Ok(idempotency::Claim::Mismatch) => {
-                return respond(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Error::conflict(
-                        "Idempotency-Key",
-                        "this key was used for a different request",
-                    ),
-                );
+            idempotency::Claim::Mismatch => {
+                return Err(HttpError::from(Error::conflict(
+                    "Idempotency-Key",
+                    "this key was used for a different request",
+                ))
+                .with_status(StatusCode::UNPROCESSABLE_ENTITY));
             }
-            Err(err) => return error_response(err),
         }
     }
 
@@ -193,9 +165,9 @@ pub async fn push(
         // is safe anyway because pushes are idempotent.
         tracing::warn!(error = %err, "storing an idempotent reply failed");
     }
-    HttpResponse::build(status)
+    Ok(HttpResponse::build(status)
         .content_type("application/json")
-        .body(reply)
+        .body(reply))
 }
 
 /// Parses and records a push: the status and JSON body of the reply.
@@ -317,51 +289,46 @@ pub struct ExportQuery {
         (status = 200, description = "A page of points: JSON, or CSV with `Accept: text/csv` (then the next page's cursor is in `X-Next-Page`)",
             content((ExportPage = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A filter is wrong", body = super::ErrorBody),
-        (status = 401, description = "No valid token"),
+        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
-        (status = 429, description = "Too many requests; see Retry-After")
+        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))
     )
 )]
 pub async fn export(
+    caller: Authenticated,
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let organization = match reader_of(&state, &req, &path, |p, org| p.may_read_kpis(org)).await {
-        Ok(org) => org.id,
-        Err(response) => return response,
-    };
-    let Ok(query) = web::Query::<ExportQuery>::from_query(req.query_string()) else {
-        return error_response(Error::bad_input(
+) -> Result<HttpResponse, HttpError> {
+    let organization = reader_of(&state, &caller, &path, |p, org| p.may_read_kpis(org))
+        .await?
+        .id;
+    let query = web::Query::<ExportQuery>::from_query(req.query_string()).map_err(|_| {
+        Error::bad_input(
             "query",
             "unreadable filters (dates are YYYY-MM-DD, after is an id)",
-        ));
-    };
+        )
+    })?;
     let limit = query.limit.unwrap_or(1_000);
     if !(1..=10_000).contains(&limit) {
-        return error_response(Error::bad_input("limit", "must be between 1 and 10000"));
+        return Err(Error::bad_input("limit", "must be between 1 and 10000").into());
     }
     let mut find = kpi_measurement::Entity::find()
         .filter(kpi_measurement::Column::OrganizationId.eq(organization));
     if let Some(kpi) = &query.kpi {
-        match kpis::series::definition(&state.store.db, organization, kpi.trim()).await {
-            Ok(definition) => find = find.filter(kpi_measurement::Column::KpiId.eq(definition.id)),
-            Err(err) => return error_response(err.on_field("kpi")),
-        }
+        let definition = kpis::series::definition(&state.store.db, organization, kpi.trim())
+            .await
+            .map_err(|err| err.on_field("kpi"))?;
+        find = find.filter(kpi_measurement::Column::KpiId.eq(definition.id));
     }
     if let Some(source) = &query.source {
         find = find.filter(kpi_measurement::Column::Source.eq(source.trim()));
     }
     if let Some(granularity) = &query.granularity {
-        match Granularity::from_db(&granularity.trim().to_ascii_uppercase()) {
-            Ok(g) => find = find.filter(kpi_measurement::Column::Granularity.eq(g.as_str())),
-            Err(_) => {
-                return error_response(Error::bad_input(
-                    "granularity",
-                    "one of DAY, WEEK, MONTH, QUARTER, YEAR",
-                ));
-            }
-        }
+        let g = Granularity::from_db(&granularity.trim().to_ascii_uppercase()).map_err(|_| {
+            Error::bad_input("granularity", "one of DAY, WEEK, MONTH, QUARTER, YEAR")
+        })?;
+        find = find.filter(kpi_measurement::Column::Granularity.eq(g.as_str()));
     }
     if let Some(from) = query.from {
         find = find.filter(kpi_measurement::Column::PeriodStart.gte(from));
@@ -372,18 +339,15 @@ pub async fn export(
     if let Some(after) = query.after {
         find = find.filter(kpi_measurement::Column::Id.gt(after));
     }
-    let rows = match find
+    let rows = find
         .order_by_asc(kpi_measurement::Column::Id)
         .limit(limit + 1)
         .all(&state.store.db)
         .await
-    {
-        Ok(rows) => rows,
-        Err(err) => return error_response(err.into()),
-    };
+        .map_err(Error::from)?;
     let more = rows.len() as u64 > limit;
     let kpi_ids: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.kpi_id).collect();
-    let keys: std::collections::HashMap<Uuid, String> = match kpi_definition::Entity::find()
+    let keys: std::collections::HashMap<Uuid, String> = kpi_definition::Entity::find()
         .filter(kpi_definition::Column::Id.is_in(kpi_ids))
         .filter(
             Condition::any()
@@ -392,10 +356,10 @@ pub async fn export(
         )
         .all(&state.store.db)
         .await
-    {
-        Ok(defs) => defs.into_iter().map(|d| (d.id, d.key)).collect(),
-        Err(err) => return error_response(err.into()),
-    };
+        .map_err(Error::from)?
+        .into_iter()
+        .map(|d| (d.id, d.key))
+        .collect();
     let points: Vec<ExportedPoint> = rows
         .into_iter()
         .take(limit as usize)
@@ -415,11 +379,12 @@ pub async fn export(
     let next = more
         .then(|| points.last().map(|p| p.id.to_string()))
         .flatten();
-    let wants_csv = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/csv"));
+    // CSV when `Accept` names it (with a quality above 0), as actix parses the header.
+    let wants_csv = req.get_header::<Accept>().is_some_and(|accept| {
+        accept
+            .iter()
+            .any(|item| item.quality > Quality::ZERO && item.item.essence_str() == "text/csv")
+    });
     if wants_csv {
         let mut writer = csv::Writer::from_writer(Vec::new());
         let header_row = [
@@ -463,14 +428,14 @@ pub async fn export(
         }
         let bytes = writer.into_inner().unwrap_or_default();
         if !ok {
-            return error_response(Error::Internal(anyhow::anyhow!("writing CSV failed")));
+            return Err(Error::Internal(anyhow::anyhow!("writing CSV failed")).into());
         }
         let mut response = HttpResponse::Ok();
         response.content_type("text/csv; charset=utf-8");
         if let Some(next) = &next {
             response.insert_header(("x-next-page", next.as_str()));
         }
-        return response.body(bytes);
+        return Ok(response.body(bytes));
     }
-    HttpResponse::Ok().json(ExportPage { points, next })
+    Ok(HttpResponse::Ok().json(ExportPage { points, next }))
 }

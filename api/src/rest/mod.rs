@@ -6,106 +6,40 @@ mod charts;
 mod idempotency;
 mod kpis;
 
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use actix_web::{HttpResponse, ResponseError as _, web};
+use utoipa::OpenApi;
 
+pub use crate::http::error::{ErrorBody, ErrorCode, ErrorExtensions, ErrorItem};
 use crate::{
     auth::Principal,
     domain::Slug,
     error::Error,
-    http::{AppState, guard},
+    http::{AppState, caller::Authenticated, error::HttpError, resource},
     organizations::service as organizations,
 };
 
-/// Registers the REST routes.
+/// Registers the REST routes (each answers other methods with 405 and `Allow`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/openapi.json", web::get().to(openapi))
-        .route(
-            "/api/v1/organizations/{slug}/kpi-measurements",
-            web::post().to(kpis::push),
+    cfg.service(resource("/api/openapi.json", "GET").route(web::get().to(openapi)))
+        .service(
+            resource("/api/v1/organizations/{slug}/kpi-measurements", "GET, POST")
+                .route(web::post().to(kpis::push))
+                .route(web::get().to(kpis::export)),
         )
-        .route(
-            "/api/v1/organizations/{slug}/kpi-measurements",
-            web::get().to(kpis::export),
+        .service(
+            resource("/api/v1/organizations/{slug}/chart.svg", "GET")
+                .route(web::get().to(charts::org_chart)),
         )
-        .route(
-            "/api/v1/organizations/{slug}/chart.svg",
-            web::get().to(charts::org_chart),
-        )
-        .route(
-            "/api/v1/organizations/{slug}/kpis/{key}/chart.svg",
-            web::get().to(charts::kpi_chart),
+        .service(
+            resource("/api/v1/organizations/{slug}/kpis/{key}/chart.svg", "GET")
+                .route(web::get().to(charts::kpi_chart)),
         );
 }
 
-/// The body of every REST error.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-/// What went wrong: the same stable codes as GraphQL's `extensions.code`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT, LIMIT_EXCEEDED,
-    /// UNAVAILABLE or INTERNAL.
-    pub code: String,
-    pub message: String,
-    /// The input at fault, e.g. `points[3].value` or `line[12].periodStart`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
-
-/// An error as a REST response (internal causes are logged, never sent).
+/// An error as a REST response, through [`HttpError`]'s `ResponseError` (internal
+/// causes are logged, never sent). Handlers returning `Result<_, HttpError>` use `?`.
 pub fn error_response(err: Error) -> HttpResponse {
-    let status = match &err {
-        Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-        Error::Forbidden => StatusCode::FORBIDDEN,
-        Error::NotFound { .. } => StatusCode::NOT_FOUND,
-        Error::BadInput { .. } => StatusCode::BAD_REQUEST,
-        Error::Conflict { .. } => StatusCode::CONFLICT,
-        Error::LimitExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    respond(status, err)
-}
-
-/// An error with an explicit status.
-pub fn respond(status: StatusCode, err: Error) -> HttpResponse {
-    match &err {
-        Error::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-        Error::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
-        _ => {}
-    }
-    let field = match &err {
-        Error::BadInput { field, .. } => Some(field.clone()),
-        Error::Conflict { field, .. } | Error::NotFound { field, .. } => field.clone(),
-        _ => None,
-    };
-    HttpResponse::build(status).json(ErrorBody {
-        error: ErrorDetail {
-            code: err.code().to_owned(),
-            message: err.to_string(),
-            field,
-        },
-    })
-}
-
-/// Authenticates and rate-limits a REST request: the 401 / 429 responses on refusal.
-pub(super) async fn principal(
-    state: &AppState,
-    req: &HttpRequest,
-) -> Result<Principal, HttpResponse> {
-    let principal = guard::authenticate(state, req).await?;
-    if let Err(wait) = state
-        .rate_limit
-        .check(&guard::rate_key(req, principal.as_ref()))
-    {
-        return Err(guard::too_many_requests(wait));
-    }
-    principal.ok_or_else(|| error_response(Error::Unauthenticated))
+    HttpError::from(err).error_response()
 }
 
 /// The organization of `slug`, if the principal reaches it (else the same 404 as for
@@ -114,12 +48,11 @@ pub(super) async fn organization(
     state: &AppState,
     principal: &Principal,
     slug: &str,
-) -> Result<entity::organization::Model, HttpResponse> {
-    let not_found = || error_response(Error::not_found("organization"));
+) -> Result<entity::organization::Model, HttpError> {
+    let not_found = || HttpError::from(Error::not_found("organization"));
     let slug = Slug::parse("slug", slug).map_err(|_| not_found())?;
     let org = organizations::find_by_slug(&state.store.db, &slug)
-        .await
-        .map_err(error_response)?
+        .await?
         .ok_or_else(not_found)?;
     if !principal.reaches(org.id) {
         return Err(not_found());
@@ -127,18 +60,17 @@ pub(super) async fn organization(
     Ok(org)
 }
 
-/// What a reading endpoint starts with: the caller (authenticated and rate-limited),
-/// the organization of `slug` within its reach, and `check` passed for it — or the
-/// response that refuses the request.
+/// What a reading endpoint starts with, once the [`Authenticated`] extractor has let
+/// the caller in: the organization of `slug` within its reach, and `check` passed for
+/// it.
 pub(super) async fn reader_of(
     state: &AppState,
-    req: &HttpRequest,
+    caller: &Authenticated,
     slug: &str,
     check: impl FnOnce(&Principal, uuid::Uuid) -> crate::error::Result<()>,
-) -> Result<entity::organization::Model, HttpResponse> {
-    let principal = principal(state, req).await?;
-    let org = organization(state, &principal, slug).await?;
-    check(&principal, org.id).map_err(error_response)?;
+) -> Result<entity::organization::Model, HttpError> {
+    let org = organization(state, &caller.principal, slug).await?;
+    check(&caller.principal, org.id)?;
     Ok(org)
 }
 
@@ -149,7 +81,10 @@ pub(super) async fn reader_of(
         title = "orgdesign REST",
         description = "KPI points in and out as JSON or CSV, for integrations that cannot speak GraphQL. \
                        Authenticate with `Authorization: Bearer <token>` (an integration token from \
-                       `issueIntegrationToken`, or an editor's or admin's)."
+                       `issueIntegrationToken`, or an editor's or admin's). Every error answers \
+                       `{\"errors\": [{\"message\": ..., \"extensions\": {\"code\": ..., \"field\": ...}}]}` \
+                       (ErrorBody), as GraphQL does; a 401 carries `WWW-Authenticate: Bearer`, a 429 \
+                       `Retry-After`, a 405 `Allow`."
     ),
     paths(kpis::push, kpis::export, charts::org_chart, charts::kpi_chart),
     components(schemas(
@@ -159,7 +94,9 @@ pub(super) async fn reader_of(
         kpis::ExportPage,
         kpis::ExportedPoint,
         ErrorBody,
-        ErrorDetail
+        ErrorItem,
+        ErrorExtensions,
+        ErrorCode
     ))
 )]
 pub struct ApiDoc;

@@ -1,0 +1,319 @@
+//! The one error shape of every HTTP answer that is not a GraphQL execution result: REST,
+//! the refusals in front of `/graphql`, unknown paths and methods.
+//!
+//! It is GraphQL's own, so a client parses one shape whichever door it came in by:
+//!
+//! ```json
+//! { "errors": [{ "message": "line[3].value: not a decimal number",
+//!                "extensions": { "code": "BAD_USER_INPUT", "field": "line[3].value" } }] }
+//! ```
+//!
+//! [`HttpError`] is actix's [`ResponseError`]: extractors and handlers return it and the
+//! framework renders it. A 401 always carries `WWW-Authenticate: Bearer` (RFC 9110 asks
+//! for it on every 401), a 429 `Retry-After`, a 405 `Allow`. Internal causes are logged
+//! when an [`Error`] is converted and never sent.
+
+use std::{fmt, time::Duration};
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{
+        StatusCode,
+        header::{self, HeaderName, HeaderValue},
+    },
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::Error;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Exactly one error.
+    pub errors: Vec<ErrorItem>,
+}
+
+/// One error, as in a GraphQL response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorItem {
+    /// For people: what went wrong and, where it helps, what to do.
+    pub message: String,
+    pub extensions: ErrorExtensions,
+}
+
+/// What a program acts on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorExtensions {
+    pub code: ErrorCode,
+    /// The input at fault, e.g. `points[3].value`, `line[12].periodStart` or `asOf`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// The stable codes, the same as GraphQL's `extensions.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    Conflict,
+    LimitExceeded,
+    Unavailable,
+    Internal,
+}
+
+impl From<&Error> for ErrorCode {
+    fn from(err: &Error) -> Self {
+        match err {
+            Error::Unauthenticated => Self::Unauthenticated,
+            Error::Forbidden => Self::Forbidden,
+            Error::NotFound { .. } => Self::NotFound,
+            Error::BadInput { .. } => Self::BadUserInput,
+            Error::Conflict { .. } => Self::Conflict,
+            Error::LimitExceeded(_) => Self::LimitExceeded,
+            Error::Unavailable(_) => Self::Unavailable,
+            Error::Internal(_) => Self::Internal,
+        }
+    }
+}
+
+const JSON: &str = "application/json";
+
+/// An error answer: status, code, message, the field at fault and the headers its
+/// status calls for.
+#[derive(Debug)]
+pub struct HttpError {
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+    field: Option<String>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    content_type: &'static str,
+}
+
+impl HttpError {
+    /// An error with `status` and `code`.
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            headers: Vec::new(),
+            content_type: JSON,
+        }
+    }
+
+    /// The same error with another status (415 for a `BAD_USER_INPUT` about the
+    /// `Content-Type`, 422 for a `CONFLICT` about an `Idempotency-Key`, ...).
+    #[must_use]
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The same error answered as `content_type` (`/graphql` answers its negotiated
+    /// media type).
+    #[must_use]
+    pub fn with_content_type(mut self, content_type: &'static str) -> Self {
+        self.content_type = content_type;
+        self
+    }
+
+    #[must_use]
+    fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The same error with `Allow: allow` (for a 405).
+    #[must_use]
+    pub fn with_allow(self, allow: &'static str) -> Self {
+        self.with_header(header::ALLOW, HeaderValue::from_static(allow))
+    }
+
+    /// 401: a bearer token that does not check out. The reason is logged by the caller
+    /// at debug level, never sent.
+    pub fn bad_token() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "the bearer token is missing, malformed, expired, revoked or not for this service",
+        )
+    }
+
+    /// 429 with `Retry-After` in whole seconds (at least one).
+    pub fn too_many_requests(wait: Duration) -> Self {
+        let seconds = wait.as_secs().max(1);
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::LimitExceeded,
+            format!("too many requests; retry in {seconds} s"),
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
+    }
+
+    /// 503: the database cannot be asked.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            message,
+        )
+    }
+
+    /// 404 for a path no route serves.
+    pub fn no_route() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "no such path; GraphQL is at /graphql, REST under /api/v1 (see /api/openapi.json)",
+        )
+    }
+
+    /// 405 with `Allow`.
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadUserInput,
+            format!("this path answers {allow}"),
+        )
+        .with_allow(allow)
+    }
+
+    /// The body as sent.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            errors: vec![ErrorItem {
+                message: self.message.clone(),
+                extensions: ErrorExtensions {
+                    code: self.code,
+                    field: self.field.clone(),
+                },
+            }],
+        }
+    }
+}
+
+impl From<Error> for HttpError {
+    fn from(err: Error) -> Self {
+        let status = match &err {
+            Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::NotFound { .. } => StatusCode::NOT_FOUND,
+            Error::BadInput { .. } => StatusCode::BAD_REQUEST,
+            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::LimitExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        match &err {
+            Error::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            Error::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            _ => {}
+        }
+        let field = match &err {
+            Error::BadInput { field, .. } => Some(field.clone()),
+            Error::Conflict { field, .. } | Error::NotFound { field, .. } => field.clone(),
+            _ => None,
+        };
+        Self {
+            field,
+            ..Self::new(status, ErrorCode::from(&err), err.to_string())
+        }
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl ResponseError for HttpError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, self.content_type));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.clone()));
+        }
+        response.body(serde_json::to_string(&self.body()).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{body::to_bytes, http::header::HeaderMap};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    async fn render(err: HttpError) -> (StatusCode, HeaderMap, Value) {
+        let response = err.error_response();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = to_bytes(response.into_body()).await.unwrap_or_default();
+        (
+            status,
+            headers,
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+        )
+    }
+
+    fn header_of(headers: &HeaderMap, name: HeaderName) -> &str {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("<none>")
+    }
+
+    #[actix_web::test]
+    async fn a_service_error_keeps_its_code_and_field_and_a_401_asks_for_a_bearer_token() {
+        let (status, _, body) =
+            render(Error::bad_input("line[3].value", "not a decimal").into()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({ "errors": [{ "message": "line[3].value: not a decimal",
+                "extensions": { "code": "BAD_USER_INPUT", "field": "line[3].value" } }] })
+        );
+        let (status, headers, body) = render(Error::Unauthenticated.into()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(header_of(&headers, header::WWW_AUTHENTICATE), "Bearer");
+        assert_eq!(
+            body["errors"][0]["extensions"],
+            json!({ "code": "UNAUTHENTICATED" })
+        );
+    }
+
+    #[actix_web::test]
+    async fn internal_causes_stay_in_the_log() {
+        let err = Error::Internal(anyhow::anyhow!("relation \"secret_table\" does not exist"));
+        let (status, _, body) = render(err.into()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["errors"][0]["message"], "internal error");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
+    }
+
+    #[actix_web::test]
+    async fn limits_and_methods_say_when_and_how_to_retry() {
+        let (status, headers, _) =
+            render(HttpError::too_many_requests(Duration::from_millis(10))).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(header_of(&headers, header::RETRY_AFTER), "1");
+        let (status, headers, body) = render(HttpError::method_not_allowed("GET, POST")).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(header_of(&headers, header::ALLOW), "GET, POST");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+}
