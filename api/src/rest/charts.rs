@@ -2,18 +2,18 @@
 //! `GET /api/v1/organizations/{slug}/kpis/{key}/chart.svg`: pictures for pages that
 //! cannot draw the data themselves.
 
-use actix_web::{HttpRequest, HttpResponse, ResponseError as _, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::{error_response, reader_of};
+use super::reader_of;
 use crate::{
     charts::{org, trend::Trend},
     domain::{DateRange, Granularity, MIN_DATE, StorableDate},
     error::Error,
-    http::{AppState, caller::Authenticated},
+    http::{AppState, caller::Authenticated, error::HttpError},
     kpis::series,
 };
 
@@ -76,30 +76,17 @@ pub async fn org_chart(
     req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let organization = match reader_of(&state, &caller, &path, |p, org| {
+) -> Result<HttpResponse, HttpError> {
+    let organization = reader_of(&state, &caller, &path, |p, org| {
         p.may_read(org, "organization")
     })
-    .await
-    {
-        Ok(org) => org,
-        Err(err) => return err.error_response(),
-    };
-    let query = match org_chart_query(req.query_string()) {
-        Ok(query) => query,
-        Err(err) => return error_response(err),
-    };
-    let as_of = match crate::clock::as_of(query.as_of) {
-        Ok(d) => d,
-        Err(err) => return error_response(err),
-    };
-    match org::load(&state.store.db, &organization, as_of)
-        .await
-        .and_then(|chart| chart.restrict(query.root_unit_id, query.depth, "rootUnitId"))
-    {
-        Ok(chart) => svg(chart.svg()),
-        Err(err) => error_response(err),
-    }
+    .await?;
+    let query = org_chart_query(req.query_string())?;
+    let as_of = crate::clock::as_of(query.as_of)?;
+    let chart = org::load(&state.store.db, &organization, as_of)
+        .await?
+        .restrict(query.root_unit_id, query.depth, "rootUnitId")?;
+    Ok(svg(chart.svg()))
 }
 
 /// Reads the org chart's parameters one by one, so an error names the one at fault.
@@ -176,68 +163,50 @@ pub async fn kpi_chart(
     req: HttpRequest,
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Result<HttpResponse, HttpError> {
     let (slug, key) = path.into_inner();
-    let organization = match reader_of(&state, &caller, &slug, |p, org| p.may_read_kpis(org)).await
-    {
-        Ok(org) => org,
-        Err(err) => return err.error_response(),
-    };
-    let Ok(query) = web::Query::<TrendQuery>::from_query(req.query_string()) else {
-        return error_response(Error::bad_input(
+    let organization = reader_of(&state, &caller, &slug, |p, org| p.may_read_kpis(org)).await?;
+    let query = web::Query::<TrendQuery>::from_query(req.query_string()).map_err(|_| {
+        Error::bad_input(
             "query",
             "unreadable filters (dates are YYYY-MM-DD, unitId is an id)",
-        ));
-    };
+        )
+    })?;
     let granularity = match query.granularity.as_deref() {
         None => Granularity::Month,
-        Some(raw) => match Granularity::from_db(&raw.trim().to_ascii_uppercase()) {
-            Ok(g) => g,
-            Err(_) => {
-                return error_response(Error::bad_input(
-                    "granularity",
-                    "one of DAY, WEEK, MONTH, QUARTER, YEAR",
-                ));
-            }
-        },
+        Some(raw) => Granularity::from_db(&raw.trim().to_ascii_uppercase()).map_err(|_| {
+            Error::bad_input("granularity", "one of DAY, WEEK, MONTH, QUARTER, YEAR")
+        })?,
     };
     let to = match query.to {
-        Some(to) => match StorableDate::parse("to", to) {
-            Ok(to) => to.get(),
-            Err(err) => return error_response(err),
-        },
+        Some(to) => StorableDate::parse("to", to)?.get(),
         None => crate::clock::today() + chrono::Duration::days(1),
     };
     let from = query.from.unwrap_or_else(|| default_from(granularity, to));
-    let DateRange { from, to } = match DateRange::parse(from, to) {
-        Ok(range) => range,
-        Err(err) => return error_response(err),
-    };
+    let DateRange { from, to } = DateRange::parse(from, to)?;
     if (to - from).num_days() / granularity.min_days() > MAX_PERIODS {
-        return error_response(Error::bad_input(
+        return Err(Error::bad_input(
             "from",
             format!(
                 "the range holds more than {MAX_PERIODS} {} periods; narrow it or pick a coarser granularity",
                 granularity.as_str().to_ascii_lowercase()
             ),
-        ));
+        )
+        .into());
     }
-    let definition = match series::definition(&state.store.db, organization.id, key.trim()).await {
-        Ok(d) => d,
-        Err(err) => return error_response(err.on_field("key")),
-    };
-    if let Some(unit) = query.unit_id
-        && let Err(err) = crate::units::service::ensure_of_organization(
+    let definition = series::definition(&state.store.db, organization.id, key.trim())
+        .await
+        .map_err(|err| err.on_field("key"))?;
+    if let Some(unit) = query.unit_id {
+        crate::units::service::ensure_of_organization(
             &state.store.db,
             organization.id,
             unit,
             "unitId",
         )
-        .await
-    {
-        return error_response(err);
+        .await?;
     }
-    let points = match series::series(
+    let points = series::series(
         &state.store.db,
         organization.id,
         &definition,
@@ -247,12 +216,8 @@ pub async fn kpi_chart(
         query.unit_id,
         &Default::default(),
     )
-    .await
-    {
-        Ok(points) => points,
-        Err(err) => return error_response(err),
-    };
-    svg(Trend {
+    .await?;
+    Ok(svg(Trend {
         organization: &organization.name,
         kpi: &definition,
         granularity,
@@ -260,5 +225,5 @@ pub async fn kpi_chart(
         to,
         points: &points,
     }
-    .svg())
+    .svg()))
 }
