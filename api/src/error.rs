@@ -1,11 +1,10 @@
-//! The service-layer error and its mapping to GraphQL errors with a stable
-//! `extensions.code`.
+//! The service-layer error: what went wrong, in terms a client can act on, with the
+//! stable code each edge sends (`extensions.code`).
 //!
-//! Services return [`Error`]; the GraphQL edge turns it into an
-//! [`async_graphql::Error`] through [`GqlError`]. Internal causes are logged with their
-//! whole chain and never sent to the client.
+//! Services return [`Error`]; the GraphQL edge turns it into a `GqlError`
+//! (`crate::graphql::error`), HTTP and REST into an `HttpError` (`crate::http::error`).
+//! Both log internal causes with their whole chain and never send them.
 
-use async_graphql::ErrorExtensions;
 use sea_orm::DbErr;
 
 use crate::db;
@@ -140,63 +139,3 @@ impl From<anyhow::Error> for Error {
 
 /// Services' result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// An [`Error`] on its way to the client: its code, message and field, with internal
-/// causes already logged and dropped. It deliberately does not implement `Display`, so
-/// async-graphql's blanket conversion (message only) cannot swallow the code:
-/// resolvers return `GqlResult<T>` and `?` goes through [`From<GqlError>`].
-#[derive(Debug, Clone)]
-pub struct GqlError {
-    code: &'static str,
-    message: String,
-    field: Option<String>,
-}
-
-/// Resolvers' result type.
-pub type GqlResult<T> = std::result::Result<T, GqlError>;
-
-impl From<Error> for GqlError {
-    fn from(err: Error) -> Self {
-        match &err {
-            Error::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-            Error::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
-            _ => {}
-        }
-        let field = match &err {
-            Error::BadInput { field, .. } => Some(field.clone()),
-            Error::Conflict { field, .. } => field.clone(),
-            Error::NotFound { field, .. } => field.clone(),
-            _ => None,
-        };
-        Self {
-            code: err.code(),
-            message: err.to_string(),
-            field,
-        }
-    }
-}
-
-impl From<DbErr> for GqlError {
-    fn from(err: DbErr) -> Self {
-        Error::from(err).into()
-    }
-}
-
-impl From<async_graphql::Error> for GqlError {
-    fn from(err: async_graphql::Error) -> Self {
-        // Errors async-graphql itself raises inside a resolver (a failed context
-        // lookup) are internal.
-        Error::Internal(anyhow::anyhow!(err.message)).into()
-    }
-}
-
-impl From<GqlError> for async_graphql::Error {
-    fn from(err: GqlError) -> Self {
-        async_graphql::Error::new(err.message).extend_with(|_, ext| {
-            ext.set("code", err.code);
-            if let Some(field) = err.field {
-                ext.set("field", field);
-            }
-        })
-    }
-}

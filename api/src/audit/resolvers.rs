@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::audit_log;
 
 use crate::{
-    error::GqlResult,
+    graphql::error::GqlResult,
     graphql::{
         context::{db, limits, request},
         pagination::{self, Page},

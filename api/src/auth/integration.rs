@@ -14,7 +14,8 @@ use super::{
 };
 use crate::{
     domain::{Name, parse_id},
-    error::{Error, GqlResult},
+    error::Error,
+    graphql::error::GqlResult,
     graphql::{
         context::{db, limits, request, store, writer_of},
         pagination::{self, Page},

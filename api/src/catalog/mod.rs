@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use crate::{
     domain::{KpiDirection, KpiUnit, PriorityKey, Rollup, StageKey},
-    error::GqlResult,
+    graphql::error::GqlResult,
     graphql::{
         context::{db, loader, request},
         loader::{KeyedLoader, LoadError, group},

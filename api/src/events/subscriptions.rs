@@ -8,8 +8,8 @@ use super::Event;
 use crate::store::Store;
 use crate::{
     domain::parse_id,
-    error::{GqlError, GqlResult},
     graphql::context::request,
+    graphql::error::{GqlError, GqlResult},
 };
 
 /// A push that recorded KPI points.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Principal, RequestContext},
     domain::parse_id,
-    error::GqlResult,
+    graphql::error::GqlResult,
     graphql::loader::{KeyedLoader, Memo},
     settings::Limits,
     store::Store,

@@ -18,7 +18,7 @@ use futures_util::{
 };
 use sea_orm::DbErr;
 
-use crate::error::{Error, GqlError};
+use crate::{error::Error, graphql::error::GqlError};
 
 /// A loader's error: cloneable, as DataLoader hands it to every waiting resolver.
 #[derive(Debug, Clone)]

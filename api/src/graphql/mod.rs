@@ -2,6 +2,7 @@
 //! per-request data (principal, DataLoaders).
 
 pub mod context;
+pub mod error;
 pub mod limits;
 pub mod loader;
 pub mod node;

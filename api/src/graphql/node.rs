@@ -7,8 +7,8 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use crate::{
     domain::parse_id,
-    error::GqlResult,
     graphql::context::{db, request},
+    graphql::error::GqlResult,
     organizations::{Organization, service as organizations},
     positions::{Position, service as positions},
     reporting::{ReportingLine, service as reporting},

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{Insight, Severity, Snapshot, SnapshotCache, snapshot};
-use crate::{domain::CollaborationModel, error::GqlResult};
+use crate::{domain::CollaborationModel, graphql::error::GqlResult};
 
 /// The snapshot for a resolver: from the request's cache when there is one.
 pub async fn request_snapshot(

@@ -18,8 +18,9 @@ use crate::{
         DateRange, Description, Granularity, Line, Name, StageKey, StorableDate, parse_id,
         to_scaled,
     },
-    error::{Error, GqlResult, Result},
+    error::{Error, Result},
     graphql::context::{db, limits, request, store, writer_of},
+    graphql::error::GqlResult,
 };
 
 fn dimensions(field: &str, list: Option<Vec<DimensionInput>>) -> Result<BTreeMap<String, String>> {

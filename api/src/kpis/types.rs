@@ -155,7 +155,7 @@ impl KpiTargetObject {
         self.0.unit_id.map(|u| ID(u.to_string()))
     }
 
-    async fn granularity(&self) -> crate::error::GqlResult<Granularity> {
+    async fn granularity(&self) -> crate::graphql::error::GqlResult<Granularity> {
         Ok(Granularity::from_db(&self.0.granularity)?)
     }
 

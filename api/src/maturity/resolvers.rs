@@ -10,8 +10,8 @@ use super::{
 use crate::{
     clock,
     domain::{Description, StageKey, StorableDate},
-    error::GqlResult,
     graphql::context::{store, writer_of},
+    graphql::error::GqlResult,
 };
 
 /// Input of `declareStage`.

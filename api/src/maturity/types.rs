@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use entity::stage_assessment;
 
 use super::evidence::{self, CoreKpi};
-use crate::{domain::StageKey, error::GqlResult};
+use crate::{domain::StageKey, graphql::error::GqlResult};
 
 /// One stage declaration.
 pub struct StageAssessmentObject(pub stage_assessment::Model);

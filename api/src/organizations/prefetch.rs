@@ -12,7 +12,7 @@ use async_graphql::{Context, Lookahead};
 use entity::{org_unit, organization};
 
 use crate::{
-    error::GqlResult,
+    graphql::error::GqlResult,
     graphql::{context::loader, loader::group},
     organizations::OrganizationById,
     positions::{PositionsByOrganization, PositionsByUnit},

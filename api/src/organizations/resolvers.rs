@@ -8,7 +8,8 @@ use super::{
 };
 use crate::{
     domain::{CollaborationModel, Line, Name, Slug, parse_count, parse_id},
-    error::{Error, GqlResult, Result},
+    error::{Error, Result},
+    graphql::error::GqlResult,
     graphql::{
         context::{db, limits, request, store},
         pagination::{self, Page},

@@ -7,8 +7,8 @@ use entity::organization;
 use super::prefetch;
 use crate::{
     domain::{CollaborationModel, LineKind, UnitFunction},
-    error::GqlResult,
     graphql::context::{db, loader},
+    graphql::error::GqlResult,
     positions::{Position, PositionsByOrganization},
     reporting::{LinesAsOf, ReportingLine},
     units::{Unit, UnitsByOrganization},

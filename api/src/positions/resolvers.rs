@@ -8,8 +8,9 @@ use super::{
 };
 use crate::{
     domain::{Name, PositionRole, Responsibility, parse_id},
-    error::{GqlResult, Result},
+    error::Result,
     graphql::context::{find_readable, limits, request, store},
+    graphql::error::GqlResult,
 };
 
 /// Input of `createPosition`.

@@ -6,8 +6,9 @@ use entity::position;
 
 use crate::{
     domain::{PositionRole, Responsibility},
-    error::{Error, GqlResult},
+    error::Error,
     graphql::context::loader,
+    graphql::error::GqlResult,
     units::{Unit, UnitById},
 };
 

@@ -9,8 +9,8 @@ use super::{
 };
 use crate::{
     domain::{Description, PriorityKey, Score, Weight, parse_id},
-    error::GqlResult,
     graphql::context::{store, writer_of},
+    graphql::error::GqlResult,
 };
 
 /// Input of `assessPriority`.

@@ -4,7 +4,7 @@ use async_graphql::{ID, Object};
 use chrono::{DateTime, Utc};
 use entity::priority_assessment;
 
-use crate::{domain::PriorityKey, error::GqlResult};
+use crate::{domain::PriorityKey, graphql::error::GqlResult};
 
 /// One assessment.
 pub struct PriorityAssessmentObject(pub priority_assessment::Model);

@@ -9,8 +9,9 @@ use super::{
 };
 use crate::{
     domain::{LineKind, StorableDate, parse_id},
-    error::{GqlResult, Result},
+    error::Result,
     graphql::context::{find_readable, request, store},
+    graphql::error::GqlResult,
 };
 
 /// Input of `addReportingLine`.

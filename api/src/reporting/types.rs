@@ -8,8 +8,8 @@ use super::structure::Span;
 use crate::{
     clock::today,
     domain::LineKind,
-    error::GqlResult,
     graphql::context::loader,
+    graphql::error::GqlResult,
     units::{Unit, UnitById},
 };
 

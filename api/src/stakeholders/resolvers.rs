@@ -10,8 +10,9 @@ use crate::{
     domain::{
         Description, Name, RelationshipStrength, Score, StakeholderGroup, StakeholderKind, parse_id,
     },
-    error::{Error, GqlResult},
+    error::Error,
     graphql::context::{request, store, writer_of},
+    graphql::error::GqlResult,
 };
 
 /// Input of `createStakeholder`.

@@ -6,8 +6,8 @@ use entity::{relationship, relationship_review, stakeholder};
 
 use crate::{
     domain::{RelationshipStrength, StakeholderGroup, StakeholderKind},
-    error::GqlResult,
     graphql::context::db,
+    graphql::error::GqlResult,
 };
 
 /// A stakeholder.

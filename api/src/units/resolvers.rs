@@ -8,8 +8,9 @@ use super::{
 };
 use crate::{
     domain::{Description, Name, Sourcing, UnitFunction, parse_id},
-    error::{GqlResult, Result},
+    error::Result,
     graphql::context::{find_readable, limits, request, store},
+    graphql::error::GqlResult,
 };
 
 /// Input of `createUnit`.

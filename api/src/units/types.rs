@@ -6,8 +6,8 @@ use entity::org_unit;
 
 use crate::{
     domain::{LineKind, Sourcing, UnitFunction},
-    error::GqlResult,
     graphql::context::loader,
+    graphql::error::GqlResult,
     organizations::{Organization, OrganizationById},
     positions::{Position, PositionsByUnit},
     reporting::{LineHistoryByUnit, LinesAsOf, ReportingLine, structure},
