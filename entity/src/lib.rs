@@ -9,6 +9,19 @@
 /// stay exact on both databases and still sum in SQL.
 pub const VALUE_SCALE: i64 = 1_000_000;
 
+/// Declares what sea-orm needs of an entity beside its model: the relation enum
+/// (empty: tables are joined by explicit queries on their ids, always starting with
+/// `organization_id`, so no relation graph is kept here) and the default
+/// `ActiveModelBehavior`. Every entity module calls it once.
+macro_rules! plain_entity {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
 pub mod api_token;
 pub mod audit_log;
 pub mod idempotency_record;
