@@ -4,7 +4,8 @@
 //!   (errors, clock, store, audit, the parsed domain types) know nothing of GraphQL or
 //!   HTTP: they never name `async_graphql`, `actix_web`, the `graphql`, `http` or
 //!   `rest` modules, or an aggregate's resolvers and GraphQL types;
-//! - a transaction is opened only in a service (and defined in `db.rs`);
+//! - rows are written only by services (and the audit entry they write), and a
+//!   transaction is opened only in a service (and defined in `db.rs`);
 //! - modules do not depend on each other in a circle, so each can be read, tested and
 //!   moved from the bottom up.
 //!
@@ -97,6 +98,40 @@ const FORBIDDEN_IN_SERVICES: &[&str] = &[
     "GqlError",
 ];
 
+/// Ways to write a row: only the service layer does. (An active model's
+/// `.insert(conn)` is told from a map's `.insert(key, value)` in [`writes_a_row`].)
+const WRITES: &[&str] = &[
+    "::insert(",
+    "insert_many(",
+    "update_many(",
+    "delete_many(",
+    ".update(&",
+    ".delete(&",
+];
+
+/// Whether `line` writes a row through sea-orm: one of [`WRITES`], or an active
+/// model's `.insert(...)` on a connection (`tx`, `db`, `store.db` ...).
+fn writes_a_row(line: &str) -> Option<&'static str> {
+    if let Some(write) = WRITES.iter().find(|w| line.contains(**w)) {
+        return Some(write);
+    }
+    let mut rest = line;
+    while let Some(at) = rest.find(".insert(") {
+        rest = &rest[at + ".insert(".len()..];
+        let argument = rest.split(')').next().unwrap_or_default();
+        let connection = argument
+            .trim_start_matches('&')
+            .trim_start_matches("self.")
+            .rsplit('.')
+            .next()
+            .unwrap_or_default();
+        if matches!(connection, "tx" | "txn" | "db" | "conn") {
+            return Some(".insert(<connection>)");
+        }
+    }
+    None
+}
+
 /// Ways to open a transaction.
 const TRANSACTION_OPENERS: &[&str] = &[
     "begin_write(",
@@ -117,6 +152,12 @@ fn violations(sources: &[(String, String)]) -> Vec<String> {
                         found.push(format!("{at}: the service layer names `{word}`"));
                     }
                 }
+            }
+            let may_write = is_service(path) || path == "audit/mod.rs";
+            if let Some(write) = writes_a_row(line).filter(|_| !may_write) {
+                found.push(format!(
+                    "{at}: a row is written outside a service (`{write}`)"
+                ));
             }
             let may_open = is_service(path) || path == "db.rs";
             for opener in TRANSACTION_OPENERS {
@@ -301,7 +342,7 @@ fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
 }
 
 #[test]
-fn services_know_nothing_of_graphql_or_http_and_alone_open_transactions() {
+fn services_alone_write_rows_and_open_transactions_and_know_nothing_of_graphql_or_http() {
     let sources = sources();
     assert!(
         sources.iter().filter(|(p, _)| is_service(p)).count() >= 10,
@@ -339,6 +380,16 @@ fn the_checks_catch_what_they_guard_against() {
         "let tx = crate::db::begin_write(db).await?;".to_owned(),
     )];
     assert_eq!(violations(&resolver_opening_a_transaction).len(), 1);
+    let handler_writing_a_row = vec![(
+        "rest/kpis.rs".to_owned(),
+        "entity::kpi_target::ActiveModel { ..Default::default() }.insert(db).await?;".to_owned(),
+    )];
+    assert_eq!(violations(&handler_writing_a_row).len(), 1);
+    let handler_filling_a_map = vec![(
+        "rest/kpis.rs".to_owned(),
+        "keys.insert(row.id, row.key); seen.insert(id);".to_owned(),
+    )];
+    assert!(violations(&handler_filling_a_map).is_empty());
     let service_using_graphql = vec![(
         "units/service.rs".to_owned(),
         "use async_graphql::Context;".to_owned(),

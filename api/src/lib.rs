@@ -46,6 +46,7 @@
 //! - [`stakeholders`]: stakeholders and relationships with their reviews.
 //! - [`auth`]: principals, roles, JWT keys and integration tokens.
 //! - [`audit`]: the audit log every service writes.
+//! - [`idempotency`]: replies remembered for REST pushes' `Idempotency-Key`.
 //!
 //! Reasoning and pictures:
 //! - [`catalog`]: the built-in maturity stages, KPIs and leadership priorities.
@@ -67,6 +68,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod idempotency;
 pub mod insights;
 pub mod kpis;
 #[cfg(test)]

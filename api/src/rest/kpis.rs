@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{error_response, idempotency, organization, reader_of};
+use super::{error_response, organization, reader_of};
+use crate::idempotency::service as idempotency;
 use crate::{
     auth::{Principal, RequestContext},
     domain::{Granularity, from_scaled},

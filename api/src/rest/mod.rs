@@ -3,7 +3,6 @@
 //! `/api/openapi.json` (committed as `openapi.json`).
 
 mod charts;
-mod idempotency;
 mod kpis;
 
 use actix_web::{HttpResponse, ResponseError as _, web};
@@ -104,7 +103,7 @@ pub struct ApiDoc;
 /// The fingerprint an `Idempotency-Key` is checked against, for tests that stage a
 /// request in flight.
 pub fn fingerprint_for_tests(content_type: &str, body: &[u8]) -> String {
-    idempotency::fingerprint(content_type, body)
+    crate::idempotency::service::fingerprint(content_type, body)
 }
 
 /// The document as served and committed.
