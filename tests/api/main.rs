@@ -23,6 +23,7 @@ mod reporting_lines;
 mod rest;
 mod robustness;
 mod schema_file;
+mod services;
 mod subscriptions;
 mod tokens;
 mod units_and_positions;
