@@ -25,6 +25,9 @@ pub enum Backend {
 }
 
 /// The backends this run covers: SQLite always, PostgreSQL when configured.
+///
+/// When PostgreSQL is required (see [`postgres_required`]) but not configured, this
+/// panics: a CI run without PostgreSQL must fail, not pass on SQLite alone.
 pub fn backends() -> Vec<Backend> {
     let mut list = vec![Backend::Sqlite];
     if postgres_admin_url().is_some() {
@@ -33,10 +36,50 @@ pub fn backends() -> Vec<Backend> {
     list
 }
 
-fn postgres_admin_url() -> Option<String> {
-    std::env::var("ORGDESIGN_TEST_POSTGRES_URL")
+/// Whether this run must cover PostgreSQL: `TEST_REQUIRE_POSTGRES=1` (which
+/// `.ci/run` exports) or `CI=true` (which CI services set). Not `ORGDESIGN_`-prefixed:
+/// the binaries the tests start read every such variable as a setting and refuse
+/// unknown ones.
+pub fn postgres_required() -> bool {
+    let set = |name: &str, value: &str| {
+        std::env::var(name).is_ok_and(|v| v.trim().eq_ignore_ascii_case(value))
+    };
+    set("TEST_REQUIRE_POSTGRES", "1") || set("CI", "true")
+}
+
+/// The URL of the PostgreSQL server tests create their databases on, if configured.
+pub fn postgres_admin_url() -> Option<String> {
+    let url = std::env::var("ORGDESIGN_TEST_POSTGRES_URL")
         .ok()
-        .filter(|url| !url.is_empty())
+        .filter(|url| !url.trim().is_empty());
+    assert!(
+        url.is_some() || !postgres_required(),
+        "PostgreSQL is required (TEST_REQUIRE_POSTGRES=1 or CI=true) but \
+         ORGDESIGN_TEST_POSTGRES_URL is not set; set it, e.g. to \
+         postgres://postgres@127.0.0.1:5432/postgres"
+    );
+    url
+}
+
+/// Whether a test that only makes sense on PostgreSQL can run. Without PostgreSQL it
+/// says why it is skipped, and panics instead when PostgreSQL is required.
+pub fn postgres_available(needed_for: &str) -> bool {
+    if postgres_admin_url().is_some() {
+        return true;
+    }
+    eprintln!("skipped: PostgreSQL not configured (ORGDESIGN_TEST_POSTGRES_URL); {needed_for}");
+    false
+}
+
+/// Connects to the PostgreSQL server as its administrator, or fails saying it cannot.
+pub async fn postgres_admin() -> sea_orm::DatabaseConnection {
+    let url = postgres_admin_url().expect("ORGDESIGN_TEST_POSTGRES_URL is set");
+    Database::connect(&url).await.unwrap_or_else(|err| {
+        panic!(
+            "PostgreSQL at ORGDESIGN_TEST_POSTGRES_URL={url} is unreachable: {err}; \
+             every storage test runs on it when it is set"
+        )
+    })
 }
 
 /// A running application and what a test needs to talk to it.
@@ -68,9 +111,9 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<PathBuf>) {
             (url, Some(dir))
         }
         Backend::Postgres => {
-            let admin_url = postgres_admin_url().expect("ORGDESIGN_TEST_POSTGRES_URL");
+            let admin_url = postgres_admin_url().expect("ORGDESIGN_TEST_POSTGRES_URL is set");
             let name = format!("orgdesign_test_{}", Uuid::now_v7().simple());
-            let admin = Database::connect(&admin_url).await.unwrap();
+            let admin = postgres_admin().await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await

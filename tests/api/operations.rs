@@ -3,14 +3,16 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
 };
 
-use crate::helpers::{Backend, backends, code, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Backend, backends, code, postgres_admin, postgres_available, spawn_app, spawn_app_with,
+};
 
 #[tokio::test]
 async fn health_readiness_metrics_graphiql_and_sdl_answer() {
@@ -49,10 +51,7 @@ async fn health_readiness_metrics_graphiql_and_sdl_answer() {
 
 #[tokio::test]
 async fn a_database_that_goes_away_is_unavailable_not_internal() {
-    if !backends().contains(&Backend::Postgres) {
-        eprintln!(
-            "PostgreSQL not configured; this fault needs a server that can refuse connections"
-        );
+    if !postgres_available("this fault needs a server that can refuse connections") {
         return;
     }
     let app = spawn_app_with(Backend::Postgres, |s| s.database.acquire_timeout_secs = 2).await;
@@ -65,9 +64,7 @@ async fn a_database_that_goes_away_is_unavailable_not_internal() {
         .next()
         .unwrap()
         .to_owned();
-    let admin = Database::connect(std::env::var("ORGDESIGN_TEST_POSTGRES_URL").unwrap())
-        .await
-        .unwrap();
+    let admin = postgres_admin().await;
     admin
         .execute_unprepared(&format!(
             "ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS false"

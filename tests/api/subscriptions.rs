@@ -142,8 +142,7 @@ async fn a_connection_without_a_valid_token_is_closed() {
 
 #[tokio::test]
 async fn with_postgresql_a_subscriber_on_one_instance_sees_a_push_on_another() {
-    if !backends().contains(&Backend::Postgres) {
-        eprintln!("PostgreSQL not configured; events cross instances only through it");
+    if !crate::helpers::postgres_available("events cross instances only through it") {
         return;
     }
     let (url, _) = crate::helpers::fresh_database(Backend::Postgres).await;
