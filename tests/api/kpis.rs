@@ -188,6 +188,8 @@ async fn the_funnel_converts_step_by_step_and_sources_show_their_freshness() {
 
 #[tokio::test]
 async fn concurrent_pushers_with_overlapping_keys_and_retries_lose_and_double_nothing() {
+    // A pusher gives a batch up after this many attempts.
+    const MAX_ATTEMPTS: u32 = 50;
     for backend in backends() {
         let app = std::sync::Arc::new(spawn_app(backend).await);
         let org = app.create_org("racing").await;
@@ -209,8 +211,11 @@ async fn concurrent_pushers_with_overlapping_keys_and_retries_lose_and_double_no
                             point("leads", &date.to_string(), &(day + pusher % 2).to_string())
                         })
                         .collect();
-                    // Retry until acknowledged: a retry must never double count.
+                    // Retry until acknowledged, as a pusher would: a retry must never
+                    // double count. Bounded, so a push that never succeeds fails here.
+                    let mut attempts = 0;
                     loop {
+                        attempts += 1;
                         let body = app.graphql(PUSH, json!({ "o": org, "p": points })).await;
                         if let Some(r) = body["data"]["recordKpiMeasurements"].as_object() {
                             totals.0 += r["inserted"].as_u64().unwrap();
@@ -218,6 +223,16 @@ async fn concurrent_pushers_with_overlapping_keys_and_retries_lose_and_double_no
                             totals.2 += r["unchanged"].as_u64().unwrap();
                             break;
                         }
+                        // Only a database out of reach is worth retrying; any other
+                        // refusal is the failure.
+                        assert_eq!(
+                            body["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+                            "pusher {pusher}, batch {batch}: {body}"
+                        );
+                        assert!(
+                            attempts < MAX_ATTEMPTS,
+                            "pusher {pusher}, batch {batch}: not acknowledged in {attempts} attempts; the last answer: {body}"
+                        );
                         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                     }
                 }
