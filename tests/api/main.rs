@@ -4,6 +4,9 @@
 //!
 //! With `TEST_REQUIRE_POSTGRES=1` (as `.ci/run` sets) or `CI=true`, a run
 //! without `ORGDESIGN_TEST_POSTGRES_URL` fails instead of covering SQLite alone.
+//!
+//! Tests never sleep to wait for something: they poll for the condition itself with a
+//! deadline (`helpers::wait_for`), and every retry is bounded.
 
 // Tests fail loudly by design: unwrap/expect are the assertion of "this must work".
 #![allow(clippy::unwrap_used, clippy::expect_used)]
