@@ -1,19 +1,13 @@
 //! The `orgdesign` binary: migrations, demo data, serving on port 0, SIGTERM.
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::{process::Command, time::Duration};
 
 use orgdesign_api::{settings::Settings, startup::Application};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
 
-use crate::helpers::{Backend, backends, fresh_database};
+use crate::helpers::{
+    Backend, HeldRequest, ServerProcess, backends, fresh_database, wait_until_refused,
+};
 
 fn orgdesign(database_url: &str, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
@@ -158,70 +152,33 @@ async fn the_demo_command_loads_one_organization_per_collaboration_model() {
 #[tokio::test]
 async fn serve_on_port_zero_logs_its_address_and_sigterm_drains_in_flight_requests() {
     let (url, dir) = fresh_database(Backend::Sqlite).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &url)
-        .env("ORGDESIGN_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let address = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server logs its address");
-        let Ok(entry) = serde_json::from_str::<Value>(&line) else {
-            continue;
-        };
-        if let Some(address) = entry["address"].as_str() {
-            break address.to_owned();
-        }
-    };
+    let mut server = ServerProcess::start(&url);
     assert!(
-        !address.ends_with(":0"),
-        "the chosen port is logged, not 0: {address}"
+        !server.address.ends_with(":0"),
+        "the chosen port is logged, not 0: {}",
+        server.address
     );
 
     // `__typename` needs no token: the request is about draining, not authorization.
-    let body = r#"{"query":"{ __typename }"}"#;
-    let (head, tail) = body.split_at(12);
-    let mut stream = TcpStream::connect(&address).await.unwrap();
-    let request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let request = HeldRequest::start(server.host(), None, r#"{"query":"{ __typename }"}"#).await;
+    server.terminate().await;
+    server
+        .wait_for_log("that it drains", Duration::from_secs(30), |entry| {
+            entry["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("shutting down"))
+        })
+        .await;
+    wait_until_refused(server.host(), Duration::from_secs(30)).await;
     assert!(
-        child.try_wait().unwrap().is_none(),
-        "it waits for the request in flight"
+        server.is_running(),
+        "it stopped accepting but waits for the request in flight"
     );
-    stream.write_all(tail.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
+    let response = request.finish().await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("QueryRoot"), "{response}");
 
-    let exit = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let exit = server.wait_for_exit().await;
     assert!(exit.success(), "a clean exit after draining: {exit:?}");
     if let Some(dir) = dir {
         std::fs::remove_dir_all(dir).ok();

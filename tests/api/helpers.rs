@@ -1,8 +1,13 @@
-//! `spawn_app` and the `TestApp` handle.
+//! `spawn_app` and the `TestApp` handle; `ServerProcess` for the binary; waiting for a
+//! condition with a deadline instead of sleeping.
 
-use std::{path::PathBuf, sync::Arc};
-
-use std::time::Duration;
+use std::{
+    future::Future,
+    path::PathBuf,
+    process::{Child, ExitStatus},
+    sync::{Arc, mpsc},
+    time::Duration,
+};
 
 use orgdesign_api::{
     auth::{Role, tokens::Keys},
@@ -14,7 +19,13 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use tokio::{sync::oneshot, task::JoinHandle};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+    sync::oneshot,
+    task::JoinHandle,
+    time::Instant,
+};
 use uuid::Uuid;
 
 /// The database a test runs on.
@@ -25,6 +36,9 @@ pub enum Backend {
 }
 
 /// The backends this run covers: SQLite always, PostgreSQL when configured.
+///
+/// When PostgreSQL is required (see [`postgres_required`]) but not configured, this
+/// panics: a CI run without PostgreSQL must fail, not pass on SQLite alone.
 pub fn backends() -> Vec<Backend> {
     let mut list = vec![Backend::Sqlite];
     if postgres_admin_url().is_some() {
@@ -33,10 +47,50 @@ pub fn backends() -> Vec<Backend> {
     list
 }
 
-fn postgres_admin_url() -> Option<String> {
-    std::env::var("ORGDESIGN_TEST_POSTGRES_URL")
+/// Whether this run must cover PostgreSQL: `TEST_REQUIRE_POSTGRES=1` (which
+/// `.ci/run` exports) or `CI=true` (which CI services set). Not `ORGDESIGN_`-prefixed:
+/// the binaries the tests start read every such variable as a setting and refuse
+/// unknown ones.
+pub fn postgres_required() -> bool {
+    let set = |name: &str, value: &str| {
+        std::env::var(name).is_ok_and(|v| v.trim().eq_ignore_ascii_case(value))
+    };
+    set("TEST_REQUIRE_POSTGRES", "1") || set("CI", "true")
+}
+
+/// The URL of the PostgreSQL server tests create their databases on, if configured.
+pub fn postgres_admin_url() -> Option<String> {
+    let url = std::env::var("ORGDESIGN_TEST_POSTGRES_URL")
         .ok()
-        .filter(|url| !url.is_empty())
+        .filter(|url| !url.trim().is_empty());
+    assert!(
+        url.is_some() || !postgres_required(),
+        "PostgreSQL is required (TEST_REQUIRE_POSTGRES=1 or CI=true) but \
+         ORGDESIGN_TEST_POSTGRES_URL is not set; set it, e.g. to \
+         postgres://postgres@127.0.0.1:5432/postgres"
+    );
+    url
+}
+
+/// Whether a test that only makes sense on PostgreSQL can run. Without PostgreSQL it
+/// says why it is skipped, and panics instead when PostgreSQL is required.
+pub fn postgres_available(needed_for: &str) -> bool {
+    if postgres_admin_url().is_some() {
+        return true;
+    }
+    eprintln!("skipped: PostgreSQL not configured (ORGDESIGN_TEST_POSTGRES_URL); {needed_for}");
+    false
+}
+
+/// Connects to the PostgreSQL server as its administrator, or fails saying it cannot.
+pub async fn postgres_admin() -> sea_orm::DatabaseConnection {
+    let url = postgres_admin_url().expect("ORGDESIGN_TEST_POSTGRES_URL is set");
+    Database::connect(&url).await.unwrap_or_else(|err| {
+        panic!(
+            "PostgreSQL at ORGDESIGN_TEST_POSTGRES_URL={url} is unreachable: {err}; \
+             every storage test runs on it when it is set"
+        )
+    })
 }
 
 /// A running application and what a test needs to talk to it.
@@ -68,9 +122,9 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<PathBuf>) {
             (url, Some(dir))
         }
         Backend::Postgres => {
-            let admin_url = postgres_admin_url().expect("ORGDESIGN_TEST_POSTGRES_URL");
+            let admin_url = postgres_admin_url().expect("ORGDESIGN_TEST_POSTGRES_URL is set");
             let name = format!("orgdesign_test_{}", Uuid::now_v7().simple());
-            let admin = Database::connect(&admin_url).await.unwrap();
+            let admin = postgres_admin().await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
@@ -307,39 +361,319 @@ pub fn field(error: &Value) -> &str {
     error["extensions"]["field"].as_str().unwrap_or("<none>")
 }
 
-/// Starts `orgdesign serve` as its own process on `database_url` (port 0) and returns it
-/// with its `http://` address, read from its JSON log.
-pub fn start_server_process(database_url: &str) -> (std::process::Child, String) {
-    use std::{
-        io::{BufRead, BufReader},
-        process::{Command, Stdio},
-    };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", database_url)
-        .env("ORGDESIGN_JWT_SECRET", TEST_SECRET)
-        .env("ORGDESIGN_LOG_FORMAT", "json")
-        .env("ORGDESIGN_LIMITS__REQUESTS_PER_MINUTE", "1000000")
-        .env("ORGDESIGN_LIMITS__REQUEST_BURST", "100000")
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the server logs its address")
-            .expect("a log line");
-        if let Ok(entry) = serde_json::from_str::<Value>(&line)
-            && let Some(address) = entry["address"].as_str()
-        {
-            break address.to_owned();
+/// Pause between two checks of a condition being waited for.
+const POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// Checks `condition` until it gives a value, for at most `within`, pausing briefly
+/// between checks; panics naming `what` was awaited when the deadline passes.
+pub async fn wait_for<T, F, Fut>(what: &str, within: Duration, mut condition: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = condition().await {
+            return value;
         }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, format!("http://{address}"))
+        assert!(
+            Instant::now() < deadline,
+            "waited {within:?} for {what}, in vain"
+        );
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// Waits until `host` refuses new connections: the server has stopped accepting
+/// (its listener is closed), the first step of a shutdown.
+pub async fn wait_until_refused(host: &str, within: Duration) {
+    wait_for(
+        &format!("{host} to refuse new connections"),
+        within,
+        || async move {
+            match tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(host)).await {
+                Ok(Err(_)) => Some(()),
+                // Accepted (dropped at once) or not answered yet: still listening.
+                Ok(Ok(_)) | Err(_) => None,
+            }
+        },
+    )
+    .await;
+}
+
+/// How long a server process may take to start (migrations included) or to stop.
+const PROCESS_DEADLINE: Duration = Duration::from_secs(60);
+
+/// `orgdesign serve` running as a process of its own, on port 0. Killed when dropped,
+/// so a failing test leaves no server behind.
+pub struct ServerProcess {
+    child: Child,
+    /// `http://host:port`, as the server logged it.
+    pub address: String,
+    /// Its stderr (the JSON log), line by line, read on a thread of its own so the
+    /// server never blocks on a full pipe.
+    log: mpsc::Receiver<String>,
+    /// The log lines read so far, for failure messages.
+    seen: Vec<String>,
+    database_url: String,
+}
+
+impl ServerProcess {
+    /// Starts the binary on `database_url` with the test secret and no rate limit, and
+    /// waits (at most [`PROCESS_DEADLINE`]) for the address it logs.
+    pub fn start(database_url: &str) -> Self {
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", database_url)
+            .env("ORGDESIGN_JWT_SECRET", TEST_SECRET)
+            .env("ORGDESIGN_LOG_FORMAT", "json")
+            .env("ORGDESIGN_LIMITS__REQUESTS_PER_MINUTE", "1000000")
+            .env("ORGDESIGN_LIMITS__REQUEST_BURST", "100000")
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, log) = mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                // The test may be done listening; keep draining regardless.
+                tx.send(line).ok();
+            }
+        });
+        let mut process = Self {
+            child,
+            address: String::new(),
+            log,
+            seen: Vec::new(),
+            database_url: database_url.to_owned(),
+        };
+        let deadline = std::time::Instant::now() + PROCESS_DEADLINE;
+        let address = loop {
+            let wait = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = match process.log.recv_timeout(wait) {
+                Ok(line) => line,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                    "the server logged no address within {PROCESS_DEADLINE:?}; its log:\n{}",
+                    process.seen.join("\n")
+                ),
+                Err(mpsc::RecvTimeoutError::Disconnected) => panic!(
+                    "the server ended its log before logging an address ({:?}); its log:\n{}",
+                    process.child.try_wait(),
+                    process.seen.join("\n")
+                ),
+            };
+            process.seen.push(line.clone());
+            if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                && let Some(address) = entry["address"].as_str()
+            {
+                break address.to_owned();
+            }
+        };
+        process.address = format!("http://{address}");
+        process
+    }
+
+    /// An admin token the process accepts (it verifies with [`TEST_SECRET`]).
+    pub fn admin_token(&self) -> String {
+        let mut settings = Settings::for_database(&self.database_url);
+        settings.jwt_secret = Some(SecretString::from(TEST_SECRET));
+        let keys = Keys::from_settings(&settings).expect("test keys");
+        mint(&keys, Role::Admin, &[])
+    }
+
+    /// `host:port`, for raw TCP.
+    pub fn host(&self) -> &str {
+        self.address.trim_start_matches("http://")
+    }
+
+    /// Waits (at most `within`) for a JSON log entry that `matches`, and returns it.
+    pub async fn wait_for_log(
+        &mut self,
+        what: &str,
+        within: Duration,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            match self.log.try_recv() {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                        && matches(&entry)
+                    {
+                        return entry;
+                    }
+                    continue;
+                }
+                Err(mpsc::TryRecvError::Disconnected) => panic!(
+                    "the server's log ended ({:?}) before {what}; its log:\n{}",
+                    self.child.try_wait(),
+                    self.seen.join("\n")
+                ),
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {within:?} for the server to log {what}, in vain; its log:\n{}",
+                self.seen.join("\n")
+            );
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .try_wait()
+            .expect("the process can be asked")
+            .is_none()
+    }
+
+    /// Sends SIGTERM, the production stop signal, once the process handles it.
+    ///
+    /// The server logs its address, and serves, a moment before it installs its SIGTERM
+    /// handler; a SIGTERM in between ends it on the spot, which is not the drain a test
+    /// means to try. So this first waits until the kernel lists a SIGTERM handler for
+    /// the process (`SigCgt` in `/proc/<pid>/status`). Without `/proc` (not Linux) it
+    /// cannot tell, and sends at once.
+    pub async fn terminate(&self) {
+        let pid = self.child.id();
+        if std::path::Path::new("/proc/self/status").exists() {
+            wait_for(
+                &format!("the server (pid {pid}) to handle SIGTERM"),
+                PROCESS_DEADLINE,
+                || std::future::ready(catches_sigterm(pid).then_some(())),
+            )
+            .await;
+        }
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM to {} failed", self.child.id());
+    }
+
+    /// SIGKILLs the process and reaps it.
+    pub fn kill(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().expect("the killed process is reaped");
+    }
+
+    /// Waits (at most [`PROCESS_DEADLINE`]) for the process to exit, and returns how.
+    pub async fn wait_for_exit(&mut self) -> ExitStatus {
+        let pid = self.child.id();
+        let child = &mut self.child;
+        wait_for(
+            &format!("the server (pid {pid}) to exit"),
+            PROCESS_DEADLINE,
+            || std::future::ready(child.try_wait().expect("the process can be asked")),
+        )
+        .await
+    }
+}
+
+/// Whether process `pid` has a handler for SIGTERM (signal 15): bit 14 of the `SigCgt`
+/// mask in `/proc/<pid>/status`.
+fn catches_sigterm(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("SigCgt:"))
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        })
+        .is_some_and(|mask| mask & (1 << (15 - 1)) != 0)
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.kill();
+        }
+    }
+}
+
+/// How long a hand-written HTTP exchange may take at each step.
+const EXCHANGE_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A `POST /graphql` written by hand and held between its head and its body, so a
+/// test can act while the request is in flight.
+pub struct HeldRequest {
+    stream: TcpStream,
+    body: String,
+    /// Bytes read after the interim response (none expected before the body is sent).
+    early: Vec<u8>,
+}
+
+impl HeldRequest {
+    /// Sends the head of a `POST /graphql` carrying `body` (with `token`, if any) with
+    /// `Expect: 100-continue`, and waits for the server's `100 Continue`. The server
+    /// sends it when it hands the request to the application, whose handler then waits
+    /// for the body: from here on the request is in flight.
+    pub async fn start(host: &str, token: Option<&str>, body: &str) -> Self {
+        let mut stream = tokio::time::timeout(EXCHANGE_DEADLINE, TcpStream::connect(host))
+            .await
+            .expect("connecting in time")
+            .expect("the server accepts the connection");
+        let authorization = token
+            .map(|token| format!("Authorization: Bearer {token}\r\n"))
+            .unwrap_or_default();
+        let head = format!(
+            "POST /graphql HTTP/1.1\r\nHost: {host}\r\n{authorization}Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut received = Vec::new();
+        let end_of_interim = tokio::time::timeout(EXCHANGE_DEADLINE, async {
+            loop {
+                if let Some(at) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+                    return at + 4;
+                }
+                let mut chunk = [0u8; 256];
+                let n = stream
+                    .read(&mut chunk)
+                    .await
+                    .expect("reading the interim answer");
+                assert!(
+                    n > 0,
+                    "the server closed the connection instead of answering 100 Continue: {:?}",
+                    String::from_utf8_lossy(&received)
+                );
+                received.extend_from_slice(&chunk[..n]);
+            }
+        })
+        .await
+        .unwrap_or_else(|_| {
+            panic!("no interim answer to Expect: 100-continue within {EXCHANGE_DEADLINE:?}")
+        });
+        let interim = String::from_utf8_lossy(&received[..end_of_interim]).into_owned();
+        assert!(
+            interim.starts_with("HTTP/1.1 100 Continue"),
+            "the server takes the request and asks for its body: {interim}"
+        );
+        Self {
+            stream,
+            body: body.to_owned(),
+            early: received[end_of_interim..].to_vec(),
+        }
+    }
+
+    /// Sends the body and reads the whole response (the connection closes after it).
+    pub async fn finish(mut self) -> String {
+        self.stream.write_all(self.body.as_bytes()).await.unwrap();
+        let mut response = self.early;
+        tokio::time::timeout(EXCHANGE_DEADLINE, self.stream.read_to_end(&mut response))
+            .await
+            .unwrap_or_else(|_| panic!("no complete response within {EXCHANGE_DEADLINE:?}"))
+            .expect("reading the response");
+        String::from_utf8(response).expect("a UTF-8 response")
+    }
 }

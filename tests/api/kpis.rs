@@ -4,7 +4,9 @@
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, backends, code, field, on_each_backend, spawn_app, spawn_app_with};
+use crate::helpers::{
+    ServerProcess, TestApp, backends, code, field, on_each_backend, spawn_app, spawn_app_with,
+};
 
 const PUSH: &str = "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted corrected unchanged } }";
 
@@ -188,6 +190,8 @@ async fn the_funnel_converts_step_by_step_and_sources_show_their_freshness() {
 
 #[tokio::test]
 async fn concurrent_pushers_with_overlapping_keys_and_retries_lose_and_double_nothing() {
+    // A pusher gives a batch up after this many attempts.
+    const MAX_ATTEMPTS: u32 = 50;
     for backend in backends() {
         let app = std::sync::Arc::new(spawn_app(backend).await);
         let org = app.create_org("racing").await;
@@ -209,8 +213,11 @@ async fn concurrent_pushers_with_overlapping_keys_and_retries_lose_and_double_no
                             point("leads", &date.to_string(), &(day + pusher % 2).to_string())
                         })
                         .collect();
-                    // Retry until acknowledged: a retry must never double count.
+                    // Retry until acknowledged, as a pusher would: a retry must never
+                    // double count. Bounded, so a push that never succeeds fails here.
+                    let mut attempts = 0;
                     loop {
+                        attempts += 1;
                         let body = app.graphql(PUSH, json!({ "o": org, "p": points })).await;
                         if let Some(r) = body["data"]["recordKpiMeasurements"].as_object() {
                             totals.0 += r["inserted"].as_u64().unwrap();
@@ -218,6 +225,16 @@ async fn concurrent_pushers_with_overlapping_keys_and_retries_lose_and_double_no
                             totals.2 += r["unchanged"].as_u64().unwrap();
                             break;
                         }
+                        // Only a database out of reach is worth retrying; any other
+                        // refusal is the failure.
+                        assert_eq!(
+                            body["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+                            "pusher {pusher}, batch {batch}: {body}"
+                        );
+                        assert!(
+                            attempts < MAX_ATTEMPTS,
+                            "pusher {pusher}, batch {batch}: not acknowledged in {attempts} attempts; the last answer: {body}"
+                        );
                         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                     }
                 }
@@ -265,46 +282,12 @@ async fn concurrent_pushers_with_overlapping_keys_and_retries_lose_and_double_no
 
 #[tokio::test]
 async fn a_server_killed_mid_ingestion_keeps_every_acknowledged_batch() {
-    use std::{
-        io::{BufRead, BufReader},
-        process::{Command, Stdio},
-    };
+    const DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
     for backend in backends() {
         let (url, dir) = crate::helpers::fresh_database(backend).await;
-        let start = |url: &str| {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
-                .args(["serve", "--bind", "127.0.0.1:0"])
-                .env("DATABASE_URL", url)
-                .env("ORGDESIGN_JWT_SECRET", crate::helpers::TEST_SECRET)
-                .env("ORGDESIGN_LOG_FORMAT", "json")
-                .env("ORGDESIGN_LIMITS__REQUESTS_PER_MINUTE", "1000000")
-                .env("ORGDESIGN_LIMITS__REQUEST_BURST", "100000")
-                .env("RUST_LOG", "info")
-                .stderr(Stdio::piped())
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap();
-            let stderr = child.stderr.take().unwrap();
-            let mut lines = BufReader::new(stderr).lines();
-            let address = loop {
-                let line = lines.next().expect("the server logs its address").unwrap();
-                if let Ok(entry) = serde_json::from_str::<Value>(&line)
-                    && let Some(address) = entry["address"].as_str()
-                {
-                    break address.to_owned();
-                }
-            };
-            std::thread::spawn(move || for _ in lines {});
-            (child, format!("http://{address}"))
-        };
-        let (mut child, address) = start(&url);
-        let settings = {
-            let mut s = orgdesign_api::settings::Settings::for_database(&url);
-            s.jwt_secret = Some(secrecy::SecretString::from(crate::helpers::TEST_SECRET));
-            s
-        };
-        let keys = orgdesign_api::auth::tokens::Keys::from_settings(&settings).unwrap();
-        let admin = crate::helpers::mint(&keys, orgdesign_api::auth::Role::Admin, &[]);
+        let mut server = ServerProcess::start(&url);
+        let address = server.address.clone();
+        let admin = server.admin_token();
         let client = reqwest::Client::new();
         let gql = |address: String, query: &'static str, variables: Value| {
             let client = client.clone();
@@ -375,16 +358,33 @@ async fn a_server_killed_mid_ingestion_keeps_every_acknowledged_batch() {
         // Let a few batches land, then SIGKILL.
         let mut acknowledged = Vec::new();
         while acknowledged.len() < 3 {
-            acknowledged.push(acked_rx.recv().await.unwrap());
+            let n = tokio::time::timeout(DEADLINE, acked_rx.recv())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "[{backend:?}] only {} batches acknowledged within {DEADLINE:?}",
+                        acknowledged.len()
+                    )
+                })
+                .unwrap_or_else(|| {
+                    panic!(
+                        "[{backend:?}] the pusher stopped after {} acknowledged batches, before the kill",
+                        acknowledged.len()
+                    )
+                });
+            acknowledged.push(n);
         }
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let unacknowledged_from = pusher.await.unwrap();
+        server.kill();
+        let unacknowledged_from = tokio::time::timeout(DEADLINE, pusher)
+            .await
+            .expect("the pusher notices the server is gone")
+            .unwrap();
         while let Ok(n) = acked_rx.try_recv() {
             acknowledged.push(n);
         }
 
-        let (mut child, address) = start(&url);
+        let server = ServerProcess::start(&url);
+        let address = server.address.clone();
         let db = Database::connect(&url).await.unwrap();
         let stored = count(&db, "SELECT COUNT(*) FROM kpi_measurement").await;
         assert!(
@@ -414,8 +414,7 @@ async fn a_server_killed_mid_ingestion_keeps_every_acknowledged_batch() {
             40 * 200,
             "[{backend:?}] exactly one copy"
         );
-        child.kill().ok();
-        child.wait().ok();
+        drop(server);
         if let Some(dir) = dir {
             std::fs::remove_dir_all(dir).ok();
         }

@@ -1,6 +1,12 @@
 //! End-to-end tests of the real orgdesign server: each test starts the application on
 //! port 0 against its own fresh database (a temp-file SQLite always, and a fresh
 //! PostgreSQL database too when `ORGDESIGN_TEST_POSTGRES_URL` is set).
+//!
+//! With `TEST_REQUIRE_POSTGRES=1` (as `.ci/run` sets) or `CI=true`, a run
+//! without `ORGDESIGN_TEST_POSTGRES_URL` fails instead of covering SQLite alone.
+//!
+//! Tests never sleep to wait for something: they poll for the condition itself with a
+//! deadline (`helpers::wait_for`), and every retry is bounded.
 
 // Tests fail loudly by design: unwrap/expect are the assertion of "this must work".
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,10 +1,40 @@
 //! A nested query runs a constant number of SQL statements however many rows it walks.
+//!
+//! The count must not depend on timing. A DataLoader runs one statement for the keys
+//! asked within its batch window (a few milliseconds from the first key, see
+//! `api/src/graphql/loader.rs`), and the window is measured on the clock. Keys asked in
+//! one pass of the executor over the response always share a statement: the batch
+//! cannot run before that pass yields, as both run on the same worker thread. Keys
+//! asked in different passes share one only if the window is still open, which a busy
+//! machine decides. Two things spread a loader's keys over several passes:
+//!
+//! - one loader reached from fields whose parents come from different statements
+//!   (a position's `unit` and a reporting line's `unit` are both `UnitById`);
+//! - a list of more than 30 items, which `futures`' `try_join_all` drives through a
+//!   `FuturesUnordered`; that yields to the runtime every couple of items that need
+//!   another poll, so the list's keys are asked over many passes. (With 120 units in
+//!   an organization, the units' positions and their units took 8 or 9 statements
+//!   instead of 6 on a busy machine, varying from run to run.)
+//!
+//! So each query whose count is compared reaches each loader from one level only, and
+//! no list in it is longer than [`MAX_LIST`]: the rows grow in organizations and in
+//! units per organization within that. The deep query that reaches `UnitById` from
+//! several levels is held to a bound instead.
 
 use serde_json::json;
 
 use crate::helpers::{TestApp, on_each_backend};
 
+/// The longest list the compared queries walk (see the module doc).
+const MAX_LIST: usize = 30;
+
+/// Adds `orgs` organizations with an executive unit and `units` marketing units under
+/// it, each with a head.
 async fn add_organizations(app: &TestApp, prefix: &str, orgs: usize, units: usize) {
+    assert!(
+        units < MAX_LIST,
+        "{units} units and the executive make a list longer than {MAX_LIST}"
+    );
     for o in 0..orgs {
         let org = app.create_org(&format!("{prefix}-{o}")).await;
         let top = app.create_unit(&org, "Executive", "EXECUTIVE").await;
@@ -23,6 +53,35 @@ async fn add_organizations(app: &TestApp, prefix: &str, orgs: usize, units: usiz
     }
 }
 
+/// What the compared queries select on each organization: every relation a nested
+/// query can walk from it, one level-path per query.
+const PATHS: [(&str, &str); 6] = [
+    ("units", "units { name function }"),
+    (
+        "units' positions and their units",
+        "units { name positions { title role unit { name } } }",
+    ),
+    (
+        "units' reporting lines and their superiors",
+        "units { name reportingLines { kind superiorUnit { name } } }",
+    ),
+    (
+        "units' place in the structure",
+        "units { name superior { name } spanOfControl depth }",
+    ),
+    (
+        "positions and their units",
+        "positions { title unit { name } }",
+    ),
+    (
+        "reporting lines and their units",
+        "reportingLines { kind unit { name } superiorUnit { name } }",
+    ),
+];
+
+/// Every relation at once. `UnitById` is asked from several levels here, which may or
+/// may not share a window, so its count can differ by a statement from run to run
+/// (7 or 8 today): it is held to a bound, not compared.
 const NESTED: &str = "{ organizations(first: 100) { totalCount edges { node { name
     units { name function positions { title role unit { name } }
             reportingLines { kind superiorUnit { name } }
@@ -30,34 +89,55 @@ const NESTED: &str = "{ organizations(first: 100) { totalCount edges { node { na
     positions { title }
     reportingLines { unit { name } } } } } }";
 
-/// The statements the nested query needs: the fewest of three runs. A DataLoader
-/// batches the keys that arrive within its window; on a loaded machine a level's keys
-/// can now and then straddle two windows and cost one statement more, which says
-/// nothing about rows. Growing with rows would show in every run.
-async fn statements_for_nested_query(app: &TestApp) -> u64 {
-    let mut fewest = u64::MAX;
-    for _ in 0..3 {
-        let before = app.statements();
-        let data = app.ok(NESTED, json!({})).await;
-        assert!(data["organizations"]["totalCount"].as_u64().unwrap() > 0);
-        fewest = fewest.min(app.statements() - before);
+/// The statements of one request of `query` (nothing else runs meanwhile, and the
+/// application runs no statement in the background).
+async fn statements_of(app: &TestApp, query: &str) -> u64 {
+    let before = app.statements();
+    let data = app.ok(query, json!({})).await;
+    let statements = app.statements() - before;
+    let organizations = data["organizations"]["totalCount"].as_u64().unwrap();
+    assert!(organizations > 0);
+    assert!(
+        organizations as usize <= MAX_LIST,
+        "{organizations} organizations make a list longer than {MAX_LIST}"
+    );
+    statements
+}
+
+/// The statements of each of [`PATHS`], in order.
+async fn statements_per_path(app: &TestApp) -> Vec<u64> {
+    let mut counts = Vec::new();
+    for (_, selection) in PATHS {
+        let query = format!(
+            "{{ organizations(first: 100) {{ totalCount edges {{ node {{ name {selection} }} }} }} }}"
+        );
+        counts.push(statements_of(app, &query).await);
     }
-    fewest
+    counts
 }
 
 #[tokio::test]
 async fn the_statement_count_of_a_nested_query_does_not_grow_with_rows() {
     on_each_backend(|app| async move {
-        add_organizations(&app, "small", 2, 5).await;
-        let small = statements_for_nested_query(&app).await;
-        add_organizations(&app, "large", 4, 30).await;
-        let large = statements_for_nested_query(&app).await;
-        assert!(small > 0, "statements are counted");
-        assert_eq!(
-            small, large,
-            "2 orgs x 5 units took {small} statements, 6 orgs x ~90 units took {large}"
+        add_organizations(&app, "small", 2, 3).await;
+        let small = statements_per_path(&app).await;
+        add_organizations(&app, "large", 6, 25).await;
+        let large = statements_per_path(&app).await;
+        let nested = statements_of(&app, NESTED).await;
+
+        for (((path, _), small), large) in PATHS.iter().zip(&small).zip(&large) {
+            assert!(*small > 0, "statements are counted");
+            assert_eq!(
+                small, large,
+                "[{:?}] {path}: 2 orgs x 4 units took {small} statements, 8 orgs x up to 26 units took {large}",
+                app.backend
+            );
+        }
+        assert!(
+            nested <= 12,
+            "[{:?}] one statement per relation level, got {nested}",
+            app.backend
         );
-        assert!(large <= 12, "one statement per relation level, got {large}");
     })
     .await;
 }

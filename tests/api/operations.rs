@@ -3,14 +3,14 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
+use tokio::net::TcpStream;
 
-use crate::helpers::{Backend, backends, code, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Backend, HeldRequest, backends, code, postgres_admin, postgres_available, spawn_app,
+    spawn_app_with, wait_until_refused,
+};
 
 #[tokio::test]
 async fn health_readiness_metrics_graphiql_and_sdl_answer() {
@@ -49,10 +49,7 @@ async fn health_readiness_metrics_graphiql_and_sdl_answer() {
 
 #[tokio::test]
 async fn a_database_that_goes_away_is_unavailable_not_internal() {
-    if !backends().contains(&Backend::Postgres) {
-        eprintln!(
-            "PostgreSQL not configured; this fault needs a server that can refuse connections"
-        );
+    if !postgres_available("this fault needs a server that can refuse connections") {
         return;
     }
     let app = spawn_app_with(Backend::Postgres, |s| s.database.acquire_timeout_secs = 2).await;
@@ -65,9 +62,7 @@ async fn a_database_that_goes_away_is_unavailable_not_internal() {
         .next()
         .unwrap()
         .to_owned();
-    let admin = Database::connect(std::env::var("ORGDESIGN_TEST_POSTGRES_URL").unwrap())
-        .await
-        .unwrap();
+    let admin = postgres_admin().await;
     admin
         .execute_unprepared(&format!(
             "ALTER DATABASE \"{db_name}\" ALLOW_CONNECTIONS false"
@@ -122,27 +117,22 @@ async fn a_database_that_goes_away_is_unavailable_not_internal() {
 async fn shutdown_lets_an_in_flight_request_finish() {
     let mut app = spawn_app(Backend::Sqlite).await;
     let host = app.address.trim_start_matches("http://").to_owned();
-    let body = r#"{"query":"{ maturityStages { key } }"}"#;
-    let (head, tail) = body.split_at(10);
-    let mut stream = TcpStream::connect(&host).await.unwrap();
-    let request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
-        app.admin_token,
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let request = HeldRequest::start(
+        &host,
+        Some(&app.admin_token),
+        r#"{"query":"{ maturityStages { key } }"}"#,
+    )
+    .await;
 
-    // The request is in flight (its body half sent) when the stop signal arrives.
+    // The request is in flight (the server waits for its body) when the stop signal
+    // arrives; the server stops accepting, but not serving it.
     let server = app.signal_shutdown().unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_until_refused(&host, Duration::from_secs(30)).await;
     assert!(
         !server.is_finished(),
         "the server waits for the in-flight request"
     );
-    stream.write_all(tail.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
+    let response = request.finish().await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("REVENUE"));
     tokio::time::timeout(Duration::from_secs(10), server)

@@ -153,7 +153,9 @@ async fn organizations_page_with_cursors_filters_and_ordering() {
         let query = "query($after: String) { organizations(first: 2, after: $after, orderBy: { field: SLUG, direction: DESC }) { totalCount pageInfo { hasNextPage endCursor } edges { node { slug } } } }";
         let mut slugs = Vec::new();
         let mut after = serde_json::Value::Null;
-        loop {
+        // Five organizations in pages of two: three pages. The bound turns a cursor
+        // that never reaches the end into a failure rather than a hang.
+        for pages in 1.. {
             let page = app.ok(query, json!({ "after": after })).await["organizations"].clone();
             assert_eq!(page["totalCount"], 5, "archived ones are left out by default");
             for edge in page["edges"].as_array().unwrap() {
@@ -162,6 +164,7 @@ async fn organizations_page_with_cursors_filters_and_ordering() {
             if page["pageInfo"]["hasNextPage"] == json!(false) {
                 break;
             }
+            assert!(pages < 5, "still a next page after {pages} pages: {slugs:?}");
             after = page["pageInfo"]["endCursor"].clone();
         }
         assert_eq!(slugs, ["echo", "delta", "charlie", "bravo", "alpha"]);

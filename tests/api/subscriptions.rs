@@ -1,19 +1,42 @@
 //! Subscriptions over graphql-ws: authentication in connection_init, per-principal
 //! filters, and events crossing server instances through PostgreSQL.
+//!
+//! The protocol does not tell a client when its subscription has been registered, and
+//! events published before that are not delivered. So a test that needs an event
+//! triggers one, listens a moment, and triggers again until one arrives (bounded):
+//! the first event proves the subscription is live. Events reach a subscriber in the
+//! order they were published, so "no event for X" is shown by the next event being
+//! the one for a later Y, not by a silence of some length.
 
-use std::time::Duration;
+use std::{
+    future::Future,
+    sync::atomic::{AtomicU32, Ordering},
+    time::Duration,
+};
 
 use futures_util::{SinkExt, StreamExt};
 use orgdesign_api::auth::Role;
 use serde_json::{Value, json};
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
-use crate::helpers::{Backend, backends, spawn_app};
+use crate::helpers::{
+    Backend, ServerProcess, TestApp, backends, fresh_database, postgres_available, spawn_app,
+};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const PUSH: &str = "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }";
+
+/// How long the server may take to answer a protocol message.
+const ANSWER: Duration = Duration::from_secs(10);
+
+/// How long to listen for the event of one trigger before triggering again.
+const LISTEN: Duration = Duration::from_millis(200);
+
+/// How long triggering may go on before a subscription counts as never registered.
+const REGISTRATION: Duration = Duration::from_secs(15);
 
 /// Opens a graphql-transport-ws connection and sends `connection_init` with `token`.
 async fn connect(http_address: &str, token: &str) -> Socket {
@@ -23,7 +46,11 @@ async fn connect(http_address: &str, token: &str) -> Socket {
         "Sec-WebSocket-Protocol",
         HeaderValue::from_static("graphql-transport-ws"),
     );
-    let (mut socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut socket, response) =
+        tokio::time::timeout(ANSWER, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("the WebSocket handshake completes in time")
+            .unwrap();
     assert_eq!(
         response.headers()["sec-websocket-protocol"],
         "graphql-transport-ws"
@@ -33,13 +60,43 @@ async fn connect(http_address: &str, token: &str) -> Socket {
     socket
 }
 
-/// The next protocol message (skipping pings), or `None` on close or after `wait`.
-async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
+/// What the server did next on a connection.
+#[derive(Debug)]
+enum Heard {
+    /// A protocol message (pings are answered and skipped).
+    Message(Value),
+    /// A close frame: its code and reason, if it carried them.
+    Closed(Option<(u16, String)>),
+    /// The connection ended without a close frame.
+    Ended(String),
+    /// Nothing at all within the wait.
+    Silence(Duration),
+}
+
+impl std::fmt::Display for Heard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Message(message) => write!(f, "the message {message}"),
+            Self::Closed(Some((code, reason))) => {
+                write!(f, "a close frame with code {code} ({reason:?})")
+            }
+            Self::Closed(None) => write!(f, "a close frame without a code"),
+            Self::Ended(why) => write!(f, "the connection ending without a close frame: {why}"),
+            Self::Silence(wait) => write!(f, "nothing at all within {wait:?}"),
+        }
+    }
+}
+
+/// The server's next protocol message, close or end, or `Silence` after `wait`.
+async fn hear(socket: &mut Socket, wait: Duration) -> Heard {
+    let deadline = Instant::now() + wait;
     loop {
-        let message = tokio::time::timeout(wait, socket.next())
-            .await
-            .ok()??
-            .ok()?;
+        let message = match tokio::time::timeout_at(deadline, socket.next()).await {
+            Err(_) => return Heard::Silence(wait),
+            Ok(None) => return Heard::Ended("the stream ended".to_owned()),
+            Ok(Some(Err(err))) => return Heard::Ended(err.to_string()),
+            Ok(Some(Ok(message))) => message,
+        };
         match message {
             Message::Text(text) => {
                 let value: Value = serde_json::from_str(&text).unwrap();
@@ -47,13 +104,49 @@ async fn next(socket: &mut Socket, wait: Duration) -> Option<Value> {
                     socket
                         .send(Message::text(json!({ "type": "pong" }).to_string()))
                         .await
-                        .ok()?;
+                        .unwrap();
                     continue;
                 }
-                return Some(value);
+                return Heard::Message(value);
             }
-            Message::Close(_) => return None,
+            Message::Close(frame) => {
+                return Heard::Closed(
+                    frame.map(|frame| (u16::from(frame.code), frame.reason.to_string())),
+                );
+            }
             _ => continue,
+        }
+    }
+}
+
+/// The server's next protocol message; fails saying what came instead of `what`.
+async fn expect_message(socket: &mut Socket, what: &str) -> Value {
+    match hear(socket, ANSWER).await {
+        Heard::Message(message) => message,
+        other => panic!("waiting for {what}, heard {other}"),
+    }
+}
+
+/// Calls `trigger` (with 0, 1, 2, ...) and listens [`LISTEN`] for a message, until one
+/// arrives or [`REGISTRATION`] has passed; returns the message (an event, or the
+/// refusal of the subscription) and how many triggers it took.
+async fn first_message<F, Fut>(socket: &mut Socket, what: &str, mut trigger: F) -> (Value, u32)
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let deadline = Instant::now() + REGISTRATION;
+    let mut triggers = 0;
+    loop {
+        trigger(triggers).await;
+        triggers += 1;
+        match hear(socket, LISTEN).await {
+            Heard::Message(message) => return (message, triggers),
+            Heard::Silence(_) => assert!(
+                Instant::now() < deadline,
+                "{what}: nothing within {REGISTRATION:?} and {triggers} triggers"
+            ),
+            other => panic!("{what}: heard {other}"),
         }
     }
 }
@@ -66,8 +159,23 @@ async fn subscribe(socket: &mut Socket, id: &str, query: &str, variables: Value)
         .unwrap();
 }
 
-fn points(day: &str) -> Value {
-    json!([{ "kpi": "mqls", "granularity": "DAY", "periodStart": day, "value": "4", "source": "crm" }])
+fn points(kpi: &str, day: &str) -> Value {
+    json!([{ "kpi": kpi, "granularity": "DAY", "periodStart": day, "value": "4", "source": "crm" }])
+}
+
+/// The `n`th day from `start`, as periodStart.
+fn day(start: &str, n: u32) -> String {
+    let start = chrono::NaiveDate::parse_from_str(start, "%Y-%m-%d").unwrap();
+    (start + chrono::Duration::days(n.into())).to_string()
+}
+
+/// The errors of a refused operation: an `error` message, or a `next` carrying errors.
+fn errors_of(message: &Value) -> &Value {
+    if message["type"] == "error" {
+        &message["payload"]
+    } else {
+        &message["payload"]["errors"]
+    }
 }
 
 #[tokio::test]
@@ -78,50 +186,90 @@ async fn a_subscriber_sees_pushes_to_its_organization_only() {
         let other = app.create_org("live-other").await;
         let viewer = app.token(Role::Viewer, &[&own]);
         let mut socket = connect(&app.address, &viewer).await;
-        assert_eq!(
-            next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
-            "connection_ack"
-        );
+        let ack = expect_message(&mut socket, "connection_ack").await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
         let query = "subscription($o: ID!) { kpiPointsRecorded(organizationId: $o) { organizationId kpiKeys inserted } }";
         subscribe(&mut socket, "own", query, json!({ "o": own })).await;
         subscribe(&mut socket, "other", query, json!({ "o": other })).await;
-        let refused = next(&mut socket, Duration::from_secs(5)).await.unwrap();
+        let refused = expect_message(&mut socket, "the refusal of `other`").await;
         assert_eq!(refused["id"], "other", "{refused}");
         // The subscription resolver refuses before any stream starts: its error comes
         // as the result of that subscription (then it completes).
-        let errors = if refused["type"] == "error" {
-            &refused["payload"]
-        } else {
-            &refused["payload"]["errors"]
-        };
-        assert_eq!(errors[0]["extensions"]["code"], "NOT_FOUND", "{refused}");
-        let completed = next(&mut socket, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(
+            errors_of(&refused)[0]["extensions"]["code"],
+            "NOT_FOUND",
+            "{refused}"
+        );
+        let completed = expect_message(&mut socket, "`other` to complete").await;
         assert_eq!(completed["id"], "other");
         assert_eq!(completed["type"], "complete");
 
-        // Give the subscription a moment to be registered, then push to both.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        app.ok(PUSH, json!({ "o": other, "p": points("2024-04-01") }))
-            .await;
-        app.ok(PUSH, json!({ "o": own, "p": points("2024-04-02") }))
-            .await;
-        let event = next(&mut socket, Duration::from_secs(10))
-            .await
-            .expect("an event");
+        // Push `mqls` points to the own organization until the first event shows the
+        // subscription is live.
+        let (first, pushes) = first_message(
+            &mut socket,
+            &format!("[{backend:?}] the first event of `own`"),
+            |n| {
+                let app = &app;
+                let own = &own;
+                async move {
+                    app.ok(
+                        PUSH,
+                        json!({ "o": own, "p": points("mqls", &day("2024-04-01", n)) }),
+                    )
+                    .await;
+                }
+            },
+        )
+        .await;
+        assert_eq!(first["type"], "next", "[{backend:?}] {first}");
+        assert_eq!(first["id"], "own");
+        let mqls_event = json!({ "organizationId": own, "kpiKeys": ["mqls"], "inserted": 1 });
+        assert_eq!(first["payload"]["data"]["kpiPointsRecorded"], mqls_event);
+        // Events of the other pushes may still be on their way: a `leads` point pushed
+        // now comes after them all.
+        app.ok(
+            PUSH,
+            json!({ "o": own, "p": points("leads", "2024-06-01") }),
+        )
+        .await;
+        let leads_event = json!({ "organizationId": own, "kpiKeys": ["leads"], "inserted": 1 });
+        for earlier in 1.. {
+            let event = expect_message(&mut socket, "the event of the `leads` push").await;
+            let data = &event["payload"]["data"]["kpiPointsRecorded"];
+            if *data == leads_event {
+                break;
+            }
+            assert!(
+                earlier < pushes && *data == mqls_event,
+                "[{backend:?}] before the `leads` event, only the events of the other {} `mqls` pushes: {event}",
+                pushes - 1
+            );
+        }
+
+        // A push to the other organization, the same point again (nothing new), then a
+        // new point: the next event is the new point's.
+        app.ok(
+            PUSH,
+            json!({ "o": other, "p": points("mqls", "2024-06-02") }),
+        )
+        .await;
+        app.ok(
+            PUSH,
+            json!({ "o": own, "p": points("leads", "2024-06-01") }),
+        )
+        .await;
+        app.ok(
+            PUSH,
+            json!({ "o": own, "p": points("leads", "2024-06-03") }),
+        )
+        .await;
+        let event = expect_message(&mut socket, "the event of the new point").await;
         assert_eq!(event["type"], "next", "[{backend:?}] {event}");
         assert_eq!(event["id"], "own");
         assert_eq!(
-            event["payload"]["data"]["kpiPointsRecorded"],
-            json!({ "organizationId": own, "kpiKeys": ["mqls"], "inserted": 1 })
-        );
-        // Pushing the same point again records nothing new, and says nothing.
-        app.ok(PUSH, json!({ "o": own, "p": points("2024-04-02") }))
-            .await;
-        assert!(
-            next(&mut socket, Duration::from_millis(500))
-                .await
-                .is_none(),
-            "[{backend:?}] no event for an unchanged push"
+            event["payload"]["data"]["kpiPointsRecorded"], leads_event,
+            "[{backend:?}] no event for the other organization's push nor for the unchanged one"
         );
     }
 }
@@ -130,44 +278,41 @@ async fn a_subscriber_sees_pushes_to_its_organization_only() {
 async fn a_connection_without_a_valid_token_is_closed() {
     let app = spawn_app(Backend::Sqlite).await;
     let mut socket = connect(&app.address, "not-a-token").await;
-    let answer = next(&mut socket, Duration::from_secs(5)).await;
-    assert!(
-        answer.is_none()
-            || answer
-                .as_ref()
-                .is_some_and(|a| a["type"] != "connection_ack"),
-        "{answer:?}"
-    );
+    match hear(&mut socket, ANSWER).await {
+        Heard::Closed(Some((code, reason))) => {
+            // async-graphql closes a refused connection_init with 1002 and the reason.
+            assert_eq!(code, 1002, "close code; reason: {reason}");
+            assert_eq!(reason, "connection_init needs a valid bearer token");
+        }
+        Heard::Silence(wait) => {
+            panic!("the server neither closed nor answered within {wait:?}")
+        }
+        other => panic!("expected a close frame with code 1002, heard {other}"),
+    }
 }
 
 #[tokio::test]
 async fn with_postgresql_a_subscriber_on_one_instance_sees_a_push_on_another() {
-    if !backends().contains(&Backend::Postgres) {
-        eprintln!("PostgreSQL not configured; events cross instances only through it");
+    if !postgres_available("events cross instances only through it") {
         return;
     }
-    let (url, _) = crate::helpers::fresh_database(Backend::Postgres).await;
-    let (mut a, address_a) = crate::helpers::start_server_process(&url);
-    let (mut b, address_b) = crate::helpers::start_server_process(&url);
-    let keys = {
-        let mut settings = orgdesign_api::settings::Settings::for_database(&url);
-        settings.jwt_secret = Some(secrecy::SecretString::from(crate::helpers::TEST_SECRET));
-        orgdesign_api::auth::tokens::Keys::from_settings(&settings).unwrap()
-    };
-    let admin = crate::helpers::mint(&keys, Role::Admin, &[]);
+    let (url, _) = fresh_database(Backend::Postgres).await;
+    let a = ServerProcess::start(&url);
+    let b = ServerProcess::start(&url);
+    let admin = a.admin_token();
     let client = reqwest::Client::new();
     let gql = |address: &str, query: &str, variables: Value| {
         client
             .post(format!("{address}/graphql"))
             .bearer_auth(&admin)
             .json(&json!({ "query": query, "variables": variables }))
-            .send()
     };
     let created: Value = gql(
-        &address_a,
+        &a.address,
         "mutation { createOrganization(input: { slug: \"two-instances\", name: \"Two\" }) { id } }",
         json!({}),
     )
+    .send()
     .await
     .unwrap()
     .json()
@@ -178,11 +323,9 @@ async fn with_postgresql_a_subscriber_on_one_instance_sees_a_push_on_another() {
         .unwrap()
         .to_owned();
 
-    let mut socket = connect(&address_b, &admin).await;
-    assert_eq!(
-        next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
-        "connection_ack"
-    );
+    let mut socket = connect(&b.address, &admin).await;
+    let ack = expect_message(&mut socket, "connection_ack from B").await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
     subscribe(
         &mut socket,
         "1",
@@ -190,32 +333,28 @@ async fn with_postgresql_a_subscriber_on_one_instance_sees_a_push_on_another() {
         json!({ "o": org }),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let pushed: Value = gql(
-        &address_a,
-        PUSH,
-        json!({ "o": org, "p": points("2024-05-01") }),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(
-        pushed["data"]["recordKpiMeasurements"]["inserted"], 1,
-        "{pushed}"
-    );
-    let event = next(&mut socket, Duration::from_secs(10))
-        .await
-        .expect("the push on A reaches B");
+    // B must both have registered the subscription and be LISTENing (it starts to
+    // when it starts, in the background): push on A until an event arrives on B.
+    let (event, _) = first_message(&mut socket, "a push on A reaching B", |n| {
+        let push = gql(
+            &a.address,
+            PUSH,
+            json!({ "o": org, "p": points("mqls", &day("2024-05-01", n)) }),
+        );
+        async move {
+            let pushed: Value = push.send().await.unwrap().json().await.unwrap();
+            assert_eq!(
+                pushed["data"]["recordKpiMeasurements"]["inserted"], 1,
+                "{pushed}"
+            );
+        }
+    })
+    .await;
+    assert_eq!(event["type"], "next", "{event}");
     assert_eq!(
         event["payload"]["data"]["kpiPointsRecorded"]["inserted"], 1,
         "{event}"
     );
-    a.kill().ok();
-    b.kill().ok();
-    a.wait().ok();
-    b.wait().ok();
 }
 
 /// What a subscription attempt came to.
@@ -227,11 +366,21 @@ enum Outcome {
     Unauthenticated,
 }
 
-async fn attempt(address: &str, token: &str, field: &str, org: &str) -> Outcome {
-    let mut socket = connect(address, token).await;
-    match next(&mut socket, Duration::from_secs(5)).await {
-        Some(ack) if ack["type"] == "connection_ack" => {}
-        _ => return Outcome::Unauthenticated,
+/// Subscribes to `field` of `org` with `token`. A refused token closes the connection;
+/// a refused subscription answers with its error; an allowed one is shown by an event,
+/// which an admin write to `org` triggers (again, until one arrives).
+async fn attempt(
+    app: &TestApp,
+    token: &str,
+    field: &str,
+    org: &str,
+    writes: &AtomicU32,
+) -> Outcome {
+    let mut socket = connect(&app.address, token).await;
+    match hear(&mut socket, ANSWER).await {
+        Heard::Message(ack) if ack["type"] == "connection_ack" => {}
+        Heard::Closed(Some((1002, _))) => return Outcome::Unauthenticated,
+        other => panic!("{field}: neither connection_ack nor a 1002 close, but {other}"),
     }
     let query = match field {
         "kpiPointsRecorded" => {
@@ -243,21 +392,34 @@ async fn attempt(address: &str, token: &str, field: &str, org: &str) -> Outcome 
         other => panic!("the subscription `{other}` has no rule in this matrix; add one"),
     };
     subscribe(&mut socket, "m", query, json!({ "o": org })).await;
-    match next(&mut socket, Duration::from_millis(300)).await {
-        None => Outcome::Allowed,
-        Some(message) => {
-            let errors = if message["type"] == "error" {
-                &message["payload"]
-            } else {
-                &message["payload"]["errors"]
-            };
-            match errors[0]["extensions"]["code"].as_str() {
-                Some("NOT_FOUND") => Outcome::NotFound,
-                Some("FORBIDDEN") => Outcome::Forbidden,
-                Some("UNAUTHENTICATED") => Outcome::Unauthenticated,
-                _ => panic!("unexpected {message}"),
+    let (message, _) = first_message(&mut socket, &format!("{field} on {org}"), |_| {
+        // Every write is new (a fresh day, a fresh unit), so every one makes an event.
+        let n = writes.fetch_add(1, Ordering::Relaxed);
+        async move {
+            match field {
+                "kpiPointsRecorded" => {
+                    app.ok(
+                        PUSH,
+                        json!({ "o": org, "p": points("mqls", &day("2020-01-01", n)) }),
+                    )
+                    .await;
+                }
+                _ => {
+                    app.create_unit(org, &format!("Trigger {n}"), "MARKETING")
+                        .await;
+                }
             }
         }
+    })
+    .await;
+    if message["type"] == "next" && message["payload"]["data"][field].is_object() {
+        return Outcome::Allowed;
+    }
+    match errors_of(&message)[0]["extensions"]["code"].as_str() {
+        Some("NOT_FOUND") => Outcome::NotFound,
+        Some("FORBIDDEN") => Outcome::Forbidden,
+        Some("UNAUTHENTICATED") => Outcome::Unauthenticated,
+        _ => panic!("unexpected {message}"),
     }
 }
 
@@ -289,6 +451,7 @@ async fn every_subscription_allows_exactly_the_principals_its_rule_names() {
         .map(|f| f["name"].as_str().unwrap().to_owned())
         .collect();
     assert!(!fields.is_empty());
+    let writes = AtomicU32::new(0);
     let mut failures = Vec::new();
     for field in &fields {
         for (caller, token) in &callers {
@@ -302,7 +465,7 @@ async fn every_subscription_allows_exactly_the_principals_its_rule_names() {
                     (_, _, true) => Outcome::Allowed,
                     (_, _, false) => Outcome::NotFound,
                 };
-                let got = attempt(&app.address, token, field, org).await;
+                let got = attempt(&app, token, field, org, &writes).await;
                 if got != expected {
                     failures.push(format!(
                         "{field} as {caller} on {}: expected {expected:?}, got {got:?}",
@@ -319,10 +482,8 @@ async fn every_subscription_allows_exactly_the_principals_its_rule_names() {
 async fn queries_and_mutations_are_refused_over_the_websocket() {
     let app = spawn_app(Backend::Sqlite).await;
     let mut socket = connect(&app.address, &app.admin_token).await;
-    assert_eq!(
-        next(&mut socket, Duration::from_secs(5)).await.unwrap()["type"],
-        "connection_ack"
-    );
+    let ack = expect_message(&mut socket, "connection_ack").await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
     subscribe(
         &mut socket,
         "q",
@@ -330,14 +491,10 @@ async fn queries_and_mutations_are_refused_over_the_websocket() {
         json!({}),
     )
     .await;
-    let answer = next(&mut socket, Duration::from_secs(5)).await.unwrap();
-    let errors = if answer["type"] == "error" {
-        &answer["payload"]
-    } else {
-        &answer["payload"]["errors"]
-    };
+    let answer = expect_message(&mut socket, "the refusal of a query").await;
     assert_eq!(
-        errors[0]["extensions"]["code"], "BAD_USER_INPUT",
+        errors_of(&answer)[0]["extensions"]["code"],
+        "BAD_USER_INPUT",
         "{answer}"
     );
     assert!(answer["payload"]["data"].is_null() || answer["payload"].get("data").is_none());
