@@ -147,8 +147,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(bind) = bind {
                 settings.bind = bind;
             }
+            // Listen for SIGTERM before anything else: a signal while the server starts
+            // must drain it, not kill it.
+            let stop = shutdown_signal();
             let app = Application::build(settings).await?;
-            app.run_until_stopped(shutdown_signal()).await
+            app.run_until_stopped(stop).await
         }
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Demo => {

@@ -178,26 +178,36 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-/// Resolves on SIGTERM or Ctrl-C: the production shutdown signal.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// The production shutdown signal: a future that resolves on the first SIGTERM or
+/// Ctrl-C (SIGINT) after this call. The handlers are installed here, not when the
+/// future is first polled, so a caller that takes the signal before building the
+/// server drains requests even when the signal comes right after "listening" (left to
+/// the default action, SIGTERM would kill the process mid-request).
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let terminate = signal(SignalKind::terminate()).ok();
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        async move {
+            let wait = |registered: Option<tokio::signal::unix::Signal>| async move {
+                match registered {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(terminate) => {},
+                () = wait(interrupt) => {},
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

@@ -14,7 +14,7 @@ use std::{
 use async_graphql::dataloader::{DataLoader, Loader};
 use futures_util::{
     FutureExt,
-    future::{BoxFuture, Shared, join_all},
+    future::{self, BoxFuture, Shared, join_all},
 };
 use sea_orm::DbErr;
 
@@ -191,9 +191,21 @@ impl<L: KeyedLoader> Memo<L> {
         Ok(found)
     }
 
-    /// Puts values known from another load into the cache.
+    /// Remembers values known from another load (an organization's positions, split by
+    /// unit), so asking for their keys later runs no statement. The inner DataLoader
+    /// keeps no cache of its own (its `feed_many` would drop them): the values go where
+    /// loads in flight are remembered, as loads already done. In a document with a
+    /// mutation nothing is remembered, so nothing is fed.
     pub async fn feed_many(&self, values: impl IntoIterator<Item = (L::Key, L::Value)>) {
-        self.loader.feed_many(values).await;
+        if self.writes.set() {
+            return;
+        }
+        if let Ok(mut pending) = self.pending.lock() {
+            for (key, value) in values {
+                let done: Pending<L::Value> = future::ready(Ok(Some(value))).boxed().shared();
+                pending.insert(key, done);
+            }
+        }
     }
 
     fn pending_for(&self, key: L::Key) -> Pending<L::Value> {
