@@ -225,17 +225,19 @@ fn named_paths(module: &str, code: &str) -> Vec<String> {
         let mut rest = code;
         while let Some(at) = rest.find(keyword) {
             rest = &rest[at + keyword.len()..];
-            if let Some(group) = rest.strip_prefix('{') {
-                let end = matching_brace(group).unwrap_or(group.len());
-                let mut items = Vec::new();
-                expand_group("", &group[..end], &mut items);
-                paths.extend(items.iter().map(|p| prefix(p)));
-            } else {
-                let path: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
-                    .collect();
-                paths.push(prefix(path.trim_end_matches(':')));
+            // `crate::a::b`, `crate::{a, b}` or `crate::a::{b, c}`.
+            let path: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            match rest[path.len()..].strip_prefix('{') {
+                Some(group) => {
+                    let end = matching_brace(group).unwrap_or(group.len());
+                    let mut items = Vec::new();
+                    expand_group(&path, &group[..end], &mut items);
+                    paths.extend(items.iter().map(|p| prefix(p)));
+                }
+                None => paths.push(prefix(path.trim_end_matches(':'))),
             }
         }
     }
@@ -405,12 +407,21 @@ fn the_checks_catch_what_they_guard_against() {
             "use crate::{c::{x, y}};".to_owned(),
         ),
         (
+            "b.rs".to_owned(),
+            "use crate::b::{service::g, h};".to_owned(),
+        ),
+        (
             "c.rs".to_owned(),
             "fn g() { super::a::service::f() }".to_owned(),
         ),
     ];
+    let graph = dependencies(&circle);
     assert_eq!(
-        cycles(&dependencies(&circle)),
-        vec![vec!["a::service", "b::service", "c"]]
+        graph
+            .get("b")
+            .map(|d| d.iter().cloned().collect::<Vec<_>>()),
+        Some(vec!["b::service".to_owned()]),
+        "a group after a path names the modules inside it"
     );
+    assert_eq!(cycles(&graph), vec![vec!["a::service", "b::service", "c"]]);
 }

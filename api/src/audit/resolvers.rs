@@ -4,12 +4,10 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::audit_log;
 
-use crate::{
-    graphql::error::GqlResult,
-    graphql::{
-        context::{db, limits, request},
-        pagination::{self, Page},
-    },
+use crate::graphql::{
+    context::{db, limits, request},
+    error::GqlResult,
+    pagination::{self, Page},
 };
 
 /// One audit entry.

@@ -15,9 +15,9 @@ use super::{
 use crate::{
     domain::{Name, parse_id},
     error::Error,
-    graphql::error::GqlResult,
     graphql::{
         context::{db, limits, request, store, writer_of},
+        error::GqlResult,
         pagination::{self, Page},
     },
 };

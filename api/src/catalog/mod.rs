@@ -9,9 +9,9 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use crate::{
     domain::{KpiDirection, KpiUnit, PriorityKey, Rollup, StageKey},
-    graphql::error::GqlResult,
     graphql::{
         context::{db, loader, request},
+        error::GqlResult,
         loader::{KeyedLoader, LoadError, group},
     },
 };

@@ -8,8 +8,10 @@ use super::Event;
 use crate::store::Store;
 use crate::{
     domain::parse_id,
-    graphql::context::request,
-    graphql::error::{GqlError, GqlResult},
+    graphql::{
+        context::request,
+        error::{GqlError, GqlResult},
+    },
 };
 
 /// A push that recorded KPI points.

@@ -7,8 +7,10 @@ use uuid::Uuid;
 use crate::{
     auth::{Principal, RequestContext},
     domain::parse_id,
-    graphql::error::GqlResult,
-    graphql::loader::{KeyedLoader, Memo},
+    graphql::{
+        error::GqlResult,
+        loader::{KeyedLoader, Memo},
+    },
     settings::Limits,
     store::Store,
 };

@@ -7,8 +7,10 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use crate::{
     domain::parse_id,
-    graphql::context::{db, request},
-    graphql::error::GqlResult,
+    graphql::{
+        context::{db, request},
+        error::GqlResult,
+    },
     organizations::{Organization, service as organizations},
     positions::{Position, service as positions},
     reporting::{ReportingLine, service as reporting},

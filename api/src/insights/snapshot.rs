@@ -56,7 +56,8 @@ pub async fn snapshot(
         .into_iter()
         .filter(|a| a.assessed_at <= end_of_day)
         .collect();
-    let (stakeholders, relationships) = stakeholders::service::load(db, organization).await?;
+    let stakeholders_of = stakeholders::service::stakeholders(db, organization).await?;
+    let relationships = stakeholders::service::relationships(db, organization).await?;
     Ok(Snapshot {
         units,
         positions,
@@ -66,7 +67,7 @@ pub async fn snapshot(
         declared_stage,
         core_kpis,
         priorities,
-        stakeholders,
+        stakeholders: stakeholders_of,
         relationships,
     })
 }

@@ -19,8 +19,10 @@ use crate::{
         to_scaled,
     },
     error::{Error, Result},
-    graphql::context::{db, limits, request, store, writer_of},
-    graphql::error::GqlResult,
+    graphql::{
+        context::{db, limits, request, store, writer_of},
+        error::GqlResult,
+    },
 };
 
 fn dimensions(field: &str, list: Option<Vec<DimensionInput>>) -> Result<BTreeMap<String, String>> {

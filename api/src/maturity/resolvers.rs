@@ -10,8 +10,10 @@ use super::{
 use crate::{
     clock,
     domain::{Description, StageKey, StorableDate},
-    graphql::context::{store, writer_of},
-    graphql::error::GqlResult,
+    graphql::{
+        context::{store, writer_of},
+        error::GqlResult,
+    },
 };
 
 /// Input of `declareStage`.

@@ -12,8 +12,10 @@ use async_graphql::{Context, Lookahead};
 use entity::{org_unit, organization};
 
 use crate::{
-    graphql::error::GqlResult,
-    graphql::{context::loader, loader::group},
+    graphql::{
+        error::GqlResult,
+        {context::loader, loader::group},
+    },
     organizations::OrganizationById,
     positions::{PositionsByOrganization, PositionsByUnit},
     reporting::{LineHistoryByUnit, LinesAsOf, LinesByOrganization},

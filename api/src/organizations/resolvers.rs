@@ -9,9 +9,9 @@ use super::{
 use crate::{
     domain::{CollaborationModel, Line, Name, Slug, parse_count, parse_id},
     error::{Error, Result},
-    graphql::error::GqlResult,
     graphql::{
         context::{db, limits, request, store},
+        error::GqlResult,
         pagination::{self, Page},
     },
 };

@@ -7,10 +7,13 @@ use entity::organization;
 use super::prefetch;
 use crate::{
     domain::{CollaborationModel, LineKind, UnitFunction},
-    graphql::context::{db, loader},
-    graphql::error::GqlResult,
+    graphql::{
+        context::{db, loader},
+        error::GqlResult,
+    },
     positions::{Position, PositionsByOrganization},
     reporting::{LinesAsOf, ReportingLine},
+    stakeholders::{RelationshipObject, StakeholderObject},
     units::{Unit, UnitsByOrganization},
 };
 
@@ -229,27 +232,15 @@ impl Organization {
 
     /// The organization's stakeholders: its units marketing deals with, and outside
     /// groups.
-    async fn stakeholders(
-        &self,
-        ctx: &Context<'_>,
-    ) -> GqlResult<Vec<crate::stakeholders::StakeholderObject>> {
-        let (stakeholders, _) = crate::stakeholders::service::load(db(ctx)?, self.0.id).await?;
-        Ok(stakeholders
-            .into_iter()
-            .map(crate::stakeholders::StakeholderObject)
-            .collect())
+    async fn stakeholders(&self, ctx: &Context<'_>) -> GqlResult<Vec<StakeholderObject>> {
+        let rows = crate::stakeholders::service::stakeholders(db(ctx)?, self.0.id).await?;
+        Ok(rows.into_iter().map(StakeholderObject).collect())
     }
 
     /// The relationships its units keep with stakeholders.
-    async fn relationships(
-        &self,
-        ctx: &Context<'_>,
-    ) -> GqlResult<Vec<crate::stakeholders::RelationshipObject>> {
-        let (_, relationships) = crate::stakeholders::service::load(db(ctx)?, self.0.id).await?;
-        Ok(relationships
-            .into_iter()
-            .map(crate::stakeholders::RelationshipObject)
-            .collect())
+    async fn relationships(&self, ctx: &Context<'_>) -> GqlResult<Vec<RelationshipObject>> {
+        let rows = crate::stakeholders::service::relationships(db(ctx)?, self.0.id).await?;
+        Ok(rows.into_iter().map(RelationshipObject).collect())
     }
 
     /// The four leadership priorities with their latest assessment, trend and history.

@@ -7,8 +7,7 @@ use entity::position;
 use crate::{
     domain::{PositionRole, Responsibility},
     error::Error,
-    graphql::context::loader,
-    graphql::error::GqlResult,
+    graphql::{context::loader, error::GqlResult},
     units::{Unit, UnitById},
 };
 

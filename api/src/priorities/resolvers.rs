@@ -9,8 +9,10 @@ use super::{
 };
 use crate::{
     domain::{Description, PriorityKey, Score, Weight, parse_id},
-    graphql::context::{store, writer_of},
-    graphql::error::GqlResult,
+    graphql::{
+        context::{store, writer_of},
+        error::GqlResult,
+    },
 };
 
 /// Input of `assessPriority`.

@@ -10,8 +10,10 @@ use super::{
 use crate::{
     domain::{LineKind, StorableDate, parse_id},
     error::Result,
-    graphql::context::{find_readable, request, store},
-    graphql::error::GqlResult,
+    graphql::{
+        context::{find_readable, request, store},
+        error::GqlResult,
+    },
 };
 
 /// Input of `addReportingLine`.

@@ -8,8 +8,7 @@ use super::structure::Span;
 use crate::{
     clock::today,
     domain::LineKind,
-    graphql::context::loader,
-    graphql::error::GqlResult,
+    graphql::{context::loader, error::GqlResult},
     units::{Unit, UnitById},
 };
 

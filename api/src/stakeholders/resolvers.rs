@@ -11,8 +11,10 @@ use crate::{
         Description, Name, RelationshipStrength, Score, StakeholderGroup, StakeholderKind, parse_id,
     },
     error::Error,
-    graphql::context::{request, store, writer_of},
-    graphql::error::GqlResult,
+    graphql::{
+        context::{request, store, writer_of},
+        error::GqlResult,
+    },
 };
 
 /// Input of `createStakeholder`.

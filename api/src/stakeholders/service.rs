@@ -204,24 +204,30 @@ async fn review_row<C: ConnectionTrait>(tx: &C, row: &relationship::Model, by: &
     Ok(())
 }
 
-/// An organization's stakeholders and relationships (archived left out).
-pub async fn load(
+/// An organization's stakeholders (archived left out), by name.
+pub async fn stakeholders(
     db: &DatabaseConnection,
     organization: Uuid,
-) -> Result<(Vec<stakeholder::Model>, Vec<relationship::Model>)> {
-    let stakeholders = stakeholder::Entity::find()
+) -> Result<Vec<stakeholder::Model>> {
+    Ok(stakeholder::Entity::find()
         .filter(stakeholder::Column::OrganizationId.eq(organization))
         .filter(stakeholder::Column::Archived.eq(false))
         .order_by_asc(stakeholder::Column::Name)
         .all(db)
-        .await?;
-    let relationships = relationship::Entity::find()
+        .await?)
+}
+
+/// An organization's relationships (archived left out), oldest first.
+pub async fn relationships(
+    db: &DatabaseConnection,
+    organization: Uuid,
+) -> Result<Vec<relationship::Model>> {
+    Ok(relationship::Entity::find()
         .filter(relationship::Column::OrganizationId.eq(organization))
         .filter(relationship::Column::Archived.eq(false))
         .order_by_asc(relationship::Column::CreatedAt)
         .all(db)
-        .await?;
-    Ok((stakeholders, relationships))
+        .await?)
 }
 
 /// Every review of a relationship, newest first.

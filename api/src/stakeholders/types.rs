@@ -6,8 +6,7 @@ use entity::{relationship, relationship_review, stakeholder};
 
 use crate::{
     domain::{RelationshipStrength, StakeholderGroup, StakeholderKind},
-    graphql::context::db,
-    graphql::error::GqlResult,
+    graphql::{context::db, error::GqlResult},
 };
 
 /// A stakeholder.

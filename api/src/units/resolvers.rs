@@ -9,8 +9,10 @@ use super::{
 use crate::{
     domain::{Description, Name, Sourcing, UnitFunction, parse_id},
     error::Result,
-    graphql::context::{find_readable, limits, request, store},
-    graphql::error::GqlResult,
+    graphql::{
+        context::{find_readable, limits, request, store},
+        error::GqlResult,
+    },
 };
 
 /// Input of `createUnit`.

@@ -6,8 +6,7 @@ use entity::org_unit;
 
 use crate::{
     domain::{LineKind, Sourcing, UnitFunction},
-    graphql::context::loader,
-    graphql::error::GqlResult,
+    graphql::{context::loader, error::GqlResult},
     organizations::{Organization, OrganizationById},
     positions::{Position, PositionsByUnit},
     reporting::{LineHistoryByUnit, LinesAsOf, ReportingLine, structure},
