@@ -111,6 +111,26 @@ impl Error {
         }
     }
 
+    /// The input field at fault, if the error names one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::BadInput { field, .. } => Some(field),
+            Self::Conflict { field, .. } | Self::NotFound { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Logs what the client will not see: an internal error's whole chain (as an
+    /// error), an unreachable database (as a warning). Each edge calls this once as it
+    /// turns the error into its reply.
+    pub fn log_cause(&self) {
+        match self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            Self::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            _ => {}
+        }
+    }
+
     /// Maps a unique-key violation to a `CONFLICT` on `field`, anything else as usual.
     pub fn unique_as_conflict(err: DbErr, field: &str, message: &str) -> Self {
         if db::is_unique_violation(&err) {

@@ -81,13 +81,16 @@ impl DateRange {
     }
 }
 
+/// A date written as its parts, for tests (`ymd(2024, 2, 29)`); an impossible one is
+/// chrono's default date, which no test expects.
+#[cfg(test)]
+pub fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
-    }
+    use super::{ymd as d, *};
 
     #[test]
     fn dates_outside_the_storable_range_are_refused_on_their_field() {

@@ -281,10 +281,7 @@ db_enum! {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
-    }
+    use crate::domain::ymd as d;
 
     #[test]
     fn every_granularity_finds_the_start_and_end_of_the_period_holding_a_day() {

@@ -22,21 +22,11 @@ pub type GqlResult<T> = std::result::Result<T, GqlError>;
 
 impl From<Error> for GqlError {
     fn from(err: Error) -> Self {
-        match &err {
-            Error::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-            Error::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
-            _ => {}
-        }
-        let field = match &err {
-            Error::BadInput { field, .. } => Some(field.clone()),
-            Error::Conflict { field, .. } => field.clone(),
-            Error::NotFound { field, .. } => field.clone(),
-            _ => None,
-        };
+        err.log_cause();
         Self {
             code: err.code(),
             message: err.to_string(),
-            field,
+            field: err.field().map(str::to_owned),
         }
     }
 }

@@ -210,18 +210,9 @@ impl From<Error> for HttpError {
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        match &err {
-            Error::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-            Error::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
-            _ => {}
-        }
-        let field = match &err {
-            Error::BadInput { field, .. } => Some(field.clone()),
-            Error::Conflict { field, .. } | Error::NotFound { field, .. } => field.clone(),
-            _ => None,
-        };
+        err.log_cause();
         Self {
-            field,
+            field: err.field().map(str::to_owned),
             ..Self::new(status, ErrorCode::from(&err), err.to_string())
         }
     }

@@ -455,10 +455,7 @@ async fn load_existing<C: ConnectionTrait>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
-    }
+    use crate::domain::ymd as d;
 
     #[test]
     fn nearby_dates_form_one_run_and_far_ones_start_another() {

@@ -73,6 +73,7 @@ pub fn next(stage: Option<StageKey>) -> Option<StageKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ymd as d;
 
     fn kpi(key: &str, stage: StageKey, latest: Option<NaiveDate>) -> CoreKpi {
         CoreKpi {
@@ -81,10 +82,6 @@ mod tests {
             stage,
             latest,
         }
-    }
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
     }
 
     #[test]

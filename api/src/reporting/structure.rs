@@ -126,10 +126,7 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
-    }
+    use crate::domain::ymd as date;
 
     fn line(
         unit: Uuid,
