@@ -180,6 +180,77 @@ async fn a_long_list_of_units_runs_as_many_statements_as_a_short_one() {
     .await;
 }
 
+/// The dashboard overview frontends ask for: every organization, its units, and the
+/// last weeks of one KPI.
+const OVERVIEW: &str = r#"query($from: NaiveDate!, $to: NaiveDate!) {
+    organizations(first: 100) { totalCount edges { node { id name industry
+        units { id name function }
+        kpiSeries(kpi: "mqls", granularity: WEEK, from: $from, to: $to) { periodStart value } } } } }"#;
+
+/// Adds `count` organizations with an executive and a marketing unit and four weekly
+/// MQL points from 2024-01-01.
+async fn add_dashboard_organizations(app: &TestApp, prefix: &str, count: usize) {
+    for o in 0..count {
+        let org = app.create_org(&format!("{prefix}-{o}")).await;
+        app.create_unit(&org, "Executive", "EXECUTIVE").await;
+        app.create_unit(&org, "Marketing", "MARKETING").await;
+        let points: Vec<_> = ["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22"]
+            .iter()
+            .enumerate()
+            .map(|(i, week)| {
+                json!({ "kpi": "mqls", "granularity": "WEEK", "periodStart": week,
+                                     "value": format!("{}", 10 + i), "source": "crm" })
+            })
+            .collect();
+        app.ok(
+            "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }",
+            json!({ "o": org, "p": points }),
+        )
+        .await;
+    }
+}
+
+/// Past [`MAX_LIST`] organizations the executor asks for each one's fields over many
+/// passes; the `organizations` list loads its page's units and each selected
+/// `kpiSeries` for the whole page first, so the count stays that of five.
+#[tokio::test]
+async fn the_overview_of_fifty_organizations_runs_as_many_statements_as_of_five() {
+    on_each_backend(|app| async move {
+        let range = json!({ "from": "2023-12-25", "to": "2024-01-29" });
+        let overview = |expected: u64| {
+            let (app, range) = (&app, range.clone());
+            async move {
+                let before = app.statements();
+                let data = app.ok(OVERVIEW, range).await;
+                let statements = app.statements() - before;
+                let edges = data["organizations"]["edges"].as_array().unwrap().clone();
+                assert_eq!(edges.len() as u64, expected);
+                for edge in &edges {
+                    let series = edge["node"]["kpiSeries"].as_array().unwrap();
+                    let values: Vec<&str> = series
+                        .iter()
+                        .map(|p| p["value"].as_str().unwrap())
+                        .collect();
+                    assert_eq!(values, ["10", "11", "12", "13"], "{}", edge["node"]["name"]);
+                    assert_eq!(edge["node"]["units"].as_array().unwrap().len(), 2);
+                }
+                statements
+            }
+        };
+        add_dashboard_organizations(&app, "few", 5).await;
+        let five = overview(5).await;
+        add_dashboard_organizations(&app, "many", 45).await;
+        let fifty = overview(50).await;
+        assert!(five > 0, "statements are counted");
+        assert_eq!(
+            five, fifty,
+            "[{:?}] the overview of 5 organizations took {five} statements, of 50 {fifty}",
+            app.backend
+        );
+    })
+    .await;
+}
+
 const EXPLAIN: &str = "query($id: ID) { organization(id: $id) {
     insights { code evidence } chart(format: SVG)
     collaborationModel { inferred } } }";

@@ -20,14 +20,20 @@ pub struct GqlError {
 /// Resolvers' result type.
 pub type GqlResult<T> = std::result::Result<T, GqlError>;
 
-impl From<Error> for GqlError {
-    fn from(err: Error) -> Self {
+impl From<&Error> for GqlError {
+    fn from(err: &Error) -> Self {
         err.log_cause();
         Self {
             code: err.code(),
             message: err.to_string(),
             field: err.field().map(str::to_owned),
         }
+    }
+}
+
+impl From<Error> for GqlError {
+    fn from(err: Error) -> Self {
+        Self::from(&err)
     }
 }
 

@@ -22,21 +22,23 @@ use crate::{error::Error, graphql::error::GqlError};
 
 /// A loader's error: cloneable, as DataLoader hands it to every waiting resolver.
 #[derive(Debug, Clone)]
-pub struct LoadError(pub Arc<DbErr>);
+pub struct LoadError(pub Arc<Error>);
 
 impl From<DbErr> for LoadError {
     fn from(err: DbErr) -> Self {
+        Self(Arc::new(err.into()))
+    }
+}
+
+impl From<Error> for LoadError {
+    fn from(err: Error) -> Self {
         Self(Arc::new(err))
     }
 }
 
 impl From<LoadError> for GqlError {
     fn from(LoadError(err): LoadError) -> Self {
-        if crate::db::is_unavailable(&err) {
-            Error::Unavailable(DbErr::Custom(err.to_string())).into()
-        } else {
-            Error::Internal(anyhow::anyhow!(err.to_string())).into()
-        }
+        GqlError::from(err.as_ref())
     }
 }
 

@@ -22,7 +22,7 @@ use crate::{
     },
     catalog::{BuiltInKpisByStage, CatalogQuery},
     events::SubscriptionRoot,
-    kpis::{KpiMutation, KpiQuery},
+    kpis::{KpiMutation, KpiQuery, KpiSeriesBatch},
     organizations::{OrganizationById, OrganizationMutation, OrganizationQuery},
     positions::{PositionMutation, PositionQuery, PositionsByOrganization, PositionsByUnit},
     reporting::{
@@ -114,6 +114,7 @@ pub fn prepare(request: Request, db: &DatabaseConnection, context: RequestContex
         .data(batched(LineHistoryByUnit(db.clone()), &writes))
         .data(batched(LinesByOrganization(db.clone()), &writes))
         .data(batched(BuiltInKpisByStage(db.clone()), &writes))
+        .data(batched(KpiSeriesBatch(db.clone()), &writes))
         .data(crate::insights::SnapshotCache::new(writes.clone()))
         .data(writes)
 }

@@ -8,6 +8,7 @@
 //! may retry a batch it did not see acknowledged.
 
 mod ingest;
+pub mod loaders;
 mod resolvers;
 pub mod series;
 pub mod service;
@@ -15,6 +16,7 @@ mod types;
 pub mod wire;
 
 pub use ingest::{ParsedPoint, RecordCounts, record};
+pub use loaders::{KpiSeriesBatch, SeriesRequest};
 pub use resolvers::{KpiMutation, KpiQuery};
-pub(crate) use resolvers::{definitions, series_of};
+pub(crate) use resolvers::{definitions, series_of, series_request};
 pub use types::*;

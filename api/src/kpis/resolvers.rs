@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{
+    KpiSeriesBatch, SeriesRequest,
     ingest::{self, ParsedPoint},
-    series,
+    series::{self, SeriesSpec},
     service::{self, KpiKey, NewDefinition, NewTarget},
     types::*,
 };
@@ -20,7 +21,7 @@ use crate::{
     },
     error::{Error, Result},
     graphql::{
-        context::{db, limits, request, store, writer_of},
+        context::{db, limits, loader, request, store, writer_of},
         error::GqlResult,
     },
 };
@@ -48,31 +49,41 @@ pub(crate) async fn definitions(
         .collect())
 }
 
-/// One KPI series of `organization`, checked and rolled up (see `kpiSeries`).
-pub(crate) async fn series_of(
-    db: &sea_orm::DatabaseConnection,
-    organization: Uuid,
+/// What a `kpiSeries` field asks for, checked: the range runs forwards within storable
+/// dates, the unit is an id, the dimensions are well formed.
+pub(crate) fn series_request(
     kpi: &str,
     granularity: Granularity,
     (from, to): (NaiveDate, NaiveDate),
     unit_id: Option<ID>,
     dimensions: Option<Vec<DimensionInput>>,
-) -> GqlResult<Vec<KpiSeriesPoint>> {
+) -> Result<SeriesRequest> {
     let DateRange { from, to } = DateRange::parse(from, to)?;
-    let unit = unit_id.map(|u| parse_id("unitId", &u)).transpose()?;
-    let dims = self::dimensions("dimensions", dimensions)?;
-    let definition = series::definition(db, organization, kpi.trim()).await?;
-    let points = series::series(
-        db,
-        organization,
-        &definition,
-        granularity,
-        from,
-        to,
-        unit,
-        &dims,
-    )
-    .await?;
+    Ok(SeriesRequest {
+        kpi: kpi.trim().to_owned(),
+        spec: SeriesSpec {
+            granularity,
+            from,
+            to,
+            unit_id: unit_id.map(|u| parse_id("unitId", &u)).transpose()?,
+            dimensions: self::dimensions("dimensions", dimensions)?,
+        },
+    })
+}
+
+/// One KPI series of `organization` (see `kpiSeries`), through the request's
+/// [`KpiSeriesBatch`]: the series of every organization of a list that asks for the
+/// same one roll up together.
+pub(crate) async fn series_of(
+    ctx: &Context<'_>,
+    organization: Uuid,
+    request: SeriesRequest,
+) -> GqlResult<Vec<KpiSeriesPoint>> {
+    let points = loader::<KpiSeriesBatch>(ctx)?
+        .load_one((organization, request))
+        .await?
+        .flatten()
+        .ok_or_else(|| Error::not_found_at("KPI", "kpi"))?;
     Ok(points.into_iter().map(KpiSeriesPoint).collect())
 }
 
@@ -110,16 +121,8 @@ impl KpiQuery {
         dimensions: Option<Vec<DimensionInput>>,
     ) -> GqlResult<Vec<KpiSeriesPoint>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
-        series_of(
-            db(ctx)?,
-            organization,
-            &kpi,
-            granularity,
-            (from, to),
-            unit_id,
-            dimensions,
-        )
-        .await
+        let request = series_request(&kpi, granularity, (from, to), unit_id, dimensions)?;
+        series_of(ctx, organization, request).await
     }
 
     /// The demand waterfall (inquiries → MQLs → SALs → SQLs → SQOs → won deals) over

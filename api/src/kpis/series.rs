@@ -1,7 +1,7 @@
 //! Reading KPI data: series rolled up in SQL, the demand funnel, and freshness per
 //! source. Every aggregation runs in the database; Rust only divides exact sums.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{kpi_definition, kpi_target};
@@ -111,6 +111,19 @@ fn parse_bucket(raw: &str) -> Result<NaiveDate> {
         .map_err(|e| Error::Internal(anyhow::anyhow!("period bucket {raw:?}: {e}")))
 }
 
+/// What a series is asked for, beside the organization and the KPI: the same for
+/// every organization of a list, so their series roll up together.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SeriesSpec {
+    pub granularity: Granularity,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// One unit's series, or the whole organization's.
+    pub unit_id: Option<Uuid>,
+    /// The points with exactly these dimensions (none: the points without).
+    pub dimensions: BTreeMap<String, String>,
+}
+
 /// Rolls one series (a KPI, for one unit or the whole organization, with one set of
 /// dimensions) up to `granularity` over `[from, to)`, by the KPI's roll-up rule:
 /// SUM adds the points of a period, AVERAGE averages them, LAST takes the points of the
@@ -128,102 +141,196 @@ pub async fn series(
     unit_id: Option<Uuid>,
     dimensions: &BTreeMap<String, String>,
 ) -> Result<Vec<SeriesPoint>> {
-    let backend = db.get_database_backend();
-    let series_key = ParsedPoint::series_key(unit_id, dimensions);
+    let spec = SeriesSpec {
+        granularity,
+        from,
+        to,
+        unit_id,
+        dimensions: dimensions.clone(),
+    };
+    let mut all = series_many(db, &[(organization, kpi.clone())], &spec).await?;
+    Ok(all.remove(&organization).unwrap_or_default())
+}
 
+/// The definition of the KPI `key` for each of `organizations` that has one (its own
+/// KPI of that key, else the built-in one): one statement for all of them.
+pub async fn definitions_by_key(
+    db: &DatabaseConnection,
+    organizations: &[Uuid],
+    key: &str,
+) -> Result<HashMap<Uuid, kpi_definition::Model>> {
+    let rows = kpi_definition::Entity::find()
+        .filter(kpi_definition::Column::Key.eq(key))
+        .filter(
+            Condition::any()
+                .add(kpi_definition::Column::OrganizationId.is_null())
+                .add(kpi_definition::Column::OrganizationId.is_in(organizations.iter().copied())),
+        )
+        .all(db)
+        .await?;
+    let built_in = rows.iter().find(|r| r.organization_id.is_none());
+    Ok(organizations
+        .iter()
+        .filter_map(|org| {
+            rows.iter()
+                .find(|r| r.organization_id == Some(*org))
+                .or(built_in)
+                .map(|definition| (*org, definition.clone()))
+        })
+        .collect())
+}
+
+/// `ids` as placeholders of an `IN (...)` list.
+fn in_list(p: &mut Params, ids: impl IntoIterator<Item = Uuid>) -> String {
+    ids.into_iter()
+        .map(|id| p.bind(id))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The series of `spec` for each `(organization, KPI)` pair, rolled up as [`series`]
+/// says. However many organizations, it runs a fixed number of statements: which
+/// granularities are stored, one roll-up per distinct (KPI, stored granularity,
+/// roll-up rule) — one when the organizations share a built-in KPI and push alike —
+/// and the targets. An organization without data in the range gets an empty series.
+pub async fn series_many(
+    db: &DatabaseConnection,
+    series: &[(Uuid, kpi_definition::Model)],
+    spec: &SeriesSpec,
+) -> Result<HashMap<Uuid, Vec<SeriesPoint>>> {
+    let mut out: HashMap<Uuid, Vec<SeriesPoint>> =
+        series.iter().map(|(org, _)| (*org, Vec::new())).collect();
+    if series.is_empty() {
+        return Ok(out);
+    }
+    let backend = db.get_database_backend();
+    let series_key = ParsedPoint::series_key(spec.unit_id, &spec.dimensions);
+    let kpi_of: HashMap<Uuid, &kpi_definition::Model> =
+        series.iter().map(|(org, kpi)| (*org, kpi)).collect();
+    let kpi_ids: BTreeSet<Uuid> = series.iter().map(|(_, kpi)| kpi.id).collect();
+
+    // The finest stored granularity not coarser than the one asked for, per
+    // organization.
     let mut p = Params::new(backend);
     let sql = format!(
-        "SELECT DISTINCT granularity FROM kpi_measurement WHERE organization_id = {} AND kpi_id = {} \
-         AND series_key = {} AND period_start >= {} AND period_start < {}",
-        p.bind(organization),
-        p.bind(kpi.id),
-        p.bind(series_key.clone()),
-        p.bind(from),
-        p.bind(to),
-    );
-    let present: Vec<Granularity> = db
-        .query_all(p.statement(sql))
-        .await?
-        .iter()
-        .filter_map(|row| row.try_get::<String>("", "granularity").ok())
-        .filter_map(|g| Granularity::from_db(&g).ok())
-        .collect();
-    let Some(source) = present
-        .into_iter()
-        .filter(|g| g.rank() <= granularity.rank())
-        .min_by_key(|g| g.rank())
-    else {
-        return Ok(Vec::new());
-    };
-
-    let rollup = Rollup::from_db(&kpi.rollup)?;
-    let bucket = bucket(backend, granularity);
-    let mut p = Params::new(backend);
-    let filter = format!(
-        "organization_id = {} AND kpi_id = {} AND series_key = {} AND granularity = {} \
+        "SELECT DISTINCT organization_id, kpi_id, granularity FROM kpi_measurement \
+         WHERE organization_id IN ({}) AND kpi_id IN ({}) AND series_key = {} \
          AND period_start >= {} AND period_start < {}",
-        p.bind(organization),
-        p.bind(kpi.id),
-        p.bind(series_key),
-        p.bind(source.as_str()),
-        p.bind(from),
-        p.bind(to),
+        in_list(&mut p, kpi_of.keys().copied()),
+        in_list(&mut p, kpi_ids.iter().copied()),
+        p.bind(series_key.clone()),
+        p.bind(spec.from),
+        p.bind(spec.to),
     );
-    let sql = match rollup {
-        Rollup::Sum | Rollup::Average => format!(
-            "SELECT {bucket} AS bucket, CAST(SUM(value_scaled) AS BIGINT) AS total, COUNT(*) AS n \
-             FROM kpi_measurement WHERE {filter} GROUP BY 1 ORDER BY 1"
-        ),
-        Rollup::Last => format!(
-            "WITH b AS (SELECT {bucket} AS bucket, period_start, value_scaled FROM kpi_measurement WHERE {filter}), \
-             m AS (SELECT bucket, MAX(period_start) AS last_start FROM b GROUP BY bucket) \
-             SELECT b.bucket AS bucket, CAST(SUM(b.value_scaled) AS BIGINT) AS total, COUNT(*) AS n \
-             FROM b JOIN m ON b.bucket = m.bucket AND b.period_start = m.last_start \
-             GROUP BY b.bucket ORDER BY b.bucket"
-        ),
-    };
-    let rows = db.query_all(p.statement(sql)).await?;
-    let targets = targets(db, organization, kpi.id, unit_id, granularity, from, to).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let start = parse_bucket(&row.try_get::<String>("", "bucket")?)?;
-        let total: i64 = row.try_get("", "total")?;
-        let n: i64 = row.try_get("", "n")?;
-        let value = match rollup {
-            Rollup::Sum => from_scaled(total),
-            Rollup::Average | Rollup::Last => ratio(
-                i128::from(total),
-                i128::from(n) * i128::from(entity::VALUE_SCALE),
-            )
-            .unwrap_or_default(),
+    let mut source: HashMap<Uuid, Granularity> = HashMap::new();
+    for row in db.query_all(p.statement(sql)).await? {
+        let org: Uuid = row.try_get("", "organization_id")?;
+        let kpi: Uuid = row.try_get("", "kpi_id")?;
+        let Ok(stored) = Granularity::from_db(&row.try_get::<String>("", "granularity")?) else {
+            continue;
         };
-        out.push(SeriesPoint {
-            period_start: start,
-            value,
-            points: n,
-            target: targets.get(&start).copied(),
-        });
+        if kpi_of.get(&org).is_none_or(|k| k.id != kpi) || stored.rank() > spec.granularity.rank() {
+            continue;
+        }
+        source
+            .entry(org)
+            .and_modify(|g| {
+                if stored.rank() < g.rank() {
+                    *g = stored;
+                }
+            })
+            .or_insert(stored);
+    }
+    if source.is_empty() {
+        return Ok(out);
+    }
+
+    // One roll-up per (KPI, stored granularity, rule), over all its organizations.
+    let mut groups: BTreeMap<(Uuid, Granularity, Rollup), Vec<Uuid>> = BTreeMap::new();
+    for (org, stored) in &source {
+        let kpi = kpi_of[org];
+        groups
+            .entry((kpi.id, *stored, Rollup::from_db(&kpi.rollup)?))
+            .or_default()
+            .push(*org);
+    }
+    let bucket = bucket(backend, spec.granularity);
+    for ((kpi, stored, rollup), orgs) in groups {
+        let mut p = Params::new(backend);
+        let filter = format!(
+            "organization_id IN ({}) AND kpi_id = {} AND series_key = {} AND granularity = {} \
+             AND period_start >= {} AND period_start < {}",
+            in_list(&mut p, orgs.iter().copied()),
+            p.bind(kpi),
+            p.bind(series_key.clone()),
+            p.bind(stored.as_str()),
+            p.bind(spec.from),
+            p.bind(spec.to),
+        );
+        let sql = match rollup {
+            Rollup::Sum | Rollup::Average => format!(
+                "SELECT organization_id AS org, {bucket} AS bucket, \
+                   CAST(SUM(value_scaled) AS BIGINT) AS total, COUNT(*) AS n \
+                 FROM kpi_measurement WHERE {filter} GROUP BY 1, 2 ORDER BY 1, 2"
+            ),
+            Rollup::Last => format!(
+                "WITH b AS (SELECT organization_id, {bucket} AS bucket, period_start, value_scaled \
+                   FROM kpi_measurement WHERE {filter}), \
+                 m AS (SELECT organization_id, bucket, MAX(period_start) AS last_start \
+                   FROM b GROUP BY organization_id, bucket) \
+                 SELECT b.organization_id AS org, b.bucket AS bucket, \
+                   CAST(SUM(b.value_scaled) AS BIGINT) AS total, COUNT(*) AS n \
+                 FROM b JOIN m ON b.organization_id = m.organization_id \
+                   AND b.bucket = m.bucket AND b.period_start = m.last_start \
+                 GROUP BY b.organization_id, b.bucket ORDER BY 1, 2"
+            ),
+        };
+        for row in db.query_all(p.statement(sql)).await? {
+            let org: Uuid = row.try_get("", "org")?;
+            let total: i64 = row.try_get("", "total")?;
+            let n: i64 = row.try_get("", "n")?;
+            let value = match rollup {
+                Rollup::Sum => from_scaled(total),
+                Rollup::Average | Rollup::Last => ratio(
+                    i128::from(total),
+                    i128::from(n) * i128::from(entity::VALUE_SCALE),
+                )
+                .unwrap_or_default(),
+            };
+            out.entry(org).or_default().push(SeriesPoint {
+                period_start: parse_bucket(&row.try_get::<String>("", "bucket")?)?,
+                value,
+                points: n,
+                target: None,
+            });
+        }
+    }
+
+    let targets = targets(db, &kpi_of, &source, spec).await?;
+    for (org, points) in &mut out {
+        for point in points.iter_mut() {
+            point.target = targets.get(&(*org, point.period_start)).copied();
+        }
     }
     Ok(out)
 }
 
-/// Targets of the series by period start.
+/// The targets of the series with data, by organization and period start: one
+/// statement.
 async fn targets(
     db: &DatabaseConnection,
-    organization: Uuid,
-    kpi: Uuid,
-    unit_id: Option<Uuid>,
-    granularity: Granularity,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<BTreeMap<NaiveDate, rust_decimal::Decimal>> {
+    kpi_of: &HashMap<Uuid, &kpi_definition::Model>,
+    with_data: &HashMap<Uuid, Granularity>,
+    spec: &SeriesSpec,
+) -> Result<HashMap<(Uuid, NaiveDate), rust_decimal::Decimal>> {
+    let kpis: BTreeSet<Uuid> = with_data.keys().map(|org| kpi_of[org].id).collect();
     let mut query = kpi_target::Entity::find()
-        .filter(kpi_target::Column::OrganizationId.eq(organization))
-        .filter(kpi_target::Column::KpiId.eq(kpi))
-        .filter(kpi_target::Column::Granularity.eq(granularity.as_str()))
-        .filter(kpi_target::Column::PeriodStart.gte(from))
-        .filter(kpi_target::Column::PeriodStart.lt(to));
-    query = match unit_id {
+        .filter(kpi_target::Column::OrganizationId.is_in(with_data.keys().copied()))
+        .filter(kpi_target::Column::KpiId.is_in(kpis))
+        .filter(kpi_target::Column::Granularity.eq(spec.granularity.as_str()))
+        .filter(kpi_target::Column::PeriodStart.gte(spec.from))
+        .filter(kpi_target::Column::PeriodStart.lt(spec.to));
+    query = match spec.unit_id {
         Some(unit) => query.filter(kpi_target::Column::UnitId.eq(unit)),
         None => query.filter(kpi_target::Column::UnitId.is_null()),
     };
@@ -231,7 +338,17 @@ async fn targets(
         .all(db)
         .await?
         .into_iter()
-        .map(|t| (t.period_start, from_scaled(t.value_scaled)))
+        .filter(|t| {
+            kpi_of
+                .get(&t.organization_id)
+                .is_some_and(|k| k.id == t.kpi_id)
+        })
+        .map(|t| {
+            (
+                (t.organization_id, t.period_start),
+                from_scaled(t.value_scaled),
+            )
+        })
         .collect())
 }
 

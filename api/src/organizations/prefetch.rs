@@ -8,14 +8,14 @@
 //! loaders' caches: a nested query then runs one statement per relation level for the
 //! whole page, however many units it walks.
 
-use async_graphql::{Context, Lookahead};
+use std::collections::HashMap;
+
+use async_graphql::{Context, InputType, Lookahead, SelectionField, Value};
 use entity::{org_unit, organization};
 
 use crate::{
-    graphql::{
-        error::GqlResult,
-        {context::loader, loader::group},
-    },
+    graphql::{context::loader, error::GqlResult, loader::group},
+    kpis::{KpiSeriesBatch, SeriesRequest},
     organizations::OrganizationById,
     positions::{PositionsByOrganization, PositionsByUnit},
     reporting::{LineHistoryByUnit, LinesAsOf, LinesByOrganization},
@@ -100,4 +100,54 @@ pub async fn units_if_selected(
             .await;
     }
     Ok(())
+}
+
+/// Loads, for a whole page of organizations at once, what `node` (the selection below
+/// each organization of the page) will ask per organization: their units, and each
+/// `kpiSeries` selected (as many as there are aliases). The keys of a page are then
+/// asked in one pass, so each relation runs its statements once for the page, however
+/// long it is and however the executor polls the list; the fields themselves find
+/// the loads done. A `kpiSeries` whose arguments do not parse is left to its field,
+/// which reports the error.
+pub async fn organization_page(
+    ctx: &Context<'_>,
+    organizations: &[organization::Model],
+    node: &Lookahead<'_>,
+) -> GqlResult<()> {
+    let ids = || organizations.iter().map(|o| o.id);
+    if node.field("units").exists() {
+        loader::<UnitsByOrganization>(ctx)?.load_many(ids()).await?;
+    }
+    for field in node.field("kpiSeries").selection_fields() {
+        let Some(request) = series_request_of(&field) else {
+            continue;
+        };
+        loader::<KpiSeriesBatch>(ctx)?
+            .load_many(ids().map(|id| (id, request.clone())))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The series a `kpiSeries` selection asks for, its arguments coerced as the field's
+/// own would be; `None` when they do not parse.
+fn series_request_of(field: &SelectionField<'_>) -> Option<SeriesRequest> {
+    let arguments: HashMap<String, Value> = field
+        .arguments()
+        .ok()?
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect();
+    fn arg<T: InputType>(arguments: &HashMap<String, Value>, name: &str) -> Option<T> {
+        T::parse(arguments.get(name).cloned()).ok()
+    }
+    let kpi: String = arg(&arguments, "kpi")?;
+    crate::kpis::series_request(
+        &kpi,
+        arg(&arguments, "granularity")?,
+        (arg(&arguments, "from")?, arg(&arguments, "to")?),
+        arg(&arguments, "unitId")?,
+        arg(&arguments, "dimensions")?,
+    )
+    .ok()
 }

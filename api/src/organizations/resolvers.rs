@@ -190,6 +190,8 @@ impl OrganizationQuery {
             page,
         )
         .await?;
+        let node = ctx.look_ahead().field("edges").field("node");
+        super::prefetch::organization_page(ctx, &rows, &node).await?;
         Ok(pagination::connection(
             page,
             total,

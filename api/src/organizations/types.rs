@@ -202,16 +202,9 @@ impl Organization {
         unit_id: Option<ID>,
         dimensions: Option<Vec<crate::kpis::DimensionInput>>,
     ) -> GqlResult<Vec<crate::kpis::KpiSeriesPoint>> {
-        crate::kpis::series_of(
-            db(ctx)?,
-            self.0.id,
-            &kpi,
-            granularity,
-            (from, to),
-            unit_id,
-            dimensions,
-        )
-        .await
+        let request =
+            crate::kpis::series_request(&kpi, granularity, (from, to), unit_id, dimensions)?;
+        crate::kpis::series_of(ctx, self.0.id, request).await
     }
 
     /// The declared maturity stage on `asOf` (default: today), its history, and the
