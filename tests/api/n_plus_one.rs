@@ -251,6 +251,106 @@ async fn the_overview_of_fifty_organizations_runs_as_many_statements_as_of_five(
     .await;
 }
 
+/// Every other field of an organization that a list can ask for.
+const EXPLAINED_LIST: &str = r#"{
+    organizations(first: 100) { totalCount edges { node { name
+        insights { code evidence }
+        collaborationModel { inferred declared agrees }
+        maturity { declared { stage } history { stage } evidenced backingKpis }
+        chart(format: MERMAID)
+        kpis(stage: LEAD_GENERATION) { key }
+        priorities { priority latest { score } }
+        stakeholders { name }
+        relationships { trustScore } } } } }"#;
+
+/// `insights`, `collaborationModel`, `maturity` and the rest under a list read one
+/// batch each for the page: as many statements for 50 organizations as for 5.
+#[tokio::test]
+async fn explaining_fifty_organizations_runs_as_many_statements_as_five() {
+    on_each_backend(|app| async move {
+        let explained = |expected: u64| {
+            let app = &app;
+            async move {
+                let before = app.statements();
+                let data = app.ok(EXPLAINED_LIST, json!({})).await;
+                let statements = app.statements() - before;
+                let edges = data["organizations"]["edges"].as_array().unwrap().clone();
+                assert_eq!(edges.len() as u64, expected);
+                for edge in &edges {
+                    let node = &edge["node"];
+                    assert_eq!(node["maturity"]["declared"]["stage"], "LEAD_GENERATION");
+                    assert_eq!(node["collaborationModel"]["inferred"], "INDEPENDENT");
+                    assert!(node["chart"].as_str().unwrap().contains("Marketing"));
+                    assert_eq!(node["priorities"].as_array().unwrap().len(), 4);
+                    assert_eq!(node["priorities"][0]["latest"]["score"], 70);
+                    assert!(!node["kpis"].as_array().unwrap().is_empty());
+                    assert_eq!(node["stakeholders"][0]["name"], "Finance");
+                    assert_eq!(node["relationships"][0]["trustScore"], 60);
+                }
+                statements
+            }
+        };
+        let add = |prefix: &'static str, count: usize| {
+            let app = &app;
+            async move {
+                add_dashboard_organizations(app, prefix, count).await;
+                for o in 0..count {
+                    let org = app
+                        .ok(
+                            "query($s: String) { organization(slug: $s) { id units { id name } } }",
+                            json!({ "s": format!("{prefix}-{o}") }),
+                        )
+                        .await["organization"]
+                        .clone();
+                    let id = org["id"].as_str().unwrap();
+                    let unit = |name: &str| {
+                        org["units"].as_array().unwrap().iter().find(|u| u["name"] == name).unwrap()["id"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned()
+                    };
+                    let (top, marketing) = (unit("Executive"), unit("Marketing"));
+                    app.add_line(&marketing, &top, "SOLID", "2024-01-01", None).await;
+                    let finance = app.create_unit(id, "Finance", "FINANCE").await;
+                    app.ok(
+                        "mutation($i: DeclareStageInput!) { declareStage(input: $i) { id } }",
+                        json!({ "i": { "organizationId": id, "stage": "LEAD_GENERATION", "assessedOn": "2024-01-01" } }),
+                    )
+                    .await;
+                    app.ok(
+                        "mutation($i: AssessPriorityInput!) { assessPriority(input: $i) { id } }",
+                        json!({ "i": { "organizationId": id, "priority": "COMPANY_VALUES", "score": 70 } }),
+                    )
+                    .await;
+                    let stakeholder = app
+                        .ok(
+                            "mutation($i: CreateStakeholderInput!) { createStakeholder(input: $i) { id } }",
+                            json!({ "i": { "organizationId": id, "name": "Finance", "kind": "INTERNAL", "unitId": finance } }),
+                        )
+                        .await["createStakeholder"]["id"]
+                        .clone();
+                    app.ok(
+                        "mutation($i: CreateRelationshipInput!) { createRelationship(input: $i) { id } }",
+                        json!({ "i": { "ownerUnitId": marketing, "stakeholderId": stakeholder, "trustScore": 60, "strength": "MODERATE" } }),
+                    )
+                    .await;
+                }
+            }
+        };
+        add("few", 5).await;
+        let five = explained(5).await;
+        add("many", 45).await;
+        let fifty = explained(50).await;
+        assert!(five > 0, "statements are counted");
+        assert_eq!(
+            five, fifty,
+            "[{:?}] explaining 5 organizations took {five} statements, 50 took {fifty}",
+            app.backend
+        );
+    })
+    .await;
+}
+
 const EXPLAIN: &str = "query($id: ID) { organization(id: $id) {
     insights { code evidence } chart(format: SVG)
     collaborationModel { inferred } } }";

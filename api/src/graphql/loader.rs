@@ -3,7 +3,9 @@
 
 use std::{
     collections::HashMap,
+    future::Future,
     hash::Hash,
+    marker::PhantomData,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -16,7 +18,8 @@ use futures_util::{
     FutureExt,
     future::{self, BoxFuture, Shared, join_all},
 };
-use sea_orm::DbErr;
+use sea_orm::{DatabaseConnection, DbErr};
+use uuid::Uuid;
 
 use crate::{error::Error, graphql::error::GqlError};
 
@@ -92,6 +95,58 @@ macro_rules! rows_by_id {
     (@value index $entity:ident) => { $entity::Model };
 }
 pub(crate) use rows_by_id;
+
+/// Something read for many organizations at once by one service function: the
+/// fields of an organization that a list asks for ask here, and the organizations of
+/// one request that share a `Param` (a date, a series) are read together, so a field's
+/// statements do not grow with the number of organizations in the list.
+pub trait OrganizationBatch: Send + Sync + 'static {
+    /// What the organizations of one batch share: a date, a series asked for, nothing.
+    type Param: Send + Sync + Hash + Eq + Clone + 'static;
+    /// What each organization gets.
+    type Value: Send + Sync + Clone + 'static;
+
+    /// Reads `Value` for each of `organizations`; an organization left out of the map
+    /// has none (`load_one` answers `None` for it).
+    fn load(
+        db: &DatabaseConnection,
+        organizations: &[Uuid],
+        param: &Self::Param,
+    ) -> impl Future<Output = Result<HashMap<Uuid, Self::Value>, Error>> + Send;
+}
+
+/// The per-request loader of an [`OrganizationBatch`]: keys are (organization, param).
+pub struct PerOrganization<B>(DatabaseConnection, PhantomData<B>);
+
+impl<B> PerOrganization<B> {
+    /// A loader reading from `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self(db, PhantomData)
+    }
+}
+
+impl<B: OrganizationBatch> KeyedLoader for PerOrganization<B> {
+    type Key = (Uuid, B::Param);
+}
+
+impl<B: OrganizationBatch> Loader<(Uuid, B::Param)> for PerOrganization<B> {
+    type Value = B::Value;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, B::Param)],
+    ) -> Result<HashMap<(Uuid, B::Param), Self::Value>, Self::Error> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for (param, keys) in group(keys.to_vec(), |(_, param)| param.clone()) {
+            let organizations: Vec<Uuid> = keys.iter().map(|(org, _)| *org).collect();
+            for (org, value) in B::load(&self.0, &organizations, &param).await? {
+                out.insert((org, param.clone()), value);
+            }
+        }
+        Ok(out)
+    }
+}
 
 /// A loader with its key type named, so [`Memo`] can be generic over the loader alone.
 pub trait KeyedLoader: Loader<Self::Key, Error = LoadError> {

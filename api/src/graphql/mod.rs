@@ -22,7 +22,7 @@ use crate::{
     },
     catalog::{BuiltInKpisByStage, CatalogQuery},
     events::SubscriptionRoot,
-    kpis::{KpiMutation, KpiQuery, KpiSeriesBatch},
+    kpis::{DefinitionsOf, KpiMutation, KpiQuery, SeriesOf},
     organizations::{OrganizationById, OrganizationMutation, OrganizationQuery},
     positions::{PositionMutation, PositionQuery, PositionsByOrganization, PositionsByUnit},
     reporting::{
@@ -114,8 +114,42 @@ pub fn prepare(request: Request, db: &DatabaseConnection, context: RequestContex
         .data(batched(LineHistoryByUnit(db.clone()), &writes))
         .data(batched(LinesByOrganization(db.clone()), &writes))
         .data(batched(BuiltInKpisByStage(db.clone()), &writes))
-        .data(batched(KpiSeriesBatch(db.clone()), &writes))
-        .data(crate::insights::SnapshotCache::new(writes.clone()))
+        .data(batched(
+            loader::PerOrganization::<SeriesOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<DefinitionsOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::insights::SnapshotAsOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::maturity::loaders::StageHistoryAsOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::maturity::loaders::CoreKpisAsOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::priorities::loaders::AssessmentsOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::stakeholders::loaders::StakeholdersOf>::new(
+                db.clone(),
+            ),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::stakeholders::loaders::RelationshipsOf>::new(
+                db.clone(),
+            ),
+            &writes,
+        ))
         .data(writes)
 }
 

@@ -6,8 +6,8 @@
 //! KPI freshness, priorities and relationships: a fixed number of queries however
 //! large the organization), by pure functions tested on their own.
 //!
-//! - `snapshot`: loading a snapshot ([`snapshot()`]), and the per-request cache
-//!   ([`SnapshotCache`]).
+//! - `snapshot`: loading snapshots ([`snapshots`], one organization or many at once),
+//!   and the request's batch of them ([`SnapshotAsOf`]).
 //! - [`model`]: which collaboration model the lines form.
 //! - [`rules`]: the insight rules.
 //! - [`types`]: the GraphQL objects (`CollaborationModelReport`, `Insight`).
@@ -20,7 +20,7 @@ pub(crate) mod tests;
 pub mod types;
 
 pub use rules::{Insight, Severity, Snapshot};
-pub use snapshot::{SnapshotCache, snapshot};
+pub use snapshot::{SnapshotAsOf, snapshot, snapshots};
 pub use types::{CollaborationModelReport, InsightObject, request_snapshot};
 
 /// Every insight of a snapshot at or above `min_severity`, most severe first (then by

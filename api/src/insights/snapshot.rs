@@ -1,20 +1,18 @@
 //! Loading the snapshot the rules read, once per organization and date in a request.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::{collections::HashMap, sync::Arc};
 
 use chrono::NaiveDate;
 use entity::{org_unit, position, reporting_line};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
-use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::Snapshot;
 use crate::{
-    domain::StageKey, error::Result, graphql::loader::DocumentWrites, maturity, priorities,
-    stakeholders,
+    domain::StageKey,
+    error::{Error, Result},
+    graphql::loader::OrganizationBatch,
+    maturity, priorities, stakeholders,
 };
 
 /// Loads the snapshot the rules read.
@@ -23,97 +21,121 @@ pub async fn snapshot(
     organization: Uuid,
     as_of: NaiveDate,
 ) -> Result<Snapshot> {
-    let units = org_unit::Entity::find()
-        .filter(org_unit::Column::OrganizationId.eq(organization))
-        .all(db)
-        .await?;
-    let positions = position::Entity::find()
-        .filter(position::Column::OrganizationId.eq(organization))
-        .all(db)
-        .await?;
-    let lines = reporting_line::Entity::find()
-        .filter(reporting_line::Column::OrganizationId.eq(organization))
-        .filter(reporting_line::Column::EffectiveFrom.lte(as_of))
-        .filter(
-            Condition::any()
-                .add(reporting_line::Column::EffectiveTo.is_null())
-                .add(reporting_line::Column::EffectiveTo.gt(as_of)),
-        )
-        .all(db)
-        .await?;
-    let model = super::model::infer(&units, &positions, &lines);
-    let declared_stage = maturity::service::latest_stage(db, organization, as_of)
+    snapshots(db, &[organization], as_of)
         .await?
-        .map(|a| StageKey::from_db(&a.stage).map(|s| (a.id, s)))
-        .transpose()?;
-    let core_kpis = maturity::service::core_kpis(db, organization, as_of).await?;
+        .remove(&organization)
+        .ok_or(Error::not_found("organization"))
+}
+
+/// Loads the snapshots of `organizations` on `as_of`: eight statements however many
+/// organizations (units, positions, lines in effect, stage declarations, core-KPI
+/// freshness, priority assessments, stakeholders, relationships).
+pub async fn snapshots(
+    db: &DatabaseConnection,
+    organizations: &[Uuid],
+    as_of: NaiveDate,
+) -> Result<HashMap<Uuid, Snapshot>> {
+    let ids = || organizations.iter().copied();
+    let mut units = by_organization(
+        org_unit::Entity::find()
+            .filter(org_unit::Column::OrganizationId.is_in(ids()))
+            .all(db)
+            .await?,
+        |u| u.organization_id,
+    );
+    let mut positions = by_organization(
+        position::Entity::find()
+            .filter(position::Column::OrganizationId.is_in(ids()))
+            .all(db)
+            .await?,
+        |p| p.organization_id,
+    );
+    let mut lines = by_organization(
+        reporting_line::Entity::find()
+            .filter(reporting_line::Column::OrganizationId.is_in(ids()))
+            .filter(reporting_line::Column::EffectiveFrom.lte(as_of))
+            .filter(
+                Condition::any()
+                    .add(reporting_line::Column::EffectiveTo.is_null())
+                    .add(reporting_line::Column::EffectiveTo.gt(as_of)),
+            )
+            .all(db)
+            .await?,
+        |l| l.organization_id,
+    );
+    let mut stages = maturity::service::stage_histories(db, organizations, as_of).await?;
+    let mut core_kpis = maturity::service::core_kpis(db, organizations, as_of).await?;
     let end_of_day = as_of
         .and_hms_opt(23, 59, 59)
         .map(|t| t.and_utc())
         .unwrap_or_else(chrono::Utc::now);
-    let priorities = priorities::service::assessments(db, organization)
-        .await?
-        .into_iter()
-        .filter(|a| a.assessed_at <= end_of_day)
-        .collect();
-    let stakeholders_of = stakeholders::service::stakeholders(db, organization).await?;
-    let relationships = stakeholders::service::relationships(db, organization).await?;
-    Ok(Snapshot {
-        units,
-        positions,
-        lines,
-        model,
-        as_of,
-        declared_stage,
-        core_kpis,
-        priorities,
-        stakeholders: stakeholders_of,
-        relationships,
-    })
-}
-
-/// The snapshots one GraphQL request has loaded, by organization and date:
-/// `collaborationModel`, `insights` and `chart` of one organization on one date share
-/// a single load (each key is loaded once even when the fields resolve concurrently).
-/// In a document with a mutation every snapshot is loaded afresh
-/// ([`DocumentWrites`]): its fields run one after another with
-/// writes in between.
-pub struct SnapshotCache {
-    snapshots: Mutex<HashMap<(Uuid, NaiveDate), SnapshotCell>>,
-    writes: DocumentWrites,
-}
-
-/// One key's snapshot, filled by the first resolver that asks.
-type SnapshotCell = Arc<OnceCell<Arc<Snapshot>>>;
-
-impl SnapshotCache {
-    /// An empty cache for one request.
-    pub fn new(writes: DocumentWrites) -> Self {
-        Self {
-            snapshots: Mutex::default(),
-            writes,
-        }
-    }
-
-    /// The snapshot of `organization` on `as_of`, loaded on first use.
-    pub async fn get(
-        &self,
-        db: &DatabaseConnection,
-        organization: Uuid,
-        as_of: NaiveDate,
-    ) -> Result<Arc<Snapshot>> {
-        if self.writes.set() {
-            return snapshot(db, organization, as_of).await.map(Arc::new);
-        }
-        let cell = {
-            let mut map = self
-                .snapshots
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            map.entry((organization, as_of)).or_default().clone()
+    let mut priorities = priorities::service::assessments(db, organizations).await?;
+    let mut stakeholders_of = stakeholders::service::stakeholders(db, organizations).await?;
+    let mut relationships = stakeholders::service::relationships(db, organizations).await?;
+    let mut out = HashMap::with_capacity(organizations.len());
+    for org in ids() {
+        let units = units.remove(&org).unwrap_or_default();
+        let positions = positions.remove(&org).unwrap_or_default();
+        let lines = lines.remove(&org).unwrap_or_default();
+        let model = super::model::infer(&units, &positions, &lines);
+        let declared_stage = stages
+            .remove(&org)
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(|a| StageKey::from_db(&a.stage).map(|s| (a.id, s)))
+            .transpose()?;
+        let snapshot = Snapshot {
+            units,
+            positions,
+            lines,
+            model,
+            as_of,
+            declared_stage,
+            core_kpis: core_kpis.remove(&org).unwrap_or_default(),
+            priorities: priorities
+                .remove(&org)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|a| a.assessed_at <= end_of_day)
+                .collect(),
+            stakeholders: stakeholders_of.remove(&org).unwrap_or_default(),
+            relationships: relationships.remove(&org).unwrap_or_default(),
         };
-        cell.get_or_try_init(|| async { snapshot(db, organization, as_of).await.map(Arc::new) })
-            .await
-            .cloned()
+        out.insert(org, snapshot);
+    }
+    Ok(out)
+}
+
+/// Rows by their organization, in their order.
+fn by_organization<T>(rows: Vec<T>, organization: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
+    let mut out: HashMap<Uuid, Vec<T>> = HashMap::new();
+    for row in rows {
+        out.entry(organization(&row)).or_default().push(row);
+    }
+    out
+}
+
+/// The snapshots of the organizations of one request, by date: `collaborationModel`,
+/// `insights` and `chart` of one organization on one date share a single load, and the
+/// organizations of a list load together ([`snapshots`]). In a document with a
+/// mutation every snapshot is read afresh (the request's memo, see
+/// `crate::graphql::loader::Memo`).
+pub struct SnapshotAsOf;
+
+impl OrganizationBatch for SnapshotAsOf {
+    type Param = NaiveDate;
+    type Value = Arc<Snapshot>;
+
+    async fn load(
+        db: &DatabaseConnection,
+        organizations: &[Uuid],
+        as_of: &NaiveDate,
+    ) -> Result<HashMap<Uuid, Self::Value>> {
+        Ok(snapshots(db, organizations, *as_of)
+            .await?
+            .into_iter()
+            .map(|(org, snapshot)| (org, Arc::new(snapshot)))
+            .collect())
     }
 }

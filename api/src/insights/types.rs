@@ -6,20 +6,24 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use super::{Insight, Severity, Snapshot, SnapshotCache, snapshot};
-use crate::{domain::CollaborationModel, graphql::error::GqlResult};
+use super::{Insight, Severity, Snapshot, SnapshotAsOf};
+use crate::{
+    domain::CollaborationModel,
+    error::Error,
+    graphql::{context::loader, error::GqlResult, loader::PerOrganization},
+};
 
-/// The snapshot for a resolver: from the request's cache when there is one.
+/// The snapshot of `organization` on `as_of` for a resolver, through the request's
+/// [`SnapshotAsOf`] batch.
 pub async fn request_snapshot(
     ctx: &Context<'_>,
     organization: Uuid,
     as_of: NaiveDate,
 ) -> GqlResult<Arc<Snapshot>> {
-    let db = crate::graphql::context::db(ctx)?;
-    Ok(match ctx.data_opt::<SnapshotCache>() {
-        Some(cache) => cache.get(db, organization, as_of).await?,
-        None => Arc::new(snapshot(db, organization, as_of).await?),
-    })
+    loader::<PerOrganization<SnapshotAsOf>>(ctx)?
+        .load_one((organization, as_of))
+        .await?
+        .ok_or_else(|| Error::not_found("organization").into())
 }
 
 /// The model of one marketing branch.

@@ -1,4 +1,4 @@
-//! KPI series batched across the organizations of a list.
+//! KPI data batched across the organizations of a list.
 
 use std::collections::HashMap;
 
@@ -6,7 +6,9 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::series::{self, SeriesPoint, SeriesSpec};
-use crate::graphql::loader::{KeyedLoader, LoadError, group};
+use crate::{
+    catalog::KpiDefinition, domain::StageKey, error::Result, graphql::loader::OrganizationBatch,
+};
 
 /// Which series a field asks for, beside its organization: a KPI key and a spec.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -16,38 +18,43 @@ pub struct SeriesRequest {
     pub spec: SeriesSpec,
 }
 
-/// `kpiSeries` of many organizations at once: the keys of one request that ask for the
-/// same series of different organizations run one set of statements
-/// ([`series::definitions_by_key`] and [`series::series_many`]), however many
-/// organizations the list holds. `None` for an organization that has no KPI of that
-/// key.
-pub struct KpiSeriesBatch(pub DatabaseConnection);
+/// `kpiSeries` of many organizations at once: one set of statements
+/// ([`series::definitions_by_key`] and [`series::series_many`]) for every organization
+/// of a request that asks for the same series. An organization without a KPI of that
+/// key gets nothing (the field answers `NOT_FOUND`).
+pub struct SeriesOf;
 
-impl KeyedLoader for KpiSeriesBatch {
-    type Key = (Uuid, SeriesRequest);
-}
-
-impl async_graphql::dataloader::Loader<(Uuid, SeriesRequest)> for KpiSeriesBatch {
-    type Value = Option<Vec<SeriesPoint>>;
-    type Error = LoadError;
+impl OrganizationBatch for SeriesOf {
+    type Param = SeriesRequest;
+    type Value = Vec<SeriesPoint>;
 
     async fn load(
-        &self,
-        keys: &[(Uuid, SeriesRequest)],
-    ) -> Result<HashMap<(Uuid, SeriesRequest), Self::Value>, Self::Error> {
-        let mut out = HashMap::with_capacity(keys.len());
-        let by_request = group(keys.to_vec(), |(_, request)| request.clone());
-        for (request, keys) in by_request {
-            let organizations: Vec<Uuid> = keys.iter().map(|(org, _)| *org).collect();
-            let definitions =
-                series::definitions_by_key(&self.0, &organizations, &request.kpi).await?;
-            let pairs: Vec<_> = definitions.into_iter().collect();
-            let mut points = series::series_many(&self.0, &pairs, &request.spec).await?;
-            for org in organizations {
-                let found = points.remove(&org);
-                out.insert((org, request.clone()), found);
-            }
-        }
-        Ok(out)
+        db: &DatabaseConnection,
+        organizations: &[Uuid],
+        request: &SeriesRequest,
+    ) -> Result<HashMap<Uuid, Self::Value>> {
+        let definitions = series::definitions_by_key(db, organizations, &request.kpi).await?;
+        let pairs: Vec<_> = definitions.into_iter().collect();
+        series::series_many(db, &pairs, &request.spec).await
+    }
+}
+
+/// The KPIs each organization can use, of one stage or all (`kpis(stage)`).
+pub struct DefinitionsOf;
+
+impl OrganizationBatch for DefinitionsOf {
+    type Param = Option<StageKey>;
+    type Value = Vec<KpiDefinition>;
+
+    async fn load(
+        db: &DatabaseConnection,
+        organizations: &[Uuid],
+        stage: &Option<StageKey>,
+    ) -> Result<HashMap<Uuid, Self::Value>> {
+        let rows = super::service::definitions(db, organizations, *stage).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(org, defs)| (org, defs.into_iter().map(KpiDefinition).collect()))
+            .collect())
     }
 }

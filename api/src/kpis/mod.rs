@@ -16,7 +16,7 @@ mod types;
 pub mod wire;
 
 pub use ingest::{ParsedPoint, RecordCounts, record};
-pub use loaders::{KpiSeriesBatch, SeriesRequest};
+pub use loaders::{DefinitionsOf, SeriesOf, SeriesRequest};
 pub use resolvers::{KpiMutation, KpiQuery};
 pub(crate) use resolvers::{definitions, series_of, series_request};
 pub use types::*;

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{
-    KpiSeriesBatch, SeriesRequest,
     ingest::{self, ParsedPoint},
+    loaders::{DefinitionsOf, SeriesOf, SeriesRequest},
     series::{self, SeriesSpec},
     service::{self, KpiKey, NewDefinition, NewTarget},
     types::*,
@@ -23,6 +23,7 @@ use crate::{
     graphql::{
         context::{db, limits, loader, request, store, writer_of},
         error::GqlResult,
+        loader::PerOrganization,
     },
 };
 
@@ -36,17 +37,17 @@ fn dimensions(field: &str, list: Option<Vec<DimensionInput>>) -> Result<BTreeMap
     Ok(out)
 }
 
-/// The KPIs `organization` can use, as GraphQL objects (see [`service::definitions`]).
+/// The KPIs `organization` can use, through the request's batch (see
+/// [`service::definitions`]).
 pub(crate) async fn definitions(
-    db: &sea_orm::DatabaseConnection,
+    ctx: &Context<'_>,
     organization: Uuid,
     stage: Option<StageKey>,
 ) -> GqlResult<Vec<KpiDefinition>> {
-    Ok(service::definitions(db, organization, stage)
+    Ok(loader::<PerOrganization<DefinitionsOf>>(ctx)?
+        .load_one((organization, stage))
         .await?
-        .into_iter()
-        .map(KpiDefinition)
-        .collect())
+        .unwrap_or_default())
 }
 
 /// What a `kpiSeries` field asks for, checked: the range runs forwards within storable
@@ -72,17 +73,16 @@ pub(crate) fn series_request(
 }
 
 /// One KPI series of `organization` (see `kpiSeries`), through the request's
-/// [`KpiSeriesBatch`]: the series of every organization of a list that asks for the
+/// [`SeriesOf`] batch: the series of every organization of a list that asks for the
 /// same one roll up together.
 pub(crate) async fn series_of(
     ctx: &Context<'_>,
     organization: Uuid,
     request: SeriesRequest,
 ) -> GqlResult<Vec<KpiSeriesPoint>> {
-    let points = loader::<KpiSeriesBatch>(ctx)?
+    let points = loader::<PerOrganization<SeriesOf>>(ctx)?
         .load_one((organization, request))
         .await?
-        .flatten()
         .ok_or_else(|| Error::not_found_at("KPI", "kpi"))?;
     Ok(points.into_iter().map(KpiSeriesPoint).collect())
 }
@@ -102,7 +102,7 @@ impl KpiQuery {
         stage: Option<StageKey>,
     ) -> GqlResult<Vec<KpiDefinition>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
-        definitions(db(ctx)?, organization, stage).await
+        definitions(ctx, organization, stage).await
     }
 
     /// One KPI series rolled up to `granularity` over `[from, to)`: the whole

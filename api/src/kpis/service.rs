@@ -1,6 +1,8 @@
 //! KPI definitions (an organization's own, beside the built-in catalog) and targets.
 //! Measurements are recorded by `kpis/ingest.rs` ([`super::record`]).
 
+use std::collections::HashMap;
+
 use entity::{kpi_definition, kpi_target};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
@@ -191,18 +193,18 @@ pub async fn set_target(
     Ok(row)
 }
 
-/// The KPIs `organization` can use (the built-in catalog and its own, not archived),
-/// of one stage or all, stages in their order then by key.
+/// The KPIs each of `organizations` can use (the built-in catalog and its own, not
+/// archived), of one stage or all, stages in their order then by key: one statement.
 pub async fn definitions(
     db: &DatabaseConnection,
-    organization: Uuid,
+    organizations: &[Uuid],
     stage: Option<StageKey>,
-) -> Result<Vec<kpi_definition::Model>> {
+) -> Result<HashMap<Uuid, Vec<kpi_definition::Model>>> {
     let mut query = kpi_definition::Entity::find()
         .filter(
             Condition::any()
                 .add(kpi_definition::Column::OrganizationId.is_null())
-                .add(kpi_definition::Column::OrganizationId.eq(organization)),
+                .add(kpi_definition::Column::OrganizationId.is_in(organizations.iter().copied())),
         )
         .filter(kpi_definition::Column::Archived.eq(false));
     if let Some(stage) = stage {
@@ -218,5 +220,15 @@ pub async fn definitions(
             .map(|s| s as u8)
             .unwrap_or(u8::MAX)
     });
-    Ok(rows)
+    Ok(organizations
+        .iter()
+        .map(|org| {
+            let usable = rows
+                .iter()
+                .filter(|k| k.organization_id.is_none_or(|own| own == *org))
+                .cloned()
+                .collect();
+            (*org, usable)
+        })
+        .collect())
 }

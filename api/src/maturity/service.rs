@@ -1,5 +1,7 @@
 //! Stage declarations and the KPI freshness the evidenced stage is read from.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use entity::stage_assessment;
 use sea_orm::{
@@ -53,78 +55,76 @@ pub async fn declare(
     Ok(row)
 }
 
-/// The stage declarations on or before `as_of`, newest first.
-pub async fn stage_history(
+/// The stage declarations of each of `organizations` on or before `as_of`, newest
+/// first: one statement.
+pub async fn stage_histories(
     db: &DatabaseConnection,
-    organization: Uuid,
+    organizations: &[Uuid],
     as_of: NaiveDate,
-) -> Result<Vec<stage_assessment::Model>> {
-    Ok(stage_assessment::Entity::find()
-        .filter(stage_assessment::Column::OrganizationId.eq(organization))
+) -> Result<HashMap<Uuid, Vec<stage_assessment::Model>>> {
+    let rows = stage_assessment::Entity::find()
+        .filter(stage_assessment::Column::OrganizationId.is_in(organizations.iter().copied()))
         .filter(stage_assessment::Column::AssessedOn.lte(as_of))
         .order_by_desc(stage_assessment::Column::AssessedOn)
         .order_by_desc(stage_assessment::Column::CreatedAt)
         .all(db)
-        .await?)
+        .await?;
+    let mut out: HashMap<Uuid, Vec<stage_assessment::Model>> = HashMap::new();
+    for row in rows {
+        out.entry(row.organization_id).or_default().push(row);
+    }
+    Ok(out)
 }
 
-/// The latest declaration on or before `as_of`.
-pub async fn latest_stage(
-    db: &DatabaseConnection,
-    organization: Uuid,
-    as_of: NaiveDate,
-) -> Result<Option<stage_assessment::Model>> {
-    Ok(stage_assessment::Entity::find()
-        .filter(stage_assessment::Column::OrganizationId.eq(organization))
-        .filter(stage_assessment::Column::AssessedOn.lte(as_of))
-        .order_by_desc(stage_assessment::Column::AssessedOn)
-        .order_by_desc(stage_assessment::Column::CreatedAt)
-        .one(db)
-        .await?)
-}
-
-/// Every core KPI the organization uses, with the start of its latest stored period on
-/// or before `as_of`: one query. The latest period is read per granularity, so each
-/// lookup is a seek at the end of a range of the natural-key index (organization, KPI,
-/// granularity, period start, ...) rather than a scan of the KPI's points.
+/// Every core KPI each of `organizations` uses, with the start of its latest stored
+/// period on or before `as_of`: one statement. The latest period is read per
+/// granularity, so each lookup is a seek at the end of a range of the natural-key
+/// index (organization, KPI, granularity, period start, ...) rather than a scan of the
+/// KPI's points.
 pub async fn core_kpis(
     db: &DatabaseConnection,
-    organization: Uuid,
+    organizations: &[Uuid],
     as_of: NaiveDate,
-) -> Result<Vec<CoreKpi>> {
+) -> Result<HashMap<Uuid, Vec<CoreKpi>>> {
+    let mut out: HashMap<Uuid, Vec<CoreKpi>> = HashMap::new();
+    if organizations.is_empty() {
+        return Ok(out);
+    }
     let mut p = crate::kpis::series::Params::new(db.get_database_backend());
     let per_granularity: Vec<String> = crate::domain::Granularity::ALL
         .iter()
         .map(|g| {
             format!(
                 "SELECT (SELECT MAX(m.period_start) FROM kpi_measurement m \
-                   WHERE m.organization_id = {} AND m.kpi_id = d.id AND m.granularity = '{}' \
+                   WHERE m.organization_id = o.id AND m.kpi_id = d.id AND m.granularity = '{}' \
                    AND m.period_start <= {}) AS latest",
-                p.bind(organization),
                 g.as_str(),
                 p.bind(as_of),
             )
         })
         .collect();
+    let organization_ids: Vec<String> = organizations.iter().map(|id| p.bind(*id)).collect();
     let sql = format!(
-        "SELECT d.id AS id, d.key AS key, d.stage AS stage, \
+        "SELECT o.id AS organization_id, d.id AS id, d.key AS key, d.stage AS stage, \
            (SELECT MAX(g.latest) FROM ({}) g) AS latest \
-         FROM kpi_definition d \
-         WHERE d.core = {} AND d.archived = {} AND (d.organization_id IS NULL OR d.organization_id = {}) \
+         FROM organization o JOIN kpi_definition d \
+           ON d.organization_id IS NULL OR d.organization_id = o.id \
+         WHERE o.id IN ({}) AND d.core = {} AND d.archived = {} \
          ORDER BY d.key",
         per_granularity.join(" UNION ALL "),
+        organization_ids.join(", "),
         p.bind(true),
         p.bind(false),
-        p.bind(organization),
     );
-    let mut out = Vec::new();
     for row in db.query_all(p.statement(sql)).await? {
-        out.push(CoreKpi {
-            id: row.try_get("", "id")?,
-            key: row.try_get("", "key")?,
-            stage: StageKey::from_db(&row.try_get::<String>("", "stage")?)?,
-            latest: row.try_get("", "latest")?,
-        });
+        out.entry(row.try_get("", "organization_id")?)
+            .or_default()
+            .push(CoreKpi {
+                id: row.try_get("", "id")?,
+                key: row.try_get("", "key")?,
+                stage: StageKey::from_db(&row.try_get::<String>("", "stage")?)?,
+                latest: row.try_get("", "latest")?,
+            });
     }
     Ok(out)
 }

@@ -11,14 +11,24 @@
 use std::collections::HashMap;
 
 use async_graphql::{Context, InputType, Lookahead, SelectionField, Value};
+use chrono::NaiveDate;
 use entity::{org_unit, organization};
+use uuid::Uuid;
 
 use crate::{
-    graphql::{context::loader, error::GqlResult, loader::group},
-    kpis::{KpiSeriesBatch, SeriesRequest},
+    graphql::{
+        context::loader,
+        error::GqlResult,
+        loader::{OrganizationBatch, PerOrganization, group},
+    },
+    insights::SnapshotAsOf,
+    kpis::{DefinitionsOf, SeriesOf, SeriesRequest},
+    maturity::loaders::{CoreKpisAsOf, StageHistoryAsOf},
     organizations::OrganizationById,
     positions::{PositionsByOrganization, PositionsByUnit},
+    priorities::loaders::AssessmentsOf,
     reporting::{LineHistoryByUnit, LinesAsOf, LinesByOrganization},
+    stakeholders::loaders::{RelationshipsOf, StakeholdersOf},
     units::{UnitById, UnitsByOrganization},
 };
 
@@ -103,51 +113,105 @@ pub async fn units_if_selected(
 }
 
 /// Loads, for a whole page of organizations at once, what `node` (the selection below
-/// each organization of the page) will ask per organization: their units, and each
-/// `kpiSeries` selected (as many as there are aliases). The keys of a page are then
-/// asked in one pass, so each relation runs its statements once for the page, however
-/// long it is and however the executor polls the list; the fields themselves find
-/// the loads done. A `kpiSeries` whose arguments do not parse is left to its field,
-/// which reports the error.
+/// each organization of the page) will ask per organization: their units, each
+/// `kpiSeries` selected (as many as there are aliases), the snapshot behind
+/// `collaborationModel`, `insights` and `chart`, `maturity`, `priorities`,
+/// `stakeholders`, `relationships` and `kpis`. The keys of a page are then asked in one
+/// pass, so each relation runs its statements once for the page, however long it is
+/// and however the executor polls the list; the fields find the loads done. A field
+/// whose arguments do not parse is left to itself, and reports the error.
 pub async fn organization_page(
     ctx: &Context<'_>,
     organizations: &[organization::Model],
     node: &Lookahead<'_>,
 ) -> GqlResult<()> {
-    let ids = || organizations.iter().map(|o| o.id);
+    let ids: Vec<Uuid> = organizations.iter().map(|o| o.id).collect();
     if node.field("units").exists() {
-        loader::<UnitsByOrganization>(ctx)?.load_many(ids()).await?;
+        loader::<UnitsByOrganization>(ctx)?
+            .load_many(ids.clone())
+            .await?;
     }
     for field in node.field("kpiSeries").selection_fields() {
-        let Some(request) = series_request_of(&field) else {
-            continue;
-        };
-        loader::<KpiSeriesBatch>(ctx)?
-            .load_many(ids().map(|id| (id, request.clone())))
-            .await?;
+        if let Some(request) = series_request_of(&field) {
+            page::<SeriesOf>(ctx, &ids, request).await?;
+        }
+    }
+    for name in ["collaborationModel", "insights", "chart"] {
+        for field in node.field(name).selection_fields() {
+            if let Some(as_of) = as_of_of(&field) {
+                page::<SnapshotAsOf>(ctx, &ids, as_of).await?;
+            }
+        }
+    }
+    for field in node.field("maturity").selection_fields() {
+        if let Some(as_of) = as_of_of(&field) {
+            page::<StageHistoryAsOf>(ctx, &ids, as_of).await?;
+            page::<CoreKpisAsOf>(ctx, &ids, as_of).await?;
+        }
+    }
+    for field in node.field("kpis").selection_fields() {
+        if let Some(stage) = arguments(&field).and_then(|a| argument(&a, "stage")) {
+            page::<DefinitionsOf>(ctx, &ids, stage).await?;
+        }
+    }
+    if node.field("priorities").exists() {
+        page::<AssessmentsOf>(ctx, &ids, ()).await?;
+    }
+    if node.field("stakeholders").exists() {
+        page::<StakeholdersOf>(ctx, &ids, ()).await?;
+    }
+    if node.field("relationships").exists() {
+        page::<RelationshipsOf>(ctx, &ids, ()).await?;
     }
     Ok(())
 }
 
-/// The series a `kpiSeries` selection asks for, its arguments coerced as the field's
-/// own would be; `None` when they do not parse.
+/// Loads batch `B` with `param` for every organization of the page.
+async fn page<B: OrganizationBatch>(
+    ctx: &Context<'_>,
+    organizations: &[Uuid],
+    param: B::Param,
+) -> GqlResult<()> {
+    loader::<PerOrganization<B>>(ctx)?
+        .load_many(organizations.iter().map(|id| (*id, param.clone())))
+        .await?;
+    Ok(())
+}
+
+/// A field's arguments by name, variables resolved; `None` when they cannot be.
+fn arguments(field: &SelectionField<'_>) -> Option<HashMap<String, Value>> {
+    Some(
+        field
+            .arguments()
+            .ok()?
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .collect(),
+    )
+}
+
+/// One argument, coerced as the field's own would be (absent: `T`'s null).
+fn argument<T: InputType>(arguments: &HashMap<String, Value>, name: &str) -> Option<T> {
+    T::parse(arguments.get(name).cloned()).ok()
+}
+
+/// The date an `asOf` argument asks for (today when absent).
+fn as_of_of(field: &SelectionField<'_>) -> Option<NaiveDate> {
+    let as_of = argument::<Option<NaiveDate>>(&arguments(field)?, "asOf")?;
+    crate::clock::as_of(as_of).ok()
+}
+
+/// The series a `kpiSeries` selection asks for; `None` when its arguments do not
+/// parse.
 fn series_request_of(field: &SelectionField<'_>) -> Option<SeriesRequest> {
-    let arguments: HashMap<String, Value> = field
-        .arguments()
-        .ok()?
-        .into_iter()
-        .map(|(name, value)| (name.to_string(), value))
-        .collect();
-    fn arg<T: InputType>(arguments: &HashMap<String, Value>, name: &str) -> Option<T> {
-        T::parse(arguments.get(name).cloned()).ok()
-    }
-    let kpi: String = arg(&arguments, "kpi")?;
+    let arguments = arguments(field)?;
+    let kpi: String = argument(&arguments, "kpi")?;
     crate::kpis::series_request(
         &kpi,
-        arg(&arguments, "granularity")?,
-        (arg(&arguments, "from")?, arg(&arguments, "to")?),
-        arg(&arguments, "unitId")?,
-        arg(&arguments, "dimensions")?,
+        argument(&arguments, "granularity")?,
+        (argument(&arguments, "from")?, argument(&arguments, "to")?),
+        argument(&arguments, "unitId")?,
+        argument(&arguments, "dimensions")?,
     )
     .ok()
 }

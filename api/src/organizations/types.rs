@@ -7,13 +7,15 @@ use entity::organization;
 use super::prefetch;
 use crate::{
     domain::{CollaborationModel, LineKind, UnitFunction},
-    graphql::{
-        context::{db, loader},
-        error::GqlResult,
-    },
+    graphql::{context::loader, error::GqlResult, loader::PerOrganization},
+    maturity::loaders::{CoreKpisAsOf, StageHistoryAsOf},
     positions::{Position, PositionsByOrganization},
+    priorities::loaders::AssessmentsOf,
     reporting::{LinesAsOf, ReportingLine},
-    stakeholders::{RelationshipObject, StakeholderObject},
+    stakeholders::{
+        RelationshipObject, StakeholderObject,
+        loaders::{RelationshipsOf, StakeholdersOf},
+    },
     units::{Unit, UnitsByOrganization},
 };
 
@@ -186,7 +188,7 @@ impl Organization {
         ctx: &Context<'_>,
         stage: Option<crate::domain::StageKey>,
     ) -> GqlResult<Vec<crate::catalog::KpiDefinition>> {
-        crate::kpis::definitions(db(ctx)?, self.0.id, stage).await
+        crate::kpis::definitions(ctx, self.0.id, stage).await
     }
 
     /// One of its KPI series rolled up to `granularity` over `[from, to)` (the same as
@@ -215,10 +217,14 @@ impl Organization {
         as_of: Option<NaiveDate>,
     ) -> GqlResult<crate::maturity::Maturity> {
         let as_of = crate::clock::as_of(as_of)?;
-        let db = db(ctx)?;
+        let key = (self.0.id, as_of);
+        let (history, core_kpis) = futures_util::try_join!(
+            loader::<PerOrganization<StageHistoryAsOf>>(ctx)?.load_one(key),
+            loader::<PerOrganization<CoreKpisAsOf>>(ctx)?.load_one(key),
+        )?;
         Ok(crate::maturity::Maturity {
-            history: crate::maturity::service::stage_history(db, self.0.id, as_of).await?,
-            core_kpis: crate::maturity::service::core_kpis(db, self.0.id, as_of).await?,
+            history: history.unwrap_or_default(),
+            core_kpis: core_kpis.unwrap_or_default(),
             as_of,
         })
     }
@@ -226,13 +232,19 @@ impl Organization {
     /// The organization's stakeholders: its units marketing deals with, and outside
     /// groups.
     async fn stakeholders(&self, ctx: &Context<'_>) -> GqlResult<Vec<StakeholderObject>> {
-        let rows = crate::stakeholders::service::stakeholders(db(ctx)?, self.0.id).await?;
+        let rows = loader::<PerOrganization<StakeholdersOf>>(ctx)?
+            .load_one((self.0.id, ()))
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(StakeholderObject).collect())
     }
 
     /// The relationships its units keep with stakeholders.
     async fn relationships(&self, ctx: &Context<'_>) -> GqlResult<Vec<RelationshipObject>> {
-        let rows = crate::stakeholders::service::relationships(db(ctx)?, self.0.id).await?;
+        let rows = loader::<PerOrganization<RelationshipsOf>>(ctx)?
+            .load_one((self.0.id, ()))
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(RelationshipObject).collect())
     }
 
@@ -241,7 +253,10 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
     ) -> GqlResult<Vec<crate::priorities::PriorityStatus>> {
-        let all = crate::priorities::service::assessments(db(ctx)?, self.0.id).await?;
+        let all = loader::<PerOrganization<AssessmentsOf>>(ctx)?
+            .load_one((self.0.id, ()))
+            .await?
+            .unwrap_or_default();
         Ok(crate::priorities::statuses(&all))
     }
 

@@ -3,9 +3,11 @@
 //! appended so their history and trend show.
 //!
 //! - [`service`]: assessing a priority; reading the assessments.
+//! - [`loaders`]: the assessments batched across the organizations of a list.
 //! - [`types`]: `PriorityStatus` (latest, trend, history) and `PriorityAssessment`.
 //! - [`resolvers`]: the `assessPriority` mutation.
 
+pub mod loaders;
 pub mod resolvers;
 pub mod service;
 pub mod types;

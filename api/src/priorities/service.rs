@@ -1,5 +1,7 @@
 //! Leadership-priority assessments: append-only, so every score stays in the history.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::priority_assessment;
 use sea_orm::{
@@ -63,15 +65,20 @@ pub async fn assess(
     Ok(row)
 }
 
-/// Every assessment of an organization, newest first.
+/// Every assessment of each of `organizations`, newest first: one statement.
 pub async fn assessments(
     db: &DatabaseConnection,
-    organization: Uuid,
-) -> Result<Vec<priority_assessment::Model>> {
-    Ok(priority_assessment::Entity::find()
-        .filter(priority_assessment::Column::OrganizationId.eq(organization))
+    organizations: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<priority_assessment::Model>>> {
+    let rows = priority_assessment::Entity::find()
+        .filter(priority_assessment::Column::OrganizationId.is_in(organizations.iter().copied()))
         .order_by_desc(priority_assessment::Column::AssessedAt)
         .order_by_desc(priority_assessment::Column::CreatedAt)
         .all(db)
-        .await?)
+        .await?;
+    let mut out: HashMap<Uuid, Vec<priority_assessment::Model>> = HashMap::new();
+    for row in rows {
+        out.entry(row.organization_id).or_default().push(row);
+    }
+    Ok(out)
 }

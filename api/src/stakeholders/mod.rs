@@ -4,9 +4,11 @@
 //!
 //! - [`service`]: creating stakeholders and relationships, reviewing relationships;
 //!   reading them.
+//! - [`loaders`]: those reads batched across the organizations of a list.
 //! - [`types`]: the `Stakeholder`, `Relationship` and `RelationshipReview` objects.
 //! - [`resolvers`]: their mutations.
 
+pub mod loaders;
 pub mod resolvers;
 pub mod service;
 pub mod types;

@@ -1,5 +1,7 @@
 //! Stakeholder and relationship storage rules.
 
+use std::collections::HashMap;
+
 use entity::{org_unit, relationship, relationship_review, stakeholder};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -204,30 +206,42 @@ async fn review_row<C: ConnectionTrait>(tx: &C, row: &relationship::Model, by: &
     Ok(())
 }
 
-/// An organization's stakeholders (archived left out), by name.
+/// The stakeholders of each of `organizations` (archived left out), by name: one
+/// statement.
 pub async fn stakeholders(
     db: &DatabaseConnection,
-    organization: Uuid,
-) -> Result<Vec<stakeholder::Model>> {
-    Ok(stakeholder::Entity::find()
-        .filter(stakeholder::Column::OrganizationId.eq(organization))
+    organizations: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<stakeholder::Model>>> {
+    let rows = stakeholder::Entity::find()
+        .filter(stakeholder::Column::OrganizationId.is_in(organizations.iter().copied()))
         .filter(stakeholder::Column::Archived.eq(false))
         .order_by_asc(stakeholder::Column::Name)
         .all(db)
-        .await?)
+        .await?;
+    let mut out: HashMap<Uuid, Vec<stakeholder::Model>> = HashMap::new();
+    for row in rows {
+        out.entry(row.organization_id).or_default().push(row);
+    }
+    Ok(out)
 }
 
-/// An organization's relationships (archived left out), oldest first.
+/// The relationships of each of `organizations` (archived left out), oldest first: one
+/// statement.
 pub async fn relationships(
     db: &DatabaseConnection,
-    organization: Uuid,
-) -> Result<Vec<relationship::Model>> {
-    Ok(relationship::Entity::find()
-        .filter(relationship::Column::OrganizationId.eq(organization))
+    organizations: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<relationship::Model>>> {
+    let rows = relationship::Entity::find()
+        .filter(relationship::Column::OrganizationId.is_in(organizations.iter().copied()))
         .filter(relationship::Column::Archived.eq(false))
         .order_by_asc(relationship::Column::CreatedAt)
         .all(db)
-        .await?)
+        .await?;
+    let mut out: HashMap<Uuid, Vec<relationship::Model>> = HashMap::new();
+    for row in rows {
+        out.entry(row.organization_id).or_default().push(row);
+    }
+    Ok(out)
 }
 
 /// Every review of a relationship, newest first.
