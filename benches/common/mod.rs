@@ -62,7 +62,7 @@ impl Server {
         settings.limits.requests_per_minute = 100_000_000;
         settings.limits.request_burst = 1_000_000;
         settings.limits.max_body_bytes = 16 * 1024 * 1024;
-        settings.database.max_connections = 20;
+        settings.database.max_connections = env_usize("ORGDESIGN_BENCH_POOL", 20) as u32;
         let keys = Keys::from_settings(&settings).unwrap();
         let token = keys
             .mint(
