@@ -1,25 +1,11 @@
-//! Limits async-graphql does not have built in.
-
-use std::sync::Arc;
+//! Limits async-graphql does not have built in, checked on the parsed document before
+//! it runs (not as schema extensions: an extension makes async-graphql run its hook
+//! chain for every resolved field).
 
 use async_graphql::{
-    ServerError, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    ServerError,
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
-
-/// Refuses operations with more than the given number of aliases, before anything
-/// runs. Aliases let one request ask for the same expensive field many times under
-/// different names, which depth and complexity limits only partly catch.
-pub struct AliasLimit(pub usize);
-
-impl ExtensionFactory for AliasLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimitExtension(self.0))
-    }
-}
-
-struct AliasLimitExtension(usize);
 
 fn count_aliases(set: &SelectionSet) -> usize {
     set.items
@@ -51,26 +37,16 @@ pub fn aliases_in(document: &ExecutableDocument) -> usize {
     in_operations + in_fragments
 }
 
-#[async_trait::async_trait]
-impl Extension for AliasLimitExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let aliases = aliases_in(&document);
-        if aliases > self.0 {
-            return Err(ServerError::new(
-                format!(
-                    "the query uses {aliases} aliases; at most {} are allowed",
-                    self.0
-                ),
-                None,
-            ));
-        }
-        Ok(document)
+/// Refuses a document with more than `max` aliases, before anything runs. Aliases let
+/// one request ask for the same expensive field many times under different names,
+/// which depth and complexity limits only partly catch.
+pub fn check_aliases(document: &ExecutableDocument, max: usize) -> Result<(), ServerError> {
+    let aliases = aliases_in(document);
+    if aliases > max {
+        return Err(ServerError::new(
+            format!("the query uses {aliases} aliases; at most {max} are allowed"),
+            None,
+        ));
     }
+    Ok(())
 }

@@ -175,7 +175,7 @@ pub struct Memo<L: KeyedLoader> {
 /// Whether the request's document holds a mutation (or a subscription). Its fields run
 /// one after another with writes in between, so everything a request remembers — the
 /// memos' loads, the insights' snapshots — is read afresh once this is set; loads
-/// still batch. Set at parse time by [`WritesPolicy`].
+/// still batch. Set from the parsed document by `crate::graphql::prepare`.
 #[derive(Clone, Default, Debug)]
 pub struct DocumentWrites(Arc<AtomicBool>);
 
@@ -186,33 +186,14 @@ impl DocumentWrites {
     }
 }
 
-/// Sets the request's [`DocumentWrites`] when its document holds anything but queries.
-pub struct WritesPolicy;
-
-impl async_graphql::extensions::ExtensionFactory for WritesPolicy {
-    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
-        Arc::new(WritesPolicy)
-    }
-}
-
-#[async_trait::async_trait]
-impl async_graphql::extensions::Extension for WritesPolicy {
-    async fn parse_query(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        query: &str,
-        variables: &async_graphql::Variables,
-        next: async_graphql::extensions::NextParseQuery<'_>,
-    ) -> async_graphql::ServerResult<async_graphql::parser::types::ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
+impl DocumentWrites {
+    /// The flag of a document that holds anything but queries.
+    pub fn of(document: &async_graphql::parser::types::ExecutableDocument) -> Self {
         let writes = document
             .operations
             .iter()
             .any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query);
-        if writes && let Some(flag) = ctx.data_opt::<DocumentWrites>() {
-            flag.0.store(true, Ordering::Relaxed);
-        }
-        Ok(document)
+        Self(Arc::new(AtomicBool::new(writes)))
     }
 }
 

@@ -76,8 +76,6 @@ pub fn build_schema(store: Store, limits: Limits, keys: Arc<Keys>, production: b
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(limits.max_depth.max(32))
     .limit_directives(limits.max_directives)
-    .extension(limits::AliasLimit(limits.max_aliases))
-    .extension(loader::WritesPolicy)
     .data(limits)
     .data(keys)
     .data(store);
@@ -99,11 +97,30 @@ pub fn sdl() -> String {
     .sdl()
 }
 
-/// Attaches what one request needs: its context and fresh DataLoaders (their caches
-/// live for one request only, so no request sees another's stale rows).
-pub fn prepare(request: Request, db: &DatabaseConnection, context: RequestContext) -> Request {
-    let writes = loader::DocumentWrites::default();
-    request
+/// Parses a request's document once (async-graphql then runs the parsed one) and
+/// applies what is checked on the document itself: the alias limit. Returns whether
+/// the document holds anything but queries. The schema has no extensions, so no hook
+/// runs per resolved field.
+pub fn admit(
+    request: &mut Request,
+    limits: &Limits,
+) -> Result<loader::DocumentWrites, ServerError> {
+    let document = request.parsed_query()?;
+    limits::check_aliases(document, limits.max_aliases)?;
+    Ok(loader::DocumentWrites::of(document))
+}
+
+/// Admits one request ([`admit`]) and attaches what it needs: its context and fresh
+/// DataLoaders (their caches live for one request only, so no request sees another's
+/// stale rows).
+pub fn prepare(
+    mut request: Request,
+    db: &DatabaseConnection,
+    limits: &Limits,
+    context: RequestContext,
+) -> Result<Request, ServerError> {
+    let writes = admit(&mut request, limits)?;
+    Ok(request
         .data(context)
         .data(batched(OrganizationById(db.clone()), &writes))
         .data(batched(UnitById(db.clone()), &writes))
@@ -150,7 +167,7 @@ pub fn prepare(request: Request, db: &DatabaseConnection, context: RequestContex
             ),
             &writes,
         ))
-        .data(writes)
+        .data(writes))
 }
 
 fn batched<L: loader::KeyedLoader>(loader: L, writes: &loader::DocumentWrites) -> loader::Memo<L> {

@@ -295,13 +295,18 @@ async fn execute_one(
 ) -> Response {
     let span = tracing::info_span!("graphql", operation = %operation.label(), request_id = %context.request_id);
     let started = Instant::now();
-    let request = prepare(request, &state.store.db, context.clone());
-    // Unconstrained: tokio's cooperative budget would otherwise make a large resolution
-    // pass yield part-way, letting a DataLoader's batch window close on half of the
-    // keys of one level, so the statement count of a query would depend on its size.
-    let mut response = tokio::task::unconstrained(state.schema.execute(request))
-        .instrument(span.clone())
-        .await;
+    let mut response = match prepare(request, &state.store.db, &state.limits, context.clone()) {
+        // Unconstrained: tokio's cooperative budget would otherwise make a large
+        // resolution pass yield part-way, letting a DataLoader's batch window close on
+        // half of the keys of one level, so the statement count of a query would depend
+        // on its size.
+        Ok(request) => {
+            tokio::task::unconstrained(state.schema.execute(request))
+                .instrument(span.clone())
+                .await
+        }
+        Err(error) => Response::from_errors(vec![error]),
+    };
     ensure_codes(&mut response.errors);
     let elapsed = started.elapsed();
     span.in_scope(|| {

@@ -22,7 +22,7 @@ use crate::auth::RequestContext;
 /// belong on `POST /graphql`, where the rate limit, the request timeout, the
 /// introspection policy and the per-request loaders apply.
 #[derive(Clone)]
-struct SubscriptionsOnly(crate::graphql::AppSchema);
+struct SubscriptionsOnly(crate::graphql::AppSchema, crate::settings::Limits);
 
 fn is_subscription(request: &async_graphql::Request) -> bool {
     Operation::of(request).is(OperationType::Subscription)
@@ -40,8 +40,11 @@ fn refusal() -> async_graphql::Response {
 }
 
 impl async_graphql::Executor for SubscriptionsOnly {
-    async fn execute(&self, request: async_graphql::Request) -> async_graphql::Response {
+    async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
         if is_subscription(&request) {
+            if let Err(error) = crate::graphql::admit(&mut request, &self.1) {
+                return async_graphql::Response::from_errors(vec![error]);
+            }
             self.0.execute(request).await
         } else {
             refusal()
@@ -50,10 +53,14 @@ impl async_graphql::Executor for SubscriptionsOnly {
 
     fn execute_stream(
         &self,
-        request: async_graphql::Request,
+        mut request: async_graphql::Request,
         session_data: Option<std::sync::Arc<Data>>,
     ) -> futures_util::stream::BoxStream<'static, async_graphql::Response> {
         if is_subscription(&request) {
+            if let Err(error) = crate::graphql::admit(&mut request, &self.1) {
+                let response = async_graphql::Response::from_errors(vec![error]);
+                return futures_util::stream::once(async { response }).boxed();
+            }
             async_graphql::Executor::execute_stream(&self.0, request, session_data)
         } else {
             futures_util::stream::once(async { refusal() }).boxed()
@@ -133,21 +140,24 @@ pub async fn serve(
         }
     });
     let init_state = state.clone();
-    let socket = WebSocket::new(SubscriptionsOnly(state.schema.clone()), input, protocol)
-        .on_connection_init(move |payload| async move {
-            let refused =
-                || async_graphql::Error::new("connection_init needs a valid bearer token");
-            let token = token_of(&payload).ok_or_else(refused)?;
-            let principal = caller::principal_of_token(&init_state, &token)
-                .await
-                .map_err(|_| refused())?;
-            let mut data = Data::default();
-            data.insert(RequestContext {
-                request_id,
-                principal: Some(principal),
-            });
-            Ok(data)
+    let socket = WebSocket::new(
+        SubscriptionsOnly(state.schema.clone(), state.limits.clone()),
+        input,
+        protocol,
+    )
+    .on_connection_init(move |payload| async move {
+        let refused = || async_graphql::Error::new("connection_init needs a valid bearer token");
+        let token = token_of(&payload).ok_or_else(refused)?;
+        let principal = caller::principal_of_token(&init_state, &token)
+            .await
+            .map_err(|_| refused())?;
+        let mut data = Data::default();
+        data.insert(RequestContext {
+            request_id,
+            principal: Some(principal),
         });
+        Ok(data)
+    });
     actix_web::rt::spawn(async move {
         let mut socket = std::pin::pin!(socket);
         while let Some(message) = socket.next().await {
