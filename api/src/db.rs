@@ -1,6 +1,6 @@
 //! The database connection: SQLite (embedded default) or PostgreSQL, chosen by URL.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, hash::Hash, sync::Arc, time::Duration};
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -139,4 +139,18 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
             .await?;
     }
     Ok(tx)
+}
+
+/// Groups rows by a key, keeping their order.
+pub fn group<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, Vec<V>> {
+    let mut map: HashMap<K, Vec<V>> = HashMap::new();
+    for row in rows {
+        map.entry(key(&row)).or_default().push(row);
+    }
+    map
+}
+
+/// Indexes rows by a unique key.
+pub fn index<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
+    rows.into_iter().map(|row| (key(&row), row)).collect()
 }

@@ -45,19 +45,7 @@ impl From<LoadError> for GqlError {
     }
 }
 
-/// Groups rows by a key, keeping their order.
-pub fn group<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, Vec<V>> {
-    let mut map: HashMap<K, Vec<V>> = HashMap::new();
-    for row in rows {
-        map.entry(key(&row)).or_default().push(row);
-    }
-    map
-}
-
-/// Indexes rows by a unique key.
-pub fn index<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
-    rows.into_iter().map(|row| (key(&row), row)).collect()
-}
+pub use crate::db::{group, index};
 
 /// Declares a loader of the rows of `entity` whose `column` is one of the keys (ids),
 /// in the given order: `grouped` by the key (`Vec` per key) or `indexed` (one row per
@@ -114,6 +102,30 @@ pub trait OrganizationBatch: Send + Sync + 'static {
         param: &Self::Param,
     ) -> impl Future<Output = Result<HashMap<Uuid, Self::Value>, Error>> + Send;
 }
+
+/// Declares an [`OrganizationBatch`] whose load is one service read:
+/// `Name(param: Param) -> Value = |db, organizations| read(...).await`.
+macro_rules! organization_batch {
+    ($(#[$meta:meta])* $name:ident($param:ident: $param_type:ty) -> $value:ty =
+        |$db:ident, $organizations:ident| $load:expr) => {
+        $(#[$meta])*
+        pub struct $name;
+
+        impl $crate::graphql::loader::OrganizationBatch for $name {
+            type Param = $param_type;
+            type Value = $value;
+
+            async fn load(
+                $db: &sea_orm::DatabaseConnection,
+                $organizations: &[uuid::Uuid],
+                $param: &$param_type,
+            ) -> $crate::error::Result<std::collections::HashMap<uuid::Uuid, Self::Value>> {
+                $load
+            }
+        }
+    };
+}
+pub(crate) use organization_batch;
 
 /// The per-request loader of an [`OrganizationBatch`]: keys are (organization, param).
 pub struct PerOrganization<B>(DatabaseConnection, PhantomData<B>);

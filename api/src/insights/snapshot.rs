@@ -9,9 +9,10 @@ use uuid::Uuid;
 
 use super::Snapshot;
 use crate::{
+    db::group,
     domain::StageKey,
     error::{Error, Result},
-    graphql::loader::OrganizationBatch,
+    graphql::loader::organization_batch,
     maturity, priorities, stakeholders,
 };
 
@@ -36,21 +37,21 @@ pub async fn snapshots(
     as_of: NaiveDate,
 ) -> Result<HashMap<Uuid, Snapshot>> {
     let ids = || organizations.iter().copied();
-    let mut units = by_organization(
+    let mut units = group(
         org_unit::Entity::find()
             .filter(org_unit::Column::OrganizationId.is_in(ids()))
             .all(db)
             .await?,
         |u| u.organization_id,
     );
-    let mut positions = by_organization(
+    let mut positions = group(
         position::Entity::find()
             .filter(position::Column::OrganizationId.is_in(ids()))
             .all(db)
             .await?,
         |p| p.organization_id,
     );
-    let mut lines = by_organization(
+    let mut lines = group(
         reporting_line::Entity::find()
             .filter(reporting_line::Column::OrganizationId.is_in(ids()))
             .filter(reporting_line::Column::EffectiveFrom.lte(as_of))
@@ -107,31 +108,13 @@ pub async fn snapshots(
     Ok(out)
 }
 
-/// Rows by their organization, in their order.
-fn by_organization<T>(rows: Vec<T>, organization: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Vec<T>> {
-    let mut out: HashMap<Uuid, Vec<T>> = HashMap::new();
-    for row in rows {
-        out.entry(organization(&row)).or_default().push(row);
-    }
-    out
-}
-
-/// The snapshots of the organizations of one request, by date: `collaborationModel`,
-/// `insights` and `chart` of one organization on one date share a single load, and the
-/// organizations of a list load together ([`snapshots`]). In a document with a
-/// mutation every snapshot is read afresh (the request's memo, see
-/// `crate::graphql::loader::Memo`).
-pub struct SnapshotAsOf;
-
-impl OrganizationBatch for SnapshotAsOf {
-    type Param = NaiveDate;
-    type Value = Arc<Snapshot>;
-
-    async fn load(
-        db: &DatabaseConnection,
-        organizations: &[Uuid],
-        as_of: &NaiveDate,
-    ) -> Result<HashMap<Uuid, Self::Value>> {
+organization_batch! {
+    /// The snapshots of the organizations of one request, by date: `collaborationModel`,
+    /// `insights` and `chart` of one organization on one date share a single load, and
+    /// the organizations of a list load together ([`snapshots`]). In a document with a
+    /// mutation every snapshot is read afresh (the request's memo, see
+    /// `crate::graphql::loader::Memo`).
+    SnapshotAsOf(as_of: NaiveDate) -> Arc<Snapshot> = |db, organizations| {
         Ok(snapshots(db, organizations, *as_of)
             .await?
             .into_iter()

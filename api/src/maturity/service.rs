@@ -69,11 +69,7 @@ pub async fn stage_histories(
         .order_by_desc(stage_assessment::Column::CreatedAt)
         .all(db)
         .await?;
-    let mut out: HashMap<Uuid, Vec<stage_assessment::Model>> = HashMap::new();
-    for row in rows {
-        out.entry(row.organization_id).or_default().push(row);
-    }
-    Ok(out)
+    Ok(crate::db::group(rows, |row| row.organization_id))
 }
 
 /// Every core KPI each of `organizations` uses, with the start of its latest stored

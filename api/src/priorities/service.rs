@@ -76,9 +76,5 @@ pub async fn assessments(
         .order_by_desc(priority_assessment::Column::CreatedAt)
         .all(db)
         .await?;
-    let mut out: HashMap<Uuid, Vec<priority_assessment::Model>> = HashMap::new();
-    for row in rows {
-        out.entry(row.organization_id).or_default().push(row);
-    }
-    Ok(out)
+    Ok(crate::db::group(rows, |row| row.organization_id))
 }

@@ -218,11 +218,7 @@ pub async fn stakeholders(
         .order_by_asc(stakeholder::Column::Name)
         .all(db)
         .await?;
-    let mut out: HashMap<Uuid, Vec<stakeholder::Model>> = HashMap::new();
-    for row in rows {
-        out.entry(row.organization_id).or_default().push(row);
-    }
-    Ok(out)
+    Ok(crate::db::group(rows, |row| row.organization_id))
 }
 
 /// The relationships of each of `organizations` (archived left out), oldest first: one
@@ -237,11 +233,7 @@ pub async fn relationships(
         .order_by_asc(relationship::Column::CreatedAt)
         .all(db)
         .await?;
-    let mut out: HashMap<Uuid, Vec<relationship::Model>> = HashMap::new();
-    for row in rows {
-        out.entry(row.organization_id).or_default().push(row);
-    }
-    Ok(out)
+    Ok(crate::db::group(rows, |row| row.organization_id))
 }
 
 /// Every review of a relationship, newest first.
