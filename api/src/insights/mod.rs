@@ -6,12 +6,13 @@
 //! KPI freshness, priorities and relationships: a fixed number of queries however
 //! large the organization), by pure functions tested on their own.
 //!
-//! - `snapshot`: loading snapshots ([`snapshots`], one organization or many at once),
-//!   and the request's batch of them ([`SnapshotAsOf`]).
+//! - `snapshot`: loading snapshots ([`snapshots`], one organization or many at once).
+//! - [`loaders`]: the request's batch of them ([`SnapshotAsOf`]).
 //! - [`model`]: which collaboration model the lines form.
 //! - [`rules`]: the insight rules.
 //! - [`types`]: the GraphQL objects (`CollaborationModelReport`, `Insight`).
 
+pub mod loaders;
 pub mod model;
 pub mod rules;
 mod snapshot;
@@ -19,8 +20,9 @@ mod snapshot;
 pub(crate) mod tests;
 pub mod types;
 
+pub use loaders::SnapshotAsOf;
 pub use rules::{Insight, Severity, Snapshot};
-pub use snapshot::{SnapshotAsOf, snapshot, snapshots};
+pub use snapshot::{snapshot, snapshots};
 pub use types::{CollaborationModelReport, InsightObject, request_snapshot};
 
 /// Every insight of a snapshot at or above `min_severity`, most severe first (then by

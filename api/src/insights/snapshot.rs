@@ -1,6 +1,6 @@
-//! Loading the snapshot the rules read, once per organization and date in a request.
+//! Loading the snapshot the rules read: one organization's, or a whole list's at once.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use entity::{org_unit, position, reporting_line};
@@ -12,7 +12,6 @@ use crate::{
     db::group,
     domain::StageKey,
     error::{Error, Result},
-    graphql::loader::organization_batch,
     maturity, priorities, stakeholders,
 };
 
@@ -106,19 +105,4 @@ pub async fn snapshots(
         out.insert(org, snapshot);
     }
     Ok(out)
-}
-
-organization_batch! {
-    /// The snapshots of the organizations of one request, by date: `collaborationModel`,
-    /// `insights` and `chart` of one organization on one date share a single load, and
-    /// the organizations of a list load together ([`snapshots`]). In a document with a
-    /// mutation every snapshot is read afresh (the request's memo, see
-    /// `crate::graphql::loader::Memo`).
-    SnapshotAsOf(as_of: NaiveDate) -> Arc<Snapshot> = |db, organizations| {
-        Ok(snapshots(db, organizations, *as_of)
-            .await?
-            .into_iter()
-            .map(|(org, snapshot)| (org, Arc::new(snapshot)))
-            .collect())
-    }
 }
