@@ -19,7 +19,7 @@
 //! - [`telemetry`]: logging setup.
 //! - [`startup`]: [`startup::Application`], which builds, binds and runs the server
 //!   and stops it gracefully on a signal the caller passes in.
-//! - [`db`]: connecting to SQLite or PostgreSQL, `begin_write`, classifying database
+//! - [`db`]: connecting to SQLite or PostgreSQL, starting write transactions, classifying database
 //!   errors.
 //! - [`store`]: the [`store::Store`] services write through (database + event bus).
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.

@@ -1,6 +1,6 @@
 //! The store services write through: the database and the event bus.
 //!
-//! A service opens its transaction on [`Store::db`] ([`crate::db::begin_write`]),
+//! A service opens its write transaction on [`Store::db`] (through `crate::db`),
 //! writes its audit entry in it, and after the commit publishes its event on
 //! [`Store::events`]; [`Store::commit_structure_change`] does those steps in that
 //! order, so callers cannot announce a change that did not commit.
