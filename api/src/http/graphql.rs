@@ -220,8 +220,8 @@ async fn execute(
     // Each document is parsed here once for what must be known before it runs.
     let requests: Vec<(Request, Operation)> = requests
         .into_iter()
-        .map(|request| {
-            let operation = Operation::of(&request);
+        .map(|mut request| {
+            let operation = Operation::of(&mut request);
             (request, operation)
         })
         .collect();

@@ -3,7 +3,10 @@
 //! timeout that spares mutations, the WebSocket's subscriptions-only rule, the name in
 //! logs and metrics).
 
-use async_graphql::parser::{parse_query, types::OperationType};
+use async_graphql::parser::{
+    parse_query,
+    types::{ExecutableDocument, OperationType},
+};
 
 /// What the HTTP layer knows of a request's operation before running it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,17 +23,39 @@ impl Operation {
     /// The operation `query` runs under `operation_name`, chosen as async-graphql
     /// chooses it: the operation of that name, else the document's only operation.
     pub fn select(query: &str, operation_name: Option<&str>) -> Self {
-        let selected = parse_query(query).ok().and_then(|document| {
-            let mut operations = document.operations.iter().filter(|(name, _)| {
-                operation_name.is_none() || name.map(|n| n.as_str()) == operation_name
-            });
-            match (operations.next(), operations.next()) {
-                (Some((name, operation)), None) => {
-                    Some((name.map(|n| n.to_string()), operation.node.ty))
-                }
-                _ => None,
-            }
+        match parse_query(query) {
+            Ok(document) => Self::in_document(&document, operation_name),
+            Err(_) => Self {
+                name: operation_name.map(str::to_owned),
+                kind: None,
+            },
+        }
+    }
+
+    /// [`Operation::select`] for a request as async-graphql holds it. The document is
+    /// parsed into the request, so running it does not parse it again.
+    pub fn of(request: &mut async_graphql::Request) -> Self {
+        let operation_name = request.operation_name.clone();
+        match request.parsed_query() {
+            Ok(document) => Self::in_document(document, operation_name.as_deref()),
+            Err(_) => Self {
+                name: operation_name,
+                kind: None,
+            },
+        }
+    }
+
+    /// The operation a parsed `document` runs under `operation_name`.
+    fn in_document(document: &ExecutableDocument, operation_name: Option<&str>) -> Self {
+        let mut operations = document.operations.iter().filter(|(name, _)| {
+            operation_name.is_none() || name.map(|n| n.as_str()) == operation_name
         });
+        let selected = match (operations.next(), operations.next()) {
+            (Some((name, operation)), None) => {
+                Some((name.map(|n| n.to_string()), operation.node.ty))
+            }
+            _ => None,
+        };
         let (selected_name, kind) = selected.unzip();
         Self {
             name: operation_name
@@ -38,11 +63,6 @@ impl Operation {
                 .or_else(|| selected_name.flatten()),
             kind,
         }
-    }
-
-    /// [`Operation::select`] for a request as async-graphql holds it.
-    pub fn of(request: &async_graphql::Request) -> Self {
-        Self::select(&request.query, request.operation_name.as_deref())
     }
 
     /// The name for logs and metrics: the operation's, else `anonymous`.

@@ -24,7 +24,7 @@ use crate::auth::RequestContext;
 #[derive(Clone)]
 struct SubscriptionsOnly(crate::graphql::AppSchema, crate::settings::Limits);
 
-fn is_subscription(request: &async_graphql::Request) -> bool {
+fn is_subscription(request: &mut async_graphql::Request) -> bool {
     Operation::of(request).is(OperationType::Subscription)
 }
 
@@ -41,7 +41,7 @@ fn refusal() -> async_graphql::Response {
 
 impl async_graphql::Executor for SubscriptionsOnly {
     async fn execute(&self, mut request: async_graphql::Request) -> async_graphql::Response {
-        if is_subscription(&request) {
+        if is_subscription(&mut request) {
             if let Err(error) = crate::graphql::admit(&mut request, &self.1) {
                 return async_graphql::Response::from_errors(vec![error]);
             }
@@ -56,7 +56,7 @@ impl async_graphql::Executor for SubscriptionsOnly {
         mut request: async_graphql::Request,
         session_data: Option<std::sync::Arc<Data>>,
     ) -> futures_util::stream::BoxStream<'static, async_graphql::Response> {
-        if is_subscription(&request) {
+        if is_subscription(&mut request) {
             if let Err(error) = crate::graphql::admit(&mut request, &self.1) {
                 let response = async_graphql::Response::from_errors(vec![error]);
                 return futures_util::stream::once(async { response }).boxed();
