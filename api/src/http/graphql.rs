@@ -27,7 +27,7 @@ use actix_web::{
     web,
 };
 use async_graphql::{BatchRequest, Request, Response, Variables, parser::types::OperationType};
-use serde_json::{Value, json, value::RawValue};
+use serde_json::{Value, value::RawValue};
 use tracing::Instrument;
 
 use super::{
@@ -190,14 +190,26 @@ fn is_request_error(response: &Response) -> bool {
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-fn response_json(response: &Response) -> Value {
-    let mut value = serde_json::to_value(response).unwrap_or_else(|_| json!({}));
-    if is_request_error(response)
-        && let Value::Object(map) = &mut value
-    {
-        map.remove("data");
+/// A response as the body writes it: the GraphQL response, without `data` for a
+/// request error. Serialized straight from async-graphql's values, without building a
+/// `serde_json::Value` first (for a list of a thousand units that tree cost as much as
+/// writing it).
+#[derive(serde::Serialize)]
+struct ResponseBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [async_graphql::ServerError],
+}
+
+fn response_json(response: &Response) -> ResponseBody<'_> {
+    ResponseBody {
+        data: (!is_request_error(response)).then_some(&response.data),
+        extensions: &response.extensions,
+        errors: &response.errors,
     }
-    value
 }
 
 async fn execute(
@@ -275,16 +287,22 @@ async fn execute(
             } else {
                 StatusCode::OK
             };
-            (status, response_json(one))
+            (status, serde_json::to_vec(&response_json(one)))
         }
         (_, many) => (
             StatusCode::OK,
-            Value::Array(many.iter().map(response_json).collect()),
+            serde_json::to_vec(&many.iter().map(response_json).collect::<Vec<_>>()),
         ),
     };
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, media.as_str()))
-        .json(body)
+    match body {
+        Ok(body) => HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, media.as_str()))
+            .body(body),
+        Err(err) => {
+            tracing::error!(error = %err, "writing a GraphQL response failed");
+            HttpError::from(crate::error::Error::Internal(err.into())).error_response()
+        }
+    }
 }
 
 async fn execute_one(
