@@ -2,10 +2,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{kpi_definition, kpi_measurement, kpi_measurement_revision, org_unit};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -190,7 +191,7 @@ pub async fn record(
     let now = now();
     let actor = principal.subject.chars().take(200).collect::<String>();
     let mut counts = RecordCounts::default();
-    let mut inserts = Vec::new();
+    let mut inserts: Vec<(&Key, &ParsedPoint)> = Vec::new();
     let mut corrections: Vec<(Uuid, i64, i32)> = Vec::new();
     for (key, point) in &keyed {
         match existing.get(key) {
@@ -201,72 +202,16 @@ pub async fn record(
             }
             None => {
                 counts.inserted += 1;
-                inserts.push(kpi_measurement::ActiveModel {
-                    id: sea_orm::Set(Uuid::now_v7()),
-                    organization_id: sea_orm::Set(org.id),
-                    kpi_id: sea_orm::Set(key.0),
-                    unit_id: sea_orm::Set(point.unit_id),
-                    granularity: sea_orm::Set(key.1.to_owned()),
-                    period_start: sea_orm::Set(point.period_start),
-                    source: sea_orm::Set(point.source.clone()),
-                    dimensions: sea_orm::Set(
-                        serde_json::to_value(&point.dimensions).unwrap_or_default(),
-                    ),
-                    series_key: sea_orm::Set(key.4.clone()),
-                    value_scaled: sea_orm::Set(point.value_scaled),
-                    revision: sea_orm::Set(1),
-                    recorded_at: sea_orm::Set(now),
-                    recorded_by: sea_orm::Set(Some(actor.clone())),
-                });
+                inserts.push((key, *point));
             }
         }
     }
-    let mut inserts = inserts.into_iter().peekable();
-    while inserts.peek().is_some() {
-        let chunk: Vec<_> = inserts.by_ref().take(CHUNK).collect();
-        kpi_measurement::Entity::insert_many(chunk)
-            .exec_without_returning(&tx)
-            .await?;
-    }
-    // The superseded values go to the history with who recorded them and when; read
-    // in full only for the corrected points.
-    let mut revisions = Vec::with_capacity(corrections.len());
-    for chunk in corrections.chunks(CHUNK) {
-        let rows = kpi_measurement::Entity::find()
-            .filter(kpi_measurement::Column::Id.is_in(chunk.iter().map(|(id, _, _)| *id)))
-            .all(&tx)
-            .await?;
-        for row in rows {
-            revisions.push(kpi_measurement_revision::ActiveModel {
-                id: sea_orm::Set(Uuid::now_v7()),
-                organization_id: sea_orm::Set(org.id),
-                measurement_id: sea_orm::Set(row.id),
-                revision: sea_orm::Set(row.revision),
-                value_scaled: sea_orm::Set(row.value_scaled),
-                recorded_at: sea_orm::Set(row.recorded_at),
-                recorded_by: sea_orm::Set(row.recorded_by),
-            });
-        }
-    }
-    let mut revisions = revisions.into_iter().peekable();
-    while revisions.peek().is_some() {
-        let chunk: Vec<_> = revisions.by_ref().take(CHUNK).collect();
-        kpi_measurement_revision::Entity::insert_many(chunk)
-            .exec_without_returning(&tx)
-            .await?;
-    }
-    for (id, value, revision) in corrections {
-        kpi_measurement::Entity::update_many()
-            .col_expr(kpi_measurement::Column::ValueScaled, Expr::value(value))
-            .col_expr(kpi_measurement::Column::Revision, Expr::value(revision))
-            .col_expr(kpi_measurement::Column::RecordedAt, Expr::value(now))
-            .col_expr(
-                kpi_measurement::Column::RecordedBy,
-                Expr::value(actor.clone()),
-            )
-            .filter(kpi_measurement::Column::Id.eq(id))
-            .exec(&tx)
-            .await?;
+    if tx.get_database_backend() == DbBackend::Postgres {
+        insert_postgres(&tx, org.id, now, &actor, &inserts).await?;
+        correct_postgres(&tx, now, &actor, &corrections).await?;
+    } else {
+        insert_sqlite(&tx, org.id, now, &actor, inserts).await?;
+        correct_sqlite(&tx, org.id, now, &actor, &corrections).await?;
     }
     if counts.inserted + counts.corrected == 0 {
         tx.commit().await?;
@@ -286,6 +231,199 @@ pub async fn record(
         })
         .await;
     Ok(counts)
+}
+
+/// Rows per statement on PostgreSQL, where a statement carries one array per column
+/// (no bound-parameter limit): bounds the size of one statement.
+const PG_CHUNK: usize = 10_000;
+
+/// New points on PostgreSQL: one `INSERT … SELECT FROM unnest(…)` per chunk, a typed
+/// array per column. The driver sends each array as one binary parameter, so the server
+/// plans one statement and decodes no SQL text per row, where a multi-row `VALUES` list
+/// costs a parameter (and its planning) per cell.
+async fn insert_postgres<C: ConnectionTrait>(
+    tx: &C,
+    organization: Uuid,
+    now: DateTime<Utc>,
+    actor: &str,
+    inserts: &[(&Key, &ParsedPoint)],
+) -> Result<()> {
+    for chunk in inserts.chunks(PG_CHUNK) {
+        let n = chunk.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut kpis = Vec::with_capacity(n);
+        // Unit ids as text, '' for none: the driver's arrays carry no NULL elements.
+        let mut units = Vec::with_capacity(n);
+        let mut granularities = Vec::with_capacity(n);
+        let mut periods = Vec::with_capacity(n);
+        let mut sources = Vec::with_capacity(n);
+        let mut dimensions = Vec::with_capacity(n);
+        let mut series = Vec::with_capacity(n);
+        let mut values = Vec::with_capacity(n);
+        for (key, point) in chunk {
+            ids.push(Uuid::now_v7());
+            kpis.push(key.0);
+            units.push(point.unit_id.map(|u| u.to_string()).unwrap_or_default());
+            granularities.push(key.1.to_owned());
+            periods.push(point.period_start);
+            sources.push(point.source.clone());
+            dimensions.push(serde_json::to_string(&point.dimensions).unwrap_or_default());
+            series.push(key.4.clone());
+            values.push(point.value_scaled);
+        }
+        tx.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO kpi_measurement (id, organization_id, kpi_id, unit_id, granularity, \
+             period_start, source, dimensions, series_key, value_scaled, revision, recorded_at, \
+             recorded_by) \
+             SELECT p.id, $1, p.kpi_id, NULLIF(p.unit_id, '')::uuid, p.granularity, \
+             p.period_start, p.source, p.dimensions::jsonb, p.series_key, p.value_scaled, 1, $2, $3 \
+             FROM unnest($4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::date[], $9::text[], \
+             $10::text[], $11::text[], $12::int8[]) \
+             AS p(id, kpi_id, unit_id, granularity, period_start, source, dimensions, series_key, value_scaled)",
+            [
+                organization.into(),
+                now.into(),
+                actor.into(),
+                ids.into(),
+                kpis.into(),
+                units.into(),
+                granularities.into(),
+                periods.into(),
+                sources.into(),
+                dimensions.into(),
+                series.into(),
+                values.into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Corrections on PostgreSQL: the superseded values go to the history and the new ones
+/// replace them, two statements per chunk whatever its size.
+async fn correct_postgres<C: ConnectionTrait>(
+    tx: &C,
+    now: DateTime<Utc>,
+    actor: &str,
+    corrections: &[(Uuid, i64, i32)],
+) -> Result<()> {
+    for chunk in corrections.chunks(PG_CHUNK) {
+        let ids: Vec<Uuid> = chunk.iter().map(|(id, _, _)| *id).collect();
+        let history: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
+        let values: Vec<i64> = chunk.iter().map(|(_, value, _)| *value).collect();
+        let revisions: Vec<i32> = chunk.iter().map(|(_, _, revision)| *revision).collect();
+        tx.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO kpi_measurement_revision (id, organization_id, measurement_id, revision, \
+             value_scaled, recorded_at, recorded_by) \
+             SELECT c.history_id, m.organization_id, m.id, m.revision, m.value_scaled, \
+             m.recorded_at, m.recorded_by \
+             FROM unnest($1::uuid[], $2::uuid[]) AS c(id, history_id) \
+             JOIN kpi_measurement m ON m.id = c.id",
+            [ids.clone().into(), history.into()],
+        ))
+        .await?;
+        tx.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE kpi_measurement SET value_scaled = c.value_scaled, revision = c.revision, \
+             recorded_at = $1, recorded_by = $2 \
+             FROM unnest($3::uuid[], $4::int8[], $5::int4[]) AS c(id, value_scaled, revision) \
+             WHERE kpi_measurement.id = c.id",
+            [
+                now.into(),
+                actor.into(),
+                ids.into(),
+                values.into(),
+                revisions.into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// New points on SQLite: multi-row `INSERT`s of [`CHUNK`] rows (SQLite has no arrays,
+/// and in-process statements cost little to plan).
+async fn insert_sqlite<C: ConnectionTrait>(
+    tx: &C,
+    organization: Uuid,
+    now: DateTime<Utc>,
+    actor: &str,
+    inserts: Vec<(&Key, &ParsedPoint)>,
+) -> Result<()> {
+    let mut rows = inserts.into_iter().map(|(key, point)| kpi_measurement::ActiveModel {
+        id: sea_orm::Set(Uuid::now_v7()),
+        organization_id: sea_orm::Set(organization),
+        kpi_id: sea_orm::Set(key.0),
+        unit_id: sea_orm::Set(point.unit_id),
+        granularity: sea_orm::Set(key.1.to_owned()),
+        period_start: sea_orm::Set(point.period_start),
+        source: sea_orm::Set(point.source.clone()),
+        dimensions: sea_orm::Set(serde_json::to_value(&point.dimensions).unwrap_or_default()),
+        series_key: sea_orm::Set(key.4.clone()),
+        value_scaled: sea_orm::Set(point.value_scaled),
+        revision: sea_orm::Set(1),
+        recorded_at: sea_orm::Set(now),
+        recorded_by: sea_orm::Set(Some(actor.to_owned())),
+    });
+    loop {
+        let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        kpi_measurement::Entity::insert_many(chunk)
+            .exec_without_returning(tx)
+            .await?;
+    }
+}
+
+/// Corrections on SQLite: the superseded rows are read for the history, then each
+/// point is updated by its id (an in-process index probe).
+async fn correct_sqlite<C: ConnectionTrait>(
+    tx: &C,
+    organization: Uuid,
+    now: DateTime<Utc>,
+    actor: &str,
+    corrections: &[(Uuid, i64, i32)],
+) -> Result<()> {
+    let mut revisions = Vec::with_capacity(corrections.len());
+    for chunk in corrections.chunks(CHUNK) {
+        let rows = kpi_measurement::Entity::find()
+            .filter(kpi_measurement::Column::Id.is_in(chunk.iter().map(|(id, _, _)| *id)))
+            .all(tx)
+            .await?;
+        for row in rows {
+            revisions.push(kpi_measurement_revision::ActiveModel {
+                id: sea_orm::Set(Uuid::now_v7()),
+                organization_id: sea_orm::Set(organization),
+                measurement_id: sea_orm::Set(row.id),
+                revision: sea_orm::Set(row.revision),
+                value_scaled: sea_orm::Set(row.value_scaled),
+                recorded_at: sea_orm::Set(row.recorded_at),
+                recorded_by: sea_orm::Set(row.recorded_by),
+            });
+        }
+    }
+    let mut revisions = revisions.into_iter().peekable();
+    while revisions.peek().is_some() {
+        let chunk: Vec<_> = revisions.by_ref().take(CHUNK).collect();
+        kpi_measurement_revision::Entity::insert_many(chunk)
+            .exec_without_returning(tx)
+            .await?;
+    }
+    for &(id, value, revision) in corrections {
+        kpi_measurement::Entity::update_many()
+            .col_expr(kpi_measurement::Column::ValueScaled, Expr::value(value))
+            .col_expr(kpi_measurement::Column::Revision, Expr::value(revision))
+            .col_expr(kpi_measurement::Column::RecordedAt, Expr::value(now))
+            .col_expr(kpi_measurement::Column::RecordedBy, Expr::value(actor))
+            .filter(kpi_measurement::Column::Id.eq(id))
+            .exec(tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// KPI ids by key: the organization's own KPIs and the built-in catalog.
