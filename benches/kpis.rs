@@ -22,13 +22,15 @@ use std::{
 
 use chrono::NaiveDate;
 use common::{BATCH, Server, clean_up, create_org, env_usize, fresh_url, percentile};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, TransactionTrait,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// The `i`-th benchmark point: spread over KPIs, sources, days and channels so every
 /// point has its own natural key.
-fn point(i: usize) -> Value {
+fn point(i: usize, bump: usize) -> Value {
     const KPIS: [&str; 4] = ["leads", "mqls", "sals", "sqls"];
     let day =
         NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Duration::days((i / 64) as i64);
@@ -36,7 +38,7 @@ fn point(i: usize) -> Value {
         "kpi": KPIS[i % 4],
         "granularity": "DAY",
         "periodStart": day.to_string(),
-        "value": format!("{}.{}", i % 1000, i % 7),
+        "value": format!("{}.{}", i % 1000 + bump, i % 7),
         "source": format!("source-{}", (i / 4) % 4),
         "dimensions": [{ "name": "channel", "value": format!("c{}", (i / 16) % 4) }],
     })
@@ -50,11 +52,14 @@ async fn push_all(
     n: usize,
     expect: &'static str,
     pushers: usize,
+    bump: usize,
 ) -> f64 {
     const QUERY: &str = "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted corrected unchanged } }";
     let bodies: Vec<(usize, Vec<u8>)> = (0..n.div_ceil(BATCH))
         .map(|b| {
-            let points: Vec<Value> = (b * BATCH..((b + 1) * BATCH).min(n)).map(point).collect();
+            let points: Vec<Value> = (b * BATCH..((b + 1) * BATCH).min(n))
+                .map(|i| point(i, bump))
+                .collect();
             let body = json!({ "query": QUERY, "variables": { "o": org, "p": points } });
             (points.len(), serde_json::to_vec(&body).unwrap())
         })
@@ -91,8 +96,24 @@ async fn push_all(
     n as f64 / started.elapsed().as_secs_f64()
 }
 
-/// The ceiling: the same rows written with plain multi-row INSERTs through the driver,
-/// 5,000 rows a transaction, into a fresh organization.
+/// The `j`-th ceiling row's varying columns, as the server would store the `j`-th point:
+/// (KPI index, day, source, dimensions JSON, series key, value scaled).
+fn raw_row(j: usize) -> (usize, NaiveDate, String, String, String, i64) {
+    let day =
+        NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Duration::days((j / 64) as i64);
+    let channel = format!("c{}", (j / 16) % 4);
+    (
+        j % 4,
+        day,
+        format!("source-{}", (j / 4) % 4),
+        format!("{{\"channel\":\"{channel}\"}}"),
+        format!("{{\"u\":null,\"d\":{{\"channel\":\"{channel}\"}}}}"),
+        j as i64 * 1_000_000,
+    )
+}
+
+/// A ceiling: the same rows written with plain multi-row INSERTs (500 rows a statement)
+/// through the driver, 5,000 rows a transaction, into a fresh organization.
 async fn raw_insert(db: &DatabaseConnection, org: Uuid, kpi_ids: &[Uuid], n: usize) -> f64 {
     let backend = db.get_database_backend();
     let started = Instant::now();
@@ -105,18 +126,12 @@ async fn raw_insert(db: &DatabaseConnection, org: Uuid, kpi_ids: &[Uuid], n: usi
             sql.push_str("INSERT INTO kpi_measurement (id, organization_id, kpi_id, unit_id, granularity, period_start, source, dimensions, series_key, value_scaled, revision, recorded_at, recorded_by) VALUES ");
             let rows: Vec<String> = (i..stmt_end)
                 .map(|j| {
-                    let day = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Duration::days((j / 64) as i64);
+                    let (kpi, day, source, dimensions, series, value) = raw_row(j);
                     let (id, org_id, kpi) = match backend {
-                        DbBackend::Postgres => (format!("'{}'", Uuid::now_v7()), format!("'{org}'"), format!("'{}'", kpi_ids[j % 4])),
-                        _ => (hex(Uuid::now_v7()), hex(org), hex(kpi_ids[j % 4])),
+                        DbBackend::Postgres => (format!("'{}'", Uuid::now_v7()), format!("'{org}'"), format!("'{}'", kpi_ids[kpi])),
+                        _ => (hex(Uuid::now_v7()), hex(org), hex(kpi_ids[kpi])),
                     };
-                    format!(
-                        "({id}, {org_id}, {kpi}, NULL, 'DAY', '{day}', 'source-{}', '{{\"channel\":\"c{}\"}}', 'raw-{}', {}, 1, '2026-01-01T00:00:00Z', 'bench')",
-                        (j / 4) % 4,
-                        (j / 16) % 4,
-                        (j / 16) % 4,
-                        j as i64 * 1_000_000
-                    )
+                    format!("({id}, {org_id}, {kpi}, NULL, 'DAY', '{day}', '{source}', '{dimensions}', '{series}', {value}, 1, '2026-01-01T00:00:00Z', 'bench')")
                 })
                 .collect();
             sql.push_str(&rows.join(","));
@@ -125,6 +140,75 @@ async fn raw_insert(db: &DatabaseConnection, org: Uuid, kpi_ids: &[Uuid], n: usi
         }
         sql.push_str("COMMIT;");
         db.execute_unprepared(&sql).await.unwrap();
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+const NATURAL_KEY: &str =
+    "(organization_id, kpi_id, granularity, period_start, source, series_key)";
+
+/// A PostgreSQL ceiling: per 5,000 rows one transaction of one `INSERT … SELECT FROM
+/// unnest(…)` of typed arrays with the natural-key upsert (`ON CONFLICT … DO NOTHING`).
+async fn raw_unnest_upsert(db: &DatabaseConnection, org: Uuid, kpi_ids: &[Uuid], n: usize) -> f64 {
+    let started = Instant::now();
+    for first in (0..n).step_by(BATCH) {
+        let rows: Vec<_> = (first..(first + BATCH).min(n)).map(raw_row).collect();
+        let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+        let kpis: Vec<Uuid> = rows.iter().map(|r| kpi_ids[r.0]).collect();
+        let days: Vec<NaiveDate> = rows.iter().map(|r| r.1).collect();
+        let sources: Vec<String> = rows.iter().map(|r| r.2.clone()).collect();
+        let dimensions: Vec<String> = rows.iter().map(|r| r.3.clone()).collect();
+        let series: Vec<String> = rows.iter().map(|r| r.4.clone()).collect();
+        let values: Vec<i64> = rows.iter().map(|r| r.5).collect();
+        let tx = db.begin().await.unwrap();
+        tx.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("INSERT INTO kpi_measurement (id, organization_id, kpi_id, unit_id, granularity, period_start, source, dimensions, series_key, value_scaled, revision, recorded_at, recorded_by) \
+             SELECT p.id, $1, p.kpi_id, NULL, 'DAY', p.period_start, p.source, p.dimensions::jsonb, p.series_key, p.value_scaled, 1, now(), 'bench' \
+             FROM unnest($2::uuid[], $3::uuid[], $4::date[], $5::text[], $6::text[], $7::text[], $8::int8[]) AS p(id, kpi_id, period_start, source, dimensions, series_key, value_scaled) \
+             ON CONFLICT {NATURAL_KEY} DO NOTHING"),
+            [org.into(), ids.into(), kpis.into(), days.into(), sources.into(), dimensions.into(), series.into(), values.into()],
+        ))
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+/// A PostgreSQL ceiling: per 5,000 rows one transaction that `COPY`s them into a
+/// temporary stage and upserts from it on the natural key.
+async fn raw_copy_upsert(url: &str, org: Uuid, kpi_ids: &[Uuid], n: usize) -> f64 {
+    use sea_orm::sqlx::{Connection, Executor, postgres::PgConnection};
+    let mut conn = PgConnection::connect(url).await.unwrap();
+    conn.execute("CREATE TEMP TABLE stage (id uuid, kpi_id uuid, period_start date, source text, dimensions jsonb, series_key text, value_scaled int8) ON COMMIT DELETE ROWS")
+        .await
+        .unwrap();
+    let upsert = format!(
+        "INSERT INTO kpi_measurement (id, organization_id, kpi_id, unit_id, granularity, period_start, source, dimensions, series_key, value_scaled, revision, recorded_at, recorded_by) \
+        SELECT s.id, '{org}', s.kpi_id, NULL, 'DAY', s.period_start, s.source, s.dimensions, s.series_key, s.value_scaled, 1, now(), 'bench' FROM stage s \
+        ON CONFLICT {NATURAL_KEY} DO NOTHING"
+    );
+    let started = Instant::now();
+    for first in (0..n).step_by(BATCH) {
+        let mut text = String::new();
+        for j in first..(first + BATCH).min(n) {
+            let (kpi, day, source, dimensions, series, value) = raw_row(j);
+            // COPY's text format: tab-separated, backslashes doubled.
+            text.push_str(&format!(
+                "{}\t{}\t{day}\t{source}\t{}\t{}\t{value}\n",
+                Uuid::now_v7(),
+                kpi_ids[kpi],
+                dimensions.replace('\\', "\\\\"),
+                series.replace('\\', "\\\\"),
+            ));
+        }
+        let mut tx = conn.begin().await.unwrap();
+        let mut copy = tx.copy_in_raw("COPY stage FROM STDIN").await.unwrap();
+        copy.send(text.into_bytes()).await.unwrap();
+        copy.finish().await.unwrap();
+        tx.execute(upsert.as_str()).await.unwrap();
+        tx.commit().await.unwrap();
     }
     n as f64 / started.elapsed().as_secs_f64()
 }
@@ -169,20 +253,48 @@ async fn main() {
     // 1. Ingestion, then the ceiling on the same rows.
     let org = create_org(&server, "bench-ingest").await;
     let pushers = env_usize("ORGDESIGN_BENCH_PUSHERS", 2);
-    let ingest = push_all(&server, &org, points, "inserted", pushers).await;
-    let raw_org = Uuid::parse_str(&create_org(&server, "bench-raw").await).unwrap();
+    let ingest = push_all(&server, &org, points, "inserted", pushers, 0).await;
     let ids = kpi_ids(&db).await;
-    let ceiling = raw_insert(&db, raw_org, &ids, points).await;
+    // The ceilings, each into its own fresh organization; the fastest is the one the
+    // ratio is taken against.
+    let raw_org = Uuid::parse_str(&create_org(&server, "bench-raw").await).unwrap();
+    let mut ceilings = vec![(
+        "multi-row INSERT",
+        raw_insert(&db, raw_org, &ids, points).await,
+    )];
+    if db.get_database_backend() == DbBackend::Postgres {
+        let org = Uuid::parse_str(&create_org(&server, "bench-unnest").await).unwrap();
+        ceilings.push((
+            "INSERT … SELECT FROM unnest(arrays) ON CONFLICT",
+            raw_unnest_upsert(&db, org, &ids, points).await,
+        ));
+        let org = Uuid::parse_str(&create_org(&server, "bench-copy").await).unwrap();
+        ceilings.push((
+            "COPY into a stage, then INSERT … SELECT ON CONFLICT",
+            raw_copy_upsert(&url, org, &ids, points).await,
+        ));
+    }
+    for (name, rate) in &ceilings {
+        println!("| ceiling: {name}, {BATCH} rows a transaction | | {rate:.0} rows/s | |");
+    }
+    let ceiling = ceilings.iter().map(|c| c.1).fold(0.0, f64::max);
     println!(
         "| ingest {points} points, recordKpiMeasurements × {BATCH}, {pushers} pushers | {ingest:.0} points/s | {ceiling:.0} rows/s | {:.0} % |",
         100.0 * ingest / ceiling
     );
 
     // 2. The same points again: all unchanged.
-    let repush = push_all(&server, &org, points, "unchanged", pushers).await;
+    let repush = push_all(&server, &org, points, "unchanged", pushers, 0).await;
     println!(
         "| re-push the same {points} points (all unchanged), {pushers} pushers | {repush:.0} points/s | {ceiling:.0} rows/s | {:.0} % |",
         100.0 * repush / ceiling
+    );
+
+    // 2b. The same points with every value changed: all corrections, each keeping the
+    // superseded value in the history.
+    let correct = push_all(&server, &org, points, "corrected", pushers, 1).await;
+    println!(
+        "| correct the same {points} points (every value changed), {pushers} pushers | {correct:.0} points/s | | |"
     );
 
     // 3. kpiSeries: 3 years of daily points for one series, in a table of `table_rows`.
@@ -196,7 +308,7 @@ async fn main() {
     server
         .gql("mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }", json!({ "o": series_org, "p": series_points }))
         .await;
-    let present = points * 2 + 1096;
+    let present = points * (1 + ceilings.len()) + 1096;
     if table_rows > present {
         let filler = Uuid::parse_str(&create_org(&server, "bench-filler").await).unwrap();
         let started = Instant::now();

@@ -3,10 +3,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{kpi_definition, kpi_measurement, kpi_measurement_revision, org_unit};
+use entity::{kpi_definition, kpi_measurement, org_unit};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
-    sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    Statement,
 };
 use uuid::Uuid;
 
@@ -211,7 +211,7 @@ pub async fn record(
         correct_postgres(&tx, now, &actor, &corrections).await?;
     } else {
         insert_sqlite(&tx, org.id, now, &actor, inserts).await?;
-        correct_sqlite(&tx, org.id, now, &actor, &corrections).await?;
+        correct_sqlite(&tx, now, &actor, &corrections).await?;
     }
     if counts.inserted + counts.corrected == 0 {
         tx.commit().await?;
@@ -353,21 +353,23 @@ async fn insert_sqlite<C: ConnectionTrait>(
     actor: &str,
     inserts: Vec<(&Key, &ParsedPoint)>,
 ) -> Result<()> {
-    let mut rows = inserts.into_iter().map(|(key, point)| kpi_measurement::ActiveModel {
-        id: sea_orm::Set(Uuid::now_v7()),
-        organization_id: sea_orm::Set(organization),
-        kpi_id: sea_orm::Set(key.0),
-        unit_id: sea_orm::Set(point.unit_id),
-        granularity: sea_orm::Set(key.1.to_owned()),
-        period_start: sea_orm::Set(point.period_start),
-        source: sea_orm::Set(point.source.clone()),
-        dimensions: sea_orm::Set(serde_json::to_value(&point.dimensions).unwrap_or_default()),
-        series_key: sea_orm::Set(key.4.clone()),
-        value_scaled: sea_orm::Set(point.value_scaled),
-        revision: sea_orm::Set(1),
-        recorded_at: sea_orm::Set(now),
-        recorded_by: sea_orm::Set(Some(actor.to_owned())),
-    });
+    let mut rows = inserts
+        .into_iter()
+        .map(|(key, point)| kpi_measurement::ActiveModel {
+            id: sea_orm::Set(Uuid::now_v7()),
+            organization_id: sea_orm::Set(organization),
+            kpi_id: sea_orm::Set(key.0),
+            unit_id: sea_orm::Set(point.unit_id),
+            granularity: sea_orm::Set(key.1.to_owned()),
+            period_start: sea_orm::Set(point.period_start),
+            source: sea_orm::Set(point.source.clone()),
+            dimensions: sea_orm::Set(serde_json::to_value(&point.dimensions).unwrap_or_default()),
+            series_key: sea_orm::Set(key.4.clone()),
+            value_scaled: sea_orm::Set(point.value_scaled),
+            revision: sea_orm::Set(1),
+            recorded_at: sea_orm::Set(now),
+            recorded_by: sea_orm::Set(Some(actor.to_owned())),
+        });
     loop {
         let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
         if chunk.is_empty() {
@@ -379,49 +381,56 @@ async fn insert_sqlite<C: ConnectionTrait>(
     }
 }
 
-/// Corrections on SQLite: the superseded rows are read for the history, then each
-/// point is updated by its id (an in-process index probe).
+/// Corrections on SQLite: per chunk, one statement copies the superseded values into the
+/// history and one `UPDATE … FROM (VALUES …)` writes the new ones.
 async fn correct_sqlite<C: ConnectionTrait>(
     tx: &C,
-    organization: Uuid,
     now: DateTime<Utc>,
     actor: &str,
     corrections: &[(Uuid, i64, i32)],
 ) -> Result<()> {
-    let mut revisions = Vec::with_capacity(corrections.len());
     for chunk in corrections.chunks(CHUNK) {
-        let rows = kpi_measurement::Entity::find()
-            .filter(kpi_measurement::Column::Id.is_in(chunk.iter().map(|(id, _, _)| *id)))
-            .all(tx)
-            .await?;
-        for row in rows {
-            revisions.push(kpi_measurement_revision::ActiveModel {
-                id: sea_orm::Set(Uuid::now_v7()),
-                organization_id: sea_orm::Set(organization),
-                measurement_id: sea_orm::Set(row.id),
-                revision: sea_orm::Set(row.revision),
-                value_scaled: sea_orm::Set(row.value_scaled),
-                recorded_at: sea_orm::Set(row.recorded_at),
-                recorded_by: sea_orm::Set(row.recorded_by),
-            });
+        let rows = |arity: usize| {
+            let row = format!("({})", vec!["?"; arity].join(", "));
+            vec![row; chunk.len()].join(", ")
+        };
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 2);
+        for (id, _, _) in chunk {
+            values.push(Uuid::now_v7().into());
+            values.push((*id).into());
         }
-    }
-    let mut revisions = revisions.into_iter().peekable();
-    while revisions.peek().is_some() {
-        let chunk: Vec<_> = revisions.by_ref().take(CHUNK).collect();
-        kpi_measurement_revision::Entity::insert_many(chunk)
-            .exec_without_returning(tx)
-            .await?;
-    }
-    for &(id, value, revision) in corrections {
-        kpi_measurement::Entity::update_many()
-            .col_expr(kpi_measurement::Column::ValueScaled, Expr::value(value))
-            .col_expr(kpi_measurement::Column::Revision, Expr::value(revision))
-            .col_expr(kpi_measurement::Column::RecordedAt, Expr::value(now))
-            .col_expr(kpi_measurement::Column::RecordedBy, Expr::value(actor))
-            .filter(kpi_measurement::Column::Id.eq(id))
-            .exec(tx)
-            .await?;
+        tx.execute(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!(
+                "INSERT INTO kpi_measurement_revision (id, organization_id, measurement_id, \
+                 revision, value_scaled, recorded_at, recorded_by) \
+                 SELECT c.column1, m.organization_id, m.id, m.revision, m.value_scaled, \
+                 m.recorded_at, m.recorded_by \
+                 FROM (VALUES {}) AS c JOIN kpi_measurement m ON m.id = c.column2",
+                rows(2)
+            ),
+            values,
+        ))
+        .await?;
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(2 + chunk.len() * 3);
+        values.push(now.into());
+        values.push(actor.into());
+        for (id, value, revision) in chunk {
+            values.push((*id).into());
+            values.push((*value).into());
+            values.push((*revision).into());
+        }
+        tx.execute(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!(
+                "UPDATE kpi_measurement SET value_scaled = c.column2, revision = c.column3, \
+                 recorded_at = ?, recorded_by = ? \
+                 FROM (VALUES {}) AS c WHERE kpi_measurement.id = c.column1",
+                rows(3)
+            ),
+            values,
+        ))
+        .await?;
     }
     Ok(())
 }
