@@ -1,6 +1,8 @@
 //! Input at the boundary: every text and date that comes in, over GraphQL or REST, is
-//! read by one domain type and refused with `BAD_USER_INPUT` naming its field.
+//! read by one domain type and refused with `BAD_USER_INPUT` naming its field; and a
+//! slug clash tells no more than the caller may see.
 
+use orgdesign_api::auth::Role;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
@@ -192,6 +194,69 @@ async fn dates_are_read_only_as_four_two_and_two_digits_on_every_way_in() {
             )
             .await;
         assert_eq!(funnel["funnel"][1], json!({ "kpi": "mqls", "count": "1" }));
+    })
+    .await;
+}
+
+const UPDATE: &str =
+    "mutation($i: UpdateOrganizationInput!) { updateOrganization(input: $i) { slug version } }";
+
+#[tokio::test]
+async fn a_taken_slug_is_a_conflict_only_for_a_caller_who_may_see_its_holder() {
+    on_each_backend(|app| async move {
+        let own = app.create_org("own-org").await;
+        let sibling = app.create_org("sibling-org").await;
+        app.create_org("hidden-org").await;
+        let editor = app.token(Role::Editor, &[&own, &sibling]);
+        let rename = |slug: &str| json!({ "i": { "id": own, "version": 1, "slug": slug } });
+
+        // The holder is one of the editor's organizations: CONFLICT, as for an admin.
+        let (_, body) = app
+            .graphql_as(Some(&editor), UPDATE, rename("sibling-org"))
+            .await;
+        let error = &body["errors"][0];
+        assert_eq!(
+            (code(error), field(error)),
+            ("CONFLICT", "input.slug"),
+            "{body}"
+        );
+
+        // The holder is out of the editor's reach: a refusal that does not say whether
+        // an organization holds the slug, word for word the same as for a slug held
+        // by no organization the editor can see.
+        let (_, body) = app
+            .graphql_as(Some(&editor), UPDATE, rename("hidden-org"))
+            .await;
+        let error = &body["errors"][0];
+        assert_eq!(
+            (code(error), field(error)),
+            ("BAD_USER_INPUT", "input.slug"),
+            "{body}"
+        );
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            !message.contains("organization") && !message.contains("exist"),
+            "{message}"
+        );
+
+        // Nothing changed; a free slug is taken as usual.
+        let (_, body) = app
+            .graphql_as(Some(&editor), UPDATE, rename("renamed-org"))
+            .await;
+        assert_eq!(
+            body["data"]["updateOrganization"],
+            json!({ "slug": "renamed-org", "version": 2 }),
+            "{body}"
+        );
+
+        // An admin sees every organization, so a taken slug is always a CONFLICT.
+        let error = app
+            .error(
+                UPDATE,
+                json!({ "i": { "id": own, "version": 2, "slug": "hidden-org" } }),
+            )
+            .await;
+        assert_eq!((code(&error), field(&error)), ("CONFLICT", "input.slug"));
     })
     .await;
 }
