@@ -1,6 +1,7 @@
 //! Input at the boundary: every text and date that comes in, over GraphQL or REST, is
-//! read by one domain type and refused with `BAD_USER_INPUT` naming its field; and a
-//! slug clash tells no more than the caller may see.
+//! read by one domain type and refused with `BAD_USER_INPUT` naming its field; a slug
+//! clash tells no more than the caller may see; and what actix-http answers before
+//! orgdesign runs (a request head over 128 KiB) is pinned down.
 
 use orgdesign_api::auth::Role;
 use reqwest::{StatusCode, header};
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::{
     authorization::issue_token,
-    helpers::{TestApp, code, field, on_each_backend},
+    helpers::{Backend, TestApp, code, field, on_each_backend, spawn_app},
 };
 
 /// The dates that used to pass: a sign, and months or days of one digit.
@@ -259,4 +260,41 @@ async fn a_taken_slug_is_a_conflict_only_for_a_caller_who_may_see_its_holder() {
         assert_eq!((code(&error), field(&error)), ("CONFLICT", "input.slug"));
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_long_token_gets_the_json_401_and_a_head_over_128_kib_gets_actix_https_bare_431() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let send = |token_len: usize| {
+        app.anonymous
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth("a".repeat(token_len))
+            .json(&json!({ "query": "{ __typename }" }))
+            .send()
+    };
+
+    // Up to actix-http's buffer for a request head (128 KiB), the request reaches
+    // orgdesign, and an oversized token gets the usual JSON error.
+    let response = send(100_000).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(code(&body["errors"][0]), "UNAUTHENTICATED", "{body}");
+
+    // Beyond it, actix-http's dispatcher answers 431 itself, before any middleware or
+    // handler runs, with an empty body it does not let an application shape (see
+    // docs/api.md, "HTTP endpoints"). This pins the limit and the answer, so a change
+    // of either in actix-http shows up here.
+    let response = send(140_000).await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    );
+    assert_eq!(
+        response
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .map(|v| v.to_str().unwrap().to_owned()),
+        Some("0".to_owned())
+    );
+    assert_eq!(response.text().await.unwrap(), "");
 }
