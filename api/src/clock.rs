@@ -21,10 +21,10 @@ pub fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// An `asOf` argument: today when absent, and within the dates the databases store
-/// (else `BAD_USER_INPUT` on `asOf`).
-pub fn as_of(value: Option<NaiveDate>) -> Result<NaiveDate> {
-    StorableDate::parse_or("asOf", value, today()).map(StorableDate::get)
+/// An `asOf` argument as sent: today when absent, else exactly `YYYY-MM-DD` and within
+/// the dates the databases store (else `BAD_USER_INPUT` on `asOf`).
+pub fn as_of(value: Option<&str>) -> Result<NaiveDate> {
+    StorableDate::parse_text_or("asOf", value, today()).map(StorableDate::get)
 }
 
 #[cfg(test)]

@@ -260,7 +260,7 @@ async fn the_chart_endpoints_check_tokens_tenancy_and_input() {
             (
                 format!("{kpi_chart}?from=not-a-date"),
                 StatusCode::BAD_REQUEST,
-                "query",
+                "from",
             ),
             (
                 "/api/v1/organizations/lumen-health/kpis/no_such_kpi/chart.svg".to_owned(),

@@ -14,6 +14,7 @@
 mod helpers;
 
 mod authorization;
+mod boundary;
 mod charts;
 mod cli;
 mod demo;

@@ -1,13 +1,13 @@
 //! The audit log in GraphQL: `auditLog(organizationId)`.
 
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use entity::audit_log;
 
 use crate::graphql::{
     context::{db, limits, request},
     error::GqlResult,
     pagination::{self, Page},
+    scalars::Timestamp,
 };
 
 /// One audit entry.
@@ -46,8 +46,8 @@ impl AuditEntry {
         self.0.request_id.as_deref()
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 }
 

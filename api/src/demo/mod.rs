@@ -15,9 +15,9 @@ use uuid::Uuid;
 use crate::{
     auth::RequestContext,
     domain::{
-        CollaborationModel, Description, Granularity, LineKind, Name, PositionRole, PriorityKey,
-        RelationshipStrength, Responsibility, Score, Slug, Sourcing, StageKey, StorableDate,
-        UnitFunction, Weight,
+        CollaborationModel, Description, Granularity, KpiKey, LineKind, Name, PositionRole,
+        PriorityKey, RelationshipStrength, Responsibility, Score, Slug, Sourcing, StageKey,
+        StorableDate, UnitFunction, Weight,
     },
     kpis::{
         ParsedPoint,
@@ -183,7 +183,7 @@ impl<'a> Builder<'a> {
                 &self.ctx,
                 NewTarget {
                     organization_id: self.org,
-                    kpi: kpi.to_owned(),
+                    kpi: KpiKey::parse("kpi", kpi)?,
                     unit_id: None,
                     granularity: Granularity::Month,
                     period_start: StorableDate::parse("period", period)?,

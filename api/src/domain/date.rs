@@ -1,4 +1,4 @@
-//! Dates as both databases store them.
+//! Dates as they come in (exactly `YYYY-MM-DD`) and as both databases store them.
 
 use std::fmt;
 
@@ -19,6 +19,31 @@ pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2999, 12, 31) {
     None => NaiveDate::MAX,
 };
 
+/// Reads a date written exactly `YYYY-MM-DD` (four digits, two, two; nothing before or
+/// after, no sign, no whitespace) for the input `field`: every date that comes in as
+/// text, over GraphQL, REST query parameters, JSON and CSV pushes alike, is read here.
+/// chrono's own `%Y-%m-%d` is lenient (it takes `+2024-01-01`, `2024-1-1`, a leading
+/// space), so one date could be written many ways; here it has one spelling.
+pub fn parse_date(field: &str, raw: &str) -> Result<NaiveDate> {
+    let bytes = raw.as_bytes();
+    let digits = |from: usize, to: usize| bytes[from..to].iter().all(u8::is_ascii_digit);
+    let shaped = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && digits(0, 4)
+        && digits(5, 7)
+        && digits(8, 10);
+    if !shaped {
+        return Err(Error::bad_input(field, "must be a date written YYYY-MM-DD"));
+    }
+    // Only ASCII digits remain in each part, so the numbers parse.
+    let number = |from: usize, to: usize| raw[from..to].parse::<u32>().unwrap_or_default();
+    i32::try_from(number(0, 4))
+        .ok()
+        .and_then(|year| NaiveDate::from_ymd_opt(year, number(5, 7), number(8, 10)))
+        .ok_or_else(|| Error::bad_input(field, "is not a day of the calendar"))
+}
+
 /// A date within [`MIN_DATE`, `MAX_DATE`], checked once at the boundary: a far-off
 /// date can neither reach PostgreSQL (which stores years SQLite's text cannot order)
 /// nor overflow date arithmetic further in.
@@ -38,9 +63,18 @@ impl StorableDate {
         }
     }
 
-    /// An optional date input, `default` when absent (an `asOf` defaults to today).
-    pub fn parse_or(field: &str, date: Option<NaiveDate>, default: NaiveDate) -> Result<Self> {
-        Self::parse(field, date.unwrap_or(default))
+    /// Reads a date sent as text ([`parse_date`]) and checks its range.
+    pub fn parse_text(field: &str, raw: &str) -> Result<Self> {
+        Self::parse(field, parse_date(field, raw)?)
+    }
+
+    /// An optional date sent as text, `default` when absent (an `asOf` defaults to
+    /// today).
+    pub fn parse_text_or(field: &str, raw: Option<&str>, default: NaiveDate) -> Result<Self> {
+        match raw {
+            Some(raw) => Self::parse_text(field, raw),
+            None => Self::parse(field, default),
+        }
     }
 
     /// The date.
@@ -105,6 +139,54 @@ mod tests {
             Some("input.effectiveFrom: must be between 1900-01-01 and 2999-12-31")
         );
         assert!(StorableDate::parse("to", d(3000, 1, 1)).is_err());
+    }
+
+    #[test]
+    fn dates_are_read_only_as_four_two_and_two_digits() {
+        assert_eq!(parse_date("d", "2024-02-29").ok(), Some(d(2024, 2, 29)));
+        assert_eq!(parse_date("d", "0001-01-01").ok(), Some(d(1, 1, 1)));
+        for bad in [
+            "+2024-01-01",
+            "2024-1-1",
+            "2024-01-1",
+            "2024-1-01",
+            " 2024-01-01",
+            "2024-01-01 ",
+            "20240-01-01",
+            "2024/01/01",
+            "2024-01-01T00:00:00",
+            "２０２４-01-01",
+            "-024-01-01",
+            "",
+        ] {
+            let err = parse_date("input.periodStart", bad).err();
+            assert!(
+                matches!(err, Some(Error::BadInput { ref field, .. }) if field == "input.periodStart"),
+                "{bad:?} was accepted"
+            );
+        }
+        for impossible in ["2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31"] {
+            assert!(parse_date("d", impossible).is_err(), "{impossible}");
+        }
+    }
+
+    #[test]
+    fn a_date_sent_as_text_is_read_and_then_checked_for_range() {
+        assert!(StorableDate::parse_text("asOf", "2024-06-30").is_ok());
+        let err = StorableDate::parse_text("asOf", "1899-12-31")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("asOf: must be between 1900-01-01 and 2999-12-31")
+        );
+        assert_eq!(
+            StorableDate::parse_text_or("asOf", None, d(2024, 5, 1))
+                .map(StorableDate::get)
+                .ok(),
+            Some(d(2024, 5, 1))
+        );
+        assert!(StorableDate::parse_text_or("asOf", Some("2024-5-1"), d(2024, 5, 1)).is_err());
     }
 
     #[test]

@@ -43,6 +43,45 @@ impl Slug {
     }
 }
 
+/// A KPI's key: 2 to 63 lower-case letters, digits and underscores, starting with a
+/// letter (it appears in URLs, CSV headers and queries). Every key that comes in is
+/// read here, whether it names a new KPI or looks one up (`kpiSeries(kpi:)`,
+/// `setKpiTarget`, a point, the export's `?kpi=`, a chart's path), so a key that could
+/// never have been stored (a NUL byte, which PostgreSQL refuses to compare) is a
+/// `BAD_USER_INPUT` on its field before any statement runs, on both databases.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KpiKey(String);
+
+impl KpiKey {
+    /// Checks `raw` (trimmed) for the input `field`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self> {
+        let key = raw.trim();
+        let well_formed = (2..=63).contains(&key.len())
+            && key.starts_with(|c: char| c.is_ascii_lowercase())
+            && key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if well_formed {
+            Ok(Self(key.to_owned()))
+        } else {
+            Err(Error::bad_input(
+                field,
+                "a KPI key: 2 to 63 lower-case letters, digits and underscores, starting with a letter",
+            ))
+        }
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Takes the string out.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// A single-line, trimmed, non-empty text of at most `MAX` characters with no control
 /// characters (NUL included: PostgreSQL cannot store it and no name needs it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +203,35 @@ mod tests {
         ] {
             assert!(Slug::parse("slug", bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn kpi_keys_are_lowercase_words_joined_by_underscores() {
+        assert_eq!(
+            KpiKey::parse("kpi", " won_deals ")
+                .map(KpiKey::into_inner)
+                .ok(),
+            Some("won_deals".to_owned())
+        );
+        assert!(KpiKey::parse("kpi", "q2").is_ok());
+        for bad in [
+            "",
+            "m",
+            "1mqls",
+            "_mqls",
+            "MQLs",
+            "mq ls",
+            "mq-ls",
+            "mq\0ls",
+            "mqls\u{7}",
+        ] {
+            let err = KpiKey::parse("kpi", bad).err();
+            assert!(
+                matches!(err, Some(Error::BadInput { ref field, .. }) if field == "kpi"),
+                "{bad:?} was accepted"
+            );
+        }
+        assert!(KpiKey::parse("kpi", &"k".repeat(64)).is_err());
     }
 
     #[test]

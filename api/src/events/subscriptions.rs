@@ -7,7 +7,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::Event;
 use crate::store::Store;
 use crate::{
-    domain::parse_id,
+    domain::{KpiKey, parse_id},
     graphql::{
         context::request,
         error::{GqlError, GqlResult},
@@ -74,6 +74,18 @@ impl SubscriptionRoot {
         principal
             .may_read_kpis(organization)
             .map_err(|e| e.on_field("organizationId"))?;
+        // Keys are read as every KPI key is: one that could never name a KPI is a
+        // mistake to report, not a filter that silently never matches.
+        let kpi_keys: Option<Vec<String>> = kpi_keys
+            .map(|keys| {
+                keys.iter()
+                    .enumerate()
+                    .map(|(i, key)| {
+                        KpiKey::parse(&format!("kpiKeys[{i}]"), key).map(KpiKey::into_inner)
+                    })
+                    .collect::<crate::error::Result<_>>()
+            })
+            .transpose()?;
         Ok(events(ctx)?.filter_map(move |event| {
             let keys = kpi_keys.clone();
             async move {

@@ -7,6 +7,7 @@ pub mod limits;
 pub mod loader;
 pub mod node;
 pub mod pagination;
+pub mod scalars;
 
 use async_graphql::{MergedObject, Request, Schema, ServerError};
 use sea_orm::DatabaseConnection;

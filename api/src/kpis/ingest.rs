@@ -14,7 +14,7 @@ use crate::{
     audit,
     auth::RequestContext,
     clock::now,
-    domain::{Granularity, Line, StorableDate},
+    domain::{Granularity, KpiKey, Line, StorableDate},
     error::{Error, Result},
     events::Event,
     organizations::service::lock,
@@ -29,7 +29,7 @@ pub struct ParsedPoint {
     /// How error messages name it: `points[12]` in a GraphQL or JSON push,
     /// `line[12]` in a CSV file.
     pub label: String,
-    pub kpi: String,
+    pub kpi: KpiKey,
     pub unit_id: Option<Uuid>,
     pub granularity: Granularity,
     pub period_start: NaiveDate,
@@ -63,18 +63,7 @@ impl ParsedPoint {
         dimensions: Vec<(String, String)>,
     ) -> Result<Self> {
         let at = |field: &str| format!("{prefix}[{index}].{field}");
-        let kpi = kpi.trim();
-        if kpi.is_empty()
-            || kpi.len() > 63
-            || !kpi
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            return Err(Error::bad_input(
-                at("kpi"),
-                "a KPI key: lower-case letters, digits and underscores",
-            ));
-        }
+        let kpi = KpiKey::parse(&at("kpi"), kpi)?;
         if !granularity.starts_period(period_start) {
             return Err(Error::bad_input(
                 at("periodStart"),
@@ -108,7 +97,7 @@ impl ParsedPoint {
         Ok(Self {
             index,
             label: format!("{prefix}[{index}]"),
-            kpi: kpi.to_owned(),
+            kpi,
             unit_id,
             granularity,
             period_start,
@@ -170,7 +159,7 @@ pub async fn record(
     let mut seen: HashMap<Key, &str> = HashMap::with_capacity(points.len());
     for point in &points {
         let key = (
-            kpi_ids[&point.kpi],
+            kpi_ids[point.kpi.as_str()],
             point.granularity.as_str(),
             point.period_start,
             point.source.clone(),
@@ -218,7 +207,7 @@ pub async fn record(
         return Ok(counts);
     }
     audit::commit(tx, ctx, org.id, "recordKpiMeasurements", Vec::new()).await?;
-    let mut kpi_keys: Vec<String> = points.iter().map(|p| p.kpi.clone()).collect();
+    let mut kpi_keys: Vec<String> = points.iter().map(|p| p.kpi.as_str().to_owned()).collect();
     kpi_keys.sort_unstable();
     kpi_keys.dedup();
     store
@@ -453,12 +442,12 @@ async fn resolve_kpis<C: ConnectionTrait>(
         .all(tx)
         .await?;
     let ids: HashMap<String, Uuid> = rows.into_iter().map(|r| (r.key, r.id)).collect();
-    if let Some(point) = points.iter().find(|p| !ids.contains_key(&p.kpi)) {
+    if let Some(point) = points.iter().find(|p| !ids.contains_key(p.kpi.as_str())) {
         return Err(Error::bad_input(
             format!("{}.kpi", point.label),
             format!(
                 "no KPI {:?} in the catalog or the organization's own KPIs",
-                point.kpi
+                point.kpi.as_str()
             ),
         ));
     }

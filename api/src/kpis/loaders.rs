@@ -1,13 +1,17 @@
 //! KPI data batched across the organizations of a list.
 
 use super::series::{self, SeriesPoint, SeriesSpec};
-use crate::{catalog::KpiDefinition, domain::StageKey, graphql::loader::organization_batch};
+use crate::{
+    catalog::KpiDefinition,
+    domain::{KpiKey, StageKey},
+    graphql::loader::organization_batch,
+};
 
 /// Which series a field asks for, beside its organization: a KPI key and a spec.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SeriesRequest {
-    /// The KPI's key, as the field was given it (trimmed).
-    pub kpi: String,
+    /// The KPI's key.
+    pub kpi: KpiKey,
     pub spec: SeriesSpec,
 }
 

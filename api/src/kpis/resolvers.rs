@@ -3,27 +3,26 @@
 use std::collections::BTreeMap;
 
 use async_graphql::{Context, ID, Object};
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::{
     ingest::{self, ParsedPoint},
     loaders::{DefinitionsOf, SeriesOf, SeriesRequest},
     series::{self, SeriesSpec},
-    service::{self, KpiKey, NewDefinition, NewTarget},
+    service::{self, NewDefinition, NewTarget},
     types::*,
 };
 use crate::{
     catalog::KpiDefinition,
     domain::{
-        DateRange, Description, Granularity, Line, Name, StageKey, StorableDate, parse_id,
-        to_scaled,
+        DateRange, Description, Granularity, KpiKey, Line, Name, StageKey, parse_id, to_scaled,
     },
     error::{Error, Result},
     graphql::{
         context::{db, limits, loader, request, store, writer_of},
         error::GqlResult,
         loader::PerOrganization,
+        scalars::Date,
     },
 };
 
@@ -50,18 +49,19 @@ pub(crate) async fn definitions(
         .unwrap_or_default())
 }
 
-/// What a `kpiSeries` field asks for, checked: the range runs forwards within storable
-/// dates, the unit is an id, the dimensions are well formed.
+/// What a `kpiSeries` field asks for, checked: the key is a KPI key, the range runs
+/// forwards within storable dates, the unit is an id, the dimensions are well formed.
 pub(crate) fn series_request(
     kpi: &str,
     granularity: Granularity,
-    (from, to): (NaiveDate, NaiveDate),
+    (from, to): (&Date, &Date),
     unit_id: Option<ID>,
     dimensions: Option<Vec<DimensionInput>>,
 ) -> Result<SeriesRequest> {
-    let DateRange { from, to } = DateRange::parse(from, to)?;
+    let kpi = KpiKey::parse("kpi", kpi)?;
+    let DateRange { from, to } = date_range(from, to)?;
     Ok(SeriesRequest {
-        kpi: kpi.trim().to_owned(),
+        kpi,
         spec: SeriesSpec {
             granularity,
             from,
@@ -70,6 +70,12 @@ pub(crate) fn series_request(
             dimensions: self::dimensions("dimensions", dimensions)?,
         },
     })
+}
+
+/// The `[from, to)` of a KPI query: both exactly `YYYY-MM-DD`, storable, and running
+/// forwards (errors on `from` or `to`).
+pub(crate) fn date_range(from: &Date, to: &Date) -> Result<DateRange> {
+    DateRange::parse(from.parse("from")?, to.parse("to")?)
 }
 
 /// One KPI series of `organization` (see `kpiSeries`), through the request's
@@ -115,13 +121,13 @@ impl KpiQuery {
         organization_id: ID,
         kpi: String,
         granularity: Granularity,
-        from: NaiveDate,
-        to: NaiveDate,
+        from: Date,
+        to: Date,
         unit_id: Option<ID>,
         dimensions: Option<Vec<DimensionInput>>,
     ) -> GqlResult<Vec<KpiSeriesPoint>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
-        let request = series_request(&kpi, granularity, (from, to), unit_id, dimensions)?;
+        let request = series_request(&kpi, granularity, (&from, &to), unit_id, dimensions)?;
         series_of(ctx, organization, request).await
     }
 
@@ -131,11 +137,11 @@ impl KpiQuery {
         &self,
         ctx: &Context<'_>,
         organization_id: ID,
-        from: NaiveDate,
-        to: NaiveDate,
+        from: Date,
+        to: Date,
     ) -> GqlResult<Vec<KpiFunnelStep>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
-        let DateRange { from, to } = DateRange::parse(from, to)?;
+        let DateRange { from, to } = date_range(&from, &to)?;
         let steps = series::funnel(db(ctx)?, organization, from, to).await?;
         Ok(steps.into_iter().map(KpiFunnelStep).collect())
     }
@@ -202,7 +208,7 @@ impl KpiMutation {
                 &point.kpi,
                 unit,
                 point.granularity,
-                point.period_start,
+                point.period_start.parse(&at("periodStart"))?,
                 value,
                 &point.source,
                 dims,
@@ -254,9 +260,9 @@ impl KpiMutation {
                 .map(|u| parse_id("input.unitId", &u))
                 .transpose()?,
             granularity: input.granularity,
-            period_start: StorableDate::parse("input.periodStart", input.period_start)?,
+            period_start: input.period_start.storable("input.periodStart")?,
             value_scaled: to_scaled("input.value", input.value)?,
-            kpi: input.kpi,
+            kpi: KpiKey::parse("input.kpi", &input.kpi)?,
         };
         let row = service::set_target(store(ctx)?, context, new).await?;
         Ok(KpiTargetObject(row))

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::ingest::ParsedPoint;
 use crate::{
-    domain::{Granularity, Rollup, from_scaled, ratio},
+    domain::{Granularity, KpiKey, Rollup, from_scaled, ratio},
     error::{Error, Result},
 };
 
@@ -32,10 +32,10 @@ pub struct SeriesPoint {
 pub async fn definition<C: ConnectionTrait>(
     db: &C,
     organization: Uuid,
-    key: &str,
+    key: &KpiKey,
 ) -> Result<kpi_definition::Model> {
     let mut rows = kpi_definition::Entity::find()
-        .filter(kpi_definition::Column::Key.eq(key))
+        .filter(kpi_definition::Column::Key.eq(key.as_str()))
         .filter(
             Condition::any()
                 .add(kpi_definition::Column::OrganizationId.is_null())
@@ -157,10 +157,10 @@ pub async fn series(
 pub async fn definitions_by_key(
     db: &DatabaseConnection,
     organizations: &[Uuid],
-    key: &str,
+    key: &KpiKey,
 ) -> Result<HashMap<Uuid, kpi_definition::Model>> {
     let rows = kpi_definition::Entity::find()
-        .filter(kpi_definition::Column::Key.eq(key))
+        .filter(kpi_definition::Column::Key.eq(key.as_str()))
         .filter(
             Condition::any()
                 .add(kpi_definition::Column::OrganizationId.is_null())

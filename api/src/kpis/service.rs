@@ -15,43 +15,14 @@ use crate::{
     auth::RequestContext,
     clock,
     domain::{
-        Description, Granularity, KpiDirection, KpiUnit, Name, Rollup, StageKey, StorableDate,
+        Description, Granularity, KpiDirection, KpiKey, KpiUnit, Name, Rollup, StageKey,
+        StorableDate,
     },
     error::{Error, Result},
     organizations::service::begin_writing,
     store::Store,
     units::service::ensure_of_organization,
 };
-
-/// A KPI key: 2 to 63 lower-case letters, digits and underscores, starting with a
-/// letter (it appears in URLs, CSV headers and queries).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KpiKey(String);
-
-impl KpiKey {
-    /// Checks `raw` (trimmed) for the input `field`.
-    pub fn parse(field: &str, raw: &str) -> Result<Self> {
-        let key = raw.trim();
-        let well_formed = (2..=63).contains(&key.len())
-            && key.starts_with(|c: char| c.is_ascii_lowercase())
-            && key
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if well_formed {
-            Ok(Self(key.to_owned()))
-        } else {
-            Err(Error::bad_input(
-                field,
-                "2 to 63 lower-case letters, digits and underscores, starting with a letter",
-            ))
-        }
-    }
-
-    /// The key.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// An organization's own KPI, parsed.
 #[derive(Debug)]
@@ -73,7 +44,7 @@ pub struct NewDefinition {
 pub struct NewTarget {
     pub organization_id: Uuid,
     /// The KPI's key, built-in or the organization's own.
-    pub kpi: String,
+    pub kpi: KpiKey,
     /// One of the organization's units, or the whole organization.
     pub unit_id: Option<Uuid>,
     pub granularity: Granularity,
@@ -110,7 +81,7 @@ pub async fn create_definition(
     let row = kpi_definition::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(Some(org.id)),
-        key: Set(new.key.0),
+        key: Set(new.key.into_inner()),
         name: Set(new.name.into_inner()),
         description: Set(new
             .description
@@ -146,7 +117,7 @@ pub async fn set_target(
     }
     let (tx, _, org) =
         begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
-    let definition = super::series::definition(&tx, org.id, new.kpi.trim())
+    let definition = super::series::definition(&tx, org.id, &new.kpi)
         .await
         .map_err(|e| e.on_field("input.kpi"))?;
     if let Some(unit) = new.unit_id {

@@ -1,12 +1,14 @@
 //! KPI GraphQL types and inputs.
 
 use async_graphql::{ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::kpi_target;
 use rust_decimal::Decimal;
 
 use super::series::{FunnelStep, SeriesPoint, SourceFreshness};
-use crate::domain::{Granularity, KpiDirection, KpiUnit, Rollup, StageKey, from_scaled};
+use crate::{
+    domain::{Granularity, KpiDirection, KpiUnit, Rollup, StageKey, from_scaled},
+    graphql::scalars::{Date, Timestamp},
+};
 
 /// A dimension of a KPI point (e.g. channel = email).
 #[derive(InputObject, Debug, Clone)]
@@ -24,7 +26,7 @@ pub struct KpiPointInput {
     pub unit_id: Option<ID>,
     pub granularity: Granularity,
     /// The first day of the period (a Monday for weeks, the 1st for months ...).
-    pub period_start: NaiveDate,
+    pub period_start: Date,
     /// The exact value, as a decimal string: at most six decimal places.
     pub value: Decimal,
     /// The integration that measured it, e.g. `crm`.
@@ -50,8 +52,8 @@ pub struct KpiSeriesPoint(pub SeriesPoint);
 
 #[Object]
 impl KpiSeriesPoint {
-    async fn period_start(&self) -> NaiveDate {
-        self.0.period_start
+    async fn period_start(&self) -> Date {
+        self.0.period_start.into()
     }
 
     /// The period's value by the KPI's roll-up rule.
@@ -104,8 +106,8 @@ impl KpiSource {
     }
 
     /// When the source last pushed a point of this KPI.
-    async fn last_reported_at(&self) -> DateTime<Utc> {
-        self.0.last_reported_at
+    async fn last_reported_at(&self) -> Timestamp {
+        self.0.last_reported_at.into()
     }
 
     async fn points(&self) -> i64 {
@@ -138,7 +140,7 @@ pub struct SetKpiTargetInput {
     pub kpi: String,
     pub unit_id: Option<ID>,
     pub granularity: Granularity,
-    pub period_start: NaiveDate,
+    pub period_start: Date,
     pub value: Decimal,
 }
 
@@ -159,8 +161,8 @@ impl KpiTargetObject {
         Ok(Granularity::from_db(&self.0.granularity)?)
     }
 
-    async fn period_start(&self) -> NaiveDate {
-        self.0.period_start
+    async fn period_start(&self) -> Date {
+        self.0.period_start.into()
     }
 
     async fn value(&self) -> Decimal {

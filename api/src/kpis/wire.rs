@@ -4,7 +4,6 @@
 
 use std::{collections::BTreeMap, str::FromStr};
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +11,7 @@ use uuid::Uuid;
 
 use super::ingest::ParsedPoint;
 use crate::{
-    domain::{Granularity, to_scaled},
+    domain::{Granularity, parse_date, to_scaled},
     error::{Error, Result},
 };
 
@@ -24,7 +23,7 @@ pub struct WirePoint {
     pub kpi: String,
     /// `DAY`, `WEEK`, `MONTH`, `QUARTER` or `YEAR`.
     pub granularity: String,
-    /// The first day of the period, `YYYY-MM-DD`.
+    /// The first day of the period, exactly `YYYY-MM-DD`.
     pub period_start: String,
     /// The exact value: a decimal string such as `"12.5"` (a JSON number is accepted
     /// too). At most six decimal places.
@@ -53,11 +52,6 @@ fn decimal(field: &str, raw: &str) -> Result<Decimal> {
         .map_err(|_| Error::bad_input(field, "not a decimal number"))
 }
 
-fn date(field: &str, raw: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .map_err(|_| Error::bad_input(field, "not a date (YYYY-MM-DD)"))
-}
-
 fn granularity(field: &str, raw: &str) -> Result<Granularity> {
     Granularity::from_db(raw.trim().to_ascii_uppercase().as_str())
         .map_err(|_| Error::bad_input(field, "one of DAY, WEEK, MONTH, QUARTER, YEAR"))
@@ -78,7 +72,7 @@ impl WirePoint {
             &self.kpi,
             self.unit_id,
             granularity(&at("granularity"), &self.granularity)?,
-            date(&at("periodStart"), &self.period_start)?,
+            parse_date(&at("periodStart"), &self.period_start)?,
             to_scaled(&at("value"), value)?,
             &self.source,
             self.dimensions.into_iter().collect(),

@@ -1,7 +1,6 @@
 //! The `declareStage` mutation.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::NaiveDate;
 
 use super::{
     service::{self, NewStageDeclaration},
@@ -13,6 +12,7 @@ use crate::{
     graphql::{
         context::{store, writer_of},
         error::GqlResult,
+        scalars::Date,
     },
 };
 
@@ -22,7 +22,7 @@ pub struct DeclareStageInput {
     pub organization_id: ID,
     pub stage: StageKey,
     /// The day of the assessment (default: today).
-    pub assessed_on: Option<NaiveDate>,
+    pub assessed_on: Option<Date>,
     pub rationale: Option<String>,
 }
 
@@ -44,9 +44,9 @@ impl MaturityMutation {
         let new = NewStageDeclaration {
             organization_id,
             stage: input.stage,
-            assessed_on: StorableDate::parse_or(
+            assessed_on: StorableDate::parse_text_or(
                 "input.assessedOn",
-                input.assessed_on,
+                input.assessed_on.as_ref().map(Date::as_str),
                 clock::today(),
             )?,
             rationale: Description::parse_opt("input.rationale", input.rationale.as_deref())?,

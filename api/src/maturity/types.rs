@@ -6,7 +6,10 @@ use chrono::NaiveDate;
 use entity::stage_assessment;
 
 use super::evidence::{self, CoreKpi};
-use crate::{domain::StageKey, graphql::error::GqlResult};
+use crate::{
+    domain::StageKey,
+    graphql::{error::GqlResult, scalars::Date},
+};
 
 /// One stage declaration.
 pub struct StageAssessmentObject(pub stage_assessment::Model);
@@ -22,8 +25,8 @@ impl StageAssessmentObject {
     }
 
     /// The day the stage was assessed.
-    async fn assessed_on(&self) -> NaiveDate {
-        self.0.assessed_on
+    async fn assessed_on(&self) -> Date {
+        self.0.assessed_on.into()
     }
 
     async fn rationale(&self) -> Option<&str> {

@@ -20,6 +20,7 @@ use crate::{
         context::loader,
         error::GqlResult,
         loader::{OrganizationBatch, PerOrganization, group},
+        scalars::Date,
     },
     insights::SnapshotAsOf,
     kpis::{DefinitionsOf, SeriesOf, SeriesRequest},
@@ -197,8 +198,8 @@ fn argument<T: InputType>(arguments: &HashMap<String, Value>, name: &str) -> Opt
 
 /// The date an `asOf` argument asks for (today when absent).
 fn as_of_of(field: &SelectionField<'_>) -> Option<NaiveDate> {
-    let as_of = argument::<Option<NaiveDate>>(&arguments(field)?, "asOf")?;
-    crate::clock::as_of(as_of).ok()
+    let as_of = argument::<Option<Date>>(&arguments(field)?, "asOf")?;
+    Date::as_of(as_of.as_ref()).ok()
 }
 
 /// The series a `kpiSeries` selection asks for; `None` when its arguments do not
@@ -206,10 +207,12 @@ fn as_of_of(field: &SelectionField<'_>) -> Option<NaiveDate> {
 fn series_request_of(field: &SelectionField<'_>) -> Option<SeriesRequest> {
     let arguments = arguments(field)?;
     let kpi: String = argument(&arguments, "kpi")?;
+    let from: Date = argument(&arguments, "from")?;
+    let to: Date = argument(&arguments, "to")?;
     crate::kpis::series_request(
         &kpi,
         argument(&arguments, "granularity")?,
-        (argument(&arguments, "from")?, argument(&arguments, "to")?),
+        (&from, &to),
         argument(&arguments, "unitId")?,
         argument(&arguments, "dimensions")?,
     )

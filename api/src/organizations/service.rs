@@ -58,17 +58,59 @@ pub enum OrganizationOrder {
 
 const SLUG_TAKEN: &str = "an organization with this slug already exists";
 
+const SLUG_UNAVAILABLE: &str = "this slug cannot be used; choose another";
+
+/// The answer to a write that clashed with a stored slug. Slugs are unique across the
+/// service (they name organizations in REST paths and `organization(slug:)`), so the
+/// caller learns at least that the slug is unavailable; whether and which organization
+/// holds it is told only to a caller who may see that organization: `CONFLICT` on
+/// `input.slug` for them, and for everyone else the same `BAD_USER_INPUT` on
+/// `input.slug`, whatever holds the slug. The holder is looked up outside the failed
+/// transaction (on PostgreSQL it can run nothing more), so a slug taken by a
+/// concurrent write is judged the same way.
+async fn slug_clash(store: &Store, principal: &Principal, slug: Option<&Slug>) -> Error {
+    let holder = match slug {
+        Some(slug) => find_by_slug(&store.db, slug).await,
+        None => Ok(None),
+    };
+    match holder {
+        Ok(Some(holder)) if principal.can_read(holder.id) => {
+            Error::conflict("input.slug", SLUG_TAKEN)
+        }
+        Ok(_) => Error::bad_input("input.slug", SLUG_UNAVAILABLE),
+        Err(err) => err,
+    }
+}
+
+/// Ends `tx` after a failed write and turns a unique-key violation on the slug into
+/// [`slug_clash`]'s answer; other errors pass through.
+async fn on_write_error(
+    store: &Store,
+    principal: &Principal,
+    tx: DatabaseTransaction,
+    slug: Option<&Slug>,
+    err: sea_orm::DbErr,
+) -> Error {
+    tx.rollback().await.ok();
+    if crate::db::is_unique_violation(&err) {
+        slug_clash(store, principal, slug).await
+    } else {
+        err.into()
+    }
+}
+
 /// Creates an organization (admins only).
 pub async fn create(
     store: &Store,
     ctx: &RequestContext,
     new: NewOrganization,
 ) -> Result<organization::Model> {
-    ctx.principal()?.must_be_admin()?;
+    let principal = ctx.principal()?;
+    principal.must_be_admin()?;
     let now = now();
     let row = organization::ActiveModel {
         id: Set(Uuid::now_v7()),
-        slug: Set(new.slug.into_inner()),
+        slug: Set(new.slug.as_str().to_owned()),
         name: Set(new.name.into_inner()),
         industry: Set(new.industry.map(Name::into_inner)),
         employee_count: Set(new.employee_count),
@@ -79,10 +121,10 @@ pub async fn create(
         version: Set(1),
     };
     let tx = crate::db::begin_write(&store.db).await?;
-    let org = row
-        .insert(&tx)
-        .await
-        .map_err(|e| Error::unique_as_conflict(e, "input.slug", SLUG_TAKEN))?;
+    let org = match row.insert(&tx).await {
+        Ok(org) => org,
+        Err(err) => return Err(on_write_error(store, principal, tx, Some(&new.slug), err).await),
+    };
     store
         .commit_structure_change(tx, ctx, org.id, "createOrganization", vec![org.id])
         .await?;
@@ -110,8 +152,8 @@ pub async fn update(
         .map_err(|e| e.on_field("input.id"))?;
     check_version("the organization", current.version, changes.version)?;
     let mut row: organization::ActiveModel = current.clone().into();
-    if let Some(slug) = changes.slug {
-        row.slug = Set(slug.into_inner());
+    if let Some(slug) = &changes.slug {
+        row.slug = Set(slug.as_str().to_owned());
     }
     if let Some(name) = changes.name {
         row.name = Set(name.into_inner());
@@ -130,10 +172,12 @@ pub async fn update(
     }
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
-    let updated = row
-        .update(&tx)
-        .await
-        .map_err(|e| Error::unique_as_conflict(e, "input.slug", SLUG_TAKEN))?;
+    let updated = match row.update(&tx).await {
+        Ok(updated) => updated,
+        Err(err) => {
+            return Err(on_write_error(store, principal, tx, changes.slug.as_ref(), err).await);
+        }
+    };
     store
         .commit_structure_change(tx, ctx, updated.id, "updateOrganization", vec![updated.id])
         .await?;

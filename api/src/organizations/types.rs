@@ -1,13 +1,17 @@
 //! The `Organization` GraphQL type.
 
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::organization;
 
 use super::prefetch;
 use crate::{
     domain::{CollaborationModel, LineKind, UnitFunction},
-    graphql::{context::loader, error::GqlResult, loader::PerOrganization},
+    graphql::{
+        context::loader,
+        error::GqlResult,
+        loader::PerOrganization,
+        scalars::{Date, Timestamp},
+    },
     maturity::loaders::{CoreKpisAsOf, StageHistoryAsOf},
     positions::{Position, PositionsByOrganization},
     priorities::loaders::AssessmentsOf,
@@ -66,12 +70,12 @@ impl Organization {
         self.0.version
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at.into()
     }
 
     /// The organization's units, by name; archived ones only when asked.
@@ -117,9 +121,9 @@ impl Organization {
     async fn collaboration_model(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
     ) -> GqlResult<crate::insights::CollaborationModelReport> {
-        let as_of = crate::clock::as_of(as_of)?;
+        let as_of = Date::as_of(as_of.as_ref())?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         let declared = self
             .0
@@ -138,10 +142,10 @@ impl Organization {
     async fn insights(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
         min_severity: Option<crate::insights::Severity>,
     ) -> GqlResult<Vec<crate::insights::InsightObject>> {
-        let as_of = crate::clock::as_of(as_of)?;
+        let as_of = Date::as_of(as_of.as_ref())?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         Ok(crate::insights::evaluate(&snapshot, min_severity)
             .into_iter()
@@ -159,11 +163,11 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
         format: crate::charts::ChartFormat,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
         root_unit_id: Option<ID>,
         depth: Option<i32>,
     ) -> GqlResult<String> {
-        let as_of = crate::clock::as_of(as_of)?;
+        let as_of = Date::as_of(as_of.as_ref())?;
         let depth = depth
             .map(|d| {
                 u32::try_from(d).ok().filter(|d| *d <= 1000).ok_or_else(|| {
@@ -199,13 +203,13 @@ impl Organization {
         ctx: &Context<'_>,
         kpi: String,
         granularity: crate::domain::Granularity,
-        from: NaiveDate,
-        to: NaiveDate,
+        from: Date,
+        to: Date,
         unit_id: Option<ID>,
         dimensions: Option<Vec<crate::kpis::DimensionInput>>,
     ) -> GqlResult<Vec<crate::kpis::KpiSeriesPoint>> {
         let request =
-            crate::kpis::series_request(&kpi, granularity, (from, to), unit_id, dimensions)?;
+            crate::kpis::series_request(&kpi, granularity, (&from, &to), unit_id, dimensions)?;
         crate::kpis::series_of(ctx, self.0.id, request).await
     }
 
@@ -214,9 +218,9 @@ impl Organization {
     async fn maturity(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
     ) -> GqlResult<crate::maturity::Maturity> {
-        let as_of = crate::clock::as_of(as_of)?;
+        let as_of = Date::as_of(as_of.as_ref())?;
         let key = (self.0.id, as_of);
         let (history, core_kpis) = futures_util::try_join!(
             loader::<PerOrganization<StageHistoryAsOf>>(ctx)?.load_one(key),
@@ -264,11 +268,11 @@ impl Organization {
     async fn reporting_lines(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
         kind: Option<LineKind>,
     ) -> GqlResult<Vec<ReportingLine>> {
         let lines = loader::<LinesAsOf>(ctx)?
-            .load_one((self.0.id, crate::clock::as_of(as_of)?))
+            .load_one((self.0.id, Date::as_of(as_of.as_ref())?))
             .await?
             .unwrap_or_default();
         prefetch::units_if_selected(ctx, &self.0, &ctx.look_ahead(), &["unit", "superiorUnit"])

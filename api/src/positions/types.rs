@@ -1,13 +1,12 @@
 //! The `Position` GraphQL type.
 
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use entity::position;
 
 use crate::{
     domain::{PositionRole, Responsibility},
     error::Error,
-    graphql::{context::loader, error::GqlResult},
+    graphql::{context::loader, error::GqlResult, scalars::Timestamp},
     units::{Unit, UnitById},
 };
 
@@ -63,11 +62,11 @@ impl Position {
         self.0.version
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at.into()
     }
 }

@@ -1,7 +1,6 @@
 //! The `assessPriority` mutation.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
 
 use super::{
     service::{self, NewAssessment},
@@ -12,6 +11,7 @@ use crate::{
     graphql::{
         context::{store, writer_of},
         error::GqlResult,
+        scalars::Timestamp,
     },
 };
 
@@ -29,7 +29,7 @@ pub struct AssessPriorityInput {
     pub owner_unit_id: Option<ID>,
     pub notes: Option<String>,
     /// When it was assessed (default: now).
-    pub assessed_at: Option<DateTime<Utc>>,
+    pub assessed_at: Option<Timestamp>,
 }
 
 /// Priority mutations.
@@ -57,7 +57,7 @@ impl PriorityMutation {
                 .map(|id| parse_id("input.ownerUnitId", &id))
                 .transpose()?,
             notes: Description::parse_opt("input.notes", input.notes.as_deref())?,
-            assessed_at: input.assessed_at,
+            assessed_at: input.assessed_at.map(|moment| moment.0),
         };
         let row = service::assess(store(ctx)?, context, new).await?;
         Ok(PriorityAssessmentObject(row))

@@ -1,10 +1,12 @@
 //! Leadership priorities in GraphQL.
 
 use async_graphql::{ID, Object};
-use chrono::{DateTime, Utc};
 use entity::priority_assessment;
 
-use crate::{domain::PriorityKey, graphql::error::GqlResult};
+use crate::{
+    domain::PriorityKey,
+    graphql::{error::GqlResult, scalars::Timestamp},
+};
 
 /// One assessment.
 pub struct PriorityAssessmentObject(pub priority_assessment::Model);
@@ -38,8 +40,8 @@ impl PriorityAssessmentObject {
         self.0.notes.as_deref()
     }
 
-    async fn assessed_at(&self) -> DateTime<Utc> {
-        self.0.assessed_at
+    async fn assessed_at(&self) -> Timestamp {
+        self.0.assessed_at.into()
     }
 
     async fn assessed_by(&self) -> Option<&str> {

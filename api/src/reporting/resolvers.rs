@@ -1,7 +1,6 @@
 //! Reporting-line queries and mutations.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use chrono::NaiveDate;
 
 use super::{
     service::{self, NewLine},
@@ -13,6 +12,7 @@ use crate::{
     graphql::{
         context::{find_readable, request, store},
         error::GqlResult,
+        scalars::Date,
     },
 };
 
@@ -26,9 +26,9 @@ pub struct AddReportingLineInput {
     #[graphql(default_with = "LineKind::Solid")]
     kind: LineKind,
     /// First day the line holds.
-    effective_from: NaiveDate,
+    effective_from: Date,
     /// First day it no longer holds; leave out for an open-ended line.
-    effective_to: Option<NaiveDate>,
+    effective_to: Option<Date>,
 }
 
 /// Input of `replaceReportingLine`: a new SOLID superior from a date.
@@ -37,7 +37,7 @@ pub struct ReplaceReportingLineInput {
     unit_id: ID,
     superior_unit_id: ID,
     /// The day the new line starts and the old one ends.
-    effective_from: NaiveDate,
+    effective_from: Date,
 }
 
 /// Input of `endReportingLine`.
@@ -46,7 +46,7 @@ pub struct EndReportingLineInput {
     id: ID,
     version: i32,
     /// First day the line no longer holds.
-    effective_to: NaiveDate,
+    effective_to: Date,
 }
 
 /// Input of `deleteReportingLine`.
@@ -71,10 +71,10 @@ impl AddReportingLineInput {
             unit_id: parse_id("input.unitId", &self.unit_id)?,
             superior_unit_id: parse_id("input.superiorUnitId", &self.superior_unit_id)?,
             kind: self.kind,
-            effective_from: StorableDate::parse("input.effectiveFrom", self.effective_from)?.get(),
+            effective_from: self.effective_from.storable("input.effectiveFrom")?.get(),
             effective_to: self
                 .effective_to
-                .map(|d| StorableDate::parse("input.effectiveTo", d).map(StorableDate::get))
+                .map(|d| d.storable("input.effectiveTo").map(StorableDate::get))
                 .transpose()?,
         })
     }
@@ -86,7 +86,7 @@ impl ReplaceReportingLineInput {
             unit_id: parse_id("input.unitId", &self.unit_id)?,
             superior_unit_id: parse_id("input.superiorUnitId", &self.superior_unit_id)?,
             kind: LineKind::Solid,
-            effective_from: StorableDate::parse("input.effectiveFrom", self.effective_from)?.get(),
+            effective_from: self.effective_from.storable("input.effectiveFrom")?.get(),
             effective_to: None,
         })
     }
@@ -152,7 +152,7 @@ impl ReportingMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
-        let to = StorableDate::parse("input.effectiveTo", input.effective_to)?;
+        let to = input.effective_to.storable("input.effectiveTo")?;
         let m = service::end(store(ctx)?, context, id, input.version, to).await?;
         Ok(ReportingLine(m))
     }

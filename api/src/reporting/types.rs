@@ -1,14 +1,17 @@
 //! The `ReportingLine` GraphQL type.
 
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::reporting_line;
 
 use super::structure::Span;
 use crate::{
     clock::today,
     domain::LineKind,
-    graphql::{context::loader, error::GqlResult},
+    graphql::{
+        context::loader,
+        error::GqlResult,
+        scalars::{Date, Timestamp},
+    },
     units::{Unit, UnitById},
 };
 
@@ -43,13 +46,13 @@ impl ReportingLine {
     }
 
     /// First day the line holds.
-    async fn effective_from(&self) -> NaiveDate {
-        self.0.effective_from
+    async fn effective_from(&self) -> Date {
+        self.0.effective_from.into()
     }
 
     /// First day the line no longer holds; null while it is open-ended.
-    async fn effective_to(&self) -> Option<NaiveDate> {
-        self.0.effective_to
+    async fn effective_to(&self) -> Option<Date> {
+        self.0.effective_to.map(Date::from)
     }
 
     /// Whether the line holds today.
@@ -62,11 +65,11 @@ impl ReportingLine {
         self.0.version
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at.into()
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::reader_of;
 use crate::{
     charts::{org, trend::Trend},
-    domain::{DateRange, Granularity, MIN_DATE, StorableDate},
+    domain::{DateRange, Granularity, KpiKey, MIN_DATE, StorableDate, parse_date},
     error::Error,
     http::{AppState, caller::Authenticated, error::HttpError},
     kpis::series,
@@ -25,8 +25,9 @@ pub const MAX_PERIODS: i64 = 1_000;
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct OrgChartQuery {
-    /// The date the chart shows (YYYY-MM-DD; default: today).
-    pub as_of: Option<NaiveDate>,
+    /// The date the chart shows (exactly YYYY-MM-DD; default: today).
+    #[param(value_type = Option<NaiveDate>)]
+    pub as_of: Option<String>,
     /// Draw this unit and its SOLID subordinates only (with the insights about them).
     pub root_unit_id: Option<Uuid>,
     /// Stop this many levels below the root (or the top); 0 to 1000.
@@ -40,11 +41,14 @@ pub struct OrgChartQuery {
 pub struct TrendQuery {
     /// DAY, WEEK, MONTH (default), QUARTER or YEAR.
     pub granularity: Option<String>,
-    /// First day of the range (default: two years before `to` for months; 90 days for
-    /// days, a year for weeks, four years for quarters, ten for years).
-    pub from: Option<NaiveDate>,
-    /// Day after the range (exclusive; default: tomorrow).
-    pub to: Option<NaiveDate>,
+    /// First day of the range, exactly YYYY-MM-DD (default: two years before `to` for
+    /// months; 90 days for days, a year for weeks, four years for quarters, ten for
+    /// years).
+    #[param(value_type = Option<NaiveDate>)]
+    pub from: Option<String>,
+    /// Day after the range, exactly YYYY-MM-DD (exclusive; default: tomorrow).
+    #[param(value_type = Option<NaiveDate>)]
+    pub to: Option<String>,
     /// One unit's series instead of the organization-wide one.
     pub unit_id: Option<Uuid>,
 }
@@ -64,7 +68,7 @@ fn svg(body: String) -> HttpResponse {
     params(("slug" = String, Path, description = "The organization's slug"), OrgChartQuery),
     responses(
         (status = 200, description = "The org chart: units coloured by function, SOLID lines as the tree, DOTTED lines dashed, numbered insight markers and the list of insights", content_type = "image/svg+xml", body = String),
-        (status = 400, description = "A malformed asOf, rootUnitId or depth (the error's field names it)", body = super::ErrorBody),
+        (status = 400, description = "A malformed slug, asOf, rootUnitId or depth (the error's field names it)", body = super::ErrorBody),
         (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's), or no such unit of it as rootUnitId (field rootUnitId)", body = super::ErrorBody),
@@ -82,14 +86,15 @@ pub async fn org_chart(
     })
     .await?;
     let query = org_chart_query(req.query_string())?;
-    let as_of = crate::clock::as_of(query.as_of)?;
+    let as_of = crate::clock::as_of(query.as_of.as_deref())?;
     let chart = org::load(&state.store.db, &organization, as_of)
         .await?
         .restrict(query.root_unit_id, query.depth, "rootUnitId")?;
     Ok(svg(chart.svg()))
 }
 
-/// Reads the org chart's parameters one by one, so an error names the one at fault.
+/// Reads the org chart's parameters one by one, so an error names the one at fault
+/// (`asOf` is read by [`crate::clock::as_of`]).
 fn org_chart_query(raw: &str) -> Result<OrgChartQuery, Error> {
     let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(raw) else {
         return Err(Error::bad_input("query", "an unreadable query string"));
@@ -101,11 +106,7 @@ fn org_chart_query(raw: &str) -> Result<OrgChartQuery, Error> {
     };
     for (name, value) in pairs.into_inner() {
         match name.as_str() {
-            "asOf" => {
-                let date = NaiveDate::parse_from_str(&value, "%Y-%m-%d")
-                    .map_err(|_| Error::bad_input("asOf", "a date, YYYY-MM-DD"))?;
-                query.as_of = Some(date);
-            }
+            "asOf" => query.as_of = Some(value),
             "rootUnitId" => {
                 let id = Uuid::parse_str(&value)
                     .map_err(|_| Error::bad_input("rootUnitId", "a unit id"))?;
@@ -152,7 +153,7 @@ fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
     ),
     responses(
         (status = 200, description = "The trend chart (a chart saying there is no data when the range has none)", content_type = "image/svg+xml", body = String),
-        (status = 400, description = "A filter is wrong, or the range holds more than 1,000 periods", body = super::ErrorBody),
+        (status = 400, description = "A malformed slug, KPI key or filter, or a range of more than 1,000 periods (the error's field names it)", body = super::ErrorBody),
         (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "No such organization, KPI or unit (or not the token's)", body = super::ErrorBody),
         (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))
@@ -165,24 +166,24 @@ pub async fn kpi_chart(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
     let (slug, key) = path.into_inner();
+    let key = KpiKey::parse("key", &key)?;
     let organization = reader_of(&state, &caller, &slug, |p, org| p.may_read_kpis(org)).await?;
-    let query = web::Query::<TrendQuery>::from_query(req.query_string()).map_err(|_| {
-        Error::bad_input(
-            "query",
-            "unreadable filters (dates are YYYY-MM-DD, unitId is an id)",
-        )
-    })?;
+    let query = web::Query::<TrendQuery>::from_query(req.query_string())
+        .map_err(|_| Error::bad_input("query", "unreadable filters (unitId is an id)"))?;
     let granularity = match query.granularity.as_deref() {
         None => Granularity::Month,
         Some(raw) => Granularity::from_db(&raw.trim().to_ascii_uppercase()).map_err(|_| {
             Error::bad_input("granularity", "one of DAY, WEEK, MONTH, QUARTER, YEAR")
         })?,
     };
-    let to = match query.to {
-        Some(to) => StorableDate::parse("to", to)?.get(),
+    let to = match &query.to {
+        Some(to) => StorableDate::parse_text("to", to)?.get(),
         None => crate::clock::today() + chrono::Duration::days(1),
     };
-    let from = query.from.unwrap_or_else(|| default_from(granularity, to));
+    let from = match &query.from {
+        Some(from) => parse_date("from", from)?,
+        None => default_from(granularity, to),
+    };
     let DateRange { from, to } = DateRange::parse(from, to)?;
     if (to - from).num_days() / granularity.min_days() > MAX_PERIODS {
         return Err(Error::bad_input(
@@ -194,7 +195,7 @@ pub async fn kpi_chart(
         )
         .into());
     }
-    let definition = series::definition(&state.store.db, organization.id, key.trim())
+    let definition = series::definition(&state.store.db, organization.id, &key)
         .await
         .map_err(|err| err.on_field("key"))?;
     if let Some(unit) = query.unit_id {

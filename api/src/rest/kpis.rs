@@ -19,7 +19,7 @@ use super::{error_response, organization, reader_of};
 use crate::idempotency::service as idempotency;
 use crate::{
     auth::{Principal, RequestContext},
-    domain::{Granularity, from_scaled},
+    domain::{Granularity, KpiKey, Line, from_scaled, parse_date},
     error::Error,
     http::{
         AppState,
@@ -84,7 +84,7 @@ pub struct ExportedPoint {
     )),
     responses(
         (status = 200, description = "Recorded", body = PushReply),
-        (status = 400, description = "A point is wrong; nothing was written", body = super::ErrorBody),
+        (status = 400, description = "A point, the body or the Idempotency-Key is wrong, or the slug is malformed; nothing was written (the error's field names the input at fault)", body = super::ErrorBody),
         (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "The token may not push KPI data", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
@@ -259,7 +259,7 @@ fn parse_csv(body: &[u8], max: usize) -> crate::error::Result<Vec<kpis::ParsedPo
     Ok(points)
 }
 
-/// Filters of an export.
+/// Filters of an export. Each is read on its own, so an error names the one at fault.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
@@ -269,14 +269,66 @@ pub struct ExportQuery {
     source: Option<String>,
     /// Only points of this granularity.
     granularity: Option<String>,
-    /// Periods starting on or after this date.
-    from: Option<NaiveDate>,
-    /// Periods starting before this date.
-    to: Option<NaiveDate>,
+    /// Periods starting on or after this date (exactly YYYY-MM-DD).
+    #[param(value_type = Option<NaiveDate>)]
+    from: Option<String>,
+    /// Periods starting before this date (exactly YYYY-MM-DD).
+    #[param(value_type = Option<NaiveDate>)]
+    to: Option<String>,
     /// The `next` of the previous page.
     after: Option<Uuid>,
     /// Points per page, 1 to 10,000 (default 1,000).
     limit: Option<u64>,
+}
+
+/// An export's filters, parsed.
+struct ExportFilters {
+    kpi: Option<KpiKey>,
+    source: Option<String>,
+    granularity: Option<Granularity>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    after: Option<Uuid>,
+    limit: u64,
+}
+
+impl ExportQuery {
+    /// Reads the query string: the text filters as the texts they name (a KPI key, a
+    /// source: one line without control characters), dates exactly `YYYY-MM-DD`.
+    fn parse(raw: &str) -> Result<ExportFilters, Error> {
+        let query = web::Query::<ExportQuery>::from_query(raw)
+            .map_err(|_| {
+                Error::bad_input(
+                    "query",
+                    "unreadable filters (after is an id, limit a whole number)",
+                )
+            })?
+            .into_inner();
+        let limit = query.limit.unwrap_or(1_000);
+        if !(1..=10_000).contains(&limit) {
+            return Err(Error::bad_input("limit", "must be between 1 and 10000"));
+        }
+        let granularity = query
+            .granularity
+            .map(|g| {
+                Granularity::from_db(&g.trim().to_ascii_uppercase()).map_err(|_| {
+                    Error::bad_input("granularity", "one of DAY, WEEK, MONTH, QUARTER, YEAR")
+                })
+            })
+            .transpose()?;
+        Ok(ExportFilters {
+            kpi: query.kpi.map(|k| KpiKey::parse("kpi", &k)).transpose()?,
+            source: query
+                .source
+                .map(|s| Line::<100>::parse("source", &s).map(Line::into_inner))
+                .transpose()?,
+            granularity,
+            from: query.from.map(|d| parse_date("from", &d)).transpose()?,
+            to: query.to.map(|d| parse_date("to", &d)).transpose()?,
+            after: query.after,
+            limit,
+        })
+    }
 }
 
 /// Exports stored points, oldest recorded first, as JSON (default) or CSV
@@ -289,7 +341,7 @@ pub struct ExportQuery {
     responses(
         (status = 200, description = "A page of points: JSON, or CSV with `Accept: text/csv` (then the next page's cursor is in `X-Next-Page`)",
             content((ExportPage = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "A filter is wrong", body = super::ErrorBody),
+        (status = 400, description = "A filter is wrong or the slug is malformed (the error's field names it)", body = super::ErrorBody),
         (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
         (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))
@@ -304,31 +356,20 @@ pub async fn export(
     let organization = reader_of(&state, &caller, &path, |p, org| p.may_read_kpis(org))
         .await?
         .id;
-    let query = web::Query::<ExportQuery>::from_query(req.query_string()).map_err(|_| {
-        Error::bad_input(
-            "query",
-            "unreadable filters (dates are YYYY-MM-DD, after is an id)",
-        )
-    })?;
-    let limit = query.limit.unwrap_or(1_000);
-    if !(1..=10_000).contains(&limit) {
-        return Err(Error::bad_input("limit", "must be between 1 and 10000").into());
-    }
+    let query = ExportQuery::parse(req.query_string())?;
+    let limit = query.limit;
     let mut find = kpi_measurement::Entity::find()
         .filter(kpi_measurement::Column::OrganizationId.eq(organization));
     if let Some(kpi) = &query.kpi {
-        let definition = kpis::series::definition(&state.store.db, organization, kpi.trim())
+        let definition = kpis::series::definition(&state.store.db, organization, kpi)
             .await
             .map_err(|err| err.on_field("kpi"))?;
         find = find.filter(kpi_measurement::Column::KpiId.eq(definition.id));
     }
     if let Some(source) = &query.source {
-        find = find.filter(kpi_measurement::Column::Source.eq(source.trim()));
+        find = find.filter(kpi_measurement::Column::Source.eq(source.as_str()));
     }
-    if let Some(granularity) = &query.granularity {
-        let g = Granularity::from_db(&granularity.trim().to_ascii_uppercase()).map_err(|_| {
-            Error::bad_input("granularity", "one of DAY, WEEK, MONTH, QUARTER, YEAR")
-        })?;
+    if let Some(g) = query.granularity {
         find = find.filter(kpi_measurement::Column::Granularity.eq(g.as_str()));
     }
     if let Some(from) = query.from {

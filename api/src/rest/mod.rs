@@ -42,14 +42,15 @@ pub fn error_response(err: Error) -> HttpResponse {
 }
 
 /// The organization of `slug`, if the principal reaches it (else the same 404 as for
-/// an unknown slug).
+/// an unknown slug). A path segment that is no slug at all is a 400 on `slug`, as a
+/// malformed id or key is anywhere: it could name nothing, in reach or not.
 pub(super) async fn organization(
     state: &AppState,
     principal: &Principal,
     slug: &str,
 ) -> Result<entity::organization::Model, HttpError> {
     let not_found = || HttpError::from(Error::not_found("organization"));
-    let slug = Slug::parse("slug", slug).map_err(|_| not_found())?;
+    let slug = Slug::parse("slug", slug)?;
     let org = organizations::find_by_slug(&state.store.db, &slug)
         .await?
         .ok_or_else(not_found)?;

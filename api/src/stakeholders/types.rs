@@ -1,12 +1,11 @@
 //! Stakeholders and relationships in GraphQL.
 
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use entity::{relationship, relationship_review, stakeholder};
 
 use crate::{
     domain::{RelationshipStrength, StakeholderGroup, StakeholderKind},
-    graphql::{context::db, error::GqlResult},
+    graphql::{context::db, error::GqlResult, scalars::Timestamp},
 };
 
 /// A stakeholder.
@@ -69,8 +68,8 @@ impl RelationshipObject {
         Ok(RelationshipStrength::from_db(&self.0.strength)?)
     }
 
-    async fn last_reviewed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_reviewed_at
+    async fn last_reviewed_at(&self) -> Option<Timestamp> {
+        self.0.last_reviewed_at.map(Timestamp::from)
     }
 
     async fn notes(&self) -> Option<&str> {
@@ -109,8 +108,8 @@ impl RelationshipReview {
         self.0.notes.as_deref()
     }
 
-    async fn reviewed_at(&self) -> DateTime<Utc> {
-        self.0.reviewed_at
+    async fn reviewed_at(&self) -> Timestamp {
+        self.0.reviewed_at.into()
     }
 
     async fn reviewed_by(&self) -> Option<&str> {

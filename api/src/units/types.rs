@@ -1,12 +1,15 @@
 //! The `OrgUnit` GraphQL type, with its place in the structure as computed fields.
 
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, NaiveDate, Utc};
 use entity::org_unit;
 
 use crate::{
     domain::{LineKind, Sourcing, UnitFunction},
-    graphql::{context::loader, error::GqlResult},
+    graphql::{
+        context::loader,
+        error::GqlResult,
+        scalars::{Date, Timestamp},
+    },
     organizations::{Organization, OrganizationById},
     positions::{Position, PositionsByUnit},
     reporting::{LineHistoryByUnit, LinesAsOf, ReportingLine, structure},
@@ -22,10 +25,10 @@ impl Unit {
     async fn lines(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
     ) -> GqlResult<std::sync::Arc<Vec<entity::reporting_line::Model>>> {
         Ok(loader::<LinesAsOf>(ctx)?
-            .load_one((self.0.organization_id, crate::clock::as_of(as_of)?))
+            .load_one((self.0.organization_id, Date::as_of(as_of.as_ref())?))
             .await?
             .unwrap_or_default())
     }
@@ -79,12 +82,12 @@ impl Unit {
         self.0.version
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
     }
 
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at.into()
     }
 
     /// The leadership positions heading this unit.
@@ -108,7 +111,7 @@ impl Unit {
     async fn reporting_lines(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
     ) -> GqlResult<Vec<ReportingLine>> {
         let lines = self.lines(ctx, as_of).await?;
         Ok(lines
@@ -131,11 +134,7 @@ impl Unit {
     }
 
     /// The unit this one reports to on a SOLID line on `asOf`; null at the top.
-    async fn superior(
-        &self,
-        ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
-    ) -> GqlResult<Option<Unit>> {
+    async fn superior(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<Option<Unit>> {
         let lines = self.lines(ctx, as_of).await?;
         let Some(superior) = structure::solid_superior(&lines, self.0.id) else {
             return Ok(None);
@@ -147,7 +146,7 @@ impl Unit {
     async fn dotted_superiors(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
     ) -> GqlResult<Vec<Unit>> {
         let lines = self.lines(ctx, as_of).await?;
         let ids = lines
@@ -162,7 +161,7 @@ impl Unit {
     async fn subordinates(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<NaiveDate>,
+        as_of: Option<Date>,
         #[graphql(default_with = "LineKind::Solid")] kind: LineKind,
     ) -> GqlResult<Vec<Unit>> {
         let lines = self.lines(ctx, as_of).await?;
@@ -175,14 +174,14 @@ impl Unit {
     }
 
     /// Span of control: how many units report to this one on a SOLID line on `asOf`.
-    async fn span_of_control(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> GqlResult<i32> {
+    async fn span_of_control(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<i32> {
         let lines = self.lines(ctx, as_of).await?;
         Ok(structure::span_of_control(&lines, self.0.id))
     }
 
     /// Depth: SOLID lines between this unit and the top of its structure on `asOf`
     /// (0 for a unit that reports to no one).
-    async fn depth(&self, ctx: &Context<'_>, as_of: Option<NaiveDate>) -> GqlResult<i32> {
+    async fn depth(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<i32> {
         let lines = self.lines(ctx, as_of).await?;
         Ok(structure::depth(&lines, self.0.id))
     }
