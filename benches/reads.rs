@@ -300,10 +300,12 @@ async fn main() {
         );
     }
 
-    // The raw ceiling through the same driver, with as many connections.
+    // The raw ceiling through the same driver, with as many connections, and like the
+    // server's pool without a ping on every hand-out.
     let pool = sea_orm::ConnectOptions::new(url.clone())
         .max_connections(connections as u32)
         .sqlx_logging(false)
+        .test_before_acquire(false)
         .to_owned();
     let db: DatabaseConnection = Database::connect(pool).await.unwrap();
     let backend_kind = db.get_database_backend();

@@ -3,8 +3,8 @@
 use std::{collections::HashMap, hash::Hash, sync::Arc, time::Duration};
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, RuntimeErr, TransactionTrait, sqlx,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
+    TransactionTrait, sqlx,
 };
 use secrecy::ExposeSecret;
 
@@ -36,29 +36,66 @@ async fn open(
     settings: &Settings,
     statement_timeout_ms: Option<u64>,
 ) -> Result<DatabaseConnection, DbErr> {
+    use sqlx::ConnectOptions as _;
     let url = settings.database_url.expose_secret();
-    let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .max_connections(settings.database.max_connections)
-        .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
-        .connect_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
-        .sqlx_logging(false)
+    let conn_err = |e: sqlx::Error| DbErr::Conn(RuntimeErr::SqlxError(e));
+    let acquire = Duration::from_secs(settings.database.acquire_timeout_secs);
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let mut options = url
+            .parse::<sqlx::postgres::PgConnectOptions>()
+            .map_err(conn_err)?
+            .disable_statement_logging();
         // A request that runs out of time is dropped; PostgreSQL stops its statement
         // too, instead of finishing work nobody waits for.
-        .map_sqlx_postgres_opts(move |opts| match statement_timeout_ms {
-            Some(ms) => opts.options([("statement_timeout", ms.to_string())]),
-            None => opts,
-        })
-        .map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                // FULL: a committed (acknowledged) transaction survives a power cut,
-                // not only a crash of the process.
-                .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true)
-        });
-    Database::connect(options).await
+        if let Some(ms) = statement_timeout_ms {
+            options = options.options([("statement_timeout", ms.to_string())]);
+        }
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(settings.database.max_connections)
+            .acquire_timeout(acquire)
+            // sqlx would otherwise ping every connection it hands out: a round trip
+            // per statement. A connection that was in use within the last second is
+            // known to be alive; one idle for longer (after an outage, say) is still
+            // checked, so a dead one is replaced instead of failing a request.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(conn_err)?;
+        Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+    } else {
+        let options = url
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .map_err(conn_err)?
+            .disable_statement_logging()
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            // FULL: a committed (acknowledged) transaction survives a power cut,
+            // not only a crash of the process.
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(settings.database.max_connections)
+            .acquire_timeout(acquire)
+            // An embedded database has no network to lose: no ping on every hand-out
+            // (a round trip to the connection's worker thread per statement).
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(conn_err)?;
+        Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    }
 }
+
+/// How long a pooled PostgreSQL connection may sit idle before it is pinged on hand-out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 /// Counts every SQL statement in `metrics`, so `/metrics` shows database load and tests
 /// can prove a nested query runs a constant number of statements.

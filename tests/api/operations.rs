@@ -145,3 +145,64 @@ async fn shutdown_lets_an_in_flight_request_finish() {
         "no new connections after stopping"
     );
 }
+
+/// The pool does not ping a connection it hands out when that connection was in use
+/// within the last second (a round trip per statement saved); one idle for longer is
+/// pinged first. So after PostgreSQL drops every connection (a restart, a failover, an
+/// administrator), requests made a second later are served on fresh connections and
+/// none of them fails. PostgreSQL only: SQLite's connections are in the process.
+#[tokio::test]
+async fn connections_postgresql_dropped_while_idle_are_replaced_without_failing_a_request() {
+    if !postgres_available("dropped server connections exist only on PostgreSQL") {
+        return;
+    }
+    let app = spawn_app(Backend::Postgres).await;
+    let query = "{ organizations(first: 5) { edges { node { id } } } }";
+    // Fill the pool: concurrent requests open several connections.
+    futures_util::future::join_all((0..8).map(|_| app.ok(query, json!({})))).await;
+    let database = app
+        .database_url
+        .rsplit('/')
+        .next()
+        .and_then(|rest| rest.split('?').next())
+        .unwrap()
+        .to_owned();
+    let admin = postgres_admin().await;
+    let dropped = admin
+        .query_all(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+            ),
+        ))
+        .await
+        .unwrap();
+    assert!(!dropped.is_empty(), "the pool held connections to drop");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for _ in 0..10 {
+        let body: serde_json::Value = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    // Served on new connections: PostgreSQL sees the database's sessions again.
+    let sessions = admin
+        .query_one(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = '{database}'"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert!(sessions >= 1);
+}
