@@ -69,7 +69,9 @@ async fn open(
             .connect_with(options)
             .await
             .map_err(conn_err)?;
-        Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+        Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+            pool,
+        ))
     } else {
         let options = url
             .parse::<sqlx::sqlite::SqliteConnectOptions>()
