@@ -160,7 +160,17 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     settings.limits.request_burst = 100_000;
     adjust(&mut settings);
     let keys = Keys::from_settings(&settings).expect("test keys");
-    let admin_token = mint(&keys, Role::Admin, &[]);
+    // Empty where the server only verifies tokens (a public key without its private
+    // key): such tests sign their own.
+    let admin_token = keys
+        .mint(
+            "test-admin",
+            Role::Admin,
+            Vec::new(),
+            Duration::from_secs(3600),
+            Uuid::now_v7().to_string(),
+        )
+        .unwrap_or_default();
     let app = Application::build(settings)
         .await
         .expect("the application starts");

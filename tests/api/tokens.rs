@@ -175,19 +175,44 @@ async fn an_rs256_server_refuses_hs256_tokens_signed_with_its_public_key() {
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.jwt_secret = None;
         s.jwt_public_key = Some(RSA_PUBLIC.to_owned());
-        s.jwt_private_key = Some(SecretString::from(RSA_PRIVATE));
         s.jwt_algorithm = Some("RS256".to_owned());
     })
     .await;
-    // The helper minted its admin token with the configured RS256 private key.
-    let (status, _) = status_of(&app, &app.admin_token).await;
-    assert_eq!(status, 200, "RS256 tokens of the key pass");
+    // RS256 tokens come from an identity provider; here the test signs one with the
+    // provider's private key.
+    let mut admin = claims(&uuid::Uuid::now_v7().to_string());
+    admin["orgs"] = json!([]);
+    let signed = encode(
+        &Header::new(Algorithm::RS256),
+        &admin,
+        &EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    let (status, body) = status_of(&app, &signed).await;
+    assert_eq!(status, 200, "RS256 tokens of the key pass: {body}");
     let confused = hs256(
         &claims(&uuid::Uuid::now_v7().to_string()),
         RSA_PUBLIC.as_bytes(),
     );
     let (status, body) = status_of(&app, &confused).await;
     assert_eq!(status, 401, "{body}");
+}
+
+/// The `rsa` crate's private-key operations are not constant-time (RUSTSEC-2023-0071,
+/// no fixed version), so orgdesign refuses to sign with an RSA key and says what to use.
+#[tokio::test]
+async fn an_rsa_private_key_is_refused_at_start_with_the_way_out() {
+    let mut settings = Settings::for_database("sqlite::memory:");
+    settings.jwt_secret = None;
+    settings.jwt_public_key = Some(RSA_PUBLIC.to_owned());
+    settings.jwt_private_key = Some(SecretString::from(RSA_PRIVATE));
+    settings.jwt_algorithm = Some("RS256".to_owned());
+    let err = orgdesign_api::auth::tokens::Keys::from_settings(&settings)
+        .err()
+        .expect("an RSA private key is refused")
+        .to_string();
+    assert!(err.contains("jwt_private_key"), "{err}");
+    assert!(err.contains("EdDSA"), "{err}");
 }
 
 #[tokio::test]

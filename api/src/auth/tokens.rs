@@ -166,11 +166,19 @@ impl Keys {
                     key: public_key(algorithm, &pem(public)?)?,
                 });
                 if let Some(private) = &settings.jwt_private_key {
+                    // RSA private-key operations of the `rsa` crate are not constant-time
+                    // (RUSTSEC-2023-0071, no fixed version): orgdesign verifies RS256
+                    // tokens (public-key operations, not affected) but does not sign them.
+                    if algorithm == Algorithm::RS256 {
+                        bail!(
+                            "jwt_private_key: orgdesign does not sign with RSA keys (the RSA \
+                             implementation it links is not constant-time, RUSTSEC-2023-0071); \
+                             use an EdDSA (Ed25519) key pair to mint tokens, or mint RS256 tokens \
+                             with your identity provider and give orgdesign only its public key"
+                        );
+                    }
                     let bytes = pem(private.expose_secret())?;
-                    let key = match algorithm {
-                        Algorithm::RS256 => EncodingKey::from_rsa_pem(&bytes)?,
-                        _ => EncodingKey::from_ed_pem(&bytes)?,
-                    };
+                    let key = EncodingKey::from_ed_pem(&bytes)?;
                     signer = Some(SignKey {
                         kid,
                         algorithm,
