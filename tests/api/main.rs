@@ -21,6 +21,7 @@ mod demo;
 mod http_errors;
 mod http_protocol;
 mod insights;
+mod introspection;
 mod kpis;
 mod migrations;
 mod n_plus_one;

@@ -59,7 +59,7 @@ fn events(ctx: &Context<'_>) -> GqlResult<impl Stream<Item = Event> + use<>> {
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// KPI points recorded in an organization, optionally only for some KPI keys.
     /// Every role within reach, integrations included.

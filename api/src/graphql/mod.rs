@@ -34,8 +34,10 @@ use crate::{
     units::{UnitById, UnitMutation, UnitQuery, UnitsByOrganization},
 };
 
-/// Every query root field.
+/// Every query root field. Named `Query` in the schema, as clients (Apollo's
+/// `typePolicies`, codegen) expect the root types to be called.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     AuthQuery,
     AuditQuery,
@@ -48,8 +50,9 @@ pub struct QueryRoot(
     CatalogQuery,
 );
 
-/// Every mutation root field.
+/// Every mutation root field; `Mutation` in the schema.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     AuthMutation,
     KpiMutation,
@@ -73,7 +76,8 @@ pub fn build_schema(store: Store, limits: Limits, keys: Arc<Keys>, production: b
         MutationRoot::default(),
         SubscriptionRoot,
     )
-    .limit_depth(limits.max_depth)
+    // Depth is checked on the parsed document (`admit`), where introspection can be
+    // held to its own bound.
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(limits.max_depth.max(32))
     .limit_directives(limits.max_directives)
@@ -99,7 +103,7 @@ pub fn sdl() -> String {
 }
 
 /// Parses a request's document once (async-graphql then runs the parsed one) and
-/// applies what is checked on the document itself: the alias limit. Returns whether
+/// applies what is checked on the document itself: the alias and depth limits. Returns whether
 /// the document holds anything but queries. The schema has no extensions, so no hook
 /// runs per resolved field.
 pub fn admit(
@@ -108,6 +112,7 @@ pub fn admit(
 ) -> Result<loader::DocumentWrites, ServerError> {
     let document = request.parsed_query()?;
     limits::check_aliases(document, limits.max_aliases)?;
+    limits::check_depth(document, limits.max_depth)?;
     Ok(loader::DocumentWrites::of(document))
 }
 
