@@ -27,6 +27,7 @@ mod n_plus_one;
 mod operations;
 mod organizations;
 mod reporting_lines;
+mod request_bodies;
 mod rest;
 mod robustness;
 mod schema_file;

@@ -145,6 +145,15 @@ impl HttpError {
         )
     }
 
+    /// 401: a request that needs a bearer token came without one.
+    pub fn authentication_required() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "authentication required: send Authorization: Bearer <token>",
+        )
+    }
+
     /// 429 with `Retry-After` in whole seconds (at least one).
     pub fn too_many_requests(wait: Duration) -> Self {
         let seconds = wait.as_secs().max(1);
