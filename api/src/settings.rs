@@ -77,6 +77,9 @@ pub struct Settings {
     /// Origins allowed to call the API from a browser (CORS); none by default.
     #[serde(default)]
     pub cors_allowed_origins: Vec<String>,
+    /// How request bodies are read: a deadline, and caps on the bytes in flight.
+    #[serde(default)]
+    pub bodies: BodySettings,
 }
 
 /// One more verification key, for rotation.
@@ -200,6 +203,59 @@ impl Default for Limits {
     }
 }
 
+/// How the body of a `POST /graphql` or a REST push is read, once its request has been
+/// authenticated and counted against the rate limit from its headers. Without these a
+/// client could announce a large body, send a little of it and stall, pinning memory and
+/// a connection for as long as it liked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BodySettings {
+    /// Longest the whole body may take to arrive, in milliseconds, counted from when the
+    /// server starts to read it; past it the request is answered 408 and its connection
+    /// closed.
+    pub timeout_ms: u64,
+    /// Most bytes of bodies one client address may have in flight at once (announced by
+    /// `Content-Length`, else as they arrive, until the request is done with them); past
+    /// it, 429. At least `max_body_bytes`.
+    pub max_in_flight_bytes_per_address: usize,
+    /// Most bytes of bodies the process has in flight at once, over every address; past
+    /// it, 503. At least `max_in_flight_bytes_per_address`.
+    pub max_in_flight_bytes: usize,
+}
+
+impl Default for BodySettings {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 10_000,
+            max_in_flight_bytes_per_address: 16 * 1024 * 1024,
+            max_in_flight_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl BodySettings {
+    /// Why these caps cannot work with `max_body_bytes`, if they cannot: a cap below it
+    /// would refuse every body of the largest allowed size.
+    pub fn check(&self, max_body_bytes: usize) -> Result<(), String> {
+        if self.timeout_ms == 0 {
+            return Err("[bodies] timeout_ms must be above 0".to_owned());
+        }
+        if self.max_in_flight_bytes_per_address < max_body_bytes {
+            return Err(format!(
+                "[bodies] max_in_flight_bytes_per_address ({}) must be at least [limits] max_body_bytes ({max_body_bytes})",
+                self.max_in_flight_bytes_per_address
+            ));
+        }
+        if self.max_in_flight_bytes < self.max_in_flight_bytes_per_address {
+            return Err(format!(
+                "[bodies] max_in_flight_bytes ({}) must be at least max_in_flight_bytes_per_address ({})",
+                self.max_in_flight_bytes, self.max_in_flight_bytes_per_address
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn default_database_url() -> SecretString {
     SecretString::from("sqlite://orgdesign.db?mode=rwc")
 }
@@ -267,6 +323,7 @@ impl Settings {
             jwt_leeway_secs: default_leeway(),
             introspection: None,
             cors_allowed_origins: Vec::new(),
+            bodies: BodySettings::default(),
         }
     }
 
@@ -276,5 +333,31 @@ impl Settings {
             Environment::Development => IntrospectionPolicy::Everyone,
             Environment::Production => IntrospectionPolicy::Admins,
         })
+    }
+}
+
+#[cfg(test)]
+mod body_settings_tests {
+    use super::*;
+
+    #[test]
+    fn body_caps_must_admit_a_body_of_the_largest_size() {
+        let limits = Limits::default();
+        assert_eq!(BodySettings::default().check(limits.max_body_bytes), Ok(()));
+        let below = BodySettings {
+            max_in_flight_bytes_per_address: limits.max_body_bytes - 1,
+            ..BodySettings::default()
+        };
+        assert!(below.check(limits.max_body_bytes).is_err());
+        let inverted = BodySettings {
+            max_in_flight_bytes: limits.max_body_bytes,
+            ..BodySettings::default()
+        };
+        assert!(inverted.check(limits.max_body_bytes).is_err());
+        let no_time = BodySettings {
+            timeout_ms: 0,
+            ..BodySettings::default()
+        };
+        assert!(no_time.check(limits.max_body_bytes).is_err());
     }
 }

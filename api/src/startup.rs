@@ -23,7 +23,7 @@ use crate::{
     },
     db,
     graphql::build_schema,
-    http::{self, AppState, guard::RateLimit},
+    http::{self, AppState, body::BodyLimiter, guard::RateLimit},
     metrics::Metrics,
     rest,
     settings::{Environment, Settings},
@@ -43,6 +43,10 @@ impl Application {
     /// Connects to the database, applies pending migrations, builds the schema and
     /// binds the listener from the settings (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings
+            .bodies
+            .check(settings.limits.max_body_bytes)
+            .map_err(anyhow::Error::msg)?;
         let metrics = Arc::new(Metrics::new().context("registering metrics")?);
         let maintenance = db::connect_for_maintenance(&settings)
             .await
@@ -90,6 +94,7 @@ impl Application {
             keys,
             introspection: settings.introspection_policy(),
             rate_limit: RateLimit::new(&settings.limits),
+            bodies: BodyLimiter::new(&settings.bodies, &settings.limits),
             development_token,
         });
         let origins = settings.cors_allowed_origins.clone();

@@ -14,7 +14,7 @@ use tokio::{
     time::Instant,
 };
 
-use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with, wait_for};
 
 /// The body a stalled request announces: a little under the default `max_body_bytes`.
 const ANNOUNCED: usize = 2_000_000;
@@ -163,4 +163,280 @@ async fn a_caller_over_its_rate_is_429_without_waiting_for_its_body() {
     assert_eq!(answer.status, 429, "{answer:?}");
     assert_eq!(answer.code(), "LIMIT_EXCEEDED");
     assert!(answer.header("retry-after").is_some(), "{answer:?}");
+}
+
+/// Resident memory of this process (the server runs in it), in KiB.
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .expect("/proc/self/status (the test needs Linux)")
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmRSS line")
+}
+
+#[tokio::test]
+async fn a_hundred_stalled_bodies_are_refused_at_once_or_timed_out_and_pin_little_memory() {
+    const STALLED: usize = 100;
+    const TIMEOUT: Duration = Duration::from_secs(1);
+    // What a request answered 408 may take beyond the timeout (the server under the
+    // load of the others, on a busy machine).
+    const SLACK: Duration = Duration::from_millis(1_500);
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.bodies.timeout_ms = TIMEOUT.as_millis() as u64;
+    })
+    .await;
+    let host = host(&app);
+    // Each announces 2,000,000 bytes and sends half of them: without the caps the
+    // server held all it was sent (141 MiB more resident for these hundred).
+    let half = std::sync::Arc::new(vec![b' '; ANNOUNCED / 2]);
+    let before = resident_kib();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(before));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(resident_kib(), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let mut clients = Vec::new();
+    for _ in 0..STALLED {
+        let (host, token, half) = (host.clone(), app.admin_token.clone(), half.clone());
+        clients.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let mut stream = stall(
+                &host,
+                "/graphql",
+                "application/json",
+                Some(&token),
+                ANNOUNCED,
+                &half,
+            )
+            .await;
+            let answer = response(&mut stream, TIMEOUT + SLACK + AT_ONCE).await;
+            (answer, started.elapsed())
+        }));
+    }
+    let mut timed_out = Vec::new();
+    let mut refused = 0;
+    for client in clients {
+        let (answer, took) = client.await.unwrap();
+        let answer = answer.unwrap_or_else(|| panic!("no answer within {took:?}"));
+        match answer.status {
+            408 => {
+                assert_eq!(answer.code(), "LIMIT_EXCEEDED", "{answer:?}");
+                assert!(took < TIMEOUT + SLACK, "408 after {took:?}");
+                assert!(took >= TIMEOUT, "408 before the timeout, after {took:?}");
+                timed_out.push(took);
+            }
+            429 => {
+                assert_eq!(answer.code(), "LIMIT_EXCEEDED", "{answer:?}");
+                assert!(answer.header("retry-after").is_some(), "{answer:?}");
+                refused += 1;
+            }
+            other => panic!("a stalled body answered {other}: {answer:?}"),
+        }
+    }
+    sampler.abort();
+    let grown_mib = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(before)
+        / 1024;
+    let slowest = timed_out.iter().max().copied().unwrap_or_default();
+    eprintln!(
+        "{} answered 408 (the slowest after {slowest:?}), {refused} refused with 429; \
+         resident memory grew by at most {grown_mib} MiB",
+        timed_out.len()
+    );
+    // 16 MiB per address by default: eight bodies of 2,000,000 bytes at a time.
+    assert!(timed_out.len() >= 8, "{} timed out", timed_out.len());
+    assert!(refused > 0, "none refused");
+    assert!(
+        grown_mib < 48,
+        "resident memory grew by {grown_mib} MiB with {STALLED} stalled bodies"
+    );
+}
+
+/// A `POST /graphql` body of exactly `length` bytes that runs `{ __typename }`.
+fn padded_body(length: usize) -> Vec<u8> {
+    let frame = r#"{"query":"{ __typename }","extensions":{"pad":""}}"#;
+    let pad = length
+        .checked_sub(frame.len())
+        .expect("long enough for the frame");
+    format!(
+        r#"{{"query":"{{ __typename }}","extensions":{{"pad":"{}"}}}}"#,
+        "x".repeat(pad)
+    )
+    .into_bytes()
+}
+
+/// Connects from `source` (any address of 127.0.0.0/8 reaches the loopback listener) and
+/// sends the head of a `POST /graphql` announcing `announced` bytes, then `sent`.
+async fn stall_from(
+    source: &str,
+    host: &str,
+    token: &str,
+    announced: usize,
+    sent: &[u8],
+) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(format!("{source}:0").parse().unwrap())
+        .expect("binding a loopback source address");
+    let mut stream = socket
+        .connect(host.parse().unwrap())
+        .await
+        .expect("connecting");
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {announced}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(sent).await.ok();
+    stream
+}
+
+#[tokio::test]
+async fn bytes_of_bodies_in_flight_are_capped_per_client_address_and_in_all() {
+    const KIB: usize = 1024;
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.limits.max_body_bytes = 64 * KIB;
+        s.bodies.max_in_flight_bytes_per_address = 100 * KIB;
+        s.bodies.max_in_flight_bytes = 150 * KIB;
+        s.bodies.timeout_ms = 20_000;
+    })
+    .await;
+    let (host, token) = (host(&app), app.admin_token.clone());
+    let body = padded_body(60 * KIB);
+    let (a, b, c) = ("127.0.0.1", "127.0.0.2", "127.0.0.3");
+    // A whole body of 60 KiB from `source`: read and run (200) when it fits, else
+    // refused at once.
+    let whole = |source: &'static str| {
+        let (host, token, body) = (&host, &token, &body);
+        async move {
+            let mut stream = stall_from(source, host, token, body.len(), body).await;
+            response(&mut stream, AT_ONCE).await.expect("an answer")
+        }
+    };
+    // Waits until the server counts the stalled body of `source`: a whole body from
+    // there no longer fits (one that still does runs, and gives its share back).
+    let counted = |source: &'static str| async move {
+        wait_for(
+            &format!("the stalled body from {source} to be counted"),
+            AT_ONCE,
+            || async move {
+                let answer = whole(source).await;
+                (answer.status != 200).then_some(answer)
+            },
+        )
+        .await
+    };
+
+    // A holds 60 KiB: a second body of 60 KiB from A is over its 100 KiB.
+    let mut held_a = stall_from(a, &host, &token, body.len(), &body[..10]).await;
+    let answer = counted(a).await;
+    assert_eq!(answer.status, 429, "{answer:?}");
+    assert_eq!(answer.code(), "LIMIT_EXCEEDED");
+    assert_eq!(answer.header("retry-after"), Some("20"));
+    // A body without Content-Length is counted as it arrives: 50 KiB more is over too.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{a}:0").parse().unwrap()).unwrap();
+    let mut chunked = socket.connect(host.parse().unwrap()).await.unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{}\r\n",
+        50 * KIB,
+        "x".repeat(50 * KIB)
+    );
+    chunked.write_all(head.as_bytes()).await.unwrap();
+    let answer = response(&mut chunked, AT_ONCE).await.expect("an answer");
+    assert_eq!(answer.status, 429, "{answer:?}");
+
+    // Another address has a share of its own: B's body runs.
+    let answer = whole(b).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.body["data"]["__typename"], "QueryRoot");
+
+    // With A and B holding 120 KiB, C's 60 KiB is over the 150 KiB of the process.
+    let held_b = stall_from(b, &host, &token, body.len(), &body[..10]).await;
+    assert_eq!(counted(b).await.status, 429);
+    let answer = whole(c).await;
+    assert_eq!(answer.status, 503, "{answer:?}");
+    assert_eq!(answer.code(), "UNAVAILABLE");
+    assert_eq!(answer.header("retry-after"), Some("20"));
+
+    // A's body arrives, runs, and gives its share back: C's body now fits.
+    held_a.write_all(&body[10..]).await.unwrap();
+    let answer = response(&mut held_a, AT_ONCE).await.expect("an answer");
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let answer = whole(c).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    drop(held_b);
+}
+
+#[tokio::test]
+async fn a_body_announced_over_max_body_bytes_is_413_without_being_read() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut stream = stall(
+        &host(&app),
+        "/graphql",
+        "application/json",
+        Some(&app.admin_token),
+        3 * 1024 * 1024,
+        b"{\"qu",
+    )
+    .await;
+    let answer = response(&mut stream, AT_ONCE).await.expect("an answer");
+    assert_eq!(answer.status, 413, "{answer:?}");
+    assert_eq!(answer.code(), "LIMIT_EXCEEDED");
+}
+
+#[tokio::test]
+async fn a_stalled_rest_push_is_408_within_the_timeout_and_writes_nothing() {
+    const TIMEOUT: Duration = Duration::from_secs(1);
+    for backend in crate::helpers::backends() {
+        let app = spawn_app_with(backend, |s| {
+            s.bodies.timeout_ms = TIMEOUT.as_millis() as u64;
+        })
+        .await;
+        app.create_org("stalled-push").await;
+        let path = "/api/v1/organizations/stalled-push/kpi-measurements";
+        let csv = b"kpi,granularity,period_start,value,source\nmqls,DAY,2024-03-01,12,crm\n";
+        for (content_type, sent) in [
+            ("text/csv", &csv[..]),
+            ("application/json", &b"{\"points\": ["[..]),
+        ] {
+            let what = format!("[{backend:?}] {content_type}");
+            let started = Instant::now();
+            let mut stream = stall(
+                &host(&app),
+                path,
+                content_type,
+                Some(&app.admin_token),
+                100_000,
+                sent,
+            )
+            .await;
+            let answer = response(&mut stream, TIMEOUT + AT_ONCE)
+                .await
+                .unwrap_or_else(|| panic!("{what}: no answer"));
+            let took = started.elapsed();
+            assert_eq!(answer.status, 408, "{what}: {answer:?}");
+            assert_eq!(answer.code(), "LIMIT_EXCEEDED", "{what}");
+            assert!(
+                took >= TIMEOUT && took < TIMEOUT + AT_ONCE,
+                "{what}: {took:?}"
+            );
+        }
+        let export: Value = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(export["points"], serde_json::json!([]), "[{backend:?}]");
+    }
 }

@@ -10,7 +10,8 @@
 //!
 //! [`HttpError`] is actix's [`ResponseError`]: extractors and handlers return it and the
 //! framework renders it. A 401 always carries `WWW-Authenticate: Bearer` (RFC 9110 asks
-//! for it on every 401), a 429 `Retry-After`, a 405 `Allow`. Internal causes are logged
+//! for it on every 401), a 429 `Retry-After` (as does a 503 that knows when to retry), a
+//! 405 `Allow`. Internal causes are logged
 //! when an [`Error`] is converted and never sent.
 
 use std::{fmt, time::Duration};
@@ -129,6 +130,12 @@ impl HttpError {
         self
     }
 
+    /// The same error with `Retry-After: seconds` (a 429 or 503 that knows how long).
+    #[must_use]
+    pub fn with_retry_after(self, seconds: u64) -> Self {
+        self.with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
+    }
+
     /// The same error with `Allow: allow` (for a 405).
     #[must_use]
     pub fn with_allow(self, allow: &'static str) -> Self {
@@ -162,7 +169,7 @@ impl HttpError {
             ErrorCode::LimitExceeded,
             format!("too many requests; retry in {seconds} s"),
         )
-        .with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
+        .with_retry_after(seconds)
     }
 
     /// 503: the database cannot be asked.

@@ -1,7 +1,10 @@
 //! GraphQL over HTTP, following the GraphQL-over-HTTP specification:
 //!
 //! - `POST /graphql` with `Content-Type: application/json` (else 415); a body that is
-//!   not JSON, or not a GraphQL request, is 400; one over the size limit is 413.
+//!   not JSON, or not a GraphQL request, is 400; one over the size limit is 413, one
+//!   that does not arrive in time 408, and one past the caps on bytes in flight 429 or
+//!   503 (see [`super::body`]). A multipart body (`multipart/form-data`, as uploads
+//!   would use) is 415 before anything of it is read.
 //! - `GET /graphql?query=...` runs queries only: a mutation is 405 with `Allow: POST`.
 //! - The response media type follows `Accept`: `application/graphql-response+json`
 //!   when asked for, `application/json` when asked for or when `Accept` is absent or
@@ -363,7 +366,9 @@ pub async fn post(
             "send the request as Content-Type: application/json",
         ));
     }
-    let body = super::read_body(&mut payload, state.limits.max_body_bytes)
+    let body = state
+        .bodies
+        .read(&req, &mut payload)
         .await
         .map_err(|err| HttpError::from(err).with_content_type(media.as_str()))?;
     let not_json = || media.bad_request("the request body is not valid JSON");
