@@ -80,6 +80,9 @@ pub struct Settings {
     /// How request bodies are read: a deadline, and caps on the bytes in flight.
     #[serde(default)]
     pub bodies: BodySettings,
+    /// What a WebSocket (subscription) connection may take: timeouts and caps.
+    #[serde(default)]
+    pub websocket: WebSocketSettings,
 }
 
 /// One more verification key, for rotation.
@@ -256,6 +259,61 @@ impl BodySettings {
     }
 }
 
+/// What a WebSocket connection for subscriptions may take. A connection lives long and
+/// holds a task, a socket and its subscriptions' event streams, so each of these bounds
+/// something a client could otherwise hold without end.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSocketSettings {
+    /// Longest a new connection may take to send `connection_init`, in milliseconds;
+    /// past it the server closes it with 4408, as graphql-transport-ws specifies.
+    pub init_timeout_ms: u64,
+    /// Longest a connection may stay silent, in milliseconds: past it the server closes
+    /// it with 3008. Any frame counts, the pong a client's WebSocket library sends back
+    /// to the server's ping (sent when half of this has passed in silence) included.
+    pub idle_timeout_ms: u64,
+    /// Largest message a client may send, in bytes (a fragmented message counted whole);
+    /// a larger one closes the connection with 1009.
+    pub max_message_bytes: usize,
+    /// Most subscriptions one connection may run at once; one more is refused with an
+    /// `error` message (`LIMIT_EXCEEDED`), the connection stays.
+    pub max_subscriptions_per_connection: usize,
+    /// Most connections one subject (a token's `sub`) may have open at once; one more is
+    /// closed with 1013 after its `connection_init`.
+    pub max_connections_per_subject: usize,
+    /// Most connections one client address may have open at once, authenticated or not;
+    /// one more is refused before the upgrade with 429.
+    pub max_connections_per_address: usize,
+}
+
+impl Default for WebSocketSettings {
+    fn default() -> Self {
+        Self {
+            init_timeout_ms: 10_000,
+            idle_timeout_ms: 30_000,
+            max_message_bytes: 64 * 1024,
+            max_subscriptions_per_connection: 100,
+            max_connections_per_subject: 50,
+            max_connections_per_address: 200,
+        }
+    }
+}
+
+impl WebSocketSettings {
+    /// Why these settings cannot work, if they cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if self.init_timeout_ms == 0 || self.idle_timeout_ms == 0 {
+            return Err(
+                "[websocket] init_timeout_ms and idle_timeout_ms must be above 0".to_owned(),
+            );
+        }
+        if self.max_message_bytes < 1024 {
+            return Err("[websocket] max_message_bytes must be at least 1024".to_owned());
+        }
+        Ok(())
+    }
+}
+
 fn default_database_url() -> SecretString {
     SecretString::from("sqlite://orgdesign.db?mode=rwc")
 }
@@ -324,6 +382,7 @@ impl Settings {
             introspection: None,
             cors_allowed_origins: Vec::new(),
             bodies: BodySettings::default(),
+            websocket: WebSocketSettings::default(),
         }
     }
 
@@ -337,7 +396,7 @@ impl Settings {
 }
 
 #[cfg(test)]
-mod body_settings_tests {
+mod limit_settings_tests {
     use super::*;
 
     #[test]
@@ -359,5 +418,26 @@ mod body_settings_tests {
             ..BodySettings::default()
         };
         assert!(no_time.check(limits.max_body_bytes).is_err());
+    }
+
+    #[test]
+    fn websocket_timeouts_must_be_above_zero_and_messages_hold_a_subscribe() {
+        assert_eq!(WebSocketSettings::default().check(), Ok(()));
+        for broken in [
+            WebSocketSettings {
+                init_timeout_ms: 0,
+                ..WebSocketSettings::default()
+            },
+            WebSocketSettings {
+                idle_timeout_ms: 0,
+                ..WebSocketSettings::default()
+            },
+            WebSocketSettings {
+                max_message_bytes: 100,
+                ..WebSocketSettings::default()
+            },
+        ] {
+            assert!(broken.check().is_err(), "{broken:?}");
+        }
     }
 }

@@ -23,7 +23,7 @@ use crate::{
     },
     db,
     graphql::build_schema,
-    http::{self, AppState, body::BodyLimiter, guard::RateLimit},
+    http::{self, AppState, body::BodyLimiter, guard::RateLimit, ws::Sockets},
     metrics::Metrics,
     rest,
     settings::{Environment, Settings},
@@ -47,6 +47,7 @@ impl Application {
             .bodies
             .check(settings.limits.max_body_bytes)
             .map_err(anyhow::Error::msg)?;
+        settings.websocket.check().map_err(anyhow::Error::msg)?;
         let metrics = Arc::new(Metrics::new().context("registering metrics")?);
         let maintenance = db::connect_for_maintenance(&settings)
             .await
@@ -95,6 +96,7 @@ impl Application {
             introspection: settings.introspection_policy(),
             rate_limit: RateLimit::new(&settings.limits),
             bodies: BodyLimiter::new(&settings.bodies, &settings.limits),
+            sockets: Sockets::new(&settings.websocket),
             development_token,
         });
         let origins = settings.cors_allowed_origins.clone();

@@ -35,3 +35,4 @@ mod services;
 mod subscriptions;
 mod tokens;
 mod units_and_positions;
+mod websocket_limits;

@@ -1,7 +1,7 @@
 //! The policies a request passes before it runs: the per-subject rate limit, the
 //! introspection policy, and [`Shares`], the caps on what clients hold at once (bytes of
-//! request bodies being read). [`super::caller`] applies the rate limit, [`super::body`]
-//! the shares.
+//! request bodies being read, WebSocket connections). [`super::caller`] applies the rate
+//! limit, [`super::body`] and [`super::ws`] the shares.
 
 use std::{
     collections::HashMap,

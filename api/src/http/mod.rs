@@ -10,7 +10,7 @@ mod graphql;
 pub mod guard;
 pub mod operation;
 mod ops;
-mod ws;
+pub mod ws;
 
 use std::{sync::Arc, time::Instant};
 
@@ -46,6 +46,8 @@ pub struct AppState {
     pub rate_limit: guard::RateLimit,
     /// Reads request bodies under the size limit, the deadline and the in-flight caps.
     pub bodies: body::BodyLimiter,
+    /// WebSocket settings and the connections held per client address and subject.
+    pub sockets: ws::Sockets,
     /// The admin token a development server made up, filled into GraphiQL.
     pub development_token: Option<String>,
 }
@@ -54,7 +56,8 @@ pub struct AppState {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource("/graphql", "GET, POST")
-            // Subscriptions: authenticated in `connection_init`, not rate-limited.
+            // Subscriptions: authenticated in `connection_init`; each `subscribe` is
+            // counted against the rate limit.
             .route(
                 web::get()
                     .guard(route_guard::fn_guard(|ctx| {
