@@ -440,3 +440,32 @@ async fn a_stalled_rest_push_is_408_within_the_timeout_and_writes_nothing() {
         assert_eq!(export["points"], serde_json::json!([]), "[{backend:?}]");
     }
 }
+
+#[tokio::test]
+async fn get_and_multipart_requests_are_answered_without_waiting_for_a_body() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let host = host(&app);
+    // GET takes its operation from the query string and never reads a body, even one
+    // announced; the connection is closed after the answer.
+    let mut get = TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Length: {ANNOUNCED}\r\n\r\n{{",
+        app.admin_token
+    );
+    get.write_all(head.as_bytes()).await.unwrap();
+    let answer = response(&mut get, AT_ONCE).await.expect("an answer");
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.body["data"]["__typename"], "QueryRoot");
+    // A multipart body (an upload) is refused for its Content-Type before it is read.
+    let mut multipart = stall(
+        &host,
+        "/graphql",
+        "multipart/form-data; boundary=x",
+        Some(&app.admin_token),
+        ANNOUNCED,
+        b"--x\r\n",
+    )
+    .await;
+    let answer = response(&mut multipart, AT_ONCE).await.expect("an answer");
+    assert_eq!(answer.status, 415, "{answer:?}");
+}
