@@ -77,6 +77,12 @@ pub struct Settings {
     /// Origins allowed to call the API from a browser (CORS); none by default.
     #[serde(default)]
     pub cors_allowed_origins: Vec<String>,
+    /// How request bodies are read: a deadline, and caps on the bytes in flight.
+    #[serde(default)]
+    pub bodies: BodySettings,
+    /// What a WebSocket (subscription) connection may take: timeouts and caps.
+    #[serde(default)]
+    pub websocket: WebSocketSettings,
 }
 
 /// One more verification key, for rotation.
@@ -200,6 +206,114 @@ impl Default for Limits {
     }
 }
 
+/// How the body of a `POST /graphql` or a REST push is read, once its request has been
+/// authenticated and counted against the rate limit from its headers. Without these a
+/// client could announce a large body, send a little of it and stall, pinning memory and
+/// a connection for as long as it liked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BodySettings {
+    /// Longest the whole body may take to arrive, in milliseconds, counted from when the
+    /// server starts to read it; past it the request is answered 408 and its connection
+    /// closed.
+    pub timeout_ms: u64,
+    /// Most bytes of bodies one client address may have in flight at once (announced by
+    /// `Content-Length`, else as they arrive, until the request is done with them); past
+    /// it, 429. At least `max_body_bytes`.
+    pub max_in_flight_bytes_per_address: usize,
+    /// Most bytes of bodies the process has in flight at once, over every address; past
+    /// it, 503. At least `max_in_flight_bytes_per_address`.
+    pub max_in_flight_bytes: usize,
+}
+
+impl Default for BodySettings {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 10_000,
+            max_in_flight_bytes_per_address: 16 * 1024 * 1024,
+            max_in_flight_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl BodySettings {
+    /// Why these caps cannot work with `max_body_bytes`, if they cannot: a cap below it
+    /// would refuse every body of the largest allowed size.
+    pub fn check(&self, max_body_bytes: usize) -> Result<(), String> {
+        if self.timeout_ms == 0 {
+            return Err("[bodies] timeout_ms must be above 0".to_owned());
+        }
+        if self.max_in_flight_bytes_per_address < max_body_bytes {
+            return Err(format!(
+                "[bodies] max_in_flight_bytes_per_address ({}) must be at least [limits] max_body_bytes ({max_body_bytes})",
+                self.max_in_flight_bytes_per_address
+            ));
+        }
+        if self.max_in_flight_bytes < self.max_in_flight_bytes_per_address {
+            return Err(format!(
+                "[bodies] max_in_flight_bytes ({}) must be at least max_in_flight_bytes_per_address ({})",
+                self.max_in_flight_bytes, self.max_in_flight_bytes_per_address
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a WebSocket connection for subscriptions may take. A connection lives long and
+/// holds a task, a socket and its subscriptions' event streams, so each of these bounds
+/// something a client could otherwise hold without end.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSocketSettings {
+    /// Longest a new connection may take to send `connection_init`, in milliseconds;
+    /// past it the server closes it with 4408, as graphql-transport-ws specifies.
+    pub init_timeout_ms: u64,
+    /// Longest a connection may stay silent, in milliseconds: past it the server closes
+    /// it with 3008. Any frame counts, the pong a client's WebSocket library sends back
+    /// to the server's ping (sent when half of this has passed in silence) included.
+    pub idle_timeout_ms: u64,
+    /// Largest message a client may send, in bytes (a fragmented message counted whole);
+    /// a larger one closes the connection with 1009.
+    pub max_message_bytes: usize,
+    /// Most subscriptions one connection may run at once; one more is refused with an
+    /// `error` message (`LIMIT_EXCEEDED`), the connection stays.
+    pub max_subscriptions_per_connection: usize,
+    /// Most connections one subject (a token's `sub`) may have open at once; one more is
+    /// closed with 1013 after its `connection_init`.
+    pub max_connections_per_subject: usize,
+    /// Most connections one client address may have open at once, authenticated or not;
+    /// one more is refused before the upgrade with 429.
+    pub max_connections_per_address: usize,
+}
+
+impl Default for WebSocketSettings {
+    fn default() -> Self {
+        Self {
+            init_timeout_ms: 10_000,
+            idle_timeout_ms: 30_000,
+            max_message_bytes: 64 * 1024,
+            max_subscriptions_per_connection: 100,
+            max_connections_per_subject: 50,
+            max_connections_per_address: 200,
+        }
+    }
+}
+
+impl WebSocketSettings {
+    /// Why these settings cannot work, if they cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if self.init_timeout_ms == 0 || self.idle_timeout_ms == 0 {
+            return Err(
+                "[websocket] init_timeout_ms and idle_timeout_ms must be above 0".to_owned(),
+            );
+        }
+        if self.max_message_bytes < 1024 {
+            return Err("[websocket] max_message_bytes must be at least 1024".to_owned());
+        }
+        Ok(())
+    }
+}
+
 fn default_database_url() -> SecretString {
     SecretString::from("sqlite://orgdesign.db?mode=rwc")
 }
@@ -267,6 +381,8 @@ impl Settings {
             jwt_leeway_secs: default_leeway(),
             introspection: None,
             cors_allowed_origins: Vec::new(),
+            bodies: BodySettings::default(),
+            websocket: WebSocketSettings::default(),
         }
     }
 
@@ -276,5 +392,52 @@ impl Settings {
             Environment::Development => IntrospectionPolicy::Everyone,
             Environment::Production => IntrospectionPolicy::Admins,
         })
+    }
+}
+
+#[cfg(test)]
+mod limit_settings_tests {
+    use super::*;
+
+    #[test]
+    fn body_caps_must_admit_a_body_of_the_largest_size() {
+        let limits = Limits::default();
+        assert_eq!(BodySettings::default().check(limits.max_body_bytes), Ok(()));
+        let below = BodySettings {
+            max_in_flight_bytes_per_address: limits.max_body_bytes - 1,
+            ..BodySettings::default()
+        };
+        assert!(below.check(limits.max_body_bytes).is_err());
+        let inverted = BodySettings {
+            max_in_flight_bytes: limits.max_body_bytes,
+            ..BodySettings::default()
+        };
+        assert!(inverted.check(limits.max_body_bytes).is_err());
+        let no_time = BodySettings {
+            timeout_ms: 0,
+            ..BodySettings::default()
+        };
+        assert!(no_time.check(limits.max_body_bytes).is_err());
+    }
+
+    #[test]
+    fn websocket_timeouts_must_be_above_zero_and_messages_hold_a_subscribe() {
+        assert_eq!(WebSocketSettings::default().check(), Ok(()));
+        for broken in [
+            WebSocketSettings {
+                init_timeout_ms: 0,
+                ..WebSocketSettings::default()
+            },
+            WebSocketSettings {
+                idle_timeout_ms: 0,
+                ..WebSocketSettings::default()
+            },
+            WebSocketSettings {
+                max_message_bytes: 100,
+                ..WebSocketSettings::default()
+            },
+        ] {
+            assert!(broken.check().is_err(), "{broken:?}");
+        }
     }
 }

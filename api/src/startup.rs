@@ -23,7 +23,7 @@ use crate::{
     },
     db,
     graphql::build_schema,
-    http::{self, AppState, guard::RateLimit},
+    http::{self, AppState, body::BodyLimiter, guard::RateLimit, ws::Sockets},
     metrics::Metrics,
     rest,
     settings::{Environment, Settings},
@@ -43,6 +43,11 @@ impl Application {
     /// Connects to the database, applies pending migrations, builds the schema and
     /// binds the listener from the settings (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings
+            .bodies
+            .check(settings.limits.max_body_bytes)
+            .map_err(anyhow::Error::msg)?;
+        settings.websocket.check().map_err(anyhow::Error::msg)?;
         let metrics = Arc::new(Metrics::new().context("registering metrics")?);
         let maintenance = db::connect_for_maintenance(&settings)
             .await
@@ -90,6 +95,8 @@ impl Application {
             keys,
             introspection: settings.introspection_policy(),
             rate_limit: RateLimit::new(&settings.limits),
+            bodies: BodyLimiter::new(&settings.bodies, &settings.limits),
+            sockets: Sockets::new(&settings.websocket),
             development_token,
         });
         let origins = settings.cors_allowed_origins.clone();

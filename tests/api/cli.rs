@@ -159,8 +159,10 @@ async fn serve_on_port_zero_logs_its_address_and_sigterm_drains_in_flight_reques
         server.address
     );
 
-    // `__typename` needs no token: the request is about draining, not authorization.
-    let request = HeldRequest::start(server.host(), None, r#"{"query":"{ __typename }"}"#).await;
+    // `__typename`: the request is about draining, not what it asks.
+    let token = server.admin_token();
+    let request =
+        HeldRequest::start(server.host(), Some(&token), r#"{"query":"{ __typename }"}"#).await;
     server.terminate().await;
     server
         .wait_for_log("that it drains", Duration::from_secs(30), |entry| {

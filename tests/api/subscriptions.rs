@@ -24,13 +24,13 @@ use crate::helpers::{
     Backend, ServerProcess, TestApp, backends, fresh_database, postgres_available, spawn_app,
 };
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const PUSH: &str = "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }";
 
 /// How long the server may take to answer a protocol message.
-const ANSWER: Duration = Duration::from_secs(10);
+pub(crate) const ANSWER: Duration = Duration::from_secs(10);
 
 /// How long to listen for the event of one trigger before triggering again.
 const LISTEN: Duration = Duration::from_millis(200);
@@ -38,31 +38,42 @@ const LISTEN: Duration = Duration::from_millis(200);
 /// How long triggering may go on before a subscription counts as never registered.
 const REGISTRATION: Duration = Duration::from_secs(15);
 
-/// Opens a graphql-transport-ws connection and sends `connection_init` with `token`.
-async fn connect(http_address: &str, token: &str) -> Socket {
+/// Opens a WebSocket to `/graphql` offering `protocol`, or gives the handshake's error.
+pub(crate) async fn try_open(
+    http_address: &str,
+    protocol: &'static str,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let url = format!("{}/graphql", http_address.replace("http://", "ws://"));
     let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
-    let (mut socket, response) =
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static(protocol));
+    let (socket, response) =
         tokio::time::timeout(ANSWER, tokio_tungstenite::connect_async(request))
             .await
-            .expect("the WebSocket handshake completes in time")
-            .unwrap();
-    assert_eq!(
-        response.headers()["sec-websocket-protocol"],
-        "graphql-transport-ws"
-    );
+            .expect("the WebSocket handshake completes in time")?;
+    assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
+    Ok(socket)
+}
+
+/// Sends `connection_init` with `token`.
+pub(crate) async fn init(socket: &mut Socket, token: &str) {
     let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
     socket.send(Message::text(init.to_string())).await.unwrap();
+}
+
+/// Opens a graphql-transport-ws connection and sends `connection_init` with `token`.
+pub(crate) async fn connect(http_address: &str, token: &str) -> Socket {
+    let mut socket = try_open(http_address, "graphql-transport-ws")
+        .await
+        .expect("the WebSocket handshake succeeds");
+    init(&mut socket, token).await;
     socket
 }
 
 /// What the server did next on a connection.
 #[derive(Debug)]
-enum Heard {
+pub(crate) enum Heard {
     /// A protocol message (pings are answered and skipped).
     Message(Value),
     /// A close frame: its code and reason, if it carried them.
@@ -88,7 +99,7 @@ impl std::fmt::Display for Heard {
 }
 
 /// The server's next protocol message, close or end, or `Silence` after `wait`.
-async fn hear(socket: &mut Socket, wait: Duration) -> Heard {
+pub(crate) async fn hear(socket: &mut Socket, wait: Duration) -> Heard {
     let deadline = Instant::now() + wait;
     loop {
         let message = match tokio::time::timeout_at(deadline, socket.next()).await {
@@ -120,7 +131,7 @@ async fn hear(socket: &mut Socket, wait: Duration) -> Heard {
 }
 
 /// The server's next protocol message; fails saying what came instead of `what`.
-async fn expect_message(socket: &mut Socket, what: &str) -> Value {
+pub(crate) async fn expect_message(socket: &mut Socket, what: &str) -> Value {
     match hear(socket, ANSWER).await {
         Heard::Message(message) => message,
         other => panic!("waiting for {what}, heard {other}"),
@@ -151,7 +162,7 @@ where
     }
 }
 
-async fn subscribe(socket: &mut Socket, id: &str, query: &str, variables: Value) {
+pub(crate) async fn subscribe(socket: &mut Socket, id: &str, query: &str, variables: Value) {
     let message = json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } });
     socket
         .send(Message::text(message.to_string()))
@@ -170,7 +181,7 @@ fn day(start: &str, n: u32) -> String {
 }
 
 /// The errors of a refused operation: an `error` message, or a `next` carrying errors.
-fn errors_of(message: &Value) -> &Value {
+pub(crate) fn errors_of(message: &Value) -> &Value {
     if message["type"] == "error" {
         &message["payload"]
     } else {
@@ -280,14 +291,17 @@ async fn a_connection_without_a_valid_token_is_closed() {
     let mut socket = connect(&app.address, "not-a-token").await;
     match hear(&mut socket, ANSWER).await {
         Heard::Closed(Some((code, reason))) => {
-            // async-graphql closes a refused connection_init with 1002 and the reason.
-            assert_eq!(code, 1002, "close code; reason: {reason}");
-            assert_eq!(reason, "connection_init needs a valid bearer token");
+            // graphql-transport-ws: "4403: Forbidden" for a connection_init refused.
+            assert_eq!(code, 4403, "close code; reason: {reason}");
+            assert_eq!(
+                reason,
+                "Forbidden: connection_init needs a valid bearer token"
+            );
         }
         Heard::Silence(wait) => {
             panic!("the server neither closed nor answered within {wait:?}")
         }
-        other => panic!("expected a close frame with code 1002, heard {other}"),
+        other => panic!("expected a close frame with code 4403, heard {other}"),
     }
 }
 
@@ -379,8 +393,8 @@ async fn attempt(
     let mut socket = connect(&app.address, token).await;
     match hear(&mut socket, ANSWER).await {
         Heard::Message(ack) if ack["type"] == "connection_ack" => {}
-        Heard::Closed(Some((1002, _))) => return Outcome::Unauthenticated,
-        other => panic!("{field}: neither connection_ack nor a 1002 close, but {other}"),
+        Heard::Closed(Some((4403, _))) => return Outcome::Unauthenticated,
+        other => panic!("{field}: neither connection_ack nor a 4403 close, but {other}"),
     }
     let query = match field {
         "kpiPointsRecorded" => {

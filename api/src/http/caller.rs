@@ -1,21 +1,18 @@
 //! Who is calling: the actix extractors that authenticate a request (its bearer token)
 //! and count it against its rate limit before a handler runs.
 //!
-//! - [`Caller`] for `/graphql`, where a request without a token is anonymous and each
-//!   field decides whether it needs one.
-//! - [`Authenticated`] for REST, where every endpoint needs a token: without one the
-//!   answer is 401.
+//! - [`Caller`] for `GET /graphql`, where a request without a token is anonymous and
+//!   each field decides whether it needs one.
+//! - [`Authenticated`] for `POST /graphql` and REST, where a request carries a body: without
+//!   a token the answer is 401, from the headers alone, so a body nobody vouches for is
+//!   never read.
 //!
-//! Both authenticate first (a token that does not check out is 401 and not counted),
-//! then count the request against its subject's allowance (or its address's, without a
-//! token): 429 past it.
+//! Both authenticate first (a token that does not check out, or a missing one where a
+//! token is needed, is 401 and not counted), then count the request against its
+//! subject's allowance (or its address's, without a token): 429 past it. Both run
+//! before the handler, so neither answer waits for a body.
 
-use actix_web::{
-    FromRequest, HttpMessage as _, HttpRequest,
-    dev::Payload,
-    http::{StatusCode, header},
-    web,
-};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, http::header, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::{AppState, error::HttpError, guard};
@@ -121,17 +118,26 @@ impl Caller {
         self.0
     }
 
-    async fn admit(req: HttpRequest) -> Result<Self, HttpError> {
+    /// Authenticates `req` and counts it; with `require_token`, a request without a
+    /// token is refused (401) before it is counted.
+    async fn admit(req: HttpRequest, require_token: bool) -> Result<Self, HttpError> {
         // Extracted once per request, however many extractors ask: counting it twice
         // would halve its allowance.
-        if let Some(caller) = req.extensions().get::<Self>() {
-            return Ok(caller.clone());
+        let cached = req.extensions().get::<Self>().cloned();
+        if let Some(caller) = cached {
+            if require_token && caller.principal().is_none() {
+                return Err(HttpError::authentication_required());
+            }
+            return Ok(caller);
         }
         let state = req
             .app_data::<web::Data<AppState>>()
             .cloned()
             .ok_or_else(|| HttpError::from(Error::Internal(anyhow::anyhow!("no AppState"))))?;
         let principal = authenticate(&state, &req).await?;
+        if require_token && principal.is_none() {
+            return Err(HttpError::authentication_required());
+        }
         state
             .rate_limit
             .check(&guard::rate_key(&req, principal.as_ref()))
@@ -152,12 +158,13 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // Nothing runs until the future is polled, so an extractor listed before this
         // one (the GraphQL media type) refuses first.
-        Box::pin(Self::admit(req.clone()))
+        Box::pin(Self::admit(req.clone(), false))
     }
 }
 
-/// A [`Caller`] with a principal: REST endpoints, all of which need a token (401 with
-/// `WWW-Authenticate: Bearer` without one).
+/// A [`Caller`] with a principal: `POST /graphql` and the REST endpoints, all of which
+/// need a token (401 with `WWW-Authenticate: Bearer` without one, before the rate limit
+/// counts the request and before any body is read).
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub principal: Principal,
@@ -184,14 +191,8 @@ impl FromRequest for Authenticated {
             let RequestContext {
                 request_id,
                 principal,
-            } = Caller::admit(req).await?.into_context();
-            let principal = principal.ok_or_else(|| {
-                HttpError::new(
-                    StatusCode::UNAUTHORIZED,
-                    super::error::ErrorCode::Unauthenticated,
-                    "authentication required: send Authorization: Bearer <token>",
-                )
-            })?;
+            } = Caller::admit(req, true).await?.into_context();
+            let principal = principal.ok_or_else(HttpError::authentication_required)?;
             Ok(Self {
                 principal,
                 request_id,

@@ -10,7 +10,8 @@
 //!
 //! [`HttpError`] is actix's [`ResponseError`]: extractors and handlers return it and the
 //! framework renders it. A 401 always carries `WWW-Authenticate: Bearer` (RFC 9110 asks
-//! for it on every 401), a 429 `Retry-After`, a 405 `Allow`. Internal causes are logged
+//! for it on every 401), a 429 `Retry-After` (as does a 503 that knows when to retry), a
+//! 405 `Allow`. Internal causes are logged
 //! when an [`Error`] is converted and never sent.
 
 use std::{fmt, time::Duration};
@@ -129,6 +130,12 @@ impl HttpError {
         self
     }
 
+    /// The same error with `Retry-After: seconds` (a 429 or 503 that knows how long).
+    #[must_use]
+    pub fn with_retry_after(self, seconds: u64) -> Self {
+        self.with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
+    }
+
     /// The same error with `Allow: allow` (for a 405).
     #[must_use]
     pub fn with_allow(self, allow: &'static str) -> Self {
@@ -145,6 +152,15 @@ impl HttpError {
         )
     }
 
+    /// 401: a request that needs a bearer token came without one.
+    pub fn authentication_required() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "authentication required: send Authorization: Bearer <token>",
+        )
+    }
+
     /// 429 with `Retry-After` in whole seconds (at least one).
     pub fn too_many_requests(wait: Duration) -> Self {
         let seconds = wait.as_secs().max(1);
@@ -153,7 +169,7 @@ impl HttpError {
             ErrorCode::LimitExceeded,
             format!("too many requests; retry in {seconds} s"),
         )
-        .with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
+        .with_retry_after(seconds)
     }
 
     /// 503: the database cannot be asked.

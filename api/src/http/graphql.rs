@@ -1,7 +1,10 @@
 //! GraphQL over HTTP, following the GraphQL-over-HTTP specification:
 //!
 //! - `POST /graphql` with `Content-Type: application/json` (else 415); a body that is
-//!   not JSON, or not a GraphQL request, is 400; one over the size limit is 413.
+//!   not JSON, or not a GraphQL request, is 400; one over the size limit is 413, one
+//!   that does not arrive in time 408, and one past the caps on bytes in flight 429 or
+//!   503 (see [`super::body`]). A multipart body (`multipart/form-data`, as uploads
+//!   would use) is 415 before anything of it is read.
 //! - `GET /graphql?query=...` runs queries only: a mutation is 405 with `Allow: POST`.
 //! - The response media type follows `Accept`: `application/graphql-response+json`
 //!   when asked for, `application/json` when asked for or when `Accept` is absent or
@@ -11,9 +14,14 @@
 //!   every well-formed request is 200, as the specification asks for legacy clients.
 //! - Batches (a JSON array of requests) are accepted up to the configured maximum.
 //!
+//! - `POST` needs a bearer token: without one the answer is 401 before the body is read.
+//!   `GET` has no body and may come without one (then every field but `__typename`, and
+//!   introspection where the policy lets everyone, answers `UNAUTHENTICATED`).
+//!
 //! Refusals come in this order: 406 (the [`MediaType`] extractor), then 401, 503 and
-//! 429 (the [`Caller`] extractor: authentication, then the rate limit), then 415, 413
-//! and 400 from reading the request. Every one has the shape of [`super::error`].
+//! 429 (the [`Authenticated`] and [`Caller`] extractors: authentication, then the rate
+//! limit), then 415, 413 and 400 from reading the request. Every one has the shape of
+//! [`super::error`].
 
 use std::time::{Duration, Instant};
 
@@ -32,7 +40,7 @@ use tracing::Instrument;
 
 use super::{
     AppState,
-    caller::Caller,
+    caller::{Authenticated, Caller},
     error::{ErrorCode, HttpError},
     guard,
     operation::Operation,
@@ -214,17 +222,16 @@ fn response_json(response: &Response) -> ResponseBody<'_> {
 
 async fn execute(
     state: &AppState,
-    caller: Caller,
+    context: RequestContext,
     batch: BatchRequest,
     media: MediaType,
 ) -> HttpResponse {
-    let introspect = guard::may_introspect(state.introspection, caller.principal());
+    let introspect = guard::may_introspect(state.introspection, context.principal.as_ref());
     let batch = if introspect {
         batch
     } else {
         batch.disable_introspection()
     };
-    let context = caller.into_context();
     let (requests, is_batch) = match batch {
         BatchRequest::Single(request) => (vec![request], false),
         BatchRequest::Batch(requests) => (requests, true),
@@ -343,10 +350,11 @@ async fn execute_one(
 }
 
 /// `POST /graphql`. The extractors have negotiated the media type (406), then
-/// authenticated the caller (401) and counted it against its rate limit (429).
+/// authenticated the caller (401, also without a token) and counted it against its rate
+/// limit (429), all from the request's headers: nothing of the body has been read yet.
 pub async fn post(
     media: MediaType,
-    caller: Caller,
+    caller: Authenticated,
     req: HttpRequest,
     mut payload: web::Payload,
     state: web::Data<AppState>,
@@ -358,7 +366,9 @@ pub async fn post(
             "send the request as Content-Type: application/json",
         ));
     }
-    let body = super::read_body(&mut payload, state.limits.max_body_bytes)
+    let body = state
+        .bodies
+        .read(&req, &mut payload)
         .await
         .map_err(|err| HttpError::from(err).with_content_type(media.as_str()))?;
     let not_json = || media.bad_request("the request body is not valid JSON");
@@ -388,7 +398,7 @@ pub async fn post(
     } else {
         BatchRequest::Single(parse_wire(&value).map_err(|message| media.bad_request(message))?)
     };
-    Ok(execute(&state, caller, batch, media).await)
+    Ok(execute(&state, caller.context(), batch, media).await)
 }
 
 /// Query-string parameters of `GET /graphql`.
@@ -445,7 +455,13 @@ pub async fn get(
     }
     let request =
         parse_request(Value::Object(object)).map_err(|message| media.bad_request(message))?;
-    Ok(execute(&state, caller, BatchRequest::Single(request), media).await)
+    Ok(execute(
+        &state,
+        caller.into_context(),
+        BatchRequest::Single(request),
+        media,
+    )
+    .await)
 }
 
 #[cfg(test)]

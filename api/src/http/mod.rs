@@ -1,14 +1,16 @@
 //! The HTTP surface: GraphQL over HTTP, GraphiQL, health, readiness, metrics, SDL; and
 //! what REST shares with them: the [`caller`] extractors (authentication and the rate
-//! limit) and the one [`error`] shape, also for unknown paths (404) and methods (405).
+//! limit), reading a [`body`] within its limits, and the one [`error`] shape, also for
+//! unknown paths (404) and methods (405).
 
+pub mod body;
 pub mod caller;
 pub mod error;
 mod graphql;
 pub mod guard;
 pub mod operation;
 mod ops;
-mod ws;
+pub mod ws;
 
 use std::{sync::Arc, time::Instant};
 
@@ -17,16 +19,13 @@ use actix_web::{
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
     guard as route_guard,
-    http::{
-        StatusCode,
-        header::{HeaderName, HeaderValue},
-    },
+    http::header::{HeaderName, HeaderValue},
     middleware::Next,
     web,
 };
 use tracing_actix_web::RequestId;
 
-use self::error::{ErrorCode, HttpError};
+use self::error::HttpError;
 use crate::{
     auth::tokens::Keys,
     graphql::AppSchema,
@@ -45,6 +44,10 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub introspection: IntrospectionPolicy,
     pub rate_limit: guard::RateLimit,
+    /// Reads request bodies under the size limit, the deadline and the in-flight caps.
+    pub bodies: body::BodyLimiter,
+    /// WebSocket settings and the connections held per client address and subject.
+    pub sockets: ws::Sockets,
     /// The admin token a development server made up, filled into GraphiQL.
     pub development_token: Option<String>,
 }
@@ -53,7 +56,8 @@ pub struct AppState {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource("/graphql", "GET, POST")
-            // Subscriptions: authenticated in `connection_init`, not rate-limited.
+            // Subscriptions: authenticated in `connection_init`; each `subscribe` is
+            // counted against the rate limit.
             .route(
                 web::get()
                     .guard(route_guard::fn_guard(|ctx| {
@@ -97,49 +101,6 @@ pub fn media_type(req: &actix_web::HttpRequest) -> String {
                 .to_ascii_lowercase()
         })
         .unwrap_or_default()
-}
-
-/// Why a body could not be read.
-#[derive(Debug)]
-pub enum BodyError {
-    /// The connection failed mid-body.
-    Unreadable,
-    /// Larger than the limit (in bytes).
-    TooLarge(usize),
-}
-
-impl From<BodyError> for HttpError {
-    fn from(err: BodyError) -> Self {
-        match err {
-            BodyError::Unreadable => HttpError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadUserInput,
-                "the request body could not be read",
-            ),
-            BodyError::TooLarge(limit) => HttpError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::LimitExceeded,
-                format!("the request body is larger than {limit} bytes"),
-            ),
-        }
-    }
-}
-
-/// Reads a request body of at most `limit` bytes, stopping as soon as it is over.
-pub async fn read_body(
-    payload: &mut web::Payload,
-    limit: usize,
-) -> Result<web::BytesMut, BodyError> {
-    use futures_util::StreamExt as _;
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| BodyError::Unreadable)?;
-        if body.len() + chunk.len() > limit {
-            return Err(BodyError::TooLarge(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// Echoes the request id in `x-request-id` and counts the request in the metrics.

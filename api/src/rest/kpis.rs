@@ -88,12 +88,13 @@ pub struct ExportedPoint {
         (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "The token may not push KPI data", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
+        (status = 408, description = "The body did not arrive within the body timeout; nothing was written", body = super::ErrorBody),
         (status = 409, description = "The first request with this Idempotency-Key is still running", body = super::ErrorBody),
         (status = 413, description = "Too large a body, or too many points", body = super::ErrorBody),
         (status = 415, description = "Neither JSON nor CSV", body = super::ErrorBody),
         (status = 422, description = "This Idempotency-Key was used for another request", body = super::ErrorBody),
-        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database is unavailable; retry later", body = super::ErrorBody)
+        (status = 429, description = "Too many requests, or too many bytes of request bodies in flight from this client address", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database is unavailable, or the server is reading too many request bodies; retry later", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the server knows")))
     )
 )]
 pub async fn push(
@@ -116,7 +117,9 @@ pub async fn push(
         ))
         .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
     }
-    let body = crate::http::read_body(&mut payload, state.limits.max_body_bytes).await?;
+    // The JSON and the CSV alike are read whole (the Idempotency-Key's fingerprint is
+    // over the whole body), under the same size limit, deadline and caps as GraphQL's.
+    let body = state.bodies.read(&req, &mut payload).await?;
 
     let key = match req.headers().get("idempotency-key") {
         None => None,
