@@ -147,7 +147,7 @@ async fn a_caller_over_its_rate_is_429_without_waiting_for_its_body() {
     })
     .await;
     let ok = app.ok("{ __typename }", serde_json::json!({})).await;
-    assert_eq!(ok["__typename"], "QueryRoot");
+    assert_eq!(ok["__typename"], "Query");
     let mut stream = stall(
         &host(&app),
         "/graphql",
@@ -355,7 +355,7 @@ async fn bytes_of_bodies_in_flight_are_capped_per_client_address_and_in_all() {
     // Another address has a share of its own: B's body runs.
     let answer = whole(b).await;
     assert_eq!(answer.status, 200, "{answer:?}");
-    assert_eq!(answer.body["data"]["__typename"], "QueryRoot");
+    assert_eq!(answer.body["data"]["__typename"], "Query");
 
     // With A and B holding 120 KiB, C's 60 KiB is over the 150 KiB of the process.
     let held_b = stall_from(b, &host, &token, body.len(), &body[..10]).await;
@@ -455,7 +455,7 @@ async fn get_and_multipart_requests_are_answered_without_waiting_for_a_body() {
     get.write_all(head.as_bytes()).await.unwrap();
     let answer = response(&mut get, AT_ONCE).await.expect("an answer");
     assert_eq!(answer.status, 200, "{answer:?}");
-    assert_eq!(answer.body["data"]["__typename"], "QueryRoot");
+    assert_eq!(answer.body["data"]["__typename"], "Query");
     // A multipart body (an upload) is refused for its Content-Type before it is read.
     let mut multipart = stall(
         &host,
