@@ -97,6 +97,7 @@ impl Application {
             rate_limit: RateLimit::new(&settings.limits),
             bodies: BodyLimiter::new(&settings.bodies, &settings.limits),
             sockets: Sockets::new(&settings.websocket),
+            persisted_queries: Default::default(),
             development_token,
         });
         let origins = settings.cors_allowed_origins.clone();

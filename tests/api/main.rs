@@ -27,6 +27,7 @@ mod migrations;
 mod n_plus_one;
 mod operations;
 mod organizations;
+mod persisted_queries;
 mod reporting_lines;
 mod request_bodies;
 mod rest;

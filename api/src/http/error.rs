@@ -64,6 +64,9 @@ pub enum ErrorCode {
     LimitExceeded,
     Unavailable,
     Internal,
+    /// Apollo's automatic persisted queries: the hash names no document this server
+    /// knows; send the document with it.
+    PersistedQueryNotFound,
 }
 
 impl From<&Error> for ErrorCode {

@@ -44,6 +44,7 @@ use super::{
     error::{ErrorCode, HttpError},
     guard,
     operation::Operation,
+    persisted::{Lookup, PersistedQueries},
 };
 use crate::{
     auth::RequestContext,
@@ -118,32 +119,85 @@ impl FromRequest for MediaType {
     }
 }
 
+/// Why a request item cannot run.
+enum Refusal {
+    /// Its shape is wrong: a message for the client.
+    Bad(String),
+    /// It names a persisted document this process does not know.
+    NotPersisted,
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Self::Bad(message)
+    }
+}
+
+impl MediaType {
+    fn refuse(self, refusal: Refusal) -> HttpError {
+        match refusal {
+            Refusal::Bad(message) => self.bad_request(message),
+            // Apollo Client sends the document again on this code (or message).
+            Refusal::NotPersisted => self.error(
+                if self == Self::GraphqlResponse {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::OK
+                },
+                ErrorCode::PersistedQueryNotFound,
+                "PersistedQueryNotFound",
+            ),
+        }
+    }
+}
+
+/// The document of a request: sent as `query`, or named by an automatic persisted
+/// query's hash.
+fn document(
+    persisted: &PersistedQueries,
+    query: Option<Value>,
+    extensions: Option<&Value>,
+) -> Result<String, Refusal> {
+    let query = match query {
+        None | Some(Value::Null) => None,
+        Some(Value::String(q)) => Some(q),
+        Some(_) => return Err(Refusal::Bad("`query` must be a string".to_owned())),
+    };
+    match extensions {
+        None | Some(Value::Null) | Some(Value::Object(_)) => {}
+        Some(_) => return Err(Refusal::Bad("`extensions` must be an object".to_owned())),
+    }
+    match persisted.resolve(query, extensions)? {
+        Lookup::Sent(query) => Ok(query),
+        Lookup::Found(query) => Ok(query.to_string()),
+        Lookup::NotFound => Err(Refusal::NotPersisted),
+    }
+}
+
 /// Turns one JSON object into a GraphQL request, checking the shape the spec requires.
-fn parse_request(value: Value) -> Result<Request, String> {
+fn parse_request(value: Value, persisted: &PersistedQueries) -> Result<Request, Refusal> {
     let Value::Object(mut map) = value else {
-        return Err("a GraphQL request is a JSON object".to_owned());
+        return Err(Refusal::Bad(
+            "a GraphQL request is a JSON object".to_owned(),
+        ));
     };
-    let query = match map.remove("query") {
-        Some(Value::String(q)) => q,
-        Some(_) => return Err("`query` must be a string".to_owned()),
-        None => return Err("`query` is required".to_owned()),
-    };
-    let mut request = Request::new(query);
+    let extensions = map.remove("extensions");
+    let mut request = Request::new(document(
+        persisted,
+        map.remove("query"),
+        extensions.as_ref(),
+    )?);
     match map.remove("operationName") {
         None | Some(Value::Null) => {}
         Some(Value::String(name)) => request = request.operation_name(name),
-        Some(_) => return Err("`operationName` must be a string".to_owned()),
+        Some(_) => return Err(Refusal::Bad("`operationName` must be a string".to_owned())),
     }
     match map.remove("variables") {
         None | Some(Value::Null) => {}
         Some(value @ Value::Object(_)) => {
             request = request.variables(Variables::from_json(value));
         }
-        Some(_) => return Err("`variables` must be an object".to_owned()),
-    }
-    match map.remove("extensions") {
-        None | Some(Value::Null) | Some(Value::Object(_)) => {}
-        Some(_) => return Err("`extensions` must be an object".to_owned()),
+        Some(_) => return Err(Refusal::Bad("`variables` must be an object".to_owned())),
     }
     Ok(request)
 }
@@ -160,33 +214,24 @@ struct WireRequest {
 }
 
 /// Turns one raw JSON item of a POST body into a GraphQL request.
-fn parse_wire(raw: &RawValue) -> Result<Request, String> {
+fn parse_wire(raw: &RawValue, persisted: &PersistedQueries) -> Result<Request, Refusal> {
     let wire: WireRequest = serde_json::from_str(raw.get())
-        .map_err(|_| "a GraphQL request is a JSON object".to_owned())?;
-    let query = match wire.query {
-        Some(Value::String(q)) => q,
-        Some(_) => return Err("`query` must be a string".to_owned()),
-        None => return Err("`query` is required".to_owned()),
-    };
-    let mut request = Request::new(query);
+        .map_err(|_| Refusal::Bad("a GraphQL request is a JSON object".to_owned()))?;
+    let mut request = Request::new(document(persisted, wire.query, wire.extensions.as_ref())?);
     match wire.operation_name {
         None | Some(Value::Null) => {}
         Some(Value::String(name)) => request = request.operation_name(name),
-        Some(_) => return Err("`operationName` must be a string".to_owned()),
+        Some(_) => return Err(Refusal::Bad("`operationName` must be a string".to_owned())),
     }
     if let Some(variables) = wire.variables {
         let text = variables.get().trim_start();
         if text.starts_with('{') {
             let parsed: Variables = serde_json::from_str(variables.get())
-                .map_err(|_| "`variables` must be an object".to_owned())?;
+                .map_err(|_| Refusal::Bad("`variables` must be an object".to_owned()))?;
             request = request.variables(parsed);
         } else if text != "null" {
-            return Err("`variables` must be an object".to_owned());
+            return Err(Refusal::Bad("`variables` must be an object".to_owned()));
         }
-    }
-    match wire.extensions {
-        None | Some(Value::Null) | Some(Value::Object(_)) => {}
-        Some(_) => return Err("`extensions` must be an object".to_owned()),
     }
     Ok(request)
 }
@@ -341,11 +386,16 @@ async fn execute_one(
             "graphql operation"
         );
     });
-    state.metrics.observe_graphql(
-        operation.label(),
-        elapsed,
-        response.errors.iter().map(code_of),
-    );
+    // Operation names label the metrics only for authenticated callers: anyone else
+    // could fill the label slots with made-up names.
+    let label = if context.principal.is_some() {
+        operation.label()
+    } else {
+        "unauthenticated"
+    };
+    state
+        .metrics
+        .observe_graphql(label, elapsed, response.errors.iter().map(code_of));
     response
 }
 
@@ -391,12 +441,15 @@ pub async fn post(
         }
         let requests = items
             .iter()
-            .map(|item| parse_wire(item))
+            .map(|item| parse_wire(item, &state.persisted_queries))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|message| media.bad_request(message))?;
+            .map_err(|refusal| media.refuse(refusal))?;
         BatchRequest::Batch(requests)
     } else {
-        BatchRequest::Single(parse_wire(&value).map_err(|message| media.bad_request(message))?)
+        BatchRequest::Single(
+            parse_wire(&value, &state.persisted_queries)
+                .map_err(|refusal| media.refuse(refusal))?,
+        )
     };
     Ok(execute(&state, caller.context(), batch, media).await)
 }
@@ -422,24 +475,10 @@ pub async fn get(
     let params = web::Query::<GetParams>::from_query(req.query_string())
         .map_err(|_| media.bad_request("the query string could not be read"))?
         .into_inner();
-    let Some(query) = params.query else {
-        return Err(media.bad_request("`query` is required"));
-    };
-    let operation = Operation::select(&query, params.operation_name.as_deref());
-    if operation
-        .kind
-        .is_some_and(|kind| kind != OperationType::Query)
-    {
-        return Err(media
-            .error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                ErrorCode::BadUserInput,
-                "mutations and subscriptions cannot run over GET; use POST",
-            )
-            .with_allow("POST"));
-    }
     let mut object = serde_json::Map::new();
-    object.insert("query".to_owned(), Value::String(query));
+    if let Some(query) = params.query {
+        object.insert("query".to_owned(), Value::String(query));
+    }
     if let Some(name) = params.operation_name {
         object.insert("operationName".to_owned(), Value::String(name));
     }
@@ -453,8 +492,21 @@ pub async fn get(
             object.insert(key.to_owned(), value);
         }
     }
-    let request =
-        parse_request(Value::Object(object)).map_err(|message| media.bad_request(message))?;
+    let request = parse_request(Value::Object(object), &state.persisted_queries)
+        .map_err(|refusal| media.refuse(refusal))?;
+    let operation = Operation::select(request.query.as_str(), request.operation_name.as_deref());
+    if operation
+        .kind
+        .is_some_and(|kind| kind != OperationType::Query)
+    {
+        return Err(media
+            .error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::BadUserInput,
+                "mutations and subscriptions cannot run over GET; use POST",
+            )
+            .with_allow("POST"));
+    }
     Ok(execute(
         &state,
         caller.into_context(),

@@ -10,6 +10,7 @@ mod graphql;
 pub mod guard;
 pub mod operation;
 mod ops;
+pub mod persisted;
 pub mod ws;
 
 use std::{sync::Arc, time::Instant};
@@ -48,6 +49,8 @@ pub struct AppState {
     pub bodies: body::BodyLimiter,
     /// WebSocket settings and the connections held per client address and subject.
     pub sockets: ws::Sockets,
+    /// Documents of Apollo's automatic persisted queries, by hash.
+    pub persisted_queries: persisted::PersistedQueries,
     /// The admin token a development server made up, filled into GraphiQL.
     pub development_token: Option<String>,
 }
