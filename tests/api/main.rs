@@ -17,6 +17,7 @@ mod authorization;
 mod boundary;
 mod charts;
 mod cli;
+mod clients;
 mod demo;
 mod http_errors;
 mod http_protocol;
