@@ -300,6 +300,21 @@ async fn the_committed_openapi_json_matches_the_served_document() {
     );
     let doc: Value = serde_json::from_str(&served).unwrap();
     assert!(doc["paths"]["/api/v1/organizations/{slug}/kpi-measurements"]["post"].is_object());
+    // Generated clients send the bearer token: the scheme is declared and required.
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["type"],
+        "http"
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(doc["security"][0]["bearer"], serde_json::json!([]));
+    assert!(
+        doc["paths"]["/api/v1/organizations/{slug}/kpi-measurements"]["post"]["responses"]["200"]
+            ["headers"]["Idempotent-Replayed"]
+            .is_object()
+    );
 }
 
 #[tokio::test]

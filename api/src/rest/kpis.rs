@@ -83,7 +83,7 @@ pub struct ExportedPoint {
         (String = "text/csv", example = "kpi,granularity,period_start,value,source\nmqls,DAY,2024-03-01,12,crm\n")
     )),
     responses(
-        (status = 200, description = "Recorded", body = PushReply),
+        (status = 200, description = "Recorded; a retry with the same Idempotency-Key gets the stored reply", body = PushReply, headers(("Idempotent-Replayed" = String, description = "`true` when this reply is the stored one of an earlier request with the same Idempotency-Key"))),
         (status = 400, description = "A point, the body or the Idempotency-Key is wrong, or the slug is malformed; nothing was written (the error's field names the input at fault)", body = super::ErrorBody),
         (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "The token may not push KPI data", body = super::ErrorBody),

@@ -87,6 +87,8 @@ pub(super) async fn reader_of(
                        `Retry-After`, a 405 `Allow`."
     ),
     paths(kpis::push, kpis::export, charts::org_chart, charts::kpi_chart),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
     components(schemas(
         crate::kpis::wire::WirePoint,
         crate::kpis::wire::WirePush,
@@ -100,6 +102,30 @@ pub(super) async fn reader_of(
     ))
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer token every endpoint takes, so generated clients send it.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .description(Some(
+                            "An integration token (`issueIntegrationToken`), or an editor's or admin's token",
+                        ))
+                        .build(),
+                ),
+            );
+    }
+}
 
 /// The fingerprint an `Idempotency-Key` is checked against, for tests that stage a
 /// request in flight.
