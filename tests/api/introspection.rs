@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, code, spawn_app};
+use orgdesign_api::{auth::Role, settings::Environment};
+
+use crate::helpers::{Backend, code, spawn_app, spawn_app_with};
 
 /// graphql-js 16's `getIntrospectionQuery()` with every option on (GraphiQL, GraphQL
 /// Code Generator, Apollo tools) and graphql-core 3.2's (Python gql), verbatim.
@@ -81,4 +83,35 @@ async fn deep_queries_of_real_fields_are_still_refused() {
         )
         .await;
     assert_eq!(code(&errors), "LIMIT_EXCEEDED", "{errors}");
+}
+
+/// In production the standard query runs for admins and answers no schema to viewers
+/// (the `introspection` policy); a 17-deep query of real fields is refused either way.
+#[tokio::test]
+async fn in_production_admins_introspect_with_the_standard_query_and_viewers_do_not() {
+    let app = spawn_app_with(Backend::Sqlite, |s| s.env = Environment::Production).await;
+    let org = app.create_org("introspected").await;
+    let viewer = app.token(Role::Viewer, &[&org]);
+    let query_js = STANDARD_QUERIES[0].1;
+    let (_, as_admin) = app
+        .graphql_as(Some(&app.admin_token), query_js, json!({}))
+        .await;
+    assert!(as_admin.get("errors").is_none(), "{as_admin}");
+    assert_eq!(as_admin["data"]["__schema"]["queryType"]["name"], "Query");
+    let (_, as_viewer) = app.graphql_as(Some(&viewer), query_js, json!({})).await;
+    assert_eq!(as_viewer["data"]["__schema"], Value::Null, "{as_viewer}");
+
+    let mut deep = String::from("name");
+    for _ in 0..13 {
+        deep = format!("superior {{ {deep} }}");
+    }
+    // organizations → edges → node → units → 13 × superior → name: 17 levels.
+    let deep = format!("{{ organizations {{ edges {{ node {{ units {{ {deep} }} }} }} }} }}");
+    for token in [&app.admin_token, &viewer] {
+        let (_, body) = app.graphql_as(Some(token), &deep, json!({})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+            "{body}"
+        );
+    }
 }
