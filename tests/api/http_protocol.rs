@@ -93,9 +93,22 @@ async fn the_response_media_type_follows_accept() {
 #[tokio::test]
 async fn request_errors_are_400_for_graphql_response_json_and_200_for_json() {
     let app = spawn_app(Backend::Sqlite).await;
-    for (query, what) in [
-        ("{ organizations { ", "a parse error"),
-        ("{ noSuchField }", "a validation error"),
+    for (query, what, code) in [
+        (
+            "{ organizations { ",
+            "a parse error",
+            "GRAPHQL_PARSE_FAILED",
+        ),
+        (
+            "{ noSuchField }",
+            "a validation error",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            "{ organizations(first: \"many\") { edges { node { id } } } }",
+            "an argument of the wrong type",
+            "BAD_USER_INPUT",
+        ),
     ] {
         let modern = app
             .client
@@ -111,10 +124,7 @@ async fn request_errors_are_400_for_graphql_response_json_and_200_for_json() {
             body.get("data").is_none(),
             "{what}: no data entry before execution"
         );
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
-            "{what}"
-        );
+        assert_eq!(body["errors"][0]["extensions"]["code"], code, "{what}");
 
         let legacy = app
             .client

@@ -286,7 +286,10 @@ async fn errors_sent_over_the_websocket_carry_a_code_in_either_protocol() {
     let errors = errors_of(&answer).as_array().unwrap();
     assert!(!errors.is_empty(), "{answer}");
     for error in errors {
-        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{answer}");
+        assert_eq!(
+            error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{answer}"
+        );
     }
 
     // graphql-ws (subscriptions-transport-ws): a refused token gets a

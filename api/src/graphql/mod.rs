@@ -110,7 +110,13 @@ pub fn admit(
     request: &mut Request,
     limits: &Limits,
 ) -> Result<loader::DocumentWrites, ServerError> {
-    let document = request.parsed_query()?;
+    let document = request.parsed_query().map_err(|mut error| {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", "GRAPHQL_PARSE_FAILED");
+        error
+    })?;
     limits::check_aliases(document, limits.max_aliases)?;
     limits::check_depth(document, limits.max_depth)?;
     Ok(loader::DocumentWrites::of(document))
@@ -181,8 +187,10 @@ fn batched<L: loader::KeyedLoader>(loader: L, writes: &loader::DocumentWrites) -
 }
 
 /// Gives every error a stable `extensions.code`. Errors our resolvers raise carry one
-/// already; those async-graphql raises itself (parse, validation, input coercion,
-/// limits) get `BAD_USER_INPUT` or `LIMIT_EXCEEDED`.
+/// already; of those async-graphql raises itself, limits get `LIMIT_EXCEEDED`, values
+/// that do not fit an argument's type `BAD_USER_INPUT`, and a document that does not fit
+/// the schema `GRAPHQL_VALIDATION_FAILED` (as Apollo tooling expects; a document that
+/// does not parse is `GRAPHQL_PARSE_FAILED`, see [`admit`]).
 pub fn ensure_codes(errors: &mut [ServerError]) {
     for error in errors {
         let has_code = error
@@ -199,7 +207,13 @@ pub fn ensure_codes(errors: &mut [ServerError]) {
             || error.message.contains("recursion")
         {
             "LIMIT_EXCEEDED"
+        } else if error.path.is_empty() && !error.message.starts_with("Invalid value for argument")
+        {
+            // Raised before anything ran, not about an input's value: the document
+            // does not fit the schema (an unknown field, an undefined variable ...).
+            "GRAPHQL_VALIDATION_FAILED"
         } else {
+            // An argument or variable whose value does not fit its type.
             "BAD_USER_INPUT"
         };
         error
