@@ -7,7 +7,7 @@ use actix_web::{
     App, HttpServer,
     dev::Server,
     http::header::{self, HeaderName},
-    middleware::from_fn,
+    middleware::{Compress, DefaultHeaders, from_fn},
     web,
 };
 use anyhow::Context as _;
@@ -105,7 +105,14 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(cors(&origins))
+                .wrap(Compress::default())
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::X_FRAME_OPTIONS, "DENY")),
+                )
                 .wrap(from_fn(http::observe))
+                .wrap(from_fn(http::head_as_get))
                 .wrap(TracingLogger::default())
                 .configure(http::routes)
                 .configure(rest::routes)

@@ -18,6 +18,7 @@ mod boundary;
 mod charts;
 mod cli;
 mod clients;
+mod conventions;
 mod demo;
 mod http_errors;
 mod http_protocol;

@@ -4,6 +4,7 @@
 //! unknown paths (404) and methods (405).
 
 pub mod body;
+pub mod cache;
 pub mod caller;
 pub mod error;
 mod graphql;
@@ -104,6 +105,19 @@ pub fn media_type(req: &actix_web::HttpRequest) -> String {
                 .to_ascii_lowercase()
         })
         .unwrap_or_default()
+}
+
+/// `HEAD` is answered wherever `GET` is: the request is routed as a `GET`, and the
+/// server sends the headers of that answer without its body (actix-http leaves out the
+/// body of every answer to a `HEAD` request).
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
 }
 
 /// Echoes the request id in `x-request-id` and counts the request in the metrics.

@@ -37,9 +37,12 @@ pub async fn sdl(
     if !super::guard::may_introspect(state.introspection, principal.as_ref()) {
         return Err(HttpError::no_route());
     }
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .body(state.schema.sdl()))
+    Ok(super::cache::respond(
+        &req,
+        "text/plain; charset=utf-8",
+        "private, no-cache",
+        state.schema.sdl(),
+    ))
 }
 
 /// `GET /healthz`: the process is up (no dependency checked).

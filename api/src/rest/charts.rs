@@ -2,7 +2,7 @@
 //! `GET /api/v1/organizations/{slug}/kpis/{key}/chart.svg`: pictures for pages that
 //! cannot draw the data themselves.
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -53,12 +53,14 @@ pub struct TrendQuery {
     pub unit_id: Option<Uuid>,
 }
 
-fn svg(body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("image/svg+xml; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .body(body)
+/// An SVG with an `ETag`: a client that holds the same picture gets `304`.
+fn svg(req: &HttpRequest, body: String) -> HttpResponse {
+    crate::http::cache::respond(
+        req,
+        "image/svg+xml; charset=utf-8",
+        "private, no-cache",
+        body,
+    )
 }
 
 /// The org chart on a date as SVG: the same picture as `chart(format: SVG)` in GraphQL.
@@ -90,7 +92,7 @@ pub async fn org_chart(
     let chart = org::load(&state.store.db, &organization, as_of)
         .await?
         .restrict(query.root_unit_id, query.depth, "rootUnitId")?;
-    Ok(svg(chart.svg()))
+    Ok(svg(&req, chart.svg()))
 }
 
 /// Reads the org chart's parameters one by one, so an error names the one at fault
@@ -218,13 +220,16 @@ pub async fn kpi_chart(
         &Default::default(),
     )
     .await?;
-    Ok(svg(Trend {
-        organization: &organization.name,
-        kpi: &definition,
-        granularity,
-        from,
-        to,
-        points: &points,
-    }
-    .svg()))
+    Ok(svg(
+        &req,
+        Trend {
+            organization: &organization.name,
+            kpi: &definition,
+            granularity,
+            from,
+            to,
+            points: &points,
+        }
+        .svg(),
+    ))
 }
