@@ -77,6 +77,11 @@ pub struct Settings {
     /// Origins allowed to call the API from a browser (CORS); none by default.
     #[serde(default)]
     pub cors_allowed_origins: Vec<String>,
+    /// Request headers those origins may send besides the ones always allowed
+    /// (`Authorization`, `Content-Type`, `Accept`, `Idempotency-Key`, `X-Request-Id`,
+    /// `traceparent` and Apollo Client's `apollographql-client-name`/`-version`).
+    #[serde(default)]
+    pub cors_allowed_headers: Vec<String>,
     /// How request bodies are read: a deadline, and caps on the bytes in flight.
     #[serde(default)]
     pub bodies: BodySettings,
@@ -381,6 +386,7 @@ impl Settings {
             jwt_leeway_secs: default_leeway(),
             introspection: None,
             cors_allowed_origins: Vec::new(),
+            cors_allowed_headers: Vec::new(),
             bodies: BodySettings::default(),
             websocket: WebSocketSettings::default(),
         }

@@ -101,10 +101,19 @@ impl Application {
             development_token,
         });
         let origins = settings.cors_allowed_origins.clone();
+        let extra_headers = settings
+            .cors_allowed_headers
+            .iter()
+            .map(|name| {
+                HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+                    anyhow::anyhow!("cors_allowed_headers: {name:?} is not a header name")
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .wrap(cors(&origins))
+                .wrap(cors(&origins, &extra_headers))
                 .wrap(Compress::default())
                 .wrap(
                     DefaultHeaders::new()
@@ -113,7 +122,7 @@ impl Application {
                 )
                 .wrap(from_fn(http::observe))
                 .wrap(from_fn(http::head_as_get))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<http::trace::RootSpan>::new())
                 .configure(http::routes)
                 .configure(rest::routes)
         })
@@ -171,20 +180,30 @@ impl Application {
     }
 }
 
-/// CORS: browsers may call the API only from the configured origins (none by default).
-fn cors(origins: &[String]) -> Cors {
+/// CORS: browsers may call the API only from the configured origins (none by default),
+/// with the usual headers and the configured extra ones.
+fn cors(origins: &[String], extra_headers: &[HeaderName]) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST"])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            HeaderName::from_static("idempotency-key"),
-        ])
+        .allowed_methods(["GET", "POST", "HEAD"])
+        .allowed_headers(
+            [
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static("x-request-id"),
+                HeaderName::from_static("traceparent"),
+                HeaderName::from_static("apollographql-client-name"),
+                HeaderName::from_static("apollographql-client-version"),
+            ]
+            .into_iter()
+            .chain(extra_headers.iter().cloned()),
+        )
         .expose_headers([
             HeaderName::from_static("x-request-id"),
             HeaderName::from_static("x-next-page"),
             HeaderName::from_static("idempotent-replayed"),
+            HeaderName::from_static("traceparent"),
         ])
         .max_age(3_600);
     for origin in origins {

@@ -129,3 +129,68 @@ async fn head_validators_compression_and_security_headers() {
         assert_eq!(any.headers()[header::X_FRAME_OPTIONS], "DENY");
     }
 }
+
+/// The caller's `X-Request-Id` is the request's id (answered, logged, audited); its W3C
+/// `traceparent` is answered with one of the same trace.
+#[tokio::test]
+async fn an_incoming_request_id_and_traceparent_are_honoured() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let org = app.create_org("traced").await;
+        let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("x-request-id", "client-req.42")
+            .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+            .json(&json!({
+                "query": "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
+                "variables": { "i": { "organizationId": org, "name": "Brand", "function": "MARKETING" } }
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["x-request-id"],
+            "client-req.42",
+            "[{backend:?}]"
+        );
+        let answered = response.headers()["traceparent"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let parts: Vec<&str> = answered.split('-').collect();
+        assert_eq!(parts.len(), 4, "{answered}");
+        assert_eq!(
+            (parts[0], parts[1], parts[3]),
+            ("00", trace, "01"),
+            "{answered}"
+        );
+        assert_ne!(
+            parts[2], "00f067aa0ba902b7",
+            "this request is the new parent"
+        );
+        let audit = app
+            .ok(
+                "query($o: ID!) { auditLog(organizationId: $o, first: 1) { edges { node { operation requestId } } } }",
+                json!({ "o": org }),
+            )
+            .await;
+        assert_eq!(
+            audit["auditLog"]["edges"][0]["node"]["requestId"], "client-req.42",
+            "[{backend:?}] {audit}"
+        );
+
+        // An id that is not a plain token is replaced; no traceparent, none answered.
+        let response = app
+            .client
+            .get(format!("{}/healthz", app.address))
+            .header("x-request-id", "has spaces and \"quotes\"")
+            .send()
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"].to_str().unwrap();
+        assert!(!id.contains(' ') && !id.is_empty(), "{id}");
+        assert!(response.headers().get("traceparent").is_none());
+    }
+}

@@ -404,3 +404,57 @@ async fn cors_allows_only_configured_origins() {
         "https://app.example.com"
     );
 }
+
+/// Apollo Client's and tracing headers pass a preflight as they are; any other header
+/// only once it is configured (`cors_allowed_headers`).
+#[tokio::test]
+async fn cors_preflights_allow_the_usual_client_headers_and_configured_ones() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.cors_allowed_origins = vec!["https://app.example.com".to_owned()];
+        s.cors_allowed_headers = vec!["x-tenant-hint".to_owned()];
+    })
+    .await;
+    let preflight = |headers: &'static str| {
+        app.anonymous
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+            .header(header::ORIGIN, "https://app.example.com")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, headers)
+            .send()
+    };
+    for headers in [
+        "authorization, content-type, apollographql-client-name, apollographql-client-version",
+        "x-request-id, traceparent",
+        "x-tenant-hint",
+    ] {
+        let response = preflight(headers).await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{headers}: {}",
+            response.status()
+        );
+        assert_eq!(
+            response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://app.example.com",
+            "{headers}"
+        );
+    }
+    let response = preflight("x-not-configured").await.unwrap();
+    assert!(
+        !response.status().is_success()
+            || response
+                .headers()
+                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                .is_none(),
+        "an unlisted header is refused"
+    );
+
+    // A header name that is not one stops the server at start, saying which.
+    let mut settings = orgdesign_api::settings::Settings::for_database("sqlite::memory:");
+    settings.cors_allowed_headers = vec!["bad header".to_owned()];
+    let err = orgdesign_api::startup::Application::build(settings)
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert!(err.is_some_and(|e| e.contains("cors_allowed_headers")));
+}

@@ -94,12 +94,10 @@ pub async fn authenticate(
     Ok(Some(principal_of_token(state, token).await?))
 }
 
-/// The request id `tracing-actix-web` gave the request.
+/// The request's id: the caller's `X-Request-Id`, or the one `tracing-actix-web` gave
+/// the request (see [`super::trace`]).
 pub fn request_id(req: &HttpRequest) -> String {
-    req.extensions()
-        .get::<tracing_actix_web::RequestId>()
-        .map(|id| id.to_string())
-        .unwrap_or_default()
+    super::trace::request_id(req)
 }
 
 /// A request that passed authentication and the rate limit; its principal is `None`

@@ -12,12 +12,13 @@ pub mod guard;
 pub mod operation;
 mod ops;
 pub mod persisted;
+pub mod trace;
 pub mod ws;
 
 use std::{sync::Arc, time::Instant};
 
 use actix_web::{
-    HttpMessage, HttpResponse, Resource,
+    HttpResponse, Resource,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
     guard as route_guard,
@@ -25,7 +26,6 @@ use actix_web::{
     middleware::Next,
     web,
 };
-use tracing_actix_web::RequestId;
 
 use self::error::HttpError;
 use crate::{
@@ -127,13 +127,19 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let request_id = trace::request_id(&req);
+    let traceparent = trace::outgoing_traceparent(req.headers());
     let method = req.method().to_string();
     let mut response = next.call(req).await?;
-    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
         response
             .headers_mut()
             .insert(HeaderName::from_static("x-request-id"), id);
+    }
+    if let Some(value) = traceparent.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("traceparent"), value);
     }
     if let Some(state) = state {
         let route = response
