@@ -458,3 +458,38 @@ async fn cors_preflights_allow_the_usual_client_headers_and_configured_ones() {
         .map(|e| e.to_string());
     assert!(err.is_some_and(|e| e.contains("cors_allowed_headers")));
 }
+
+/// Every operation of a batched request counts against the rate limit, not the request
+/// once: a batch cannot multiply a caller's allowance.
+#[tokio::test]
+async fn every_operation_of_a_batch_counts_against_the_rate_limit() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.limits.requests_per_minute = 1;
+        s.limits.request_burst = 5;
+        s.limits.max_batch = 10;
+    })
+    .await;
+    let batch = |n: usize| {
+        let body: Vec<Value> = (0..n)
+            .map(|_| json!({ "query": "{ __typename }" }))
+            .collect();
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .json(&body)
+            .send()
+    };
+    let first = batch(4).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK, "4 of the 5 allowed");
+    let second = batch(3).await.unwrap();
+    assert_eq!(
+        second.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "1 left, 3 asked"
+    );
+    assert!(second.headers().get(header::RETRY_AFTER).is_some());
+    let body: Value = second.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+        "{body}"
+    );
+}

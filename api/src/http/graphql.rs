@@ -439,6 +439,14 @@ pub async fn post(
                 ),
             ));
         }
+        // The request itself was counted when it was let in; every further operation
+        // of the batch counts as one more.
+        let extra = u32::try_from(items.len() - 1).unwrap_or(u32::MAX);
+        let principal = caller.context().principal;
+        state
+            .rate_limit
+            .check_n(&guard::rate_key(&req, principal.as_ref()), extra)
+            .map_err(|wait| HttpError::too_many_requests(wait).with_content_type(media.as_str()))?;
         let requests = items
             .iter()
             .map(|item| parse_wire(item, &state.persisted_queries))

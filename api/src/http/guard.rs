@@ -58,6 +58,22 @@ impl RateLimit {
     }
 }
 
+impl RateLimit {
+    /// `Err(wait)` when `key` cannot take `n` more requests now: the further operations
+    /// of a batch, each counted like a request of its own. A batch larger than the
+    /// burst can never pass; it waits a minute.
+    pub fn check_n(&self, key: &str, n: u32) -> Result<(), Duration> {
+        let Some(n) = NonZeroU32::new(n) else {
+            return Ok(());
+        };
+        match self.limiter.check_key_n(&key.to_owned(), n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => Err(not_until.wait_time_from(self.clock.now())),
+            Err(_) => Err(Duration::from_secs(60)),
+        }
+    }
+}
+
 /// The rate-limit key of a request: its principal, else its client address.
 pub fn rate_key(req: &HttpRequest, principal: Option<&Principal>) -> String {
     match principal {
