@@ -458,3 +458,58 @@ async fn an_organization_answers_its_kpis_and_series_like_the_root_queries() {
     })
     .await;
 }
+
+/// A point's history is readable: every value it had, who recorded it and when, the
+/// current one last; a point that was never pushed is `null`.
+#[tokio::test]
+async fn a_points_history_lists_every_value_it_had() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("historied").await;
+        let unit = app.create_unit(&org, "Demand", "MARKETING").await;
+        let one = |value: &str| {
+            json!([{ "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-03-01", "value": value,
+                     "source": "crm", "unitId": unit, "dimensions": [{ "name": "channel", "value": "email" }] }])
+        };
+        for value in ["12", "15.5", "18"] {
+            push(&app, &org, one(value)).await;
+        }
+        push(&app, &org, json!([point("mqls", "2024-03-01", "99")])).await; // another series
+        let query = "query($o: ID!, $u: ID, $d: [DimensionInput!], $s: String!) {
+            kpiPoint(organizationId: $o, kpi: \"mqls\", granularity: DAY, periodStart: \"2024-03-01\", source: $s, unitId: $u, dimensions: $d) {
+              id kpi value revision recordedBy history { revision value recordedAt recordedBy current } } }";
+        let data = app
+            .ok(query, json!({ "o": org, "u": unit, "d": [{ "name": "channel", "value": "email" }], "s": "crm" }))
+            .await;
+        let point = &data["kpiPoint"];
+        assert_eq!(point["kpi"], "mqls");
+        assert_eq!(point["value"], "18", "{data}");
+        assert_eq!(point["revision"], 3);
+        assert_eq!(point["recordedBy"], "test-admin");
+        let history = point["history"].as_array().unwrap();
+        let values: Vec<(&Value, &Value, &Value)> = history
+            .iter()
+            .map(|h| (&h["revision"], &h["value"], &h["current"]))
+            .collect();
+        assert_eq!(
+            values,
+            vec![
+                (&json!(1), &json!("12"), &json!(false)),
+                (&json!(2), &json!("15.5"), &json!(false)),
+                (&json!(3), &json!("18"), &json!(true)),
+            ],
+            "{data}"
+        );
+        assert!(history.iter().all(|h| h["recordedAt"].as_str().is_some_and(|t| t.starts_with("20"))));
+
+        // Not stored (another source): null. A malformed key: BAD_USER_INPUT on it.
+        let missing = app
+            .ok(query, json!({ "o": org, "u": unit, "d": [{ "name": "channel", "value": "email" }], "s": "hubspot" }))
+            .await;
+        assert_eq!(missing["kpiPoint"], Value::Null);
+        let bad = app
+            .error(query.replace("\"mqls\"", "\"Not A Key\"").as_str(), json!({ "o": org, "u": unit, "s": "crm" }))
+            .await;
+        assert_eq!((code(&bad), field(&bad)), ("BAD_USER_INPUT", "kpi"), "{bad}");
+    })
+    .await;
+}

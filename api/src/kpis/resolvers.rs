@@ -146,6 +146,35 @@ impl KpiQuery {
         Ok(steps.into_iter().map(KpiFunnelStep).collect())
     }
 
+    /// One stored point, named by its natural key, with every value it has had (each
+    /// correction keeps the value it replaced, who recorded it and when); `null` when
+    /// no such point is stored.
+    #[allow(clippy::too_many_arguments)]
+    async fn kpi_point(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+        kpi: String,
+        granularity: Granularity,
+        period_start: Date,
+        source: String,
+        unit_id: Option<ID>,
+        dimensions: Option<Vec<DimensionInput>>,
+    ) -> GqlResult<Option<KpiPoint>> {
+        let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
+        let key = series::PointKey {
+            kpi: KpiKey::parse("kpi", &kpi)?,
+            granularity,
+            period_start: period_start.parse("periodStart")?,
+            source: Line::<100>::parse("source", &source)?.into_inner(),
+            unit_id: unit_id.map(|u| parse_id("unitId", &u)).transpose()?,
+            dimensions: self::dimensions("dimensions", dimensions)?,
+        };
+        Ok(series::point_history(db(ctx)?, organization, &key)
+            .await?
+            .map(KpiPoint))
+    }
+
     /// When each source last pushed each KPI: silent integrations show up here.
     async fn kpi_sources(
         &self,

@@ -444,3 +444,57 @@ pub async fn sources(db: &DatabaseConnection, organization: Uuid) -> Result<Vec<
     }
     Ok(out)
 }
+
+/// A stored point and every value it had before, oldest first.
+#[derive(Debug, Clone)]
+pub struct PointHistory {
+    pub kpi: String,
+    pub point: entity::kpi_measurement::Model,
+    pub earlier: Vec<entity::kpi_measurement_revision::Model>,
+}
+
+/// Which stored point: its natural key within the organization.
+#[derive(Debug, Clone)]
+pub struct PointKey {
+    pub kpi: KpiKey,
+    pub granularity: Granularity,
+    pub period_start: NaiveDate,
+    pub source: String,
+    pub unit_id: Option<Uuid>,
+    pub dimensions: BTreeMap<String, String>,
+}
+
+/// The point of `key` in `organization` with its history (every correction keeps the
+/// value it replaced, who recorded it and when); `None` when no such point is stored.
+pub async fn point_history(
+    db: &DatabaseConnection,
+    organization: Uuid,
+    key: &PointKey,
+) -> Result<Option<PointHistory>> {
+    use entity::{kpi_measurement as m, kpi_measurement_revision as r};
+    use sea_orm::QueryOrder;
+    let definition = definition(db, organization, &key.kpi).await?;
+    let point = m::Entity::find()
+        .filter(m::Column::OrganizationId.eq(organization))
+        .filter(m::Column::KpiId.eq(definition.id))
+        .filter(m::Column::Granularity.eq(key.granularity.as_str()))
+        .filter(m::Column::PeriodStart.eq(key.period_start))
+        .filter(m::Column::Source.eq(key.source.as_str()))
+        .filter(m::Column::SeriesKey.eq(ParsedPoint::series_key(key.unit_id, &key.dimensions)))
+        .one(db)
+        .await?;
+    let Some(point) = point else {
+        return Ok(None);
+    };
+    let earlier = r::Entity::find()
+        .filter(r::Column::OrganizationId.eq(organization))
+        .filter(r::Column::MeasurementId.eq(point.id))
+        .order_by_asc(r::Column::Revision)
+        .all(db)
+        .await?;
+    Ok(Some(PointHistory {
+        kpi: definition.key,
+        point,
+        earlier,
+    }))
+}

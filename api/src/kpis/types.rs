@@ -173,3 +173,87 @@ impl KpiTargetObject {
         self.0.version
     }
 }
+
+/// One stored KPI point with every value it has had.
+pub struct KpiPoint(pub super::series::PointHistory);
+
+#[Object]
+impl KpiPoint {
+    async fn id(&self) -> ID {
+        ID(self.0.point.id.to_string())
+    }
+
+    async fn kpi(&self) -> &str {
+        &self.0.kpi
+    }
+
+    async fn granularity(&self) -> &str {
+        &self.0.point.granularity
+    }
+
+    async fn period_start(&self) -> Date {
+        self.0.point.period_start.into()
+    }
+
+    async fn source(&self) -> &str {
+        &self.0.point.source
+    }
+
+    async fn unit_id(&self) -> Option<ID> {
+        self.0.point.unit_id.map(|u| ID(u.to_string()))
+    }
+
+    /// The current value.
+    async fn value(&self) -> Decimal {
+        from_scaled(self.0.point.value_scaled)
+    }
+
+    /// 1 when first recorded, one more per correction.
+    async fn revision(&self) -> i32 {
+        self.0.point.revision
+    }
+
+    async fn recorded_at(&self) -> Timestamp {
+        self.0.point.recorded_at.into()
+    }
+
+    /// Who recorded the current value (a token's subject).
+    async fn recorded_by(&self) -> Option<&str> {
+        self.0.point.recorded_by.as_deref()
+    }
+
+    /// Every value the point has had, oldest first, the current one last.
+    async fn history(&self) -> Vec<KpiPointValue> {
+        let point = &self.0.point;
+        self.0
+            .earlier
+            .iter()
+            .map(|r| KpiPointValue {
+                revision: r.revision,
+                value: from_scaled(r.value_scaled),
+                recorded_at: r.recorded_at.into(),
+                recorded_by: r.recorded_by.clone(),
+                current: false,
+            })
+            .chain(std::iter::once(KpiPointValue {
+                revision: point.revision,
+                value: from_scaled(point.value_scaled),
+                recorded_at: point.recorded_at.into(),
+                recorded_by: point.recorded_by.clone(),
+                current: true,
+            }))
+            .collect()
+    }
+}
+
+/// One value a KPI point had.
+#[derive(SimpleObject)]
+pub struct KpiPointValue {
+    pub revision: i32,
+    pub value: Decimal,
+    pub recorded_at: Timestamp,
+    /// Who recorded it (a token's subject).
+    pub recorded_by: Option<String>,
+    /// Whether this is the point's value now.
+    pub current: bool,
+}
