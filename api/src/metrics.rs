@@ -78,6 +78,18 @@ impl Metrics {
         registry.register(Box::new(db_statement_errors.clone()))?;
         registry.register(Box::new(db_statement_duration.clone()))?;
         registry.register(Box::new(db_pool.clone()))?;
+        // Always 1; its labels say which build answers (Prometheus' `build_info` idiom).
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "build_info",
+                "The running build: always 1, labelled with its version",
+            ),
+            &["version"],
+        )?;
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        registry.register(Box::new(build_info))?;
         Ok(Self {
             registry,
             http_requests,

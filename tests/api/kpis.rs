@@ -499,7 +499,19 @@ async fn a_points_history_lists_every_value_it_had() {
             ],
             "{data}"
         );
-        assert!(history.iter().all(|h| h["recordedAt"].as_str().is_some_and(|t| t.starts_with("20"))));
+        // One timestamp format everywhere: RFC 3339 in UTC with `Z`.
+        assert!(history.iter().all(|h| h["recordedAt"].as_str().is_some_and(|t| t.starts_with("20") && t.ends_with('Z'))), "{data}");
+        let export = |accept: &'static str| {
+            app.client
+                .get(format!("{}/api/v1/organizations/historied/kpi-measurements?kpi=mqls", app.address))
+                .header("accept", accept)
+                .send()
+        };
+        let json: Value = export("application/json").await.unwrap().json().await.unwrap();
+        assert!(json["points"][0]["recordedAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{json}");
+        let csv = export("text/csv").await.unwrap().text().await.unwrap();
+        let row = csv.lines().nth(1).unwrap_or_default();
+        assert!(row.split(',').any(|cell| cell.starts_with("20") && cell.contains('T') && cell.ends_with('Z')), "{csv}");
 
         // Not stored (another source): null. A malformed key: BAD_USER_INPUT on it.
         let missing = app

@@ -37,6 +37,7 @@ async fn health_readiness_metrics_graphiql_and_sdl_answer() {
             "orgdesign_graphql_operation_duration_seconds_bucket{operation=\"Stages\"",
             "orgdesign_graphql_errors_total{code=\"BAD_USER_INPUT\"}",
             "orgdesign_db_statements_total",
+            "orgdesign_build_info{version=\"",
             "orgdesign_db_pool_connections{state=\"open\"}",
         ] {
             assert!(

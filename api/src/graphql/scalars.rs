@@ -28,7 +28,10 @@ pub struct Date(String);
 
 /// A calendar date written exactly `YYYY-MM-DD` (four-digit year, two-digit month and
 /// day; no sign, no time, no spaces), e.g. `2024-03-01`.
-#[Scalar(name = "NaiveDate")]
+#[Scalar(
+    name = "NaiveDate",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"
+)]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
@@ -79,8 +82,8 @@ impl From<NaiveDate> for Date {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timestamp(pub DateTime<Utc>);
 
-/// A moment in time as RFC 3339, e.g. `2024-03-03T06:00:12.345678+00:00`; answers are
-/// in UTC.
+/// A moment in time as RFC 3339, e.g. `2024-03-03T06:00:12.345678Z`; answers are in
+/// UTC, written with `Z` (as in REST's JSON and CSV); inputs may carry any offset.
 #[Scalar(
     name = "DateTime",
     specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
@@ -94,7 +97,7 @@ impl ScalarType for Timestamp {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_rfc3339())
+        Value::String(self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
     }
 }
 

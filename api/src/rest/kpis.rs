@@ -467,7 +467,8 @@ pub async fn export(
                     p.unit_id.map(|u| u.to_string()).unwrap_or_default(),
                     dimensions,
                     p.revision.to_string(),
-                    p.recorded_at.to_rfc3339(),
+                    p.recorded_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
                 ])
                 .is_ok();
         }
