@@ -207,10 +207,10 @@ async fn an_rsa_private_key_is_refused_at_start_with_the_way_out() {
     settings.jwt_public_key = Some(RSA_PUBLIC.to_owned());
     settings.jwt_private_key = Some(SecretString::from(RSA_PRIVATE));
     settings.jwt_algorithm = Some("RS256".to_owned());
-    let err = orgdesign_api::auth::tokens::Keys::from_settings(&settings)
-        .err()
-        .expect("an RSA private key is refused")
-        .to_string();
+    let Err(err) = orgdesign_api::auth::tokens::Keys::from_settings(&settings) else {
+        panic!("an RSA private key is refused");
+    };
+    let err = err.to_string();
     assert!(err.contains("jwt_private_key"), "{err}");
     assert!(err.contains("EdDSA"), "{err}");
 }
