@@ -137,6 +137,12 @@ async fn tenant(app: &TestApp, slug: &str) -> Tenant {
         .as_str()
         .unwrap()
         .to_owned();
+    // A stored point, for the KPI reads that name one (`kpiPoint`).
+    app.ok(
+        "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }",
+        json!({ "o": org, "p": [{ "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-02-01", "value": "5", "source": "fixture" }] }),
+    )
+    .await;
     Tenant {
         org,
         unit,
@@ -256,6 +262,11 @@ fn operation(name: &str, t: &Tenant) -> Option<(Rule, String, Value)> {
             json!({ "o": t.org }),
         ),
         "kpiSources" => (Rule::KpiRead, "query($o: ID!) { kpiSources(organizationId: $o) { kpi } }".into(), json!({ "o": t.org })),
+        "kpiPoint" => (
+            Rule::KpiRead,
+            "query($o: ID!) { kpiPoint(organizationId: $o, kpi: \"mqls\", granularity: DAY, periodStart: \"2024-02-01\", source: \"fixture\") { value } }".into(),
+            json!({ "o": t.org }),
+        ),
         "recordKpiMeasurements" => (
             Rule::KpiWrite,
             "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }".into(),

@@ -107,6 +107,48 @@ impl From<DateTime<Utc>> for Timestamp {
     }
 }
 
+/// An exact decimal number (a KPI value, a target, a rate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decimal(pub rust_decimal::Decimal);
+
+/// An exact decimal number, written as a string (`"12.5"`, `"-0.000001"`) so no client
+/// rounds it through a binary float; inputs may also be JSON numbers. KPI values carry
+/// at most six decimal places.
+#[Scalar(
+    name = "Decimal",
+    specified_by_url = "https://github.com/paupino/rust-decimal"
+)]
+impl ScalarType for Decimal {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        use std::str::FromStr;
+        match &value {
+            Value::String(text) => Ok(Self(rust_decimal::Decimal::from_str(text)?)),
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    Ok(Self(i.into()))
+                } else if let Some(f) = n.as_f64() {
+                    rust_decimal::Decimal::try_from(f)
+                        .map(Self)
+                        .map_err(InputValueError::custom)
+                } else {
+                    Err(InputValueError::expected_type(value))
+                }
+            }
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
+    }
+}
+
+impl From<rust_decimal::Decimal> for Decimal {
+    fn from(value: rust_decimal::Decimal) -> Self {
+        Self(value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

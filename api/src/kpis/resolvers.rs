@@ -225,7 +225,7 @@ impl KpiMutation {
                 .unit_id
                 .map(|u| parse_id(&at("unitId"), &u))
                 .transpose()?;
-            let value = to_scaled(&at("value"), point.value)?;
+            let value = to_scaled(&at("value"), point.value.0)?;
             let dims = point
                 .dimensions
                 .into_iter()
@@ -290,7 +290,7 @@ impl KpiMutation {
                 .transpose()?,
             granularity: input.granularity,
             period_start: input.period_start.storable("input.periodStart")?,
-            value_scaled: to_scaled("input.value", input.value)?,
+            value_scaled: to_scaled("input.value", input.value.0)?,
             kpi: KpiKey::parse("input.kpi", &input.kpi)?,
         };
         let row = service::set_target(store(ctx)?, context, new).await?;

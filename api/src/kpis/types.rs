@@ -1,8 +1,8 @@
 //! KPI GraphQL types and inputs.
 
+use crate::graphql::scalars::Decimal;
 use async_graphql::{ID, InputObject, Object, SimpleObject};
 use entity::kpi_target;
-use rust_decimal::Decimal;
 
 use super::series::{FunnelStep, SeriesPoint, SourceFreshness};
 use crate::{
@@ -58,7 +58,7 @@ impl KpiSeriesPoint {
 
     /// The period's value by the KPI's roll-up rule.
     async fn value(&self) -> Decimal {
-        self.0.value
+        self.0.value.into()
     }
 
     /// How many stored points the value rests on.
@@ -68,7 +68,7 @@ impl KpiSeriesPoint {
 
     /// The target set for this period, if any.
     async fn target(&self) -> Option<Decimal> {
-        self.0.target
+        self.0.target.map(Decimal)
     }
 }
 
@@ -83,12 +83,12 @@ impl KpiFunnelStep {
     }
 
     async fn count(&self) -> Decimal {
-        self.0.count
+        self.0.count.into()
     }
 
     /// This step's count over the previous step's (0.25 = 25 %).
     async fn conversion_from_previous(&self) -> Option<Decimal> {
-        self.0.conversion_from_previous
+        self.0.conversion_from_previous.map(Decimal)
     }
 }
 
@@ -166,7 +166,7 @@ impl KpiTargetObject {
     }
 
     async fn value(&self) -> Decimal {
-        from_scaled(self.0.value_scaled)
+        from_scaled(self.0.value_scaled).into()
     }
 
     async fn version(&self) -> i32 {
@@ -205,7 +205,7 @@ impl KpiPoint {
 
     /// The current value.
     async fn value(&self) -> Decimal {
-        from_scaled(self.0.point.value_scaled)
+        from_scaled(self.0.point.value_scaled).into()
     }
 
     /// 1 when first recorded, one more per correction.
@@ -230,14 +230,14 @@ impl KpiPoint {
             .iter()
             .map(|r| KpiPointValue {
                 revision: r.revision,
-                value: from_scaled(r.value_scaled),
+                value: from_scaled(r.value_scaled).into(),
                 recorded_at: r.recorded_at.into(),
                 recorded_by: r.recorded_by.clone(),
                 current: false,
             })
             .chain(std::iter::once(KpiPointValue {
                 revision: point.revision,
-                value: from_scaled(point.value_scaled),
+                value: from_scaled(point.value_scaled).into(),
                 recorded_at: point.recorded_at.into(),
                 recorded_by: point.recorded_by.clone(),
                 current: true,
