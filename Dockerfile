@@ -1,7 +1,13 @@
 # orgdesign: multi-stage build, slim non-root runtime.
 #
 #   docker build -t orgdesign .
-#   docker run -p 8080:8080 -v orgdesign-data:/data orgdesign
+#   export ORGDESIGN_JWT_SECRET="$(openssl rand -base64 48)"   # keep it: it signs tokens
+#   docker run -p 8080:8080 -v orgdesign-data:/data -e ORGDESIGN_JWT_SECRET orgdesign
+#   docker run --rm -e ORGDESIGN_JWT_SECRET orgdesign token --role admin --subject you
+#
+# The image runs in production mode, which refuses to start without a key. Development
+# mode (a made-up key, introspection and field hints for everyone) is for a developer's
+# own machine, not for a container others can reach.
 
 FROM rust:1.95-slim-bookworm AS builder
 WORKDIR /build
@@ -27,6 +33,9 @@ RUN mkdir -p src api/src entity/src migration/src benches \
 # touch each crate root: otherwise cargo may judge the stub builds fresh.
 COPY src src
 COPY api/src api/src
+# GraphiQL's manifest (its pins, compiled in); GraphiQL's files themselves are not in
+# the repository or the image: see docs/operations.md for offline mode in a container.
+COPY api/assets/graphiql/manifest.txt api/assets/graphiql/
 COPY entity/src entity/src
 COPY migration/src migration/src
 COPY benches benches
@@ -50,7 +59,8 @@ USER orgdesign:orgdesign
 # The default database is sqlite://orgdesign.db in the working directory, so the
 # SQLite file lives in /data: mount a volume there.
 WORKDIR /data
-ENV ORGDESIGN_BIND=0.0.0.0:8080
+ENV ORGDESIGN_ENV=production \
+    ORGDESIGN_BIND=0.0.0.0:8080
 EXPOSE 8080
 
 # No curl in the image: bash's /dev/tcp asks /healthz on the port ORGDESIGN_BIND names.

@@ -29,7 +29,8 @@
 //!   pages, enums).
 //!
 //! Transport:
-//! - [`http`]: routes, GraphQL over HTTP, WebSockets, probes, request ids.
+//! - [`http`]: routes, GraphQL over HTTP, WebSockets, GraphiQL (its pinned files from
+//!   the CDN or, offline, a checked folder), probes, request ids.
 //! - [`rest`]: KPI points in and out as JSON/CSV, chart SVGs, the OpenAPI document.
 //! - [`graphql`]: the schema stitched from the aggregates' roots, limits, pagination,
 //!   `node(id)`, per-request DataLoaders.

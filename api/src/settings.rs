@@ -6,7 +6,7 @@
 //! | file (`--config`, or `ORGDESIGN_CONFIG`, or `orgdesign.toml` if present) | `bind = "0.0.0.0:8080"` |
 //! | environment | `ORGDESIGN_BIND`, `ORGDESIGN_LIMITS__MAX_DEPTH`, `DATABASE_URL` |
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use figment::{
     Figment,
@@ -88,6 +88,9 @@ pub struct Settings {
     /// What a WebSocket (subscription) connection may take: timeouts and caps.
     #[serde(default)]
     pub websocket: WebSocketSettings,
+    /// Where GraphiQL's third-party files come from.
+    #[serde(default)]
+    pub graphiql: GraphiqlSettings,
 }
 
 /// One more verification key, for rotation.
@@ -319,6 +322,18 @@ impl WebSocketSettings {
     }
 }
 
+/// Where the `/graphiql` page gets GraphiQL, React and ReactDOM, the files
+/// `api/assets/graphiql/manifest.txt` pins.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GraphiqlSettings {
+    /// A folder `api/assets/graphiql/refresh.sh` filled (offline mode, for networks
+    /// without internet access): the server reads the files from it at start, refuses
+    /// to start unless each matches the manifest, and serves them itself. Unset, the
+    /// page loads them from a public CDN by exact version, with subresource integrity.
+    pub assets_dir: Option<PathBuf>,
+}
+
 fn default_database_url() -> SecretString {
     SecretString::from("sqlite://orgdesign.db?mode=rwc")
 }
@@ -389,6 +404,7 @@ impl Settings {
             cors_allowed_headers: Vec::new(),
             bodies: BodySettings::default(),
             websocket: WebSocketSettings::default(),
+            graphiql: GraphiqlSettings::default(),
         }
     }
 

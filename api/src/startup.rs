@@ -23,7 +23,7 @@ use crate::{
     },
     db,
     graphql::build_schema,
-    http::{self, AppState, body::BodyLimiter, guard::RateLimit, ws::Sockets},
+    http::{self, AppState, body::BodyLimiter, graphiql, guard::RateLimit, ws::Sockets},
     metrics::Metrics,
     rest,
     settings::{Environment, Settings},
@@ -41,13 +41,27 @@ pub struct Application {
 
 impl Application {
     /// Connects to the database, applies pending migrations, builds the schema and
-    /// binds the listener from the settings (port 0 picks a free port).
+    /// binds the listener from the settings (port 0 picks a free port). In GraphiQL's
+    /// offline mode it first reads GraphiQL's files from their folder, and fails when
+    /// one is missing or is not what the manifest pins.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings
             .bodies
             .check(settings.limits.max_body_bytes)
             .map_err(anyhow::Error::msg)?;
         settings.websocket.check().map_err(anyhow::Error::msg)?;
+        let graphiql = graphiql::Site::load(&settings.graphiql)?;
+        match &settings.graphiql.assets_dir {
+            Some(folder) => tracing::info!(
+                folder = %folder.display(),
+                "GraphiQL's files are served from the folder, checked against the manifest"
+            ),
+            None => tracing::info!(
+                "GraphiQL's page loads its files from {} (the browser needs internet \
+                 access; [graphiql] assets_dir serves them from this server instead)",
+                graphiql::CDN
+            ),
+        }
         let metrics = Arc::new(Metrics::new().context("registering metrics")?);
         let maintenance = db::connect_for_maintenance(&settings)
             .await
@@ -62,9 +76,9 @@ impl Application {
         db::instrument(&mut db, metrics.clone());
 
         let keys = Arc::new(Keys::from_settings(&settings)?);
-        let development_token = if tokens::configured(&settings) {
-            None
-        } else {
+        if !tokens::configured(&settings) {
+            // Only this process's console learns the token: no page or endpoint hands
+            // it out, so reaching the port is not enough to act as an admin.
             let token = keys.mint(
                 "development-admin",
                 Role::Admin,
@@ -73,13 +87,20 @@ impl Application {
                 Uuid::now_v7().to_string(),
             )?;
             eprintln!("{}", tokens::development_notice(&token));
-            Some(token)
-        };
+        }
 
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let local = listener.local_addr().context("reading the bound address")?;
         let production = settings.env == Environment::Production;
+        if !production && !local.ip().is_loopback() {
+            tracing::warn!(
+                address = %local,
+                "development mode on an address other machines may reach: introspection is \
+                 open to everyone and errors suggest field names; a shared server runs with \
+                 ORGDESIGN_ENV=production and a key"
+            );
+        }
         let store = Store::new(db.clone());
         store.events.listen();
         let state = web::Data::new(AppState {
@@ -98,7 +119,7 @@ impl Application {
             bodies: BodyLimiter::new(&settings.bodies, &settings.limits),
             sockets: Sockets::new(&settings.websocket),
             persisted_queries: Default::default(),
-            development_token,
+            graphiql,
         });
         let origins = settings.cors_allowed_origins.clone();
         let extra_headers = settings

@@ -432,11 +432,24 @@ impl ServerProcess {
     /// Starts the binary on `database_url` with the test secret and no rate limit, and
     /// waits (at most [`PROCESS_DEADLINE`]) for the address it logs.
     pub fn start(database_url: &str) -> Self {
+        Self::spawn(database_url, Some(TEST_SECRET))
+    }
+
+    /// Starts the binary in development mode without a key, as a developer's first
+    /// `orgdesign serve` does: it makes up a key and prints an admin token.
+    pub fn start_development(database_url: &str) -> Self {
+        Self::spawn(database_url, None)
+    }
+
+    fn spawn(database_url: &str, secret: Option<&str>) -> Self {
         use std::process::{Command, Stdio};
-        let mut child = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_orgdesign"));
+        if let Some(secret) = secret {
+            command.env("ORGDESIGN_JWT_SECRET", secret);
+        }
+        let mut child = command
             .args(["serve", "--bind", "127.0.0.1:0"])
             .env("DATABASE_URL", database_url)
-            .env("ORGDESIGN_JWT_SECRET", TEST_SECRET)
             .env("ORGDESIGN_LOG_FORMAT", "json")
             .env("ORGDESIGN_LIMITS__REQUESTS_PER_MINUTE", "1000000")
             .env("ORGDESIGN_LIMITS__REQUEST_BURST", "100000")
@@ -496,6 +509,14 @@ impl ServerProcess {
         settings.jwt_secret = Some(SecretString::from(TEST_SECRET));
         let keys = Keys::from_settings(&settings).expect("test keys");
         mint(&keys, Role::Admin, &[])
+    }
+
+    /// The admin token a development server printed before it logged its address.
+    pub fn printed_token(&self) -> Option<String> {
+        self.seen.iter().find_map(|line| {
+            let token = line.trim().strip_prefix("Authorization: Bearer ")?;
+            Some(token.to_owned())
+        })
     }
 
     /// `host:port`, for raw TCP.

@@ -15,11 +15,13 @@ mod helpers;
 
 mod authorization;
 mod boundary;
+mod browser;
 mod charts;
 mod cli;
 mod clients;
 mod conventions;
 mod demo;
+mod graphiql;
 mod http_errors;
 mod http_protocol;
 mod insights;

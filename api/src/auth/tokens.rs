@@ -331,11 +331,12 @@ pub fn parse_ttl(raw: &str) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs(seconds))
 }
 
-/// Reads the secret a development server made up, for the start-up banner.
+/// The start-up banner of a development server: the admin token it minted with the
+/// key it made up, for the console only (GraphiQL never receives it).
 pub fn development_notice(token: &str) -> String {
     format!(
         "development mode: no JWT key is configured, so a random one was made for this process.\n\
-         An admin token (valid 12 hours, GraphiQL has it filled in):\n\n    Authorization: Bearer {token}\n"
+         An admin token (valid 12 hours; paste it into GraphiQL's Headers tab):\n\n    Authorization: Bearer {token}\n"
     )
 }
 

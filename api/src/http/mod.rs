@@ -1,12 +1,13 @@
-//! The HTTP surface: GraphQL over HTTP, GraphiQL, health, readiness, metrics, SDL; and
-//! what REST shares with them: the [`caller`] extractors (authentication and the rate
-//! limit), reading a [`body`] within its limits, and the one [`error`] shape, also for
-//! unknown paths (404) and methods (405).
+//! The HTTP surface: GraphQL over HTTP, GraphiQL and its files, health, readiness,
+//! metrics, SDL; and what REST shares with them: the [`caller`] extractors
+//! (authentication and the rate limit), reading a [`body`] within its limits, and the
+//! one [`error`] shape, also for unknown paths (404) and methods (405).
 
 pub mod body;
 pub mod cache;
 pub mod caller;
 pub mod error;
+pub mod graphiql;
 mod graphql;
 pub mod guard;
 pub mod operation;
@@ -52,8 +53,8 @@ pub struct AppState {
     pub sockets: ws::Sockets,
     /// Documents of Apollo's automatic persisted queries, by hash.
     pub persisted_queries: persisted::PersistedQueries,
-    /// The admin token a development server made up, filled into GraphiQL.
-    pub development_token: Option<String>,
+    /// The GraphiQL page and the files this server serves for it.
+    pub graphiql: graphiql::Site,
 }
 
 /// Registers every route, and the 404 for paths none serves.
@@ -72,7 +73,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(graphql::post))
             .route(web::get().to(graphql::get)),
     )
-    .service(resource("/graphiql", "GET").route(web::get().to(ops::graphiql)))
+    .service(resource("/graphiql", "GET").route(web::get().to(graphiql::page)))
+    .service(
+        resource("/graphiql/assets/{hash}/{name}", "GET").route(web::get().to(graphiql::asset)),
+    )
     .service(resource("/schema.graphql", "GET").route(web::get().to(ops::sdl)))
     .service(resource("/healthz", "GET").route(web::get().to(ops::healthz)))
     .service(resource("/readyz", "GET").route(web::get().to(ops::readyz)))

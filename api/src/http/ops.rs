@@ -1,30 +1,10 @@
-//! Operational endpoints: GraphiQL, the SDL, health, readiness and metrics.
+//! Operational endpoints: the SDL, health, readiness and metrics.
 
 use actix_web::{HttpResponse, web};
-use async_graphql::http::GraphiQLSource;
 use serde_json::json;
 
 use super::{AppState, error::HttpError};
 use crate::db;
-
-/// `GET /graphiql`: the GraphiQL IDE pointed at `/graphql`. A development server
-/// without a configured key fills in the admin token it made up; otherwise paste a
-/// token into GraphiQL's headers.
-pub async fn graphiql(state: web::Data<AppState>) -> HttpResponse {
-    let authorization = state
-        .development_token
-        .as_ref()
-        .map(|token| format!("Bearer {token}"));
-    let mut source = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .title("orgdesign");
-    if let Some(value) = &authorization {
-        source = source.header("Authorization", value);
-    }
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(source.finish())
-}
 
 /// `GET /schema.graphql`: the SDL the server runs, to whoever may introspect it (the
 /// same policy as introspection queries, so it does not map the schema for others).
