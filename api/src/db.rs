@@ -128,8 +128,9 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
 }
 
-/// Whether an error means the database cannot be reached (rather than refusing a
-/// statement): those become `UNAVAILABLE`, the rest `INTERNAL`.
+/// Whether an error means the database cannot be reached, did not answer in time, or
+/// refused for a reason that passes ([`is_transient`]), rather than refusing the
+/// statement itself: those become `UNAVAILABLE` (retry), the rest `INTERNAL`.
 pub fn is_unavailable(err: &DbErr) -> bool {
     let sqlx_err = match err {
         DbErr::ConnectionAcquire(_) => return true,
@@ -144,13 +145,42 @@ pub fn is_unavailable(err: &DbErr) -> bool {
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Tls(_) => true,
         sqlx::Error::Database(db_err) => {
-            // PostgreSQL class 08 (connection exception), 57P01-57P03 (admin shutdown,
-            // crash shutdown, cannot connect now), 53300 (too many connections).
-            db_err.code().is_some_and(|code| {
-                code.starts_with("08") || code.starts_with("57P") || code == "53300"
-            })
+            let backend = if db_err
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                DbBackend::Sqlite
+            } else {
+                DbBackend::Postgres
+            };
+            db_err
+                .code()
+                .is_some_and(|code| is_transient(backend, &code))
         }
         _ => false,
+    }
+}
+
+/// Whether a database error code names a condition that passes, so that the same
+/// request may succeed later:
+///
+/// - PostgreSQL: class 08 (connection exception), 57P01-57P03 (admin shutdown, crash
+///   shutdown, cannot connect now), 53300 (too many connections), 57014 (the statement
+///   ran out of time: `statement_timeout`, e.g. waiting for an organization's lock),
+///   55P03 (a lock not available in time), 40001 and 40P01 (serialization failure,
+///   deadlock: the transaction was chosen to give way);
+/// - SQLite (numeric extended codes): `SQLITE_BUSY` and `SQLITE_LOCKED` in any of
+///   their variants (another connection held the lock past the busy timeout).
+fn is_transient(backend: DbBackend, code: &str) -> bool {
+    match backend {
+        DbBackend::Sqlite => code
+            .parse::<i32>()
+            .is_ok_and(|extended| matches!(extended & 0xff, 5 | 6)),
+        _ => {
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || ["53300", "57014", "55P03", "40001", "40P01"].contains(&code)
+        }
     }
 }
 
@@ -192,4 +222,30 @@ pub fn group<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K,
 /// Indexes rows by a unique key.
 pub fn index<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
     rows.into_iter().map(|row| (key(&row), row)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_passes_is_told_by_each_database_in_its_own_codes() {
+        // PostgreSQL's SQLSTATEs, digits or not.
+        for code in [
+            "08006", "57P01", "53300", "57014", "55P03", "40001", "40P01",
+        ] {
+            assert!(is_transient(DbBackend::Postgres, code), "{code}");
+        }
+        for code in ["23505", "22P02", "42P01", "00000"] {
+            assert!(!is_transient(DbBackend::Postgres, code), "{code}");
+        }
+        // SQLite's extended codes: BUSY (5), BUSY_SNAPSHOT (517), LOCKED (6), and a
+        // unique violation (2067) that does not pass.
+        for code in ["5", "517", "261", "6", "262"] {
+            assert!(is_transient(DbBackend::Sqlite, code), "{code}");
+        }
+        for code in ["2067", "19", "1", "40001"] {
+            assert!(!is_transient(DbBackend::Sqlite, code), "{code}");
+        }
+    }
 }

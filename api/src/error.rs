@@ -5,6 +5,8 @@
 //! (`crate::graphql::error`), HTTP and REST into an `HttpError` (`crate::http::error`).
 //! Both log internal causes with their whole chain and never send them.
 
+use std::time::Duration;
+
 use sea_orm::DbErr;
 
 use crate::db;
@@ -38,9 +40,11 @@ pub enum Error {
     /// A configured limit was hit.
     #[error("{0}")]
     LimitExceeded(String),
-    /// The database cannot be reached.
-    #[error("the database is unavailable, try again later")]
-    Unavailable(#[source] DbErr),
+    /// The request cannot be served now and may succeed if retried: the database
+    /// cannot be reached or did not answer in time, or the organization is busy with
+    /// other writes. The message says which; the cause is logged.
+    #[error("{}", .0.message())]
+    Unavailable(#[source] Unavailable),
     /// Anything else: logged, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -126,8 +130,17 @@ impl Error {
     pub fn log_cause(&self) {
         match self {
             Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-            Self::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            Self::Unavailable(cause) => tracing::warn!(error = %cause, "unavailable"),
             _ => {}
+        }
+    }
+
+    /// How long a client should wait before it retries, for the errors a retry may
+    /// cure (`Retry-After` on HTTP).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Unavailable(cause) => Some(cause.retry_after()),
+            _ => None,
         }
     }
 
@@ -141,10 +154,45 @@ impl Error {
     }
 }
 
+/// Why a request cannot be served now. Its `Display` is the cause, for the log; the
+/// client is told [`Unavailable::message`].
+#[derive(Debug, thiserror::Error)]
+pub enum Unavailable {
+    /// The database cannot be reached, refused for a reason that may pass (a lock or
+    /// statement that ran out of time, a deadlock, too many connections), or did not
+    /// answer within the time limit.
+    #[error(transparent)]
+    Database(DbErr),
+    /// The writers ahead for this organization (or for the database's write
+    /// connections) did not make room within the time limit, or the queue is full;
+    /// the text says which, to the client too.
+    #[error("{0}")]
+    Busy(&'static str),
+}
+
+impl Unavailable {
+    /// What the client is told.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::Database(_) => "the database is unavailable, try again later",
+            Self::Busy(message) => message,
+        }
+    }
+
+    /// How long to wait before a retry: a busy organization frees up within moments,
+    /// a database that does not answer takes longer.
+    pub fn retry_after(&self) -> Duration {
+        match self {
+            Self::Database(_) => Duration::from_secs(5),
+            Self::Busy(_) => Duration::from_secs(1),
+        }
+    }
+}
+
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         if db::is_unavailable(&err) {
-            Self::Unavailable(err)
+            Self::Unavailable(Unavailable::Database(err))
         } else {
             Self::Internal(err.into())
         }

@@ -230,9 +230,14 @@ impl From<Error> for HttpError {
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         err.log_cause();
-        Self {
+        let answer = Self {
             field: err.field().map(str::to_owned),
             ..Self::new(status, ErrorCode::from(&err), err.to_string())
+        };
+        // A service error a retry may cure says when (an `UNAVAILABLE`: 503).
+        match err.retry_after() {
+            Some(wait) => answer.with_retry_after(wait.as_secs().max(1)),
+            None => answer,
         }
     }
 }
@@ -325,5 +330,26 @@ mod tests {
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(header_of(&headers, header::ALLOW), "GET, POST");
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+
+    #[actix_web::test]
+    async fn an_unreachable_database_or_a_busy_organization_is_a_503_with_retry_after() {
+        use crate::error::Unavailable;
+        let down = Error::Unavailable(Unavailable::Database(sea_orm::DbErr::Conn(
+            sea_orm::RuntimeErr::Internal("connection refused".to_owned()),
+        )));
+        let (status, headers, body) = render(down.into()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(header_of(&headers, header::RETRY_AFTER), "5");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAVAILABLE");
+        assert_eq!(
+            body["errors"][0]["message"], "the database is unavailable, try again later",
+            "the cause stays in the log"
+        );
+        let busy = Error::Unavailable(Unavailable::Busy("too many writes are waiting"));
+        let (status, headers, body) = render(busy.into()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(header_of(&headers, header::RETRY_AFTER), "1");
+        assert_eq!(body["errors"][0]["message"], "too many writes are waiting");
     }
 }

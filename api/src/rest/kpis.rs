@@ -4,7 +4,7 @@ use actix_web::{
     HttpMessage as _, HttpRequest, HttpResponse,
     http::{
         StatusCode,
-        header::{Accept, Quality},
+        header::{self, Accept, HeaderValue, Quality},
     },
     web,
 };
@@ -94,7 +94,7 @@ pub struct ExportedPoint {
         (status = 415, description = "Neither JSON nor CSV", body = super::ErrorBody),
         (status = 422, description = "This Idempotency-Key was used for another request", body = super::ErrorBody),
         (status = 429, description = "Too many requests, or too many bytes of request bodies in flight from this client address", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database is unavailable, or the server is reading too many request bodies; retry later", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the server knows")))
+        (status = 503, description = "The database is unavailable, too many writes are waiting for this organization, or the server is reading too many request bodies; nothing was written, retry later", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the server knows")))
     )
 )]
 pub async fn push(
@@ -160,7 +160,8 @@ pub async fn push(
         }
     }
 
-    let (status, reply) = record(&state, &req, principal, organization, &content_type, &body).await;
+    let (status, reply, retry_after) =
+        record(&state, &req, principal, organization, &content_type, &body).await;
     if let Some(key) = &key
         && let Err(err) =
             idempotency::complete(&state.store.db, organization, key, status.as_u16(), &reply).await
@@ -169,12 +170,15 @@ pub async fn push(
         // is safe anyway because pushes are idempotent.
         tracing::warn!(error = %err, "storing an idempotent reply failed");
     }
-    Ok(HttpResponse::build(status)
-        .content_type("application/json")
-        .body(reply))
+    let mut response = HttpResponse::build(status);
+    if let Some(retry_after) = retry_after {
+        response.insert_header((header::RETRY_AFTER, retry_after));
+    }
+    Ok(response.content_type("application/json").body(reply))
 }
 
-/// Parses and records a push: the status and JSON body of the reply.
+/// Parses and records a push: the status and JSON body of the reply, and the
+/// `Retry-After` of an answer that asks for a retry (503).
 async fn record(
     state: &AppState,
     req: &HttpRequest,
@@ -182,7 +186,7 @@ async fn record(
     organization: Uuid,
     content_type: &str,
     body: &[u8],
-) -> (StatusCode, String) {
+) -> (StatusCode, String, Option<HeaderValue>) {
     let parsed = if content_type == "text/csv" {
         parse_csv(body, state.limits.max_points_per_push)
     } else {
@@ -208,16 +212,18 @@ async fn record(
                     unchanged: counts.unchanged,
                 })
                 .unwrap_or_default(),
+                None,
             );
         }
         Err(err) => error_response(err),
     };
     let status = response.status();
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     let body = actix_web::body::to_bytes(response.into_body())
         .await
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
-    (status, body)
+    (status, body, retry_after)
 }
 
 fn parse_json(body: &[u8], max: usize) -> crate::error::Result<Vec<kpis::ParsedPoint>> {
