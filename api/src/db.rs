@@ -1,4 +1,7 @@
 //! The database connection: SQLite (embedded default) or PostgreSQL, chosen by URL.
+//! [`write`] holds the gate every write passes ([`begin_write`]).
+
+pub mod write;
 
 use std::{collections::HashMap, hash::Hash, sync::Arc, time::Duration};
 
@@ -7,7 +10,9 @@ use sea_orm::{
     TransactionTrait, sqlx,
 };
 use secrecy::ExposeSecret;
+use uuid::Uuid;
 
+pub use self::write::{NotBegun, WriteLimits, WriteTx, Writes};
 use crate::{metrics::Metrics, settings::Settings};
 
 /// Opens the pool that serves requests. The caller decides when (start-up, a CLI
@@ -15,7 +20,12 @@ use crate::{metrics::Metrics, settings::Settings};
 ///
 /// SQLite runs in WAL mode with a busy timeout, so readers never block the writer and
 /// concurrent writers queue instead of failing; foreign keys are enforced. On
-/// PostgreSQL every statement is cut off after the request timeout.
+/// PostgreSQL every statement is cut off after the request timeout, a session left
+/// idle inside a transaction (its client gone quiet mid-write) is ended by the server
+/// so it does not keep the organization's lock, and the server probes idle client
+/// connections with TCP keepalives. (sqlx 0.8 sets no keepalive on its own end of the
+/// connection; the deadline on every statement of a write, in [`write`], stands in
+/// for it.)
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     // At least a second: PostgreSQL reads 0 as "no limit", and mutations (which the
     // request timeout does not stop) should not fail on a sub-second statement limit.
@@ -25,6 +35,10 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     )
     .await
 }
+
+/// The shortest time PostgreSQL lets a session sit idle inside a transaction before it
+/// ends the session, whatever the statement timeout.
+const IDLE_IN_TRANSACTION_MIN_MS: u64 = 5_000;
 
 /// Opens a pool for maintenance (migrations, demo data): no statement timeout, as
 /// building an index on a large table may take longer than any request should.
@@ -48,7 +62,21 @@ async fn open(
         // A request that runs out of time is dropped; PostgreSQL stops its statement
         // too, instead of finishing work nobody waits for.
         if let Some(ms) = statement_timeout_ms {
-            options = options.options([("statement_timeout", ms.to_string())]);
+            options = options.options([
+                ("statement_timeout", ms.to_string()),
+                // A write's statements follow each other within milliseconds; a
+                // session idle in a transaction for longer than this lost its client,
+                // and the server ends it rather than keep its locks.
+                (
+                    "idle_in_transaction_session_timeout",
+                    ms.max(IDLE_IN_TRANSACTION_MIN_MS).to_string(),
+                ),
+                // The server probes its side of an idle connection (sqlx 0.8 offers
+                // no keepalive for the client's side).
+                ("tcp_keepalives_idle", "30".to_owned()),
+                ("tcp_keepalives_interval", "10".to_owned()),
+                ("tcp_keepalives_count", "3".to_owned()),
+            ]);
         }
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(settings.database.max_connections)
@@ -194,14 +222,26 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     }
 }
 
-/// Begins a transaction that will write.
+/// Begins a transaction that will write, into `organization` if it is given: the only
+/// way a writing transaction starts.
+///
+/// The writer first waits for its place at the gate ([`Writes`]): its organization's
+/// turn in this process and one of the connections writers may hold, each wait
+/// bounded by the time limit; then the transaction begins, and every statement of it
+/// has a deadline ([`WriteTx`]). The caller then takes the organization's lock in the
+/// database (`organizations::service::lock`), which orders writers across processes.
+pub async fn begin_write(writes: &Writes, organization: Option<Uuid>) -> Result<WriteTx, NotBegun> {
+    writes.begin(organization).await
+}
+
+/// Begins the transaction itself (after the gate).
 ///
 /// On SQLite the transaction takes the write lock with its first statement (a write
 /// that matches no row), waiting on the busy timeout if another writer holds it. A
 /// transaction that read first and wrote later would instead fail at once with
 /// `SQLITE_BUSY` whenever another connection committed in between, since its snapshot
 /// is then stale. PostgreSQL needs nothing: row locks order its writers.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+async fn begin_transaction(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
     let tx = db.begin().await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         tx.execute_unprepared("UPDATE organization SET version = version WHERE 1 = 0")

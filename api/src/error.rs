@@ -199,6 +199,15 @@ impl From<DbErr> for Error {
     }
 }
 
+impl From<db::NotBegun> for Error {
+    fn from(err: db::NotBegun) -> Self {
+        match err {
+            db::NotBegun::Busy(message) => Self::Unavailable(Unavailable::Busy(message)),
+            db::NotBegun::Database(err) => err.into(),
+        }
+    }
+}
+
 impl From<anyhow::Error> for Error {
     fn from(err: anyhow::Error) -> Self {
         Self::Internal(err)

@@ -77,6 +77,7 @@ const BELOW_SERVICES: &[&str] = &[
     "audit/mod.rs",
     "clock.rs",
     "db.rs",
+    "db/write.rs",
     "domain/date.rs",
     "domain/page.rs",
     "domain/text.rs",

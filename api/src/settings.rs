@@ -42,6 +42,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub writes: WriteSettings,
     /// HS256 secret that signs and verifies tokens (`ORGDESIGN_JWT_SECRET`).
     #[serde(default)]
     pub jwt_secret: Option<SecretString>,
@@ -155,6 +157,31 @@ impl Default for DatabaseSettings {
     }
 }
 
+/// How writers queue: per organization in the process, and for the share of the
+/// pool writers may hold. Each wait ends at `limits.request_timeout_ms` (at least a
+/// second), which also bounds each statement of a write.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WriteSettings {
+    /// Most writers that may wait for one organization while another writes to it;
+    /// one more is answered `UNAVAILABLE` at once. Waiting writers hold their request
+    /// (up to `max_points_per_push` points each) but no database connection.
+    pub max_queued_per_organization: usize,
+    /// Most pooled connections writers hold at once, so that reads always find one;
+    /// by default half of `database.max_connections` (at least one). On SQLite always
+    /// one: SQLite lets one transaction write at a time.
+    pub max_connections: Option<u32>,
+}
+
+impl Default for WriteSettings {
+    fn default() -> Self {
+        Self {
+            max_queued_per_organization: 32,
+            max_connections: None,
+        }
+    }
+}
+
 /// Abuse limits, on from the start. Each one has a reason: a public GraphQL endpoint
 /// otherwise lets one request cost as much as the server can give.
 #[derive(Debug, Clone, Deserialize)]
@@ -185,7 +212,9 @@ pub struct Limits {
     pub max_directives: usize,
     /// Longest a read-only request may run, in milliseconds (mutations run to their end,
     /// so a reply never calls a change that landed "stopped"). On PostgreSQL every
-    /// statement is also cut off after this long (at least a second).
+    /// statement is also cut off after this long (at least a second). Writes keep to
+    /// it too (at least a second): the longest a writer waits for its organization,
+    /// and the longest each statement of a write may go unanswered (see `writes`).
     pub request_timeout_ms: u64,
     /// Requests per minute one principal (or, without a token, one client address) may
     /// make; past it the answer is 429 with `Retry-After`.
@@ -390,6 +419,7 @@ impl Settings {
             shutdown_timeout_secs: default_shutdown_timeout(),
             database: DatabaseSettings::default(),
             limits: Limits::default(),
+            writes: WriteSettings::default(),
             jwt_secret: None,
             jwt_public_key: None,
             jwt_private_key: None,

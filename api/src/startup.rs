@@ -101,7 +101,7 @@ impl Application {
                  ORGDESIGN_ENV=production and a key"
             );
         }
-        let store = Store::new(db.clone());
+        let store = Store::serving(db.clone(), &settings);
         store.events.listen();
         let state = web::Data::new(AppState {
             schema: build_schema(

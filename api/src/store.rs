@@ -1,35 +1,57 @@
-//! The store services write through: the database and the event bus.
+//! The store services write through: the database, the gate writes pass, and the
+//! event bus.
 //!
-//! A service opens its write transaction on [`Store::db`] (through `crate::db`),
-//! writes its audit entry in it, and after the commit publishes its event on
-//! [`Store::events`]; [`Store::commit_structure_change`] does those steps in that
-//! order, so callers cannot announce a change that did not commit.
+//! A service opens its write transaction through [`Store::writes`] (with
+//! `crate::db::begin_write`), writes its audit entry in it, and after the commit
+//! publishes its event on [`Store::events`]; [`Store::commit_structure_change`] does
+//! those steps in that order, so callers cannot announce a change that did not commit.
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{
     audit,
     auth::RequestContext,
+    db::{WriteLimits, WriteTx, Writes},
     error::Result,
     events::{Event, EventBus},
+    settings::Settings,
 };
 
-/// What services write through: the database and the bus that tells subscribers about
-/// committed changes. Built once at start-up (or by the CLI) and shared; cloning it
-/// clones two handles.
+/// What services write through: the database, the gate in front of its writers, and
+/// the bus that tells subscribers about committed changes. Built once at start-up (or
+/// by the CLI) and shared; cloning it clones handles.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// For reads, and what writes begin on (through [`Store::writes`]).
     pub db: DatabaseConnection,
+    /// The per-organization queues, the writers' share of the pool, the deadlines.
+    pub writes: Arc<Writes>,
     pub events: EventBus,
 }
 
 impl Store {
-    /// A store on `db` with its own event bus (on PostgreSQL the bus publishes through
-    /// the database, so every instance's subscribers hear it).
+    /// A store on `db` for the command-line tools: writes wait as long as they take
+    /// (see [`WriteLimits::unbounded`]). Its event bus publishes through the database
+    /// on PostgreSQL, so every instance's subscribers hear it.
     pub fn new(db: DatabaseConnection) -> Self {
+        let limits = WriteLimits::unbounded(&db);
+        Self::with_limits(db, limits)
+    }
+
+    /// The server's store on `db`: writes keep to the limits of `settings`.
+    pub fn serving(db: DatabaseConnection, settings: &Settings) -> Self {
+        let limits = WriteLimits::from_settings(&db, settings);
+        Self::with_limits(db, limits)
+    }
+
+    /// A store on `db` whose writes keep to `limits`.
+    pub fn with_limits(db: DatabaseConnection, limits: WriteLimits) -> Self {
         Self {
             events: EventBus::new(db.clone()),
+            writes: Arc::new(Writes::new(db.clone(), limits)),
             db,
         }
     }
@@ -40,7 +62,7 @@ impl Store {
     /// runs).
     pub async fn commit_structure_change(
         &self,
-        tx: DatabaseTransaction,
+        tx: WriteTx,
         ctx: &RequestContext,
         organization_id: Uuid,
         operation: &'static str,

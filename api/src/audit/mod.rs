@@ -6,12 +6,12 @@ pub mod resolvers;
 
 use entity::audit_log;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
-use crate::{auth::RequestContext, clock, domain::PageRequest, error::Result};
+use crate::{auth::RequestContext, clock, db::WriteTx, domain::PageRequest, error::Result};
 
 /// What an audit entry recorded: the change a service may then announce to
 /// subscribers under the same name ([`crate::store::Store::commit_structure_change`]).
@@ -26,7 +26,7 @@ pub struct Audited {
 /// Writes the audit entry of a change into its transaction and commits it: the last
 /// step of every service that changes data.
 pub async fn commit(
-    tx: DatabaseTransaction,
+    tx: WriteTx,
     context: &RequestContext,
     organization_id: Uuid,
     operation: &'static str,

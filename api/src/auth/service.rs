@@ -19,7 +19,7 @@ use crate::{
     clock::now,
     domain::{Name, PageRequest},
     error::{Error, Result},
-    organizations::service::{begin_writing, lock},
+    organizations::service::{begin_writing, lock, organization_of},
     store::Store,
 };
 
@@ -129,7 +129,16 @@ pub async fn issue(
 pub async fn revoke(store: &Store, ctx: &RequestContext, id: Uuid) -> Result<api_token::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(&store.db).await?;
+    let organization = organization_of::<api_token::Entity>(
+        store,
+        principal,
+        id,
+        api_token::Column::OrganizationId,
+        "integration token",
+        "input.id",
+    )
+    .await?;
+    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
     let not_found = || Error::not_found_at("integration token", "input.id");
     let row = api_token::Entity::find_by_id(id)
         .one(&tx)

@@ -146,7 +146,7 @@ pub async fn record(
     if points.is_empty() {
         return Ok(RecordCounts::default());
     }
-    let tx = crate::db::begin_write(&store.db).await?;
+    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
     let org = lock(&tx, organization)
         .await
         .map_err(|e| e.on_field("organizationId"))?;

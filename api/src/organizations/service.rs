@@ -2,8 +2,8 @@
 
 use entity::organization;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, Func, LikeExpr},
 };
 use uuid::Uuid;
@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Principal, RequestContext},
     clock::now,
+    db::WriteTx,
     domain::{CollaborationModel, Name, PageRequest, Slug},
     error::{Error, Result},
     store::Store,
@@ -87,7 +88,7 @@ async fn slug_clash(store: &Store, principal: &Principal, slug: Option<&Slug>) -
 async fn on_write_error(
     store: &Store,
     principal: &Principal,
-    tx: DatabaseTransaction,
+    tx: WriteTx,
     slug: Option<&Slug>,
     err: sea_orm::DbErr,
 ) -> Error {
@@ -120,7 +121,7 @@ pub async fn create(
         updated_at: Set(now),
         version: Set(1),
     };
-    let tx = crate::db::begin_write(&store.db).await?;
+    let tx = crate::db::begin_write(&store.writes, None).await?;
     let org = match row.insert(&tx).await {
         Ok(org) => org,
         Err(err) => return Err(on_write_error(store, principal, tx, Some(&new.slug), err).await),
@@ -146,7 +147,7 @@ pub async fn update(
     if !principal.reaches(changes.id) {
         return Err(Error::not_found_at("organization", "input.id"));
     }
-    let tx = crate::db::begin_write(&store.db).await?;
+    let tx = crate::db::begin_write(&store.writes, Some(changes.id)).await?;
     let current = lock(&tx, changes.id)
         .await
         .map_err(|e| e.on_field("input.id"))?;
@@ -185,23 +186,57 @@ pub async fn update(
 }
 
 /// The start of every write into one organization: checks that the principal may
-/// change it (else `FORBIDDEN`, or `NOT_FOUND` on the input `field`), begins a write
-/// transaction and takes the organization's lock ([`lock`]).
+/// change it (else `FORBIDDEN`, or `NOT_FOUND` on the input `field`), waits for the
+/// organization's turn and begins a write transaction (`crate::db::begin_write`), and
+/// takes the organization's lock ([`lock`]).
 pub async fn begin_writing<'c>(
     store: &Store,
     ctx: &'c RequestContext,
     organization: Uuid,
     field: &str,
-) -> Result<(DatabaseTransaction, &'c Principal, organization::Model)> {
+) -> Result<(WriteTx, &'c Principal, organization::Model)> {
     let principal = ctx.principal()?;
     principal
         .may_write(organization, "organization")
         .map_err(|e| e.on_field(field))?;
-    let tx = crate::db::begin_write(&store.db).await?;
+    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
     let org = lock(&tx, organization)
         .await
         .map_err(|e| e.on_field(field))?;
     Ok((tx, principal, org))
+}
+
+/// The organization the row `id` of `E` belongs to (its `column`), read before a write
+/// into it begins, so that the writer queues for that organization's turn holding no
+/// connection (`crate::db::begin_write`). The row is read again inside the
+/// transaction, under the organization's lock, which decides.
+///
+/// `NOT_FOUND` on `field` when there is no such row or the principal may not reach
+/// its organization; `FORBIDDEN` when the principal may not write to it.
+pub async fn organization_of<E>(
+    store: &Store,
+    principal: &Principal,
+    id: Uuid,
+    column: E::Column,
+    what: &'static str,
+    field: &str,
+) -> Result<Uuid>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    let organization = E::find_by_id(id)
+        .select_only()
+        .column(column)
+        .into_tuple::<Uuid>()
+        .one(&store.db)
+        .await?
+        .filter(|organization| principal.reaches(*organization))
+        .ok_or_else(|| Error::not_found_at(what, field))?;
+    principal
+        .may_write(organization, what)
+        .map_err(|e| e.on_field(field))?;
+    Ok(organization)
 }
 
 /// Takes the organization's write lock for the rest of the transaction and returns it.

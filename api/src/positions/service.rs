@@ -12,7 +12,7 @@ use crate::{
     clock::now,
     domain::{Name, PositionRole, Responsibility},
     error::{Error, Result},
-    organizations::service::{check_version, lock},
+    organizations::service::{check_version, lock, organization_of},
     store::Store,
     units::service::{ensure_active, lock_unit},
 };
@@ -57,7 +57,16 @@ pub async fn create(
 ) -> Result<position::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(&store.db).await?;
+    let organization = organization_of::<entity::org_unit::Entity>(
+        store,
+        principal,
+        new.unit_id,
+        entity::org_unit::Column::OrganizationId,
+        "unit",
+        "input.unitId",
+    )
+    .await?;
+    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
     let (org, unit) = lock_unit(&tx, principal, new.unit_id, "input.unitId").await?;
     ensure_active(&org, "input.unitId")?;
     if unit.archived {
@@ -103,7 +112,16 @@ pub async fn update(
 ) -> Result<position::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(&store.db).await?;
+    let organization = organization_of::<position::Entity>(
+        store,
+        principal,
+        changes.id,
+        position::Column::OrganizationId,
+        "position",
+        "input.id",
+    )
+    .await?;
+    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
     let not_found = || Error::not_found_at("position", "input.id");
     let first = position::Entity::find_by_id(changes.id)
         .one(&tx)

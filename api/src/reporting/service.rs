@@ -17,9 +17,10 @@ use super::structure::{Span, cycle_date};
 use crate::{
     auth::{Principal, RequestContext},
     clock::now,
+    db::WriteTx,
     domain::{LineKind, StorableDate},
     error::{Error, Result},
-    organizations::service::{check_version, lock},
+    organizations::service::{check_version, lock, organization_of},
     store::Store,
     units::service::ensure_active,
 };
@@ -203,7 +204,7 @@ pub async fn add(
 ) -> Result<reporting_line::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(&store.db).await?;
+    let tx = begin_for_unit(store, principal, line.unit_id).await?;
     let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
     check_invariants(&tx, principal, &org, &line, None).await?;
     let row = insert(&tx, &org, line).await?;
@@ -222,7 +223,7 @@ pub async fn replace(
 ) -> Result<(Option<reporting_line::Model>, reporting_line::Model)> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(&store.db).await?;
+    let tx = begin_for_unit(store, principal, line.unit_id).await?;
     let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
     let previous = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganizationId.eq(org.id))
@@ -273,7 +274,7 @@ pub async fn end(
     let effective_to = effective_to.get();
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(&store.db).await?;
+    let tx = begin_for_line(store, principal, id).await?;
     let (org, current) = lock_line(&tx, principal, id).await?;
     ensure_active(&org, "input.id")?;
     check_version("the reporting line", current.version, version)?;
@@ -310,7 +311,7 @@ pub async fn delete(
 ) -> Result<reporting_line::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(&store.db).await?;
+    let tx = begin_for_line(store, principal, id).await?;
     let (org, current) = lock_line(&tx, principal, id).await?;
     ensure_active(&org, "input.id")?;
     check_version("the reporting line", current.version, version)?;
@@ -319,6 +320,34 @@ pub async fn delete(
         .commit_structure_change(tx, ctx, org.id, "deleteReportingLine", vec![current.id])
         .await?;
     Ok(current)
+}
+
+/// Begins a write into the organization of the unit a new line is for.
+async fn begin_for_unit(store: &Store, principal: &Principal, unit: Uuid) -> Result<WriteTx> {
+    let organization = organization_of::<org_unit::Entity>(
+        store,
+        principal,
+        unit,
+        org_unit::Column::OrganizationId,
+        "unit",
+        "input.unitId",
+    )
+    .await?;
+    Ok(crate::db::begin_write(&store.writes, Some(organization)).await?)
+}
+
+/// Begins a write into the organization of the line `id`.
+async fn begin_for_line(store: &Store, principal: &Principal, id: Uuid) -> Result<WriteTx> {
+    let organization = organization_of::<reporting_line::Entity>(
+        store,
+        principal,
+        id,
+        reporting_line::Column::OrganizationId,
+        "reporting line",
+        "input.id",
+    )
+    .await?;
+    Ok(crate::db::begin_write(&store.writes, Some(organization)).await?)
 }
 
 async fn lock_line<C: ConnectionTrait>(

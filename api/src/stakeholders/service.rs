@@ -112,7 +112,7 @@ pub async fn create_relationship(
     principal
         .may_write(owner_unit.organization_id, "unit")
         .map_err(|e| e.on_field("input.ownerUnitId"))?;
-    let tx = crate::db::begin_write(&store.db).await?;
+    let tx = crate::db::begin_write(&store.writes, Some(owner_unit.organization_id)).await?;
     let org = lock(&tx, owner_unit.organization_id).await?;
     let found = stakeholder::Entity::find_by_id(new.stakeholder_id)
         .one(&tx)
@@ -160,7 +160,7 @@ pub async fn review_relationship(
     principal
         .may_write(current.organization_id, "relationship")
         .map_err(|e| e.on_field("input.id"))?;
-    let tx = crate::db::begin_write(&store.db).await?;
+    let tx = crate::db::begin_write(&store.writes, Some(current.organization_id)).await?;
     lock(&tx, current.organization_id).await?;
     // Re-read under the lock: the first read may predate a concurrent review.
     let current = relationship::Entity::find_by_id(review.id)

@@ -13,7 +13,7 @@ use crate::{
     clock::now,
     domain::{Description, Name, Sourcing, UnitFunction},
     error::{Error, Result},
-    organizations::service::{begin_writing, check_version, lock},
+    organizations::service::{begin_writing, check_version, lock, organization_of},
     store::Store,
 };
 
@@ -131,7 +131,16 @@ pub async fn update(
 ) -> Result<org_unit::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let tx = crate::db::begin_write(&store.db).await?;
+    let organization = organization_of::<org_unit::Entity>(
+        store,
+        principal,
+        changes.id,
+        org_unit::Column::OrganizationId,
+        "unit",
+        "input.id",
+    )
+    .await?;
+    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
     let (org, current) = lock_unit(&tx, principal, changes.id, "input.id").await?;
     ensure_active(&org, "input.id")?;
     check_version("the unit", current.version, changes.version)?;
