@@ -1,6 +1,8 @@
 //! The database connection: SQLite (embedded default) or PostgreSQL, chosen by URL.
-//! [`write`] holds the gate every write passes ([`begin_write`]).
+//! [`write`] holds the gate every write passes ([`begin_write`]); [`lease`] tells
+//! whether work a process claimed in the database is still running.
 
+pub mod lease;
 pub mod write;
 
 use std::{collections::HashMap, hash::Hash, sync::Arc, time::Duration};

@@ -21,9 +21,10 @@
 //!   and stops it gracefully on a signal the caller passes in.
 //! - [`db`]: connecting to SQLite or PostgreSQL, starting write transactions through
 //!   the write gate ([`db::write`]: per-organization queues, the writers' share of the
-//!   pool, a deadline on every statement), classifying database errors.
+//!   pool, a deadline on every statement), leases on claimed work ([`db::lease`]),
+//!   classifying database errors.
 //! - [`store`]: the [`store::Store`] services write through (database, write gate,
-//!   event bus).
+//!   leases, event bus).
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.
 //! - [`clock`]: the wall clock (`now`, `today`, the default `asOf`).
 //! - [`error`]: the service error and its stable GraphQL `extensions.code`.

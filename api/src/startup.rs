@@ -36,6 +36,9 @@ pub struct Application {
     address: String,
     server: Server,
     db: DatabaseConnection,
+    /// This process as the owner of `Idempotency-Key` claims; its liveness lock is
+    /// released once the requests drained.
+    leases: Arc<db::lease::Leases>,
     metrics: Arc<Metrics>,
 }
 
@@ -103,6 +106,9 @@ impl Application {
         }
         let store = Store::serving(db.clone(), &settings);
         store.events.listen();
+        // Other replicas tell from this lock whether a claim of this process is alive.
+        store.leases.keep_alive(&store.db).await;
+        let leases = store.leases.clone();
         let state = web::Data::new(AppState {
             schema: build_schema(
                 store.clone(),
@@ -159,6 +165,7 @@ impl Application {
             address: local.to_string(),
             server,
             db,
+            leases,
             metrics,
         })
     }
@@ -195,6 +202,7 @@ impl Application {
             .await
             .context("the server task failed")?
             .context("the server failed")?;
+        self.leases.close().await;
         self.db.close().await.ok();
         tracing::info!("stopped");
         Ok(())

@@ -8,13 +8,13 @@
 
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use crate::{
     audit,
     auth::RequestContext,
-    db::{WriteLimits, WriteTx, Writes},
+    db::{WriteLimits, WriteTx, Writes, lease::Leases},
     error::Result,
     events::{Event, EventBus},
     settings::Settings,
@@ -29,6 +29,10 @@ pub struct Store {
     pub db: DatabaseConnection,
     /// The per-organization queues, the writers' share of the pool, the deadlines.
     pub writes: Arc<Writes>,
+    /// This process as the owner of claims (`Idempotency-Key`s) and the leases of
+    /// its attempts; a serving process keeps its liveness lock
+    /// ([`Leases::keep_alive`]).
+    pub leases: Arc<Leases>,
     pub events: EventBus,
 }
 
@@ -52,6 +56,7 @@ impl Store {
         Self {
             events: EventBus::new(db.clone()),
             writes: Arc::new(Writes::new(db.clone(), limits)),
+            leases: Arc::new(Leases::new(db.get_database_backend())),
             db,
         }
     }

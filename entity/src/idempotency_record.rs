@@ -17,6 +17,12 @@ pub struct Model {
     pub response_body: Option<String>,
     pub created_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
+    /// The server process that claimed the key (its id, new at every start); `None`
+    /// for claims stored before owners were recorded.
+    pub owner: Option<Uuid>,
+    /// The lease of the attempt that holds the claim: the claim is dead once the
+    /// owner no longer holds it.
+    pub lease: Option<Uuid>,
 }
 
 plain_entity!();

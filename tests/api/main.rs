@@ -26,6 +26,7 @@ mod frozen_database;
 mod graphiql;
 mod http_errors;
 mod http_protocol;
+mod idempotency;
 mod insights;
 mod introspection;
 mod kpis;

@@ -132,10 +132,11 @@ pub async fn push(
                 })?,
         ),
     };
+    let mut attempt = None;
     if let Some(key) = &key {
         let hash = idempotency::fingerprint(&content_type, &body);
-        match idempotency::claim(&state.store.db, organization, key, &hash).await? {
-            idempotency::Claim::Run => {}
+        match idempotency::claim(&state.store, organization, key, &hash).await? {
+            idempotency::Claim::Run(claimed) => attempt = Some(claimed),
             idempotency::Claim::Replay { status, body } => {
                 return Ok(HttpResponse::build(
                     StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
@@ -162,9 +163,8 @@ pub async fn push(
 
     let (status, reply, retry_after) =
         record(&state, &req, principal, organization, &content_type, &body).await;
-    if let Some(key) = &key
-        && let Err(err) =
-            idempotency::complete(&state.store.db, organization, key, status.as_u16(), &reply).await
+    if let Some(attempt) = attempt
+        && let Err(err) = attempt.complete(status.as_u16(), &reply).await
     {
         // The points are recorded (or refused); only the replay is lost, and a retry
         // is safe anyway because pushes are idempotent.
