@@ -226,6 +226,7 @@ pub fn may_introspect(policy: IntrospectionPolicy, principal: Option<&Principal>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 mod tests {
     use super::*;
 

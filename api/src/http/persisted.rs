@@ -129,6 +129,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 mod tests {
     use serde_json::json;
 

@@ -404,6 +404,7 @@ pub async fn asset(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 mod tests {
     use super::*;
 

@@ -185,6 +185,7 @@ impl Protocol {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 mod tests {
     use super::*;
 
