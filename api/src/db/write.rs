@@ -482,8 +482,15 @@ mod tests {
         let mut cut = 0;
         for _ in 0..20 {
             let mut tx = writes.begin(Some(Uuid::now_v7())).await?;
-            tx.execute_unprepared("INSERT INTO organization VALUES (hex(randomblob(16)), 1)")
-                .await?;
+            // Enough rows that the COMMIT (WAL frames and an fsync) takes longer than the
+            // timer's millisecond: a COMMIT of one row can finish inside a zero deadline
+            // on an idle machine.
+            tx.execute_unprepared(
+                "INSERT INTO organization SELECT hex(randomblob(16)), 1 FROM \
+                 (WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 20000) \
+                 SELECT x FROM n)",
+            )
+            .await?;
             tx.deadline = Some(Duration::ZERO);
             // Landed or not, the commit may not panic nor spoil the pool.
             if tx.commit().await.is_err() {
