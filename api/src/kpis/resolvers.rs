@@ -21,7 +21,7 @@ use crate::{
     graphql::{
         context::{db, limits, loader, request, store, writer_of},
         error::GqlResult,
-        loader::PerOrganization,
+        loader::{OrganizationBatch, PerOrganization},
         scalars::Date,
     },
 };
@@ -128,7 +128,14 @@ impl KpiQuery {
     ) -> GqlResult<Vec<KpiSeriesPoint>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
         let request = series_request(&kpi, granularity, (&from, &to), unit_id, dimensions)?;
-        series_of(ctx, organization, request).await
+        // One organization at the root: read it at once, without the DataLoader's batch
+        // window (a list's `Organization.kpiSeries` batches through `series_of`).
+        let mut read =
+            <SeriesOf as OrganizationBatch>::load(db(ctx)?, &[organization], &request).await?;
+        let points = read
+            .remove(&organization)
+            .ok_or_else(|| Error::not_found_at("KPI", "kpi"))?;
+        Ok(points.into_iter().map(KpiSeriesPoint).collect())
     }
 
     /// The demand waterfall (inquiries → MQLs → SALs → SQLs → SQOs → won deals) over
