@@ -5,7 +5,9 @@
 //!   HTTP: they never name `async_graphql`, `actix_web`, the `graphql`, `http` or
 //!   `rest` modules, or an aggregate's resolvers and GraphQL types;
 //! - rows are written only by services (and the audit entry they write), and a
-//!   transaction is opened only in a service (and defined in `db.rs`);
+//!   transaction is opened only in a service, through `crate::db::begin_write` (the
+//!   mechanism is defined in `db.rs` and `db/write.rs`, whose `Writes::begin` only
+//!   `db.rs` may call; `store.rs` hands services the `Writes` to begin on);
 //! - modules do not depend on each other in a circle, so each can be read, tested and
 //!   moved from the bottom up.
 //!

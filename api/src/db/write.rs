@@ -305,12 +305,7 @@ impl WriteTx {
         statement: &str,
         work: impl Future<Output = Result<T, DbErr>>,
     ) -> Result<T, DbErr> {
-        match self.deadline {
-            None => work.await,
-            Some(limit) => tokio::time::timeout(limit, work)
-                .await
-                .unwrap_or_else(|_| Err(no_answer(limit, statement))),
-        }
+        within(self.deadline, statement, work).await
     }
 
     /// Commits. Should the database not answer the `COMMIT` in time, the error is
@@ -321,12 +316,7 @@ impl WriteTx {
             deadline,
             _place,
         } = self;
-        match deadline {
-            None => tx.commit().await,
-            Some(limit) => tokio::time::timeout(limit, tx.commit())
-                .await
-                .unwrap_or_else(|_| Err(no_answer(limit, "COMMIT"))),
-        }
+        within(deadline, "COMMIT", tx.commit()).await
     }
 
     /// Rolls back (dropping the transaction does too, without waiting for it).
@@ -336,12 +326,22 @@ impl WriteTx {
             deadline,
             _place,
         } = self;
-        match deadline {
-            None => tx.rollback().await,
-            Some(limit) => tokio::time::timeout(limit, tx.rollback())
-                .await
-                .unwrap_or_else(|_| Err(no_answer(limit, "ROLLBACK"))),
-        }
+        within(deadline, "ROLLBACK", tx.rollback()).await
+    }
+}
+
+/// Runs `work` (the statement named `statement`) within `deadline`; past it the work is
+/// dropped and the error is `UNAVAILABLE`-worthy ([`no_answer`]).
+async fn within<T>(
+    deadline: Option<Duration>,
+    statement: &str,
+    work: impl Future<Output = Result<T, DbErr>>,
+) -> Result<T, DbErr> {
+    match deadline {
+        None => work.await,
+        Some(limit) => tokio::time::timeout(limit, work)
+            .await
+            .unwrap_or_else(|_| Err(no_answer(limit, statement))),
     }
 }
 
