@@ -15,9 +15,7 @@ pub fn respond(
     cache_control: &str,
     body: String,
 ) -> HttpResponse {
-    let digest = Sha256::digest(body.as_bytes());
-    let tag: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    let etag = format!("\"{tag}\"");
+    let etag = format!("\"{}\"", &sha256_hex(body.as_bytes())[..32]);
     let matches = req
         .headers()
         .get_all(header::IF_NONE_MATCH)
@@ -42,4 +40,13 @@ pub fn respond(
     } else {
         response.content_type(content_type).body(body)
     }
+}
+
+/// The SHA-256 of `bytes`, lower-case hex: ETags, persisted-query hashes, GraphiQL's
+/// asset names.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

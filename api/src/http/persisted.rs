@@ -12,7 +12,6 @@ use std::{
 };
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 /// Most documents kept.
 const MAX_DOCUMENTS: usize = 1_000;
@@ -58,7 +57,7 @@ impl PersistedQueries {
         };
         match query {
             Some(query) => {
-                let actual = hex(&Sha256::digest(query.as_bytes()));
+                let actual = crate::http::cache::sha256_hex(query.as_bytes());
                 if actual != hash {
                     return Err(
                         "`extensions.persistedQuery.sha256Hash` is not the SHA-256 of `query`"
@@ -124,10 +123,6 @@ fn requested_hash(extensions: Option<&Value>) -> Result<Option<String>, String> 
     Ok(Some(hash.to_ascii_lowercase()))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 mod tests {
@@ -143,7 +138,7 @@ mod tests {
     fn a_hash_is_found_once_its_document_was_sent_with_it() {
         let store = PersistedQueries::default();
         let query = "{ __typename }";
-        let hash = hex(&Sha256::digest(query.as_bytes()));
+        let hash = crate::http::cache::sha256_hex(query.as_bytes());
         assert_eq!(store.resolve(None, Some(&ext(&hash))), Ok(Lookup::NotFound));
         assert_eq!(
             store.resolve(Some(query.to_owned()), Some(&ext(&hash))),
@@ -168,7 +163,7 @@ mod tests {
         let hashes: Vec<String> = (0..=MAX_DOCUMENTS)
             .map(|i| {
                 let query = format!("{{ a{i}: __typename }}");
-                let hash = hex(&Sha256::digest(query.as_bytes()));
+                let hash = crate::http::cache::sha256_hex(query.as_bytes());
                 store.resolve(Some(query), Some(&ext(&hash))).unwrap();
                 hash
             })

@@ -41,7 +41,6 @@ use actix_web::{
     },
     web::{self, Bytes},
 };
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{AppState, error::HttpError};
@@ -192,10 +191,6 @@ fn content_type(name: &str) -> Option<&'static str> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A file this server serves.
 struct Served {
     name: String,
@@ -274,7 +269,7 @@ impl Site {
                 path: path.clone(),
                 error,
             })?;
-            let found = hex(&Sha256::digest(&bytes));
+            let found = crate::http::cache::sha256_hex(&bytes);
             if found != pin.sha256 {
                 return Err(AssetsError::Mismatch {
                     path,
@@ -306,7 +301,7 @@ impl Site {
         for (name, bytes) in OWN_FILES {
             let own = Served::new(
                 name,
-                &hex(&Sha256::digest(bytes)),
+                &crate::http::cache::sha256_hex(bytes),
                 Bytes::from_static(bytes),
             );
             html = html.replace(&format!("{{{name}}}"), &own.address());
