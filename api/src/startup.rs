@@ -4,7 +4,7 @@ use std::{future::Future, net::TcpListener, sync::Arc, time::Duration};
 
 use actix_cors::Cors;
 use actix_web::{
-    App, HttpServer,
+    App,
     dev::Server,
     http::header::{self, HeaderName},
     middleware::{Compress, DefaultHeaders, from_fn},
@@ -137,7 +137,8 @@ impl Application {
                 })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut server = HttpServer::new(move || {
+        let metrics_for_front = metrics.clone();
+        let app = move || {
             App::new()
                 .app_data(state.clone())
                 .wrap(cors(&origins, &extra_headers))
@@ -152,13 +153,17 @@ impl Application {
                 .wrap(TracingLogger::<http::trace::RootSpan>::new())
                 .configure(http::routes)
                 .configure(rest::routes)
-        })
-        .disable_signals()
-        .shutdown_timeout(settings.shutdown_timeout_secs);
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers.max(1));
-        }
-        let server = server.listen(listener).context("listening")?.run();
+        };
+        let server = http::front::serve(
+            listener,
+            &http::front::Serve {
+                workers: settings.workers,
+                shutdown_timeout_secs: settings.shutdown_timeout_secs,
+            },
+            metrics_for_front,
+            app,
+        )
+        .context("listening")?;
         tracing::info!(address = %local, "orgdesign listening; GraphiQL at http://{local}/graphiql");
         Ok(Self {
             port: local.port(),

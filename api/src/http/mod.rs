@@ -7,6 +7,7 @@ pub mod body;
 pub mod cache;
 pub mod caller;
 pub mod error;
+pub mod front;
 pub mod graphiql;
 mod graphql;
 pub mod guard;
