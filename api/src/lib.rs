@@ -84,6 +84,7 @@ pub mod positions;
 pub mod priorities;
 pub mod reporting;
 pub mod rest;
+pub mod scenarios;
 pub mod settings;
 pub mod stakeholders;
 pub mod startup;

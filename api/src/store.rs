@@ -61,10 +61,11 @@ impl Store {
         }
     }
 
-    /// Writes the audit entry of a structural change, commits, and then tells
-    /// subscribers about it under the entry's name and objects: a change that does not
-    /// commit is never announced, and one that commits always is (while this instance
-    /// runs).
+    /// Writes the audit entry of a structural change (units, positions, reporting
+    /// lines), counts it in the organization's `structure_version`, commits, and then
+    /// tells subscribers about it under the entry's name and objects: a change that
+    /// does not commit is never announced, and one that commits always is (while this
+    /// instance runs).
     pub async fn commit_structure_change(
         &self,
         tx: WriteTx,
@@ -73,14 +74,63 @@ impl Store {
         operation: &'static str,
         object_ids: Vec<Uuid>,
     ) -> Result<()> {
-        let change = audit::commit(tx, ctx, organization_id, operation, object_ids).await?;
-        self.events
-            .publish(Event::StructureChanged {
-                organization_id: change.organization_id,
-                operation: change.operation.to_owned(),
-                object_ids: change.object_ids,
-            })
-            .await;
+        self.commit_changes(tx, ctx, organization_id, vec![(operation, object_ids)], true)
+            .await
+    }
+
+    /// Several structural changes in one transaction (a scenario's promotion): one
+    /// audit entry and one announcement each, one step of `structure_version`.
+    pub async fn commit_structure_changes(
+        &self,
+        tx: WriteTx,
+        ctx: &RequestContext,
+        organization_id: Uuid,
+        changes: Vec<(&'static str, Vec<Uuid>)>,
+    ) -> Result<()> {
+        self.commit_changes(tx, ctx, organization_id, changes, true)
+            .await
+    }
+
+    /// As [`Store::commit_structure_change`] for a change of the organization's own
+    /// row (its name, its declared model): announced the same way, but not a change
+    /// of its structure, so drafts made against the structure stay current.
+    pub async fn commit_organization_change(
+        &self,
+        tx: WriteTx,
+        ctx: &RequestContext,
+        organization_id: Uuid,
+        operation: &'static str,
+        object_ids: Vec<Uuid>,
+    ) -> Result<()> {
+        self.commit_changes(tx, ctx, organization_id, vec![(operation, object_ids)], false)
+            .await
+    }
+
+    async fn commit_changes(
+        &self,
+        tx: WriteTx,
+        ctx: &RequestContext,
+        organization_id: Uuid,
+        changes: Vec<(&'static str, Vec<Uuid>)>,
+        structural: bool,
+    ) -> Result<()> {
+        if structural {
+            audit::count_structure_change(&tx, organization_id).await?;
+        }
+        let mut audited = Vec::with_capacity(changes.len());
+        for (operation, object_ids) in changes {
+            audited.push(audit::record(&tx, ctx, organization_id, operation, object_ids).await?);
+        }
+        tx.commit().await?;
+        for change in audited {
+            self.events
+                .publish(Event::StructureChanged {
+                    organization_id: change.organization_id,
+                    operation: change.operation.to_owned(),
+                    object_ids: change.object_ids,
+                })
+                .await;
+        }
         Ok(())
     }
 }

@@ -38,5 +38,6 @@ pub mod priority_assessment;
 pub mod relationship;
 pub mod relationship_review;
 pub mod reporting_line;
+pub mod scenario;
 pub mod stage_assessment;
 pub mod stakeholder;

@@ -17,6 +17,9 @@ pub struct Model {
     pub declared_model: Option<String>,
     /// Archived organizations keep their history but leave default listings.
     pub archived: bool,
+    /// How many structure changes (units, positions, reporting lines) have committed:
+    /// a scenario records the count it was drafted on.
+    pub structure_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// Optimistic-concurrency version: +1 on every update.

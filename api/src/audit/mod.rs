@@ -7,7 +7,7 @@ pub mod resolvers;
 use entity::audit_log;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -38,7 +38,7 @@ pub async fn commit(
 }
 
 /// Writes one audit entry inside the caller's transaction.
-async fn record<C: ConnectionTrait>(
+pub(crate) async fn record<C: ConnectionTrait>(
     tx: &C,
     context: &RequestContext,
     organization_id: Uuid,
@@ -67,6 +67,24 @@ async fn record<C: ConnectionTrait>(
         operation,
         object_ids,
     })
+}
+
+/// Counts one committed structure change in the organization's `structure_version`,
+/// inside the change's transaction: the log says what changed, the count lets a draft
+/// scenario tell at once whether anything did since it was validated.
+pub(crate) async fn count_structure_change<C: ConnectionTrait>(
+    tx: &C,
+    organization_id: Uuid,
+) -> Result<()> {
+    entity::organization::Entity::update_many()
+        .col_expr(
+            entity::organization::Column::StructureVersion,
+            Expr::col(entity::organization::Column::StructureVersion).add(1),
+        )
+        .filter(entity::organization::Column::Id.eq(organization_id))
+        .exec(tx)
+        .await?;
+    Ok(())
 }
 
 /// A page of an organization's audit log, newest first, and its total length.

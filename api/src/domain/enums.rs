@@ -10,9 +10,12 @@ use crate::error::Result;
 macro_rules! db_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $key:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(
+            async_graphql::Enum, serde::Serialize, serde::Deserialize,
+            Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+        )]
         pub enum $name {
-            $($(#[$vmeta])* $variant),+
+            $($(#[$vmeta])* #[serde(rename = $key)] $variant),+
         }
 
         impl $name {
@@ -95,6 +98,28 @@ db_enum! {
         CustomerExperience => "CUSTOMER_EXPERIENCE",
         Digital => "DIGITAL",
         Other => "OTHER",
+    }
+}
+
+impl Responsibility {
+    /// A position's responsibilities as stored: sorted keys, no duplicates.
+    pub fn json(list: &[Self]) -> serde_json::Value {
+        let mut keys: Vec<&str> = list.iter().map(|r| r.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        serde_json::Value::from(keys)
+    }
+}
+
+db_enum! {
+    /// Where a scenario (a draft reorganization) stands.
+    ScenarioStatus {
+        /// Being drafted: changes may be added; it may be promoted, rebased or discarded.
+        Draft => "DRAFT",
+        /// Applied to the live structure.
+        Promoted => "PROMOTED",
+        /// Ended without being applied.
+        Discarded => "DISCARDED",
     }
 }
 

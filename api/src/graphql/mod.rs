@@ -46,6 +46,7 @@ pub struct QueryRoot(
     UnitQuery,
     PositionQuery,
     ReportingQuery,
+    crate::scenarios::resolvers::ScenarioQuery,
     node::NodeQuery,
     CatalogQuery,
 );
@@ -63,6 +64,7 @@ pub struct MutationRoot(
     UnitMutation,
     PositionMutation,
     ReportingMutation,
+    crate::scenarios::resolvers::ScenarioMutation,
 );
 
 /// The orgdesign schema.

@@ -117,6 +117,7 @@ pub async fn create(
         employee_count: Set(new.employee_count),
         declared_model: Set(new.declared_model.map(|m| m.as_str().to_owned())),
         archived: Set(false),
+        structure_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -127,7 +128,7 @@ pub async fn create(
         Err(err) => return Err(on_write_error(store, principal, tx, Some(&new.slug), err).await),
     };
     store
-        .commit_structure_change(tx, ctx, org.id, "createOrganization", vec![org.id])
+        .commit_organization_change(tx, ctx, org.id, "createOrganization", vec![org.id])
         .await?;
     Ok(org)
 }
@@ -180,7 +181,7 @@ pub async fn update(
         }
     };
     store
-        .commit_structure_change(tx, ctx, updated.id, "updateOrganization", vec![updated.id])
+        .commit_organization_change(tx, ctx, updated.id, "updateOrganization", vec![updated.id])
         .await?;
     Ok(updated)
 }

@@ -264,6 +264,17 @@ impl Organization {
         Ok(crate::priorities::statuses(&all))
     }
 
+    /// Its scenarios (draft reorganizations), newest first; of one status or all.
+    async fn scenarios(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<crate::scenarios::service::Status>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<crate::graphql::pagination::Page<crate::scenarios::types::Scenario>> {
+        crate::scenarios::resolvers::of_organization(ctx, self.0.id, status, first, after).await
+    }
+
     /// The reporting lines in effect on `asOf` (default: today).
     async fn reporting_lines(
         &self,

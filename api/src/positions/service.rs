@@ -1,9 +1,9 @@
 //! Position storage rules.
 
-use entity::position;
+use entity::{org_unit, organization, position};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -40,13 +40,6 @@ pub struct PositionChanges {
     pub archived: Option<bool>,
 }
 
-fn responsibilities_json(list: &[Responsibility]) -> serde_json::Value {
-    let mut keys: Vec<&str> = list.iter().map(|r| r.as_str()).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    serde_json::Value::from(keys)
-}
-
 /// Creates a position heading an existing unit that has room for it (at most
 /// `max_positions` positions).
 pub async fn create(
@@ -57,11 +50,11 @@ pub async fn create(
 ) -> Result<position::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let organization = organization_of::<entity::org_unit::Entity>(
+    let organization = organization_of::<org_unit::Entity>(
         store,
         principal,
         new.unit_id,
-        entity::org_unit::Column::OrganizationId,
+        org_unit::Column::OrganizationId,
         "unit",
         "input.unitId",
     )
@@ -69,12 +62,28 @@ pub async fn create(
     let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
     let (org, unit) = lock_unit(&tx, principal, new.unit_id, "input.unitId").await?;
     ensure_active(&org, "input.unitId")?;
+    let row = create_in(&tx, &org, &unit, new, max_positions).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "createPosition", vec![row.id])
+        .await?;
+    Ok(row)
+}
+
+/// The write of [`create`] inside a transaction that holds `org`'s lock, `unit` read
+/// under it.
+pub(crate) async fn create_in<C: ConnectionTrait>(
+    tx: &C,
+    org: &organization::Model,
+    unit: &org_unit::Model,
+    new: NewPosition,
+    max_positions: u64,
+) -> Result<position::Model> {
     if unit.archived {
         return Err(Error::bad_input("input.unitId", "the unit is archived"));
     }
     let positions = position::Entity::find()
         .filter(position::Column::UnitId.eq(unit.id))
-        .count(&tx)
+        .count(tx)
         .await?;
     if positions >= max_positions {
         return Err(Error::LimitExceeded(format!(
@@ -82,25 +91,21 @@ pub async fn create(
         )));
     }
     let now = now();
-    let row = position::ActiveModel {
+    Ok(position::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.id),
         unit_id: Set(unit.id),
         title: Set(new.title.into_inner()),
         role: Set(new.role.as_str().to_owned()),
         holder_name: Set(new.holder_name.map(Name::into_inner)),
-        responsibilities: Set(responsibilities_json(&new.responsibilities)),
+        responsibilities: Set(Responsibility::json(&new.responsibilities)),
         archived: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&tx)
-    .await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "createPosition", vec![row.id])
-        .await?;
-    Ok(row)
+    .insert(tx)
+    .await?)
 }
 
 /// Applies `changes` if `version` is still current. Moving a position to another unit
@@ -136,12 +141,25 @@ pub async fn update(
         .await?
         .ok_or_else(not_found)?;
     ensure_active(&org, "input.id")?;
+    let updated = update_in(&tx, &org, current, changes).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "updatePosition", vec![updated.id])
+        .await?;
+    Ok(updated)
+}
+
+/// The write of [`update`] inside a transaction that holds `org`'s lock, `current`
+/// read under it.
+pub(crate) async fn update_in<C: ConnectionTrait>(
+    tx: &C,
+    org: &organization::Model,
+    current: position::Model,
+    changes: PositionChanges,
+) -> Result<position::Model> {
     check_version("the position", current.version, changes.version)?;
     let mut row: position::ActiveModel = current.clone().into();
     if let Some(unit_id) = changes.unit_id {
-        let unit = entity::org_unit::Entity::find_by_id(unit_id)
-            .one(&tx)
-            .await?;
+        let unit = org_unit::Entity::find_by_id(unit_id).one(tx).await?;
         match unit {
             Some(unit) if unit.organization_id == org.id && unit.archived => {
                 return Err(Error::bad_input("input.unitId", "the unit is archived"));
@@ -162,18 +180,14 @@ pub async fn update(
         row.holder_name = Set(holder.map(Name::into_inner));
     }
     if let Some(list) = changes.responsibilities {
-        row.responsibilities = Set(responsibilities_json(&list));
+        row.responsibilities = Set(Responsibility::json(&list));
     }
     if let Some(archived) = changes.archived {
         row.archived = Set(archived);
     }
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
-    let updated = row.update(&tx).await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "updatePosition", vec![updated.id])
-        .await?;
-    Ok(updated)
+    Ok(row.update(tx).await?)
 }
 
 /// One position by id.

@@ -206,12 +206,22 @@ pub async fn add(
     principal.may_write_structure()?;
     let tx = begin_for_unit(store, principal, line.unit_id).await?;
     let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
-    check_invariants(&tx, principal, &org, &line, None).await?;
-    let row = insert(&tx, &org, line).await?;
+    let row = add_in(&tx, principal, &org, line).await?;
     store
         .commit_structure_change(tx, ctx, org.id, "addReportingLine", vec![row.id])
         .await?;
     Ok(row)
+}
+
+/// The write of [`add`] inside a transaction that holds `org`'s lock.
+pub(crate) async fn add_in<C: ConnectionTrait>(
+    tx: &C,
+    principal: &Principal,
+    org: &organization::Model,
+    line: NewLine,
+) -> Result<reporting_line::Model> {
+    check_invariants(tx, principal, org, &line, None).await?;
+    insert(tx, org, line).await
 }
 
 /// Gives `unit` a new superior from `effective_from`: its line of `kind` in effect on
@@ -225,11 +235,27 @@ pub async fn replace(
     principal.may_write_structure()?;
     let tx = begin_for_unit(store, principal, line.unit_id).await?;
     let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
+    let (ended, added) = replace_in(&tx, principal, &org, line).await?;
+    let mut changed = vec![added.id];
+    changed.extend(ended.as_ref().map(|l| l.id));
+    store
+        .commit_structure_change(tx, ctx, org.id, "replaceReportingLine", changed)
+        .await?;
+    Ok((ended, added))
+}
+
+/// The write of [`replace`] inside a transaction that holds `org`'s lock.
+pub(crate) async fn replace_in<C: ConnectionTrait>(
+    tx: &C,
+    principal: &Principal,
+    org: &organization::Model,
+    line: NewLine,
+) -> Result<(Option<reporting_line::Model>, reporting_line::Model)> {
     let previous = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganizationId.eq(org.id))
         .filter(reporting_line::Column::UnitId.eq(line.unit_id))
         .filter(reporting_line::Column::Kind.eq(line.kind.as_str()))
-        .all(&tx)
+        .all(tx)
         .await?
         .into_iter()
         .find(|l| {
@@ -249,17 +275,12 @@ pub async fn replace(
             row.effective_to = Set(Some(line.effective_from));
             row.version = Set(version + 1);
             row.updated_at = Set(now());
-            Some(row.update(&tx).await?)
+            Some(row.update(tx).await?)
         }
         None => None,
     };
-    check_invariants(&tx, principal, &org, &line, None).await?;
-    let added = insert(&tx, &org, line).await?;
-    let mut changed = vec![added.id];
-    changed.extend(ended.as_ref().map(|l| l.id));
-    store
-        .commit_structure_change(tx, ctx, org.id, "replaceReportingLine", changed)
-        .await?;
+    check_invariants(tx, principal, org, &line, None).await?;
+    let added = insert(tx, org, line).await?;
     Ok((ended, added))
 }
 
@@ -277,6 +298,23 @@ pub async fn end(
     let tx = begin_for_line(store, principal, id).await?;
     let (org, current) = lock_line(&tx, principal, id).await?;
     ensure_active(&org, "input.id")?;
+    let updated = end_in(&tx, principal, &org, current, version, effective_to).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "endReportingLine", vec![updated.id])
+        .await?;
+    Ok(updated)
+}
+
+/// The write of [`end`] inside a transaction that holds `org`'s lock, `current` read
+/// under it.
+pub(crate) async fn end_in<C: ConnectionTrait>(
+    tx: &C,
+    principal: &Principal,
+    org: &organization::Model,
+    current: reporting_line::Model,
+    version: i32,
+    effective_to: NaiveDate,
+) -> Result<reporting_line::Model> {
     check_version("the reporting line", current.version, version)?;
     let candidate = NewLine {
         unit_id: current.unit_id,
@@ -287,18 +325,14 @@ pub async fn end(
     };
     // The only input here is the new end date, so whatever the check refuses, it is
     // that date's fault.
-    check_invariants(&tx, principal, &org, &candidate, Some(current.id))
+    check_invariants(tx, principal, org, &candidate, Some(current.id))
         .await
         .map_err(|err| err.on_field("input.effectiveTo"))?;
     let mut row: reporting_line::ActiveModel = current.clone().into();
     row.effective_to = Set(Some(effective_to));
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
-    let updated = row.update(&tx).await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "endReportingLine", vec![updated.id])
-        .await?;
-    Ok(updated)
+    Ok(row.update(tx).await?)
 }
 
 /// Deletes a line recorded in error. Lines that were true once should be ended instead,

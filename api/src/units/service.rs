@@ -62,9 +62,24 @@ pub async fn create(
     let (tx, _, org) =
         begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
     ensure_active(&org, "input.organizationId")?;
+    let unit = create_in(&tx, &org, new, max_units).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "createUnit", vec![unit.id])
+        .await?;
+    Ok(unit)
+}
+
+/// The write of [`create`] inside a transaction that holds `org`'s lock (a scenario's
+/// promotion applies several in one).
+pub(crate) async fn create_in<C: ConnectionTrait>(
+    tx: &C,
+    org: &organization::Model,
+    new: NewUnit,
+    max_units: u64,
+) -> Result<org_unit::Model> {
     let units = org_unit::Entity::find()
         .filter(org_unit::Column::OrganizationId.eq(org.id))
-        .count(&tx)
+        .count(tx)
         .await?;
     if units >= max_units {
         return Err(Error::LimitExceeded(format!(
@@ -72,7 +87,7 @@ pub async fn create(
         )));
     }
     let now = now();
-    let unit = org_unit::ActiveModel {
+    Ok(org_unit::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.id),
         name: Set(new.name.into_inner()),
@@ -84,12 +99,8 @@ pub async fn create(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&tx)
-    .await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "createUnit", vec![unit.id])
-        .await?;
-    Ok(unit)
+    .insert(tx)
+    .await?)
 }
 
 /// Loads a unit the principal may change, inside a transaction, after taking its
@@ -143,6 +154,22 @@ pub async fn update(
     let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
     let (org, current) = lock_unit(&tx, principal, changes.id, "input.id").await?;
     ensure_active(&org, "input.id")?;
+    let updated = update_in(&tx, &org, current, changes, today).await?;
+    store
+        .commit_structure_change(tx, ctx, org.id, "updateUnit", vec![updated.id])
+        .await?;
+    Ok(updated)
+}
+
+/// The write of [`update`] inside a transaction that holds `org`'s lock, `current`
+/// read under it.
+pub(crate) async fn update_in<C: ConnectionTrait>(
+    tx: &C,
+    org: &organization::Model,
+    current: org_unit::Model,
+    changes: UnitChanges,
+    today: NaiveDate,
+) -> Result<org_unit::Model> {
     check_version("the unit", current.version, changes.version)?;
     if changes.archived == Some(true) && !current.archived {
         let open_lines = reporting_line::Entity::find()
@@ -157,7 +184,7 @@ pub async fn update(
                     .add(reporting_line::Column::EffectiveTo.is_null())
                     .add(reporting_line::Column::EffectiveTo.gt(today)),
             )
-            .count(&tx)
+            .count(tx)
             .await?;
         if open_lines > 0 {
             return Err(Error::conflict(
@@ -186,11 +213,7 @@ pub async fn update(
     }
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
-    let updated = row.update(&tx).await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "updateUnit", vec![updated.id])
-        .await?;
-    Ok(updated)
+    Ok(row.update(tx).await?)
 }
 
 /// One unit by id.

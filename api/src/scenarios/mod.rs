@@ -1,0 +1,23 @@
+//! Scenarios: a draft reorganization of one organization, what it would change, and
+//! its promotion to the live structure.
+//!
+//! A scenario is an ordered list of typed structure changes dated `effectiveFrom`.
+//! It is evaluated by applying the changes in memory to the same snapshot the insight
+//! rules read — never by writing live tables — so its collaboration model, insights,
+//! spans, depth and chart come from the same pure functions as the live
+//! organization's. Its diff against live is the product.
+//!
+//! - [`change`]: the change types, as the API takes them and as they are stored.
+//! - [`apply`]: applying changes to a snapshot, with the live invariants (pure).
+//! - [`diff`]: comparing the live structure with the scenario's (pure).
+//! - [`service`]: drafting, rebasing, discarding, promoting; loading evaluations.
+//! - [`types`], [`resolvers`]: the GraphQL objects, queries and mutations.
+
+pub mod apply;
+pub mod change;
+pub mod diff;
+pub mod resolvers;
+pub mod service;
+#[cfg(test)]
+mod tests;
+pub mod types;

@@ -1,0 +1,1 @@
+//! Scenario tests: applying changes and diffing, over hand-built snapshots.

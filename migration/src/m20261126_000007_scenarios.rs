@@ -1,0 +1,104 @@
+//! Scenarios: drafts of a reorganization, and the organization's structure version
+//! they are drafted against.
+//!
+//! `organization.structure_version` counts committed structure changes (units,
+//! positions, reporting lines); a scenario records the count it was drafted (or last
+//! rebased) on, so promotion can tell whether the live structure moved since. The
+//! scenario's changes are one ordered JSON array on its row: they are read, validated
+//! and written as a whole, and one row keeps the read of a scenario one statement
+//! however many changes it has.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+use crate::with_lifecycle;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Organization::Table)
+                    .add_column(integer(Organization::StructureVersion).default(0))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(with_lifecycle(
+                Table::create()
+                    .table(Scenario::Table)
+                    .col(pk_uuid(Scenario::Id))
+                    .col(uuid(Scenario::OrganizationId))
+                    .col(string_len(Scenario::Name, 200))
+                    .col(text_null(Scenario::Description))
+                    .col(date(Scenario::EffectiveFrom))
+                    .col(string_len(Scenario::Status, 20))
+                    .col(string_len(Scenario::CreatedBy, 200))
+                    .col(integer(Scenario::BaseStructureVersion))
+                    .col(timestamp_with_time_zone(Scenario::BasedAt))
+                    .col(json_binary(Scenario::Changes))
+                    .col(timestamp_with_time_zone_null(Scenario::ClosedAt))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Scenario::Table, Scenario::OrganizationId)
+                            .to(Organization::Table, Organization::Id),
+                    )
+                    .to_owned(),
+            ))
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_scenario_org_created")
+                    .table(Scenario::Table)
+                    .col(Scenario::OrganizationId)
+                    .col(Scenario::CreatedAt)
+                    .col(Scenario::Id)
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(Scenario::Table).to_owned())
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Organization::Table)
+                    .drop_column(Organization::StructureVersion)
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Organization {
+    Table,
+    Id,
+    StructureVersion,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Scenario {
+    Table,
+    Id,
+    OrganizationId,
+    Name,
+    Description,
+    EffectiveFrom,
+    Status,
+    CreatedBy,
+    BaseStructureVersion,
+    BasedAt,
+    Changes,
+    ClosedAt,
+    CreatedAt,
+}
