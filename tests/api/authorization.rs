@@ -31,6 +31,9 @@ enum Rule {
     ReadById,
     /// Listing the structure: editors and viewers see their organizations only.
     ReadList,
+    /// Reading structure objects named in the arguments: admins anywhere, editors and
+    /// viewers in their organizations (elsewhere: NOT_FOUND), integrations never.
+    ReadNamed,
     /// Changing the structure: admins anywhere, editors in their organizations
     /// (elsewhere: NOT_FOUND), viewers and integrations never.
     Write,
@@ -81,6 +84,8 @@ fn expected(rule: Rule, caller: Caller, own: bool) -> Outcome {
         (Rule::ReadList, _) => Outcome::Allowed,
         (Rule::ReadById, _) if own => Outcome::Allowed,
         (Rule::ReadById, _) => Outcome::Null,
+        (Rule::ReadNamed, _) if own => Outcome::Allowed,
+        (Rule::ReadNamed, _) => Outcome::NotFound,
         (Rule::Write, Role::Viewer) => Outcome::Forbidden,
         (Rule::Write, _) if own => Outcome::Allowed,
         (Rule::Write, _) => Outcome::NotFound,
@@ -97,6 +102,7 @@ struct Tenant {
     spare_token: String,
     stakeholder: String,
     relationship: String,
+    scenario: String,
 }
 
 async fn tenant(app: &TestApp, slug: &str) -> Tenant {
@@ -143,7 +149,17 @@ async fn tenant(app: &TestApp, slug: &str) -> Tenant {
         json!({ "o": org, "p": [{ "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-02-01", "value": "5", "source": "fixture" }] }),
     )
     .await;
+    let scenario = app
+        .ok(
+            "mutation($i: CreateScenarioInput!) { createScenario(input: $i) { id } }",
+            json!({ "i": { "organizationId": org, "name": "Draft", "effectiveFrom": "2030-01-01" } }),
+        )
+        .await["createScenario"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     Tenant {
+        scenario,
         org,
         unit,
         sub_unit,
@@ -260,6 +276,34 @@ fn operation(name: &str, t: &Tenant) -> Option<(Rule, String, Value)> {
             Rule::KpiRead,
             "query($o: ID!) { funnel(organizationId: $o, from: \"2024-01-01\", to: \"2025-01-01\") { kpi } }".into(),
             json!({ "o": t.org }),
+        ),
+        "scenario" => (
+            Rule::ReadById,
+            "query($id: ID!) { scenario(id: $id) { id } }".into(),
+            json!({ "id": t.scenario }),
+        ),
+        // Naming a scenario out of reach is NOT_FOUND on `ids[0]`, as a write's input.
+        "compareScenarios" => (
+            Rule::ReadNamed,
+            "query($id: ID!) { compareScenarios(ids: [$id]) { id } }".into(),
+            json!({ "id": t.scenario }),
+        ),
+        "createScenario" => (
+            Rule::Write,
+            "mutation($i: CreateScenarioInput!) { createScenario(input: $i) { id } }".into(),
+            json!({ "i": { "organizationId": t.org, "name": "Another", "effectiveFrom": "2030-01-01" } }),
+        ),
+        "addScenarioChanges" => (
+            Rule::Write,
+            "mutation($i: AddScenarioChangesInput!) { addScenarioChanges(input: $i) { id } }".into(),
+            // A stale version: authorized callers get as far as the version check.
+            json!({ "i": { "scenarioId": t.scenario, "version": 0, "changes": [
+                { "updateUnit": { "unitId": t.unit, "name": "Board" } }] } }),
+        ),
+        "promoteScenario" | "rebaseScenario" | "discardScenario" => (
+            Rule::Write,
+            format!("mutation($i: ScenarioVersionInput!) {{ {name}(input: $i) {{ id }} }}"),
+            json!({ "i": { "scenarioId": t.scenario, "version": 0 } }),
         ),
         "kpiSources" => (Rule::KpiRead, "query($o: ID!) { kpiSources(organizationId: $o) { kpi } }".into(), json!({ "o": t.org })),
         "kpiPoint" => (

@@ -39,6 +39,7 @@ mod reporting_lines;
 mod request_bodies;
 mod rest;
 mod robustness;
+mod scenarios;
 mod schema_file;
 mod services;
 mod subscriptions;

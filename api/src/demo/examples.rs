@@ -9,6 +9,9 @@ use crate::{
         StageKey, UnitFunction,
     },
     positions::service::{self as positions, PositionChanges},
+    scenarios::change::{
+        AddDottedLineChange, Change, CreatePositionChange, CreateUnitChange, MoveUnitChange,
+    },
     settings::Limits,
     store::Store,
 };
@@ -152,7 +155,80 @@ pub(super) async fn marketing_under_sales(store: &Store, limits: &Limits) -> any
         "northwind-crm",
     )
     .await?;
-    println!("  northwind-industrial: marketing under sales in two business units");
+    northwind_drafts(&b, exec, [pumps, valves], [pumps_sales, valves_sales], [pumps_mkt, valves_mkt]).await?;
+    println!("  northwind-industrial: marketing under sales in two business units (two draft scenarios)");
+    Ok(())
+}
+
+fn id(unit: uuid::Uuid) -> async_graphql::ID {
+    async_graphql::ID(unit.to_string())
+}
+
+/// Northwind's two drafts: its marketing teams consolidated in a CMO-led center with
+/// dotted lines into the business units; and the podcast's provocation, sales under
+/// marketing.
+async fn northwind_drafts(
+    b: &Builder<'_>,
+    exec: uuid::Uuid,
+    business_units: [uuid::Uuid; 2],
+    sales: [uuid::Uuid; 2],
+    marketing: [uuid::Uuid; 2],
+) -> anyhow::Result<()> {
+    let center = |key: &str, name: &str| {
+        vec![
+            Change::CreateUnit(CreateUnitChange {
+                key: key.to_owned(),
+                name: name.to_owned(),
+                function: UnitFunction::Marketing,
+                sourcing: Sourcing::InHouse,
+                description: Some(
+                    "One marketing organization for both business units, under a CMO on the executive board."
+                        .to_owned(),
+                ),
+                superior_unit_id: Some(id(exec)),
+            }),
+            Change::CreatePosition(CreatePositionChange {
+                key: None,
+                unit_id: async_graphql::ID(key.to_owned()),
+                title: "Chief Marketing Officer".to_owned(),
+                role: PositionRole::Cmo,
+                holder_name: None,
+                responsibilities: vec![Responsibility::Brand, Responsibility::Demand],
+            }),
+        ]
+    };
+    let mut independent = center("marketing-center", "Marketing center");
+    for team in marketing {
+        independent.push(Change::MoveUnit(MoveUnitChange {
+            unit_id: id(team),
+            superior_unit_id: async_graphql::ID("marketing-center".to_owned()),
+        }));
+    }
+    for unit in business_units {
+        independent.push(Change::AddDottedLine(AddDottedLineChange {
+            unit_id: async_graphql::ID("marketing-center".to_owned()),
+            superior_unit_id: id(unit),
+        }));
+    }
+    b.scenario(
+        "Independent marketing center",
+        "Both marketing teams move out of sales into one center under a CMO who reports to the CEO; the center keeps dotted lines into the business units it serves.",
+        independent,
+    )
+    .await?;
+    let mut inverted = center("marketing-and-sales", "Marketing and sales");
+    for team in marketing.into_iter().chain(sales) {
+        inverted.push(Change::MoveUnit(MoveUnitChange {
+            unit_id: id(team),
+            superior_unit_id: async_graphql::ID("marketing-and-sales".to_owned()),
+        }));
+    }
+    b.scenario(
+        "Sales reports to marketing",
+        "The podcast's provocation: both sales teams and both marketing teams under one CMO-led unit on the executive board.",
+        inverted,
+    )
+    .await?;
     Ok(())
 }
 
@@ -576,6 +652,33 @@ pub(super) async fn commercial_leadership(store: &Store, limits: &Limits) -> any
         "meridian-bi",
     )
     .await?;
-    println!("  meridian-logistics: no CMO, marketing inside a commercial role");
+    b.scenario(
+        "Restore a CMO",
+        "Marketing back under the CEO, led by a Chief Marketing Officer who owns brand, demand and the revenue marketing sources, with a dotted line to the commercial organization.",
+        vec![
+            Change::MoveUnit(MoveUnitChange {
+                unit_id: id(marketing),
+                superior_unit_id: id(exec),
+            }),
+            Change::AddDottedLine(AddDottedLineChange {
+                unit_id: id(marketing),
+                superior_unit_id: id(commercial),
+            }),
+            Change::CreatePosition(CreatePositionChange {
+                key: Some("cmo".to_owned()),
+                unit_id: id(marketing),
+                title: "Chief Marketing Officer".to_owned(),
+                role: PositionRole::Cmo,
+                holder_name: None,
+                responsibilities: vec![
+                    Responsibility::Brand,
+                    Responsibility::Demand,
+                    Responsibility::Revenue,
+                ],
+            }),
+        ],
+    )
+    .await?;
+    println!("  meridian-logistics: no CMO, marketing inside a commercial role (a draft scenario)");
     Ok(())
 }

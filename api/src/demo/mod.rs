@@ -28,6 +28,7 @@ use crate::{
     positions::service::{self as positions, NewPosition},
     priorities::service::{self as priorities, NewAssessment},
     reporting::service::{self as reporting, NewLine},
+    scenarios::service as scenarios,
     settings::Limits,
     stakeholders::service::{
         self as stakeholders, NewRelationship, NewStakeholder, StakeholderRef,
@@ -300,6 +301,44 @@ impl<'a> Builder<'a> {
         )
         .await?;
         Ok(())
+    }
+}
+
+impl Builder<'_> {
+    /// Drafts a scenario of the organization with `changes`, dated the first day of
+    /// the next quarter (a date that stays ahead of today for a while).
+    async fn scenario(
+        &self,
+        name: &str,
+        description: &str,
+        changes: Vec<crate::scenarios::change::Change>,
+    ) -> anyhow::Result<Uuid> {
+        let today = crate::clock::today();
+        let quarter_start_month = (today.month0() / 3) * 3 + 1;
+        let next_quarter = NaiveDate::from_ymd_opt(today.year(), quarter_start_month, 1)
+            .and_then(|d| d.checked_add_months(chrono::Months::new(3)))
+            .context("no next quarter")?;
+        let draft = scenarios::create(
+            self.store,
+            &self.ctx,
+            scenarios::NewScenario {
+                organization_id: self.org,
+                name: Name::parse("name", name)?,
+                description: Description::parse_opt("description", Some(description))?,
+                effective_from: StorableDate::parse("effectiveFrom", next_quarter)?,
+            },
+        )
+        .await?;
+        scenarios::add_changes(
+            self.store,
+            &self.ctx,
+            draft.id,
+            draft.version,
+            changes,
+            scenarios::limits(self.limits),
+        )
+        .await?;
+        Ok(draft.id)
     }
 }
 

@@ -177,6 +177,17 @@ async fn begin_for_scenario(
     Ok((tx, org, current))
 }
 
+/// The live snapshot a draft starts from, read before its write begins (no read waits
+/// behind the write's turn, and the write holds its connection only to write); the
+/// draft's version, checked under the lock, tells whether it changed meanwhile.
+async fn live_of_draft(store: &Store, principal: &Principal, id: Uuid) -> Result<Snapshot> {
+    let draft = find(&store.db, id)
+        .await?
+        .filter(|s| principal.reaches(s.organization_id))
+        .ok_or_else(|| Error::not_found_at("scenario", "input.scenarioId"))?;
+    live(&store.db, draft.organization_id, draft.effective_from).await
+}
+
 /// The live snapshot a draft of `organization` on `date` starts from.
 async fn live(db: &DatabaseConnection, organization: Uuid, date: NaiveDate) -> Result<Snapshot> {
     insights::snapshot(db, organization, date).await
@@ -198,6 +209,7 @@ pub async fn add_changes(
     if changes.is_empty() {
         return Err(Error::bad_input("input.changes", "give at least one change"));
     }
+    let live = live_of_draft(store, principal, id).await?;
     let (tx, org, current) = begin_for_scenario(store, principal, id).await?;
     refuse_closed(&current, "input.scenarioId")?;
     check_version("the scenario", current.version, version)?;
@@ -207,14 +219,9 @@ pub async fn add_changes(
             "a scenario holds at most {MAX_CHANGES} changes"
         )));
     }
-    let mut draft = Draft::new(
-        current.id,
-        live(&store.db, org.id, current.effective_from).await?,
-        current.created_at,
-    );
-    apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]")).map_err(|err| {
-        stale_draft(err)
-    })?;
+    let mut draft = Draft::new(current.id, live, current.created_at);
+    apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]"))
+        .map_err(stale_draft)?;
     apply_all(&mut draft, &changes, draft_limits, |i| format!("changes[{i}]"))?;
     all.extend(changes);
     let mut row: scenario::ActiveModel = current.clone().into();
@@ -263,15 +270,12 @@ pub async fn rebase(
 ) -> Result<scenario::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
+    let live = live_of_draft(store, principal, id).await?;
     let (tx, org, current) = begin_for_scenario(store, principal, id).await?;
     refuse_closed(&current, "input.scenarioId")?;
     check_version("the scenario", current.version, version)?;
     let all = change::from_json(&current.changes)?;
-    let mut draft = Draft::new(
-        current.id,
-        live(&store.db, org.id, current.effective_from).await?,
-        current.created_at,
-    );
+    let mut draft = Draft::new(current.id, live, current.created_at);
     apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]"))?;
     let mut row: scenario::ActiveModel = current.clone().into();
     row.base_structure_version = Set(org.structure_version);

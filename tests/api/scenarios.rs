@@ -1,0 +1,419 @@
+//! Scenarios: drafting a reorganization, what it would change, promoting it.
+
+use orgdesign_api::{auth::Role, demo, settings::Limits};
+use sea_orm::Database;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, code, field, on_each_backend};
+
+const SCENARIOS: &str = r#"query($slug: String) { organization(slug: $slug) {
+    id
+    collaborationModel { inferred }
+    insights { code }
+    scenarios(first: 10) { totalCount edges { node { id name status version } } } } }"#;
+
+const DIFF: &str = r#"query($id: ID!) { scenario(id: $id) {
+    id status version
+    changes { index kind }
+    insights { code }
+    collaborationModel { inferred }
+    diff {
+        empty
+        unitsAdded { id key name }
+        unitsMoved { unit { id name } from { id name } to { id name } }
+        linesAdded { kind }
+        linesEnded { kind }
+        shape { before { maxDepth maxSpan units } after { maxDepth maxSpan units } }
+        changedUnits { unit { name } spanBefore spanAfter depthBefore depthAfter }
+        collaborationModel { before after branches { unit { name } before after } }
+        insightsResolved { code }
+        insightsIntroduced { code }
+        kpiOwnership { unit { name } series { kpi points } branchBefore { name } branchAfter { name } archived }
+    }
+    chart(format: MERMAID)
+} }"#;
+
+const PROMOTE: &str = r#"mutation($id: ID!, $version: Int!) {
+    promoteScenario(input: { scenarioId: $id, version: $version }) { id status version } }"#;
+
+const ADD: &str = r#"mutation($id: ID!, $version: Int!, $changes: [ScenarioChangeInput!]!) {
+    addScenarioChanges(input: { scenarioId: $id, version: $version, changes: $changes }) {
+        id version changes { index kind } } }"#;
+
+const CREATE: &str = r#"mutation($org: ID!, $name: String!, $from: NaiveDate!) {
+    createScenario(input: { organizationId: $org, name: $name, effectiveFrom: $from }) {
+        id version status } }"#;
+
+async fn load_demo(app: &TestApp) {
+    let db = Database::connect(&app.database_url).await.unwrap();
+    demo::load(&db, &Limits::default()).await.unwrap();
+}
+
+fn codes(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect()
+}
+
+/// The demo scenario of `slug` called `name`.
+async fn demo_scenario(app: &TestApp, slug: &str, name: &str) -> Value {
+    let data = app.ok(SCENARIOS, json!({ "slug": slug })).await;
+    data["organization"]["scenarios"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .find(|n| n["name"] == name)
+        .unwrap_or_else(|| panic!("no scenario {name:?} in {data:#}"))
+}
+
+#[tokio::test]
+async fn the_northwind_center_draft_resolves_marketing_under_sales_and_promoting_it_changes_the_live_model()
+ {
+    on_each_backend(|app| async move {
+        load_demo(&app).await;
+        let live = app
+            .ok(SCENARIOS, json!({ "slug": "northwind-industrial" }))
+            .await["organization"]
+            .clone();
+        assert_eq!(live["collaborationModel"]["inferred"], "REPORTS_TO_SALES");
+        assert_eq!(live["scenarios"]["totalCount"], 2, "{live:#}");
+        let draft = demo_scenario(&app, "northwind-industrial", "Independent marketing center").await;
+
+        // The diff: what the draft resolves, and the model after.
+        let scenario = app.ok(DIFF, json!({ "id": draft["id"] })).await["scenario"].clone();
+        let diff = &scenario["diff"];
+        let resolved = codes(&diff["insightsResolved"]);
+        assert!(resolved.contains(&"MARKETING_REPORTS_TO_SALES"), "{diff:#}");
+        assert!(resolved.contains(&"MARKETING_DUPLICATED_ACROSS_UNITS"), "{diff:#}");
+        assert!(!codes(&diff["insightsIntroduced"]).contains(&"MARKETING_REPORTS_TO_SALES"));
+        let after = diff["collaborationModel"]["after"].as_str().unwrap();
+        assert!(matches!(after, "INDEPENDENT" | "INDEPENDENT_MATRIX"), "{diff:#}");
+        assert_eq!(diff["collaborationModel"]["before"], "REPORTS_TO_SALES");
+        assert_eq!(scenario["collaborationModel"]["inferred"], after);
+        assert_eq!(diff["unitsAdded"][0]["key"], "marketing-center");
+        let moved: Vec<&str> = diff["unitsMoved"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["unit"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(moved.len(), 2, "{diff:#}");
+        assert!(moved.contains(&"Pumps marketing") && moved.contains(&"Valves marketing"));
+        for m in diff["unitsMoved"].as_array().unwrap() {
+            assert_eq!(m["to"]["name"], "Marketing center");
+        }
+        assert_eq!(diff["shape"]["after"]["units"], 9);
+        assert_eq!(diff["shape"]["before"]["units"], 8);
+        assert!(scenario["chart"].as_str().unwrap().contains("Marketing center"));
+        // Nothing live changed by drafting or evaluating.
+        let still = app
+            .ok(SCENARIOS, json!({ "slug": "northwind-industrial" }))
+            .await["organization"]
+            .clone();
+        assert_eq!(still["collaborationModel"]["inferred"], "REPORTS_TO_SALES");
+
+        // Promote: the live model changes, one audit entry per change names the draft.
+        let promoted = app
+            .ok(PROMOTE, json!({ "id": draft["id"], "version": draft["version"] }))
+            .await["promoteScenario"]
+            .clone();
+        assert_eq!(promoted["status"], "PROMOTED");
+        // The live structure on the draft's date is the scenario's now.
+        let from = app
+            .ok(
+                r#"query($id: ID!) { scenario(id: $id) { effectiveFrom } }"#,
+                json!({ "id": draft["id"] }),
+            )
+            .await["scenario"]["effectiveFrom"]
+            .clone();
+        let on_the_day = app
+            .ok(
+                r#"query($slug: String, $on: NaiveDate) { organization(slug: $slug) {
+                    id collaborationModel(asOf: $on) { inferred } insights(asOf: $on) { code } } }"#,
+                json!({ "slug": "northwind-industrial", "on": from }),
+            )
+            .await["organization"]
+            .clone();
+        assert_eq!(on_the_day["collaborationModel"]["inferred"], after);
+        assert!(!codes(&on_the_day["insights"]).contains(&"MARKETING_REPORTS_TO_SALES"));
+        let log = app
+            .ok(
+                r#"query($org: ID!) { auditLog(organizationId: $org, first: 50) {
+                    edges { node { operation objectIds } } } }"#,
+                json!({ "org": live["id"] }),
+            )
+            .await["auditLog"]["edges"]
+            .clone();
+        let scenario_id = draft["id"].as_str().unwrap();
+        let naming: Vec<&str> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["node"])
+            .filter(|n| {
+                n["objectIds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|id| id == scenario_id)
+            })
+            .map(|n| n["operation"].as_str().unwrap())
+            .collect();
+        let changes = scenario["changes"].as_array().unwrap().len();
+        // One entry per change, plus the promotion itself (and the draft's own
+        // createScenario / addScenarioChanges entries).
+        let per_change = naming
+            .iter()
+            .filter(|op| {
+                !matches!(
+                    **op,
+                    "promoteScenario" | "createScenario" | "addScenarioChanges"
+                )
+            })
+            .count();
+        assert_eq!(per_change, changes, "{naming:?}");
+        assert!(naming.contains(&"promoteScenario"));
+
+        // A second promotion is refused.
+        let again = app
+            .error(PROMOTE, json!({ "id": draft["id"], "version": promoted["version"] }))
+            .await;
+        assert_eq!(code(&again), "CONFLICT", "{again}");
+        // The other draft was drafted on the old structure: CONFLICT naming what changed.
+        let other = demo_scenario(&app, "northwind-industrial", "Sales reports to marketing").await;
+        let stale = app
+            .error(PROMOTE, json!({ "id": other["id"], "version": other["version"] }))
+            .await;
+        assert_eq!(code(&stale), "CONFLICT", "{stale}");
+        assert!(
+            stale["message"].as_str().unwrap().contains("rebase"),
+            "{stale}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refused_change_names_its_index_and_field_and_stores_nothing() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("cycles").await;
+        let ceo = app.create_unit(&org, "CEO office", "EXECUTIVE").await;
+        let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
+        let brand = app.create_unit(&org, "Brand", "MARKETING").await;
+        app.add_line(&marketing, &ceo, "SOLID", "2024-01-01", None).await;
+        app.add_line(&brand, &marketing, "SOLID", "2024-01-01", None).await;
+        let draft = app
+            .ok(CREATE, json!({ "org": org, "name": "Loop", "from": "2030-01-01" }))
+            .await["createScenario"]
+            .clone();
+        let error = app
+            .error(
+                ADD,
+                json!({ "id": draft["id"], "version": draft["version"], "changes": [
+                    { "updateUnit": { "unitId": brand, "name": "Brand and content" } },
+                    { "addDottedLine": { "unitId": brand, "superiorUnitId": ceo } },
+                    { "moveUnit": { "unitId": marketing, "superiorUnitId": brand } },
+                ] }),
+            )
+            .await;
+        assert_eq!(field(&error), "changes[2].superiorUnitId", "{error}");
+        assert_eq!(code(&error), "BAD_USER_INPUT", "{error}");
+        let stored = app.ok(DIFF, json!({ "id": draft["id"] })).await["scenario"].clone();
+        assert_eq!(stored["changes"], json!([]));
+        assert_eq!(stored["version"], draft["version"]);
+        assert_eq!(stored["diff"]["empty"], true);
+
+        // Keys: a unit created by an earlier change is named by its key.
+        let added = app
+            .ok(
+                ADD,
+                json!({ "id": draft["id"], "version": draft["version"], "changes": [
+                    { "createUnit": { "key": "growth", "name": "Growth", "function": "MARKETING",
+                                      "superiorUnitId": ceo } },
+                    { "moveUnit": { "unitId": brand, "superiorUnitId": "growth" } },
+                    { "archiveUnit": { "unitId": marketing } },
+                ] }),
+            )
+            .await["addScenarioChanges"]
+            .clone();
+        assert_eq!(added["changes"].as_array().unwrap().len(), 3);
+        let diff = app.ok(DIFF, json!({ "id": draft["id"] })).await["scenario"]["diff"].clone();
+        assert_eq!(diff["unitsAdded"][0]["name"], "Growth");
+        assert_eq!(diff["unitsMoved"][0]["to"]["name"], "Growth");
+        assert_eq!(diff["unitsMoved"][0]["from"]["name"], "Marketing");
+        // Unknown unit: NOT_FOUND on the change's field, counted within the batch.
+        let unknown = app
+            .error(
+                ADD,
+                json!({ "id": draft["id"], "version": added["version"], "changes": [
+                    { "moveUnit": { "unitId": "nope", "superiorUnitId": ceo } },
+                ] }),
+            )
+            .await;
+        assert_eq!(field(&unknown), "changes[0].unitId", "{unknown}");
+        // A stale version is a CONFLICT.
+        let stale = app
+            .error(
+                ADD,
+                json!({ "id": draft["id"], "version": draft["version"], "changes": [
+                    { "updateUnit": { "unitId": ceo, "name": "Board" } },
+                ] }),
+            )
+            .await;
+        assert_eq!(code(&stale), "CONFLICT", "{stale}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_draft_is_promoted_after_a_rebase_and_a_promotion_applies_every_change() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("rebase").await;
+        let ceo = app.create_unit(&org, "CEO office", "EXECUTIVE").await;
+        let sales = app.create_unit(&org, "Sales", "SALES").await;
+        let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
+        app.add_line(&sales, &ceo, "SOLID", "2024-01-01", None).await;
+        app.add_line(&marketing, &sales, "SOLID", "2024-01-01", None).await;
+        let draft = app
+            .ok(CREATE, json!({ "org": org, "name": "Out of sales", "from": "2030-01-01" }))
+            .await["createScenario"]
+            .clone();
+        let added = app
+            .ok(
+                ADD,
+                json!({ "id": draft["id"], "version": draft["version"], "changes": [
+                    { "moveUnit": { "unitId": marketing, "superiorUnitId": ceo } },
+                    { "createPosition": { "unitId": marketing, "title": "CMO", "role": "CMO",
+                                          "responsibilities": ["BRAND", "REVENUE"] } },
+                    { "addDottedLine": { "unitId": marketing, "superiorUnitId": sales } },
+                ] }),
+            )
+            .await["addScenarioChanges"]
+            .clone();
+        // A live change after the draft: promotion is refused until a rebase.
+        app.create_unit(&org, "Finance", "FINANCE").await;
+        let refused = app
+            .error(PROMOTE, json!({ "id": draft["id"], "version": added["version"] }))
+            .await;
+        assert_eq!(code(&refused), "CONFLICT", "{refused}");
+        assert!(refused["message"].as_str().unwrap().contains("createUnit"), "{refused}");
+        let rebased = app
+            .ok(
+                r#"mutation($id: ID!, $version: Int!) {
+                    rebaseScenario(input: { scenarioId: $id, version: $version }) { version } }"#,
+                json!({ "id": draft["id"], "version": added["version"] }),
+            )
+            .await["rebaseScenario"]
+            .clone();
+        app.ok(PROMOTE, json!({ "id": draft["id"], "version": rebased["version"] }))
+            .await;
+        let live = app
+            .ok(
+                r#"query($id: ID!) { organization(id: $id) {
+                    collaborationModel(asOf: "2030-01-01") { inferred }
+                    positions { role responsibilities }
+                    reportingLines(asOf: "2030-01-01") { kind unit { name } superiorUnit { name } } } }"#,
+                json!({ "id": org }),
+            )
+            .await["organization"]
+            .clone();
+        assert_eq!(live["collaborationModel"]["inferred"], "INDEPENDENT_MATRIX", "{live:#}");
+        assert_eq!(live["positions"][0]["role"], "CMO");
+        assert_eq!(live["reportingLines"].as_array().unwrap().len(), 3, "{live:#}");
+        // Before the date, the old line still holds: history is kept.
+        let before = app
+            .ok(
+                r#"query($id: ID!) { organization(id: $id) {
+                    collaborationModel(asOf: "2029-12-31") { inferred } } }"#,
+                json!({ "id": org }),
+            )
+            .await["organization"]
+            .clone();
+        assert_eq!(before["collaborationModel"]["inferred"], "REPORTS_TO_SALES");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn viewers_read_scenarios_integrations_do_not_and_only_writers_draft() {
+    on_each_backend(|app| async move {
+        load_demo(&app).await;
+        let draft = demo_scenario(&app, "meridian-logistics", "Restore a CMO").await;
+        let org = app
+            .ok(SCENARIOS, json!({ "slug": "meridian-logistics" }))
+            .await["organization"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let viewer = app.token(Role::Viewer, &[&org]);
+        let (_, read) = app
+            .graphql_as(
+                Some(&viewer),
+                r#"query($id: ID!) { scenario(id: $id) { name diff { insightsResolved { code } } } }"#,
+                json!({ "id": draft["id"] }),
+            )
+            .await;
+        assert_eq!(read["data"]["scenario"]["name"], "Restore a CMO", "{read}");
+        let resolved = codes(&read["data"]["scenario"]["diff"]["insightsResolved"]);
+        assert!(resolved.contains(&"NO_CMO_COMMERCIAL_LEADERSHIP"), "{read}");
+        let (_, refused) = app
+            .graphql_as(
+                Some(&viewer),
+                PROMOTE,
+                json!({ "id": draft["id"], "version": draft["version"] }),
+            )
+            .await;
+        assert_eq!(code(&refused["errors"][0]), "FORBIDDEN", "{refused}");
+        let (integration, _) = crate::authorization::issue_token(&app, &org).await;
+        let (_, hidden) = app
+            .graphql_as(
+                Some(&integration),
+                r#"query($id: ID!) { scenario(id: $id) { name } }"#,
+                json!({ "id": draft["id"] }),
+            )
+            .await;
+        assert_eq!(code(&hidden["errors"][0]), "FORBIDDEN", "{hidden}");
+        // An editor of another organization sees nothing.
+        let stranger = app.token(Role::Editor, &["00000000-0000-7000-8000-000000000000"]);
+        let (_, none) = app
+            .graphql_as(
+                Some(&stranger),
+                r#"query($id: ID!) { scenario(id: $id) { name } }"#,
+                json!({ "id": draft["id"] }),
+            )
+            .await;
+        assert_eq!(none["data"]["scenario"], Value::Null, "{none}");
+        let (_, not_theirs) = app
+            .graphql_as(
+                Some(&stranger),
+                PROMOTE,
+                json!({ "id": draft["id"], "version": draft["version"] }),
+            )
+            .await;
+        assert_eq!(code(&not_theirs["errors"][0]), "NOT_FOUND", "{not_theirs}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn compare_scenarios_evaluates_drafts_side_by_side() {
+    on_each_backend(|app| async move {
+        load_demo(&app).await;
+        let center = demo_scenario(&app, "northwind-industrial", "Independent marketing center").await;
+        let inverted = demo_scenario(&app, "northwind-industrial", "Sales reports to marketing").await;
+        let data = app
+            .ok(
+                r#"query($ids: [ID!]!) { compareScenarios(ids: $ids) {
+                    name diff { collaborationModel { after } insightsResolved { code } } } }"#,
+                json!({ "ids": [center["id"], inverted["id"]] }),
+            )
+            .await;
+        let list = data["compareScenarios"].as_array().unwrap();
+        assert_eq!(list[0]["name"], "Independent marketing center");
+        assert_eq!(list[1]["diff"]["collaborationModel"]["after"], "SALES_REPORTS_TO_MARKETING");
+    })
+    .await;
+}
