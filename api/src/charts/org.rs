@@ -4,11 +4,14 @@
 //! This file holds the model (what a chart shows, built from a snapshot and cut down to
 //! a branch) and its entry points; the rest lives beside it, one concern a file:
 //!
+//! - `org/changes.rs`: the chart of a scenario against the live organization, with
+//!   what it adds, moves and removes marked.
 //! - `org/layout.rs`: where the boxes go and how DOTTED lines are routed, as pure
 //!   geometry over node indexes, unit-tested on bare trees.
 //! - `org/text_formats.rs`: Mermaid and Graphviz DOT.
 //! - `org/draw.rs`: the SVG document.
 
+mod changes;
 mod draw;
 mod layout;
 mod text_formats;
@@ -40,6 +43,39 @@ pub struct Node {
     /// Indexes into [`OrgChart::insights`] of the insights resting on this unit (or on
     /// one of its positions or lines).
     pub insights: Vec<usize>,
+    /// What a scenario does to this unit, on a chart [comparing](OrgChart::comparing)
+    /// two snapshots; always `None` on a chart of one.
+    pub change: Option<Change>,
+}
+
+/// How a scenario changes a unit: the marks a compared chart draws, kept as data so
+/// the scenario's diff can list the same facts the picture shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Active in the scenario, not (or archived) in the live organization.
+    Added,
+    /// Active in both, under another SOLID superior.
+    Moved {
+        /// The live SOLID superior, `None` when the unit was at a top.
+        from: Option<Uuid>,
+        /// `from`'s name, so the "moved from" label needs no other lookup and survives
+        /// [`OrgChart::restrict`] cutting the former superior away.
+        from_name: Option<String>,
+    },
+    /// Active in the live organization, archived (or gone) in the scenario: still drawn,
+    /// from the live data, so the reader sees what disappears.
+    Removed,
+}
+
+/// How a scenario changes a reporting line (by id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineChange {
+    /// In effect in the scenario, not in the live organization.
+    Added,
+    /// In effect in the live organization, not in the scenario, between units the chart
+    /// still draws: drawn from the live data in its own dash and colour, so it is not
+    /// mistaken for a DOTTED line.
+    Ended,
 }
 
 /// One reporting line as drawn: from `superior` down to `unit`.
@@ -49,6 +85,16 @@ pub struct Edge {
     pub unit: usize,
     pub superior: usize,
     pub kind: LineKind,
+    /// What a scenario does to this line; always `None` on a chart of one snapshot.
+    pub change: Option<LineChange>,
+}
+
+/// What a chart draws before it is laid out: units with their marks, the positions
+/// that label them and the lines with theirs.
+struct Drawn<'a> {
+    units: Vec<(&'a entity::org_unit::Model, Option<Change>)>,
+    positions: Vec<&'a entity::position::Model>,
+    lines: Vec<(&'a entity::reporting_line::Model, Option<LineChange>)>,
 }
 
 /// Everything a picture of the structure shows.
@@ -56,9 +102,11 @@ pub struct Edge {
 pub struct OrgChart {
     pub title: String,
     pub as_of: NaiveDate,
-    /// Units that are not archived, by function then name.
+    /// Units that are not archived (and, on a scenario's chart, those it removes), by
+    /// function then name.
     pub nodes: Vec<Node>,
-    /// Lines in effect on the date between drawn units.
+    /// Lines in effect on the date between drawn units (and, on a scenario's chart, the
+    /// live lines it ends).
     pub edges: Vec<Edge>,
     /// Most severe first.
     pub insights: Vec<Insight>,
@@ -88,21 +136,53 @@ impl OrgChart {
 
     /// Builds the chart of a snapshot and its insights.
     pub fn new(title: &str, snapshot: &Snapshot, insights: Vec<Insight>) -> Result<Self> {
-        let mut units: Vec<&entity::org_unit::Model> =
-            snapshot.units.iter().filter(|u| !u.archived).collect();
+        let units = snapshot
+            .units
+            .iter()
+            .filter(|u| !u.archived)
+            .map(|u| (u, None))
+            .collect();
+        let positions = snapshot.positions.iter().filter(|p| !p.archived).collect();
+        let lines = snapshot.lines.iter().map(|l| (l, None)).collect();
+        Self::assemble(
+            title,
+            snapshot.as_of,
+            Drawn {
+                units,
+                positions,
+                lines,
+            },
+            &[snapshot],
+            insights,
+        )
+    }
+
+    /// The chart of `drawn`, marking each node with the insights whose evidence rests on
+    /// it; `sources` resolve evidence that names a position or a line to its unit (the
+    /// first source that knows an id wins).
+    fn assemble(
+        title: &str,
+        as_of: NaiveDate,
+        drawn: Drawn<'_>,
+        sources: &[&Snapshot],
+        insights: Vec<Insight>,
+    ) -> Result<Self> {
+        let Drawn {
+            units,
+            mut positions,
+            lines,
+        } = drawn;
         let mut keyed = Vec::with_capacity(units.len());
-        for unit in units.drain(..) {
-            keyed.push((UnitFunction::from_db(&unit.function)?, unit));
+        for (unit, change) in units {
+            keyed.push((UnitFunction::from_db(&unit.function)?, unit, change));
         }
         keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
         let index: HashMap<Uuid, usize> = keyed
             .iter()
             .enumerate()
-            .map(|(i, (_, u))| (u.id, i))
+            .map(|(i, (_, u, _))| (u.id, i))
             .collect();
 
-        let mut positions: Vec<&entity::position::Model> =
-            snapshot.positions.iter().filter(|p| !p.archived).collect();
         positions.sort_by_key(|p| (p.created_at, p.id));
         let mut titles: HashMap<Uuid, Vec<&str>> = HashMap::new();
         for p in &positions {
@@ -110,23 +190,22 @@ impl OrgChart {
         }
 
         let mut nodes = Vec::with_capacity(keyed.len());
-        for (function, unit) in &keyed {
+        for (function, unit, change) in keyed {
             let held = titles.get(&unit.id).map(Vec::as_slice).unwrap_or_default();
             nodes.push(Node {
                 id: unit.id,
                 name: unit.name.clone(),
-                function: *function,
+                function,
                 sourcing: Sourcing::from_db(&unit.sourcing)?,
                 head: held.first().map(|t| (*t).to_owned()),
                 more_positions: held.len().saturating_sub(1),
                 insights: Vec::new(),
+                change,
             });
         }
 
         let mut edges = Vec::new();
-        let mut line_unit = HashMap::new();
-        for line in &snapshot.lines {
-            line_unit.insert(line.id, line.unit_id);
+        for (line, change) in lines {
             if let (Some(&unit), Some(&superior)) =
                 (index.get(&line.unit_id), index.get(&line.superior_unit_id))
             {
@@ -135,16 +214,18 @@ impl OrgChart {
                     unit,
                     superior,
                     kind: LineKind::from_db(&line.kind)?,
+                    change,
                 });
             }
         }
         edges.sort_by_key(|e| (e.kind, e.superior, e.unit));
 
-        let position_unit: HashMap<Uuid, Uuid> = snapshot
-            .positions
-            .iter()
-            .map(|p| (p.id, p.unit_id))
-            .collect();
+        let mut line_unit = HashMap::new();
+        let mut position_unit = HashMap::new();
+        for source in sources.iter().rev() {
+            line_unit.extend(source.lines.iter().map(|l| (l.id, l.unit_id)));
+            position_unit.extend(source.positions.iter().map(|p| (p.id, p.unit_id)));
+        }
         for (i, insight) in insights.iter().enumerate() {
             for evidence in &insight.evidence {
                 let unit = position_unit
@@ -160,7 +241,7 @@ impl OrgChart {
         }
         Ok(Self {
             title: title.to_owned(),
-            as_of: snapshot.as_of,
+            as_of,
             nodes,
             edges,
             insights,
@@ -171,16 +252,37 @@ impl OrgChart {
         format!("{} — org chart as of {}", self.title, self.as_of)
     }
 
-    /// Each node's SOLID superior (the first SOLID line of the unit, as the database
-    /// allows one per date), or `None` at a top.
+    /// Each node's SOLID superior, or `None` at a top: the superior of its
+    /// [`tree_edge`](Self::tree_edges).
     fn solid_superiors(&self) -> Vec<Option<usize>> {
-        let mut superior = vec![None; self.nodes.len()];
-        for edge in self.edges.iter().filter(|e| e.kind == LineKind::Solid) {
-            if superior[edge.unit].is_none() && edge.unit != edge.superior {
-                superior[edge.unit] = Some(edge.superior);
+        self.tree_edges()
+            .into_iter()
+            .map(|e| e.map(|e| self.edges[e].superior))
+            .collect()
+    }
+
+    /// The edge that places each node in the tree, or `None` at a top: its first SOLID
+    /// line (the database allows one per date) that the scenario did not end. A removed
+    /// unit has only ended lines, so it hangs from the one it had before; a moved unit's
+    /// ended line is drawn but does not place it.
+    fn tree_edges(&self) -> Vec<Option<usize>> {
+        let mut tree = vec![None; self.nodes.len()];
+        for (i, edge) in self.edges.iter().enumerate() {
+            if edge.kind != LineKind::Solid || edge.unit == edge.superior {
+                continue;
+            }
+            let ended = edge.change == Some(LineChange::Ended);
+            let current: Option<usize> = tree[edge.unit];
+            let replaces = match current {
+                None => !ended || self.nodes[edge.unit].change == Some(Change::Removed),
+                // A live line takes the place of an ended one met first.
+                Some(e) => !ended && self.edges[e].change == Some(LineChange::Ended),
+            };
+            if replaces {
+                tree[edge.unit] = Some(i);
             }
         }
-        superior
+        tree
     }
 
     /// Keeps `root` (default: every unit at the top) and its SOLID subordinates down to

@@ -4,7 +4,10 @@
 
 use std::fmt::Write as _;
 
-use super::OrgChart;
+use super::{
+    Change, LineChange, OrgChart,
+    changes::{ADDED, MOVED, REMOVED, REMOVED_FILL, REMOVED_TEXT},
+};
 use crate::{
     charts::{palette, severity_colour},
     domain::{LineKind, Sourcing, UnitFunction},
@@ -12,7 +15,10 @@ use crate::{
 
 impl OrgChart {
     /// A Mermaid flowchart: SOLID lines as arrows, DOTTED lines as dotted arrows, a
-    /// class per function, insight markers as "⚠ n" and a thick border.
+    /// class per function, insight markers as "⚠ n" and a thick border. On a scenario's
+    /// chart, classes `added`, `moved` and `removed` and a `linkStyle` per added or
+    /// ended line mark the changes (a changed unit's border shows the change, not its
+    /// insights, whose count stays in the label).
     pub fn mermaid(&self) -> String {
         // Mermaid's entity codes: `#` first, then everything that could end the label
         // or start a directive (`%%{init: ...}%%`) or markup.
@@ -40,6 +46,9 @@ impl OrgChart {
             }
             if !node.insights.is_empty() {
                 let _ = write!(label, "<br/>⚠ {}", node.insights.len());
+            }
+            if let Some(change) = Self::change_label(node) {
+                let _ = write!(label, "<br/><i>{}</i>", esc(&change));
             }
             let _ = writeln!(out, "  u{i}[\"{label}\"]");
         }
@@ -69,6 +78,9 @@ impl OrgChart {
             let _ = writeln!(out, "  class {} {class}", members.join(","));
         }
         for (i, node) in self.nodes.iter().enumerate() {
+            if node.change.is_some() {
+                continue;
+            }
             if let Some(severity) = self.worst(node) {
                 let _ = writeln!(
                     out,
@@ -77,15 +89,74 @@ impl OrgChart {
                 );
             }
         }
+        if self.has_changes() {
+            self.mermaid_changes(&mut out);
+        }
         for (i, node) in self.nodes.iter().enumerate() {
             let _ = writeln!(out, "  %% u{i} = {}", node.id);
         }
         out
     }
 
+    /// The scenario's marks: a class per kind of unit change (declared after the
+    /// function classes, so its border wins) and a style per changed link, by the
+    /// link's index in the order the links were written.
+    fn mermaid_changes(&self, out: &mut String) {
+        out.push_str(
+            "  %% Scenario changes: green border = added unit, cyan = moved, dashed grey = \
+             removed; green link = added line, grey dotted = ended line\n",
+        );
+        for (class, style) in [
+            ("added", format!("stroke:{ADDED},stroke-width:3px")),
+            ("moved", format!("stroke:{MOVED},stroke-width:3px")),
+            (
+                "removed",
+                format!(
+                    "fill:{REMOVED_FILL},stroke:{REMOVED},stroke-dasharray:3 3,color:{REMOVED_TEXT}"
+                ),
+            ),
+        ] {
+            let members: Vec<String> = self
+                .nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.change.as_ref().map(Change::as_str) == Some(class))
+                .map(|(i, _)| format!("u{i}"))
+                .collect();
+            let _ = writeln!(out, "  classDef {class} {style}");
+            if !members.is_empty() {
+                let _ = writeln!(out, "  class {} {class}", members.join(","));
+            }
+        }
+        for (change, style) in [
+            (
+                LineChange::Added,
+                format!("stroke:{ADDED},stroke-width:3px"),
+            ),
+            (
+                LineChange::Ended,
+                format!("stroke:{REMOVED},stroke-width:2px,stroke-dasharray:1 4"),
+            ),
+        ] {
+            let links: Vec<String> = self
+                .edges
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.change == Some(change))
+                .map(|(i, _)| i.to_string())
+                .collect();
+            if !links.is_empty() {
+                let _ = writeln!(out, "  linkStyle {} {style}", links.join(","));
+            }
+        }
+    }
+
     /// Graphviz DOT: SOLID lines rank the units top-down, DOTTED lines are dashed and do
     /// not constrain the ranks; units are filled by function, and units an insight rests
-    /// on get a thick border and an "⚠ n" line. Node ids are the unit ids.
+    /// on get a thick border and an "⚠ n" line. Node ids are the unit ids. On a
+    /// scenario's chart, added units and lines are green, moved units cyan, removed ones
+    /// dashed grey and ended lines dotted grey (ranking nothing, unless one still places
+    /// a removed unit), with a legend under the title.
     pub fn dot(&self) -> String {
         fn esc(s: &str) -> String {
             s.replace('\\', "\\\\")
@@ -94,10 +165,18 @@ impl OrgChart {
         }
         let mut out = String::new();
         let _ = writeln!(out, "digraph \"{}\" {{", esc(&self.title));
+        let mut caption = self.caption();
+        if self.has_changes() {
+            out.push_str("  // Scenario changes, as the legend under the title says.\n");
+            caption.push_str(
+                "\nScenario: green = added unit or line · cyan = moved unit · \
+                 dashed grey = removed unit · dotted grey = ended line",
+            );
+        }
         let _ = writeln!(
             out,
             "  graph [rankdir=TB, labelloc=t, fontname=\"Helvetica\", label=\"{}\"];",
-            esc(&self.caption())
+            esc(&caption)
         );
         out.push_str(
             "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=11];\n",
@@ -121,6 +200,30 @@ impl OrgChart {
                     severity_colour(severity)
                 );
             }
+            // A changed unit's border shows the change rather than its insights, whose
+            // count stays in the label.
+            if let Some(change) = Self::change_label(node) {
+                let _ = write!(label, "\n({change})");
+                attributes = match node.change {
+                    Some(Change::Removed) => format!(
+                        "fillcolor=\"{REMOVED_FILL}\", color=\"{REMOVED}\", \
+                         fontcolor=\"{REMOVED_TEXT}\", style=\"rounded,filled,dashed\""
+                    ),
+                    _ => {
+                        let colour = if node.change == Some(Change::Added) {
+                            ADDED
+                        } else {
+                            MOVED
+                        };
+                        let mut changed =
+                            format!("fillcolor=\"{fill}\", color=\"{colour}\", penwidth=3");
+                        if node.sourcing != Sourcing::InHouse {
+                            changed.push_str(", style=\"rounded,filled,dashed\"");
+                        }
+                        changed
+                    }
+                };
+            }
             let _ = writeln!(
                 out,
                 "  \"{}\" [label=\"{}\", {attributes}];",
@@ -128,11 +231,26 @@ impl OrgChart {
                 esc(&label)
             );
         }
-        for edge in &self.edges {
-            let style = match edge.kind {
-                LineKind::Solid => String::new(),
-                LineKind::Dotted => {
+        let tree = self.tree_edges();
+        for (i, edge) in self.edges.iter().enumerate() {
+            let style = match (edge.kind, edge.change) {
+                (LineKind::Solid, None) => String::new(),
+                (LineKind::Dotted, None) => {
                     " [style=dashed, constraint=false, color=\"#7c3aed\"]".to_owned()
+                }
+                (LineKind::Solid, Some(LineChange::Added)) => {
+                    format!(" [color=\"{ADDED}\", penwidth=2.5]")
+                }
+                (LineKind::Dotted, Some(LineChange::Added)) => {
+                    format!(" [style=dashed, constraint=false, color=\"{ADDED}\", penwidth=2.5]")
+                }
+                (_, Some(LineChange::Ended)) => {
+                    let constraint = if tree[edge.unit] == Some(i) {
+                        ""
+                    } else {
+                        ", constraint=false"
+                    };
+                    format!(" [style=dotted, color=\"{REMOVED}\", penwidth=2{constraint}]")
                 }
             };
             let _ = writeln!(
