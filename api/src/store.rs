@@ -74,8 +74,14 @@ impl Store {
         operation: &'static str,
         object_ids: Vec<Uuid>,
     ) -> Result<()> {
-        self.commit_changes(tx, ctx, organization_id, vec![(operation, object_ids)], true)
-            .await
+        self.commit_changes(
+            tx,
+            ctx,
+            organization_id,
+            vec![(operation, object_ids)],
+            true,
+        )
+        .await
     }
 
     /// Several structural changes in one transaction (a scenario's promotion): one
@@ -102,8 +108,14 @@ impl Store {
         operation: &'static str,
         object_ids: Vec<Uuid>,
     ) -> Result<()> {
-        self.commit_changes(tx, ctx, organization_id, vec![(operation, object_ids)], false)
-            .await
+        self.commit_changes(
+            tx,
+            ctx,
+            organization_id,
+            vec![(operation, object_ids)],
+            false,
+        )
+        .await
     }
 
     async fn commit_changes(

@@ -11,8 +11,8 @@ mod m20261123_000002_maturity;
 mod m20261123_000003_kpis;
 mod m20261123_000004_priorities_relationships;
 mod m20261123_000005_tokens_audit;
-mod m20261210_000006_idempotency_owner;
 mod m20261126_000007_scenarios;
+mod m20261210_000006_idempotency_owner;
 
 /// Every migration of orgdesign, oldest first.
 #[derive(Debug)]

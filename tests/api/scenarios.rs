@@ -203,10 +203,15 @@ async fn a_refused_change_names_its_index_and_field_and_stores_nothing() {
         let ceo = app.create_unit(&org, "CEO office", "EXECUTIVE").await;
         let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
         let brand = app.create_unit(&org, "Brand", "MARKETING").await;
-        app.add_line(&marketing, &ceo, "SOLID", "2024-01-01", None).await;
-        app.add_line(&brand, &marketing, "SOLID", "2024-01-01", None).await;
+        app.add_line(&marketing, &ceo, "SOLID", "2024-01-01", None)
+            .await;
+        app.add_line(&brand, &marketing, "SOLID", "2024-01-01", None)
+            .await;
         let draft = app
-            .ok(CREATE, json!({ "org": org, "name": "Loop", "from": "2030-01-01" }))
+            .ok(
+                CREATE,
+                json!({ "org": org, "name": "Loop", "from": "2030-01-01" }),
+            )
             .await["createScenario"]
             .clone();
         let error = app
@@ -402,8 +407,10 @@ async fn viewers_read_scenarios_integrations_do_not_and_only_writers_draft() {
 async fn compare_scenarios_evaluates_drafts_side_by_side() {
     on_each_backend(|app| async move {
         load_demo(&app).await;
-        let center = demo_scenario(&app, "northwind-industrial", "Independent marketing center").await;
-        let inverted = demo_scenario(&app, "northwind-industrial", "Sales reports to marketing").await;
+        let center =
+            demo_scenario(&app, "northwind-industrial", "Independent marketing center").await;
+        let inverted =
+            demo_scenario(&app, "northwind-industrial", "Sales reports to marketing").await;
         let data = app
             .ok(
                 r#"query($ids: [ID!]!) { compareScenarios(ids: $ids) {
@@ -413,7 +420,10 @@ async fn compare_scenarios_evaluates_drafts_side_by_side() {
             .await;
         let list = data["compareScenarios"].as_array().unwrap();
         assert_eq!(list[0]["name"], "Independent marketing center");
-        assert_eq!(list[1]["diff"]["collaborationModel"]["after"], "SALES_REPORTS_TO_MARKETING");
+        assert_eq!(
+            list[1]["diff"]["collaborationModel"]["after"],
+            "SALES_REPORTS_TO_MARKETING"
+        );
     })
     .await;
 }

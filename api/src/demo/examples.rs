@@ -155,8 +155,17 @@ pub(super) async fn marketing_under_sales(store: &Store, limits: &Limits) -> any
         "northwind-crm",
     )
     .await?;
-    northwind_drafts(&b, exec, [pumps, valves], [pumps_sales, valves_sales], [pumps_mkt, valves_mkt]).await?;
-    println!("  northwind-industrial: marketing under sales in two business units (two draft scenarios)");
+    northwind_drafts(
+        &b,
+        exec,
+        [pumps, valves],
+        [pumps_sales, valves_sales],
+        [pumps_mkt, valves_mkt],
+    )
+    .await?;
+    println!(
+        "  northwind-industrial: marketing under sales in two business units (two draft scenarios)"
+    );
     Ok(())
 }
 

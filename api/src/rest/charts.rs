@@ -95,6 +95,53 @@ pub async fn org_chart(
     Ok(svg(&req, chart.svg()))
 }
 
+/// A draft scenario's org chart as SVG: the structure as the scenario would make it,
+/// with what it changes marked (the same picture as `Scenario.chart(format: SVG)`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{slug}/scenarios/{id}/chart.svg",
+    params(
+        ("slug" = String, Path, description = "The organization's slug"),
+        ("id" = Uuid, Path, description = "The scenario's id"),
+        OrgChartQuery
+    ),
+    responses(
+        (status = 200, description = "The scenario's org chart: added units and lines in green, moved units in cyan, removed units and ended lines grey and dashed, with a legend", content_type = "image/svg+xml", body = String),
+        (status = 400, description = "A malformed slug, id, rootUnitId or depth (the error's field names it)", body = super::ErrorBody),
+        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
+        (status = 404, description = "No such organization or scenario of it (or not the token's)", body = super::ErrorBody),
+        (status = 409, description = "The scenario is promoted or discarded (only drafts are drawn against the live structure), or the live structure moved so that one of its changes no longer applies", body = super::ErrorBody),
+        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))
+    )
+)]
+pub async fn scenario_chart(
+    caller: Authenticated,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HttpError> {
+    let (slug, id) = path.into_inner();
+    let organization = reader_of(&state, &caller, &slug, |p, org| {
+        p.may_read(org, "organization")
+    })
+    .await?;
+    let id = Uuid::parse_str(&id).map_err(|_| Error::bad_input("id", "a scenario id"))?;
+    let query = org_chart_query(req.query_string())?;
+    let scenario = crate::scenarios::service::find(&state.store.db, id)
+        .await?
+        .filter(|s| s.organization_id == organization.id)
+        .ok_or_else(|| Error::not_found_at("scenario", "id"))?;
+    let limits = crate::scenarios::service::limits(&state.limits);
+    let evaluation = crate::scenarios::service::evaluate(&state.store.db, &[&scenario], limits)
+        .await?
+        .pop()
+        .ok_or_else(|| Error::not_found_at("scenario", "id"))?;
+    let chart = crate::scenarios::types::chart(&scenario, &evaluation)?
+        .restrict(query.root_unit_id, query.depth, "rootUnitId")?;
+    Ok(svg(&req, chart.svg()))
+}
+
 /// Reads the org chart's parameters one by one, so an error names the one at fault
 /// (`asOf` is read by [`crate::clock::as_of`]).
 fn org_chart_query(raw: &str) -> Result<OrgChartQuery, Error> {

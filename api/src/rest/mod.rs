@@ -30,6 +30,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(charts::org_chart)),
         )
         .service(
+            resource("/api/v1/organizations/{slug}/scenarios/{id}/chart.svg", "GET")
+                .route(web::get().to(charts::scenario_chart)),
+        )
+        .service(
             resource("/api/v1/organizations/{slug}/kpis/{key}/chart.svg", "GET")
                 .route(web::get().to(charts::kpi_chart)),
         );
@@ -86,7 +90,7 @@ pub(super) async fn reader_of(
                        (ErrorBody), as GraphQL does; a 401 carries `WWW-Authenticate: Bearer`, a 429 \
                        `Retry-After`, a 405 `Allow`."
     ),
-    paths(kpis::push, kpis::export, charts::org_chart, charts::kpi_chart),
+    paths(kpis::push, kpis::export, charts::org_chart, charts::scenario_chart, charts::kpi_chart),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(

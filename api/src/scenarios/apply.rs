@@ -200,15 +200,15 @@ impl Draft {
                         "a key is 1-64 lower-case letters, digits and dashes, and not an id",
                     ));
                 }
-                if self.unit_keys.contains_key(&c.key) || self.position_keys.contains_key(&c.key)
-                {
+                if self.unit_keys.contains_key(&c.key) || self.position_keys.contains_key(&c.key) {
                     return Err(Error::bad_input(
                         f("key"),
                         "an earlier change of this scenario uses this key",
                     ));
                 }
                 let name = Name::parse(&f("name"), &c.name)?;
-                let description = Description::parse_opt(&f("description"), c.description.as_deref())?;
+                let description =
+                    Description::parse_opt(&f("description"), c.description.as_deref())?;
                 let superior = c
                     .superior_unit_id
                     .as_ref()

@@ -112,7 +112,12 @@ struct Tree {
 
 impl Tree {
     fn new(s: &Snapshot) -> Self {
-        let active: Vec<Uuid> = s.units.iter().filter(|u| !u.archived).map(|u| u.id).collect();
+        let active: Vec<Uuid> = s
+            .units
+            .iter()
+            .filter(|u| !u.archived)
+            .map(|u| u.id)
+            .collect();
         let is_active: HashSet<Uuid> = active.iter().copied().collect();
         let mut superior = HashMap::new();
         let mut span: HashMap<Uuid, usize> = HashMap::new();

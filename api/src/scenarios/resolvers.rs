@@ -93,8 +93,7 @@ impl ScenarioQuery {
                 .ok_or_else(|| Error::not_found_at("scenario", format!("ids[{i}]")))?;
             rows.push(row);
         }
-        let evaluations =
-            service::evaluate(db(ctx)?, &rows, service::limits(limits(ctx)?)).await?;
+        let evaluations = service::evaluate(db(ctx)?, &rows, service::limits(limits(ctx)?)).await?;
         Ok(rows
             .into_iter()
             .zip(evaluations)

@@ -12,12 +12,12 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use entity::{
-    audit_log, kpi_definition, kpi_measurement, org_unit, organization, position,
-    reporting_line, scenario,
+    audit_log, kpi_definition, kpi_measurement, org_unit, organization, position, reporting_line,
+    scenario,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    ModelTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -207,7 +207,10 @@ pub async fn add_changes(
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
     if changes.is_empty() {
-        return Err(Error::bad_input("input.changes", "give at least one change"));
+        return Err(Error::bad_input(
+            "input.changes",
+            "give at least one change",
+        ));
     }
     let live = live_of_draft(store, principal, id).await?;
     let (tx, org, current) = begin_for_scenario(store, principal, id).await?;
@@ -220,9 +223,10 @@ pub async fn add_changes(
         )));
     }
     let mut draft = Draft::new(current.id, live, current.created_at);
-    apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]"))
-        .map_err(stale_draft)?;
-    apply_all(&mut draft, &changes, draft_limits, |i| format!("changes[{i}]"))?;
+    apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]")).map_err(stale_draft)?;
+    apply_all(&mut draft, &changes, draft_limits, |i| {
+        format!("changes[{i}]")
+    })?;
     all.extend(changes);
     let mut row: scenario::ActiveModel = current.clone().into();
     row.changes = Set(change::to_json(&all));
@@ -237,7 +241,8 @@ pub async fn add_changes(
 /// needs a rebase, whatever the new changes are.
 fn stale_draft(err: Error) -> Error {
     match err {
-        Error::BadInput { field, message } | Error::Conflict {
+        Error::BadInput { field, message }
+        | Error::Conflict {
             field: Some(field),
             message,
         } => Error::conflict(
@@ -566,8 +571,15 @@ impl<C: ConnectionTrait> Promotion<'_, C> {
                         line.delete(self.tx).await?;
                     } else {
                         let version = line.version;
-                        reporting::end_in(self.tx, self.principal, self.org, line, version, self.date)
-                            .await?;
+                        reporting::end_in(
+                            self.tx,
+                            self.principal,
+                            self.org,
+                            line,
+                            version,
+                            self.date,
+                        )
+                        .await?;
                     }
                 }
                 let current = self.unit(id, "input.unitId").await?;
@@ -592,7 +604,9 @@ impl<C: ConnectionTrait> Promotion<'_, C> {
             }
             Change::MoveUnit(c) => {
                 let unit = self.unit_id(&c.unit_id)?;
-                let superior = self.unit_id(&c.superior_unit_id).map_err(|e| e.on_field("input.superiorUnitId"))?;
+                let superior = self
+                    .unit_id(&c.superior_unit_id)
+                    .map_err(|e| e.on_field("input.superiorUnitId"))?;
                 let (ended, added) = reporting::replace_in(
                     self.tx,
                     self.principal,
@@ -606,7 +620,9 @@ impl<C: ConnectionTrait> Promotion<'_, C> {
             }
             Change::AddDottedLine(c) => {
                 let unit = self.unit_id(&c.unit_id)?;
-                let superior = self.unit_id(&c.superior_unit_id).map_err(|e| e.on_field("input.superiorUnitId"))?;
+                let superior = self
+                    .unit_id(&c.superior_unit_id)
+                    .map_err(|e| e.on_field("input.superiorUnitId"))?;
                 let line = reporting::add_in(
                     self.tx,
                     self.principal,
@@ -783,22 +799,31 @@ pub async fn evaluate(
         let insights_after = insights::evaluate(&after, None);
         let diff = diff::diff(&before, &after, &insights_before, &insights_after);
         watched.extend(diff.units_losing_their_place().map(|u| (key.0, u)));
-        evaluated.push((before, after, insights_before, insights_after, unit_keys, diff));
+        evaluated.push((
+            before,
+            after,
+            insights_before,
+            insights_after,
+            unit_keys,
+            diff,
+        ));
     }
     let series = kpi_series(db, &watched).await?;
     Ok(evaluated
         .into_iter()
-        .map(|(before, after, insights_before, insights_after, unit_keys, diff)| {
-            let diff = diff.with_kpi_series(&before, &after, &series);
-            Evaluation {
-                before,
-                after,
-                insights_before,
-                insights_after,
-                unit_keys,
-                diff,
-            }
-        })
+        .map(
+            |(before, after, insights_before, insights_after, unit_keys, diff)| {
+                let diff = diff.with_kpi_series(&before, &after, &series);
+                Evaluation {
+                    before,
+                    after,
+                    insights_before,
+                    insights_after,
+                    unit_keys,
+                    diff,
+                }
+            },
+        )
         .collect())
 }
 

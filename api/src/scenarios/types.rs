@@ -213,8 +213,9 @@ pub fn chart(
     row: &scenario::Model,
     evaluation: &Evaluation,
 ) -> crate::error::Result<crate::charts::org::OrgChart> {
-    crate::charts::org::OrgChart::new(
+    crate::charts::org::OrgChart::comparing(
         &format!("Scenario: {}", row.name),
+        &evaluation.before,
         &evaluation.after,
         evaluation.insights_after.clone(),
     )
@@ -345,7 +346,12 @@ impl ScenarioStructure {
 
     /// Its reporting lines in effect on `effectiveFrom`.
     async fn lines(&self) -> Vec<ScenarioLine> {
-        self.0.after.lines.iter().map(|l| line_of(&self.0, l)).collect()
+        self.0
+            .after
+            .lines
+            .iter()
+            .map(|l| line_of(&self.0, l))
+            .collect()
     }
 
     /// Its positions that are not archived.
@@ -500,7 +506,12 @@ impl ScenarioDiff {
     }
 
     async fn units_added(&self) -> Vec<ScenarioUnit> {
-        self.0.diff.units_added.iter().map(|u| self.unit(*u)).collect()
+        self.0
+            .diff
+            .units_added
+            .iter()
+            .map(|u| self.unit(*u))
+            .collect()
     }
 
     async fn units_archived(&self) -> Vec<ScenarioUnit> {
@@ -514,7 +525,12 @@ impl ScenarioDiff {
 
     /// Units whose SOLID superior changes, from where to where.
     async fn units_moved(&self) -> Vec<ScenarioMove> {
-        self.0.diff.units_moved.iter().map(|m| self.moved(m)).collect()
+        self.0
+            .diff
+            .units_moved
+            .iter()
+            .map(|m| self.moved(m))
+            .collect()
     }
 
     async fn lines_added(&self) -> Vec<ScenarioLine> {
