@@ -1,6 +1,9 @@
 //! orgdesign's insights benchmark: `insights` (and the SVG `chart`, which reads the same
 //! snapshot) on an organization of 2,000 units with 100,000 KPI points, beside a small
-//! one, with the SQL statements each request sends.
+//! one, with the SQL statements each request sends; and a draft scenario of 100
+//! changes on the large one evaluated and diffed (`scenario { diff insights }`), beside
+//! a one-change draft (the statements must not grow with the changes) and the live
+//! `insights` as the ceiling (the same snapshot, judged once instead of twice).
 //!
 //! ```sh
 //! cargo bench --bench insights -- sqlite
@@ -36,10 +39,14 @@ const CORE_KPIS: [&str; 11] = [
     "customer_acquisition_cost",
 ];
 
-/// What was built: the organization id and its marketing units (which KPI points name).
+/// What was built: the organization id, its marketing units (which KPI points name),
+/// and what a scenario moves: the executive board, the departments, the teams.
 struct Built {
     org: String,
     marketing: Vec<Uuid>,
+    exec: Uuid,
+    departments: Vec<Uuid>,
+    teams: Vec<Uuid>,
 }
 
 /// An organization shaped like a large company: an executive board, business units
@@ -116,9 +123,11 @@ async fn build(server: &Server, db: &DatabaseConnection, slug: &str, units: usiz
     }
     // The rest: teams under the departments, round robin.
     let teams = units.saturating_sub(6 + 4 * divisions);
+    let mut team_ids = Vec::with_capacity(teams);
     for t in 0..teams {
         let (superior, function) = departments[t % departments.len()];
         let team = add(format!("Team {t}"), function, Some((superior, "SOLID")));
+        team_ids.push(team);
         if function == "MARKETING" {
             marketing.push(team);
         }
@@ -192,7 +201,57 @@ async fn build(server: &Server, db: &DatabaseConnection, slug: &str, units: usiz
             json!({ "i": { "organizationId": org, "stage": "REVENUE", "assessedOn": "2025-01-01" } }),
         )
         .await;
-    Built { org, marketing }
+    Built {
+        org,
+        exec,
+        departments: departments.iter().map(|d| d.0).collect(),
+        teams: team_ids,
+        marketing,
+    }
+}
+
+/// Drafts a scenario of `n` changes on `built` (dated next year): a new marketing
+/// center under the board, division marketing moved into it, teams moved between
+/// departments, dotted lines from teams to the board. Returns its id.
+async fn draft(server: &Server, built: &Built, n: usize) -> String {
+    let created = server
+        .gql(
+            "mutation($i: CreateScenarioInput!) { createScenario(input: $i) { id version } }",
+            json!({ "i": { "organizationId": built.org, "name": format!("{n} changes"), "effectiveFrom": "2031-01-01" } }),
+        )
+        .await["createScenario"]
+        .clone();
+    let id = |u: &Uuid| u.to_string();
+    let mut changes = vec![json!({ "createUnit": {
+        "key": "center", "name": "Marketing center", "function": "MARKETING", "superiorUnitId": id(&built.exec) } })];
+    let divisions: Vec<&Uuid> = built.departments.chunks(3).map(|c| &c[2]).collect();
+    for (i, team) in built.teams.iter().enumerate() {
+        if changes.len() >= n {
+            break;
+        }
+        changes.push(match i % 4 {
+            0 if i / 4 < divisions.len() => {
+                json!({ "moveUnit": { "unitId": id(divisions[i / 4]), "superiorUnitId": "center" } })
+            }
+            3 => json!({ "addDottedLine": { "unitId": id(team), "superiorUnitId": id(&built.exec) } }),
+            _ => {
+                let to = &built.departments[(i + 1) % built.departments.len()];
+                json!({ "moveUnit": { "unitId": id(team), "superiorUnitId": id(to) } })
+            }
+        });
+    }
+    let reply = server
+        .gql(
+            "mutation($i: AddScenarioChangesInput!) { addScenarioChanges(input: $i) { id changes { index } } }",
+            json!({ "i": { "scenarioId": created["id"], "version": created["version"], "changes": changes } }),
+        )
+        .await;
+    assert_eq!(
+        reply["addScenarioChanges"]["changes"].as_array().map(Vec::len),
+        Some(n),
+        "{reply}"
+    );
+    created["id"].as_str().unwrap().to_owned()
 }
 
 /// Records `n` daily points of the core KPIs, spread over the marketing units and the
@@ -231,7 +290,16 @@ async fn measure(
     org: &str,
     runs: usize,
 ) -> (Vec<Duration>, u64, Value) {
-    let variables = json!({ "id": org });
+    measure_as(server, query, json!({ "id": org }), runs).await
+}
+
+/// As [`measure`], with any variables.
+async fn measure_as(
+    server: &Server,
+    query: &str,
+    variables: Value,
+    runs: usize,
+) -> (Vec<Duration>, u64, Value) {
     for _ in 0..3 {
         server.gql(query, variables.clone()).await;
     }
@@ -304,6 +372,31 @@ async fn main() {
     assert_eq!(
         statements[0].1, statements[1].1,
         "the statement count of insights must not grow with the organization: {statements:?}"
+    );
+
+    // Scenarios on the large organization: evaluate and diff.
+    let evaluate = "query($id: ID!) { scenario(id: $id) { diff { unitsMoved { unit { id } } shape { after { maxDepth } } collaborationModel { before after } insightsResolved { code } insightsIntroduced { code } kpiOwnership { unit { id } } } insights { code } } }";
+    let (ceiling, _, _) = measure(&server, insights, &large.org, 30).await;
+    let mut scenario_statements = Vec::new();
+    for n in [1, 100] {
+        let scenario = draft(&server, &large, n).await;
+        let (times, count, first) = measure_as(&server, evaluate, json!({ "id": scenario }), 30).await;
+        let resolved = first["scenario"]["diff"]["insightsResolved"]
+            .as_array()
+            .map_or(0, Vec::len);
+        let p50 = percentile(&times, 0.5);
+        println!(
+            "| scenario of {n} change(s) on {units} units: evaluate + diff ({resolved} insights resolved; 30 runs) | p50 {:.1} ms, p99 {:.1} ms; live `insights` ceiling p50 {:.1} ms (ratio {:.2}) | {count} |",
+            p50.as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3,
+            percentile(&ceiling, 0.5).as_secs_f64() * 1e3,
+            percentile(&ceiling, 0.5).as_secs_f64() / p50.as_secs_f64(),
+        );
+        scenario_statements.push(count);
+    }
+    assert_eq!(
+        scenario_statements[0], scenario_statements[1],
+        "the statement count of a scenario's evaluation must not grow with its changes"
     );
     drop(db);
     clean_up(&url, dir).await;
