@@ -247,7 +247,9 @@ async fn draft(server: &Server, built: &Built, n: usize) -> String {
         )
         .await;
     assert_eq!(
-        reply["addScenarioChanges"]["changes"].as_array().map(Vec::len),
+        reply["addScenarioChanges"]["changes"]
+            .as_array()
+            .map(Vec::len),
         Some(n),
         "{reply}"
     );
@@ -380,7 +382,8 @@ async fn main() {
     let mut scenario_statements = Vec::new();
     for n in [1, 100] {
         let scenario = draft(&server, &large, n).await;
-        let (times, count, first) = measure_as(&server, evaluate, json!({ "id": scenario }), 30).await;
+        let (times, count, first) =
+            measure_as(&server, evaluate, json!({ "id": scenario }), 30).await;
         let resolved = first["scenario"]["diff"]["insightsResolved"]
             .as_array()
             .map_or(0, Vec::len);

@@ -427,3 +427,60 @@ async fn compare_scenarios_evaluates_drafts_side_by_side() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_promotion_reaches_structure_subscribers_as_its_changes() {
+    use crate::subscriptions::{Heard, connect, expect_message, first_message, hear, subscribe};
+    on_each_backend(|app| async move {
+        let org = app.create_org("promoted-live").await;
+        let ceo = app.create_unit(&org, "CEO office", "EXECUTIVE").await;
+        let sales = app.create_unit(&org, "Sales", "SALES").await;
+        let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
+        app.add_line(&sales, &ceo, "SOLID", "2024-01-01", None).await;
+        app.add_line(&marketing, &sales, "SOLID", "2024-01-01", None).await;
+        let viewer = app.token(Role::Viewer, &[&org]);
+        let mut socket = connect(&app.address, &viewer).await;
+        expect_message(&mut socket, "connection_ack").await;
+        subscribe(
+            &mut socket,
+            "s",
+            "subscription($o: ID!) { structureChanged(organizationId: $o) { operation objectIds } }",
+            json!({ "o": org }),
+        )
+        .await;
+        // Live structure changes until the subscription shows it is registered.
+        first_message(&mut socket, "the first structure event", |n| {
+            let (app, org) = (&app, &org);
+            async move {
+                app.create_unit(org, &format!("Team {n}"), "OTHER").await;
+            }
+        })
+        .await;
+        let draft = app
+            .ok(CREATE, json!({ "org": org, "name": "Out of sales", "from": "2030-01-01" }))
+            .await["createScenario"]
+            .clone();
+        let added = app
+            .ok(
+                ADD,
+                json!({ "id": draft["id"], "version": draft["version"], "changes": [
+                    { "moveUnit": { "unitId": marketing, "superiorUnitId": ceo } } ] }),
+            )
+            .await["addScenarioChanges"]
+            .clone();
+        app.ok(PROMOTE, json!({ "id": draft["id"], "version": added["version"] }))
+            .await;
+        let mut heard = Vec::new();
+        while !heard.contains(&"promoteScenario".to_owned()) {
+            match hear(&mut socket, std::time::Duration::from_secs(10)).await {
+                Heard::Message(m) => {
+                    let event = &m["payload"]["data"]["structureChanged"];
+                    heard.push(event["operation"].as_str().unwrap().to_owned());
+                }
+                other => panic!("waiting for the promotion's events, heard {other}; so far {heard:?}"),
+            }
+        }
+        assert!(heard.contains(&"replaceReportingLine".to_owned()), "{heard:?}");
+    })
+    .await;
+}

@@ -141,7 +141,11 @@ pub(crate) async fn expect_message(socket: &mut Socket, what: &str) -> Value {
 /// Calls `trigger` (with 0, 1, 2, ...) and listens [`LISTEN`] for a message, until one
 /// arrives or [`REGISTRATION`] has passed; returns the message (an event, or the
 /// refusal of the subscription) and how many triggers it took.
-async fn first_message<F, Fut>(socket: &mut Socket, what: &str, mut trigger: F) -> (Value, u32)
+pub(crate) async fn first_message<F, Fut>(
+    socket: &mut Socket,
+    what: &str,
+    mut trigger: F,
+) -> (Value, u32)
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = ()>,

@@ -137,8 +137,11 @@ pub async fn scenario_chart(
         .await?
         .pop()
         .ok_or_else(|| Error::not_found_at("scenario", "id"))?;
-    let chart = crate::scenarios::types::chart(&scenario, &evaluation)?
-        .restrict(query.root_unit_id, query.depth, "rootUnitId")?;
+    let chart = crate::scenarios::types::chart(&scenario, &evaluation)?.restrict(
+        query.root_unit_id,
+        query.depth,
+        "rootUnitId",
+    )?;
     Ok(svg(&req, chart.svg()))
 }
 

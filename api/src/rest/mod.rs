@@ -30,8 +30,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(charts::org_chart)),
         )
         .service(
-            resource("/api/v1/organizations/{slug}/scenarios/{id}/chart.svg", "GET")
-                .route(web::get().to(charts::scenario_chart)),
+            resource(
+                "/api/v1/organizations/{slug}/scenarios/{id}/chart.svg",
+                "GET",
+            )
+            .route(web::get().to(charts::scenario_chart)),
         )
         .service(
             resource("/api/v1/organizations/{slug}/kpis/{key}/chart.svg", "GET")
