@@ -484,3 +484,41 @@ async fn a_promotion_reaches_structure_subscribers_as_its_changes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn evaluating_a_draft_sends_as_many_statements_for_twenty_changes_as_for_one() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("statements").await;
+        let ceo = app.create_unit(&org, "CEO office", "EXECUTIVE").await;
+        let mut teams = Vec::new();
+        for n in 0..20 {
+            let team = app.create_unit(&org, &format!("Team {n}"), "MARKETING").await;
+            app.add_line(&team, &ceo, "SOLID", "2024-01-01", None).await;
+            teams.push(team);
+        }
+        let hub = app.create_unit(&org, "Hub", "MARKETING").await;
+        app.add_line(&hub, &ceo, "SOLID", "2024-01-01", None).await;
+        let mut counts = Vec::new();
+        for n in [1, 20] {
+            let draft = app
+                .ok(CREATE, json!({ "org": org, "name": format!("{n}"), "from": "2030-01-01" }))
+                .await["createScenario"]
+                .clone();
+            let changes: Vec<Value> = teams[..n]
+                .iter()
+                .map(|t| json!({ "moveUnit": { "unitId": t, "superiorUnitId": hub } }))
+                .collect();
+            app.ok(
+                ADD,
+                json!({ "id": draft["id"], "version": draft["version"], "changes": changes }),
+            )
+            .await;
+            let before = app.statements();
+            let scenario = app.ok(DIFF, json!({ "id": draft["id"] })).await["scenario"].clone();
+            counts.push(app.statements() - before);
+            assert_eq!(scenario["diff"]["unitsMoved"].as_array().unwrap().len(), n);
+        }
+        assert_eq!(counts[0], counts[1], "statements for 1 and 20 changes: {counts:?}");
+    })
+    .await;
+}

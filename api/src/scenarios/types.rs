@@ -17,7 +17,7 @@ use crate::{
     domain::{CollaborationModel, LineKind, PositionRole, Sourcing, UnitFunction},
     error::Error,
     graphql::{
-        context::{db, limits},
+        context::{db, limits, loader},
         error::GqlResult,
         scalars::{Date, Timestamp},
     },
@@ -80,7 +80,9 @@ impl Scenario {
         ctx: &Context<'_>,
     ) -> GqlResult<Option<crate::organizations::Organization>> {
         let org: Option<organization::Model> =
-            crate::organizations::service::find(db(ctx)?, self.row.organization_id).await?;
+            loader::<crate::organizations::OrganizationById>(ctx)?
+                .load_one(self.row.organization_id)
+                .await?;
         Ok(org.map(crate::organizations::Organization))
     }
 
@@ -148,7 +150,8 @@ impl Scenario {
     /// The collaboration model the scenario's lines would form (drafts only).
     async fn collaboration_model(&self, ctx: &Context<'_>) -> GqlResult<CollaborationModelReport> {
         let evaluation = self.evaluation(ctx).await?;
-        let declared = crate::organizations::service::find(db(ctx)?, self.row.organization_id)
+        let declared = loader::<crate::organizations::OrganizationById>(ctx)?
+            .load_one(self.row.organization_id)
             .await?
             .and_then(|o| o.declared_model)
             .map(|m| CollaborationModel::from_db(&m))
