@@ -74,6 +74,38 @@ pub enum Command {
         #[arg(long, default_value_t = 5_000)]
         batch: usize,
     },
+    /// Draft a scenario from a structure file (the columns of
+    /// `GET /api/v1/organizations/{slug}/structure.csv`): the changes that turn the live
+    /// structure into the file's, with a progress bar while the file is read. A bad
+    /// line stops the import with its line number and nothing is stored. Prints the
+    /// scenario's id and what its diff says.
+    ImportStructure {
+        /// The CSV file.
+        file: PathBuf,
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// The scenario's name.
+        #[arg(long)]
+        scenario: String,
+        /// The day its changes would take effect, and the date of the live structure
+        /// the file is compared with (YYYY-MM-DD; default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        effective_from: Option<String>,
+        /// The scenario's description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Print an organization's structure on a date as CSV (the file `import-structure`
+    /// takes back).
+    ExportStructure {
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// The date (YYYY-MM-DD; default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+    },
     /// Load the demo organizations (skips those already present).
     Demo,
     /// Mint a bearer token with the configured key, for admins and scripts.
@@ -142,6 +174,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Schema | Command::Openapi => Ok(()),
         Command::ImportKpis { file, org, batch } => {
             import_kpis(&settings, &file, &org, batch).await
+        }
+        Command::ImportStructure {
+            file,
+            org,
+            scenario,
+            effective_from,
+            description,
+        } => {
+            import_structure(
+                &settings,
+                &file,
+                &org,
+                &scenario,
+                effective_from.as_deref(),
+                description.as_deref(),
+            )
+            .await
+        }
+        Command::ExportStructure { org, as_of } => {
+            export_structure(&settings, &org, as_of.as_deref()).await
         }
         Command::Serve { bind } => {
             if let Some(bind) = bind {
@@ -347,6 +399,176 @@ async fn import_kpis(
         totals.inserted,
         totals.corrected,
         totals.unchanged
+    );
+    Ok(())
+}
+
+/// The organization of `slug`, for commands that name one with `--org`.
+async fn organization_by_slug(
+    db: &sea_orm::DatabaseConnection,
+    slug: &str,
+) -> anyhow::Result<entity::organization::Model> {
+    let slug = Slug::parse("--org", slug).map_err(|e| anyhow!("{e}"))?;
+    organizations::find_by_slug(db, &slug)
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+        .ok_or_else(|| anyhow!("no organization has the slug {:?}", slug.as_str()))
+}
+
+/// A service error as the command line shows it: a file's line and column in words
+/// (`line 12, column function: ...`) rather than as an input path.
+fn file_error(err: &crate::error::Error) -> anyhow::Error {
+    let located = err.field().and_then(|field| {
+        let rest = field.strip_prefix("line[")?;
+        let (line, column) = rest.split_once(']')?;
+        let column = column.strip_prefix('.').filter(|c| !c.is_empty());
+        let message = err.to_string();
+        let message = message
+            .strip_prefix(&format!("{field}: "))
+            .unwrap_or(&message)
+            .to_owned();
+        Some(match column {
+            Some(column) => anyhow!("line {line}, column {column}: {message}"),
+            None => anyhow!("line {line}: {message}"),
+        })
+    });
+    located.unwrap_or_else(|| anyhow!("{err}"))
+}
+
+async fn import_structure(
+    settings: &Settings,
+    file: &std::path::Path,
+    slug: &str,
+    scenario: &str,
+    effective_from: Option<&str>,
+    description: Option<&str>,
+) -> anyhow::Result<()> {
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    use crate::{
+        auth::RequestContext,
+        domain::{Description, Name, StorableDate},
+        scenarios::{
+            service::{self as scenarios, NewScenario},
+            structure_csv,
+        },
+    };
+
+    let db = db::connect_for_maintenance(settings)
+        .await
+        .context("connecting to the database")?;
+    let org = organization_by_slug(&db, slug).await?;
+    let new = NewScenario {
+        organization_id: org.id,
+        name: Name::parse("--scenario", scenario).map_err(|e| anyhow!("{e}"))?,
+        description: Description::parse_opt("--description", description)
+            .map_err(|e| anyhow!("{e}"))?,
+        effective_from: StorableDate::parse_text_or(
+            "--effective-from",
+            effective_from,
+            crate::clock::today(),
+        )
+        .map_err(|e| anyhow!("{e}"))?,
+    };
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    let reader =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let bar = ProgressBar::new(size);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} reading the structure")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let max_rows =
+        usize::try_from(settings.limits.max_units_per_organization).unwrap_or(usize::MAX);
+    let rows = structure_csv::parse(bar.wrap_read(reader), max_rows);
+    bar.finish_and_clear();
+    let rows =
+        rows.map_err(|e| file_error(&e).context(format!("{} was not imported", file.display())))?;
+
+    let context = RequestContext::system("orgdesign-import");
+    let store = crate::store::Store::new(db.clone());
+    let limits = scenarios::limits(&settings.limits);
+    let row = scenarios::import_structure(&store, &context, new, &rows, limits)
+        .await
+        .map_err(|e| file_error(&e).context(format!("{} was not imported", file.display())))?;
+    let changes = crate::scenarios::change::from_json(&row.changes)
+        .map_err(|e| anyhow!("{e}"))?
+        .len();
+    let evaluation = scenarios::evaluate(&db, &[&row], limits)
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+        .pop()
+        .ok_or_else(|| anyhow!("the new scenario could not be evaluated"))?;
+    let diff = &evaluation.diff;
+    // Each code once, with how many insights of it (`MISSING_KEY_RELATIONSHIP ×3`).
+    let codes = |list: &[crate::insights::Insight]| {
+        let mut counted: Vec<(&str, usize)> = Vec::new();
+        for insight in list {
+            match counted.iter_mut().find(|(code, _)| *code == insight.code) {
+                Some((_, n)) => *n += 1,
+                None => counted.push((insight.code, 1)),
+            }
+        }
+        if counted.is_empty() {
+            return "none".to_owned();
+        }
+        counted
+            .iter()
+            .map(|(code, n)| match n {
+                1 => (*code).to_owned(),
+                n => format!("{code} ×{n}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "drafted scenario {} \"{}\" for {} from {} rows ({changes} changes, effective {})",
+        row.id,
+        row.name,
+        org.slug,
+        rows.len(),
+        row.effective_from
+    );
+    println!(
+        "  units: {} added, {} moved, {} archived; lines: {} added, {} ended",
+        diff.units_added.len(),
+        diff.units_moved.len(),
+        diff.units_archived.len(),
+        diff.lines_added.len(),
+        diff.lines_ended.len()
+    );
+    println!(
+        "  insights resolved: {}; introduced: {}",
+        codes(&diff.insights_resolved),
+        codes(&diff.insights_introduced)
+    );
+    if diff.is_empty() {
+        println!("  the file matches the live structure: the diff is empty");
+    }
+    Ok(())
+}
+
+async fn export_structure(
+    settings: &Settings,
+    slug: &str,
+    as_of: Option<&str>,
+) -> anyhow::Result<()> {
+    use crate::domain::StorableDate;
+
+    let db = db::connect(settings)
+        .await
+        .context("connecting to the database")?;
+    let org = organization_by_slug(&db, slug).await?;
+    let as_of = StorableDate::parse_text_or("--as-of", as_of, crate::clock::today())
+        .map_err(|e| anyhow!("{e}"))?;
+    let snapshot = crate::insights::snapshot(&db, org.id, as_of.get())
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    print!(
+        "{}",
+        crate::scenarios::structure_csv::export(&snapshot).map_err(|e| anyhow!("{e}"))?
     );
     Ok(())
 }

@@ -14,7 +14,7 @@
 //!
 //! Start-up and plumbing:
 //! - [`cli`]: the `orgdesign` command line (serve, migrate, schema, openapi, demo,
-//!   token, import-kpis).
+//!   token, import-kpis, import-structure, export-structure).
 //! - [`settings`]: typed settings from defaults, a file and the environment.
 //! - [`telemetry`]: logging setup.
 //! - [`startup`]: [`startup::Application`], which builds, binds and runs the server
@@ -34,7 +34,8 @@
 //! Transport:
 //! - [`http`]: routes, GraphQL over HTTP, WebSockets, GraphiQL (its pinned files from
 //!   the CDN or, offline, a checked folder), probes, request ids.
-//! - [`rest`]: KPI points in and out as JSON/CSV, chart SVGs, the OpenAPI document.
+//! - [`rest`]: KPI points in and out as JSON/CSV, chart SVGs, the structure CSV out
+//!   and back in as a draft scenario, the OpenAPI document.
 //! - [`graphql`]: the schema stitched from the aggregates' roots, limits, pagination,
 //!   `node(id)`, per-request DataLoaders.
 //! - [`events`]: the event bus (in-process or PostgreSQL LISTEN/NOTIFY) and

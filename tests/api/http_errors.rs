@@ -65,6 +65,8 @@ async fn rest_without_a_token_or_with_a_bad_one_is_401_with_www_authenticate_and
                 Method::GET,
                 "/api/v1/organizations/shape-org/kpis/mqls/chart.svg",
             ),
+            (Method::GET, "/api/v1/organizations/shape-org/structure.csv"),
+            (Method::POST, "/api/v1/organizations/shape-org/scenarios"),
         ];
         let tokens = [
             (None, "no token"),
@@ -131,6 +133,11 @@ async fn unknown_paths_are_404_and_unknown_methods_405_in_the_one_shape() {
             "GET",
         ),
         (Method::POST, "/api/openapi.json", "GET"),
+        (
+            Method::GET,
+            "/api/v1/organizations/shape-org/scenarios",
+            "POST",
+        ),
         (Method::PUT, "/graphql", "GET, POST"),
         (Method::POST, "/healthz", "GET"),
     ] {

@@ -42,6 +42,7 @@ mod robustness;
 mod scenarios;
 mod schema_file;
 mod services;
+mod structure_csv;
 mod subscriptions;
 mod tokens;
 mod units_and_positions;

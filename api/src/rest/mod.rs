@@ -1,9 +1,11 @@
 //! REST beside GraphQL, for integrations that cannot speak GraphQL: KPI points in and
-//! out as JSON or CSV under `/api/v1`, described by the OpenAPI document at
+//! out as JSON or CSV, charts as SVG, and the structure as a CSV file out and back in
+//! as a draft scenario, under `/api/v1`, described by the OpenAPI document at
 //! `/api/openapi.json` (committed as `openapi.json`).
 
 mod charts;
 mod kpis;
+mod structure;
 
 use actix_web::{HttpResponse, ResponseError as _, web};
 use utoipa::OpenApi;
@@ -39,6 +41,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/api/v1/organizations/{slug}/kpis/{key}/chart.svg", "GET")
                 .route(web::get().to(charts::kpi_chart)),
+        )
+        .service(
+            resource("/api/v1/organizations/{slug}/structure.csv", "GET")
+                .route(web::get().to(structure::export)),
+        )
+        .service(
+            resource("/api/v1/organizations/{slug}/scenarios", "POST")
+                .route(web::post().to(structure::import)),
         );
 }
 
@@ -86,14 +96,23 @@ pub(super) async fn reader_of(
 #[openapi(
     info(
         title = "orgdesign REST",
-        description = "KPI points in and out as JSON or CSV, for integrations that cannot speak GraphQL. \
+        description = "KPI points in and out as JSON or CSV, charts as SVG, and the structure as a CSV file \
+                       out and back in as a draft scenario, for integrations that cannot speak GraphQL. \
                        Authenticate with `Authorization: Bearer <token>` (an integration token from \
                        `issueIntegrationToken`, or an editor's or admin's). Every error answers \
                        `{\"errors\": [{\"message\": ..., \"extensions\": {\"code\": ..., \"field\": ...}}]}` \
                        (ErrorBody), as GraphQL does; a 401 carries `WWW-Authenticate: Bearer`, a 429 \
                        `Retry-After`, a 405 `Allow`."
     ),
-    paths(kpis::push, kpis::export, charts::org_chart, charts::scenario_chart, charts::kpi_chart),
+    paths(
+        kpis::push,
+        kpis::export,
+        charts::org_chart,
+        charts::scenario_chart,
+        charts::kpi_chart,
+        structure::export,
+        structure::import
+    ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(
@@ -102,6 +121,7 @@ pub(super) async fn reader_of(
         kpis::PushReply,
         kpis::ExportPage,
         kpis::ExportedPoint,
+        structure::ImportedScenario,
         ErrorBody,
         ErrorItem,
         ErrorExtensions,

@@ -10,6 +10,8 @@
 //! - [`change`]: the change types, as the API takes them and as they are stored.
 //! - [`apply`]: applying changes to a snapshot, with the live invariants (pure).
 //! - [`diff`]: comparing the live structure with the scenario's (pure).
+//! - [`structure_csv`]: the structure as an HRIS-style CSV file: export, parse, and
+//!   the changes that turn the live structure into a file's (pure).
 //! - [`service`]: drafting, rebasing, discarding, promoting; loading evaluations.
 //! - [`types`], [`resolvers`]: the GraphQL objects, queries and mutations.
 
@@ -18,6 +20,7 @@ pub mod change;
 pub mod diff;
 pub mod resolvers;
 pub mod service;
+pub mod structure_csv;
 #[cfg(test)]
 mod tests;
 pub mod types;

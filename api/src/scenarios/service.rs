@@ -870,3 +870,84 @@ async fn kpi_series(
     }
     Ok(out)
 }
+
+/// Creates a draft from a structure file (see [`super::structure_csv`]): the changes
+/// that turn the live structure on `new.effective_from` into the file's, computed and
+/// validated in memory before anything is written, then stored with the draft in one
+/// transaction, so a file that is refused leaves nothing behind. `LIMIT_EXCEEDED` when
+/// the file makes more than [`MAX_CHANGES`] changes; `CONFLICT` when the live
+/// structure changed while the file was compared with it (importing it again is safe).
+/// An identical file makes a draft with no changes: its diff is empty.
+pub async fn import_structure(
+    store: &Store,
+    ctx: &RequestContext,
+    new: NewScenario,
+    rows: &[super::structure_csv::Row],
+    draft_limits: Limits,
+) -> Result<scenario::Model> {
+    let field = "organization";
+    let principal = ctx.principal()?;
+    principal
+        .may_write(new.organization_id, "organization")
+        .map_err(|e| e.on_field(field))?;
+    // The structure version the snapshot is read at, checked again under the lock.
+    let seen = crate::organizations::service::find(&store.db, new.organization_id)
+        .await?
+        .ok_or_else(|| Error::not_found_at("organization", field))?
+        .structure_version;
+    let snapshot = live(&store.db, new.organization_id, new.effective_from.get()).await?;
+    let changes = super::structure_csv::changes(&snapshot, rows)?;
+    if changes.len() > MAX_CHANGES {
+        return Err(Error::LimitExceeded(format!(
+            "the file makes {} changes to the live structure; a scenario holds at most {MAX_CHANGES}",
+            changes.len()
+        )));
+    }
+    let id = Uuid::now_v7();
+    let stamp = now();
+    let mut draft = Draft::new(id, snapshot, stamp);
+    apply_all(&mut draft, &changes, draft_limits, |i| {
+        format!("changes[{i}]")
+    })?;
+
+    let (tx, principal, org) =
+        crate::organizations::service::begin_writing(store, ctx, new.organization_id, field)
+            .await?;
+    ensure_active(&org, field)?;
+    if org.structure_version != seen {
+        return Err(Error::conflict(
+            field,
+            "the live structure changed while the file was compared with it; import the file again",
+        ));
+    }
+    let drafts = scenario::Entity::find()
+        .filter(scenario::Column::OrganizationId.eq(org.id))
+        .filter(scenario::Column::Status.eq(Status::Draft.as_str()))
+        .count(&tx)
+        .await?;
+    if drafts >= MAX_DRAFTS {
+        return Err(Error::LimitExceeded(format!(
+            "an organization holds at most {MAX_DRAFTS} draft scenarios; promote or discard one"
+        )));
+    }
+    let row = scenario::ActiveModel {
+        id: Set(id),
+        organization_id: Set(org.id),
+        name: Set(new.name.into_inner()),
+        description: Set(new.description.map(Description::into_inner)),
+        effective_from: Set(new.effective_from.get()),
+        status: Set(Status::Draft.as_str().to_owned()),
+        created_by: Set(principal.subject.chars().take(200).collect()),
+        base_structure_version: Set(org.structure_version),
+        based_at: Set(stamp),
+        changes: Set(change::to_json(&changes)),
+        closed_at: Set(None),
+        created_at: Set(stamp),
+        updated_at: Set(stamp),
+        version: Set(1),
+    }
+    .insert(&tx)
+    .await?;
+    crate::audit::commit(tx, ctx, org.id, "importStructure", vec![row.id]).await?;
+    Ok(row)
+}

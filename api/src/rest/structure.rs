@@ -1,0 +1,219 @@
+//! `GET /api/v1/organizations/{slug}/structure.csv` and
+//! `POST /api/v1/organizations/{slug}/scenarios`: the structure as an HRIS-style CSV
+//! file, out and back in as a draft scenario (see [`crate::scenarios::structure_csv`]).
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header},
+    web,
+};
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{organization, reader_of};
+use crate::{
+    auth::RequestContext,
+    domain::{Description, Name, StorableDate},
+    error::Error,
+    http::{
+        AppState,
+        caller::{Authenticated, request_id},
+        error::HttpError,
+    },
+    scenarios::{
+        service::{self as scenarios, NewScenario},
+        structure_csv,
+    },
+};
+
+/// The date of an export.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ExportQuery {
+    /// The date whose structure is written (exactly YYYY-MM-DD; default: today).
+    #[param(value_type = Option<NaiveDate>)]
+    pub as_of: Option<String>,
+}
+
+/// The draft an upload makes.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ImportQuery {
+    /// The scenario's name.
+    pub name: String,
+    /// The day its changes would take effect, and the date of the live structure the
+    /// file is compared with (exactly YYYY-MM-DD; default: today).
+    #[param(value_type = Option<NaiveDate>)]
+    pub effective_from: Option<String>,
+    /// The scenario's description.
+    pub description: Option<String>,
+}
+
+/// The draft scenario an upload made.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedScenario {
+    pub id: Uuid,
+    pub name: String,
+    /// Always `DRAFT`.
+    pub status: String,
+    pub effective_from: NaiveDate,
+    /// Its optimistic-concurrency version, for `addScenarioChanges` and `promoteScenario`.
+    pub version: i32,
+    /// How many changes turn the live structure into the file's (0: the same).
+    pub changes: usize,
+}
+
+/// The query's parameters as sent (the last of a repeated one wins), so that each is
+/// parsed on its own and an error names the one at fault.
+fn pairs(raw: &str) -> Result<std::collections::HashMap<String, String>, Error> {
+    web::Query::<Vec<(String, String)>>::from_query(raw)
+        .map(|q| q.into_inner().into_iter().collect())
+        .map_err(|_| Error::bad_input("query", "an unreadable query string"))
+}
+
+impl ExportQuery {
+    fn read(raw: &str) -> Result<Self, Error> {
+        Ok(Self {
+            as_of: pairs(raw)?.remove("asOf"),
+        })
+    }
+}
+
+impl ImportQuery {
+    fn read(raw: &str) -> Result<Self, Error> {
+        let mut pairs = pairs(raw)?;
+        Ok(Self {
+            name: pairs.remove("name").unwrap_or_default(),
+            effective_from: pairs.remove("effectiveFrom"),
+            description: pairs.remove("description"),
+        })
+    }
+}
+
+/// The live structure on a date as CSV: one row per active unit, top-down, in the
+/// columns an upload takes. Edit it and `POST` it back to draft a reorganization.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{slug}/structure.csv",
+    params(("slug" = String, Path, description = "The organization's slug"), ExportQuery),
+    responses(
+        (status = 200, description = "The structure: the header row `id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role`, then one row per active unit", content_type = "text/csv", body = String,
+            example = "id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role\n0190...,Executive board,EXECUTIVE,IN_HOUSE,,,Chief Executive Officer,CEO\n"),
+        (status = 400, description = "A malformed slug or asOf (the error's field names it)", body = super::ErrorBody),
+        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
+        (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
+        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))
+    )
+)]
+pub async fn export(
+    caller: Authenticated,
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HttpError> {
+    let organization = reader_of(&state, &caller, &path, |p, org| {
+        p.may_read(org, "organization")
+    })
+    .await?;
+    let query = ExportQuery::read(req.query_string())?;
+    let as_of = crate::clock::as_of(query.as_of.as_deref())?;
+    let snapshot = crate::insights::snapshot(&state.store.db, organization.id, as_of).await?;
+    let body = structure_csv::export(&snapshot)?;
+    let mut response =
+        crate::http::cache::respond(&req, "text/csv; charset=utf-8", "private, no-cache", body);
+    if let Ok(value) = header::HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}-structure-{as_of}.csv\"",
+        organization.slug
+    )) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// Drafts a scenario from a structure file (the columns of the export): the changes
+/// that turn the live structure on `effectiveFrom` into the file's. Units with an id
+/// are the live ones, units without are created, live units the file leaves out are
+/// archived. The file is checked whole before anything is stored: a refused file
+/// leaves nothing behind, and its error's field names the line and column
+/// (`line[12].function`). Uploading the export unchanged makes a draft whose diff is
+/// empty.
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/{slug}/scenarios",
+    params(("slug" = String, Path, description = "The organization's slug"), ImportQuery),
+    request_body(content(
+        (String = "text/csv", example = "id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role\n,Marketing center,MARKETING,IN_HOUSE,Executive board,,Chief Marketing Officer,CMO\n")
+    )),
+    responses(
+        (status = 201, description = "The draft scenario, with the number of its changes; its diff is `Scenario.diff` in GraphQL", body = ImportedScenario),
+        (status = 400, description = "A line of the file, the name or effectiveFrom is wrong, or the slug is malformed; nothing was stored (the error's field names the input at fault: `line[12].solid_superior`, `header`, `name`)", body = super::ErrorBody),
+        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 403, description = "Only admins and the organization's editors draft scenarios", body = super::ErrorBody),
+        (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
+        (status = 408, description = "The body did not arrive within the body timeout; nothing was stored", body = super::ErrorBody),
+        (status = 409, description = "The organization is archived, or its structure changed while the file was compared with it (send it again)", body = super::ErrorBody),
+        (status = 413, description = "Too large a body, more units than an organization holds, more changes than a scenario holds, or too many drafts", body = super::ErrorBody),
+        (status = 415, description = "Not text/csv", body = super::ErrorBody),
+        (status = 429, description = "Too many requests, or too many bytes of request bodies in flight from this client address", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database is unavailable or too many writes are waiting for this organization; nothing was stored, retry later", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the server knows")))
+    )
+)]
+pub async fn import(
+    Authenticated { principal, .. }: Authenticated,
+    req: HttpRequest,
+    path: web::Path<String>,
+    mut payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HttpError> {
+    // Roles that may never draft are refused before the organization is looked up,
+    // and everything is checked before the body is read.
+    principal.may_write_structure()?;
+    let org = organization(&state, &principal, &path).await?;
+    principal.may_write(org.id, "organization")?;
+    let content_type = crate::http::media_type(&req);
+    if content_type != "text/csv" {
+        return Err(
+            HttpError::from(Error::bad_input("Content-Type", "send text/csv"))
+                .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        );
+    }
+    let query = ImportQuery::read(req.query_string())?;
+    let new = NewScenario {
+        organization_id: org.id,
+        name: Name::parse("name", &query.name)?,
+        description: Description::parse_opt("description", query.description.as_deref())?,
+        effective_from: StorableDate::parse_text_or(
+            "effectiveFrom",
+            query.effective_from.as_deref(),
+            crate::clock::today(),
+        )?,
+    };
+    let body = state.bodies.read(&req, &mut payload).await?;
+    let rows = structure_csv::parse(
+        &body[..],
+        usize::try_from(state.limits.max_units_per_organization).unwrap_or(usize::MAX),
+    )?;
+    let context = RequestContext {
+        request_id: request_id(&req),
+        principal: Some(principal),
+    };
+    let limits = scenarios::limits(&state.limits);
+    let row = scenarios::import_structure(&state.store, &context, new, &rows, limits).await?;
+    let changes = crate::scenarios::change::from_json(&row.changes)?.len();
+    Ok(
+        HttpResponse::build(StatusCode::CREATED).json(ImportedScenario {
+            id: row.id,
+            name: row.name,
+            status: row.status,
+            effective_from: row.effective_from,
+            version: row.version,
+            changes,
+        }),
+    )
+}
