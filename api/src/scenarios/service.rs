@@ -117,19 +117,34 @@ pub async fn create(
     )
     .await?;
     ensure_active(&org, "input.organizationId")?;
+    let row = insert_draft(&tx, &org, principal, (Uuid::now_v7(), now()), new, &[]).await?;
+    crate::audit::commit(tx, ctx, org.id, "createScenario", vec![row.id]).await?;
+    Ok(row)
+}
+
+/// Writes a new draft of `org` holding `changes` (already validated), as `(id, stamp)`
+/// (its id and creation time, which name the objects its changes create), if the
+/// organization has room for another draft.
+async fn insert_draft<C: ConnectionTrait>(
+    tx: &C,
+    org: &organization::Model,
+    principal: &Principal,
+    (id, stamp): (Uuid, chrono::DateTime<chrono::Utc>),
+    new: NewScenario,
+    changes: &[Change],
+) -> Result<scenario::Model> {
     let drafts = scenario::Entity::find()
         .filter(scenario::Column::OrganizationId.eq(org.id))
         .filter(scenario::Column::Status.eq(Status::Draft.as_str()))
-        .count(&tx)
+        .count(tx)
         .await?;
     if drafts >= MAX_DRAFTS {
         return Err(Error::LimitExceeded(format!(
             "an organization holds at most {MAX_DRAFTS} draft scenarios; promote or discard one"
         )));
     }
-    let now = now();
-    let row = scenario::ActiveModel {
-        id: Set(Uuid::now_v7()),
+    Ok(scenario::ActiveModel {
+        id: Set(id),
         organization_id: Set(org.id),
         name: Set(new.name.into_inner()),
         description: Set(new.description.map(Description::into_inner)),
@@ -137,17 +152,15 @@ pub async fn create(
         status: Set(Status::Draft.as_str().to_owned()),
         created_by: Set(principal.subject.chars().take(200).collect()),
         base_structure_version: Set(org.structure_version),
-        based_at: Set(now),
-        changes: Set(serde_json::Value::Array(Vec::new())),
+        based_at: Set(stamp),
+        changes: Set(change::to_json(changes)),
         closed_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+        created_at: Set(stamp),
+        updated_at: Set(stamp),
         version: Set(1),
     }
-    .insert(&tx)
-    .await?;
-    crate::audit::commit(tx, ctx, org.id, "createScenario", vec![row.id]).await?;
-    Ok(row)
+    .insert(tx)
+    .await?)
 }
 
 /// Begins a write into the organization of scenario `id` and reads the scenario
@@ -776,8 +789,8 @@ pub async fn evaluate(
             ));
         }
         let key = (s.organization_id, s.effective_from);
-        if !lives.contains_key(&key) {
-            lives.insert(key, live(db, s.organization_id, s.effective_from).await?);
+        if let std::collections::hash_map::Entry::Vacant(slot) = lives.entry(key) {
+            slot.insert(live(db, s.organization_id, s.effective_from).await?);
         }
         let before = lives[&key].clone();
         let mut draft = Draft::new(s.id, before, s.created_at);
@@ -920,34 +933,7 @@ pub async fn import_structure(
             "the live structure changed while the file was compared with it; import the file again",
         ));
     }
-    let drafts = scenario::Entity::find()
-        .filter(scenario::Column::OrganizationId.eq(org.id))
-        .filter(scenario::Column::Status.eq(Status::Draft.as_str()))
-        .count(&tx)
-        .await?;
-    if drafts >= MAX_DRAFTS {
-        return Err(Error::LimitExceeded(format!(
-            "an organization holds at most {MAX_DRAFTS} draft scenarios; promote or discard one"
-        )));
-    }
-    let row = scenario::ActiveModel {
-        id: Set(id),
-        organization_id: Set(org.id),
-        name: Set(new.name.into_inner()),
-        description: Set(new.description.map(Description::into_inner)),
-        effective_from: Set(new.effective_from.get()),
-        status: Set(Status::Draft.as_str().to_owned()),
-        created_by: Set(principal.subject.chars().take(200).collect()),
-        base_structure_version: Set(org.structure_version),
-        based_at: Set(stamp),
-        changes: Set(change::to_json(&changes)),
-        closed_at: Set(None),
-        created_at: Set(stamp),
-        updated_at: Set(stamp),
-        version: Set(1),
-    }
-    .insert(&tx)
-    .await?;
+    let row = insert_draft(&tx, &org, principal, (id, stamp), new, &changes).await?;
     crate::audit::commit(tx, ctx, org.id, "importStructure", vec![row.id]).await?;
     Ok(row)
 }
