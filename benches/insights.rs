@@ -222,8 +222,13 @@ async fn draft(server: &Server, built: &Built, n: usize) -> String {
         .await["createScenario"]
         .clone();
     let id = |u: &Uuid| u.to_string();
-    let mut changes = vec![json!({ "createUnit": {
-        "key": "center", "name": "Marketing center", "function": "MARKETING", "superiorUnitId": id(&built.exec) } })];
+    // One change: a team moves (so both drafts read the KPI series of moved units).
+    let mut changes = if n == 1 {
+        vec![json!({ "moveUnit": { "unitId": id(&built.teams[0]), "superiorUnitId": id(&built.departments[1]) } })]
+    } else {
+        vec![json!({ "createUnit": {
+            "key": "center", "name": "Marketing center", "function": "MARKETING", "superiorUnitId": id(&built.exec) } })]
+    };
     let divisions: Vec<&Uuid> = built.departments.chunks(3).map(|c| &c[2]).collect();
     for (i, team) in built.teams.iter().enumerate() {
         if changes.len() >= n {

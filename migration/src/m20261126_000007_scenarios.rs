@@ -7,6 +7,10 @@
 //! scenario's changes are one ordered JSON array on its row: they are read, validated
 //! and written as a whole, and one row keeps the read of a scenario one statement
 //! however many changes it has.
+//!
+//! A scenario's diff names the KPI series recorded against the units it moves or
+//! archives: `ix_kpi_measurement_org_unit` finds a unit's points without reading the
+//! whole organization's.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -60,10 +64,29 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_kpi_measurement_org_unit")
+                    .table(KpiMeasurement::Table)
+                    .col(KpiMeasurement::OrganizationId)
+                    .col(KpiMeasurement::UnitId)
+                    .col(KpiMeasurement::KpiId)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ix_kpi_measurement_org_unit")
+                    .table(KpiMeasurement::Table)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_table(Table::drop().table(Scenario::Table).to_owned())
             .await?;
@@ -84,6 +107,14 @@ enum Organization {
     Table,
     Id,
     StructureVersion,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum KpiMeasurement {
+    Table,
+    OrganizationId,
+    UnitId,
+    KpiId,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
