@@ -18,6 +18,7 @@ use crate::{
     error::Result,
     events::{Event, EventBus},
     settings::Settings,
+    webhooks,
 };
 
 /// What services write through: the database, the gate in front of its writers, and
@@ -61,10 +62,11 @@ impl Store {
         }
     }
 
-    /// Writes the audit entry of a structural change, commits, and then tells
-    /// subscribers about it under the entry's name and objects: a change that does not
-    /// commit is never announced, and one that commits always is (while this instance
-    /// runs).
+    /// Writes the change's `structure.changed` webhook event into the outbox and its
+    /// audit entry, commits, and then tells subscribers about it under the entry's name
+    /// and objects: a change that does not commit is never announced, and one that
+    /// commits always is (to subscribers while this instance runs; to webhooks
+    /// always, as the outbox row commits with it).
     pub async fn commit_structure_change(
         &self,
         tx: WriteTx,
@@ -73,6 +75,13 @@ impl Store {
         operation: &'static str,
         object_ids: Vec<Uuid>,
     ) -> Result<()> {
+        webhooks::outbox::enqueue(
+            &tx,
+            organization_id,
+            webhooks::EventType::StructureChanged,
+            serde_json::json!({ "operation": operation, "objectIds": object_ids }),
+        )
+        .await?;
         let change = audit::commit(tx, ctx, organization_id, operation, object_ids).await?;
         self.events
             .publish(Event::StructureChanged {

@@ -11,6 +11,7 @@ mod m20261123_000002_maturity;
 mod m20261123_000003_kpis;
 mod m20261123_000004_priorities_relationships;
 mod m20261123_000005_tokens_audit;
+mod m20261126_000008_webhooks;
 mod m20261210_000006_idempotency_owner;
 
 /// Every migration of orgdesign, oldest first.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_priorities_relationships::Migration),
             Box::new(m20261123_000005_tokens_audit::Migration),
             Box::new(m20261210_000006_idempotency_owner::Migration),
+            Box::new(m20261126_000008_webhooks::Migration),
         ]
     }
 }

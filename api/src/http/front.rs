@@ -246,7 +246,10 @@ mod tests {
         let answer = String::from_utf8(refusal()).unwrap();
         let (head, body) = answer.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 431 "), "{head}");
-        assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{head}"
+        );
         let body: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
         assert_eq!(body["errors"][0]["extensions"]["field"], "headers");
