@@ -44,4 +44,5 @@ mod services;
 mod subscriptions;
 mod tokens;
 mod units_and_positions;
+mod webhooks;
 mod websocket_limits;

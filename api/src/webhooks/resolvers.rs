@@ -107,6 +107,8 @@ pub struct RotateWebhookSecretInput {
 #[derive(InputObject, Debug)]
 pub struct DeleteWebhookEndpointInput {
     id: ID,
+    /// The version the deletion was decided on; a newer stored one is a `CONFLICT`.
+    version: i32,
 }
 
 /// Webhook queries.
@@ -252,7 +254,7 @@ impl WebhookMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
-        let row = service::delete(store(ctx)?, context, id).await?;
+        let row = service::delete(store(ctx)?, context, id, input.version).await?;
         Ok(DeletedWebhookEndpoint {
             id: ID(row.id.to_string()),
         })

@@ -120,7 +120,7 @@ impl Sender {
     /// ([`Policy::check_url`]), and where its host resolves to now. A host that does
     /// not resolve (yet) passes: the worker checks again at every attempt.
     pub async fn check_endpoint_url(&self, raw: &str) -> Result<reqwest::Url, String> {
-        let url = self.policy.check_url(raw)?;
+        let url = self.policy.check_endpoint_url(raw)?;
         if target::literal_address(&url).is_some() {
             return Ok(url);
         }

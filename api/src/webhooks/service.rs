@@ -263,13 +263,15 @@ pub async fn rotate_secret(
     Ok((updated, secret))
 }
 
-/// Deletes an endpoint with its delivery log.
+/// Deletes an endpoint with its delivery log, if `version` is current.
 pub async fn delete(
     store: &Store,
     ctx: &RequestContext,
     id: Uuid,
+    version: i32,
 ) -> Result<webhook_endpoint::Model> {
     let (tx, row) = begin_on_endpoint(store, ctx, id, "input.id").await?;
+    check_version("the webhook endpoint", row.version, version)?;
     webhook_endpoint::Entity::delete_by_id(id).exec(&tx).await?;
     follow_endpoints(&tx, &store.db, row.organization_id).await?;
     audit::commit(

@@ -57,8 +57,10 @@ impl Policy {
         forbidden_kind(address)
     }
 
-    /// Parses and checks an endpoint URL: the scheme, a host, no credentials, and, for
-    /// an address written in the URL, the address rule. The message says what is wrong.
+    /// Parses and checks a URL as every attempt does: the scheme, a host, no
+    /// credentials, and, for an address written in the URL, the address rule (a name
+    /// is judged by what it resolves to, in `sender.rs`). The message says what is
+    /// wrong.
     pub fn check_url(&self, raw: &str) -> Result<Url, String> {
         let raw = raw.trim();
         if raw.chars().count() > MAX_URL_CHARS {
@@ -84,11 +86,24 @@ impl Policy {
             .host_str()
             .ok_or_else(|| "has no host".to_owned())?
             .to_owned();
-        if let Some(address) = literal_address(&url) {
-            if let Some(kind) = self.refusal(&host, address) {
-                return Err(refused_message(&host, &[(address, kind)]));
-            }
-        } else if is_local_name(&host) && !self.host_exempt(&host) {
+        if let Some(address) = literal_address(&url)
+            && let Some(kind) = self.refusal(&host, address)
+        {
+            return Err(refused_message(&host, &[(address, kind)]));
+        }
+        Ok(url)
+    }
+
+    /// Checks an endpoint URL as it is created or changed: [`Policy::check_url`], and
+    /// names that by convention stand for this machine or a private network
+    /// (`localhost`, `*.internal` ...), which may not resolve from here.
+    pub fn check_endpoint_url(&self, raw: &str) -> Result<Url, String> {
+        let url = self.check_url(raw)?;
+        if let Some(host) = url.host_str()
+            && literal_address(&url).is_none()
+            && is_local_name(host)
+            && !self.host_exempt(host)
+        {
             return Err(format!(
                 "{host} names this machine or a private network; webhooks go to public \
                  addresses only (unless [webhooks] allow_hosts lists it)"
@@ -268,7 +283,7 @@ mod tests {
                 .unwrap_err()
                 .contains("loopback")
         );
-        assert!(strict.check_url("https://localhost/").is_err());
+        assert!(strict.check_endpoint_url("https://localhost/").is_err());
         assert!(
             strict
                 .check_url("https://metadata.google.internal/")
