@@ -163,7 +163,7 @@ impl Sender {
             Ok(parsed) => parsed,
             Err(why) => return refused(format!("the URL {why}")),
         };
-        let timestamp = chrono::Utc::now().timestamp();
+        let timestamp = crate::clock::now().timestamp();
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let signature = super::signing::signature_header(

@@ -4,6 +4,7 @@
 use async_graphql::{Enum, ID, Object, SimpleObject};
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 
+use super::outbox::service::{DELIVERED, FAILED, PENDING};
 use crate::graphql::scalars::Timestamp;
 
 /// Where an organization's events are sent.
@@ -73,7 +74,7 @@ impl WebhookEndpoint {
     async fn previous_secret_expires_at(&self) -> Option<Timestamp> {
         self.0
             .previous_secret_expires_at
-            .filter(|at| *at > chrono::Utc::now())
+            .filter(|at| *at > crate::clock::now())
             .map(Timestamp::from)
     }
 
@@ -176,8 +177,8 @@ impl WebhookDelivery {
 
     async fn state(&self) -> WebhookDeliveryState {
         match self.row.state.as_str() {
-            "DELIVERED" => WebhookDeliveryState::Delivered,
-            "FAILED" => WebhookDeliveryState::Failed,
+            DELIVERED => WebhookDeliveryState::Delivered,
+            FAILED => WebhookDeliveryState::Failed,
             _ => WebhookDeliveryState::Pending,
         }
     }
@@ -189,7 +190,7 @@ impl WebhookDelivery {
 
     /// When the next attempt is due, while it is pending.
     async fn next_attempt_at(&self) -> Option<Timestamp> {
-        (self.row.state == "PENDING").then(|| self.row.next_attempt_at.into())
+        (self.row.state == PENDING).then(|| self.row.next_attempt_at.into())
     }
 
     /// The status of the last attempt's reply, if there was one.

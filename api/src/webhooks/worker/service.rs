@@ -41,8 +41,8 @@ pub async fn claimable(
     let mut p = Params::new(db.get_database_backend());
     let sql = format!(
         "SELECT e.* FROM webhook_endpoint e \
-         WHERE e.enabled = {} AND EXISTS (SELECT 1 FROM webhook_delivery d \
-           WHERE d.endpoint_id = e.id AND d.state = {} AND d.next_attempt_at <= {}) \
+         WHERE e.enabled = {} AND e.id IN (SELECT d.endpoint_id FROM webhook_delivery d \
+           WHERE d.state = {} AND d.next_attempt_at <= {}) \
          ORDER BY e.lease_until IS NOT NULL, e.id LIMIT {}",
         p.bind(true),
         p.bind(PENDING),
