@@ -286,8 +286,12 @@ mod tests {
         assert!(strict.check_endpoint_url("https://localhost/").is_err());
         assert!(
             strict
-                .check_url("https://metadata.google.internal/")
+                .check_endpoint_url("https://metadata.google.internal/")
                 .is_err()
+        );
+        assert!(
+            strict.check_url("https://localhost/").is_ok(),
+            "at delivery time a name is judged by what it resolves to"
         );
         assert!(strict.check_url("not a url").is_err());
 

@@ -108,6 +108,12 @@ async fn run(shared: Arc<Shared>, mut stopping: watch::Receiver<bool>) {
     let mut gauges_at: Option<Instant> = None;
     let mut cleared_at = Instant::now();
     tracing::info!("webhook delivery worker started");
+    // The first look comes one interval after the start, not while the server is
+    // still taking its first requests.
+    tokio::select! {
+        () = tokio::time::sleep(poll) => {}
+        _ = stopping.changed() => {}
+    }
     loop {
         if *stopping.borrow() {
             break;
