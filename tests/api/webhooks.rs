@@ -1024,3 +1024,60 @@ async fn two_processes_on_one_postgres_database_never_send_one_delivery_at_the_s
     let paths: HashSet<String> = receiver.accepted().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths.len(), 4);
 }
+
+#[tokio::test]
+async fn an_ordered_endpoint_never_gets_a_later_event_before_an_earlier_one_succeeded() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            compressed(s);
+            s.webhooks.retry_base_ms = 200;
+        })
+        .await;
+        let receiver = Receiver::start().await;
+        receiver.with(|s| s.fail_first = 2);
+        let org = app.create_org("ordered").await;
+        let data = app
+            .ok(
+                CREATE,
+                json!({ "i": { "organizationId": org, "url": format!("{}/hooks", receiver.url), "events": ["structure.changed"], "ordered": true } }),
+            )
+            .await;
+        assert_eq!(
+            data["createWebhookEndpoint"]["endpoint"]["events"],
+            json!(["structure.changed"])
+        );
+        receiver.add_secret(data["createWebhookEndpoint"]["secret"].as_str().unwrap());
+        for name in ["First", "Second", "Third"] {
+            app.create_unit(&org, name, "MARKETING").await;
+        }
+        wait_for_distinct(&receiver, 3, Duration::from_secs(30)).await;
+        receiver.assert_all_verified();
+        // Every request for a later event comes after the earlier one was accepted.
+        let all = receiver.received();
+        let mut order: Vec<String> = Vec::new();
+        for r in &all {
+            if !order.contains(&r.id) {
+                if let Some(previous) = order.last() {
+                    let accepted = all
+                        .iter()
+                        .position(|x| x.id == *previous && x.status == 200)
+                        .unwrap();
+                    let first_try = all.iter().position(|x| x.id == r.id).unwrap();
+                    assert!(
+                        accepted < first_try,
+                        "[{backend:?}] {} was tried before {previous} was delivered",
+                        r.id
+                    );
+                }
+                order.push(r.id.clone());
+            }
+        }
+        let units: Vec<String> = receiver
+            .accepted()
+            .iter()
+            .map(|r| r.body["data"]["objectIds"][0].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(units.len(), 3, "each unit once: {units:?}");
+        assert_eq!(all.len(), 9, "each tried three times: {all:#?}");
+    }
+}
