@@ -21,9 +21,10 @@ pub const FAILED: &str = "FAILED";
 /// the organization that asked for `event`. Nothing is written when none did.
 ///
 /// `data` is the body's `data` (an object; `organizationId` is added when it lacks
-/// one). Events that may change the organization's insights ([`EventType::
-/// may_change_insights`]) also mark them for evaluation ([`insights_may_have_changed`]).
-/// The caller holds the organization's lock, which orders its events.
+/// one). Events that may change the organization's insights
+/// ([`EventType::may_change_insights`]) also mark them for evaluation
+/// ([`insights_may_have_changed`]). The caller holds the organization's lock, which
+/// orders its events (the order an endpoint receives them in).
 ///
 /// Scenario promotion calls this with [`EventType::ScenarioPromoted`] after it merged
 /// the scenario, in the same transaction.
