@@ -224,7 +224,9 @@ async fn draft(server: &Server, built: &Built, n: usize) -> String {
     let id = |u: &Uuid| u.to_string();
     // One change: a team moves (so both drafts read the KPI series of moved units).
     let mut changes = if n == 1 {
-        vec![json!({ "moveUnit": { "unitId": id(&built.teams[0]), "superiorUnitId": id(&built.departments[1]) } })]
+        vec![
+            json!({ "moveUnit": { "unitId": id(&built.teams[0]), "superiorUnitId": id(&built.departments[1]) } }),
+        ]
     } else {
         vec![json!({ "createUnit": {
             "key": "center", "name": "Marketing center", "function": "MARKETING", "superiorUnitId": id(&built.exec) } })]

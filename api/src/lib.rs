@@ -52,6 +52,8 @@
 //! - [`auth`]: principals, roles, JWT keys and integration tokens.
 //! - [`audit`]: the audit log every service writes.
 //! - [`idempotency`]: replies remembered for REST pushes' `Idempotency-Key`.
+//! - [`webhooks`]: endpoints, the transactional outbox of events, the delivery worker
+//!   (Standard Webhooks signatures, retries, SSRF-safe sending).
 //!
 //! Reasoning and pictures:
 //! - [`catalog`]: the built-in maturity stages, KPIs and leadership priorities.
@@ -92,6 +94,7 @@ pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod units;
+pub mod webhooks;
 
 /// Parses the command line and runs it: the whole `orgdesign` binary.
 pub async fn main() -> anyhow::Result<()> {

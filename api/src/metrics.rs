@@ -3,8 +3,8 @@
 use std::{collections::HashSet, sync::Mutex, time::Duration};
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// The service's metrics, one registry per application (tests run several in a process).
@@ -19,6 +19,9 @@ pub struct Metrics {
     db_statement_errors: IntCounter,
     db_statement_duration: Histogram,
     db_pool: IntGaugeVec,
+    webhook_deliveries: IntCounterVec,
+    webhook_queue_depth: IntGauge,
+    webhook_oldest_age: Gauge,
     /// Operation names seen so far: clients choose them, so the label set is capped.
     operations: Mutex<HashSet<String>>,
 }
@@ -78,6 +81,25 @@ impl Metrics {
         registry.register(Box::new(db_statement_errors.clone()))?;
         registry.register(Box::new(db_statement_duration.clone()))?;
         registry.register(Box::new(db_pool.clone()))?;
+        let webhook_deliveries = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook delivery attempts by outcome: delivered, retrying (failed, tried \
+                 again later) or failed (given up)",
+            ),
+            &["outcome"],
+        )?;
+        let webhook_queue_depth = IntGauge::new(
+            "webhook_queue_depth",
+            "Webhook deliveries waiting for their first or next attempt, across replicas",
+        )?;
+        let webhook_oldest_age = Gauge::new(
+            "webhook_oldest_undelivered_age_seconds",
+            "Age of the event of the oldest webhook delivery still waiting",
+        )?;
+        registry.register(Box::new(webhook_deliveries.clone()))?;
+        registry.register(Box::new(webhook_queue_depth.clone()))?;
+        registry.register(Box::new(webhook_oldest_age.clone()))?;
         // Always 1; its labels say which build answers (Prometheus' `build_info` idiom).
         let build_info = IntGaugeVec::new(
             Opts::new(
@@ -100,6 +122,9 @@ impl Metrics {
             db_statement_errors,
             db_statement_duration,
             db_pool,
+            webhook_deliveries,
+            webhook_queue_depth,
+            webhook_oldest_age,
             operations: Mutex::new(HashSet::new()),
         })
     }
@@ -154,6 +179,18 @@ impl Metrics {
             self.db_statement_errors.inc();
         }
         self.db_statement_duration.observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one webhook attempt by its `outcome` (`delivered`, `retrying`, `failed`).
+    pub fn observe_webhook_delivery(&self, outcome: &str) {
+        self.webhook_deliveries.with_label_values(&[outcome]).inc();
+    }
+
+    /// Sets the webhook backlog: deliveries waiting, and the age of the oldest.
+    pub fn set_webhook_backlog(&self, waiting: u64, oldest_age_secs: f64) {
+        self.webhook_queue_depth
+            .set(i64::try_from(waiting).unwrap_or(i64::MAX));
+        self.webhook_oldest_age.set(oldest_age_secs);
     }
 
     /// SQL statements sent so far.

@@ -93,6 +93,9 @@ pub struct Settings {
     /// Where GraphiQL's third-party files come from.
     #[serde(default)]
     pub graphiql: GraphiqlSettings,
+    /// Webhook deliveries: which addresses they may go to, their timeouts and retries.
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
 }
 
 /// One more verification key, for rotation.
@@ -363,6 +366,106 @@ pub struct GraphiqlSettings {
     pub assets_dir: Option<PathBuf>,
 }
 
+/// Webhook deliveries (`[webhooks]`): where they may go, how long a receiver has, how
+/// they are retried. The times are settings so that tests can compress them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Whether this process runs the delivery worker. Every replica may: on PostgreSQL
+    /// they share the work, one endpoint at a time each.
+    pub worker: bool,
+    /// Whether endpoint URLs may be `http://` (development only): by default only
+    /// `https://`.
+    pub allow_http: bool,
+    /// Hosts or addresses exempt from the private-address rule, e.g. `127.0.0.1` or
+    /// `hooks.internal`: a list, or one comma-separated string
+    /// (`ORGDESIGN_WEBHOOKS__ALLOW_HOSTS=127.0.0.1,localhost`).
+    #[serde(deserialize_with = "host_list")]
+    pub allow_hosts: Vec<String>,
+    /// How long a receiver has to answer, in milliseconds; a 2xx within it is success.
+    pub timeout_ms: u64,
+    /// Most bytes of a reply that are read (the first 1 KiB is kept in the log); the
+    /// rest is not waited for.
+    pub max_response_bytes: usize,
+    /// How often the worker looks for work, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// The first retry's delay, in milliseconds; each next one doubles (with ±20%
+    /// jitter) up to `retry_max_interval_ms`.
+    pub retry_base_ms: u64,
+    /// The longest delay between two attempts, in milliseconds.
+    pub retry_max_interval_ms: u64,
+    /// How long after its event a delivery is retried, in seconds, before it is
+    /// marked failed.
+    pub retry_window_secs: u64,
+    /// How long an endpoint may fail every attempt, in seconds, before the server
+    /// disables it (and says why).
+    pub disable_after_secs: u64,
+    /// Most endpoints this process delivers to at once.
+    pub concurrency: usize,
+    /// How long delivered and failed deliveries (and their attempts) are kept, in days.
+    pub retention_days: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            worker: true,
+            allow_http: false,
+            allow_hosts: Vec::new(),
+            timeout_ms: 10_000,
+            max_response_bytes: 64 * 1024,
+            poll_interval_ms: 1_000,
+            retry_base_ms: 30_000,
+            retry_max_interval_ms: 6 * 3_600_000,
+            retry_window_secs: 24 * 3_600,
+            disable_after_secs: 3 * 24 * 3_600,
+            concurrency: 8,
+            retention_days: 30,
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// Why these settings cannot work, if they cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if self.timeout_ms == 0 || self.poll_interval_ms == 0 || self.retry_base_ms == 0 {
+            return Err(
+                "[webhooks] timeout_ms, poll_interval_ms and retry_base_ms must be above 0"
+                    .to_owned(),
+            );
+        }
+        if self.retry_max_interval_ms < self.retry_base_ms {
+            return Err(
+                "[webhooks] retry_max_interval_ms must be at least retry_base_ms".to_owned(),
+            );
+        }
+        if self.concurrency == 0 {
+            return Err("[webhooks] concurrency must be above 0".to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// A list of hosts from a TOML list or from one comma-separated string (as an
+/// environment variable gives it).
+fn host_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Hosts {
+        List(Vec<String>),
+        Text(String),
+    }
+    let hosts = match Hosts::deserialize(deserializer)? {
+        Hosts::List(list) => list,
+        Hosts::Text(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    Ok(hosts
+        .into_iter()
+        .map(|host| host.trim().to_owned())
+        .filter(|host| !host.is_empty())
+        .collect())
+}
+
 fn default_database_url() -> SecretString {
     SecretString::from("sqlite://orgdesign.db?mode=rwc")
 }
@@ -435,6 +538,7 @@ impl Settings {
             bodies: BodySettings::default(),
             websocket: WebSocketSettings::default(),
             graphiql: GraphiqlSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 

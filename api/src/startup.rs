@@ -28,6 +28,7 @@ use crate::{
     rest,
     settings::{Environment, Settings},
     store::Store,
+    webhooks,
 };
 
 /// A built, bound, not yet running server.
@@ -40,6 +41,10 @@ pub struct Application {
     /// released once the requests drained.
     leases: Arc<db::lease::Leases>,
     metrics: Arc<Metrics>,
+    /// The webhook delivery worker, started with the server (unless `[webhooks]
+    /// worker` is off).
+    worker: Option<webhooks::worker::Worker>,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -53,6 +58,10 @@ impl Application {
             .check(settings.limits.max_body_bytes)
             .map_err(anyhow::Error::msg)?;
         settings.websocket.check().map_err(anyhow::Error::msg)?;
+        settings.webhooks.check().map_err(anyhow::Error::msg)?;
+        let webhook_sender = Arc::new(
+            webhooks::Sender::new(&settings.webhooks).context("building the webhook client")?,
+        );
         let graphiql = graphiql::Site::load(&settings.graphiql)?;
         match &settings.graphiql.assets_dir {
             Some(folder) => tracing::info!(
@@ -76,6 +85,9 @@ impl Application {
         let mut db = db::connect(&settings)
             .await
             .context("connecting to the database")?;
+        // The webhook worker polls on this handle of the same pool, taken before the
+        // statement counter is attached: an idle worker's statements are not counted.
+        let polling = db.clone();
         db::instrument(&mut db, metrics.clone());
 
         let keys = Arc::new(Keys::from_settings(&settings)?);
@@ -109,11 +121,19 @@ impl Application {
         // Other replicas tell from this lock whether a claim of this process is alive.
         store.leases.keep_alive(&store.db).await;
         let leases = store.leases.clone();
+        let worker = settings.webhooks.worker.then(|| webhooks::worker::Worker {
+            store: store.clone(),
+            polling,
+            sender: webhook_sender.clone(),
+            metrics: metrics.clone(),
+            settings: settings.webhooks.clone(),
+        });
         let state = web::Data::new(AppState {
             schema: build_schema(
                 store.clone(),
                 settings.limits.clone(),
                 keys.clone(),
+                webhook_sender,
                 production,
             ),
             store,
@@ -172,6 +192,8 @@ impl Application {
             db,
             leases,
             metrics,
+            worker,
+            shutdown_timeout: Duration::from_secs(settings.shutdown_timeout_secs),
         })
     }
 
@@ -200,9 +222,15 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let handle = self.server.handle();
         let server = tokio::spawn(self.server);
+        let worker = self.worker.map(webhooks::worker::Worker::start);
         shutdown.await;
         tracing::info!("shutting down: draining in-flight requests");
-        handle.stop(true).await;
+        let stopping_worker = async {
+            if let Some(worker) = worker {
+                worker.stop(self.shutdown_timeout).await;
+            }
+        };
+        tokio::join!(handle.stop(true), stopping_worker);
         server
             .await
             .context("the server task failed")?

@@ -18,6 +18,7 @@ use crate::{
     error::Result,
     events::{Event, EventBus},
     settings::Settings,
+    webhooks,
 };
 
 /// What services write through: the database, the gate in front of its writers, and
@@ -62,10 +63,11 @@ impl Store {
     }
 
     /// Writes the audit entry of a structural change (units, positions, reporting
-    /// lines), counts it in the organization's `structure_version`, commits, and then
-    /// tells subscribers about it under the entry's name and objects: a change that
-    /// does not commit is never announced, and one that commits always is (while this
-    /// instance runs).
+    /// lines) and its `structure.changed` webhook event (the outbox), counts it in the
+    /// organization's `structure_version`, commits, and then tells subscribers about
+    /// it under the entry's name and objects: a change that does not commit is never
+    /// announced, and one that commits always is (to subscribers while this instance
+    /// runs; to webhooks always, as the outbox row commits with it).
     pub async fn commit_structure_change(
         &self,
         tx: WriteTx,
@@ -131,6 +133,13 @@ impl Store {
         }
         let mut audited = Vec::with_capacity(changes.len());
         for (operation, object_ids) in changes {
+            webhooks::outbox::enqueue(
+                &tx,
+                organization_id,
+                webhooks::EventType::StructureChanged,
+                serde_json::json!({ "operation": operation, "objectIds": object_ids }),
+            )
+            .await?;
             audited.push(audit::record(&tx, ctx, organization_id, operation, object_ids).await?);
         }
         tx.commit().await?;

@@ -11,8 +11,9 @@ mod m20261123_000002_maturity;
 mod m20261123_000003_kpis;
 mod m20261123_000004_priorities_relationships;
 mod m20261123_000005_tokens_audit;
-mod m20261126_000007_scenarios;
 mod m20261210_000006_idempotency_owner;
+mod m20261211_000007_scenarios;
+mod m20261211_000008_webhooks;
 
 /// Every migration of orgdesign, oldest first.
 #[derive(Debug)]
@@ -28,7 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_priorities_relationships::Migration),
             Box::new(m20261123_000005_tokens_audit::Migration),
             Box::new(m20261210_000006_idempotency_owner::Migration),
-            Box::new(m20261126_000007_scenarios::Migration),
+            Box::new(m20261211_000007_scenarios::Migration),
+            Box::new(m20261211_000008_webhooks::Migration),
         ]
     }
 }

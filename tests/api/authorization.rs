@@ -103,10 +103,23 @@ struct Tenant {
     stakeholder: String,
     relationship: String,
     scenario: String,
+    webhook_endpoint: String,
+    webhook_delivery: String,
 }
 
 async fn tenant(app: &TestApp, slug: &str) -> Tenant {
     let org = app.create_org(slug).await;
+    // An endpoint that hears the structure changes below (its deliveries fail: the
+    // name does not resolve, and no test waits for them).
+    let webhook_endpoint = app
+        .ok(
+            "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }",
+            json!({ "i": { "organizationId": org, "url": "https://webhooks.invalid/hook", "events": ["structure.changed"] } }),
+        )
+        .await["createWebhookEndpoint"]["endpoint"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let unit = app.create_unit(&org, "Executive", "EXECUTIVE").await;
     let sub_unit = app.create_unit(&org, "Marketing", "MARKETING").await;
     let position = app
@@ -158,8 +171,19 @@ async fn tenant(app: &TestApp, slug: &str) -> Tenant {
         .as_str()
         .unwrap()
         .to_owned();
+    let webhook_delivery = app
+        .ok(
+            "query($e: ID!) { webhookDeliveries(endpointId: $e) { edges { node { id } } } }",
+            json!({ "e": webhook_endpoint }),
+        )
+        .await["webhookDeliveries"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     Tenant {
         scenario,
+        webhook_endpoint,
+        webhook_delivery,
         org,
         unit,
         sub_unit,
@@ -350,6 +374,39 @@ fn operation(name: &str, t: &Tenant) -> Option<(Rule, String, Value)> {
             Rule::Write,
             "mutation($i: SetKpiTargetInput!) { setKpiTarget(input: $i) { id } }".into(),
             json!({ "i": { "organizationId": t.org, "kpi": "mqls", "granularity": "MONTH", "periodStart": "2024-03-01", "value": "100" } }),
+        ),
+        "webhookEndpoints" => (Rule::Write, "query($o: ID!) { webhookEndpoints(organizationId: $o) { totalCount } }".into(), json!({ "o": t.org })),
+        "webhookDeliveries" => (Rule::Write, "query($e: ID!) { webhookDeliveries(endpointId: $e) { totalCount } }".into(), json!({ "e": t.webhook_endpoint })),
+        "createWebhookEndpoint" => (
+            Rule::Write,
+            "mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }".into(),
+            json!({ "i": { "organizationId": t.org, "url": "https://webhooks.invalid/matrix", "events": ["kpi.points_recorded"] } }),
+        ),
+        // Stale versions: an authorized caller gets as far as the version check.
+        "updateWebhookEndpoint" => (
+            Rule::Write,
+            "mutation($i: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $i) { id } }".into(),
+            json!({ "i": { "id": t.webhook_endpoint, "version": 0, "description": "matrix" } }),
+        ),
+        "deleteWebhookEndpoint" => (
+            Rule::Write,
+            "mutation($i: DeleteWebhookEndpointInput!) { deleteWebhookEndpoint(input: $i) { id } }".into(),
+            json!({ "i": { "id": t.webhook_endpoint, "version": 0 } }),
+        ),
+        "rotateWebhookSecret" => (
+            Rule::Write,
+            "mutation($i: RotateWebhookSecretInput!) { rotateWebhookSecret(input: $i) { endpoint { id } } }".into(),
+            json!({ "i": { "id": t.webhook_endpoint } }),
+        ),
+        "redeliverWebhook" => (
+            Rule::Write,
+            "mutation($d: ID!) { redeliverWebhook(deliveryId: $d) { id } }".into(),
+            json!({ "d": t.webhook_delivery }),
+        ),
+        "pingWebhookEndpoint" => (
+            Rule::Write,
+            "mutation($id: ID!) { pingWebhookEndpoint(id: $id) { id } }".into(),
+            json!({ "id": t.webhook_endpoint }),
         ),
         _ => return None,
     })

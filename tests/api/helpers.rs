@@ -432,21 +432,28 @@ impl ServerProcess {
     /// Starts the binary on `database_url` with the test secret and no rate limit, and
     /// waits (at most [`PROCESS_DEADLINE`]) for the address it logs.
     pub fn start(database_url: &str) -> Self {
-        Self::spawn(database_url, Some(TEST_SECRET))
+        Self::spawn(database_url, Some(TEST_SECRET), &[])
+    }
+
+    /// Starts the binary as [`ServerProcess::start`] does, with more settings in its
+    /// environment (`ORGDESIGN_…` variables).
+    pub fn start_with_env(database_url: &str, env: &[(&str, &str)]) -> Self {
+        Self::spawn(database_url, Some(TEST_SECRET), env)
     }
 
     /// Starts the binary in development mode without a key, as a developer's first
     /// `orgdesign serve` does: it makes up a key and prints an admin token.
     pub fn start_development(database_url: &str) -> Self {
-        Self::spawn(database_url, None)
+        Self::spawn(database_url, None, &[])
     }
 
-    fn spawn(database_url: &str, secret: Option<&str>) -> Self {
+    fn spawn(database_url: &str, secret: Option<&str>, env: &[(&str, &str)]) -> Self {
         use std::process::{Command, Stdio};
         let mut command = Command::new(env!("CARGO_BIN_EXE_orgdesign"));
         if let Some(secret) = secret {
             command.env("ORGDESIGN_JWT_SECRET", secret);
         }
+        command.envs(env.iter().copied());
         let mut child = command
             .args(["serve", "--bind", "127.0.0.1:0"])
             .env("DATABASE_URL", database_url)

@@ -46,4 +46,5 @@ mod structure_csv;
 mod subscriptions;
 mod tokens;
 mod units_and_positions;
+mod webhooks;
 mod websocket_limits;

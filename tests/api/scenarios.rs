@@ -492,7 +492,9 @@ async fn evaluating_a_draft_sends_as_many_statements_for_twenty_changes_as_for_o
         let ceo = app.create_unit(&org, "CEO office", "EXECUTIVE").await;
         let mut teams = Vec::new();
         for n in 0..20 {
-            let team = app.create_unit(&org, &format!("Team {n}"), "MARKETING").await;
+            let team = app
+                .create_unit(&org, &format!("Team {n}"), "MARKETING")
+                .await;
             app.add_line(&team, &ceo, "SOLID", "2024-01-01", None).await;
             teams.push(team);
         }
@@ -501,7 +503,10 @@ async fn evaluating_a_draft_sends_as_many_statements_for_twenty_changes_as_for_o
         let mut counts = Vec::new();
         for n in [1, 20] {
             let draft = app
-                .ok(CREATE, json!({ "org": org, "name": format!("{n}"), "from": "2030-01-01" }))
+                .ok(
+                    CREATE,
+                    json!({ "org": org, "name": format!("{n}"), "from": "2030-01-01" }),
+                )
                 .await["createScenario"]
                 .clone();
             let changes: Vec<Value> = teams[..n]
@@ -518,7 +523,10 @@ async fn evaluating_a_draft_sends_as_many_statements_for_twenty_changes_as_for_o
             counts.push(app.statements() - before);
             assert_eq!(scenario["diff"]["unitsMoved"].as_array().unwrap().len(), n);
         }
-        assert_eq!(counts[0], counts[1], "statements for 1 and 20 changes: {counts:?}");
+        assert_eq!(
+            counts[0], counts[1],
+            "statements for 1 and 20 changes: {counts:?}"
+        );
     })
     .await;
 }

@@ -21,6 +21,7 @@ use crate::{
     error::{Error, Result},
     organizations::service::{begin_writing, lock, organization_of},
     store::Store,
+    webhooks,
 };
 
 /// Longest life of an integration token: a year. Longer-lived secrets leak.
@@ -124,8 +125,9 @@ pub async fn issue(
     Ok((token, row))
 }
 
-/// Revokes an integration token; the next request with it is refused. Revoking twice
-/// changes nothing and records nothing.
+/// Revokes an integration token; the next request with it is refused, and the
+/// organization's `integration_token.revoked` webhook event is written with the change.
+/// Revoking twice changes nothing and records nothing.
 pub async fn revoke(store: &Store, ctx: &RequestContext, id: Uuid) -> Result<api_token::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
@@ -154,6 +156,17 @@ pub async fn revoke(store: &Store, ctx: &RequestContext, id: Uuid) -> Result<api
     let mut active: api_token::ActiveModel = row.into();
     active.revoked_at = Set(Some(now()));
     let row = active.update(&tx).await?;
+    webhooks::outbox::enqueue(
+        &tx,
+        row.organization_id,
+        webhooks::EventType::IntegrationTokenRevoked,
+        serde_json::json!({
+            "tokenId": row.id,
+            "name": row.name,
+            "revokedAt": row.revoked_at,
+        }),
+    )
+    .await?;
     audit::commit(
         tx,
         ctx,

@@ -32,6 +32,7 @@ use crate::{
     settings::Limits,
     store::Store,
     units::{UnitById, UnitMutation, UnitQuery, UnitsByOrganization},
+    webhooks::{Sender, WebhookMutation, WebhookQuery},
 };
 
 /// Every query root field. Named `Query` in the schema, as clients (Apollo's
@@ -49,6 +50,7 @@ pub struct QueryRoot(
     crate::scenarios::resolvers::ScenarioQuery,
     node::NodeQuery,
     CatalogQuery,
+    WebhookQuery,
 );
 
 /// Every mutation root field; `Mutation` in the schema.
@@ -65,14 +67,22 @@ pub struct MutationRoot(
     PositionMutation,
     ReportingMutation,
     crate::scenarios::resolvers::ScenarioMutation,
+    WebhookMutation,
 );
 
 /// The orgdesign schema.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Builds the schema around an already-open store (database and event bus) and the
-/// token keys; it connects to nothing itself.
-pub fn build_schema(store: Store, limits: Limits, keys: Arc<Keys>, production: bool) -> AppSchema {
+/// Builds the schema around an already-open store (database and event bus), the
+/// token keys and the webhook sender (for `pingWebhookEndpoint` and the URL checks);
+/// it connects to nothing itself.
+pub fn build_schema(
+    store: Store,
+    limits: Limits,
+    keys: Arc<Keys>,
+    webhooks: Arc<Sender>,
+    production: bool,
+) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -85,6 +95,7 @@ pub fn build_schema(store: Store, limits: Limits, keys: Arc<Keys>, production: b
     .limit_directives(limits.max_directives)
     .data(limits)
     .data(keys)
+    .data(webhooks)
     .data(store);
     if production {
         // Without introspection, "did you mean ..." hints would still map the schema.

@@ -19,6 +19,7 @@ use crate::{
     events::Event,
     organizations::service::lock,
     store::Store,
+    webhooks,
 };
 
 /// One point, parsed: everything but the KPI and unit lookups is checked.
@@ -130,8 +131,9 @@ struct Stored {
 /// statement below.
 const CHUNK: usize = 1_000;
 
-/// Records `points` for `organization` in one transaction: all of them or none. After
-/// the commit, subscribers hear of a push that inserted or corrected anything
+/// Records `points` for `organization` in one transaction: all of them or none. A push
+/// that inserted or corrected anything writes its `kpi.points_recorded` webhook event in
+/// that transaction, and after the commit subscribers hear of it
 /// ([`Event::KpiPointsRecorded`]), whoever pushed it: GraphQL, REST or the CLI.
 pub async fn record(
     store: &Store,
@@ -206,10 +208,21 @@ pub async fn record(
         tx.commit().await?;
         return Ok(counts);
     }
-    audit::commit(tx, ctx, org.id, "recordKpiMeasurements", Vec::new()).await?;
     let mut kpi_keys: Vec<String> = points.iter().map(|p| p.kpi.as_str().to_owned()).collect();
     kpi_keys.sort_unstable();
     kpi_keys.dedup();
+    webhooks::outbox::enqueue(
+        &tx,
+        org.id,
+        webhooks::EventType::KpiPointsRecorded,
+        serde_json::json!({
+            "kpiKeys": kpi_keys,
+            "inserted": counts.inserted,
+            "corrected": counts.corrected,
+        }),
+    )
+    .await?;
+    audit::commit(tx, ctx, org.id, "recordKpiMeasurements", Vec::new()).await?;
     store
         .events
         .publish(Event::KpiPointsRecorded {

@@ -51,6 +51,7 @@ pub async fn declare(
     }
     .insert(&tx)
     .await?;
+    crate::webhooks::outbox::insights_may_have_changed(&tx, org.id).await?;
     audit::commit(tx, ctx, org.id, "declareStage", vec![row.id]).await?;
     Ok(row)
 }

@@ -61,6 +61,7 @@ pub async fn assess(
     }
     .insert(&tx)
     .await?;
+    crate::webhooks::outbox::insights_may_have_changed(&tx, org.id).await?;
     audit::commit(tx, ctx, org.id, "assessPriority", vec![row.id]).await?;
     Ok(row)
 }

@@ -428,6 +428,18 @@ pub async fn promote(
         audited.push((operation, objects));
     }
     let promoted = close(&tx, current, Status::Promoted).await?;
+    crate::webhooks::outbox::enqueue(
+        &tx,
+        org.id,
+        crate::webhooks::EventType::ScenarioPromoted,
+        serde_json::json!({
+            "scenarioId": promoted.id,
+            "name": promoted.name,
+            "effectiveFrom": promoted.effective_from.to_string(),
+            "changes": changes.len(),
+        }),
+    )
+    .await?;
     audited.push(("promoteScenario", vec![promoted.id]));
     store
         .commit_structure_changes(tx, ctx, org.id, audited)

@@ -91,6 +91,7 @@ pub async fn create_stakeholder(
     }
     .insert(&tx)
     .await?;
+    crate::webhooks::outbox::insights_may_have_changed(&tx, org.id).await?;
     audit::commit(tx, ctx, org.id, "createStakeholder", vec![row.id]).await?;
     Ok(row)
 }
@@ -138,6 +139,7 @@ pub async fn create_relationship(
     .insert(&tx)
     .await?;
     review_row(&tx, &row, &principal.subject).await?;
+    crate::webhooks::outbox::insights_may_have_changed(&tx, org.id).await?;
     audit::commit(tx, ctx, org.id, "createRelationship", vec![row.id]).await?;
     Ok(row)
 }
@@ -178,6 +180,7 @@ pub async fn review_relationship(
     row.version = Set(current.version + 1);
     let row = row.update(&tx).await?;
     review_row(&tx, &row, &principal.subject).await?;
+    crate::webhooks::outbox::insights_may_have_changed(&tx, row.organization_id).await?;
     audit::commit(
         tx,
         ctx,
