@@ -144,6 +144,31 @@ async fn an_exported_structure_imported_as_a_scenario_has_an_empty_diff() {
         // The export is stable: the same day gives the same file.
         let (_, _, again) = get(&app, &app.admin_token, EXPORT).await;
         assert_eq!(again, csv);
+
+        // A retried upload with the same Idempotency-Key gets the first reply and
+        // drafts nothing more; the same key with another file is 422.
+        let keyed = |body: String| {
+            app.anonymous
+                .post(format!("{}{IMPORT}?name=Keyed", app.address))
+                .bearer_auth(&app.admin_token)
+                .header(header::CONTENT_TYPE, "text/csv")
+                .header("Idempotency-Key", "structure-upload-1")
+                .body(body)
+                .send()
+        };
+        let first = keyed(csv.clone()).await.unwrap();
+        assert_eq!(first.status(), StatusCode::CREATED);
+        let first: Value = first.json().await.unwrap();
+        let retry = keyed(csv.clone()).await.unwrap();
+        assert_eq!(retry.status(), StatusCode::CREATED);
+        assert_eq!(retry.headers()["idempotent-replayed"], "true");
+        let retry: Value = retry.json().await.unwrap();
+        assert_eq!(retry["id"], first["id"]);
+        assert_eq!(scenario_count(&app).await, before + 2);
+        let other = keyed(csv.replace("Pumps marketing", "Pumps marcom"))
+            .await
+            .unwrap();
+        assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
     })
     .await;
 }

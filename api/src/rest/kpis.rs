@@ -16,7 +16,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{error_response, organization, reader_of};
-use crate::idempotency::service as idempotency;
 use crate::{
     auth::{Principal, RequestContext},
     domain::{Granularity, KpiKey, Line, from_scaled, parse_date},
@@ -121,45 +120,10 @@ pub async fn push(
     // over the whole body), under the same size limit, deadline and caps as GraphQL's.
     let body = state.bodies.read(&req, &mut payload).await?;
 
-    let key = match req.headers().get("idempotency-key") {
-        None => None,
-        Some(raw) => Some(
-            raw.to_str()
-                .map_err(|_| ())
-                .and_then(|s| idempotency::parse_key(s).map_err(|_| ()))
-                .map_err(|()| {
-                    Error::bad_input("Idempotency-Key", "1 to 255 visible ASCII characters")
-                })?,
-        ),
+    let attempt = match super::idempotent(&state, &req, organization, &content_type, &body).await? {
+        super::Idempotent::Run(attempt) => attempt,
+        super::Idempotent::Answer(stored) => return Ok(stored),
     };
-    let mut attempt = None;
-    if let Some(key) = &key {
-        let hash = idempotency::fingerprint(&content_type, &body);
-        match idempotency::claim(&state.store, organization, key, &hash).await? {
-            idempotency::Claim::Run(claimed) => attempt = Some(claimed),
-            idempotency::Claim::Replay { status, body } => {
-                return Ok(HttpResponse::build(
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-                )
-                .content_type("application/json")
-                .insert_header(("idempotent-replayed", "true"))
-                .body(body));
-            }
-            idempotency::Claim::InFlight => {
-                return Err(HttpError::from(Error::conflict(
-                    "Idempotency-Key",
-                    "the first request with this key is still being processed; retry later",
-                )));
-            }
-            idempotency::Claim::Mismatch => {
-                return Err(HttpError::from(Error::conflict(
-                    "Idempotency-Key",
-                    "this key was used for a different request",
-                ))
-                .with_status(StatusCode::UNPROCESSABLE_ENTITY));
-            }
-        }
-    }
 
     let (status, reply, retry_after) =
         record(&state, &req, principal, organization, &content_type, &body).await;

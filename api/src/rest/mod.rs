@@ -172,3 +172,55 @@ async fn openapi() -> HttpResponse {
         .content_type("application/json")
         .body(openapi_json())
 }
+
+/// What a request's `Idempotency-Key` header decides.
+pub(crate) enum Idempotent {
+    /// Run the request; with a key, its reply is kept through the attempt.
+    Run(Option<crate::idempotency::service::Attempt>),
+    /// The stored reply of an earlier request with the same key and body.
+    Answer(HttpResponse),
+}
+
+/// Reads the `Idempotency-Key` header of a request into `organization` whose body is
+/// `body`: without one, run; with one, claim it — a retry of a finished request gets
+/// its stored reply (`Idempotent-Replayed: true`), one still running is `409`, a key
+/// used for another request `422`, a malformed key `400`.
+pub(crate) async fn idempotent(
+    state: &AppState,
+    req: &actix_web::HttpRequest,
+    organization: uuid::Uuid,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Idempotent, HttpError> {
+    use crate::idempotency::service as idempotency;
+    let Some(raw) = req.headers().get("idempotency-key") else {
+        return Ok(Idempotent::Run(None));
+    };
+    let key = raw
+        .to_str()
+        .map_err(|_| ())
+        .and_then(|s| idempotency::parse_key(s).map_err(|_| ()))
+        .map_err(|()| Error::bad_input("Idempotency-Key", "1 to 255 visible ASCII characters"))?;
+    let hash = idempotency::fingerprint(content_type, body);
+    match idempotency::claim(&state.store, organization, &key, &hash).await? {
+        idempotency::Claim::Run(claimed) => Ok(Idempotent::Run(Some(claimed))),
+        idempotency::Claim::Replay { status, body } => Ok(Idempotent::Answer(
+            HttpResponse::build(
+                actix_web::http::StatusCode::from_u16(status)
+                    .unwrap_or(actix_web::http::StatusCode::OK),
+            )
+            .content_type("application/json")
+            .insert_header(("idempotent-replayed", "true"))
+            .body(body),
+        )),
+        idempotency::Claim::InFlight => Err(HttpError::from(Error::conflict(
+            "Idempotency-Key",
+            "the first request with this key is still being processed; retry later",
+        ))),
+        idempotency::Claim::Mismatch => Err(HttpError::from(Error::conflict(
+            "Idempotency-Key",
+            "this key was used for a different request",
+        ))
+        .with_status(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)),
+    }
+}

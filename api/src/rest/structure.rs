@@ -146,20 +146,25 @@ pub async fn export(
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{slug}/scenarios",
-    params(("slug" = String, Path, description = "The organization's slug"), ImportQuery),
+    params(
+        ("slug" = String, Path, description = "The organization's slug"),
+        ImportQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored reply for a retry of the same upload instead of drafting a second scenario")
+    ),
     request_body(content(
         (String = "text/csv", example = "id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role\n,Marketing center,MARKETING,IN_HOUSE,Executive board,,Chief Marketing Officer,CMO\n")
     )),
     responses(
-        (status = 201, description = "The draft scenario, with the number of its changes; its diff is `Scenario.diff` in GraphQL", body = ImportedScenario),
+        (status = 201, description = "The draft scenario, with the number of its changes; its diff is `Scenario.diff` in GraphQL; a retry with the same Idempotency-Key gets the stored reply", body = ImportedScenario, headers(("Idempotent-Replayed" = String, description = "`true` when this reply is the stored one of an earlier upload with the same Idempotency-Key"))),
         (status = 400, description = "A line of the file, the name or effectiveFrom is wrong, or the slug is malformed; nothing was stored (the error's field names the input at fault: `line[12].solid_superior`, `header`, `name`)", body = super::ErrorBody),
         (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Only admins and the organization's editors draft scenarios", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
         (status = 408, description = "The body did not arrive within the body timeout; nothing was stored", body = super::ErrorBody),
-        (status = 409, description = "The organization is archived, or its structure changed while the file was compared with it (send it again)", body = super::ErrorBody),
+        (status = 409, description = "The organization is archived, its structure changed while the file was compared with it (send it again), or the first upload with this Idempotency-Key is still running", body = super::ErrorBody),
         (status = 413, description = "Too large a body, more units than an organization holds, more changes than a scenario holds, or too many drafts", body = super::ErrorBody),
         (status = 415, description = "Not text/csv", body = super::ErrorBody),
+        (status = 422, description = "This Idempotency-Key was used for another request", body = super::ErrorBody),
         (status = 429, description = "Too many requests, or too many bytes of request bodies in flight from this client address", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The database is unavailable or too many writes are waiting for this organization; nothing was stored, retry later", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the server knows")))
     )
@@ -195,6 +200,10 @@ pub async fn import(
         )?,
     };
     let body = state.bodies.read(&req, &mut payload).await?;
+    let attempt = match super::idempotent(&state, &req, org.id, &content_type, &body).await? {
+        super::Idempotent::Run(attempt) => attempt,
+        super::Idempotent::Answer(stored) => return Ok(stored),
+    };
     let rows = structure_csv::parse(
         &body[..],
         usize::try_from(state.limits.max_units_per_organization).unwrap_or(usize::MAX),
@@ -206,14 +215,24 @@ pub async fn import(
     let limits = scenarios::limits(&state.limits);
     let row = scenarios::import_structure(&state.store, &context, new, &rows, limits).await?;
     let changes = crate::scenarios::change::from_json(&row.changes)?.len();
-    Ok(
-        HttpResponse::build(StatusCode::CREATED).json(ImportedScenario {
-            id: row.id,
-            name: row.name,
-            status: row.status,
-            effective_from: row.effective_from,
-            version: row.version,
-            changes,
-        }),
-    )
+    let reply = serde_json::to_string(&ImportedScenario {
+        id: row.id,
+        name: row.name,
+        status: row.status,
+        effective_from: row.effective_from,
+        version: row.version,
+        changes,
+    })
+    .map_err(|err| Error::from(anyhow::Error::from(err)))?;
+    // A refused upload stores no reply: its claim is released with the attempt, so a
+    // corrected retry with the same key runs.
+    if let Some(attempt) = attempt
+        && let Err(err) = attempt.complete(StatusCode::CREATED.as_u16(), &reply).await
+    {
+        // The draft is made; only the replay is lost, and a retry makes a second one.
+        tracing::warn!(error = %err, "storing an idempotent reply failed");
+    }
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .content_type("application/json")
+        .body(reply))
 }
