@@ -1154,3 +1154,113 @@ async fn a_promoted_scenario_arrives_once_as_scenario_promoted_beside_its_struct
         );
     }
 }
+
+/// A receiver that answers `200` with a `Content-Length` of 10 MB, sends 256 KiB of it
+/// and then holds the connection without sending more.
+async fn endless_replier() -> (String, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(Mutex::new(0));
+    let counted = requests.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 64 * 1024];
+                // The request (its head and small body arrive together here).
+                let _ = stream.read(&mut buffer).await;
+                *counted.lock().unwrap() += 1;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 10000000\r\n\r\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b'x'; 16 * 1024];
+                for _ in 0..16 {
+                    if stream.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    (url, requests)
+}
+
+#[tokio::test]
+async fn a_slow_receiver_times_out_and_a_long_reply_is_read_only_up_to_its_bound() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, |s| {
+            compressed(s);
+            s.webhooks.timeout_ms = 1_500;
+            s.webhooks.max_response_bytes = 32 * 1024;
+        })
+        .await;
+        // A receiver slower than the time limit: the attempt is a TIMEOUT, retried, and
+        // delivered once the receiver is quick again.
+        let receiver = Receiver::start().await;
+        receiver.with(|s| s.delay = Duration::from_millis(4_000));
+        let org = app.create_org("slow-hooks").await;
+        let (slow, _) = endpoint(&app, &receiver, &org, &["structure.changed"]).await;
+        app.create_unit(&org, "Marketing", "MARKETING").await;
+        let first = wait_for("a timed-out attempt", Duration::from_secs(20), || async {
+            deliveries(&app, &slow)
+                .await
+                .into_iter()
+                .find(|d| d["attempts"][0]["outcome"] == "TIMEOUT")
+        })
+        .await;
+        let attempt = &first["attempts"][0];
+        let latency = attempt["latencyMs"].as_i64().unwrap();
+        assert!((1_500..4_000).contains(&latency), "[{backend:?}] {first:#}");
+        receiver.with(|s| s.delay = Duration::ZERO);
+        wait_for("the retry delivered", Duration::from_secs(20), || async {
+            deliveries(&app, &slow)
+                .await
+                .into_iter()
+                .find(|d| d["state"] == "DELIVERED")
+        })
+        .await;
+
+        // A receiver whose reply never ends: success on its 2xx, the log keeps the
+        // first 1 KiB, and the worker does not wait for the rest.
+        let (url, requests) = endless_replier().await;
+        let created = app
+            .ok(
+                CREATE,
+                json!({ "i": { "organizationId": org, "url": format!("{url}/hooks"), "events": ["structure.changed"] } }),
+            )
+            .await;
+        let long = created["createWebhookEndpoint"]["endpoint"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.create_unit(&org, "Sales", "SALES").await;
+        let delivered = wait_for(
+            "the long reply's delivery",
+            Duration::from_secs(20),
+            || async {
+                deliveries(&app, &long)
+                    .await
+                    .into_iter()
+                    .find(|d| d["state"] == "DELIVERED")
+            },
+        )
+        .await;
+        let attempt = &delivered["attempts"][0];
+        assert_eq!(attempt["outcome"], "SUCCESS", "[{backend:?}] {delivered:#}");
+        assert_eq!(attempt["statusCode"], 200);
+        let excerpt = attempt["responseExcerpt"].as_str().unwrap();
+        assert_eq!(excerpt.len(), 1_024, "[{backend:?}]");
+        assert!(excerpt.bytes().all(|b| b == b'x'));
+        // Read up to the bound, not until the time limit.
+        assert!(
+            attempt["latencyMs"].as_i64().unwrap() < 1_500,
+            "[{backend:?}] {delivered:#}"
+        );
+        assert!(*requests.lock().unwrap() >= 1);
+    }
+}
