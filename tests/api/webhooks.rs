@@ -1264,3 +1264,88 @@ async fn a_slow_receiver_times_out_and_a_long_reply_is_read_only_up_to_its_bound
         assert!(*requests.lock().unwrap() >= 1);
     }
 }
+
+#[tokio::test]
+async fn the_daily_evaluation_tells_an_insight_no_announced_change_raised() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    for backend in backends() {
+        let app = spawn_app_with(backend, compressed).await;
+        let receiver = Receiver::start().await;
+        let org = app.create_org("daily-watch").await;
+        let executive = app.create_unit(&org, "Executive", "EXECUTIVE").await;
+        let sales = app.create_unit(&org, "Sales", "SALES").await;
+        let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
+        app.add_line(&sales, &executive, "SOLID", "2024-01-01", None)
+            .await;
+        app.add_line(&marketing, &executive, "SOLID", "2024-01-01", None)
+            .await;
+        endpoint(
+            &app,
+            &receiver,
+            &org,
+            &["insight.raised", "insight.resolved"],
+        )
+        .await;
+        // What a day's passing can change without any write to announce it (a KPI
+        // going stale, a line starting on a date): here, a line written straight to
+        // the table, which no service announced.
+        let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+        let org_id = uuid::Uuid::parse_str(&org).unwrap();
+        let sales_id = uuid::Uuid::parse_str(&sales).unwrap();
+        let marketing_id = uuid::Uuid::parse_str(&marketing).unwrap();
+        let lines = entity::reporting_line::Entity::find()
+            .all(&db)
+            .await
+            .unwrap();
+        let current = lines
+            .into_iter()
+            .find(|l| l.unit_id == marketing_id)
+            .unwrap();
+        let mut ended: entity::reporting_line::ActiveModel = current.into();
+        ended.effective_to = Set(Some(chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap()));
+        ended.update(&db).await.unwrap();
+        let now = chrono::Utc::now();
+        entity::reporting_line::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            organization_id: Set(org_id),
+            unit_id: Set(marketing_id),
+            superior_unit_id: Set(sales_id),
+            kind: Set("SOLID".to_owned()),
+            effective_from: Set(chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap()),
+            effective_to: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        // Nothing is told until the daily evaluation is due...
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            of_type(&receiver, "insight.raised").is_empty(),
+            "[{backend:?}]"
+        );
+        // ...and when it is (midnight, brought forward here), the new risk is raised.
+        let watch = entity::webhook_insight_watch::Entity::find_by_id(org_id)
+            .one(&db)
+            .await
+            .unwrap()
+            .expect("the organization is watched once an endpoint wants insight events");
+        let mut due: entity::webhook_insight_watch::ActiveModel = watch.into();
+        due.due_at = Set(now - chrono::Duration::seconds(1));
+        due.update(&db).await.unwrap();
+        let raised = wait_for(
+            "insight.raised at the daily evaluation",
+            Duration::from_secs(20),
+            || async {
+                of_type(&receiver, "insight.raised")
+                    .into_iter()
+                    .find(|r| r.body["data"]["insight"]["code"] == "MARKETING_REPORTS_TO_SALES")
+            },
+        )
+        .await;
+        assert!(raised.body["data"]["asOf"].is_string());
+        receiver.assert_all_verified();
+    }
+}
