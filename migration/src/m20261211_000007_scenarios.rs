@@ -10,8 +10,9 @@
 //!
 //! A scenario's diff names the KPI series recorded against the units it moves or
 //! archives: `ix_kpi_measurement_org_unit` finds a unit's points without reading the
-//! whole organization's. It is partial (points with a unit only): a full index put
-//! every organization-wide point under one key, and halved PostgreSQL's ingestion.
+//! whole organization's. It is partial (points with a unit only): organization-wide
+//! points, most of what integrations push, would all share one key of it, and their
+//! ingestion pays nothing for it.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
