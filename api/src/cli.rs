@@ -496,7 +496,7 @@ async fn import_structure(
     let changes = crate::scenarios::change::from_json(&row.changes)
         .map_err(|e| anyhow!("{e}"))?
         .len();
-    let evaluation = scenarios::evaluate(&db, &[&row], limits)
+    let evaluation = crate::scenarios::evaluation::evaluate(&db, &[&row], limits)
         .await
         .map_err(|e| anyhow!("{e}"))?
         .pop()

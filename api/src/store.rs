@@ -131,8 +131,7 @@ impl Store {
         if structural {
             audit::count_structure_change(&tx, organization_id).await?;
         }
-        let mut audited = Vec::with_capacity(changes.len());
-        for (operation, object_ids) in changes {
+        for (operation, object_ids) in &changes {
             webhooks::outbox::enqueue(
                 &tx,
                 organization_id,
@@ -140,10 +139,8 @@ impl Store {
                 serde_json::json!({ "operation": operation, "objectIds": object_ids }),
             )
             .await?;
-            audited.push(audit::record(&tx, ctx, organization_id, operation, object_ids).await?);
         }
-        tx.commit().await?;
-        for change in audited {
+        for change in audit::commit_all(tx, ctx, organization_id, changes).await? {
             self.events
                 .publish(Event::StructureChanged {
                     organization_id: change.organization_id,

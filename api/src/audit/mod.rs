@@ -32,13 +32,29 @@ pub async fn commit(
     operation: &'static str,
     object_ids: Vec<Uuid>,
 ) -> Result<Audited> {
-    let audited = record(&tx, context, organization_id, operation, object_ids).await?;
+    let mut audited =
+        commit_all(tx, context, organization_id, vec![(operation, object_ids)]).await?;
+    Ok(audited.remove(0))
+}
+
+/// Writes the audit entries of several changes into their one transaction and commits
+/// it (a scenario's promotion: one entry per change).
+pub async fn commit_all(
+    tx: WriteTx,
+    context: &RequestContext,
+    organization_id: Uuid,
+    changes: Vec<(&'static str, Vec<Uuid>)>,
+) -> Result<Vec<Audited>> {
+    let mut audited = Vec::with_capacity(changes.len());
+    for (operation, object_ids) in changes {
+        audited.push(record(&tx, context, organization_id, operation, object_ids).await?);
+    }
     tx.commit().await?;
     Ok(audited)
 }
 
 /// Writes one audit entry inside the caller's transaction.
-pub(crate) async fn record<C: ConnectionTrait>(
+async fn record<C: ConnectionTrait>(
     tx: &C,
     context: &RequestContext,
     organization_id: Uuid,

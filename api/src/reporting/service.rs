@@ -349,11 +349,21 @@ pub async fn delete(
     let (org, current) = lock_line(&tx, principal, id).await?;
     ensure_active(&org, "input.id")?;
     check_version("the reporting line", current.version, version)?;
-    current.clone().delete(&tx).await?;
+    delete_in(&tx, current.clone()).await?;
     store
         .commit_structure_change(tx, ctx, org.id, "deleteReportingLine", vec![current.id])
         .await?;
     Ok(current)
+}
+
+/// The write of [`delete`] inside a transaction that holds the organization's lock
+/// (a scenario's promotion removes a line that would only start on its date).
+pub(crate) async fn delete_in<C: ConnectionTrait>(
+    tx: &C,
+    line: reporting_line::Model,
+) -> Result<()> {
+    line.delete(tx).await?;
+    Ok(())
 }
 
 /// Begins a write into the organization of the unit a new line is for.

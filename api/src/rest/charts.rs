@@ -128,12 +128,12 @@ pub async fn scenario_chart(
     .await?;
     let id = Uuid::parse_str(&id).map_err(|_| Error::bad_input("id", "a scenario id"))?;
     let query = org_chart_query(req.query_string())?;
-    let scenario = crate::scenarios::service::find(&state.store.db, id)
+    let scenario = crate::scenarios::evaluation::find(&state.store.db, id)
         .await?
         .filter(|s| s.organization_id == organization.id)
         .ok_or_else(|| Error::not_found_at("scenario", "id"))?;
     let limits = crate::scenarios::service::limits(&state.limits);
-    let evaluation = crate::scenarios::service::evaluate(&state.store.db, &[&scenario], limits)
+    let evaluation = crate::scenarios::evaluation::evaluate(&state.store.db, &[&scenario], limits)
         .await?
         .pop()
         .ok_or_else(|| Error::not_found_at("scenario", "id"))?;

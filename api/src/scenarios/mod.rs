@@ -12,12 +12,16 @@
 //! - [`diff`]: comparing the live structure with the scenario's (pure).
 //! - [`structure_csv`]: the structure as an HRIS-style CSV file: export, parse, and
 //!   the changes that turn the live structure into a file's (pure).
-//! - [`service`]: drafting, rebasing, discarding, promoting; loading evaluations.
+//! - [`service`]: drafting, rebasing, discarding, promoting.
+//! - [`evaluation`]: reading scenarios and evaluating drafts against live.
+//! - `promotion`: applying a draft's changes through the services, in one transaction.
 //! - [`types`], [`resolvers`]: the GraphQL objects, queries and mutations.
 
 pub mod apply;
 pub mod change;
 pub mod diff;
+pub mod evaluation;
+mod promotion;
 pub mod resolvers;
 pub mod service;
 pub mod structure_csv;

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object};
 
 use super::{
     change::Change,
+    evaluation,
     service::{self, MAX_COMPARED, NewScenario, Status},
     types::Scenario,
 };
@@ -64,7 +65,7 @@ pub struct ScenarioQuery;
 impl ScenarioQuery {
     /// One scenario by id; null when unknown or out of reach.
     async fn scenario(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Scenario>> {
-        let found = find_readable(ctx, &id, service::find, |m| m.organization_id).await?;
+        let found = find_readable(ctx, &id, evaluation::find, |m| m.organization_id).await?;
         Ok(found.map(Scenario::new))
     }
 
@@ -84,7 +85,7 @@ impl ScenarioQuery {
             .enumerate()
             .map(|(i, id)| parse_id(&format!("ids[{i}]"), id))
             .collect::<Result<Vec<_>>>()?;
-        let found = service::find_many(db(ctx)?, &ids).await?;
+        let found = evaluation::find_many(db(ctx)?, &ids).await?;
         let mut rows = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
             let row = found
@@ -93,7 +94,8 @@ impl ScenarioQuery {
                 .ok_or_else(|| Error::not_found_at("scenario", format!("ids[{i}]")))?;
             rows.push(row);
         }
-        let evaluations = service::evaluate(db(ctx)?, &rows, service::limits(limits(ctx)?)).await?;
+        let evaluations =
+            evaluation::evaluate(db(ctx)?, &rows, service::limits(limits(ctx)?)).await?;
         Ok(rows
             .into_iter()
             .zip(evaluations)
@@ -113,7 +115,7 @@ pub async fn of_organization(
     let principal = request(ctx)?.principal()?;
     principal.may_read(organization, "organization")?;
     let page = pagination::page_request(first, after.as_deref(), limits(ctx)?.max_page_size)?;
-    let (total, rows) = service::list(db(ctx)?, organization, status, page).await?;
+    let (total, rows) = evaluation::list(db(ctx)?, organization, status, page).await?;
     Ok(pagination::connection(
         page,
         total,

@@ -8,15 +8,10 @@
 //! organization's lock, after checking that the live structure is still the one the
 //! draft was validated on (`organization.structure_version`).
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
-use entity::{
-    audit_log, kpi_definition, kpi_measurement, org_unit, organization, position, reporting_line,
-    scenario,
-};
+use entity::{audit_log, organization, scenario};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
@@ -24,20 +19,18 @@ use uuid::Uuid;
 use super::{
     apply::{Draft, Limits},
     change::{self, Change},
-    diff::{self, Diff},
+    promotion::{Promotion, refield},
 };
 use crate::{
     auth::{Principal, RequestContext},
     clock::now,
     db::WriteTx,
-    domain::{Description, LineKind, Name, PageRequest, StorableDate},
+    domain::{Description, Name, StorableDate},
     error::{Error, Result},
-    insights::{self, Insight, Snapshot},
+    insights::{self, Snapshot},
     organizations::service::{check_version, lock, organization_of},
-    positions::service::{self as positions, NewPosition, PositionChanges},
-    reporting::service::{self as reporting, NewLine},
     store::Store,
-    units::service::{self as units, NewUnit, UnitChanges, ensure_active},
+    units::service::ensure_active,
 };
 
 /// Most changes one scenario holds.
@@ -56,19 +49,6 @@ pub struct NewScenario {
     pub name: Name,
     pub description: Option<Description>,
     pub effective_from: StorableDate,
-}
-
-/// A scenario evaluated: the live structure and the scenario's on its date, their
-/// insights, and the comparison.
-#[derive(Debug)]
-pub struct Evaluation {
-    pub before: Snapshot,
-    pub after: Snapshot,
-    pub insights_before: Vec<Insight>,
-    pub insights_after: Vec<Insight>,
-    /// The units the scenario creates, by key (their ids are the scenario's own).
-    pub unit_keys: HashMap<String, Uuid>,
-    pub diff: Diff,
 }
 
 /// The limits a draft keeps to.
@@ -91,7 +71,7 @@ fn refuse_closed(current: &scenario::Model, field: &str) -> Result<()> {
 }
 
 /// Applies `changes` to a draft; an error names the change by its place, `label(i)`.
-fn apply_all(
+pub(super) fn apply_all(
     draft: &mut Draft,
     changes: &[Change],
     limits: Limits,
@@ -194,7 +174,8 @@ async fn begin_for_scenario(
 /// behind the write's turn, and the write holds its connection only to write); the
 /// draft's version, checked under the lock, tells whether it changed meanwhile.
 async fn live_of_draft(store: &Store, principal: &Principal, id: Uuid) -> Result<Snapshot> {
-    let draft = find(&store.db, id)
+    let draft = scenario::Entity::find_by_id(id)
+        .one(&store.db)
         .await?
         .filter(|s| principal.reaches(s.organization_id))
         .ok_or_else(|| Error::not_found_at("scenario", "input.scenarioId"))?;
@@ -202,7 +183,11 @@ async fn live_of_draft(store: &Store, principal: &Principal, id: Uuid) -> Result
 }
 
 /// The live snapshot a draft of `organization` on `date` starts from.
-async fn live(db: &DatabaseConnection, organization: Uuid, date: NaiveDate) -> Result<Snapshot> {
+pub(super) async fn live(
+    db: &DatabaseConnection,
+    organization: Uuid,
+    date: NaiveDate,
+) -> Result<Snapshot> {
     insights::snapshot(db, organization, date).await
 }
 
@@ -252,7 +237,7 @@ pub async fn add_changes(
 
 /// An earlier change that no longer holds against the live structure: the draft
 /// needs a rebase, whatever the new changes are.
-fn stale_draft(err: Error) -> Error {
+pub(super) fn stale_draft(err: Error) -> Error {
     match err {
         Error::BadInput { field, message }
         | Error::Conflict {
@@ -409,15 +394,7 @@ pub async fn promote(
     }
     let changes = change::from_json(&current.changes)?;
     let mut audited = Vec::with_capacity(changes.len() + 1);
-    let mut promotion = Promotion {
-        tx: &tx,
-        principal,
-        org: &org,
-        date: current.effective_from,
-        limits: draft_limits,
-        units: HashMap::new(),
-        positions: HashMap::new(),
-    };
+    let mut promotion = Promotion::new(&tx, principal, &org, current.effective_from, draft_limits);
     for (i, change) in changes.iter().enumerate() {
         let at = format!("changes[{i}]");
         let (operation, mut objects) = promotion
@@ -445,455 +422,6 @@ pub async fn promote(
         .commit_structure_changes(tx, ctx, org.id, audited)
         .await?;
     Ok(promoted)
-}
-
-/// A service's error about its own input (`input.superiorUnitId`) as one about the
-/// scenario's change (`changes[2].superiorUnitId`).
-fn refield(err: Error, at: &str) -> Error {
-    let field = err
-        .field()
-        .map(|f| format!("{at}.{}", f.strip_prefix("input.").unwrap_or(f)))
-        .unwrap_or_else(|| at.to_owned());
-    err.on_field(&field)
-}
-
-/// The state of a promotion: the transaction and what the changes created so far.
-struct Promotion<'a, C> {
-    tx: &'a C,
-    principal: &'a Principal,
-    org: &'a organization::Model,
-    date: NaiveDate,
-    limits: Limits,
-    units: HashMap<String, Uuid>,
-    positions: HashMap<String, Uuid>,
-}
-
-impl<C: ConnectionTrait> Promotion<'_, C> {
-    fn unit_id(&self, raw: &str) -> Result<Uuid> {
-        match self.units.get(raw) {
-            Some(id) => Ok(*id),
-            None => crate::domain::parse_id("input.unitId", raw),
-        }
-    }
-
-    fn position_id(&self, raw: &str) -> Result<Uuid> {
-        match self.positions.get(raw) {
-            Some(id) => Ok(*id),
-            None => crate::domain::parse_id("input.positionId", raw),
-        }
-    }
-
-    async fn unit(&self, id: Uuid, field: &str) -> Result<org_unit::Model> {
-        org_unit::Entity::find_by_id(id)
-            .one(self.tx)
-            .await?
-            .filter(|u| u.organization_id == self.org.id)
-            .ok_or_else(|| Error::not_found_at("unit", field))
-    }
-
-    async fn position(&self, id: Uuid) -> Result<position::Model> {
-        position::Entity::find_by_id(id)
-            .one(self.tx)
-            .await?
-            .filter(|p| p.organization_id == self.org.id)
-            .ok_or_else(|| Error::not_found_at("position", "input.positionId"))
-    }
-
-    /// The lines of `unit` (either way) in effect on the date.
-    async fn lines_of(&self, unit: Uuid) -> Result<Vec<reporting_line::Model>> {
-        Ok(reporting_line::Entity::find()
-            .filter(reporting_line::Column::OrganizationId.eq(self.org.id))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(reporting_line::Column::UnitId.eq(unit))
-                    .add(reporting_line::Column::SuperiorUnitId.eq(unit)),
-            )
-            .all(self.tx)
-            .await?
-            .into_iter()
-            .filter(|l| crate::reporting::structure::Span::of(l).contains(self.date))
-            .collect())
-    }
-
-    fn line(&self, unit: Uuid, superior: Uuid, kind: LineKind) -> NewLine {
-        NewLine {
-            unit_id: unit,
-            superior_unit_id: superior,
-            kind,
-            effective_from: self.date,
-            effective_to: None,
-        }
-    }
-
-    /// Applies one change through the services' in-transaction steps; the audit
-    /// operation and the objects it wrote.
-    async fn apply(&mut self, change: &Change) -> Result<(&'static str, Vec<Uuid>)> {
-        match change {
-            Change::CreateUnit(c) => {
-                let unit = units::create_in(
-                    self.tx,
-                    self.org,
-                    NewUnit {
-                        organization_id: self.org.id,
-                        name: Name::parse("input.name", &c.name)?,
-                        function: c.function,
-                        sourcing: c.sourcing,
-                        description: Description::parse_opt(
-                            "input.description",
-                            c.description.as_deref(),
-                        )?,
-                    },
-                    self.limits.max_units,
-                )
-                .await?;
-                self.units.insert(c.key.clone(), unit.id);
-                let mut objects = vec![unit.id];
-                if let Some(superior) = &c.superior_unit_id {
-                    let superior = self.unit_id(superior)?;
-                    let line = reporting::add_in(
-                        self.tx,
-                        self.principal,
-                        self.org,
-                        self.line(unit.id, superior, LineKind::Solid),
-                    )
-                    .await?;
-                    objects.push(line.id);
-                }
-                Ok(("createUnit", objects))
-            }
-            Change::UpdateUnit(c) => {
-                let id = self.unit_id(&c.unit_id)?;
-                let current = self.unit(id, "input.unitId").await?;
-                let updated = units::update_in(
-                    self.tx,
-                    self.org,
-                    current.clone(),
-                    UnitChanges {
-                        id,
-                        version: current.version,
-                        name: c
-                            .name
-                            .as_deref()
-                            .map(|n| Name::parse("input.name", n))
-                            .transpose()?,
-                        function: c.function,
-                        sourcing: c.sourcing,
-                        description: None,
-                        archived: None,
-                    },
-                    self.date,
-                )
-                .await?;
-                Ok(("updateUnit", vec![updated.id]))
-            }
-            Change::ArchiveUnit(c) => {
-                let id = self.unit_id(&c.unit_id)?;
-                let mut objects = Vec::new();
-                for line in self.lines_of(id).await? {
-                    objects.push(line.id);
-                    if line.effective_from >= self.date {
-                        // It would hold from the date only: it never does.
-                        line.delete(self.tx).await?;
-                    } else {
-                        let version = line.version;
-                        reporting::end_in(
-                            self.tx,
-                            self.principal,
-                            self.org,
-                            line,
-                            version,
-                            self.date,
-                        )
-                        .await?;
-                    }
-                }
-                let current = self.unit(id, "input.unitId").await?;
-                let updated = units::update_in(
-                    self.tx,
-                    self.org,
-                    current.clone(),
-                    UnitChanges {
-                        id,
-                        version: current.version,
-                        name: None,
-                        function: None,
-                        sourcing: None,
-                        description: None,
-                        archived: Some(true),
-                    },
-                    self.date,
-                )
-                .await?;
-                objects.insert(0, updated.id);
-                Ok(("updateUnit", objects))
-            }
-            Change::MoveUnit(c) => {
-                let unit = self.unit_id(&c.unit_id)?;
-                let superior = self
-                    .unit_id(&c.superior_unit_id)
-                    .map_err(|e| e.on_field("input.superiorUnitId"))?;
-                let (ended, added) = reporting::replace_in(
-                    self.tx,
-                    self.principal,
-                    self.org,
-                    self.line(unit, superior, LineKind::Solid),
-                )
-                .await?;
-                let mut objects = vec![added.id];
-                objects.extend(ended.map(|l| l.id));
-                Ok(("replaceReportingLine", objects))
-            }
-            Change::AddDottedLine(c) => {
-                let unit = self.unit_id(&c.unit_id)?;
-                let superior = self
-                    .unit_id(&c.superior_unit_id)
-                    .map_err(|e| e.on_field("input.superiorUnitId"))?;
-                let line = reporting::add_in(
-                    self.tx,
-                    self.principal,
-                    self.org,
-                    self.line(unit, superior, LineKind::Dotted),
-                )
-                .await?;
-                Ok(("addReportingLine", vec![line.id]))
-            }
-            Change::EndLine(c) => {
-                let id = crate::domain::parse_id("input.lineId", &c.line_id)?;
-                let line = reporting_line::Entity::find_by_id(id)
-                    .one(self.tx)
-                    .await?
-                    .filter(|l| l.organization_id == self.org.id)
-                    .ok_or_else(|| Error::not_found_at("reporting line", "input.lineId"))?;
-                let version = line.version;
-                let ended =
-                    reporting::end_in(self.tx, self.principal, self.org, line, version, self.date)
-                        .await
-                        .map_err(|e| e.on_field("input.lineId"))?;
-                Ok(("endReportingLine", vec![ended.id]))
-            }
-            Change::CreatePosition(c) => {
-                let unit_id = self.unit_id(&c.unit_id)?;
-                let unit = self.unit(unit_id, "input.unitId").await?;
-                let row = positions::create_in(
-                    self.tx,
-                    self.org,
-                    &unit,
-                    NewPosition {
-                        unit_id,
-                        title: Name::parse("input.title", &c.title)?,
-                        role: c.role,
-                        holder_name: Name::parse_opt("input.holderName", c.holder_name.as_deref())?,
-                        responsibilities: c.responsibilities.clone(),
-                    },
-                    self.limits.max_positions,
-                )
-                .await?;
-                if let Some(key) = &c.key {
-                    self.positions.insert(key.clone(), row.id);
-                }
-                Ok(("createPosition", vec![row.id]))
-            }
-            Change::UpdatePosition(c) => {
-                let id = self.position_id(&c.position_id)?;
-                let current = self.position(id).await?;
-                let unit_id = c.unit_id.as_deref().map(|u| self.unit_id(u)).transpose()?;
-                let updated = positions::update_in(
-                    self.tx,
-                    self.org,
-                    current.clone(),
-                    PositionChanges {
-                        id,
-                        version: current.version,
-                        unit_id,
-                        title: c
-                            .title
-                            .as_deref()
-                            .map(|t| Name::parse("input.title", t))
-                            .transpose()?,
-                        role: c.role,
-                        holder_name: Name::parse_opt("input.holderName", c.holder_name.as_deref())?
-                            .map(Some),
-                        responsibilities: c.responsibilities.clone(),
-                        archived: None,
-                    },
-                )
-                .await?;
-                Ok(("updatePosition", vec![updated.id]))
-            }
-            Change::ArchivePosition(c) => {
-                let id = self.position_id(&c.position_id)?;
-                let current = self.position(id).await?;
-                let updated = positions::update_in(
-                    self.tx,
-                    self.org,
-                    current.clone(),
-                    PositionChanges {
-                        id,
-                        version: current.version,
-                        unit_id: None,
-                        title: None,
-                        role: None,
-                        holder_name: None,
-                        responsibilities: None,
-                        archived: Some(true),
-                    },
-                )
-                .await?;
-                Ok(("updatePosition", vec![updated.id]))
-            }
-        }
-    }
-}
-
-/// One scenario by id.
-pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<scenario::Model>> {
-    Ok(scenario::Entity::find_by_id(id).one(db).await?)
-}
-
-/// Scenarios by id (those that exist).
-pub async fn find_many(db: &DatabaseConnection, ids: &[Uuid]) -> Result<Vec<scenario::Model>> {
-    Ok(scenario::Entity::find()
-        .filter(scenario::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
-}
-
-/// A page of an organization's scenarios (of one status, or all), newest first.
-pub async fn list(
-    db: &DatabaseConnection,
-    organization: Uuid,
-    status: Option<Status>,
-    page: PageRequest,
-) -> Result<(u64, Vec<scenario::Model>)> {
-    let mut query =
-        scenario::Entity::find().filter(scenario::Column::OrganizationId.eq(organization));
-    if let Some(status) = status {
-        query = query.filter(scenario::Column::Status.eq(status.as_str()));
-    }
-    page.fetch(
-        db,
-        query
-            .order_by_desc(scenario::Column::CreatedAt)
-            .order_by_desc(scenario::Column::Id),
-    )
-    .await
-}
-
-/// Evaluates scenarios of one organization: one live snapshot per distinct date, the
-/// KPI series of the units that move or are archived in one more pair of statements,
-/// however many changes and scenarios. Only drafts can be evaluated: a promoted
-/// scenario's changes are the live structure now, a discarded one's are moot.
-pub async fn evaluate(
-    db: &DatabaseConnection,
-    scenarios: &[&scenario::Model],
-    draft_limits: Limits,
-) -> Result<Vec<Evaluation>> {
-    let mut lives: HashMap<(Uuid, NaiveDate), Snapshot> = HashMap::new();
-    let mut drafts = Vec::with_capacity(scenarios.len());
-    for s in scenarios {
-        if Status::from_db(&s.status)? != Status::Draft {
-            return Err(Error::conflict(
-                "id",
-                format!(
-                    "the scenario is {}: only drafts are evaluated against the live structure",
-                    s.status
-                ),
-            ));
-        }
-        let key = (s.organization_id, s.effective_from);
-        if let std::collections::hash_map::Entry::Vacant(slot) = lives.entry(key) {
-            slot.insert(live(db, s.organization_id, s.effective_from).await?);
-        }
-        let before = lives[&key].clone();
-        let mut draft = Draft::new(s.id, before, s.created_at);
-        apply_all(
-            &mut draft,
-            &change::from_json(&s.changes)?,
-            draft_limits,
-            |i| format!("changes[{i}]"),
-        )
-        .map_err(stale_draft)?;
-        drafts.push((key, draft.finish()));
-    }
-    // The KPI series of the units that move or are archived, of every draft at once.
-    let mut evaluated = Vec::with_capacity(drafts.len());
-    let mut watched: Vec<(Uuid, Uuid)> = Vec::new();
-    for (key, (after, unit_keys)) in drafts {
-        let before = lives[&key].clone();
-        let insights_before = insights::evaluate(&before, None);
-        let insights_after = insights::evaluate(&after, None);
-        let diff = diff::diff(&before, &after, &insights_before, &insights_after);
-        watched.extend(diff.units_losing_their_place().map(|u| (key.0, u)));
-        evaluated.push((
-            before,
-            after,
-            insights_before,
-            insights_after,
-            unit_keys,
-            diff,
-        ));
-    }
-    let series = kpi_series(db, &watched).await?;
-    Ok(evaluated
-        .into_iter()
-        .map(
-            |(before, after, insights_before, insights_after, unit_keys, diff)| {
-                let diff = diff.with_kpi_series(&before, &after, &series);
-                Evaluation {
-                    before,
-                    after,
-                    insights_before,
-                    insights_after,
-                    unit_keys,
-                    diff,
-                }
-            },
-        )
-        .collect())
-}
-
-/// The KPI series recorded against `units` (organization, unit): per unit, each KPI's key and point count.
-async fn kpi_series(
-    db: &DatabaseConnection,
-    units: &[(Uuid, Uuid)],
-) -> Result<HashMap<Uuid, Vec<(String, u64)>>> {
-    if units.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut organizations: Vec<Uuid> = units.iter().map(|u| u.0).collect();
-    organizations.sort_unstable();
-    organizations.dedup();
-    let counts: Vec<(Option<Uuid>, Uuid, i64)> = kpi_measurement::Entity::find()
-        .select_only()
-        .column(kpi_measurement::Column::UnitId)
-        .column(kpi_measurement::Column::KpiId)
-        .column_as(kpi_measurement::Column::Id.count(), "points")
-        .filter(kpi_measurement::Column::OrganizationId.is_in(organizations))
-        .filter(kpi_measurement::Column::UnitId.is_in(units.iter().map(|u| u.1)))
-        .group_by(kpi_measurement::Column::UnitId)
-        .group_by(kpi_measurement::Column::KpiId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let kpis: HashMap<Uuid, String> = kpi_definition::Entity::find()
-        .filter(kpi_definition::Column::Id.is_in(counts.iter().map(|c| c.1)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|k| (k.id, k.key))
-        .collect();
-    let mut out: HashMap<Uuid, Vec<(String, u64)>> = HashMap::new();
-    for (unit, kpi, points) in counts {
-        if let (Some(unit), Some(key)) = (unit, kpis.get(&kpi)) {
-            out.entry(unit)
-                .or_default()
-                .push((key.clone(), u64::try_from(points).unwrap_or(0)));
-        }
-    }
-    for series in out.values_mut() {
-        series.sort();
-    }
-    Ok(out)
 }
 
 /// Creates a draft from a structure file (see [`super::structure_csv`]): the changes

@@ -10,7 +10,8 @@ use uuid::Uuid;
 use super::{
     change::Change,
     diff::{Moved, Shape},
-    service::{self, Evaluation, Status},
+    evaluation::{self, Evaluation},
+    service::{self, Status},
 };
 use crate::{
     charts::ChartFormat,
@@ -52,7 +53,7 @@ impl Scenario {
             .evaluation
             .get_or_try_init(|| async {
                 let limits = service::limits(limits(ctx)?);
-                let mut all = service::evaluate(db(ctx)?, &[&self.row], limits).await?;
+                let mut all = evaluation::evaluate(db(ctx)?, &[&self.row], limits).await?;
                 let found: GqlResult<Arc<Evaluation>> = all
                     .pop()
                     .map(Arc::new)
