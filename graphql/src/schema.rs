@@ -1,0 +1,238 @@
+//! The GraphQL schema: the aggregates' roots stitched together, limits, and the
+//! per-request data (principal, DataLoaders).
+
+use std::sync::Arc;
+
+use async_graphql::{MergedObject, Request, Schema, ServerError};
+use orgdesign_domain::{
+    auth::{RequestContext, tokens::Keys},
+    settings::Limits,
+    store::Store,
+    webhooks::delivery::Transport,
+};
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    audit::AuditQuery,
+    catalog::{BuiltInKpisByStage, CatalogQuery},
+    integration_tokens::{AuthMutation, AuthQuery},
+    kpis::{DefinitionsOf, KpiMutation, KpiQuery, SeriesOf},
+    limits, loader, node,
+    organizations::{OrganizationById, OrganizationMutation, OrganizationQuery},
+    positions::{PositionMutation, PositionQuery, PositionsByOrganization, PositionsByUnit},
+    reporting::{
+        LineHistoryByUnit, LinesAsOf, LinesByOrganization, ReportingMutation, ReportingQuery,
+    },
+    subscriptions::SubscriptionRoot,
+    units::{UnitById, UnitMutation, UnitQuery, UnitsByOrganization},
+    webhooks::{WebhookMutation, WebhookQuery},
+};
+
+/// Every query root field. Named `Query` in the schema, as clients (Apollo's
+/// `typePolicies`, codegen) expect the root types to be called.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(
+    AuthQuery,
+    AuditQuery,
+    KpiQuery,
+    OrganizationQuery,
+    UnitQuery,
+    PositionQuery,
+    ReportingQuery,
+    crate::scenarios::resolvers::ScenarioQuery,
+    node::NodeQuery,
+    CatalogQuery,
+    WebhookQuery,
+);
+
+/// Every mutation root field; `Mutation` in the schema.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(
+    AuthMutation,
+    KpiMutation,
+    crate::maturity::MaturityMutation,
+    crate::priorities::PriorityMutation,
+    crate::stakeholders::RelationshipMutation,
+    OrganizationMutation,
+    UnitMutation,
+    PositionMutation,
+    ReportingMutation,
+    crate::scenarios::resolvers::ScenarioMutation,
+    WebhookMutation,
+);
+
+/// The orgdesign schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Builds the schema around an already-open store (database and event bus), the
+/// token keys and the webhook sender (for `pingWebhookEndpoint` and the URL checks);
+/// it connects to nothing itself.
+pub fn build_schema(
+    store: Store,
+    limits: Limits,
+    keys: Arc<Keys>,
+    webhooks: Arc<dyn Transport>,
+    production: bool,
+) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    // Depth is checked on the parsed document (`admit`), where introspection can be
+    // held to its own bound.
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(limits.max_depth.max(32))
+    .limit_directives(limits.max_directives)
+    .data(limits)
+    .data(keys)
+    .data(webhooks)
+    .data(store);
+    if production {
+        // Without introspection, "did you mean ..." hints would still map the schema.
+        builder = builder.disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The schema's SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .finish()
+    .sdl()
+}
+
+/// Parses a request's document once (async-graphql then runs the parsed one) and
+/// applies what is checked on the document itself: the alias and depth limits. Returns whether
+/// the document holds anything but queries. The schema has no extensions, so no hook
+/// runs per resolved field.
+pub fn admit(
+    request: &mut Request,
+    limits: &Limits,
+) -> Result<loader::DocumentWrites, ServerError> {
+    let document = request.parsed_query().map_err(|mut error| {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", "GRAPHQL_PARSE_FAILED");
+        error
+    })?;
+    limits::check_aliases(document, limits.max_aliases)?;
+    limits::check_depth(document, limits.max_depth)?;
+    Ok(loader::DocumentWrites::of(document))
+}
+
+/// Admits one request ([`admit`]) and attaches what it needs: its context and fresh
+/// DataLoaders (their caches live for one request only, so no request sees another's
+/// stale rows).
+pub fn prepare(
+    mut request: Request,
+    db: &DatabaseConnection,
+    limits: &Limits,
+    context: RequestContext,
+) -> Result<Request, ServerError> {
+    let writes = admit(&mut request, limits)?;
+    Ok(request
+        .data(context)
+        .data(batched(OrganizationById(db.clone()), &writes))
+        .data(batched(UnitById(db.clone()), &writes))
+        .data(batched(UnitsByOrganization(db.clone()), &writes))
+        .data(batched(PositionsByUnit(db.clone()), &writes))
+        .data(batched(PositionsByOrganization(db.clone()), &writes))
+        .data(batched(LinesAsOf(db.clone()), &writes))
+        .data(batched(LineHistoryByUnit(db.clone()), &writes))
+        .data(batched(LinesByOrganization(db.clone()), &writes))
+        .data(batched(BuiltInKpisByStage(db.clone()), &writes))
+        .data(batched(
+            loader::PerOrganization::<SeriesOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<DefinitionsOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::insights::SnapshotAsOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::maturity::loaders::StageHistoryAsOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::maturity::loaders::CoreKpisAsOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::priorities::loaders::AssessmentsOf>::new(db.clone()),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::stakeholders::loaders::StakeholdersOf>::new(
+                db.clone(),
+            ),
+            &writes,
+        ))
+        .data(batched(
+            loader::PerOrganization::<crate::stakeholders::loaders::RelationshipsOf>::new(
+                db.clone(),
+            ),
+            &writes,
+        ))
+        .data(writes))
+}
+
+fn batched<L: loader::KeyedLoader>(loader: L, writes: &loader::DocumentWrites) -> loader::Memo<L> {
+    loader::Memo::new(loader, writes.clone())
+}
+
+/// Gives every error a stable `extensions.code`. Errors our resolvers raise carry one
+/// already; of those async-graphql raises itself, limits get `LIMIT_EXCEEDED`, values
+/// that do not fit an argument's type `BAD_USER_INPUT`, and a document that does not fit
+/// the schema `GRAPHQL_VALIDATION_FAILED` (as Apollo tooling expects; a document that
+/// does not parse is `GRAPHQL_PARSE_FAILED`, see [`admit`]).
+pub fn ensure_codes(errors: &mut [ServerError]) {
+    for error in errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|ext| ext.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let code = if error.message.contains("nested too deep")
+            || error.message.contains("aliases")
+            || error.message.contains("too complex")
+            || error.message.contains("number of directives")
+            || error.message.contains("recursion")
+        {
+            "LIMIT_EXCEEDED"
+        } else if error.path.is_empty() && !error.message.starts_with("Invalid value for argument")
+        {
+            // Raised before anything ran, not about an input's value: the document
+            // does not fit the schema (an unknown field, an undefined variable ...).
+            "GRAPHQL_VALIDATION_FAILED"
+        } else {
+            // An argument or variable whose value does not fit its type.
+            "BAD_USER_INPUT"
+        };
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+    }
+}
+
+/// The code of an error, for metrics.
+pub fn code_of(error: &ServerError) -> &str {
+    match error.extensions.as_ref().and_then(|ext| ext.get("code")) {
+        Some(async_graphql::Value::String(code)) => code.as_str(),
+        _ => "UNKNOWN",
+    }
+}
