@@ -90,6 +90,13 @@ const INVALID_INPUT: &[&str] = &[
 
 fn cases() -> Vec<Case> {
     let mut cases = vec![
+        // The control: what an honest document costs (over the WebSocket,
+        // `__typename` is not a subscription field).
+        case(
+            "control: { __typename }",
+            &["(none)", "GRAPHQL_VALIDATION_FAILED"],
+            |op| format!("{op} {{ __typename }}"),
+        ),
         case("fragment bomb, 2^40 by doubling spreads", LIMIT, |op| {
             bomb(op, "...F40", "Query", "__typename", 40, 2)
         }),

@@ -515,5 +515,6 @@ fn document_bounded(total: usize, bounds: Bounds) -> Result<(), ServerError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly
 #[path = "limits/tests.rs"]
 mod tests;
