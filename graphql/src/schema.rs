@@ -81,10 +81,11 @@ pub fn build_schema(
         MutationRoot::default(),
         SubscriptionRoot,
     )
-    // Depth is checked on the parsed document (`admit`), where introspection can be
-    // held to its own bound.
+    // Depth, selections, aliases and directives are checked on the parsed document
+    // first (`admit`), in one linear walk: async-graphql's own checks below expand
+    // every fragment spread again and only ever see documents already bounded.
     .limit_complexity(limits.max_complexity)
-    .limit_recursive_depth(limits.max_depth.max(32))
+    .limit_recursive_depth(limits::recursion_limit(&limits))
     .limit_directives(limits.max_directives)
     .data(limits)
     .data(keys)
@@ -108,14 +109,18 @@ pub fn sdl() -> String {
     .sdl()
 }
 
-/// Parses a request's document once (async-graphql then runs the parsed one) and
-/// applies what is checked on the document itself: the alias and depth limits. Returns whether
-/// the document holds anything but queries. The schema has no extensions, so no hook
-/// runs per resolved field.
+/// Admits a request's document, cheapest checks first, before anything else walks it
+/// (see [`limits`]): the text's bracket nesting, then the parse (kept in the request,
+/// so async-graphql runs the parsed document), then whether a caller without a token
+/// asks for anything it may have, then one linear walk for depth, selections, aliases,
+/// directives and fragment cycles. Returns whether the document holds anything but
+/// queries. The schema has no extensions, so no hook runs per resolved field.
 pub fn admit(
     request: &mut Request,
     limits: &Limits,
+    access: limits::Access,
 ) -> Result<loader::DocumentWrites, ServerError> {
+    limits::check_text(&request.query)?;
     let document = request.parsed_query().map_err(|mut error| {
         error
             .extensions
@@ -123,8 +128,8 @@ pub fn admit(
             .set("code", "GRAPHQL_PARSE_FAILED");
         error
     })?;
-    limits::check_aliases(document, limits.max_aliases)?;
-    limits::check_depth(document, limits.max_depth)?;
+    limits::check_access(document, access)?;
+    limits::check_shape(document, limits::Bounds::of(limits))?;
     Ok(loader::DocumentWrites::of(document))
 }
 
@@ -136,8 +141,9 @@ pub fn prepare(
     db: &DatabaseConnection,
     limits: &Limits,
     context: RequestContext,
+    access: limits::Access,
 ) -> Result<Request, ServerError> {
-    let writes = admit(&mut request, limits)?;
+    let writes = admit(&mut request, limits, access)?;
     Ok(request
         .data(context)
         .data(batched(OrganizationById(db.clone()), &writes))

@@ -23,9 +23,7 @@ use std::{
 
 use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use orgdesign_api::{
-    http::graphiql::{
-        Pinned, {self},
-    },
+    http::graphiql::{self, Pinned},
     startup::Application,
 };
 use orgdesign_domain::settings::Settings;

@@ -24,6 +24,7 @@ mod conventions;
 mod demo;
 mod frozen_database;
 mod graphiql;
+mod hostile_documents;
 mod http_errors;
 mod http_protocol;
 mod idempotency;

@@ -36,7 +36,10 @@ use actix_web::{
 };
 use async_graphql::{BatchRequest, Request, Response, Variables, parser::types::OperationType};
 use orgdesign_domain::auth::RequestContext;
-use orgdesign_graphql::schema::{code_of, ensure_codes, prepare};
+use orgdesign_graphql::{
+    limits::Access,
+    schema::{code_of, ensure_codes, prepare},
+};
 use serde_json::{Value, value::RawValue};
 use tracing::Instrument;
 
@@ -270,6 +273,10 @@ async fn execute(
     media: MediaType,
 ) -> HttpResponse {
     let introspect = guard::may_introspect(state.introspection, context.principal.as_ref());
+    let access = Access {
+        authenticated: context.principal.is_some(),
+        may_introspect: introspect,
+    };
     let batch = if introspect {
         batch
     } else {
@@ -302,7 +309,7 @@ async fn execute(
     let run = async {
         let mut responses = Vec::with_capacity(requests.len());
         for (request, operation) in requests {
-            responses.push(execute_one(state, &context, request, &operation).await);
+            responses.push(execute_one(state, &context, access, request, &operation).await);
         }
         responses
     };
@@ -358,12 +365,19 @@ async fn execute(
 async fn execute_one(
     state: &AppState,
     context: &RequestContext,
+    access: Access,
     request: Request,
     operation: &Operation,
 ) -> Response {
     let span = tracing::info_span!("graphql", operation = %operation.label(), request_id = %context.request_id);
     let started = Instant::now();
-    let mut response = match prepare(request, &state.store.db, &state.limits, context.clone()) {
+    let mut response = match prepare(
+        request,
+        &state.store.db,
+        &state.limits,
+        context.clone(),
+        access,
+    ) {
         // Unconstrained: tokio's cooperative budget would otherwise make a large
         // resolution pass yield part-way, letting a DataLoader's batch window close on
         // half of the keys of one level, so the statement count of a query would depend
@@ -498,9 +512,9 @@ pub async fn get(
             object.insert(key.to_owned(), value);
         }
     }
-    let request = parse_request(Value::Object(object), &state.persisted_queries)
+    let mut request = parse_request(Value::Object(object), &state.persisted_queries)
         .map_err(|refusal| media.refuse(refusal))?;
-    let operation = Operation::select(request.query.as_str(), request.operation_name.as_deref());
+    let operation = Operation::of(&mut request);
     if operation
         .kind
         .is_some_and(|kind| kind != OperationType::Query)

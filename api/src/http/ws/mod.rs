@@ -101,7 +101,13 @@ fn execute(
         error.extensions = Some(extensions);
         return refusal(error);
     }
-    if let Err(error) = orgdesign_graphql::schema::admit(&mut request, &state.limits) {
+    // Only an acknowledged connection (one with a valid token) reaches here; the
+    // introspection policy does not matter to a subscription's root fields.
+    let access = orgdesign_graphql::limits::Access {
+        authenticated: true,
+        may_introspect: false,
+    };
+    if let Err(error) = orgdesign_graphql::schema::admit(&mut request, &state.limits, access) {
         return refusal(error);
     }
     state
