@@ -12,37 +12,119 @@ use uuid::Uuid;
 
 use crate::{PageRequest, auth::RequestContext, clock, db::WriteTx, error::Result};
 
-/// What an audit entry recorded: the change a service may then announce to
-/// subscribers under the same name ([`crate::store::Store::commit_structure_change`]).
+/// Declares [`Operation`]: each variant with its name in the log (the mutation's name),
+/// whether it changes the structure, and whether it is announced.
+macro_rules! operations {
+    ($($(#[$meta:meta])* $variant:ident => $name:literal $(, $kind:ident)?;)+) => {
+        /// What an audit entry says was done: one per kind of change, named as the
+        /// GraphQL mutation that makes it (`createUnit`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operation {
+            $($(#[$meta])* $variant),+
+        }
+
+        impl Operation {
+            /// Every operation, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The name written to the log and announced, e.g. `createUnit`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name),+
+                }
+            }
+
+            fn kind(self) -> Kind {
+                match self {
+                    $(Self::$variant => operations!(@kind $($kind)?)),+
+                }
+            }
+        }
+    };
+    (@kind) => { Kind::Plain };
+    (@kind $kind:ident) => { Kind::$kind };
+}
+
+/// How far a change reaches beyond its audit entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Recorded in the log only.
+    Plain,
+    /// Announced as `structure.changed` (subscriptions, webhooks), not a change of the
+    /// structure itself.
+    Announced,
+    /// A change of the structure: announced, and counted in `structure_version`.
+    Structural,
+}
+
+operations! {
+    CreateOrganization => "createOrganization", Announced;
+    UpdateOrganization => "updateOrganization", Announced;
+    CreateUnit => "createUnit", Structural;
+    UpdateUnit => "updateUnit", Structural;
+    CreatePosition => "createPosition", Structural;
+    UpdatePosition => "updatePosition", Structural;
+    AddReportingLine => "addReportingLine", Structural;
+    ReplaceReportingLine => "replaceReportingLine", Structural;
+    EndReportingLine => "endReportingLine", Structural;
+    DeleteReportingLine => "deleteReportingLine", Structural;
+    /// The scenario's own entry; its changes have theirs.
+    PromoteScenario => "promoteScenario", Announced;
+    CreateScenario => "createScenario";
+    AddScenarioChanges => "addScenarioChanges";
+    RebaseScenario => "rebaseScenario";
+    DiscardScenario => "discardScenario";
+    ImportStructure => "importStructure";
+    DeclareStage => "declareStage";
+    AssessPriority => "assessPriority";
+    CreateStakeholder => "createStakeholder";
+    CreateRelationship => "createRelationship";
+    ReviewRelationship => "reviewRelationship";
+    CreateKpiDefinition => "createKpiDefinition";
+    SetKpiTarget => "setKpiTarget";
+    RecordKpiMeasurements => "recordKpiMeasurements";
+    IssueIntegrationToken => "issueIntegrationToken";
+    RevokeIntegrationToken => "revokeIntegrationToken";
+    CreateWebhookEndpoint => "createWebhookEndpoint";
+    UpdateWebhookEndpoint => "updateWebhookEndpoint";
+    RotateWebhookSecret => "rotateWebhookSecret";
+    DeleteWebhookEndpoint => "deleteWebhookEndpoint";
+    RedeliverWebhook => "redeliverWebhook";
+    PingWebhookEndpoint => "pingWebhookEndpoint";
+}
+
+impl Operation {
+    /// Whether it changes the organization's structure (units, positions, reporting
+    /// lines): counted in `structure_version`, so drafts validated before it are stale,
+    /// and named when they are.
+    pub fn is_structural(self) -> bool {
+        self.kind() == Kind::Structural
+    }
+
+    /// Whether it is announced as `structure.changed`: the structural operations, the
+    /// organization's own row, a scenario's promotion.
+    pub fn is_announced(self) -> bool {
+        self.kind() != Kind::Plain
+    }
+}
+
+/// What an audit entry recorded: the change [`crate::write::Write::commit`] then
+/// announces under the same name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Audited {
     pub organization_id: Uuid,
-    /// The operation, e.g. `createUnit`.
-    pub operation: &'static str,
+    pub operation: Operation,
     pub object_ids: Vec<Uuid>,
 }
 
-/// Writes the audit entry of a change into its transaction and commits it: the last
-/// step of every service that changes data.
-pub async fn commit(
+/// Writes the audit entries of a change into its one transaction and commits it (a
+/// scenario's promotion: one entry per change). Called by
+/// [`crate::write::Write::commit_all`], the end of every change.
+pub(crate) async fn commit_all(
     tx: WriteTx,
     context: &RequestContext,
     organization_id: Uuid,
-    operation: &'static str,
-    object_ids: Vec<Uuid>,
-) -> Result<Audited> {
-    let mut audited =
-        commit_all(tx, context, organization_id, vec![(operation, object_ids)]).await?;
-    Ok(audited.remove(0))
-}
-
-/// Writes the audit entries of several changes into their one transaction and commits
-/// it (a scenario's promotion: one entry per change).
-pub async fn commit_all(
-    tx: WriteTx,
-    context: &RequestContext,
-    organization_id: Uuid,
-    changes: Vec<(&'static str, Vec<Uuid>)>,
+    changes: Vec<(Operation, Vec<Uuid>)>,
 ) -> Result<Vec<Audited>> {
     let mut audited = Vec::with_capacity(changes.len());
     for (operation, object_ids) in changes {
@@ -57,7 +139,7 @@ async fn record<C: ConnectionTrait>(
     tx: &C,
     context: &RequestContext,
     organization_id: Uuid,
-    operation: &'static str,
+    operation: Operation,
     object_ids: Vec<Uuid>,
 ) -> Result<Audited> {
     let actor = context
@@ -68,7 +150,7 @@ async fn record<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         organization_id: Set(Some(organization_id)),
         actor: Set(actor.chars().take(200).collect()),
-        operation: Set(operation.to_owned()),
+        operation: Set(operation.as_str().to_owned()),
         object_ids: Set(serde_json::Value::from(
             object_ids.iter().map(Uuid::to_string).collect::<Vec<_>>(),
         )),

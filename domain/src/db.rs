@@ -232,7 +232,10 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 /// bounded by the time limit; then the transaction begins, and every statement of it
 /// has a deadline ([`WriteTx`]). The caller then takes the organization's lock in the
 /// database (`organizations::service::lock`), which orders writers across processes.
-pub async fn begin_write(writes: &Writes, organization: Option<Uuid>) -> Result<WriteTx, NotBegun> {
+pub(crate) async fn begin_write(
+    writes: &Writes,
+    organization: Option<Uuid>,
+) -> Result<WriteTx, NotBegun> {
     writes.begin(organization).await
 }
 

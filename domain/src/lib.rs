@@ -22,8 +22,11 @@
 //! - [`db`]: connecting, the write gate (per-organization queues, deadlines), leases,
 //!   classifying database errors.
 //! - [`store`]: the [`store::Store`] services write through (database, write gate,
-//!   leases, event bus) and the commits that announce a change.
-//! - [`audit`]: the audit entry every write records in its transaction.
+//!   leases, event bus).
+//! - [`write`]: the one way a change is written: [`write::begin`] (wait for the
+//!   organization's turn, begin, lock, re-read, authorize, check) and
+//!   [`write::Write::commit`] (audit entry, outbox, commit, announce).
+//! - [`audit`]: the audit log and its [`audit::Operation`]s.
 //! - [`events`]: the event bus (in-process, or PostgreSQL `LISTEN`/`NOTIFY`).
 //! - [`auth`]: principals, roles and their checks, JWT keys, integration tokens.
 //! - [`idempotency`]: replies remembered for an `Idempotency-Key`.
@@ -78,6 +81,7 @@ pub mod text;
 pub mod units;
 pub mod value;
 pub mod webhooks;
+pub mod write;
 
 pub use date::*;
 pub use enums::*;

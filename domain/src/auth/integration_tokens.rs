@@ -14,13 +14,14 @@ use uuid::Uuid;
 
 use super::{Role, tokens::Keys};
 use crate::{
-    Name, PageRequest, audit,
+    Name, PageRequest,
+    audit::Operation,
     auth::RequestContext,
     clock::now,
     error::{Error, Result},
-    organizations::service::{begin_writing, lock, organization_of},
     store::Store,
     webhooks,
+    write::{self, Row, Target},
 };
 
 /// Longest life of an integration token: a year. Longer-lived secrets leak.
@@ -90,8 +91,13 @@ pub async fn issue(
                     .to_owned(),
         });
     }
-    let (tx, principal, org) =
-        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
+    let write = write::begin(
+        store,
+        ctx,
+        Target::organization(new.organization_id, "input.organizationId"),
+    )
+    .await?;
+    let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let id = Uuid::now_v7();
     let now = now();
     let expires_at =
@@ -109,7 +115,7 @@ pub async fn issue(
         created_at: Set(now),
         created_by: Set(Some(principal.subject.chars().take(200).collect())),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
     let token = keys
         .mint(
@@ -120,7 +126,9 @@ pub async fn issue(
             id.to_string(),
         )
         .map_err(Error::Internal)?;
-    audit::commit(tx, ctx, org.id, "issueIntegrationToken", vec![id]).await?;
+    write
+        .commit(Operation::IssueIntegrationToken, vec![id])
+        .await?;
     Ok((token, row))
 }
 
@@ -128,35 +136,23 @@ pub async fn issue(
 /// organization's `integration_token.revoked` webhook event is written with the change.
 /// Revoking twice changes nothing and records nothing.
 pub async fn revoke(store: &Store, ctx: &RequestContext, id: Uuid) -> Result<api_token::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let organization = organization_of::<api_token::Entity>(
-        store,
-        principal,
+    let token = Row::<api_token::Entity>::new(
         id,
         api_token::Column::OrganizationId,
         "integration token",
         "input.id",
-    )
-    .await?;
-    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
-    let not_found = || Error::not_found_at("integration token", "input.id");
-    let row = api_token::Entity::find_by_id(id)
-        .one(&tx)
-        .await?
-        .ok_or_else(not_found)?;
-    principal
-        .may_write(row.organization_id, "integration token")
-        .map_err(|e| e.on_field("input.id"))?;
-    lock(&tx, row.organization_id).await?;
+    );
+    let (write, row) = write::begin_on(store, ctx, token).await?;
+    let tx = &write.tx;
     if row.revoked_at.is_some() {
+        write.abandon().await?;
         return Ok(row);
     }
     let mut active: api_token::ActiveModel = row.into();
     active.revoked_at = Set(Some(now()));
-    let row = active.update(&tx).await?;
+    let row = active.update(tx).await?;
     webhooks::outbox::enqueue(
-        &tx,
+        tx,
         row.organization_id,
         webhooks::EventType::IntegrationTokenRevoked,
         serde_json::json!({
@@ -166,14 +162,9 @@ pub async fn revoke(store: &Store, ctx: &RequestContext, id: Uuid) -> Result<api
         }),
     )
     .await?;
-    audit::commit(
-        tx,
-        ctx,
-        row.organization_id,
-        "revokeIntegrationToken",
-        vec![id],
-    )
-    .await?;
+    write
+        .commit(Operation::RevokeIntegrationToken, vec![id])
+        .await?;
     Ok(row)
 }
 

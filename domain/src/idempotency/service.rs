@@ -94,7 +94,7 @@ async fn try_claim(
     // The lease is live before the claim naming it can be seen.
     let lease = store.leases.take();
     let now = now();
-    let tx = crate::db::begin_write(&store.writes, None).await?;
+    let tx = crate::write::begin_bookkeeping(store, None).await?;
     // Forget replies older than a day, for this organization.
     idempotency_record::Entity::delete_many()
         .filter(idempotency_record::Column::OrganizationId.eq(organization))
@@ -208,7 +208,7 @@ impl Attempt {
     /// side, so a retry runs it again). A claim another retry took over meanwhile is
     /// left to that retry.
     pub async fn complete(mut self, status: u16, body: &str) -> Result<()> {
-        let tx = crate::db::begin_write(&self.store.writes, None).await?;
+        let tx = crate::write::begin_bookkeeping(&self.store, None).await?;
         if status >= 500 {
             self.mine(idempotency_record::Entity::delete_many())
                 .exec(&tx)
@@ -254,7 +254,7 @@ impl Drop for Attempt {
         let forget = self.mine(idempotency_record::Entity::delete_many());
         runtime.spawn(async move {
             let freed = async {
-                let tx = crate::db::begin_write(&store.writes, None).await?;
+                let tx = crate::write::begin_bookkeeping(&store, None).await?;
                 forget.exec(&tx).await?;
                 tx.commit().await?;
                 Ok::<_, Error>(())

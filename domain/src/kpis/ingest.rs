@@ -11,14 +11,15 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Granularity, KpiKey, Line, StorableDate, audit,
+    Granularity, KpiKey, Line, StorableDate,
+    audit::Operation,
     auth::RequestContext,
     clock::now,
     error::{Error, Result},
     events::Event,
-    organizations::service::lock,
     store::Store,
     webhooks,
+    write::{self, Target},
 };
 
 /// One point, parsed: everything but the KPI and unit lookups is checked.
@@ -147,13 +148,12 @@ pub async fn record(
     if points.is_empty() {
         return Ok(RecordCounts::default());
     }
-    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
-    let org = lock(&tx, organization)
-        .await
-        .map_err(|e| e.on_field("organizationId"))?;
+    let target = Target::organization(organization, "organizationId").pushing_kpis();
+    let mut write = write::begin(store, ctx, target).await?;
+    let (tx, org) = (&write.tx, &write.organization);
 
-    let kpi_ids = resolve_kpis(&tx, org.id, &points).await?;
-    check_units(&tx, org.id, &points).await?;
+    let kpi_ids = resolve_kpis(tx, org.id, &points).await?;
+    check_units(tx, org.id, &points).await?;
 
     // Keys of this batch; one key twice is ambiguous (which value wins?), so refused.
     let mut keyed: Vec<(Key, &ParsedPoint)> = Vec::with_capacity(points.len());
@@ -177,7 +177,7 @@ pub async fn record(
         keyed.push((key, point));
     }
 
-    let existing = load_existing(&tx, org.id, &keyed).await?;
+    let existing = load_existing(tx, org.id, &keyed).await?;
     let now = now();
     let actor = principal.subject.chars().take(200).collect::<String>();
     let mut counts = RecordCounts::default();
@@ -197,21 +197,21 @@ pub async fn record(
         }
     }
     if tx.get_database_backend() == DbBackend::Postgres {
-        insert_postgres(&tx, org.id, now, &actor, &inserts).await?;
-        correct_postgres(&tx, now, &actor, &corrections).await?;
+        insert_postgres(tx, org.id, now, &actor, &inserts).await?;
+        correct_postgres(tx, now, &actor, &corrections).await?;
     } else {
-        insert_sqlite(&tx, org.id, now, &actor, inserts).await?;
-        correct_sqlite(&tx, now, &actor, &corrections).await?;
+        insert_sqlite(tx, org.id, now, &actor, inserts).await?;
+        correct_sqlite(tx, now, &actor, &corrections).await?;
     }
     if counts.inserted + counts.corrected == 0 {
-        tx.commit().await?;
+        write.abandon().await?;
         return Ok(counts);
     }
     let mut kpi_keys: Vec<String> = points.iter().map(|p| p.kpi.as_str().to_owned()).collect();
     kpi_keys.sort_unstable();
     kpi_keys.dedup();
     webhooks::outbox::enqueue(
-        &tx,
+        tx,
         org.id,
         webhooks::EventType::KpiPointsRecorded,
         serde_json::json!({
@@ -221,16 +221,15 @@ pub async fn record(
         }),
     )
     .await?;
-    audit::commit(tx, ctx, org.id, "recordKpiMeasurements", Vec::new()).await?;
-    store
-        .events
-        .publish(Event::KpiPointsRecorded {
-            organization_id: org.id,
-            kpi_keys,
-            inserted: counts.inserted,
-            corrected: counts.corrected,
-        })
-        .await;
+    write.announce(Event::KpiPointsRecorded {
+        organization_id: write.organization.id,
+        kpi_keys,
+        inserted: counts.inserted,
+        corrected: counts.corrected,
+    });
+    write
+        .commit(Operation::RecordKpiMeasurements, Vec::new())
+        .await?;
     Ok(counts)
 }
 

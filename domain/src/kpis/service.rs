@@ -12,13 +12,13 @@ use uuid::Uuid;
 
 use crate::{
     Description, Granularity, KpiDirection, KpiKey, KpiUnit, Name, Rollup, StageKey, StorableDate,
-    audit,
+    audit::Operation,
     auth::RequestContext,
     clock,
     error::{Error, Result},
-    organizations::service::begin_writing,
     store::Store,
     units::service::ensure_of_organization,
+    write::{self, Target},
 };
 
 /// An organization's own KPI, parsed.
@@ -57,8 +57,13 @@ pub async fn create_definition(
     ctx: &RequestContext,
     new: NewDefinition,
 ) -> Result<kpi_definition::Model> {
-    let (tx, _, org) =
-        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
+    let write = write::begin(
+        store,
+        ctx,
+        Target::organization(new.organization_id, "input.organizationId"),
+    )
+    .await?;
+    let (tx, org) = (&write.tx, &write.organization);
     let clash = kpi_definition::Entity::find()
         .filter(kpi_definition::Column::Key.eq(new.key.as_str()))
         .filter(
@@ -66,7 +71,7 @@ pub async fn create_definition(
                 .add(kpi_definition::Column::OrganizationId.is_null())
                 .add(kpi_definition::Column::OrganizationId.eq(org.id)),
         )
-        .one(&tx)
+        .one(tx)
         .await?;
     if clash.is_some() {
         return Err(Error::conflict(
@@ -94,9 +99,11 @@ pub async fn create_definition(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    audit::commit(tx, ctx, org.id, "createKpiDefinition", vec![row.id]).await?;
+    write
+        .commit(Operation::CreateKpiDefinition, vec![row.id])
+        .await?;
     Ok(row)
 }
 
@@ -112,13 +119,18 @@ pub async fn set_target(
             "does not start a period of the granularity",
         ));
     }
-    let (tx, _, org) =
-        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
-    let definition = super::series::definition(&tx, org.id, &new.kpi)
+    let write = write::begin(
+        store,
+        ctx,
+        Target::organization(new.organization_id, "input.organizationId"),
+    )
+    .await?;
+    let (tx, org) = (&write.tx, &write.organization);
+    let definition = super::series::definition(tx, org.id, &new.kpi)
         .await
         .map_err(|e| e.on_field("input.kpi"))?;
     if let Some(unit) = new.unit_id {
-        ensure_of_organization(&tx, org.id, unit, "input.unitId").await?;
+        ensure_of_organization(tx, org.id, unit, "input.unitId").await?;
     }
     let period_start = new.period_start.get();
     let existing = kpi_target::Entity::find()
@@ -131,14 +143,14 @@ pub async fn set_target(
             None => kpi_target::Column::UnitId.is_null(),
         });
     let now = clock::now();
-    let row = match existing.one(&tx).await? {
+    let row = match existing.one(tx).await? {
         Some(current) => {
             let version = current.version;
             let mut row: kpi_target::ActiveModel = current.into();
             row.value_scaled = Set(new.value_scaled);
             row.version = Set(version + 1);
             row.updated_at = Set(now);
-            row.update(&tx).await?
+            row.update(tx).await?
         }
         None => {
             kpi_target::ActiveModel {
@@ -153,11 +165,11 @@ pub async fn set_target(
                 updated_at: Set(now),
                 version: Set(1),
             }
-            .insert(&tx)
+            .insert(tx)
             .await?
         }
     };
-    audit::commit(tx, ctx, org.id, "setKpiTarget", vec![row.id]).await?;
+    write.commit(Operation::SetKpiTarget, vec![row.id]).await?;
     Ok(row)
 }
 

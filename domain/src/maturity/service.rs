@@ -12,8 +12,13 @@ use uuid::Uuid;
 
 use super::evidence::CoreKpi;
 use crate::{
-    Description, StageKey, StorableDate, audit, auth::RequestContext, clock, error::Result,
-    organizations::service::begin_writing, store::Store,
+    Description, StageKey, StorableDate,
+    audit::Operation,
+    auth::RequestContext,
+    clock,
+    error::Result,
+    store::Store,
+    write::{self, Target},
 };
 
 /// A stage declaration, parsed.
@@ -33,8 +38,13 @@ pub async fn declare(
     ctx: &RequestContext,
     new: NewStageDeclaration,
 ) -> Result<stage_assessment::Model> {
-    let (tx, principal, org) =
-        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
+    let write = write::begin(
+        store,
+        ctx,
+        Target::organization(new.organization_id, "input.organizationId"),
+    )
+    .await?;
+    let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let row = stage_assessment::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.id),
@@ -44,10 +54,10 @@ pub async fn declare(
         assessed_by: Set(Some(principal.subject.chars().take(200).collect())),
         created_at: Set(clock::now()),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    crate::webhooks::outbox::insights_may_have_changed(&tx, org.id).await?;
-    audit::commit(tx, ctx, org.id, "declareStage", vec![row.id]).await?;
+    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
+    write.commit(Operation::DeclareStage, vec![row.id]).await?;
     Ok(row)
 }
 

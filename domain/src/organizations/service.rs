@@ -2,19 +2,20 @@
 
 use entity::organization;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     sea_query::{Expr, Func, LikeExpr},
 };
 use uuid::Uuid;
 
 use crate::{
     CollaborationModel, Name, PageRequest, Slug,
+    audit::Operation,
     auth::{Principal, RequestContext},
     clock::now,
     db::WriteTx,
     error::{Error, Result},
     store::Store,
+    write::{self, Target},
 };
 
 /// A new organization, parsed.
@@ -106,8 +107,7 @@ pub async fn create(
     ctx: &RequestContext,
     new: NewOrganization,
 ) -> Result<organization::Model> {
-    let principal = ctx.principal()?;
-    principal.must_be_admin()?;
+    let write = write::begin_new_organization(store, ctx).await?;
     let now = now();
     let row = organization::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -122,13 +122,16 @@ pub async fn create(
         updated_at: Set(now),
         version: Set(1),
     };
-    let tx = crate::db::begin_write(&store.writes, None).await?;
-    let org = match row.insert(&tx).await {
+    let org = match row.insert(&write.tx).await {
         Ok(org) => org,
-        Err(err) => return Err(on_write_error(store, principal, tx, Some(&new.slug), err).await),
+        Err(err) => {
+            let principal = ctx.principal()?;
+            return Err(on_write_error(store, principal, write.tx, Some(&new.slug), err).await);
+        }
     };
-    store
-        .commit_organization_change(tx, ctx, org.id, "createOrganization", vec![org.id])
+    let write = write.created(org.clone());
+    write
+        .commit(Operation::CreateOrganization, vec![org.id])
         .await?;
     Ok(org)
 }
@@ -145,14 +148,13 @@ pub async fn update(
     if changes.archived.is_some() {
         principal.must_be_admin()?;
     }
-    if !principal.reaches(changes.id) {
-        return Err(Error::not_found_at("organization", "input.id"));
-    }
-    let tx = crate::db::begin_write(&store.writes, Some(changes.id)).await?;
-    let current = lock(&tx, changes.id)
-        .await
-        .map_err(|e| e.on_field("input.id"))?;
-    check_version("the organization", current.version, changes.version)?;
+    let write = write::begin(
+        store,
+        ctx,
+        Target::organization(changes.id, "input.id").at_version(changes.version),
+    )
+    .await?;
+    let current = write.organization.clone();
     let mut row: organization::ActiveModel = current.clone().into();
     if let Some(slug) = &changes.slug {
         row.slug = Set(slug.as_str().to_owned());
@@ -174,104 +176,17 @@ pub async fn update(
     }
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
-    let updated = match row.update(&tx).await {
+    let updated = match row.update(&write.tx).await {
         Ok(updated) => updated,
         Err(err) => {
+            let tx = write.tx;
             return Err(on_write_error(store, principal, tx, changes.slug.as_ref(), err).await);
         }
     };
-    store
-        .commit_organization_change(tx, ctx, updated.id, "updateOrganization", vec![updated.id])
+    write
+        .commit(Operation::UpdateOrganization, vec![updated.id])
         .await?;
     Ok(updated)
-}
-
-/// The start of every write into one organization: checks that the principal may
-/// change it (else `FORBIDDEN`, or `NOT_FOUND` on the input `field`), waits for the
-/// organization's turn and begins a write transaction (`crate::db::begin_write`), and
-/// takes the organization's lock ([`lock`]).
-pub async fn begin_writing<'c>(
-    store: &Store,
-    ctx: &'c RequestContext,
-    organization: Uuid,
-    field: &str,
-) -> Result<(WriteTx, &'c Principal, organization::Model)> {
-    let principal = ctx.principal()?;
-    principal
-        .may_write(organization, "organization")
-        .map_err(|e| e.on_field(field))?;
-    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
-    let org = lock(&tx, organization)
-        .await
-        .map_err(|e| e.on_field(field))?;
-    Ok((tx, principal, org))
-}
-
-/// The organization the row `id` of `E` belongs to (its `column`), read before a write
-/// into it begins, so that the writer queues for that organization's turn holding no
-/// connection (`crate::db::begin_write`). The row is read again inside the
-/// transaction, under the organization's lock, which decides.
-///
-/// `NOT_FOUND` on `field` when there is no such row or the principal may not reach
-/// its organization; `FORBIDDEN` when the principal may not write to it.
-pub async fn organization_of<E>(
-    store: &Store,
-    principal: &Principal,
-    id: Uuid,
-    column: E::Column,
-    what: &'static str,
-    field: &str,
-) -> Result<Uuid>
-where
-    E: EntityTrait,
-    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
-{
-    let organization = E::find_by_id(id)
-        .select_only()
-        .column(column)
-        .into_tuple::<Uuid>()
-        .one(&store.db)
-        .await?
-        .filter(|organization| principal.reaches(*organization))
-        .ok_or_else(|| Error::not_found_at(what, field))?;
-    principal
-        .may_write(organization, what)
-        .map_err(|e| e.on_field(field))?;
-    Ok(organization)
-}
-
-/// Takes the organization's write lock for the rest of the transaction and returns it.
-///
-/// Every structural write starts here. On PostgreSQL the no-op update holds the row
-/// lock, so concurrent writers of one organization queue and invariant checks (one
-/// SOLID superior, no cycle) see each other's results; on SQLite it makes the
-/// transaction a writer from its first statement, so it queues on the busy timeout
-/// instead of failing to upgrade a read lock.
-pub async fn lock<C: ConnectionTrait>(tx: &C, id: Uuid) -> Result<organization::Model> {
-    let result = organization::Entity::update_many()
-        .col_expr(
-            organization::Column::Version,
-            Expr::col(organization::Column::Version).into(),
-        )
-        .filter(organization::Column::Id.eq(id))
-        .exec(tx)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(Error::not_found("organization"));
-    }
-    organization::Entity::find_by_id(id)
-        .one(tx)
-        .await?
-        .ok_or(Error::not_found("organization"))
-}
-
-/// Refuses an update made against an old version.
-pub fn check_version(what: &str, current: i32, given: i32) -> Result<()> {
-    if current == given {
-        Ok(())
-    } else {
-        Err(Error::stale_version(what, current))
-    }
 }
 
 /// One organization by id.

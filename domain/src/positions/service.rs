@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::{
     Name, PositionRole, Responsibility,
+    audit::Operation,
     auth::RequestContext,
     clock::now,
     error::{Error, Result},
-    organizations::service::{check_version, lock, organization_of},
     store::Store,
-    units::service::{ensure_active, lock_unit},
+    write::{self, Row, check_version},
 };
 
 /// Reads the stored responsibilities (a JSON array of keys).
@@ -55,23 +55,16 @@ pub async fn create(
     new: NewPosition,
     max_positions: u64,
 ) -> Result<position::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let organization = organization_of::<org_unit::Entity>(
-        store,
-        principal,
+    let unit = Row::<org_unit::Entity>::new(
         new.unit_id,
         org_unit::Column::OrganizationId,
         "unit",
         "input.unitId",
-    )
-    .await?;
-    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
-    let (org, unit) = lock_unit(&tx, principal, new.unit_id, "input.unitId").await?;
-    ensure_active(&org, "input.unitId")?;
-    let row = create_in(&tx, &org, &unit, new, max_positions).await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "createPosition", vec![row.id])
+    );
+    let (write, unit) = write::begin_on(store, ctx, unit.active()).await?;
+    let row = create_in(&write.tx, &write.organization, &unit, new, max_positions).await?;
+    write
+        .commit(Operation::CreatePosition, vec![row.id])
         .await?;
     Ok(row)
 }
@@ -122,35 +115,16 @@ pub async fn update(
     ctx: &RequestContext,
     changes: PositionChanges,
 ) -> Result<position::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let organization = organization_of::<position::Entity>(
-        store,
-        principal,
+    let position = Row::<position::Entity>::new(
         changes.id,
         position::Column::OrganizationId,
         "position",
         "input.id",
-    )
-    .await?;
-    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
-    let not_found = || Error::not_found_at("position", "input.id");
-    let first = position::Entity::find_by_id(changes.id)
-        .one(&tx)
-        .await?
-        .ok_or_else(not_found)?;
-    principal
-        .may_write(first.organization_id, "position")
-        .map_err(|e| e.on_field("input.id"))?;
-    let org = lock(&tx, first.organization_id).await?;
-    let current = position::Entity::find_by_id(changes.id)
-        .one(&tx)
-        .await?
-        .ok_or_else(not_found)?;
-    ensure_active(&org, "input.id")?;
-    let updated = update_in(&tx, &org, current, changes).await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "updatePosition", vec![updated.id])
+    );
+    let (write, current) = write::begin_on(store, ctx, position.active()).await?;
+    let updated = update_in(&write.tx, &write.organization, current, changes).await?;
+    write
+        .commit(Operation::UpdatePosition, vec![updated.id])
         .await?;
     Ok(updated)
 }

@@ -10,8 +10,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Description, PriorityKey, Score, Weight, audit, auth::RequestContext, clock, error::Result,
-    organizations::service::begin_writing, store::Store, units::service::ensure_of_organization,
+    Description, PriorityKey, Score, Weight,
+    audit::Operation,
+    auth::RequestContext,
+    clock,
+    error::Result,
+    store::Store,
+    units::service::ensure_of_organization,
+    write::{self, Target},
 };
 
 /// An assessment, parsed.
@@ -35,10 +41,15 @@ pub async fn assess(
     ctx: &RequestContext,
     new: NewAssessment,
 ) -> Result<priority_assessment::Model> {
-    let (tx, principal, org) =
-        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
+    let write = write::begin(
+        store,
+        ctx,
+        Target::organization(new.organization_id, "input.organizationId"),
+    )
+    .await?;
+    let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     if let Some(owner) = new.owner_unit_id {
-        ensure_of_organization(&tx, org.id, owner, "input.ownerUnitId").await?;
+        ensure_of_organization(tx, org.id, owner, "input.ownerUnitId").await?;
     }
     let now = clock::now();
     let row = priority_assessment::ActiveModel {
@@ -53,10 +64,12 @@ pub async fn assess(
         assessed_by: Set(Some(principal.subject.chars().take(200).collect())),
         created_at: Set(now),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    crate::webhooks::outbox::insights_may_have_changed(&tx, org.id).await?;
-    audit::commit(tx, ctx, org.id, "assessPriority", vec![row.id]).await?;
+    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
+    write
+        .commit(Operation::AssessPriority, vec![row.id])
+        .await?;
     Ok(row)
 }
 

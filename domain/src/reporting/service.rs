@@ -1,7 +1,7 @@
 //! Reporting-line storage rules and the structure's invariants.
 //!
 //! Every write runs in one transaction that first takes the organization's lock
-//! (see [`crate::organizations::service::lock`]), then checks the invariants against
+//! (through [`crate::write::begin`]), then checks the invariants against
 //! the stored lines, then writes. So a violation writes nothing, and two concurrent
 //! writers cannot both pass a check that only one of them may pass.
 
@@ -16,13 +16,12 @@ use uuid::Uuid;
 use super::structure::{Span, cycle_date};
 use crate::{
     LineKind, StorableDate,
+    audit::Operation,
     auth::{Principal, RequestContext},
     clock::now,
-    db::WriteTx,
     error::{Error, Result},
-    organizations::service::{check_version, lock, organization_of},
     store::Store,
-    units::service::ensure_active,
+    write::{self, Row, check_version},
 };
 
 /// A new line, parsed.
@@ -177,38 +176,23 @@ async fn insert<C: ConnectionTrait>(
     })
 }
 
-/// Locks the organization of the unit that `field` names, if the principal may change it.
-async fn lock_for_unit<C: ConnectionTrait>(
-    tx: &C,
-    principal: &Principal,
-    unit_id: Uuid,
-    field: &str,
-) -> Result<organization::Model> {
-    let unit = org_unit::Entity::find_by_id(unit_id)
-        .one(tx)
-        .await?
-        .ok_or_else(|| Error::not_found_at("unit", field))?;
-    principal
-        .may_write(unit.organization_id, "unit")
-        .map_err(|e| e.on_field(field))?;
-    let org = lock(tx, unit.organization_id).await?;
-    ensure_active(&org, field)?;
-    Ok(org)
-}
-
 /// Adds a line after checking every invariant.
 pub async fn add(
     store: &Store,
     ctx: &RequestContext,
     line: NewLine,
 ) -> Result<reporting_line::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let tx = begin_for_unit(store, principal, line.unit_id).await?;
-    let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
-    let row = add_in(&tx, principal, &org, line).await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "addReportingLine", vec![row.id])
+    let unit = Row::<org_unit::Entity>::new(
+        line.unit_id,
+        org_unit::Column::OrganizationId,
+        "unit",
+        "input.unitId",
+    );
+    let (write, _) = write::begin_on(store, ctx, unit.active()).await?;
+    let principal = write.principal()?;
+    let row = add_in(&write.tx, principal, &write.organization, line).await?;
+    write
+        .commit(Operation::AddReportingLine, vec![row.id])
         .await?;
     Ok(row)
 }
@@ -231,15 +215,19 @@ pub async fn replace(
     ctx: &RequestContext,
     line: NewLine,
 ) -> Result<(Option<reporting_line::Model>, reporting_line::Model)> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let tx = begin_for_unit(store, principal, line.unit_id).await?;
-    let org = lock_for_unit(&tx, principal, line.unit_id, "input.unitId").await?;
-    let (ended, added) = replace_in(&tx, principal, &org, line).await?;
+    let unit = Row::<org_unit::Entity>::new(
+        line.unit_id,
+        org_unit::Column::OrganizationId,
+        "unit",
+        "input.unitId",
+    );
+    let (write, _) = write::begin_on(store, ctx, unit.active()).await?;
+    let principal = write.principal()?;
+    let (ended, added) = replace_in(&write.tx, principal, &write.organization, line).await?;
     let mut changed = vec![added.id];
     changed.extend(ended.as_ref().map(|l| l.id));
-    store
-        .commit_structure_change(tx, ctx, org.id, "replaceReportingLine", changed)
+    write
+        .commit(Operation::ReplaceReportingLine, changed)
         .await?;
     Ok((ended, added))
 }
@@ -293,14 +281,18 @@ pub async fn end(
     effective_to: StorableDate,
 ) -> Result<reporting_line::Model> {
     let effective_to = effective_to.get();
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let tx = begin_for_line(store, principal, id).await?;
-    let (org, current) = lock_line(&tx, principal, id).await?;
-    ensure_active(&org, "input.id")?;
-    let updated = end_in(&tx, principal, &org, current, version, effective_to).await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "endReportingLine", vec![updated.id])
+    let line = Row::<reporting_line::Entity>::new(
+        id,
+        reporting_line::Column::OrganizationId,
+        "reporting line",
+        "input.id",
+    );
+    let (write, current) = write::begin_on(store, ctx, line.active()).await?;
+    let principal = write.principal()?;
+    let org = &write.organization;
+    let updated = end_in(&write.tx, principal, org, current, version, effective_to).await?;
+    write
+        .commit(Operation::EndReportingLine, vec![updated.id])
         .await?;
     Ok(updated)
 }
@@ -343,15 +335,17 @@ pub async fn delete(
     id: Uuid,
     version: i32,
 ) -> Result<reporting_line::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let tx = begin_for_line(store, principal, id).await?;
-    let (org, current) = lock_line(&tx, principal, id).await?;
-    ensure_active(&org, "input.id")?;
+    let line = Row::<reporting_line::Entity>::new(
+        id,
+        reporting_line::Column::OrganizationId,
+        "reporting line",
+        "input.id",
+    );
+    let (write, current) = write::begin_on(store, ctx, line.active()).await?;
     check_version("the reporting line", current.version, version)?;
-    delete_in(&tx, current.clone()).await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "deleteReportingLine", vec![current.id])
+    delete_in(&write.tx, current.clone()).await?;
+    write
+        .commit(Operation::DeleteReportingLine, vec![current.id])
         .await?;
     Ok(current)
 }
@@ -364,55 +358,6 @@ pub(crate) async fn delete_in<C: ConnectionTrait>(
 ) -> Result<()> {
     line.delete(tx).await?;
     Ok(())
-}
-
-/// Begins a write into the organization of the unit a new line is for.
-async fn begin_for_unit(store: &Store, principal: &Principal, unit: Uuid) -> Result<WriteTx> {
-    let organization = organization_of::<org_unit::Entity>(
-        store,
-        principal,
-        unit,
-        org_unit::Column::OrganizationId,
-        "unit",
-        "input.unitId",
-    )
-    .await?;
-    Ok(crate::db::begin_write(&store.writes, Some(organization)).await?)
-}
-
-/// Begins a write into the organization of the line `id`.
-async fn begin_for_line(store: &Store, principal: &Principal, id: Uuid) -> Result<WriteTx> {
-    let organization = organization_of::<reporting_line::Entity>(
-        store,
-        principal,
-        id,
-        reporting_line::Column::OrganizationId,
-        "reporting line",
-        "input.id",
-    )
-    .await?;
-    Ok(crate::db::begin_write(&store.writes, Some(organization)).await?)
-}
-
-async fn lock_line<C: ConnectionTrait>(
-    tx: &C,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<(organization::Model, reporting_line::Model)> {
-    let not_found = || Error::not_found_at("reporting line", "input.id");
-    let first = reporting_line::Entity::find_by_id(id)
-        .one(tx)
-        .await?
-        .ok_or_else(not_found)?;
-    principal
-        .may_write(first.organization_id, "reporting line")
-        .map_err(|e| e.on_field("input.id"))?;
-    let org = lock(tx, first.organization_id).await?;
-    let line = reporting_line::Entity::find_by_id(id)
-        .one(tx)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok((org, line))
 }
 
 /// One line by id.

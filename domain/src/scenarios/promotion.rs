@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::{apply::Limits, change::Change};
 use crate::{
     Description, LineKind, Name,
+    audit::Operation,
     auth::Principal,
     error::{Error, Result},
     positions::service::{self as positions, NewPosition, PositionChanges},
@@ -120,7 +121,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
 
     /// Applies one change through the services' in-transaction steps; the audit
     /// operation and the objects it wrote.
-    pub(super) async fn apply(&mut self, change: &Change) -> Result<(&'static str, Vec<Uuid>)> {
+    pub(super) async fn apply(&mut self, change: &Change) -> Result<(Operation, Vec<Uuid>)> {
         match change {
             Change::CreateUnit(c) => {
                 let unit = units::create_in(
@@ -152,7 +153,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     .await?;
                     objects.push(line.id);
                 }
-                Ok(("createUnit", objects))
+                Ok((Operation::CreateUnit, objects))
             }
             Change::UpdateUnit(c) => {
                 let id = self.unit_id(&c.unit_id)?;
@@ -177,7 +178,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     self.date,
                 )
                 .await?;
-                Ok(("updateUnit", vec![updated.id]))
+                Ok((Operation::UpdateUnit, vec![updated.id]))
             }
             Change::ArchiveUnit(c) => {
                 let id = self.unit_id(&c.unit_id)?;
@@ -218,7 +219,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                 )
                 .await?;
                 objects.insert(0, updated.id);
-                Ok(("updateUnit", objects))
+                Ok((Operation::UpdateUnit, objects))
             }
             Change::MoveUnit(c) => {
                 let unit = self.unit_id(&c.unit_id)?;
@@ -234,7 +235,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                 .await?;
                 let mut objects = vec![added.id];
                 objects.extend(ended.map(|l| l.id));
-                Ok(("replaceReportingLine", objects))
+                Ok((Operation::ReplaceReportingLine, objects))
             }
             Change::AddDottedLine(c) => {
                 let unit = self.unit_id(&c.unit_id)?;
@@ -248,7 +249,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     self.line(unit, superior, LineKind::Dotted),
                 )
                 .await?;
-                Ok(("addReportingLine", vec![line.id]))
+                Ok((Operation::AddReportingLine, vec![line.id]))
             }
             Change::EndLine(c) => {
                 let id = crate::parse_id("input.lineId", &c.line_id)?;
@@ -262,7 +263,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     reporting::end_in(self.tx, self.principal, self.org, line, version, self.date)
                         .await
                         .map_err(|e| e.on_field("input.lineId"))?;
-                Ok(("endReportingLine", vec![ended.id]))
+                Ok((Operation::EndReportingLine, vec![ended.id]))
             }
             Change::CreatePosition(c) => {
                 let unit_id = self.unit_id(&c.unit_id)?;
@@ -284,7 +285,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                 if let Some(key) = &c.key {
                     self.positions.insert(key.clone(), row.id);
                 }
-                Ok(("createPosition", vec![row.id]))
+                Ok((Operation::CreatePosition, vec![row.id]))
             }
             Change::UpdatePosition(c) => {
                 let id = self.position_id(&c.position_id)?;
@@ -311,7 +312,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     },
                 )
                 .await?;
-                Ok(("updatePosition", vec![updated.id]))
+                Ok((Operation::UpdatePosition, vec![updated.id]))
             }
             Change::ArchivePosition(c) => {
                 let id = self.position_id(&c.position_id)?;
@@ -332,7 +333,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     },
                 )
                 .await?;
-                Ok(("updatePosition", vec![updated.id]))
+                Ok((Operation::UpdatePosition, vec![updated.id]))
             }
         }
     }

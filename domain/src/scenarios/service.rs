@@ -23,14 +23,13 @@ use super::{
 };
 use crate::{
     Description, Name, StorableDate,
+    audit::Operation,
     auth::{Principal, RequestContext},
     clock::now,
-    db::WriteTx,
     error::{Error, Result},
     insights::{self, Snapshot},
-    organizations::service::{check_version, lock, organization_of},
     store::Store,
-    units::service::ensure_active,
+    write::{self, Row, Target, Write, check_version},
 };
 
 /// Most changes one scenario holds.
@@ -89,16 +88,13 @@ pub async fn create(
     ctx: &RequestContext,
     new: NewScenario,
 ) -> Result<scenario::Model> {
-    let (tx, principal, org) = crate::organizations::service::begin_writing(
-        store,
-        ctx,
-        new.organization_id,
-        "input.organizationId",
-    )
-    .await?;
-    ensure_active(&org, "input.organizationId")?;
-    let row = insert_draft(&tx, &org, principal, (Uuid::now_v7(), now()), new, &[]).await?;
-    crate::audit::commit(tx, ctx, org.id, "createScenario", vec![row.id]).await?;
+    let target = Target::organization(new.organization_id, "input.organizationId").active();
+    let write = write::begin(store, ctx, target).await?;
+    let (org, principal) = (&write.organization, write.principal()?);
+    let row = insert_draft(&write.tx, org, principal, (Uuid::now_v7(), now()), new, &[]).await?;
+    write
+        .commit(Operation::CreateScenario, vec![row.id])
+        .await?;
     Ok(row)
 }
 
@@ -143,31 +139,19 @@ async fn insert_draft<C: ConnectionTrait>(
     .await?)
 }
 
-/// Begins a write into the organization of scenario `id` and reads the scenario
-/// under its lock.
-async fn begin_for_scenario(
-    store: &Store,
-    principal: &Principal,
+/// Begins a change of scenario `id`, read again under its organization's lock.
+async fn begin_on_scenario<'s>(
+    store: &'s Store,
+    ctx: &'s RequestContext,
     id: Uuid,
-) -> Result<(WriteTx, organization::Model, scenario::Model)> {
-    let field = "input.scenarioId";
-    let organization = organization_of::<scenario::Entity>(
-        store,
-        principal,
+) -> Result<(Write<'s>, scenario::Model)> {
+    let scenario = Row::<scenario::Entity>::new(
         id,
         scenario::Column::OrganizationId,
         "scenario",
-        field,
-    )
-    .await?;
-    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
-    let org = lock(&tx, organization).await?;
-    let current = scenario::Entity::find_by_id(id)
-        .one(&tx)
-        .await?
-        .filter(|s| s.organization_id == org.id)
-        .ok_or_else(|| Error::not_found_at("scenario", field))?;
-    Ok((tx, org, current))
+        "input.scenarioId",
+    );
+    write::begin_on(store, ctx, scenario).await
 }
 
 /// The live snapshot a draft starts from, read before its write begins (no read waits
@@ -211,7 +195,7 @@ pub async fn add_changes(
         ));
     }
     let live = live_of_draft(store, principal, id).await?;
-    let (tx, org, current) = begin_for_scenario(store, principal, id).await?;
+    let (write, current) = begin_on_scenario(store, ctx, id).await?;
     refuse_closed(&current, "input.scenarioId")?;
     check_version("the scenario", current.version, version)?;
     let mut all = change::from_json(&current.changes)?;
@@ -230,8 +214,10 @@ pub async fn add_changes(
     row.changes = Set(change::to_json(&all));
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
-    let updated = row.update(&tx).await?;
-    crate::audit::commit(tx, ctx, org.id, "addScenarioChanges", vec![updated.id]).await?;
+    let updated = row.update(&write.tx).await?;
+    write
+        .commit(Operation::AddScenarioChanges, vec![updated.id])
+        .await?;
     Ok(updated)
 }
 
@@ -274,19 +260,21 @@ pub async fn rebase(
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
     let live = live_of_draft(store, principal, id).await?;
-    let (tx, org, current) = begin_for_scenario(store, principal, id).await?;
+    let (write, current) = begin_on_scenario(store, ctx, id).await?;
     refuse_closed(&current, "input.scenarioId")?;
     check_version("the scenario", current.version, version)?;
     let all = change::from_json(&current.changes)?;
     let mut draft = Draft::new(current.id, live, current.created_at);
     apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]"))?;
     let mut row: scenario::ActiveModel = current.clone().into();
-    row.base_structure_version = Set(org.structure_version);
+    row.base_structure_version = Set(write.organization.structure_version);
     row.based_at = Set(now());
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
-    let updated = row.update(&tx).await?;
-    crate::audit::commit(tx, ctx, org.id, "rebaseScenario", vec![updated.id]).await?;
+    let updated = row.update(&write.tx).await?;
+    write
+        .commit(Operation::RebaseScenario, vec![updated.id])
+        .await?;
     Ok(updated)
 }
 
@@ -299,11 +287,13 @@ pub async fn discard(
 ) -> Result<scenario::Model> {
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
-    let (tx, org, current) = begin_for_scenario(store, principal, id).await?;
+    let (write, current) = begin_on_scenario(store, ctx, id).await?;
     refuse_closed(&current, "input.scenarioId")?;
     check_version("the scenario", current.version, version)?;
-    let updated = close(&tx, current, Status::Discarded).await?;
-    crate::audit::commit(tx, ctx, org.id, "discardScenario", vec![updated.id]).await?;
+    let updated = close(&write.tx, current, Status::Discarded).await?;
+    write
+        .commit(Operation::DiscardScenario, vec![updated.id])
+        .await?;
     Ok(updated)
 }
 
@@ -321,18 +311,6 @@ async fn close<C: ConnectionTrait>(
     Ok(row.update(tx).await?)
 }
 
-/// The structure operations `structure_version` counts, for naming what changed.
-const STRUCTURE_OPERATIONS: &[&str] = &[
-    "createUnit",
-    "updateUnit",
-    "createPosition",
-    "updatePosition",
-    "addReportingLine",
-    "replaceReportingLine",
-    "endReportingLine",
-    "deleteReportingLine",
-];
-
 /// The `CONFLICT` of a draft whose base is no longer the live structure, naming the
 /// changes made since.
 async fn moved_on<C: ConnectionTrait>(
@@ -343,7 +321,14 @@ async fn moved_on<C: ConnectionTrait>(
     let since = audit_log::Entity::find()
         .filter(audit_log::Column::OrganizationId.eq(org.id))
         .filter(audit_log::Column::CreatedAt.gt(current.based_at))
-        .filter(audit_log::Column::Operation.is_in(STRUCTURE_OPERATIONS.iter().copied()))
+        .filter(
+            audit_log::Column::Operation.is_in(
+                Operation::ALL
+                    .iter()
+                    .filter(|operation| operation.is_structural())
+                    .map(|operation| operation.as_str()),
+            ),
+        )
         .order_by_asc(audit_log::Column::CreatedAt)
         .limit(5)
         .all(tx)
@@ -383,18 +368,22 @@ pub async fn promote(
     version: i32,
     draft_limits: Limits,
 ) -> Result<scenario::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let (tx, org, current) = begin_for_scenario(store, principal, id).await?;
-    ensure_active(&org, "input.scenarioId")?;
+    let scenario = Row::<scenario::Entity>::new(
+        id,
+        scenario::Column::OrganizationId,
+        "scenario",
+        "input.scenarioId",
+    );
+    let (write, current) = write::begin_on(store, ctx, scenario.active()).await?;
+    let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     refuse_closed(&current, "input.scenarioId")?;
     check_version("the scenario", current.version, version)?;
     if org.structure_version != current.base_structure_version {
-        return Err(moved_on(&tx, &org, &current).await?);
+        return Err(moved_on(tx, org, &current).await?);
     }
     let changes = change::from_json(&current.changes)?;
     let mut audited = Vec::with_capacity(changes.len() + 1);
-    let mut promotion = Promotion::new(&tx, principal, &org, current.effective_from, draft_limits);
+    let mut promotion = Promotion::new(tx, principal, org, current.effective_from, draft_limits);
     for (i, change) in changes.iter().enumerate() {
         let at = format!("changes[{i}]");
         let (operation, mut objects) = promotion
@@ -404,9 +393,9 @@ pub async fn promote(
         objects.push(current.id);
         audited.push((operation, objects));
     }
-    let promoted = close(&tx, current, Status::Promoted).await?;
+    let promoted = close(tx, current, Status::Promoted).await?;
     crate::webhooks::outbox::enqueue(
-        &tx,
+        tx,
         org.id,
         crate::webhooks::EventType::ScenarioPromoted,
         serde_json::json!({
@@ -417,10 +406,8 @@ pub async fn promote(
         }),
     )
     .await?;
-    audited.push(("promoteScenario", vec![promoted.id]));
-    store
-        .commit_structure_changes(tx, ctx, org.id, audited)
-        .await?;
+    audited.push((Operation::PromoteScenario, vec![promoted.id]));
+    write.commit_all(audited).await?;
     Ok(promoted)
 }
 
@@ -463,17 +450,18 @@ pub async fn import_structure(
         format!("changes[{i}]")
     })?;
 
-    let (tx, principal, org) =
-        crate::organizations::service::begin_writing(store, ctx, new.organization_id, field)
-            .await?;
-    ensure_active(&org, field)?;
+    let target = Target::organization(new.organization_id, field).active();
+    let write = write::begin(store, ctx, target).await?;
+    let (org, principal) = (&write.organization, write.principal()?);
     if org.structure_version != seen {
         return Err(Error::conflict(
             field,
             "the live structure changed while the file was compared with it; import the file again",
         ));
     }
-    let row = insert_draft(&tx, &org, principal, (id, stamp), new, &changes).await?;
-    crate::audit::commit(tx, ctx, org.id, "importStructure", vec![row.id]).await?;
+    let row = insert_draft(&write.tx, org, principal, (id, stamp), new, &changes).await?;
+    write
+        .commit(Operation::ImportStructure, vec![row.id])
+        .await?;
     Ok(row)
 }

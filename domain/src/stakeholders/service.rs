@@ -10,13 +10,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Description, Name, RelationshipStrength, Score, StakeholderGroup, StakeholderKind, audit,
+    Description, Name, RelationshipStrength, Score, StakeholderGroup, StakeholderKind,
+    audit::Operation,
     auth::RequestContext,
     clock,
     error::{Error, Result},
-    organizations::service::{begin_writing, check_version, lock},
     store::Store,
     units::service::ensure_of_organization,
+    write::{self, Row, Target, check_version},
 };
 
 /// Who a stakeholder is: a unit of the organization, or an outside group.
@@ -62,11 +63,16 @@ pub async fn create_stakeholder(
     ctx: &RequestContext,
     new: NewStakeholder,
 ) -> Result<stakeholder::Model> {
-    let (tx, _, org) =
-        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
+    let write = write::begin(
+        store,
+        ctx,
+        Target::organization(new.organization_id, "input.organizationId"),
+    )
+    .await?;
+    let (tx, org) = (&write.tx, &write.organization);
     let (kind, unit, group) = match new.who {
         StakeholderRef::Internal(unit) => {
-            ensure_of_organization(&tx, org.id, unit, "input.unitId").await?;
+            ensure_of_organization(tx, org.id, unit, "input.unitId").await?;
             (StakeholderKind::Internal, Some(unit), None)
         }
         StakeholderRef::External(group) => (
@@ -88,10 +94,12 @@ pub async fn create_stakeholder(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    crate::webhooks::outbox::insights_may_have_changed(&tx, org.id).await?;
-    audit::commit(tx, ctx, org.id, "createStakeholder", vec![row.id]).await?;
+    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
+    write
+        .commit(Operation::CreateStakeholder, vec![row.id])
+        .await?;
     Ok(row)
 }
 
@@ -102,20 +110,16 @@ pub async fn create_relationship(
     ctx: &RequestContext,
     new: NewRelationship,
 ) -> Result<relationship::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let owner_unit = org_unit::Entity::find_by_id(new.owner_unit_id)
-        .one(&store.db)
-        .await?
-        .filter(|u| principal.reaches(u.organization_id))
-        .ok_or_else(|| Error::not_found_at("unit", "input.ownerUnitId"))?;
-    principal
-        .may_write(owner_unit.organization_id, "unit")
-        .map_err(|e| e.on_field("input.ownerUnitId"))?;
-    let tx = crate::db::begin_write(&store.writes, Some(owner_unit.organization_id)).await?;
-    let org = lock(&tx, owner_unit.organization_id).await?;
+    let owner = Row::<org_unit::Entity>::new(
+        new.owner_unit_id,
+        org_unit::Column::OrganizationId,
+        "unit",
+        "input.ownerUnitId",
+    );
+    let (write, owner_unit) = write::begin_on(store, ctx, owner).await?;
+    let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let found = stakeholder::Entity::find_by_id(new.stakeholder_id)
-        .one(&tx)
+        .one(tx)
         .await?;
     if found.is_none_or(|s| s.organization_id != org.id) {
         return Err(Error::not_found_at("stakeholder", "input.stakeholderId"));
@@ -135,11 +139,13 @@ pub async fn create_relationship(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    review_row(&tx, &row, &principal.subject).await?;
-    crate::webhooks::outbox::insights_may_have_changed(&tx, org.id).await?;
-    audit::commit(tx, ctx, org.id, "createRelationship", vec![row.id]).await?;
+    review_row(tx, &row, &principal.subject).await?;
+    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
+    write
+        .commit(Operation::CreateRelationship, vec![row.id])
+        .await?;
     Ok(row)
 }
 
@@ -150,24 +156,14 @@ pub async fn review_relationship(
     ctx: &RequestContext,
     review: Review,
 ) -> Result<relationship::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let not_found = || Error::not_found_at("relationship", "input.id");
-    let current = relationship::Entity::find_by_id(review.id)
-        .one(&store.db)
-        .await?
-        .filter(|r| principal.reaches(r.organization_id))
-        .ok_or_else(not_found)?;
-    principal
-        .may_write(current.organization_id, "relationship")
-        .map_err(|e| e.on_field("input.id"))?;
-    let tx = crate::db::begin_write(&store.writes, Some(current.organization_id)).await?;
-    lock(&tx, current.organization_id).await?;
-    // Re-read under the lock: the first read may predate a concurrent review.
-    let current = relationship::Entity::find_by_id(review.id)
-        .one(&tx)
-        .await?
-        .ok_or_else(not_found)?;
+    let relationship = Row::<relationship::Entity>::new(
+        review.id,
+        relationship::Column::OrganizationId,
+        "relationship",
+        "input.id",
+    );
+    let (write, current) = write::begin_on(store, ctx, relationship).await?;
+    let (tx, principal) = (&write.tx, write.principal()?);
     check_version("the relationship", current.version, review.version)?;
     let now = clock::now();
     let mut row: relationship::ActiveModel = current.clone().into();
@@ -177,17 +173,12 @@ pub async fn review_relationship(
     row.last_reviewed_at = Set(Some(now));
     row.updated_at = Set(now);
     row.version = Set(current.version + 1);
-    let row = row.update(&tx).await?;
-    review_row(&tx, &row, &principal.subject).await?;
-    crate::webhooks::outbox::insights_may_have_changed(&tx, row.organization_id).await?;
-    audit::commit(
-        tx,
-        ctx,
-        row.organization_id,
-        "reviewRelationship",
-        vec![row.id],
-    )
-    .await?;
+    let row = row.update(tx).await?;
+    review_row(tx, &row, &principal.subject).await?;
+    crate::webhooks::outbox::insights_may_have_changed(tx, row.organization_id).await?;
+    write
+        .commit(Operation::ReviewRelationship, vec![row.id])
+        .await?;
     Ok(row)
 }
 

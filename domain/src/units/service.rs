@@ -10,11 +10,12 @@ use uuid::Uuid;
 
 use crate::{
     Description, Name, Sourcing, UnitFunction,
-    auth::{Principal, RequestContext},
+    audit::Operation,
+    auth::RequestContext,
     clock::now,
     error::{Error, Result},
-    organizations::service::{begin_writing, check_version, lock, organization_of},
     store::Store,
+    write::{self, Target, check_version},
 };
 
 /// A new unit, parsed.
@@ -39,18 +40,6 @@ pub struct UnitChanges {
     pub archived: Option<bool>,
 }
 
-/// Refuses writes into an archived organization: its structure is history.
-pub fn ensure_active(org: &organization::Model, field: &str) -> Result<()> {
-    if org.archived {
-        Err(Error::conflict(
-            field,
-            "the organization is archived; restore it before changing its structure",
-        ))
-    } else {
-        Ok(())
-    }
-}
-
 /// Creates a unit in an existing, active organization that has room for it (at most
 /// `max_units` units).
 pub async fn create(
@@ -59,13 +48,10 @@ pub async fn create(
     new: NewUnit,
     max_units: u64,
 ) -> Result<org_unit::Model> {
-    let (tx, _, org) =
-        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
-    ensure_active(&org, "input.organizationId")?;
-    let unit = create_in(&tx, &org, new, max_units).await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "createUnit", vec![unit.id])
-        .await?;
+    let target = Target::organization(new.organization_id, "input.organizationId").active();
+    let write = write::begin(store, ctx, target).await?;
+    let unit = create_in(&write.tx, &write.organization, new, max_units).await?;
+    write.commit(Operation::CreateUnit, vec![unit.id]).await?;
     Ok(unit)
 }
 
@@ -103,30 +89,20 @@ pub(crate) async fn create_in<C: ConnectionTrait>(
     .await?)
 }
 
-/// Loads a unit the principal may change, inside a transaction, after taking its
-/// organization's lock. A unit out of reach is `NOT_FOUND` on `field`, like one that
-/// does not exist.
-pub async fn lock_unit<C: ConnectionTrait>(
+/// The unit `id` of `organization`, read inside a write that holds the organization's
+/// lock: `NOT_FOUND` on `field` when there is none (a unit of another organization
+/// looks the same).
+pub async fn unit_in<C: ConnectionTrait>(
     tx: &C,
-    principal: &Principal,
+    organization: &organization::Model,
     id: Uuid,
     field: &str,
-) -> Result<(organization::Model, org_unit::Model)> {
-    let not_found = || Error::not_found_at("unit", field);
-    let unit = org_unit::Entity::find_by_id(id)
+) -> Result<org_unit::Model> {
+    org_unit::Entity::find_by_id(id)
         .one(tx)
         .await?
-        .ok_or_else(not_found)?;
-    principal
-        .may_write(unit.organization_id, "unit")
-        .map_err(|e| e.on_field(field))?;
-    let org = lock(tx, unit.organization_id).await?;
-    // Re-read under the lock: the first read may predate a concurrent change.
-    let unit = org_unit::Entity::find_by_id(id)
-        .one(tx)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok((org, unit))
+        .filter(|unit| unit.organization_id == organization.id)
+        .ok_or_else(|| Error::not_found_at("unit", field))
 }
 
 /// Applies `changes` if `version` is still current.
@@ -140,23 +116,21 @@ pub async fn update(
     changes: UnitChanges,
     today: NaiveDate,
 ) -> Result<org_unit::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let organization = organization_of::<org_unit::Entity>(
+    let organization = write::organization_of::<org_unit::Entity>(
         store,
-        principal,
+        ctx,
         changes.id,
         org_unit::Column::OrganizationId,
         "unit",
         "input.id",
     )
     .await?;
-    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
-    let (org, current) = lock_unit(&tx, principal, changes.id, "input.id").await?;
-    ensure_active(&org, "input.id")?;
-    let updated = update_in(&tx, &org, current, changes, today).await?;
-    store
-        .commit_structure_change(tx, ctx, org.id, "updateUnit", vec![updated.id])
+    let target = Target::object(organization, "unit", "input.id").active();
+    let write = write::begin(store, ctx, target).await?;
+    let current = unit_in(&write.tx, &write.organization, changes.id, "input.id").await?;
+    let updated = update_in(&write.tx, &write.organization, current, changes, today).await?;
+    write
+        .commit(Operation::UpdateUnit, vec![updated.id])
         .await?;
     Ok(updated)
 }

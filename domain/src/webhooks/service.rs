@@ -26,12 +26,13 @@ use super::{
     },
 };
 use crate::{
-    Description, PageRequest, audit,
+    Description, PageRequest,
+    audit::Operation,
     auth::RequestContext,
     clock,
     error::{Error, Result},
-    organizations::service::{begin_writing, check_version, lock, organization_of},
     store::Store,
+    write::{self, Row, Target, Write, check_version},
 };
 
 /// Most endpoints one organization may have: each event is written once per endpoint.
@@ -93,11 +94,16 @@ pub async fn create(
         .map_err(|e| e.on_field("input.organizationId"))?;
     let url = checked_url(sender, &new.url, "input.url").await?;
     let secret = signing::new_secret()?;
-    let (tx, _, org) =
-        begin_writing(store, ctx, new.organization_id, "input.organizationId").await?;
+    let write = write::begin(
+        store,
+        ctx,
+        Target::organization(new.organization_id, "input.organizationId"),
+    )
+    .await?;
+    let (tx, org) = (&write.tx, &write.organization);
     let existing = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::OrganizationId.eq(org.id))
-        .count(&tx)
+        .count(tx)
         .await?;
     if existing >= MAX_ENDPOINTS_PER_ORGANIZATION {
         return Err(Error::LimitExceeded(format!(
@@ -125,41 +131,30 @@ pub async fn create(
         updated_at: Set(now),
         version: Set(1),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    follow_endpoints(&tx, &store.db, org.id).await?;
-    audit::commit(tx, ctx, org.id, "createWebhookEndpoint", vec![row.id]).await?;
+    follow_endpoints(tx, &store.db, org.id).await?;
+    write
+        .commit(Operation::CreateWebhookEndpoint, vec![row.id])
+        .await?;
     Ok((row, secret))
 }
 
-/// Reads an endpoint for a change under its organization's lock: the writer's
-/// transaction and the row. `NOT_FOUND` on `field` for an unknown endpoint or one out
-/// of reach.
-async fn begin_on_endpoint(
-    store: &Store,
-    ctx: &RequestContext,
+/// Begins a change of an endpoint, read again under its organization's lock.
+/// `NOT_FOUND` on `field` for an unknown endpoint or one out of reach.
+async fn begin_on_endpoint<'s>(
+    store: &'s Store,
+    ctx: &'s RequestContext,
     id: Uuid,
     field: &str,
-) -> Result<(crate::db::WriteTx, webhook_endpoint::Model)> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let organization = organization_of::<webhook_endpoint::Entity>(
-        store,
-        principal,
+) -> Result<(Write<'s>, webhook_endpoint::Model)> {
+    let endpoint = Row::<webhook_endpoint::Entity>::new(
         id,
         webhook_endpoint::Column::OrganizationId,
         "webhook endpoint",
         field,
-    )
-    .await?;
-    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
-    lock(&tx, organization).await?;
-    let row = webhook_endpoint::Entity::find_by_id(id)
-        .one(&tx)
-        .await?
-        .filter(|row| row.organization_id == organization)
-        .ok_or_else(|| Error::not_found_at("webhook endpoint", field))?;
-    Ok((tx, row))
+    );
+    write::begin_on(store, ctx, endpoint).await
 }
 
 /// Changes an endpoint made against its current `version`. Enabling it again clears
@@ -175,7 +170,8 @@ pub async fn update(
         Some(url) => Some(checked_url(sender, url, "input.url").await?),
         None => None,
     };
-    let (tx, row) = begin_on_endpoint(store, ctx, changes.id, "input.id").await?;
+    let (write, row) = begin_on_endpoint(store, ctx, changes.id, "input.id").await?;
+    let tx = &write.tx;
     check_version("the webhook endpoint", row.version, changes.version)?;
     let now = clock::now();
     let was_enabled = row.enabled;
@@ -204,22 +200,17 @@ pub async fn update(
         Some(false) if was_enabled => {
             active.enabled = Set(false);
             active.disabled_at = Set(Some(now));
-            give_up_waiting(&tx, changes.id, "the endpoint was disabled", now).await?;
+            give_up_waiting(tx, changes.id, "the endpoint was disabled", now).await?;
         }
         _ => {}
     }
     active.updated_at = Set(now);
     active.version = Set(version + 1);
-    let updated = active.update(&tx).await?;
-    follow_endpoints(&tx, &store.db, organization).await?;
-    audit::commit(
-        tx,
-        ctx,
-        organization,
-        "updateWebhookEndpoint",
-        vec![updated.id],
-    )
-    .await?;
+    let updated = active.update(tx).await?;
+    follow_endpoints(tx, &store.db, organization).await?;
+    write
+        .commit(Operation::UpdateWebhookEndpoint, vec![updated.id])
+        .await?;
     Ok(updated)
 }
 
@@ -239,9 +230,9 @@ pub async fn rotate_secret(
         ));
     }
     let secret = signing::new_secret()?;
-    let (tx, row) = begin_on_endpoint(store, ctx, id, "input.id").await?;
+    let (write, row) = begin_on_endpoint(store, ctx, id, "input.id").await?;
+    let tx = &write.tx;
     let now = clock::now();
-    let organization = row.organization_id;
     let version = row.version;
     let old = row.secret.clone();
     let mut active: webhook_endpoint::ActiveModel = row.into();
@@ -257,8 +248,10 @@ pub async fn rotate_secret(
     active.secret = Set(secret.clone());
     active.updated_at = Set(now);
     active.version = Set(version + 1);
-    let updated = active.update(&tx).await?;
-    audit::commit(tx, ctx, organization, "rotateWebhookSecret", vec![id]).await?;
+    let updated = active.update(tx).await?;
+    write
+        .commit(Operation::RotateWebhookSecret, vec![id])
+        .await?;
     Ok((updated, secret))
 }
 
@@ -269,18 +262,14 @@ pub async fn delete(
     id: Uuid,
     version: i32,
 ) -> Result<webhook_endpoint::Model> {
-    let (tx, row) = begin_on_endpoint(store, ctx, id, "input.id").await?;
+    let (write, row) = begin_on_endpoint(store, ctx, id, "input.id").await?;
+    let tx = &write.tx;
     check_version("the webhook endpoint", row.version, version)?;
-    webhook_endpoint::Entity::delete_by_id(id).exec(&tx).await?;
-    follow_endpoints(&tx, &store.db, row.organization_id).await?;
-    audit::commit(
-        tx,
-        ctx,
-        row.organization_id,
-        "deleteWebhookEndpoint",
-        vec![id],
-    )
-    .await?;
+    webhook_endpoint::Entity::delete_by_id(id).exec(tx).await?;
+    follow_endpoints(tx, &store.db, row.organization_id).await?;
+    write
+        .commit(Operation::DeleteWebhookEndpoint, vec![id])
+        .await?;
     Ok(row)
 }
 
@@ -308,11 +297,9 @@ pub async fn endpoint_organization(
     id: Uuid,
     field: &str,
 ) -> Result<Uuid> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    organization_of::<webhook_endpoint::Entity>(
+    write::organization_of::<webhook_endpoint::Entity>(
         store,
-        principal,
+        ctx,
         id,
         webhook_endpoint::Column::OrganizationId,
         "webhook endpoint",
@@ -376,26 +363,17 @@ pub async fn redeliver(
     ctx: &RequestContext,
     delivery_id: Uuid,
 ) -> Result<DeliveryLog> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let organization = organization_of::<webhook_delivery::Entity>(
-        store,
-        principal,
+    let delivery = Row::<webhook_delivery::Entity>::new(
         delivery_id,
         webhook_delivery::Column::OrganizationId,
         "webhook delivery",
         "deliveryId",
-    )
-    .await?;
-    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
-    lock(&tx, organization).await?;
+    );
+    let (write, original) = write::begin_on(store, ctx, delivery).await?;
+    let (tx, organization) = (&write.tx, write.organization.id);
     let not_found = || Error::not_found_at("webhook delivery", "deliveryId");
-    let original = webhook_delivery::Entity::find_by_id(delivery_id)
-        .one(&tx)
-        .await?
-        .ok_or_else(not_found)?;
     let endpoint = webhook_endpoint::Entity::find_by_id(original.endpoint_id)
-        .one(&tx)
+        .one(tx)
         .await?
         .ok_or_else(not_found)?;
     if !endpoint.enabled {
@@ -421,9 +399,11 @@ pub async fn redeliver(
         created_at: Set(now),
         completed_at: Set(None),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    audit::commit(tx, ctx, organization, "redeliverWebhook", vec![row.id]).await?;
+    write
+        .commit(Operation::RedeliverWebhook, vec![row.id])
+        .await?;
     Ok((row, Vec::new()))
 }
 
@@ -449,15 +429,17 @@ pub async fn ping(
         secrets: secrets(&endpoint, at),
     };
     let reply = sender.send(&endpoint.url, &message).await;
-    let tx = crate::db::begin_write(&store.writes, Some(organization)).await?;
-    lock(&tx, organization).await?;
-    if webhook_endpoint::Entity::find_by_id(endpoint_id)
-        .one(&tx)
-        .await?
-        .is_none()
-    {
-        return Err(Error::not_found_at("webhook endpoint", "id"));
-    }
+    let target = Target::object(organization, "webhook endpoint", "id");
+    let write = write::begin(store, ctx, target).await?;
+    let tx = &write.tx;
+    write
+        .find::<webhook_endpoint::Entity>(
+            endpoint_id,
+            webhook_endpoint::Column::OrganizationId,
+            "webhook endpoint",
+            "id",
+        )
+        .await?;
     let now = clock::now();
     webhook_event::ActiveModel {
         id: Set(event_id),
@@ -466,7 +448,7 @@ pub async fn ping(
         body: Set(text.clone()),
         created_at: Set(at),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
     let delivered = reply.outcome == Outcome::Success;
     let delivery = webhook_delivery::ActiveModel {
@@ -485,17 +467,12 @@ pub async fn ping(
         created_at: Set(at),
         completed_at: Set(Some(now)),
     }
-    .insert(&tx)
+    .insert(tx)
     .await?;
-    insert_attempt(&tx, &delivery, 1, &reply, now).await?;
-    audit::commit(
-        tx,
-        ctx,
-        organization,
-        "pingWebhookEndpoint",
-        vec![delivery.id],
-    )
-    .await?;
+    insert_attempt(tx, &delivery, 1, &reply, now).await?;
+    write
+        .commit(Operation::PingWebhookEndpoint, vec![delivery.id])
+        .await?;
     let log = with_attempts(&store.db, organization, vec![delivery]).await?;
     log.into_iter()
         .next()

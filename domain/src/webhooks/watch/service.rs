@@ -28,12 +28,12 @@ use crate::{
     clock,
     error::Result,
     insights,
-    organizations::service::lock,
     store::Store,
     webhooks::{
         event::EventType,
         outbox::service::{wants, write},
     },
+    write::lock,
 };
 
 /// The next time the organization is evaluated without a change: the next midnight
@@ -151,7 +151,7 @@ pub struct Evaluated {
 /// differences and keeps the new set, all in one transaction. `None` when another
 /// replica got there first or the watch is gone.
 pub async fn evaluate(store: &Store, organization_id: Uuid) -> Result<Option<Evaluated>> {
-    let tx = crate::db::begin_write(&store.writes, Some(organization_id)).await?;
+    let tx = crate::write::begin_bookkeeping(store, Some(organization_id)).await?;
     lock(&tx, organization_id).await?;
     let now = clock::now();
     let Some(watch) = webhook_insight_watch::Entity::find_by_id(organization_id)

@@ -228,7 +228,7 @@ pub async fn record(
     now: DateTime<Utc>,
     judgement: Judgement,
 ) -> Result<Verdict> {
-    let tx = crate::db::begin_write(&store.writes, Some(endpoint.organization_id)).await?;
+    let tx = crate::write::begin_bookkeeping(store, Some(endpoint.organization_id)).await?;
     let number = delivery.attempts + 1;
     insert_attempt(&tx, delivery, number, reply, now).await?;
     let mut row: webhook_delivery::ActiveModel = delivery.clone().into();
