@@ -6,8 +6,9 @@
 //! query right after.
 //!
 //! [`BOUND`] is a thousand times what a linear walk of these documents needs; the
-//! exponential walks they are built against take hours. Every new walk over what a
-//! caller sends gets its case here.
+//! exponential walks they are built against take hours. The REST bodies (structure CSV
+//! uploads, KPI pushes as JSON and CSV) have their hostile cases here too. Every new walk
+//! over what a caller sends gets its case here.
 
 use std::time::Duration;
 
@@ -614,4 +615,142 @@ async fn a_flood_of_bombs_leaves_other_callers_served() {
         latencies[latencies.len() - 1],
     );
     assert!(p(0.99) < BOUND, "the bystander's p99 was {:?}", p(0.99));
+}
+
+/// A hostile body for a REST endpoint: where it goes, as what, and the statuses it may
+/// be answered with.
+struct Body {
+    name: &'static str,
+    path: &'static str,
+    content_type: &'static str,
+    body: String,
+    statuses: &'static [u16],
+}
+
+fn bodies() -> Vec<Body> {
+    let header = "id,unit,function,solid_superior\n";
+    let chain = |units: usize, cycle: bool| {
+        let mut csv = String::from(header);
+        for n in 0..units {
+            let superior = if n > 0 {
+                format!("u{}", n - 1)
+            } else if cycle {
+                format!("u{}", units - 1)
+            } else {
+                String::new()
+            };
+            csv.push_str(&format!(",u{n},MARKETING,{superior}\n"));
+        }
+        csv
+    };
+    let scenarios = "/api/v1/organizations/hostile/scenarios?name=hostile";
+    let points = "/api/v1/organizations/hostile/kpi-measurements";
+    vec![
+        Body {
+            name: "structure CSV: a chain of 5,000 units, each under the one before",
+            path: scenarios,
+            content_type: "text/csv",
+            body: chain(5_000, false),
+            statuses: &[201, 413],
+        },
+        Body {
+            name: "structure CSV: a chain of 450 units, each under the one before",
+            path: scenarios,
+            content_type: "text/csv",
+            body: chain(450, false),
+            statuses: &[201],
+        },
+        Body {
+            name: "structure CSV: a cycle through 450 units",
+            path: scenarios,
+            content_type: "text/csv",
+            body: chain(450, true),
+            statuses: &[400],
+        },
+        Body {
+            name: "structure CSV: a header of 100,000 columns",
+            path: scenarios,
+            content_type: "text/csv",
+            body: format!("unit,function,{}\n", "x,".repeat(100_000)),
+            statuses: &[400],
+        },
+        Body {
+            name: "structure CSV: a 1.5 MB field",
+            path: scenarios,
+            content_type: "text/csv",
+            body: format!("{header},{},MARKETING,\n", "u".repeat(1_500_000)),
+            statuses: &[400],
+        },
+        Body {
+            name: "KPI push, JSON: a 10,000-deep array",
+            path: points,
+            content_type: "application/json",
+            body: format!("{{\"points\": {}}}", nested(10_000, false)),
+            statuses: &[400],
+        },
+        Body {
+            name: "KPI push, CSV: a 1.5 MB line",
+            path: points,
+            content_type: "text/csv",
+            body: format!(
+                "kpi,granularity,period_start,value,source\nmqls,DAY,2024-01-01,{},crm\n",
+                "9".repeat(1_500_000)
+            ),
+            statuses: &[400],
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_hostile_rest_body_is_answered_within_a_second() {
+    for backend in backends() {
+        let app = hostile_app(backend).await;
+        app.create_org("hostile").await;
+        let mut table = Vec::new();
+        for body in bodies() {
+            let started = Instant::now();
+            let response = app
+                .client
+                .post(format!("{}{}", app.address, body.path))
+                .header("content-type", body.content_type)
+                .body(body.body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let answer: Value = response.json().await.unwrap();
+            let took = started.elapsed();
+            let code = answer["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or("(none)")
+                .to_owned();
+            table.push(format!(
+                "| {} | {status} | {code} | {:.1} |",
+                body.name,
+                took.as_secs_f64() * 1000.0
+            ));
+            assert!(
+                body.statuses.contains(&status),
+                "[{backend:?}] {}: {status} {answer}",
+                body.name
+            );
+            assert!(took < BOUND, "[{backend:?}] {} took {took:?}", body.name);
+            let ready = app
+                .anonymous
+                .get(format!("{}/readyz", app.address))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                ready.status(),
+                StatusCode::OK,
+                "/readyz after {}",
+                body.name
+            );
+        }
+        eprintln!("\n{backend:?}:\n| body | status | code | ms |\n|---|---|---|---|");
+        for row in table {
+            eprintln!("{row}");
+        }
+    }
 }
