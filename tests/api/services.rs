@@ -46,7 +46,7 @@ async fn archiving_a_unit_is_judged_on_the_day_the_caller_gives() {
         // The day before the line ends, it is still in effect: refused.
         let refused = units::update(&store, &context, archive(1), day("2029-12-31")).await;
         assert!(
-            matches!(&refused, Err(Error::Conflict { field: Some(f), .. }) if f == "input.archived"),
+            matches!(&refused, Err(Error::Conflict { field: Some(f), .. }) if f == "archived"),
             "{refused:?}"
         );
 

@@ -41,7 +41,7 @@ pub async fn declare(
     let write = write::begin(
         store,
         ctx,
-        Target::organization(new.organization_id, "input.organizationId"),
+        Target::organization(new.organization_id, "organizationId"),
     )
     .await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);

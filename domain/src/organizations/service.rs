@@ -66,8 +66,8 @@ const SLUG_UNAVAILABLE: &str = "this slug cannot be used; choose another";
 /// service (they name organizations in REST paths and `organization(slug:)`), so the
 /// caller learns at least that the slug is unavailable; whether and which organization
 /// holds it is told only to a caller who may see that organization: `CONFLICT` on
-/// `input.slug` for them, and for everyone else the same `BAD_USER_INPUT` on
-/// `input.slug`, whatever holds the slug. The holder is looked up outside the failed
+/// `slug` for them, and for everyone else the same `BAD_USER_INPUT` on `slug`,
+/// whatever holds the slug. The holder is looked up outside the failed
 /// transaction (on PostgreSQL it can run nothing more), so a slug taken by a
 /// concurrent write is judged the same way.
 async fn slug_clash(store: &Store, principal: &Principal, slug: Option<&Slug>) -> Error {
@@ -76,10 +76,8 @@ async fn slug_clash(store: &Store, principal: &Principal, slug: Option<&Slug>) -
         None => Ok(None),
     };
     match holder {
-        Ok(Some(holder)) if principal.can_read(holder.id) => {
-            Error::conflict("input.slug", SLUG_TAKEN)
-        }
-        Ok(_) => Error::bad_input("input.slug", SLUG_UNAVAILABLE),
+        Ok(Some(holder)) if principal.can_read(holder.id) => Error::conflict("slug", SLUG_TAKEN),
+        Ok(_) => Error::bad_input("slug", SLUG_UNAVAILABLE),
         Err(err) => err,
     }
 }
@@ -151,7 +149,7 @@ pub async fn update(
     let write = write::begin(
         store,
         ctx,
-        Target::organization(changes.id, "input.id").at_version(changes.version),
+        Target::organization(changes.id, "id").at_version(changes.version),
     )
     .await?;
     let current = write.organization.clone();

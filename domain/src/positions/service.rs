@@ -59,7 +59,7 @@ pub async fn create(
         new.unit_id,
         org_unit::Column::OrganizationId,
         "unit",
-        "input.unitId",
+        "unitId",
     );
     let (write, unit) = write::begin_on(store, ctx, unit.active()).await?;
     let row = create_in(&write.tx, &write.organization, &unit, new, max_positions).await?;
@@ -79,7 +79,7 @@ pub(crate) async fn create_in<C: ConnectionTrait>(
     max_positions: u64,
 ) -> Result<position::Model> {
     if unit.archived {
-        return Err(Error::bad_input("input.unitId", "the unit is archived"));
+        return Err(Error::bad_input("unitId", "the unit is archived"));
     }
     let positions = position::Entity::find()
         .filter(position::Column::UnitId.eq(unit.id))
@@ -119,7 +119,7 @@ pub async fn update(
         changes.id,
         position::Column::OrganizationId,
         "position",
-        "input.id",
+        "id",
     );
     let (write, current) = write::begin_on(store, ctx, position.active()).await?;
     let updated = update_in(&write.tx, &write.organization, current, changes).await?;
@@ -143,12 +143,12 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
         let unit = org_unit::Entity::find_by_id(unit_id).one(tx).await?;
         match unit {
             Some(unit) if unit.organization_id == org.id && unit.archived => {
-                return Err(Error::bad_input("input.unitId", "the unit is archived"));
+                return Err(Error::bad_input("unitId", "the unit is archived"));
             }
             Some(unit) if unit.organization_id == org.id => row.unit_id = Set(unit.id),
             // A unit of another organization is reported as unknown: the principal
             // may not be allowed to know it exists.
-            _ => return Err(Error::not_found_at("unit", "input.unitId")),
+            _ => return Err(Error::not_found_at("unit", "unitId")),
         }
     }
     if let Some(title) = changes.title {

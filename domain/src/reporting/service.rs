@@ -80,7 +80,7 @@ async fn check_invariants<C: ConnectionTrait>(
 ) -> Result<()> {
     if line.unit_id == line.superior_unit_id {
         return Err(Error::bad_input(
-            "input.superiorUnitId",
+            "superiorUnitId",
             "a unit cannot report to itself",
         ));
     }
@@ -88,19 +88,12 @@ async fn check_invariants<C: ConnectionTrait>(
         && to <= line.effective_from
     {
         return Err(Error::bad_input(
-            "input.effectiveTo",
+            "effectiveTo",
             "must be after effectiveFrom",
         ));
     }
-    unit_of(tx, principal, org, line.unit_id, "input.unitId").await?;
-    unit_of(
-        tx,
-        principal,
-        org,
-        line.superior_unit_id,
-        "input.superiorUnitId",
-    )
-    .await?;
+    unit_of(tx, principal, org, line.unit_id, "unitId").await?;
+    unit_of(tx, principal, org, line.superior_unit_id, "superiorUnitId").await?;
 
     let others: Vec<reporting_line::Model> = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganizationId.eq(org.id))
@@ -118,7 +111,7 @@ async fn check_invariants<C: ConnectionTrait>(
                     && span.intersect(Span::of(l)).is_some()
             }) {
                 return Err(Error::conflict(
-                    "input.effectiveFrom",
+                    "effectiveFrom",
                     format!(
                         "the unit already has a SOLID superior from {} ({}); a unit has at most one at a time, so end or replace that line first",
                         clash.effective_from, clash.id
@@ -127,7 +120,7 @@ async fn check_invariants<C: ConnectionTrait>(
             }
             if let Some(date) = cycle_date(&others, line.unit_id, line.superior_unit_id, span) {
                 return Err(Error::conflict(
-                    "input.superiorUnitId",
+                    "superiorUnitId",
                     format!("this SOLID line would close a cycle of reporting lines on {date}"),
                 ));
             }
@@ -140,7 +133,7 @@ async fn check_invariants<C: ConnectionTrait>(
                     && span.intersect(Span::of(l)).is_some()
             }) {
                 return Err(Error::conflict(
-                    "input.effectiveFrom",
+                    "effectiveFrom",
                     "an overlapping DOTTED line between these units already exists",
                 ));
             }
@@ -170,7 +163,7 @@ async fn insert<C: ConnectionTrait>(
     row.insert(tx).await.map_err(|e| {
         Error::unique_as_conflict(
             e,
-            "input.effectiveFrom",
+            "effectiveFrom",
             "the unit already has a current SOLID superior",
         )
     })
@@ -186,7 +179,7 @@ pub async fn add(
         line.unit_id,
         org_unit::Column::OrganizationId,
         "unit",
-        "input.unitId",
+        "unitId",
     );
     let (write, _) = write::begin_on(store, ctx, unit.active()).await?;
     let principal = write.principal()?;
@@ -219,7 +212,7 @@ pub async fn replace(
         line.unit_id,
         org_unit::Column::OrganizationId,
         "unit",
-        "input.unitId",
+        "unitId",
     );
     let (write, _) = write::begin_on(store, ctx, unit.active()).await?;
     let principal = write.principal()?;
@@ -253,7 +246,7 @@ pub(crate) async fn replace_in<C: ConnectionTrait>(
     let ended = match previous {
         Some(previous) if previous.effective_from == line.effective_from => {
             return Err(Error::conflict(
-                "input.effectiveFrom",
+                "effectiveFrom",
                 "the current line starts on the same day; end it earlier or delete it if it was recorded in error",
             ));
         }
@@ -285,7 +278,7 @@ pub async fn end(
         id,
         reporting_line::Column::OrganizationId,
         "reporting line",
-        "input.id",
+        "id",
     );
     let (write, current) = write::begin_on(store, ctx, line.active()).await?;
     let principal = write.principal()?;
@@ -319,7 +312,7 @@ pub(crate) async fn end_in<C: ConnectionTrait>(
     // that date's fault.
     check_invariants(tx, principal, org, &candidate, Some(current.id))
         .await
-        .map_err(|err| err.on_field("input.effectiveTo"))?;
+        .map_err(|err| err.on_field("effectiveTo"))?;
     let mut row: reporting_line::ActiveModel = current.clone().into();
     row.effective_to = Set(Some(effective_to));
     row.version = Set(current.version + 1);
@@ -339,7 +332,7 @@ pub async fn delete(
         id,
         reporting_line::Column::OrganizationId,
         "reporting line",
-        "input.id",
+        "id",
     );
     let (write, current) = write::begin_on(store, ctx, line.active()).await?;
     check_version("the reporting line", current.version, version)?;

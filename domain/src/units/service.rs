@@ -48,7 +48,7 @@ pub async fn create(
     new: NewUnit,
     max_units: u64,
 ) -> Result<org_unit::Model> {
-    let target = Target::organization(new.organization_id, "input.organizationId").active();
+    let target = Target::organization(new.organization_id, "organizationId").active();
     let write = write::begin(store, ctx, target).await?;
     let unit = create_in(&write.tx, &write.organization, new, max_units).await?;
     write.commit(Operation::CreateUnit, vec![unit.id]).await?;
@@ -122,12 +122,12 @@ pub async fn update(
         changes.id,
         org_unit::Column::OrganizationId,
         "unit",
-        "input.id",
+        "id",
     )
     .await?;
-    let target = Target::object(organization, "unit", "input.id").active();
+    let target = Target::object(organization, "unit", "id").active();
     let write = write::begin(store, ctx, target).await?;
-    let current = unit_in(&write.tx, &write.organization, changes.id, "input.id").await?;
+    let current = unit_in(&write.tx, &write.organization, changes.id, "id").await?;
     let updated = update_in(&write.tx, &write.organization, current, changes, today).await?;
     write
         .commit(Operation::UpdateUnit, vec![updated.id])
@@ -162,7 +162,7 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
             .await?;
         if open_lines > 0 {
             return Err(Error::conflict(
-                "input.archived",
+                "archived",
                 format!(
                     "the unit still has {open_lines} current or future reporting line(s); end them first"
                 ),

@@ -23,7 +23,7 @@ use crate::{
     catalog::KpiDefinition,
     context::{db, limits, loader, request, store, writer_of},
     enums::{Granularity, StageKey},
-    error::GqlResult,
+    error::{AtInput, GqlResult},
     loader::{OrganizationBatch, PerOrganization},
     scalars::Date,
 };
@@ -252,7 +252,9 @@ impl KpiMutation {
                 dims,
             )?);
         }
-        let counts = ingest::record(store(ctx)?, context, organization, parsed).await?;
+        let counts = ingest::record(store(ctx)?, context, organization, parsed)
+            .await
+            .at_input()?;
         Ok(RecordKpiMeasurementsPayload {
             inserted: counts.inserted,
             corrected: counts.corrected,
@@ -279,7 +281,9 @@ impl KpiMutation {
             rollup: input.rollup.into(),
             core: input.core,
         };
-        let row = service::create_definition(store(ctx)?, context, new).await?;
+        let row = service::create_definition(store(ctx)?, context, new)
+            .await
+            .at_input()?;
         Ok(KpiDefinition(row))
     }
 
@@ -302,7 +306,9 @@ impl KpiMutation {
             value_scaled: to_scaled("input.value", input.value.0)?,
             kpi: KpiKey::parse("input.kpi", &input.kpi)?,
         };
-        let row = service::set_target(store(ctx)?, context, new).await?;
+        let row = service::set_target(store(ctx)?, context, new)
+            .await
+            .at_input()?;
         Ok(KpiTargetObject(row))
     }
 }
