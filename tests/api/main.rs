@@ -5,6 +5,12 @@
 //! With `TEST_REQUIRE_POSTGRES=1` (as `.ci/run` sets) or `CI=true`, a run
 //! without `ORGDESIGN_TEST_POSTGRES_URL` fails instead of covering SQLite alone.
 //!
+//! A test that needs an outside tool this machine lacks — PostgreSQL alone, Chromium,
+//! GraphiQL's files, the Node client libraries — is compiled as ignored (`build.rs`
+//! sets `cfg(test_postgres)`, `cfg(test_browser)`, `cfg(test_graphiql_assets)`,
+//! `cfg(test_clients)` for what it finds), so nextest reports it as skipped, never as
+//! passed; `.ci/run` requires none skipped.
+//!
 //! Tests never sleep to wait for something: they poll for the condition itself with a
 //! deadline (`helpers::wait_for`), and every retry is bounded.
 

@@ -21,7 +21,7 @@ use tokio::{
 };
 
 use crate::helpers::{
-    Backend, ServerProcess, TestApp, backends, code, field, fresh_database, postgres_available,
+    Backend, ServerProcess, TestApp, backends, code, field, fresh_database, require_postgres,
     spawn_app_with, wait_for,
 };
 
@@ -968,11 +968,13 @@ async fn a_thousand_events_queued_when_the_server_is_killed_are_all_delivered_af
     }
 }
 
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
+)]
 #[tokio::test]
 async fn two_processes_on_one_postgres_database_never_send_one_delivery_at_the_same_time() {
-    if !postgres_available("two processes share the webhook work only on PostgreSQL") {
-        return;
-    }
+    require_postgres("two processes share the webhook work only on PostgreSQL");
     let (database_url, _) = fresh_database(Backend::Postgres).await;
     let receiver = Receiver::start().await;
     // Each request lingers, so that two senders of one delivery would overlap.
