@@ -213,6 +213,11 @@ pub struct Limits {
     pub max_aliases: usize,
     /// Most directives one field may carry.
     pub max_directives: usize,
+    /// Longest GraphQL document text, in bytes, of one request (a batch's documents
+    /// together). Refused before it is parsed: parsing is the one step of admission
+    /// whose cost is the document's length, and a query has no need of the room a body
+    /// leaves for variables (a KPI push).
+    pub max_document_bytes: usize,
     /// Longest a read-only request may run, in milliseconds (mutations run to their end,
     /// so a reply never calls a change that landed "stopped"). On PostgreSQL every
     /// statement is also cut off after this long (at least a second). Writes keep to
@@ -239,6 +244,7 @@ impl Default for Limits {
             max_points_per_push: 5_000,
             max_aliases: 30,
             max_directives: 8,
+            max_document_bytes: 256 * 1024,
             request_timeout_ms: 30_000,
             requests_per_minute: 1_200,
             request_burst: 200,

@@ -12,6 +12,7 @@
 //!
 //! The checks, cheapest first (each stops as soon as its limit is known to be passed):
 //!
+//! 0. [`check_length`]: the documents' length against `max_document_bytes`.
 //! 1. [`check_text`], on the raw text before it is parsed: brackets nested deeper than
 //!    [`MAX_NESTING`] (the parser recurses once per level, so a 10,000-deep literal or
 //!    selection would take its stack).
@@ -132,6 +133,17 @@ fn refusal(code: &str, message: String) -> ServerError {
 
 fn limit_exceeded(message: String) -> ServerError {
     refusal("LIMIT_EXCEEDED", message)
+}
+
+/// Refuses documents longer than `max` bytes together (one request's, a batch's
+/// documents together), before any of them is parsed.
+pub fn check_length(length: usize, max: usize) -> Result<(), ServerError> {
+    if length > max {
+        return Err(limit_exceeded(format!(
+            "the request's GraphQL documents come to {length} bytes; at most {max} are allowed"
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses a document whose brackets nest deeper than [`MAX_NESTING`], reading its text

@@ -110,7 +110,7 @@ pub fn sdl() -> String {
 }
 
 /// Admits a request's document, cheapest checks first, before anything else walks it
-/// (see [`limits`]): the text's bracket nesting, then the parse (kept in the request,
+/// (see [`limits`]): the text's length and bracket nesting, then the parse (kept in the request,
 /// so async-graphql runs the parsed document), then whether a caller without a token
 /// asks for anything it may have, then one linear walk for depth, selections, aliases,
 /// directives and fragment cycles. Returns whether the document holds anything but
@@ -120,6 +120,7 @@ pub fn admit(
     limits: &Limits,
     access: limits::Access,
 ) -> Result<loader::DocumentWrites, ServerError> {
+    limits::check_length(request.query.len(), limits.max_document_bytes)?;
     limits::check_text(&request.query)?;
     let document = request.parsed_query().map_err(|mut error| {
         error
@@ -235,10 +236,59 @@ pub fn ensure_codes(errors: &mut [ServerError]) {
     }
 }
 
+/// Most errors one response carries. Validation reports every fault of a document, so
+/// a document of 2,000 unused variables would be answered with 2,000 errors — an answer
+/// a hundred times the request's size.
+pub const MAX_ERRORS: usize = 50;
+
+/// Cuts a response's errors to [`MAX_ERRORS`], the last one saying how many more there
+/// were (with the code of the first one left out).
+pub fn limit_errors(errors: &mut Vec<ServerError>) {
+    if errors.len() <= MAX_ERRORS {
+        return;
+    }
+    let more = errors.len() - (MAX_ERRORS - 1);
+    let mut rest = errors.drain(MAX_ERRORS - 1..);
+    let mut last = rest.next().map_or_else(
+        || ServerError::new(String::new(), None),
+        |first| ServerError {
+            locations: Vec::new(),
+            path: Vec::new(),
+            ..first
+        },
+    );
+    drop(rest);
+    last.message = format!("… and {more} more errors like these; fix the ones above first");
+    errors.push(last);
+}
+
 /// The code of an error, for metrics.
 pub fn code_of(error: &ServerError) -> &str {
     match error.extensions.as_ref().and_then(|ext| ext.get("code")) {
         Some(async_graphql::Value::String(code)) => code.as_str(),
         _ => "UNKNOWN",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_carries_at_most_max_errors_the_last_counting_the_rest() {
+        let mut errors: Vec<ServerError> = (0..2_000)
+            .map(|n| ServerError::new(format!("Variable \"$v{n}\" is not used"), None))
+            .collect();
+        limit_errors(&mut errors);
+        assert_eq!(errors.len(), MAX_ERRORS);
+        assert_eq!(errors[0].message, "Variable \"$v0\" is not used");
+        assert!(
+            errors[MAX_ERRORS - 1].message.contains("1951 more errors"),
+            "{}",
+            errors[MAX_ERRORS - 1].message
+        );
+        let mut few = vec![ServerError::new("one", None)];
+        limit_errors(&mut few);
+        assert_eq!(few.len(), 1);
     }
 }

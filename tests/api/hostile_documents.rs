@@ -6,8 +6,9 @@
 //! query right after.
 //!
 //! [`BOUND`] is a thousand times what a linear walk of these documents needs; the
-//! exponential walks they are built against take hours. Every new walk over what a
-//! caller sends gets its case here.
+//! exponential walks they are built against take hours. The REST bodies (structure CSV
+//! uploads, KPI pushes as JSON and CSV) have their hostile cases here too. Every new walk
+//! over what a caller sends gets its case here.
 
 use std::time::Duration;
 
@@ -78,9 +79,11 @@ fn nested(depth: usize, object: bool) -> String {
 
 const LIMIT: &[&str] = &["LIMIT_EXCEEDED"];
 const INVALID: &[&str] = &["GRAPHQL_VALIDATION_FAILED"];
-/// A literal that does not fit its argument, an id that names nothing, or a field the
-/// role may not read (integration tokens read KPI data only).
+/// A literal that does not fit its argument, an id that names nothing, a field the
+/// role may not read (integration tokens read KPI data only), or a document past
+/// `max_document_bytes` (refused before it is parsed).
 const INVALID_INPUT: &[&str] = &[
+    "LIMIT_EXCEEDED",
     "BAD_USER_INPUT",
     "GRAPHQL_VALIDATION_FAILED",
     "GRAPHQL_PARSE_FAILED",
@@ -394,8 +397,8 @@ fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-/// The server still answers: `/readyz` and a normal query as a viewer.
-async fn still_serving(app: &TestApp, viewer: &str, after: &str) {
+/// `/readyz` answers 200.
+async fn assert_ready(app: &TestApp, after: &str) {
     let ready = app
         .anonymous
         .get(format!("{}/readyz", app.address))
@@ -403,6 +406,11 @@ async fn still_serving(app: &TestApp, viewer: &str, after: &str) {
         .await
         .unwrap();
     assert_eq!(ready.status(), StatusCode::OK, "/readyz after {after}");
+}
+
+/// The server still answers: `/readyz` and a normal query as a viewer.
+async fn still_serving(app: &TestApp, viewer: &str, after: &str) {
+    assert_ready(app, after).await;
     let (status, body) = app
         .graphql_as(Some(viewer), "{ me { subject } }", json!({}))
         .await;
@@ -614,4 +622,131 @@ async fn a_flood_of_bombs_leaves_other_callers_served() {
         latencies[latencies.len() - 1],
     );
     assert!(p(0.99) < BOUND, "the bystander's p99 was {:?}", p(0.99));
+}
+
+/// A hostile body for a REST endpoint: where it goes, as what, and the statuses it may
+/// be answered with.
+struct Body {
+    name: &'static str,
+    path: &'static str,
+    content_type: &'static str,
+    body: String,
+    statuses: &'static [u16],
+}
+
+fn bodies() -> Vec<Body> {
+    let header = "id,unit,function,solid_superior\n";
+    let chain = |units: usize, cycle: bool| {
+        let mut csv = String::from(header);
+        for n in 0..units {
+            let superior = if n > 0 {
+                format!("u{}", n - 1)
+            } else if cycle {
+                format!("u{}", units - 1)
+            } else {
+                String::new()
+            };
+            csv.push_str(&format!(",u{n},MARKETING,{superior}\n"));
+        }
+        csv
+    };
+    let scenarios = "/api/v1/organizations/hostile/scenarios?name=hostile";
+    let points = "/api/v1/organizations/hostile/kpi-measurements";
+    vec![
+        Body {
+            name: "structure CSV: a chain of 5,000 units, each under the one before",
+            path: scenarios,
+            content_type: "text/csv",
+            body: chain(5_000, false),
+            statuses: &[201, 413],
+        },
+        Body {
+            name: "structure CSV: a chain of 450 units, each under the one before",
+            path: scenarios,
+            content_type: "text/csv",
+            body: chain(450, false),
+            statuses: &[201],
+        },
+        Body {
+            name: "structure CSV: a cycle through 450 units",
+            path: scenarios,
+            content_type: "text/csv",
+            body: chain(450, true),
+            statuses: &[400],
+        },
+        Body {
+            name: "structure CSV: a header of 100,000 columns",
+            path: scenarios,
+            content_type: "text/csv",
+            body: format!("unit,function,{}\n", "x,".repeat(100_000)),
+            statuses: &[400],
+        },
+        Body {
+            name: "structure CSV: a 1.5 MB field",
+            path: scenarios,
+            content_type: "text/csv",
+            body: format!("{header},{},MARKETING,\n", "u".repeat(1_500_000)),
+            statuses: &[400],
+        },
+        Body {
+            name: "KPI push, JSON: a 10,000-deep array",
+            path: points,
+            content_type: "application/json",
+            body: format!("{{\"points\": {}}}", nested(10_000, false)),
+            statuses: &[400],
+        },
+        Body {
+            name: "KPI push, CSV: a 1.5 MB line",
+            path: points,
+            content_type: "text/csv",
+            body: format!(
+                "kpi,granularity,period_start,value,source\nmqls,DAY,2024-01-01,{},crm\n",
+                "9".repeat(1_500_000)
+            ),
+            statuses: &[400],
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_hostile_rest_body_is_answered_within_a_second() {
+    for backend in backends() {
+        let app = hostile_app(backend).await;
+        app.create_org("hostile").await;
+        let mut table = Vec::new();
+        for body in bodies() {
+            let started = Instant::now();
+            let response = app
+                .client
+                .post(format!("{}{}", app.address, body.path))
+                .header("content-type", body.content_type)
+                .body(body.body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let answer: Value = response.json().await.unwrap();
+            let took = started.elapsed();
+            let code = answer["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or("(none)")
+                .to_owned();
+            table.push(format!(
+                "| {} | {status} | {code} | {:.1} |",
+                body.name,
+                took.as_secs_f64() * 1000.0
+            ));
+            assert!(
+                body.statuses.contains(&status),
+                "[{backend:?}] {}: {status} {answer}",
+                body.name
+            );
+            assert!(took < BOUND, "[{backend:?}] {} took {took:?}", body.name);
+            assert_ready(&app, body.name).await;
+        }
+        eprintln!("\n{backend:?}:\n| body | status | code | ms |\n|---|---|---|---|");
+        for row in table {
+            eprintln!("{row}");
+        }
+    }
 }

@@ -286,6 +286,20 @@ async fn execute(
         BatchRequest::Single(request) => (vec![request], false),
         BatchRequest::Batch(requests) => (requests, true),
     };
+    // The documents' length, all of them together, before any is parsed.
+    let length = requests.iter().map(|request| request.query.len()).sum();
+    if let Err(error) =
+        crate::graphql::limits::check_length(length, state.limits.max_document_bytes)
+    {
+        let status = if media == MediaType::GraphqlResponse {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        return media
+            .error(status, ErrorCode::LimitExceeded, error.message)
+            .error_response();
+    }
     // Each document is parsed here once for what must be known before it runs.
     let requests: Vec<(Request, Operation)> = requests
         .into_iter()
@@ -389,6 +403,7 @@ async fn execute_one(
         }
         Err(error) => Response::from_errors(vec![error]),
     };
+    crate::graphql::limit_errors(&mut response.errors);
     ensure_codes(&mut response.errors);
     let elapsed = started.elapsed();
     span.in_scope(|| {

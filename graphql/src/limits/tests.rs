@@ -355,3 +355,11 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn documents_past_their_length_are_refused_before_the_parse() {
+    assert!(check_length(256 * 1024, 256 * 1024).is_ok());
+    let error = check_length(256 * 1024 + 1, 256 * 1024).unwrap_err();
+    assert_eq!(code(&error), "LIMIT_EXCEEDED");
+    assert!(error.message.contains("262145 bytes"), "{}", error.message);
+}

@@ -91,6 +91,12 @@ fn execute(
         ensure_codes(&mut response.errors);
         futures_util::stream::once(async move { response }).boxed()
     };
+    // The document's length before anything parses it.
+    if let Err(error) =
+        crate::graphql::limits::check_length(request.query.len(), state.limits.max_document_bytes)
+    {
+        return refusal(error);
+    }
     if !Operation::of(&mut request).is(OperationType::Subscription) {
         let mut error = async_graphql::ServerError::new(
             "only subscriptions run over the WebSocket; send queries and mutations with POST /graphql",
@@ -114,6 +120,7 @@ fn execute(
         .schema
         .execute_stream_with_session_data(request, data)
         .map(|mut response| {
+            crate::graphql::limit_errors(&mut response.errors);
             ensure_codes(&mut response.errors);
             response
         })
