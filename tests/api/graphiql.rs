@@ -23,9 +23,9 @@ use std::{
 use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use orgdesign_api::{
     http::graphiql::{self, Pinned},
-    settings::Settings,
     startup::Application,
 };
+use orgdesign_domain::settings::Settings;
 use reqwest::{
     StatusCode,
     header::{

@@ -9,11 +9,10 @@ use std::{
     time::Duration,
 };
 
-use orgdesign_api::{
+use orgdesign_api::{metrics::Metrics, startup::Application};
+use orgdesign_domain::{
     auth::{Role, tokens::Keys},
-    metrics::Metrics,
     settings::Settings,
-    startup::Application,
 };
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use sea_orm::{ConnectionTrait, Database};
@@ -149,7 +148,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts the application on `backend` after `adjust` changes its settings.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        orgdesign_api::telemetry::init(orgdesign_api::settings::LogFormat::Text);
+        orgdesign_api::telemetry::init(orgdesign_domain::settings::LogFormat::Text);
     }
     let (database_url, temp_dir) = fresh_database(backend).await;
     let mut settings = Settings::for_database(&database_url);

@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use orgdesign_api::{
+use orgdesign_domain::{
     auth::Role,
     settings::{Environment, IntrospectionPolicy},
 };

@@ -335,7 +335,7 @@ async fn a_principal_over_its_rate_gets_429_with_retry_after() {
     // Another principal has its own allowance.
     let (status, _) = app
         .graphql_as(
-            Some(&app.token(orgdesign_api::auth::Role::Admin, &[])),
+            Some(&app.token(orgdesign_domain::auth::Role::Admin, &[])),
             "{ me { role } }",
             json!({}),
         )
@@ -450,7 +450,7 @@ async fn cors_preflights_allow_the_usual_client_headers_and_configured_ones() {
     );
 
     // A header name that is not one stops the server at start, saying which.
-    let mut settings = orgdesign_api::settings::Settings::for_database("sqlite::memory:");
+    let mut settings = orgdesign_domain::settings::Settings::for_database("sqlite::memory:");
     settings.cors_allowed_headers = vec!["bad header".to_owned()];
     let err = orgdesign_api::startup::Application::build(settings)
         .await

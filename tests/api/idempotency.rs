@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
-use orgdesign_api::{
-    idempotency::service::{self as idempotency, Claim},
-    rest::fingerprint_for_tests,
+use orgdesign_api::rest::fingerprint_for_tests;
+use orgdesign_domain::{
+    idempotency::service::{
+        Claim, {self as idempotency},
+    },
     store::Store,
 };
 use reqwest::{StatusCode, header};

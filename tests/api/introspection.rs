@@ -1,9 +1,8 @@
 //! The standard introspection queries of the tools clients use run as sent; depth
 //! limits keep applying to real fields.
 
+use orgdesign_domain::{auth::Role, settings::Environment};
 use serde_json::{Value, json};
-
-use orgdesign_api::{auth::Role, settings::Environment};
 
 use crate::helpers::{Backend, code, spawn_app, spawn_app_with};
 

@@ -25,7 +25,7 @@ async fn health_readiness_metrics_graphiql_and_sdl_answer() {
             "GraphiQL's page loads its bundle"
         );
         let sdl = get("/schema.graphql").await.unwrap().text().await.unwrap();
-        assert_eq!(sdl, orgdesign_api::graphql::sdl());
+        assert_eq!(sdl, orgdesign_graphql::schema::sdl());
 
         app.ok("query Stages { maturityStages { key } }", json!({}))
             .await;

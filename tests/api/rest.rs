@@ -187,7 +187,7 @@ async fn requests_out_of_reach_or_unauthenticated_or_of_the_wrong_type_are_refus
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = post(&app, &token, "rest-own", "text/plain", &body, None).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let viewer = app.token(orgdesign_api::auth::Role::Viewer, &[&own]);
+    let viewer = app.token(orgdesign_domain::auth::Role::Viewer, &[&own]);
     let (status, _) = post(&app, &viewer, "rest-own", "application/json", &body, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -1,6 +1,6 @@
 //! Scenarios: drafting a reorganization, what it would change, promoting it.
 
-use orgdesign_api::{auth::Role, demo, settings::Limits};
+use orgdesign_domain::{auth::Role, demo, settings::Limits};
 use sea_orm::Database;
 use serde_json::{Value, json};
 

@@ -15,7 +15,7 @@ use std::{
 };
 
 use futures_util::{SinkExt, StreamExt};
-use orgdesign_api::auth::Role;
+use orgdesign_domain::auth::Role;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};

@@ -11,7 +11,7 @@ use std::{
 };
 
 use base64::{Engine as _, engine::general_purpose::STANDARD as B64};
-use orgdesign_api::settings::Settings;
+use orgdesign_domain::settings::Settings;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::{

@@ -14,12 +14,12 @@
 
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, http::header, web};
 use futures_util::future::LocalBoxFuture;
-
-use super::{AppState, error::HttpError, guard};
-use crate::{
-    auth::{Principal, RequestContext, Role, service as integration},
+use orgdesign_domain::{
+    auth::{Principal, RequestContext, Role, integration_tokens as integration},
     error::Error,
 };
+
+use super::{AppState, error::HttpError, guard};
 
 /// Why a token was refused.
 #[derive(Debug)]

@@ -35,6 +35,11 @@ use actix_web::{
     web,
 };
 use async_graphql::{BatchRequest, Request, Response, Variables, parser::types::OperationType};
+use orgdesign_domain::auth::RequestContext;
+use orgdesign_graphql::{
+    limits::Access,
+    schema::{code_of, ensure_codes, prepare},
+};
 use serde_json::{Value, value::RawValue};
 use tracing::Instrument;
 
@@ -45,10 +50,6 @@ use super::{
     guard,
     operation::Operation,
     persisted::{Lookup, PersistedQueries},
-};
-use crate::{
-    auth::RequestContext,
-    graphql::{code_of, ensure_codes, limits::Access, prepare},
 };
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -370,7 +371,7 @@ async fn execute(
             .body(body),
         Err(err) => {
             tracing::error!(error = %err, "writing a GraphQL response failed");
-            HttpError::from(crate::error::Error::Internal(err.into())).error_response()
+            HttpError::from(orgdesign_domain::error::Error::Internal(err.into())).error_response()
         }
     }
 }

@@ -28,15 +28,15 @@ use actix_web::{
     middleware::Next,
     web,
 };
-
-use self::error::HttpError;
-use crate::{
+use orgdesign_domain::{
     auth::tokens::Keys,
-    graphql::AppSchema,
-    metrics::Metrics,
     settings::{IntrospectionPolicy, Limits},
     store::Store,
 };
+use orgdesign_graphql::schema::AppSchema;
+
+use self::error::HttpError;
+use crate::metrics::Metrics;
 
 /// What every handler shares: built once at start-up.
 pub struct AppState {

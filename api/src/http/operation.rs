@@ -24,7 +24,7 @@ impl Operation {
     /// chooses it: the operation of that name, else the document's only operation.
     pub fn select(query: &str, operation_name: Option<&str>) -> Self {
         // A document nested too deep is not parsed at all; admission refuses it.
-        let parsed = crate::graphql::limits::check_text(query)
+        let parsed = orgdesign_graphql::limits::check_text(query)
             .ok()
             .and_then(|()| parse_query(query).ok());
         match parsed {
@@ -40,7 +40,7 @@ impl Operation {
     /// parsed into the request, so running it does not parse it again.
     pub fn of(request: &mut async_graphql::Request) -> Self {
         let operation_name = request.operation_name.clone();
-        if crate::graphql::limits::check_text(&request.query).is_err() {
+        if orgdesign_graphql::limits::check_text(&request.query).is_err() {
             return Self {
                 name: operation_name,
                 kind: None,

@@ -19,6 +19,8 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, http::StatusCode, web};
 use async_graphql::{Data, Response, parser::types::OperationType};
 use futures_util::{StreamExt as _, stream::BoxStream};
+use orgdesign_domain::settings::WebSocketSettings;
+use orgdesign_graphql::schema::ensure_codes;
 
 use self::{connection::Connection, protocol::Protocol};
 use super::{
@@ -27,7 +29,6 @@ use super::{
     guard::{self, Shares},
     operation::Operation,
 };
-use crate::{graphql::ensure_codes, settings::WebSocketSettings};
 
 /// The WebSocket settings and the connections held per client address and per
 /// subject; built once at start-up.
@@ -108,11 +109,11 @@ fn execute(
     }
     // Only an acknowledged connection (one with a valid token) reaches here; the
     // introspection policy does not matter to a subscription's root fields.
-    let access = crate::graphql::limits::Access {
+    let access = orgdesign_graphql::limits::Access {
         authenticated: true,
         may_introspect: false,
     };
-    if let Err(error) = crate::graphql::admit(&mut request, &state.limits, access) {
+    if let Err(error) = orgdesign_graphql::schema::admit(&mut request, &state.limits, access) {
         return refusal(error);
     }
     state
