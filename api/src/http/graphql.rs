@@ -289,7 +289,7 @@ async fn execute(
     // The documents' length, all of them together, before any is parsed.
     let length = requests.iter().map(|request| request.query.len()).sum();
     if let Err(error) =
-        crate::graphql::limits::check_length(length, state.limits.max_document_bytes)
+        orgdesign_graphql::limits::check_length(length, state.limits.max_document_bytes)
     {
         let status = if media == MediaType::GraphqlResponse {
             StatusCode::BAD_REQUEST
@@ -403,7 +403,7 @@ async fn execute_one(
         }
         Err(error) => Response::from_errors(vec![error]),
     };
-    crate::graphql::limit_errors(&mut response.errors);
+    orgdesign_graphql::schema::limit_errors(&mut response.errors);
     ensure_codes(&mut response.errors);
     let elapsed = started.elapsed();
     span.in_scope(|| {

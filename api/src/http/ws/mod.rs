@@ -92,9 +92,10 @@ fn execute(
         futures_util::stream::once(async move { response }).boxed()
     };
     // The document's length before anything parses it.
-    if let Err(error) =
-        crate::graphql::limits::check_length(request.query.len(), state.limits.max_document_bytes)
-    {
+    if let Err(error) = orgdesign_graphql::limits::check_length(
+        request.query.len(),
+        state.limits.max_document_bytes,
+    ) {
         return refusal(error);
     }
     if !Operation::of(&mut request).is(OperationType::Subscription) {
@@ -120,7 +121,7 @@ fn execute(
         .schema
         .execute_stream_with_session_data(request, data)
         .map(|mut response| {
-            crate::graphql::limit_errors(&mut response.errors);
+            orgdesign_graphql::schema::limit_errors(&mut response.errors);
             ensure_codes(&mut response.errors);
             response
         })
