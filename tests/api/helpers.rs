@@ -1,6 +1,8 @@
 //! `spawn_app` and the `TestApp` handle; `ServerProcess` for the binary; waiting for a
 //! condition with a deadline instead of sleeping.
 
+pub mod receiver;
+
 use std::{
     future::Future,
     path::PathBuf,

@@ -9,7 +9,7 @@ use tokio::net::TcpStream;
 
 use crate::helpers::{
     Backend, HeldRequest, backends, code, postgres_admin, require_postgres, spawn_app,
-    spawn_app_with, wait_until_refused,
+    spawn_app_with, wait_for, wait_until_refused,
 };
 
 #[tokio::test]
@@ -177,13 +177,43 @@ async fn connections_postgresql_dropped_while_idle_are_replaced_without_failing_
         .query_all(sea_orm::Statement::from_string(
             sea_orm::DbBackend::Postgres,
             format!(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity \
                  WHERE datname = '{database}' AND pid <> pg_backend_pid()"
             ),
         ))
         .await
         .unwrap();
     assert!(!dropped.is_empty(), "the pool held connections to drop");
+    // The terminated backends are gone once PostgreSQL no longer lists them (the pool
+    // may open new ones meanwhile).
+    let pids: Vec<String> = dropped
+        .iter()
+        .map(|row| row.try_get::<i32>("", "pid").unwrap().to_string())
+        .collect();
+    let remaining = format!(
+        "SELECT pid FROM pg_stat_activity WHERE pid IN ({})",
+        pids.join(", ")
+    );
+    wait_for(
+        "the terminated backends to exit",
+        Duration::from_secs(10),
+        || {
+            let (admin, remaining) = (&admin, &remaining);
+            async move {
+                let rows = admin
+                    .query_all(sea_orm::Statement::from_string(
+                        sea_orm::DbBackend::Postgres,
+                        remaining.clone(),
+                    ))
+                    .await
+                    .unwrap();
+                rows.is_empty().then_some(())
+            }
+        },
+    )
+    .await;
+    // The scenario is connections idle for over a second (the pool pings only those):
+    // here time passing is itself the condition.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     for _ in 0..10 {
         let body: serde_json::Value = app
