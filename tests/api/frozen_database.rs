@@ -23,7 +23,7 @@ use tokio::{
 };
 
 use crate::helpers::{
-    Backend, code, postgres_admin_url, postgres_available, spawn_app_with, wait_for,
+    Backend, code, postgres_admin_url, require_postgres, spawn_app_with, wait_for,
 };
 
 /// A TCP proxy on 127.0.0.1 in front of one upstream address, with a switch that
@@ -176,12 +176,14 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// How long the proxy stays frozen at most, whatever the server does.
 const FREEZE: Duration = Duration::from_secs(15);
 
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
+)]
 #[tokio::test]
 async fn a_write_when_the_database_stops_answering_is_unavailable_within_the_timeout_and_leaves_nothing()
  {
-    if !postgres_available("the frozen-database test needs a TCP connection to freeze") {
-        return;
-    }
+    require_postgres("the frozen-database test needs a TCP connection to freeze");
     let upstream = host_of(&postgres_admin_url().unwrap());
     let proxy = Proxy::start(upstream).await;
     let address = proxy.address.clone();
