@@ -14,6 +14,7 @@ use crate::{
     clock::now,
     db::WriteTx,
     error::{Error, Result},
+    query::rows_in,
     store::Store,
     write::{self, Target},
 };
@@ -190,6 +191,11 @@ pub async fn update(
 /// One organization by id.
 pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<organization::Model>> {
     Ok(organization::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Organizations by id (one statement for all of them).
+pub async fn by_ids(db: &DatabaseConnection, ids: &[Uuid]) -> Result<Vec<organization::Model>> {
+    Ok(rows_in::<organization::Entity>(db, organization::Column::Id, ids, &[]).await?)
 }
 
 /// One organization by slug.

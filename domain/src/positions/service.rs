@@ -13,6 +13,7 @@ use crate::{
     auth::RequestContext,
     clock::now,
     error::{Error, Result},
+    query::rows_in,
     store::Store,
     write::{self, Row, check_version},
 };
@@ -169,6 +170,24 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
     Ok(row.update(tx).await?)
+}
+
+/// Every position heading each of `units`, by title (archived ones included).
+pub async fn of_units(db: &DatabaseConnection, units: &[Uuid]) -> Result<Vec<position::Model>> {
+    let order = [position::Column::Title, position::Column::Id];
+    Ok(rows_in::<position::Entity>(db, position::Column::UnitId, units, &order).await?)
+}
+
+/// Every position of each of `organizations`, by title (archived ones included).
+pub async fn of_organizations(
+    db: &DatabaseConnection,
+    organizations: &[Uuid],
+) -> Result<Vec<position::Model>> {
+    let order = [position::Column::Title, position::Column::Id];
+    Ok(
+        rows_in::<position::Entity>(db, position::Column::OrganizationId, organizations, &order)
+            .await?,
+    )
 }
 
 /// One position by id.

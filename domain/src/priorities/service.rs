@@ -84,5 +84,5 @@ pub async fn assessments(
         .order_by_desc(priority_assessment::Column::CreatedAt)
         .all(db)
         .await?;
-    Ok(crate::db::group(rows, |row| row.organization_id))
+    Ok(crate::query::group(rows, |row| row.organization_id))
 }

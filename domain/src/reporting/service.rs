@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use entity::{org_unit, organization, reporting_line};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
-    QueryFilter, Set,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -20,6 +20,7 @@ use crate::{
     auth::{Principal, RequestContext},
     clock::now,
     error::{Error, Result},
+    query::{lines_in_effect_on, rows_in},
     store::Store,
     write::{self, Row, check_version},
 };
@@ -351,6 +352,50 @@ pub(crate) async fn delete_in<C: ConnectionTrait>(
 ) -> Result<()> {
     line.delete(tx).await?;
     Ok(())
+}
+
+/// The lines of each of `organizations` in effect on `date`, oldest first: one
+/// statement for all of them.
+pub async fn in_effect(
+    db: &DatabaseConnection,
+    organizations: &[Uuid],
+    date: NaiveDate,
+) -> Result<Vec<reporting_line::Model>> {
+    Ok(reporting_line::Entity::find()
+        .filter(reporting_line::Column::OrganizationId.is_in(organizations.iter().copied()))
+        .filter(lines_in_effect_on(date))
+        .order_by_asc(reporting_line::Column::EffectiveFrom)
+        .order_by_asc(reporting_line::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Every line each of `units` ever had to a superior, oldest first.
+pub async fn of_units(
+    db: &DatabaseConnection,
+    units: &[Uuid],
+) -> Result<Vec<reporting_line::Model>> {
+    let order = [
+        reporting_line::Column::EffectiveFrom,
+        reporting_line::Column::Id,
+    ];
+    Ok(
+        rows_in::<reporting_line::Entity>(db, reporting_line::Column::UnitId, units, &order)
+            .await?,
+    )
+}
+
+/// Every line of each of `organizations`, oldest first.
+pub async fn of_organizations(
+    db: &DatabaseConnection,
+    organizations: &[Uuid],
+) -> Result<Vec<reporting_line::Model>> {
+    let order = [
+        reporting_line::Column::EffectiveFrom,
+        reporting_line::Column::Id,
+    ];
+    let column = reporting_line::Column::OrganizationId;
+    Ok(rows_in::<reporting_line::Entity>(db, column, organizations, &order).await?)
 }
 
 /// One line by id.

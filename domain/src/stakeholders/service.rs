@@ -211,7 +211,7 @@ pub async fn stakeholders(
         .order_by_asc(stakeholder::Column::Name)
         .all(db)
         .await?;
-    Ok(crate::db::group(rows, |row| row.organization_id))
+    Ok(crate::query::group(rows, |row| row.organization_id))
 }
 
 /// The relationships of each of `organizations` (archived left out), oldest first: one
@@ -226,7 +226,7 @@ pub async fn relationships(
         .order_by_asc(relationship::Column::CreatedAt)
         .all(db)
         .await?;
-    Ok(crate::db::group(rows, |row| row.organization_id))
+    Ok(crate::query::group(rows, |row| row.organization_id))
 }
 
 /// Every review of a relationship, newest first.

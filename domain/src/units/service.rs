@@ -14,6 +14,7 @@ use crate::{
     auth::RequestContext,
     clock::now,
     error::{Error, Result},
+    query::{lines_open_after, rows_in},
     store::Store,
     write::{self, Target, check_version},
 };
@@ -153,11 +154,7 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
                     .add(reporting_line::Column::UnitId.eq(current.id))
                     .add(reporting_line::Column::SuperiorUnitId.eq(current.id)),
             )
-            .filter(
-                Condition::any()
-                    .add(reporting_line::Column::EffectiveTo.is_null())
-                    .add(reporting_line::Column::EffectiveTo.gt(today)),
-            )
+            .filter(lines_open_after(today))
             .count(tx)
             .await?;
         if open_lines > 0 {
@@ -193,6 +190,23 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
 /// One unit by id.
 pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<org_unit::Model>> {
     Ok(org_unit::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Units by id (one statement for all of them).
+pub async fn by_ids(db: &DatabaseConnection, ids: &[Uuid]) -> Result<Vec<org_unit::Model>> {
+    Ok(rows_in::<org_unit::Entity>(db, org_unit::Column::Id, ids, &[]).await?)
+}
+
+/// Every unit of each of `organizations`, by name (archived ones included).
+pub async fn of_organizations(
+    db: &DatabaseConnection,
+    organizations: &[Uuid],
+) -> Result<Vec<org_unit::Model>> {
+    let order = [org_unit::Column::Name, org_unit::Column::Id];
+    Ok(
+        rows_in::<org_unit::Entity>(db, org_unit::Column::OrganizationId, organizations, &order)
+            .await?,
+    )
 }
 
 /// Checks that `unit` is one of `organization`'s units; otherwise `NOT_FOUND` on the

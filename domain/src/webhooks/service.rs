@@ -345,7 +345,7 @@ async fn with_attempts(
         .all(db)
         .await?;
     let mut by_delivery: HashMap<Uuid, Vec<webhook_attempt::Model>> =
-        crate::db::group(attempts, |a| a.delivery_id);
+        crate::query::group(attempts, |a| a.delivery_id);
     Ok(rows
         .into_iter()
         .map(|d| {
