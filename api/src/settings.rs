@@ -35,7 +35,9 @@ pub struct Settings {
     /// HTTP worker threads; defaults to the number of cores.
     #[serde(default)]
     pub workers: Option<usize>,
-    /// How long a stopping server waits for in-flight requests.
+    /// How long a stopping server waits for in-flight requests (the grace period); the
+    /// `serve` process exits at the latest a second after it, whatever its requests
+    /// are doing.
     #[serde(default = "default_shutdown_timeout")]
     pub shutdown_timeout_secs: u64,
     #[serde(default)]
