@@ -22,7 +22,7 @@
 //! - [`db`]: connecting to SQLite or PostgreSQL, starting write transactions through
 //!   the write gate ([`db::write`]: per-organization queues, the writers' share of the
 //!   pool, a deadline on every statement), leases on claimed work ([`db::lease`]),
-//!   classifying database errors.
+//!   whether the database answers now ([`db::pulse`]), classifying database errors.
 //! - [`store`]: the [`store::Store`] services write through (database, write gate,
 //!   leases, event bus).
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.
@@ -33,7 +33,7 @@
 //!
 //! Transport:
 //! - [`http`]: routes, GraphQL over HTTP, WebSockets, GraphiQL (its pinned files from
-//!   the CDN or, offline, a checked folder), probes, request ids.
+//!   the CDN or, offline, a checked folder), probes, request ids, requests' deadlines.
 //! - [`rest`]: KPI points in and out as JSON/CSV, chart SVGs, the structure CSV out
 //!   and back in as a draft scenario, the OpenAPI document.
 //! - [`graphql`]: the schema stitched from the aggregates' roots, limits, pagination,

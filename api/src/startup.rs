@@ -58,6 +58,10 @@ impl Application {
             .check(settings.limits.max_body_bytes)
             .map_err(anyhow::Error::msg)?;
         settings.websocket.check().map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(
+            settings.readiness_timeout_ms > 0,
+            "readiness_timeout_ms must be above 0"
+        );
         settings.webhooks.check().map_err(anyhow::Error::msg)?;
         let webhook_sender = Arc::new(
             webhooks::Sender::new(&settings.webhooks).context("building the webhook client")?,
@@ -136,6 +140,8 @@ impl Application {
                 webhook_sender,
                 production,
             ),
+            pulse: db::Pulse::new(store.db.clone()),
+            readiness_timeout: Duration::from_millis(settings.readiness_timeout_ms),
             store,
             metrics: metrics.clone(),
             limits: settings.limits.clone(),
