@@ -35,6 +35,7 @@ mod n_plus_one;
 mod operations;
 mod organizations;
 mod persisted_queries;
+mod proxy;
 mod reporting_lines;
 mod request_bodies;
 mod rest;

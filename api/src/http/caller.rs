@@ -36,6 +36,7 @@ impl From<TokenRefusal> for HttpError {
             TokenRefusal::Invalid => HttpError::bad_token(),
             TokenRefusal::Unavailable => {
                 HttpError::unavailable("tokens cannot be checked right now, try again later")
+                    .with_retry_after(crate::error::DATABASE_RETRY_AFTER.as_secs().max(1))
             }
         }
     }
