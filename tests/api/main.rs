@@ -43,6 +43,7 @@ mod robustness;
 mod scenarios;
 mod schema_file;
 mod services;
+mod shutdown;
 mod structure_csv;
 mod subscriptions;
 mod tokens;
