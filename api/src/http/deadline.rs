@@ -40,7 +40,10 @@ use super::{
     AppState,
     error::{ErrorCode, HttpError},
 };
-use crate::{db::WriteWatch, error::DATABASE_RETRY_AFTER};
+use crate::{
+    db::{Pulse, WriteWatch},
+    error::DATABASE_RETRY_AFTER,
+};
 
 /// How long a request may still run after a write that outlasted its deadline ended:
 /// time to build its reply, not to start much else.
@@ -107,59 +110,79 @@ impl From<Cut> for HttpError {
 }
 
 /// Runs `work` until its deadline (`request_timeout_ms` from now); past it, `work` is
-/// dropped, unless one of its writes is under way (see the module doc). Once the
-/// deadline has passed, a request being cut is polled no more: with a time limit
-/// shorter than the probe, it does not go on while the probe is out.
+/// dropped, unless one of its writes is under way (see the module doc).
 pub async fn bounded<F: Future>(state: &AppState, work: F) -> Result<F::Output, Cut> {
-    let limit = Duration::from_millis(state.limits.request_timeout_ms);
-    let watch = WriteWatch::new();
-    let work = watch.clone().scope(work);
-    tokio::pin!(work);
-    let probe = state.readiness_timeout;
-    let mut deadline = Instant::now() + limit;
-    loop {
-        // Asked `probe` before the deadline, the probe has its answer by then; with a
-        // deadline nearer than that, it is asked at once.
-        let ask_at = deadline.checked_sub(probe).unwrap_or(deadline);
-        let heard = async move {
-            tokio::time::sleep_until(ask_at).await;
-            state.pulse.answers(probe).await
-        };
-        tokio::pin!(heard);
-        let timer = tokio::time::sleep_until(deadline);
-        tokio::pin!(timer);
-        let mut answered = None;
+    let deadline = Deadline {
+        limit: Duration::from_millis(state.limits.request_timeout_ms),
+        probe: state.readiness_timeout,
+    };
+    deadline.run(&state.pulse, work).await
+}
+
+/// A request's time limit, and how long before it the database is asked whether it
+/// answers.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    limit: Duration,
+    probe: Duration,
+}
+
+impl Deadline {
+    /// Runs `work` until the deadline, asking `pulse` `probe` before it. Once the
+    /// deadline has passed, a request being cut is polled no more: with a time limit
+    /// shorter than the probe, it does not go on while the probe is out.
+    async fn run<F: Future>(self, pulse: &Pulse, work: F) -> Result<F::Output, Cut> {
+        let Self { limit, probe } = self;
+        let watch = WriteWatch::new();
+        let work = watch.clone().scope(work);
+        tokio::pin!(work);
+        let mut deadline = Instant::now() + limit;
         loop {
+            // Asked `probe` before the deadline, the probe has its answer by then; with
+            // a deadline nearer than that, it is asked at once.
+            let ask_at = deadline.checked_sub(probe).unwrap_or(deadline);
+            let heard = async move {
+                tokio::time::sleep_until(ask_at).await;
+                pulse.answers(probe).await
+            };
+            tokio::pin!(heard);
+            let timer = tokio::time::sleep_until(deadline);
+            tokio::pin!(timer);
+            let mut answered = None;
+            // The clock is read too: the timer fires on its next tick, up to a
+            // millisecond late, and a deadline already passed lets nothing more run.
+            while Instant::now() < deadline {
+                tokio::select! {
+                    biased;
+                    done = &mut work => return Ok(done),
+                    heard = &mut heard, if answered.is_none() => answered = Some(heard),
+                    () = &mut timer => break,
+                }
+            }
+            if !watch.writing() {
+                let answered = match answered {
+                    Some(answered) => answered,
+                    None => heard.await,
+                };
+                tracing::warn!(
+                    timeout_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+                    database_answered = answered,
+                    "a request ran out of time and was stopped"
+                );
+                return Err(Cut {
+                    silent: !answered,
+                    committed: watch.committed(),
+                    limit,
+                });
+            }
+            // The write keeps to its own deadlines; then the reply gets a moment.
             tokio::select! {
                 biased;
                 done = &mut work => return Ok(done),
-                heard = &mut heard, if answered.is_none() => answered = Some(heard),
-                () = &mut timer => break,
+                () = watch.idle() => {}
             }
+            deadline = Instant::now() + AFTER_WRITE;
         }
-        if !watch.writing() {
-            let answered = match answered {
-                Some(answered) => answered,
-                None => heard.await,
-            };
-            tracing::warn!(
-                timeout_ms = state.limits.request_timeout_ms,
-                database_answered = answered,
-                "a request ran out of time and was stopped"
-            );
-            return Err(Cut {
-                silent: !answered,
-                committed: watch.committed(),
-                limit,
-            });
-        }
-        // The write keeps to its own deadlines; then the reply gets a moment.
-        tokio::select! {
-            biased;
-            done = &mut work => return Ok(done),
-            () = watch.idle() => {}
-        }
-        deadline = Instant::now() + AFTER_WRITE;
     }
 }
 
@@ -183,5 +206,127 @@ pub async fn rest(
             let answer: HttpResponse = HttpError::from(cut).error_response();
             Ok(ServiceResponse::new(request, answer).map_into_right_body())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+    use super::*;
+    use crate::db::{WriteLimits, Writes, begin_write};
+
+    async fn sqlite() -> anyhow::Result<DatabaseConnection> {
+        let db = Database::connect("sqlite::memory:").await?;
+        db.execute_unprepared("CREATE TABLE organization (id TEXT PRIMARY KEY, version INTEGER)")
+            .await?;
+        Ok(db)
+    }
+
+    fn writes(db: &DatabaseConnection) -> Writes {
+        Writes::new(
+            db.clone(),
+            WriteLimits {
+                time_limit: Some(Duration::from_secs(5)),
+                queue_per_organization: 10,
+                connections: 1,
+            },
+        )
+    }
+
+    const DEADLINE: Deadline = Deadline {
+        limit: Duration::from_millis(100),
+        probe: Duration::from_millis(50),
+    };
+
+    #[tokio::test]
+    async fn a_request_still_reading_at_its_deadline_is_cut_and_told_the_database_answers()
+    -> anyhow::Result<()> {
+        let db = sqlite().await?;
+        let pulse = Pulse::new(db);
+        let started = Instant::now();
+        let cut = DEADLINE
+            .run(&pulse, tokio::time::sleep(Duration::from_secs(5)))
+            .await
+            .err()
+            .ok_or_else(|| anyhow::anyhow!("not cut"))?;
+        assert!(!cut.silent && !cut.committed, "{cut:?}");
+        assert_eq!(cut.code(), ErrorCode::LimitExceeded);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "cut at its deadline"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_write_under_way_at_the_deadline_runs_to_its_end() -> anyhow::Result<()> {
+        let db = sqlite().await?;
+        let (pulse, writes) = (Pulse::new(db.clone()), writes(&db));
+        let wrote = DEADLINE
+            .run(&pulse, async {
+                let tx = begin_write(&writes, None).await?;
+                // A write slower than the whole time limit.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                tx.execute_unprepared("INSERT INTO organization VALUES ('slow', 1)")
+                    .await?;
+                tx.commit().await?;
+                anyhow::Ok("committed")
+            })
+            .await
+            .map_err(|cut| anyhow::anyhow!("cut: {cut:?}"))??;
+        assert_eq!(wrote, "committed");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_request_that_goes_on_long_after_its_write_is_cut_saying_the_change_may_stand()
+    -> anyhow::Result<()> {
+        let db = sqlite().await?;
+        let (pulse, writes) = (Pulse::new(db.clone()), writes(&db));
+        let started = Instant::now();
+        let cut = DEADLINE
+            .run(&pulse, async {
+                let tx = begin_write(&writes, None).await?;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                tx.commit().await?;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                anyhow::Ok(())
+            })
+            .await
+            .err()
+            .ok_or_else(|| anyhow::anyhow!("not cut"))?;
+        let took = started.elapsed();
+        assert!(cut.committed, "{cut:?}");
+        assert!(
+            cut.message().contains("may have been stored"),
+            "{}",
+            cut.message()
+        );
+        assert!(
+            took >= Duration::from_millis(300) + AFTER_WRITE && took < Duration::from_secs(5),
+            "cut a moment after the write ended: {took:?}"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_request_the_database_keeps_waiting_is_cut_as_unavailable() -> anyhow::Result<()> {
+        let mut options = sea_orm::ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1);
+        let db = Database::connect(options).await?;
+        // The pool's one connection is held: the probe, as the request, waits for it.
+        let held = sea_orm::TransactionTrait::begin(&db).await?;
+        let pulse = Pulse::new(db.clone());
+        let cut = DEADLINE
+            .run(&pulse, db.execute_unprepared("SELECT 1"))
+            .await
+            .err()
+            .ok_or_else(|| anyhow::anyhow!("not cut"))?;
+        assert!(cut.silent, "{cut:?}");
+        assert_eq!(cut.code(), ErrorCode::Unavailable);
+        assert_eq!(cut.retry_after(), Some(5));
+        held.rollback().await?;
+        Ok(())
     }
 }
