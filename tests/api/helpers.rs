@@ -250,6 +250,24 @@ impl TestApp {
             .expect("a JSON body")
     }
 
+    /// `GET path` (on this server) without a token.
+    pub async fn get_anonymous(&self, path: &str) -> reqwest::Response {
+        self.anonymous
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+
+    /// `GET path` (on this server) with the admin token.
+    pub async fn get_admin(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+
     /// Posts a GraphQL operation with `token` (or none); returns the status and body.
     pub async fn graphql_as(
         &self,

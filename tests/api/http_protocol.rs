@@ -256,12 +256,7 @@ async fn too_deep_or_too_complex_queries_are_limit_exceeded() {
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     let app = spawn_app(Backend::Sqlite).await;
-    let response = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_admin("/healthz").await;
     let id = response
         .headers()
         .get("x-request-id")

@@ -284,11 +284,8 @@ async fn an_idempotency_key_replays_the_reply_and_refuses_another_body() {
 async fn the_committed_openapi_json_matches_the_served_document() {
     let app = spawn_app(Backend::Sqlite).await;
     let served = app
-        .anonymous
-        .get(format!("{}/api/openapi.json", app.address))
-        .send()
+        .get_anonymous("/api/openapi.json")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

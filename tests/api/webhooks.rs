@@ -205,15 +205,7 @@ async fn a_structure_change_a_kpi_push_and_a_revocation_each_arrive_once_signed(
             assert_eq!(attempt["responseExcerpt"], "received");
             assert!(attempt["latencyMs"].as_i64().unwrap() >= 0);
         }
-        let metrics = app
-            .client
-            .get(format!("{}/metrics", app.address))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.get_admin("/metrics").await.text().await.unwrap();
         assert!(
             metrics.contains("orgdesign_webhook_deliveries_total{outcome=\"delivered\"} 3"),
             "{metrics}"
