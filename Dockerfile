@@ -18,28 +18,34 @@ WORKDIR /build
 # the rust image has.)
 COPY Cargo.toml Cargo.lock ./
 COPY api/Cargo.toml api/
+COPY graphql/Cargo.toml graphql/
+COPY domain/Cargo.toml domain/
 COPY entity/Cargo.toml entity/
 COPY migration/Cargo.toml migration/
-RUN mkdir -p src api/src entity/src migration/src benches \
+RUN mkdir -p src api/src graphql/src domain/src entity/src migration/src benches \
     && echo 'fn main() {}' > src/main.rs \
     && echo 'fn main() {}' > api/src/main.rs \
     && echo 'fn main() {}' > benches/kpis.rs \
     && echo 'fn main() {}' > benches/insights.rs \
-    && touch api/src/lib.rs entity/src/lib.rs migration/src/lib.rs \
+    && touch api/src/lib.rs graphql/src/lib.rs domain/src/lib.rs entity/src/lib.rs \
+       migration/src/lib.rs \
     && cargo build --release --locked --bin orgdesign \
-    && rm -rf src api/src entity/src migration/src benches
+    && rm -rf src api/src graphql/src domain/src entity/src migration/src benches
 
 # Then the real sources. The stubs were written after the sources' own timestamps, so
 # touch each crate root: otherwise cargo may judge the stub builds fresh.
 COPY src src
 COPY api/src api/src
+COPY graphql/src graphql/src
+COPY domain/src domain/src
 # GraphiQL's manifest (its pins, compiled in); GraphiQL's files themselves are not in
 # the repository or the image: see docs/operations.md for offline mode in a container.
 COPY api/assets/graphiql/manifest.txt api/assets/graphiql/
 COPY entity/src entity/src
 COPY migration/src migration/src
 COPY benches benches
-RUN touch src/main.rs api/src/lib.rs entity/src/lib.rs migration/src/lib.rs \
+RUN touch src/main.rs api/src/lib.rs graphql/src/lib.rs domain/src/lib.rs entity/src/lib.rs \
+       migration/src/lib.rs \
     && cargo build --release --locked --bin orgdesign
 
 FROM debian:bookworm-slim AS runtime

@@ -5,19 +5,20 @@ use std::path::PathBuf;
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
-use secrecy::SecretString;
-
-use uuid::Uuid;
-
-use crate::{
+use orgdesign_domain::{
+    Slug,
     auth::{
         Role,
         tokens::{self, Keys, parse_ttl},
     },
     db, demo,
-    domain::Slug,
     organizations::service as organizations,
     settings::Settings,
+};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::{
     startup::{Application, shutdown_signal},
     telemetry,
 };
@@ -156,7 +157,7 @@ pub enum MigrateAction {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schema => {
-            print!("{}", crate::graphql::sdl());
+            print!("{}", orgdesign_graphql::schema::sdl());
             return Ok(());
         }
         Command::Openapi => {
@@ -316,8 +317,7 @@ async fn import_kpis(
     batch: usize,
 ) -> anyhow::Result<()> {
     use indicatif::{ProgressBar, ProgressStyle};
-
-    use crate::{auth::RequestContext, kpis};
+    use orgdesign_domain::{auth::RequestContext, kpis};
 
     if !(1..=settings.limits.max_points_per_push).contains(&batch) {
         bail!(
@@ -340,13 +340,14 @@ async fn import_kpis(
         .trim(csv::Trim::All)
         .from_path(file)
         .with_context(|| format!("opening {}", file.display()))?;
-    let layout =
-        kpis::wire::CsvLayout::from_headers(reader.headers().context("reading the header row")?)
-            .map_err(|e| anyhow!("{e}"))?;
+    let layout = crate::rest::wire::CsvLayout::from_headers(
+        reader.headers().context("reading the header row")?,
+    )
+    .map_err(|e| anyhow!("{e}"))?;
     let context = RequestContext::system("orgdesign-import");
     // On PostgreSQL the servers' subscribers hear of each imported batch (NOTIFY);
     // on SQLite there is no server in this process to tell.
-    let store = crate::store::Store::new(db.clone());
+    let store = orgdesign_domain::store::Store::new(db.clone());
     let bar = ProgressBar::new(size);
     bar.set_style(
         ProgressStyle::with_template(
@@ -417,7 +418,7 @@ async fn organization_by_slug(
 
 /// A service error as the command line shows it: a file's line and column in words
 /// (`line 12, column function: ...`) rather than as an input path.
-fn file_error(err: &crate::error::Error) -> anyhow::Error {
+fn file_error(err: &orgdesign_domain::error::Error) -> anyhow::Error {
     let located = err.field().and_then(|field| {
         let rest = field.strip_prefix("line[")?;
         let (line, column) = rest.split_once(']')?;
@@ -444,10 +445,9 @@ async fn import_structure(
     description: Option<&str>,
 ) -> anyhow::Result<()> {
     use indicatif::{ProgressBar, ProgressStyle};
-
-    use crate::{
+    use orgdesign_domain::{
+        Description, Name, StorableDate,
         auth::RequestContext,
-        domain::{Description, Name, StorableDate},
         scenarios::{
             service::{self as scenarios, NewScenario},
             structure_csv,
@@ -466,7 +466,7 @@ async fn import_structure(
         effective_from: StorableDate::parse_text_or(
             "--effective-from",
             effective_from,
-            crate::clock::today(),
+            orgdesign_domain::clock::today(),
         )
         .map_err(|e| anyhow!("{e}"))?,
     };
@@ -488,22 +488,22 @@ async fn import_structure(
         rows.map_err(|e| file_error(&e).context(format!("{} was not imported", file.display())))?;
 
     let context = RequestContext::system("orgdesign-import");
-    let store = crate::store::Store::new(db.clone());
+    let store = orgdesign_domain::store::Store::new(db.clone());
     let limits = scenarios::limits(&settings.limits);
     let row = scenarios::import_structure(&store, &context, new, &rows, limits)
         .await
         .map_err(|e| file_error(&e).context(format!("{} was not imported", file.display())))?;
-    let changes = crate::scenarios::change::from_json(&row.changes)
+    let changes = orgdesign_domain::scenarios::change::from_json(&row.changes)
         .map_err(|e| anyhow!("{e}"))?
         .len();
-    let evaluation = crate::scenarios::evaluation::evaluate(&db, &[&row], limits)
+    let evaluation = orgdesign_domain::scenarios::evaluation::evaluate(&db, &[&row], limits)
         .await
         .map_err(|e| anyhow!("{e}"))?
         .pop()
         .ok_or_else(|| anyhow!("the new scenario could not be evaluated"))?;
     let diff = &evaluation.diff;
     // Each code once, with how many insights of it (`MISSING_KEY_RELATIONSHIP ×3`).
-    let codes = |list: &[crate::insights::Insight]| {
+    let codes = |list: &[orgdesign_domain::insights::Insight]| {
         let mut counted: Vec<(&str, usize)> = Vec::new();
         for insight in list {
             match counted.iter_mut().find(|(code, _)| *code == insight.code) {
@@ -555,20 +555,21 @@ async fn export_structure(
     slug: &str,
     as_of: Option<&str>,
 ) -> anyhow::Result<()> {
-    use crate::domain::StorableDate;
+    use orgdesign_domain::StorableDate;
 
     let db = db::connect(settings)
         .await
         .context("connecting to the database")?;
     let org = organization_by_slug(&db, slug).await?;
-    let as_of = StorableDate::parse_text_or("--as-of", as_of, crate::clock::today())
+    let as_of = StorableDate::parse_text_or("--as-of", as_of, orgdesign_domain::clock::today())
         .map_err(|e| anyhow!("{e}"))?;
-    let snapshot = crate::insights::snapshot(&db, org.id, as_of.get())
+    let snapshot = orgdesign_domain::insights::snapshot(&db, org.id, as_of.get())
         .await
         .map_err(|e| anyhow!("{e}"))?;
     print!(
         "{}",
-        crate::scenarios::structure_csv::export(&snapshot).map_err(|e| anyhow!("{e}"))?
+        orgdesign_domain::scenarios::structure_csv::export(&snapshot)
+            .map_err(|e| anyhow!("{e}"))?
     );
     Ok(())
 }

@@ -1,18 +1,22 @@
-//! The layering rule, checked on the source itself (STYLE.md, "Layers"):
+//! What the crate graph cannot say about the layers, checked on the source itself.
 //!
-//! - services (`<aggregate>/service.rs`, `kpis/ingest.rs`) and what they build on
-//!   (errors, clock, store, audit, the parsed domain types) know nothing of GraphQL or
-//!   HTTP: they never name `async_graphql`, `actix_web`, the `graphql`, `http` or
-//!   `rest` modules, or an aggregate's resolvers and GraphQL types;
-//! - rows are written only by services (and the audit entry they write), and a
-//!   transaction is opened only in a service, through `crate::db::begin_write` (the
-//!   mechanism is defined in `db.rs` and `db/write.rs`, whose `Writes::begin` only
-//!   `db.rs` may call; `store.rs` hands services the `Writes` to begin on);
-//! - modules do not depend on each other in a circle, so each can be read, tested and
-//!   moved from the bottom up.
+//! The layers are crates (`orgdesign-domain` below `orgdesign-graphql` below this one),
+//! so the compiler refuses a service that names async-graphql or actix, or a resolver
+//! that names the server: the domain's manifest does not list them. The tests here
+//! keep what the compiler then guarantees, and check what it cannot:
 //!
-//! The checks read the non-test code of `api/src` as text: they are cheap, need no
-//! database, and fail with the file and line to fix.
+//! - the crate graph stays as it is: no crate below the server reaches, even through
+//!   another crate, for GraphQL or HTTP (read from `Cargo.lock`, so a dependency added
+//!   to a manifest shows here before anything is built on it);
+//! - rows are written, and transactions opened, only in the domain: the GraphQL schema
+//!   and the server call services; inside the domain a transaction begins only in
+//!   the write protocol (`write.rs`, through the gate of `db.rs` and `db/write.rs`),
+//!   so no service can skip its turn, its lock or its audit entry;
+//! - within each crate, modules do not depend on each other in a circle, so each can be
+//!   read, tested and moved from the bottom up.
+//!
+//! The source checks read the non-test code of the three crates as text: they are
+//! cheap, need no database, and fail with the file and line to fix.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -20,8 +24,17 @@ use std::{
     path::{Path, PathBuf},
 };
 
-/// The source files of the crate: (path relative to `src/`, non-test code).
-fn sources() -> Vec<(String, String)> {
+/// The workspace's root folder.
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// The source files of one crate of the workspace (`domain`, `graphql`, `api`):
+/// (path relative to its `src/`, non-test code).
+fn sources(krate: &str) -> Vec<(String, String)> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = fs::read_dir(dir) else {
             return;
@@ -35,7 +48,7 @@ fn sources() -> Vec<(String, String)> {
             }
         }
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let root = workspace().join(krate).join("src");
     let mut paths = Vec::new();
     walk(&root, &mut paths);
     let mut out: Vec<(String, String)> = paths
@@ -69,39 +82,7 @@ fn code_of(text: &str) -> String {
         .join("\n")
 }
 
-fn is_service(path: &str) -> bool {
-    path.ends_with("/service.rs") || path == "kpis/ingest.rs"
-}
-
-/// What services build on, which must know no more of the edges than they do. (The
-/// domain enums are GraphQL enums too, by derive, so `domain/enums.rs` is not here.)
-const BELOW_SERVICES: &[&str] = &[
-    "audit/mod.rs",
-    "clock.rs",
-    "db.rs",
-    "db/write.rs",
-    "domain/date.rs",
-    "domain/page.rs",
-    "domain/text.rs",
-    "domain/value.rs",
-    "error.rs",
-    "store.rs",
-];
-
-/// What a service must not name, and why.
-const FORBIDDEN_IN_SERVICES: &[&str] = &[
-    "async_graphql",
-    "actix_web",
-    "crate::graphql",
-    "crate::http",
-    "crate::rest",
-    "resolvers::",
-    "super::types",
-    "GqlResult",
-    "GqlError",
-];
-
-/// Ways to write a row: only the service layer does. (An active model's
+/// Ways to write a row: only the domain does. (An active model's
 /// `.insert(conn)` is told from a map's `.insert(key, value)` in [`writes_a_row`].)
 const WRITES: &[&str] = &[
     "::insert(",
@@ -139,36 +120,131 @@ fn writes_a_row(line: &str) -> Option<&'static str> {
 const TRANSACTION_OPENERS: &[&str] = &[
     // Split so that a plain text search for transaction openers (the project's
     // pre-stop hook does one) does not count this list as one.
-    concat!("begin", "_write("),
+    BEGIN_WRITE,
     concat!(".be", "gin()"),
     ".transaction(",
     "begin_with_config(",
 ];
 
-/// The lines of `sources` that break the layering rule, as `path:line: why`.
-fn violations(sources: &[(String, String)]) -> Vec<String> {
+/// The write gate's door, which only the write protocol opens.
+const BEGIN_WRITE: &str = concat!("begin", "_write(");
+
+/// The packages `Cargo.lock` records, each with the names of those it depends on.
+fn locked_packages(lock: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut packages: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for block in lock.split("[[package]]").skip(1) {
+        let Some(name) = block
+            .lines()
+            .find_map(|line| line.strip_prefix("name = "))
+            .map(|name| name.trim_matches('"').to_owned())
+        else {
+            continue;
+        };
+        let dependencies = block
+            .split_once("dependencies = [")
+            .and_then(|(_, rest)| rest.split_once(']'))
+            .map(|(list, _)| list)
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|entry| {
+                // `"name"` or `"name version"` where several versions are locked.
+                let entry = entry.trim().trim_matches('"');
+                entry.split_whitespace().next().map(str::to_owned)
+            });
+        packages.entry(name).or_default().extend(dependencies);
+    }
+    packages
+}
+
+/// Every package `root` depends on, directly or not.
+fn reaches(packages: &BTreeMap<String, BTreeSet<String>>, root: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![root.to_owned()];
+    while let Some(name) = todo.pop() {
+        for dependency in packages.get(&name).into_iter().flatten() {
+            if seen.insert(dependency.clone()) {
+                todo.push(dependency.clone());
+            }
+        }
+    }
+    seen
+}
+
+/// What each layer must not reach, and why.
+const FORBIDDEN: &[(&str, &[&str], &str)] = &[
+    (
+        "orgdesign-domain",
+        &[
+            "async-graphql",
+            "actix-web",
+            "actix-http",
+            "http",
+            "hyper",
+            "reqwest",
+            "utoipa",
+            "orgdesign-graphql",
+            "orgdesign-api",
+        ],
+        "the domain knows nothing of GraphQL or HTTP",
+    ),
+    (
+        "orgdesign-graphql",
+        &[
+            "actix-web",
+            "actix-http",
+            "actix-ws",
+            "hyper",
+            "reqwest",
+            "utoipa",
+            "orgdesign-api",
+        ],
+        "the schema knows nothing of the HTTP server",
+    ),
+    (
+        "entity",
+        &[
+            "orgdesign-domain",
+            "orgdesign-graphql",
+            "orgdesign-api",
+            "async-graphql",
+        ],
+        "entities are persistence only",
+    ),
+];
+
+/// The dependencies that break [`FORBIDDEN`], as `crate reaches dependency: why`.
+fn graph_violations(packages: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let mut found = Vec::new();
+    for (krate, forbidden, why) in FORBIDDEN {
+        let reached = reaches(packages, krate);
+        for name in *forbidden {
+            if reached.contains(*name) {
+                found.push(format!("{krate} reaches {name}: {why}"));
+            }
+        }
+    }
+    found
+}
+
+/// The lines of `sources` (of the crate `krate`) that write a row or open a
+/// transaction where they may not, as `krate/path:line: why`.
+fn violations(krate: &str, sources: &[(String, String)]) -> Vec<String> {
     let mut found = Vec::new();
     for (path, code) in sources {
         for (number, line) in code.lines().enumerate() {
-            let at = format!("{path}:{}", number + 1);
-            if is_service(path) || BELOW_SERVICES.contains(&path.as_str()) {
-                for word in FORBIDDEN_IN_SERVICES {
-                    if line.contains(word) {
-                        found.push(format!("{at}: the service layer names `{word}`"));
-                    }
-                }
-            }
-            let may_write = is_service(path) || path == "audit/mod.rs";
-            if let Some(write) = writes_a_row(line).filter(|_| !may_write) {
+            let at = format!("{krate}/{path}:{}", number + 1);
+            if let Some(write) = writes_a_row(line).filter(|_| krate != "domain") {
                 found.push(format!(
-                    "{at}: a row is written outside a service (`{write}`)"
+                    "{at}: a row is written outside the domain (`{write}`)"
                 ));
             }
-            let may_open = is_service(path) || path == "db.rs";
+            let is_gate = krate == "domain" && (path == "db.rs" || path == "db/write.rs");
             for opener in TRANSACTION_OPENERS {
-                if !may_open && line.contains(opener) {
+                let the_protocol =
+                    krate == "domain" && path == "write.rs" && *opener == BEGIN_WRITE;
+                if !is_gate && !the_protocol && line.contains(opener) {
                     found.push(format!(
-                        "{at}: a transaction is opened outside a service (`{opener}`)"
+                        "{at}: a transaction is opened outside the domain's write path (`{opener}`)"
                     ));
                 }
             }
@@ -348,60 +424,125 @@ fn cycles(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
     state.found
 }
 
+/// The crates whose sources are checked, bottom up.
+const CRATES: [&str; 3] = ["domain", "graphql", "api"];
+
 #[test]
-fn services_alone_write_rows_and_open_transactions_and_know_nothing_of_graphql_or_http() {
-    let sources = sources();
+fn no_layer_reaches_for_what_sits_above_it() {
+    let lock = fs::read_to_string(workspace().join("Cargo.lock")).unwrap_or_default();
+    let packages = locked_packages(&lock);
     assert!(
-        sources.iter().filter(|(p, _)| is_service(p)).count() >= 10,
-        "the services were not found; is the source tree where this test looks?"
+        reaches(&packages, "orgdesign-api").contains("orgdesign-domain"),
+        "Cargo.lock was not read; is the workspace where this test looks?"
     );
-    let found = violations(&sources);
+    let found = graph_violations(&packages);
+    assert!(found.is_empty(), "layering broken:\n{}", found.join("\n"));
+}
+
+#[test]
+fn only_the_domain_writes_rows_and_opens_transactions() {
+    let mut found = Vec::new();
+    for krate in CRATES {
+        let sources = sources(krate);
+        assert!(
+            sources.len() >= 10,
+            "the sources of {krate} were not found; is the tree where this test looks?"
+        );
+        found.extend(violations(krate, &sources));
+    }
     assert!(found.is_empty(), "layering broken:\n{}", found.join("\n"));
 }
 
 #[test]
 fn modules_do_not_depend_on_each_other_in_a_circle() {
-    let graph = dependencies(&sources());
+    let domain = dependencies(&sources("domain"));
     assert!(
-        graph
+        domain
             .get("units::service")
-            .is_some_and(|d| d.contains("organizations::service")),
+            .is_some_and(|d| d.contains("write")),
         "the dependency reader missed a known edge"
     );
-    let found = cycles(&graph);
-    assert!(
-        found.is_empty(),
-        "module cycles: {}",
-        found
-            .iter()
-            .map(|c| c.join(" <-> "))
-            .collect::<Vec<_>>()
-            .join("; ")
-    );
+    for krate in CRATES {
+        let found = cycles(&dependencies(&sources(krate)));
+        assert!(
+            found.is_empty(),
+            "module cycles in {krate}: {}",
+            found
+                .iter()
+                .map(|c| c.join(" <-> "))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
 }
 
 #[test]
 fn the_checks_catch_what_they_guard_against() {
     let resolver_opening_a_transaction = vec![(
         "units/resolvers.rs".to_owned(),
-        concat!("let tx = crate::db::begin", "_write(db).await?;").to_owned(),
+        concat!("let tx = orgdesign_domain::db::begin", "_write(db).await?;").to_owned(),
     )];
-    assert_eq!(violations(&resolver_opening_a_transaction).len(), 1);
+    assert_eq!(
+        violations("graphql", &resolver_opening_a_transaction).len(),
+        1
+    );
+    let service_beginning_by_itself = vec![(
+        "units/service.rs".to_owned(),
+        concat!("let tx = store.db.be", "gin().await?;").to_owned(),
+    )];
+    assert_eq!(violations("domain", &service_beginning_by_itself).len(), 1);
+    let service_skipping_the_protocol = vec![(
+        "units/service.rs".to_owned(),
+        concat!(
+            "let tx = db::begin",
+            "_write(&store.writes, Some(org)).await?;"
+        )
+        .to_owned(),
+    )];
+    assert_eq!(
+        violations("domain", &service_skipping_the_protocol).len(),
+        1
+    );
+    let the_protocol_through_the_gate = vec![(
+        "write.rs".to_owned(),
+        concat!(
+            "let tx = db::begin",
+            "_write(&store.writes, Some(org)).await?;"
+        )
+        .to_owned(),
+    )];
+    assert!(violations("domain", &the_protocol_through_the_gate).is_empty());
     let handler_writing_a_row = vec![(
         "rest/kpis.rs".to_owned(),
         "entity::kpi_target::ActiveModel { ..Default::default() }.insert(db).await?;".to_owned(),
     )];
-    assert_eq!(violations(&handler_writing_a_row).len(), 1);
+    assert_eq!(violations("api", &handler_writing_a_row).len(), 1);
     let handler_filling_a_map = vec![(
         "rest/kpis.rs".to_owned(),
         "keys.insert(row.id, row.key); seen.insert(id);".to_owned(),
     )];
-    assert!(violations(&handler_filling_a_map).is_empty());
-    let service_using_graphql = vec![(
-        "units/service.rs".to_owned(),
-        "use async_graphql::Context;".to_owned(),
-    )];
-    assert_eq!(violations(&service_using_graphql).len(), 1);
+    assert!(violations("api", &handler_filling_a_map).is_empty());
+
+    let lock = r#"
+[[package]]
+name = "orgdesign-domain"
+dependencies = [
+ "entity",
+ "sea-orm",
+]
+
+[[package]]
+name = "sea-orm"
+dependencies = [
+ "hyper 1.0.0",
+]
+"#;
+    assert_eq!(
+        graph_violations(&locked_packages(lock)),
+        vec!["orgdesign-domain reaches hyper: the domain knows nothing of GraphQL or HTTP"],
+        "a forbidden crate reached through another is found"
+    );
+
     let circle = vec![
         (
             "a/service.rs".to_owned(),

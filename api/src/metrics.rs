@@ -2,6 +2,7 @@
 
 use std::{collections::HashSet, sync::Mutex, time::Duration};
 
+use orgdesign_domain::observe::Observer;
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
@@ -172,27 +173,6 @@ impl Metrics {
         }
     }
 
-    /// Records one SQL statement.
-    pub fn observe_statement(&self, elapsed: Duration, failed: bool) {
-        self.db_statements.inc();
-        if failed {
-            self.db_statement_errors.inc();
-        }
-        self.db_statement_duration.observe(elapsed.as_secs_f64());
-    }
-
-    /// Counts one webhook attempt by its `outcome` (`delivered`, `retrying`, `failed`).
-    pub fn observe_webhook_delivery(&self, outcome: &str) {
-        self.webhook_deliveries.with_label_values(&[outcome]).inc();
-    }
-
-    /// Sets the webhook backlog: deliveries waiting, and the age of the oldest.
-    pub fn set_webhook_backlog(&self, waiting: u64, oldest_age_secs: f64) {
-        self.webhook_queue_depth
-            .set(i64::try_from(waiting).unwrap_or(i64::MAX));
-        self.webhook_oldest_age.set(oldest_age_secs);
-    }
-
     /// SQL statements sent so far.
     pub fn statements(&self) -> u64 {
         self.db_statements.get()
@@ -213,5 +193,29 @@ impl Metrics {
             tracing::error!(error = %err, "encoding metrics failed");
         }
         String::from_utf8_lossy(&buffer).into_owned()
+    }
+}
+
+/// The domain's reports (statements, webhook deliveries) land in the registry.
+impl Observer for Metrics {
+    /// Records one SQL statement.
+    fn observe_statement(&self, elapsed: Duration, failed: bool) {
+        self.db_statements.inc();
+        if failed {
+            self.db_statement_errors.inc();
+        }
+        self.db_statement_duration.observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one webhook attempt by its `outcome` (`delivered`, `retrying`, `failed`).
+    fn observe_webhook_delivery(&self, outcome: &str) {
+        self.webhook_deliveries.with_label_values(&[outcome]).inc();
+    }
+
+    /// Sets the webhook backlog: deliveries waiting, and the age of the oldest.
+    fn set_webhook_backlog(&self, waiting: u64, oldest_age_secs: f64) {
+        self.webhook_queue_depth
+            .set(i64::try_from(waiting).unwrap_or(i64::MAX));
+        self.webhook_oldest_age.set(oldest_age_secs);
     }
 }

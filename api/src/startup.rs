@@ -12,23 +12,25 @@ use actix_web::{
 };
 use anyhow::Context as _;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::DatabaseConnection;
-use tracing_actix_web::TracingLogger;
-use uuid::Uuid;
-
-use crate::{
+use orgdesign_domain::{
     auth::{
         Role,
         tokens::{self, Keys},
     },
     db,
-    graphql::build_schema,
+    settings::{Environment, Settings},
+    store::Store,
+    webhooks::{self, delivery::Transport},
+};
+use orgdesign_graphql::schema::build_schema;
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+use uuid::Uuid;
+
+use crate::{
     http::{self, AppState, body::BodyLimiter, graphiql, guard::RateLimit, ws::Sockets},
     metrics::Metrics,
     rest,
-    settings::{Environment, Settings},
-    store::Store,
-    webhooks,
 };
 
 /// A built, bound, not yet running server.
@@ -63,8 +65,9 @@ impl Application {
             "readiness_timeout_ms must be above 0"
         );
         settings.webhooks.check().map_err(anyhow::Error::msg)?;
-        let webhook_sender = Arc::new(
-            webhooks::Sender::new(&settings.webhooks).context("building the webhook client")?,
+        let webhook_sender: Arc<dyn Transport> = Arc::new(
+            crate::webhooks::Sender::new(&settings.webhooks)
+                .context("building the webhook client")?,
         );
         let graphiql = graphiql::Site::load(&settings.graphiql)?;
         match &settings.graphiql.assets_dir {

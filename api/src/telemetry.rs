@@ -1,8 +1,7 @@
 //! Logging: `tracing` with `RUST_LOG` honoured, as text or JSON lines.
 
+use orgdesign_domain::settings::LogFormat;
 use tracing_subscriber::{EnvFilter, fmt};
-
-use crate::settings::LogFormat;
 
 /// Installs the global subscriber once; later calls (tests) are ignored.
 pub fn init(format: LogFormat) {

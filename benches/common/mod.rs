@@ -5,11 +5,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use orgdesign_api::{
+use orgdesign_api::{metrics::Metrics, startup::Application};
+use orgdesign_domain::{
     auth::{Role, tokens::Keys},
-    metrics::Metrics,
     settings::Settings,
-    startup::Application,
 };
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;

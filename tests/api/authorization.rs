@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use orgdesign_api::auth::Role;
+use orgdesign_domain::auth::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, backends, code, field, spawn_app};

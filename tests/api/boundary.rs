@@ -3,7 +3,7 @@
 //! clash tells no more than the caller may see; and what actix-http answers before
 //! orgdesign runs (a request head over 128 KiB) is pinned down.
 
-use orgdesign_api::auth::Role;
+use orgdesign_domain::auth::Role;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 

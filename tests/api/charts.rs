@@ -1,7 +1,7 @@
 //! The org chart (GraphQL `chart` in three formats, `GET .../chart.svg`) and the KPI
 //! trend chart (`GET .../kpis/{key}/chart.svg`) over the demo organizations.
 
-use orgdesign_api::{auth::Role, demo, settings::Limits};
+use orgdesign_domain::{auth::Role, demo, settings::Limits};
 use reqwest::{StatusCode, header};
 use sea_orm::Database;
 use serde_json::{Value, json};

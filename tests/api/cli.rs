@@ -3,7 +3,8 @@
 use std::{process::Command, time::Duration};
 
 use migration::MigratorTrait;
-use orgdesign_api::{settings::Settings, startup::Application};
+use orgdesign_api::startup::Application;
+use orgdesign_domain::settings::Settings;
 use serde_json::{Value, json};
 
 use crate::helpers::{
@@ -80,8 +81,8 @@ async fn the_demo_command_loads_one_organization_per_collaboration_model() {
         let mut settings = Settings::for_database(&url);
         settings.workers = Some(1);
         settings.jwt_secret = Some(secrecy::SecretString::from(crate::helpers::TEST_SECRET));
-        let keys = orgdesign_api::auth::tokens::Keys::from_settings(&settings).unwrap();
-        let admin = crate::helpers::mint(&keys, orgdesign_api::auth::Role::Admin, &[]);
+        let keys = orgdesign_domain::auth::tokens::Keys::from_settings(&settings).unwrap();
+        let admin = crate::helpers::mint(&keys, orgdesign_domain::auth::Role::Admin, &[]);
         let app = Application::build(settings).await.unwrap();
         let address = format!("http://{}", app.address());
         let server = tokio::spawn(app.run_until_stopped(std::future::pending::<()>()));

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use orgdesign_api::{demo, settings::Limits};
+use orgdesign_domain::{demo, settings::Limits};
 use sea_orm::Database;
 use serde_json::{Value, json};
 

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
-    helpers::{Backend, TestApp, code, postgres_available, spawn_app_with, wait_for},
+    helpers::{Backend, TestApp, code, require_postgres, spawn_app_with, wait_for},
     proxy::Proxy,
     subscriptions,
 };
@@ -43,12 +43,14 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// How long the proxy stays frozen at most, whatever the server does.
 const FREEZE: Duration = Duration::from_secs(15);
 
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
+)]
 #[tokio::test]
 async fn a_write_when_the_database_stops_answering_is_unavailable_within_the_timeout_and_leaves_nothing()
  {
-    if !postgres_available("the frozen-database test needs a TCP connection to freeze") {
-        return;
-    }
+    require_postgres("the frozen-database test needs a TCP connection to freeze");
     let proxy = Proxy::to_postgres().await;
     let app = spawn_app_with(Backend::Postgres, |s| {
         let url = proxy.route(secrecy::ExposeSecret::expose_secret(&s.database_url));
@@ -353,11 +355,13 @@ async fn subscribe(app: &TestApp, fixture: &Fixture) -> Answer {
     }
 }
 
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
+)]
 #[tokio::test]
 async fn every_endpoint_answers_within_its_deadline_while_the_database_does_not_answer() {
-    if !postgres_available("the frozen-database test needs a TCP connection to freeze") {
-        return;
-    }
+    require_postgres("the frozen-database test needs a TCP connection to freeze");
     let proxy = Proxy::to_postgres().await;
     let app = spawn_app_with(Backend::Postgres, |s| {
         let url = proxy.route(secrecy::ExposeSecret::expose_secret(&s.database_url));

@@ -8,8 +8,7 @@
 //!
 //! Offline mode needs the real files: `TEST_GRAPHIQL_ASSETS_DIR` names the folder
 //! (`.ci/run` fills it with `api/assets/graphiql/refresh.sh`). Without it those tests
-//! are skipped, saying so, or fail where the browser tests are required
-//! (`TEST_REQUIRE_BROWSER=1`).
+//! are compiled as ignored (see `build.rs`) and reported as skipped.
 //!
 //! The page and its fetcher do not depend on the database, so these tests run on
 //! SQLite only; subscriptions on PostgreSQL are `subscriptions.rs`'s.
@@ -24,9 +23,9 @@ use std::{
 use base64::{Engine as _, engine::general_purpose::STANDARD as BASE64};
 use orgdesign_api::{
     http::graphiql::{self, Pinned},
-    settings::Settings,
     startup::Application,
 };
+use orgdesign_domain::settings::Settings;
 use reqwest::{
     StatusCode,
     header::{
@@ -43,28 +42,20 @@ use crate::{
     helpers::{Backend, ServerProcess, TestApp, fresh_database, spawn_app, spawn_app_with},
 };
 
-/// The folder of GraphiQL's files for offline mode (`TEST_GRAPHIQL_ASSETS_DIR`).
-/// Without it, `None` after saying the test is skipped, or a panic where the browser
-/// tests are required (`TEST_REQUIRE_BROWSER=1`, as `.ci/run` sets after filling it):
-/// a CI run must not pass without them.
-pub fn assets_folder(needed_for: &str) -> Option<PathBuf> {
-    let folder = std::env::var_os("TEST_GRAPHIQL_ASSETS_DIR")
+/// The folder of GraphiQL's files for offline mode (`TEST_GRAPHIQL_ASSETS_DIR`); fails
+/// without it. Tests that need it are compiled as ignored where `build.rs` found no such
+/// folder (`cfg(test_graphiql_assets)`), so they are reported as skipped there.
+pub fn assets_folder(needed_for: &str) -> PathBuf {
+    std::env::var_os("TEST_GRAPHIQL_ASSETS_DIR")
         .filter(|value| !value.is_empty())
         .map(PathBuf::from)
-        .filter(|folder| folder.is_dir());
-    let required = std::env::var("TEST_REQUIRE_BROWSER").is_ok_and(|v| v.trim() == "1");
-    assert!(
-        folder.is_some() || !required,
-        "GraphiQL's files are required (TEST_REQUIRE_BROWSER=1) but TEST_GRAPHIQL_ASSETS_DIR \
-         names no folder; fill one with api/assets/graphiql/refresh.sh and export it"
-    );
-    if folder.is_none() {
-        eprintln!(
-            "skipped: TEST_GRAPHIQL_ASSETS_DIR names no folder of GraphiQL's files; \
-             {needed_for}. Fill one with api/assets/graphiql/refresh.sh."
-        );
-    }
-    folder
+        .filter(|folder| folder.is_dir())
+        .unwrap_or_else(|| {
+            panic!(
+                "TEST_GRAPHIQL_ASSETS_DIR names no folder of GraphiQL's files ({needed_for}); \
+                 fill one with api/assets/graphiql/refresh.sh and export it"
+            )
+        })
 }
 
 /// The application in GraphiQL's offline mode, serving the files of `folder`.
@@ -121,12 +112,7 @@ fn tag_of<'a>(html: &'a str, address: &str) -> &'a str {
 
 /// The page, its Content-Security-Policy parsed, and the nonce in it.
 async fn fetch_page(app: &TestApp) -> (String, BTreeMap<String, Vec<String>>, String) {
-    let response = app
-        .anonymous
-        .get(format!("{}/graphiql", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_anonymous("/graphiql").await;
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
     assert_eq!(headers[CONTENT_TYPE], "text/html; charset=utf-8");
@@ -247,11 +233,13 @@ async fn by_default_the_page_loads_the_pinned_files_from_the_cdn_with_integrity(
     }
 }
 
+#[cfg_attr(
+    not(test_graphiql_assets),
+    ignore = "needs GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
+)]
 #[tokio::test]
 async fn offline_the_page_names_only_this_origin_under_a_strict_policy() {
-    let Some(folder) = assets_folder("offline mode is not tried") else {
-        return;
-    };
+    let folder = assets_folder("offline mode is not tried");
     let app = spawn_offline(&folder).await;
     let (page, policy, nonce) = fetch_page(&app).await;
 
@@ -287,11 +275,13 @@ async fn offline_the_page_names_only_this_origin_under_a_strict_policy() {
     }
 }
 
+#[cfg_attr(
+    not(test_graphiql_assets),
+    ignore = "needs GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
+)]
 #[tokio::test]
 async fn offline_the_files_are_cached_for_a_year_by_their_hash_and_revalidate_with_etags() {
-    let Some(folder) = assets_folder("offline mode is not tried") else {
-        return;
-    };
+    let folder = assets_folder("offline mode is not tried");
     let app = spawn_offline(&folder).await;
     let (page, _, _) = fetch_page(&app).await;
     for file in addresses(&page)
@@ -342,11 +332,13 @@ async fn offline_the_files_are_cached_for_a_year_by_their_hash_and_revalidate_wi
     }
 }
 
+#[cfg_attr(
+    not(test_graphiql_assets),
+    ignore = "needs GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
+)]
 #[tokio::test]
 async fn the_manifest_pins_the_hashes_of_the_files_refresh_sh_fetched() {
-    let Some(folder) = assets_folder("the manifest's hashes are not checked") else {
-        return;
-    };
+    let folder = assets_folder("the manifest's hashes are not checked");
     for pin in pins() {
         let bytes = std::fs::read(folder.join(&pin.file)).unwrap();
         let sha256: String = Sha256::digest(&bytes)
@@ -400,11 +392,13 @@ async fn offline_mode_refuses_to_start_without_a_file_and_names_it() {
     }
 }
 
+#[cfg_attr(
+    not(test_graphiql_assets),
+    ignore = "needs GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
+)]
 #[tokio::test]
 async fn offline_mode_refuses_to_start_with_a_file_other_than_the_pinned_one() {
-    let Some(folder) = assets_folder("offline mode's checks are not tried") else {
-        return;
-    };
+    let folder = assets_folder("offline mode's checks are not tried");
     let copy = temp_folder("graphiql-tampered");
     for pin in pins() {
         std::fs::copy(folder.join(&pin.file), copy.join(&pin.file)).unwrap();
@@ -629,14 +623,18 @@ fn assert_clean_log(browser: &Browser) {
     );
 }
 
+#[cfg_attr(
+    not(test_browser),
+    ignore = "needs Chromium on the PATH (or TEST_CHROMIUM)"
+)]
+#[cfg_attr(
+    not(test_graphiql_assets),
+    ignore = "needs GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
+)]
 #[tokio::test]
 async fn graphiql_in_chromium_offline_loads_the_schema_and_runs_a_query_and_a_subscription() {
-    let Some(chromium) = Browser::find("GraphiQL is not tried in a browser") else {
-        return;
-    };
-    let Some(folder) = assets_folder("GraphiQL is not tried in a browser offline") else {
-        return;
-    };
+    let chromium = Browser::find("GraphiQL is not tried in a browser");
+    let folder = assets_folder("GraphiQL is not tried in a browser offline");
     let app = spawn_offline(&folder).await;
     let org = app.create_org("in-the-browser").await;
     let mut browser = Browser::launch(&chromium).await;
@@ -750,17 +748,21 @@ fn cdn_stand_ins(folder: &Path, altered: Option<&str>) -> Vec<StandIn> {
         .collect()
 }
 
+#[cfg_attr(
+    not(test_browser),
+    ignore = "needs Chromium on the PATH (or TEST_CHROMIUM)"
+)]
+#[cfg_attr(
+    not(test_graphiql_assets),
+    ignore = "needs GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
+)]
 #[tokio::test]
 async fn graphiql_in_chromium_from_the_cdn_passes_its_integrity_checks_and_policy() {
     // The CDN is stood in for by the folder's files (the bytes the registry and so
     // the CDN serve): the addresses, integrity values, `crossorigin` and the policy are
     // the page's own, and the browser checks them as it would on the internet.
-    let Some(chromium) = Browser::find("GraphiQL is not tried in a browser") else {
-        return;
-    };
-    let Some(folder) = assets_folder("GraphiQL is not tried in a browser from the CDN") else {
-        return;
-    };
+    let chromium = Browser::find("GraphiQL is not tried in a browser");
+    let folder = assets_folder("GraphiQL is not tried in a browser from the CDN");
     let app = spawn_app(Backend::Sqlite).await;
     let mut browser = Browser::launch(&chromium).await;
     browser.stand_in("https://cdn.jsdelivr.net/", cdn_stand_ins(&folder, None));
@@ -784,14 +786,18 @@ async fn graphiql_in_chromium_from_the_cdn_passes_its_integrity_checks_and_polic
     assert_clean_log(&browser);
 }
 
+#[cfg_attr(
+    not(test_browser),
+    ignore = "needs Chromium on the PATH (or TEST_CHROMIUM)"
+)]
+#[cfg_attr(
+    not(test_graphiql_assets),
+    ignore = "needs GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
+)]
 #[tokio::test]
 async fn graphiql_in_chromium_refuses_a_cdn_file_that_fails_its_integrity_check_and_says_so() {
-    let Some(chromium) = Browser::find("GraphiQL is not tried in a browser") else {
-        return;
-    };
-    let Some(folder) = assets_folder("GraphiQL is not tried in a browser from the CDN") else {
-        return;
-    };
+    let chromium = Browser::find("GraphiQL is not tried in a browser");
+    let folder = assets_folder("GraphiQL is not tried in a browser from the CDN");
     let app = spawn_app(Backend::Sqlite).await;
     let mut browser = Browser::launch(&chromium).await;
     browser.stand_in(

@@ -256,12 +256,7 @@ async fn too_deep_or_too_complex_queries_are_limit_exceeded() {
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     let app = spawn_app(Backend::Sqlite).await;
-    let response = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_admin("/healthz").await;
     let id = response
         .headers()
         .get("x-request-id")
@@ -335,7 +330,7 @@ async fn a_principal_over_its_rate_gets_429_with_retry_after() {
     // Another principal has its own allowance.
     let (status, _) = app
         .graphql_as(
-            Some(&app.token(orgdesign_api::auth::Role::Admin, &[])),
+            Some(&app.token(orgdesign_domain::auth::Role::Admin, &[])),
             "{ me { role } }",
             json!({}),
         )
@@ -458,7 +453,7 @@ async fn cors_preflights_allow_the_usual_client_headers_and_configured_ones() {
     );
 
     // A header name that is not one stops the server at start, saying which.
-    let mut settings = orgdesign_api::settings::Settings::for_database("sqlite::memory:");
+    let mut settings = orgdesign_domain::settings::Settings::for_database("sqlite::memory:");
     settings.cors_allowed_headers = vec!["bad header".to_owned()];
     let err = orgdesign_api::startup::Application::build(settings)
         .await

@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
-use orgdesign_api::{
-    idempotency::service::{self as idempotency, Claim},
-    rest::fingerprint_for_tests,
+use orgdesign_api::rest::fingerprint_for_tests;
+use orgdesign_domain::{
+    idempotency::service::{
+        Claim, {self as idempotency},
+    },
     store::Store,
 };
 use reqwest::{StatusCode, header};
@@ -18,7 +20,7 @@ use uuid::Uuid;
 use crate::{
     authorization::issue_token,
     helpers::{
-        Backend, ServerProcess, backends, fresh_database, postgres_available, spawn_app, wait_for,
+        Backend, ServerProcess, backends, fresh_database, require_postgres, spawn_app, wait_for,
     },
 };
 
@@ -113,11 +115,13 @@ async fn create_org(address: &str, token: &str, slug: &str) -> String {
         .to_owned()
 }
 
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
+)]
 #[tokio::test]
 async fn a_retry_after_the_server_was_killed_mid_push_runs_at_once() {
-    if !postgres_available("killing a server mid-push needs a claim that outlives it") {
-        return;
-    }
+    require_postgres("killing a server mid-push needs a claim that outlives it");
     let (url, _) = fresh_database(Backend::Postgres).await;
     let mut first = ServerProcess::start(&url);
     let token = first.admin_token();
@@ -226,11 +230,13 @@ async fn a_claim_left_by_a_process_that_is_gone_is_taken_over_by_the_first_retry
     }
 }
 
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
+)]
 #[tokio::test]
 async fn a_claim_of_another_live_process_keeps_a_retry_out_until_that_process_is_gone() {
-    if !postgres_available("processes tell each other's liveness through PostgreSQL") {
-        return;
-    }
+    require_postgres("processes tell each other's liveness through PostgreSQL");
     let app = spawn_app(Backend::Postgres).await;
     let org = app.create_org("shared").await;
     let (token, _) = issue_token(&app, &org).await;
@@ -330,11 +336,13 @@ async fn an_attempt_runs_alone_and_a_dropped_one_frees_its_key_at_once() {
     }
 }
 
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
+)]
 #[tokio::test]
 async fn a_claim_of_a_process_whose_liveness_session_ended_is_taken_over_by_another() {
-    if !postgres_available("processes tell each other's liveness through PostgreSQL") {
-        return;
-    }
+    require_postgres("processes tell each other's liveness through PostgreSQL");
     let app = spawn_app(Backend::Postgres).await;
     let org = Uuid::parse_str(&app.create_org("replicas").await).unwrap();
     let first = Store::new(Database::connect(&app.database_url).await.unwrap());

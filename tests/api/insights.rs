@@ -1,7 +1,7 @@
 //! The collaboration model and insights of the demo organizations match what their
 //! structures say.
 
-use orgdesign_api::{demo, settings::Limits};
+use orgdesign_domain::{demo, settings::Limits};
 use sea_orm::Database;
 use serde_json::{Value, json};
 

@@ -425,7 +425,7 @@ async fn a_server_killed_mid_ingestion_keeps_every_acknowledged_batch() {
 async fn an_organization_answers_its_kpis_and_series_like_the_root_queries() {
     on_each_backend(|app| async move {
         let db = Database::connect(&app.database_url).await.unwrap();
-        orgdesign_api::demo::load(&db, &orgdesign_api::settings::Limits::default()).await.unwrap();
+        orgdesign_domain::demo::load(&db, &orgdesign_domain::settings::Limits::default()).await.unwrap();
         let id = app.ok("{ organization(slug: \"lumen-health\") { id } }", json!({})).await["organization"]["id"].clone();
         let nested = app
             .ok(

@@ -5,8 +5,18 @@
 //! With `TEST_REQUIRE_POSTGRES=1` (as `.ci/run` sets) or `CI=true`, a run
 //! without `ORGDESIGN_TEST_POSTGRES_URL` fails instead of covering SQLite alone.
 //!
-//! Tests never sleep to wait for something: they poll for the condition itself with a
-//! deadline (`helpers::wait_for`), and every retry is bounded.
+//! A test that needs an outside tool this machine lacks — PostgreSQL alone, Chromium,
+//! GraphiQL's files, the Node client libraries — is compiled as ignored (`build.rs`
+//! sets `cfg(test_postgres)`, `cfg(test_browser)`, `cfg(test_graphiql_assets)`,
+//! `cfg(test_clients)` for what it finds), so nextest reports it as skipped, never as
+//! passed; `.ci/run` requires none skipped.
+//!
+//! Tests never sleep to wait for something that can be awaited: they poll for the
+//! condition itself with a deadline (`helpers::wait_for`), and every retry is bounded.
+//! The sleeps that remain pace such polls, stand in for a slow peer (a webhook
+//! receiver that answers late, one that never finishes), or wait out a stretch of time
+//! that is itself the condition: a worker that must do nothing (`webhooks.rs`),
+//! connections idle past the pool's ping threshold (`operations.rs`).
 
 // Tests fail loudly by design: unwrap/expect are the assertion of "this must work".
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -24,6 +34,7 @@ mod conventions;
 mod demo;
 mod frozen_database;
 mod graphiql;
+mod hostile_documents;
 mod http_errors;
 mod http_protocol;
 mod idempotency;

@@ -2,7 +2,7 @@
 //!
 //! The count must not depend on timing. A DataLoader runs one statement for the keys
 //! asked within its batch window (a few milliseconds from the first key, see
-//! `api/src/graphql/loader.rs`), and the window is measured on the clock. Keys asked in
+//! `graphql/src/loader.rs`), and the window is measured on the clock. Keys asked in
 //! one pass of the executor over the response always share a statement: the batch
 //! cannot run before that pass yields, as both run on the same worker thread. Keys
 //! asked in different passes share one only if the window is still open, which a busy
@@ -96,6 +96,9 @@ const NESTED: &str = "{ organizations(first: 100) { totalCount edges { node { na
     positions { title }
     reportingLines { unit { name } } } } } }";
 
+/// The statements [`NESTED`] runs, measured.
+const NESTED_STATEMENTS: u64 = 5;
+
 /// The statements of one request of `query` (nothing else runs meanwhile, and the
 /// application runs no statement in the background).
 async fn statements_of(app: &TestApp, query: &str) -> u64 {
@@ -140,9 +143,12 @@ async fn the_statement_count_of_a_nested_query_does_not_grow_with_rows() {
                 app.backend
             );
         }
-        assert!(
-            nested <= 12,
-            "[{:?}] one statement per relation level, got {nested}",
+        // As measured, on both databases: one statement per relation level at most,
+        // the prefetch folding some levels into one. A change that adds one explains it
+        // here.
+        assert_eq!(
+            nested, NESTED_STATEMENTS,
+            "[{:?}] the nested query's statements",
             app.backend
         );
     })

@@ -187,7 +187,7 @@ async fn requests_out_of_reach_or_unauthenticated_or_of_the_wrong_type_are_refus
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = post(&app, &token, "rest-own", "text/plain", &body, None).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let viewer = app.token(orgdesign_api::auth::Role::Viewer, &[&own]);
+    let viewer = app.token(orgdesign_domain::auth::Role::Viewer, &[&own]);
     let (status, _) = post(&app, &viewer, "rest-own", "application/json", &body, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
@@ -284,11 +284,8 @@ async fn an_idempotency_key_replays_the_reply_and_refuses_another_body() {
 async fn the_committed_openapi_json_matches_the_served_document() {
     let app = spawn_app(Backend::Sqlite).await;
     let served = app
-        .anonymous
-        .get(format!("{}/api/openapi.json", app.address))
-        .send()
+        .get_anonymous("/api/openapi.json")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

@@ -1,6 +1,6 @@
 //! Scenarios: drafting a reorganization, what it would change, promoting it.
 
-use orgdesign_api::{auth::Role, demo, settings::Limits};
+use orgdesign_domain::{auth::Role, demo, settings::Limits};
 use sea_orm::Database;
 use serde_json::{Value, json};
 
@@ -403,27 +403,78 @@ async fn viewers_read_scenarios_integrations_do_not_and_only_writers_draft() {
     .await;
 }
 
+/// Every figure of a draft's diff, as `compareScenarios` and `scenario` both answer it.
+const FIGURES: &str = "name diff {
+    empty
+    unitsAdded { name } unitsArchived { name }
+    unitsMoved { unit { name } from { name } to { name } }
+    linesAdded { kind } linesEnded { kind }
+    shape {
+        before { units maxSpan meanSpan maxDepth meanDepth }
+        after { units maxSpan meanSpan maxDepth meanDepth }
+    }
+    changedUnits { unit { name } spanBefore spanAfter depthBefore depthAfter }
+    collaborationModel { before after branches { unit { name } before after } }
+    insightsResolved { code evidence } insightsIntroduced { code evidence }
+    kpiOwnership { unit { name } series { kpi points } branchBefore { name } branchAfter { name } archived }
+}";
+
 #[tokio::test]
 async fn compare_scenarios_evaluates_drafts_side_by_side() {
     on_each_backend(|app| async move {
         load_demo(&app).await;
-        let center =
-            demo_scenario(&app, "northwind-industrial", "Independent marketing center").await;
-        let inverted =
-            demo_scenario(&app, "northwind-industrial", "Sales reports to marketing").await;
-        let data = app
+        let drafts = [
+            ("Independent marketing center", "INDEPENDENT_MATRIX"),
+            ("Sales reports to marketing", "SALES_REPORTS_TO_MARKETING"),
+        ];
+        let mut ids = Vec::new();
+        for (name, _) in drafts {
+            ids.push(demo_scenario(&app, "northwind-industrial", name).await["id"].clone());
+        }
+        let compared = app
             .ok(
-                r#"query($ids: [ID!]!) { compareScenarios(ids: $ids) {
-                    name diff { collaborationModel { after } insightsResolved { code } } } }"#,
-                json!({ "ids": [center["id"], inverted["id"]] }),
+                &format!("query($ids: [ID!]!) {{ compareScenarios(ids: $ids) {{ {FIGURES} }} }}"),
+                json!({ "ids": ids }),
             )
-            .await;
-        let list = data["compareScenarios"].as_array().unwrap();
-        assert_eq!(list[0]["name"], "Independent marketing center");
-        assert_eq!(
-            list[1]["diff"]["collaborationModel"]["after"],
-            "SALES_REPORTS_TO_MARKETING"
-        );
+            .await["compareScenarios"]
+            .clone();
+        let compared = compared.as_array().unwrap();
+        assert_eq!(compared.len(), drafts.len());
+        for ((id, (name, model)), side_by_side) in ids.iter().zip(drafts).zip(compared) {
+            // In the order asked, each with the figures it has on its own.
+            let alone = app
+                .ok(
+                    &format!("query($id: ID!) {{ scenario(id: $id) {{ {FIGURES} }} }}"),
+                    json!({ "id": id }),
+                )
+                .await["scenario"]
+                .clone();
+            assert_eq!(side_by_side, &alone, "[{:?}] {name}", app.backend);
+            let diff = &side_by_side["diff"];
+            assert_eq!(side_by_side["name"], name);
+            assert_eq!(diff["empty"], false, "{name}");
+            assert_eq!(
+                diff["collaborationModel"]["before"], "REPORTS_TO_SALES",
+                "{name}"
+            );
+            assert_eq!(diff["collaborationModel"]["after"], model, "{name}");
+            assert!(
+                codes(&diff["insightsResolved"]).contains(&"MARKETING_REPORTS_TO_SALES"),
+                "{name}: {diff:#}"
+            );
+            assert!(
+                !diff["unitsMoved"].as_array().unwrap().is_empty(),
+                "{name} moves units: {diff:#}"
+            );
+            let (before, after) = (&diff["shape"]["before"], &diff["shape"]["after"]);
+            let added = diff["unitsAdded"].as_array().unwrap().len() as i64;
+            let archived = diff["unitsArchived"].as_array().unwrap().len() as i64;
+            assert_eq!(
+                after["units"].as_i64().unwrap(),
+                before["units"].as_i64().unwrap() + added - archived,
+                "{name}: the shape counts the units added and archived"
+            );
+        }
     })
     .await;
 }

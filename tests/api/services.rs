@@ -3,12 +3,14 @@
 //! subscribers whoever calls it.
 
 use chrono::NaiveDate;
-use orgdesign_api::{
+use orgdesign_domain::{
     auth::RequestContext,
     error::Error,
     events::Event,
     store::Store,
-    units::service::{self as units, UnitChanges},
+    units::service::{
+        UnitChanges, {self as units},
+    },
 };
 use sea_orm::Database;
 use uuid::Uuid;

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::{
-    helpers::{Backend, HeldRequest, ServerProcess, fresh_database, postgres_available},
+    helpers::{Backend, HeldRequest, ServerProcess, fresh_database, require_postgres},
     proxy::Proxy,
 };
 
@@ -94,12 +94,16 @@ async fn terminate_while_in_flight(
     took
 }
 
+// Multi-threaded: starting the process blocks the test's thread until the server logs
+// its address, and the proxy must go on forwarding meanwhile.
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_ends_the_server_within_its_grace_period_while_a_read_waits_on_a_frozen_postgresql()
 {
-    if !postgres_available("the shutdown test needs a TCP connection to freeze") {
-        return;
-    }
+    require_postgres("the shutdown test needs a TCP connection to freeze");
     let (url, _) = fresh_database(Backend::Postgres).await;
     let proxy = Proxy::to_postgres().await;
     let mut server = start(&proxy.route(&url));

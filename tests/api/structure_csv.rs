@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use orgdesign_api::{auth::Role, demo, settings::Limits};
+use orgdesign_domain::{auth::Role, demo, settings::Limits};
 use reqwest::{StatusCode, header};
 use sea_orm::Database;
 use serde_json::{Value, json};

@@ -15,13 +15,13 @@ use std::{
 };
 
 use futures_util::{SinkExt, StreamExt};
-use orgdesign_api::auth::Role;
+use orgdesign_domain::auth::Role;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
 use crate::helpers::{
-    Backend, ServerProcess, TestApp, backends, fresh_database, postgres_available, spawn_app,
+    Backend, ServerProcess, TestApp, backends, fresh_database, require_postgres, spawn_app,
 };
 
 pub(crate) type Socket =
@@ -309,11 +309,13 @@ async fn a_connection_without_a_valid_token_is_closed() {
     }
 }
 
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
+)]
 #[tokio::test]
 async fn with_postgresql_a_subscriber_on_one_instance_sees_a_push_on_another() {
-    if !postgres_available("events cross instances only through it") {
-        return;
-    }
+    require_postgres("events cross instances only through it");
     let (url, _) = fresh_database(Backend::Postgres).await;
     let a = ServerProcess::start(&url);
     let b = ServerProcess::start(&url);

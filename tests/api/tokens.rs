@@ -4,10 +4,10 @@
 use std::process::Command;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
-use orgdesign_api::{
+use orgdesign_api::startup::Application;
+use orgdesign_domain::{
     auth::Role,
     settings::{Environment, JwtKeySettings, Settings},
-    startup::Application,
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -207,7 +207,7 @@ async fn an_rsa_private_key_is_refused_at_start_with_the_way_out() {
     settings.jwt_public_key = Some(RSA_PUBLIC.to_owned());
     settings.jwt_private_key = Some(SecretString::from(RSA_PRIVATE));
     settings.jwt_algorithm = Some("RS256".to_owned());
-    let Err(err) = orgdesign_api::auth::tokens::Keys::from_settings(&settings) else {
+    let Err(err) = orgdesign_domain::auth::tokens::Keys::from_settings(&settings) else {
         panic!("an RSA private key is refused");
     };
     let err = err.to_string();

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use futures_util::SinkExt as _;
-use orgdesign_api::auth::Role;
+use orgdesign_domain::auth::Role;
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},

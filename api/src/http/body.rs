@@ -24,12 +24,12 @@ use actix_web::{
     web,
 };
 use futures_util::StreamExt as _;
+use orgdesign_domain::settings::{BodySettings, Limits};
 
 use super::{
     error::{ErrorCode, HttpError},
     guard::{self, Over, Share, Shares},
 };
-use crate::settings::{BodySettings, Limits};
 
 /// Why a body was not read.
 #[derive(Debug)]

@@ -14,12 +14,12 @@
 
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, dev::Payload, http::header, web};
 use futures_util::future::LocalBoxFuture;
-
-use super::{AppState, error::HttpError, guard};
-use crate::{
-    auth::{Principal, RequestContext, Role, service as integration},
+use orgdesign_domain::{
+    auth::{Principal, RequestContext, Role, integration_tokens as integration},
     error::Error,
 };
+
+use super::{AppState, error::HttpError, guard};
 
 /// Why a token was refused.
 #[derive(Debug)]
@@ -36,7 +36,11 @@ impl From<TokenRefusal> for HttpError {
             TokenRefusal::Invalid => HttpError::bad_token(),
             TokenRefusal::Unavailable => {
                 HttpError::unavailable("tokens cannot be checked right now, try again later")
-                    .with_retry_after(crate::error::DATABASE_RETRY_AFTER.as_secs().max(1))
+                    .with_retry_after(
+                        orgdesign_domain::error::DATABASE_RETRY_AFTER
+                            .as_secs()
+                            .max(1),
+                    )
             }
         }
     }

@@ -40,7 +40,7 @@ use super::{
     AppState,
     error::{ErrorCode, HttpError},
 };
-use crate::{
+use orgdesign_domain::{
     db::{Pulse, WriteWatch},
     error::DATABASE_RETRY_AFTER,
 };
@@ -211,39 +211,47 @@ pub async fn rest(
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+    use migration::{Migrator, MigratorTrait};
+    use orgdesign_domain::{
+        auth::RequestContext,
+        store::Store,
+        write::{NewOrganizationWrite, begin_new_organization},
+    };
+    use sea_orm::{ConnectionTrait, Database};
 
     use super::*;
-    use crate::db::{WriteLimits, Writes, begin_write};
-
-    async fn sqlite() -> anyhow::Result<DatabaseConnection> {
-        let db = Database::connect("sqlite::memory:").await?;
-        db.execute_unprepared("CREATE TABLE organization (id TEXT PRIMARY KEY, version INTEGER)")
-            .await?;
-        Ok(db)
-    }
-
-    fn writes(db: &DatabaseConnection) -> Writes {
-        Writes::new(
-            db.clone(),
-            WriteLimits {
-                time_limit: Some(Duration::from_secs(5)),
-                queue_per_organization: 10,
-                connections: 1,
-            },
-        )
-    }
 
     const DEADLINE: Deadline = Deadline {
         limit: Duration::from_millis(100),
         probe: Duration::from_millis(50),
     };
 
+    /// A store on a fresh, migrated SQLite file, and the folder to remove after.
+    async fn store() -> anyhow::Result<(Store, std::path::PathBuf)> {
+        let dir = std::env::temp_dir().join(format!(
+            "orgdesign-deadline-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let url = format!("sqlite://{}?mode=rwc", dir.join("db").display());
+        let db = Database::connect(&url).await?;
+        Migrator::up(&db, None).await?;
+        Ok((Store::new(db), dir))
+    }
+
+    /// Begins a write (the creation of an organization), as a service would.
+    async fn write<'s>(
+        store: &'s Store,
+        ctx: &'s RequestContext,
+    ) -> anyhow::Result<NewOrganizationWrite<'s>> {
+        Ok(begin_new_organization(store, ctx).await?)
+    }
+
     #[tokio::test]
     async fn a_request_still_reading_at_its_deadline_is_cut_and_told_the_database_answers()
     -> anyhow::Result<()> {
-        let db = sqlite().await?;
-        let pulse = Pulse::new(db);
+        let (store, dir) = store().await?;
+        let pulse = Pulse::new(store.db.clone());
         let started = Instant::now();
         let cut = DEADLINE
             .run(&pulse, tokio::time::sleep(Duration::from_secs(5)))
@@ -256,40 +264,42 @@ mod tests {
             started.elapsed() < Duration::from_secs(2),
             "cut at its deadline"
         );
+        std::fs::remove_dir_all(dir).ok();
         Ok(())
     }
 
     #[tokio::test]
     async fn a_write_under_way_at_the_deadline_runs_to_its_end() -> anyhow::Result<()> {
-        let db = sqlite().await?;
-        let (pulse, writes) = (Pulse::new(db.clone()), writes(&db));
+        let (store, dir) = store().await?;
+        let pulse = Pulse::new(store.db.clone());
+        let ctx = RequestContext::system("deadline-test");
         let wrote = DEADLINE
             .run(&pulse, async {
-                let tx = begin_write(&writes, None).await?;
+                let change = write(&store, &ctx).await?;
                 // A write slower than the whole time limit.
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                tx.execute_unprepared("INSERT INTO organization VALUES ('slow', 1)")
-                    .await?;
-                tx.commit().await?;
+                change.tx.commit().await?;
                 anyhow::Ok("committed")
             })
             .await
             .map_err(|cut| anyhow::anyhow!("cut: {cut:?}"))??;
         assert_eq!(wrote, "committed");
+        std::fs::remove_dir_all(dir).ok();
         Ok(())
     }
 
     #[tokio::test]
     async fn a_request_that_goes_on_long_after_its_write_is_cut_saying_the_change_may_stand()
     -> anyhow::Result<()> {
-        let db = sqlite().await?;
-        let (pulse, writes) = (Pulse::new(db.clone()), writes(&db));
+        let (store, dir) = store().await?;
+        let pulse = Pulse::new(store.db.clone());
+        let ctx = RequestContext::system("deadline-test");
         let started = Instant::now();
         let cut = DEADLINE
             .run(&pulse, async {
-                let tx = begin_write(&writes, None).await?;
+                let change = write(&store, &ctx).await?;
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                tx.commit().await?;
+                change.tx.commit().await?;
                 tokio::time::sleep(Duration::from_secs(30)).await;
                 anyhow::Ok(())
             })
@@ -307,6 +317,7 @@ mod tests {
             took >= Duration::from_millis(300) + AFTER_WRITE && took < Duration::from_secs(5),
             "cut a moment after the write ended: {took:?}"
         );
+        std::fs::remove_dir_all(dir).ok();
         Ok(())
     }
 

@@ -23,10 +23,9 @@ use actix_web::{
         header::{self, HeaderName, HeaderValue},
     },
 };
+use orgdesign_domain::error::Error;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use crate::error::Error;
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -334,7 +333,7 @@ mod tests {
 
     #[actix_web::test]
     async fn an_unreachable_database_or_a_busy_organization_is_a_503_with_retry_after() {
-        use crate::error::Unavailable;
+        use orgdesign_domain::error::Unavailable;
         let down = Error::Unavailable(Unavailable::Database(sea_orm::DbErr::Conn(
             sea_orm::RuntimeErr::Internal("connection refused".to_owned()),
         )));

@@ -1,6 +1,6 @@
 //! The connection front: HTTP/1.1 over plain TCP, served as actix-web's `HttpServer`
-//! serves it, with one difference on the wire — a request head too large to parse gets
-//! the usual JSON error body.
+//! serves it, with one difference on the wire — a request head too large or too
+//! malformed to parse gets the usual JSON error body.
 //!
 //! actix-http's HTTP/1 dispatcher refuses a request head over 128 KiB, or one with more
 //! than 96 headers, itself: it writes `431 Request Header Fields Too Large` with an
@@ -10,7 +10,10 @@
 //! writes it, with one that carries [`ErrorBody`](super::error::ErrorBody)
 //! (`LIMIT_EXCEEDED`, field `headers`), so a client parses one error shape whatever it
 //! got wrong. orgdesign itself never answers 431, so a write that starts with that
-//! status line is the dispatcher's.
+//! status line is the dispatcher's. Likewise its bare `400` for a request line or
+//! header it cannot parse (a request target over 64 KiB among them): every 400 of
+//! orgdesign's own has a body, so a 400 head with `content-length: 0` is the
+//! dispatcher's, and gets `BAD_USER_INPUT`, field `request`.
 //!
 //! Everything else passes through untouched: the same timeouts as `HttpServer`'s
 //! defaults (5 s for a request head, 5 s keep-alive, 1 s to disconnect), HTTP/1 only
@@ -107,33 +110,84 @@ where
     Ok(builder.run())
 }
 
-/// The answer that replaces the dispatcher's bare 431.
-fn refusal() -> Vec<u8> {
-    let body = ErrorBody {
-        errors: vec![ErrorItem {
-            message: "the request head (request line and headers) is over 128 KiB or has \
-                      more than 96 headers; send a shorter one"
-                .to_owned(),
-            extensions: ErrorExtensions {
-                code: ErrorCode::LimitExceeded,
-                field: Some("headers".to_owned()),
-            },
-        }],
-    };
-    let body = serde_json::to_vec(&body).unwrap_or_default();
-    let mut answer = format!(
-        "HTTP/1.1 431 Request Header Fields Too Large\r\n\
-         content-type: application/json\r\n\
-         content-length: {}\r\n\
-         connection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    answer.extend_from_slice(&body);
-    answer
+/// A refusal the dispatcher writes itself, bare, before any handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bare {
+    /// `431`: a head over 128 KiB or with more than 96 headers.
+    HeadTooLarge,
+    /// `400` with no body: a request line or header that does not parse — among them
+    /// a request target over 64 KiB (the `http` crate's bound on a URI), which is
+    /// what a long GraphQL document sent with GET runs into.
+    Unreadable,
 }
 
-/// A TCP stream that rewrites the dispatcher's bare 431 (see the module doc).
+impl Bare {
+    /// The dispatcher's bare answer a write starts with, if it is one. orgdesign never
+    /// answers 431, and every 400 of its own carries a JSON body, so a 400 whose head
+    /// says `content-length: 0` is the dispatcher's.
+    fn of(buf: &[u8]) -> Option<Self> {
+        let status = buf
+            .strip_prefix(b"HTTP/1.1 ")
+            .or_else(|| buf.strip_prefix(b"HTTP/1.0 "))?;
+        if status.starts_with(b"431 ") {
+            Some(Self::HeadTooLarge)
+        } else if status.starts_with(b"400 Bad Request\r\ncontent-length: 0\r\n") {
+            Some(Self::Unreadable)
+        } else {
+            None
+        }
+    }
+
+    /// The complete answer that replaces it: the same status, the usual JSON error.
+    fn replacement(self) -> Vec<u8> {
+        let (status, code, field, message) = match self {
+            Self::HeadTooLarge => (
+                "431 Request Header Fields Too Large",
+                ErrorCode::LimitExceeded,
+                "headers",
+                "the request head (request line and headers) is over 128 KiB or has \
+                 more than 96 headers; send a shorter one",
+            ),
+            Self::Unreadable => (
+                "400 Bad Request",
+                ErrorCode::BadUserInput,
+                "request",
+                "the request line or a header could not be read: it is malformed, or the \
+                 path and query string are over 64 KiB; send long GraphQL documents with \
+                 POST",
+            ),
+        };
+        let body = ErrorBody {
+            errors: vec![ErrorItem {
+                message: message.to_owned(),
+                extensions: ErrorExtensions {
+                    code,
+                    field: Some(field.to_owned()),
+                },
+            }],
+        };
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let mut answer = format!(
+            "HTTP/1.1 {status}\r\n\
+             content-type: application/json\r\n\
+             content-length: {}\r\n\
+             connection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        answer.extend_from_slice(&body);
+        answer
+    }
+
+    fn status(self) -> u16 {
+        match self {
+            Self::HeadTooLarge => 431,
+            Self::Unreadable => 400,
+        }
+    }
+}
+
+/// A TCP stream that rewrites the dispatcher's bare 431 and 400 (see the module doc).
 pub struct HeadRefusal<S> {
     io: S,
     metrics: std::sync::Arc<Metrics>,
@@ -170,11 +224,6 @@ impl<S: AsyncWrite + Unpin> HeadRefusal<S> {
     }
 }
 
-/// Whether a write is the dispatcher's own 431: a response head with that status line.
-fn is_bare_431(buf: &[u8]) -> bool {
-    buf.starts_with(b"HTTP/1.1 431 ") || buf.starts_with(b"HTTP/1.0 431 ")
-}
-
 impl<S: AsyncRead + Unpin> AsyncRead for HeadRefusal<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -191,15 +240,15 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for HeadRefusal<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.pending.is_none() && is_bare_431(buf) {
+        if let Some(bare) = Bare::of(buf).filter(|_| self.pending.is_none()) {
             // The dispatcher's answer has no body: its head is the whole write. Take it
             // as written and send the replacement instead; what of it does not go out
             // now goes out on flush or shutdown, which the dispatcher calls before it
             // closes the connection.
             // Counted as a request no route matched: its method and path were never read.
             self.metrics
-                .observe_http("UNPARSED", "unmatched", 431, Duration::ZERO);
-            self.pending = Some((refusal(), 0));
+                .observe_http("UNPARSED", "unmatched", bare.status(), Duration::ZERO);
+            self.pending = Some((bare.replacement(), 0));
             return match self.drain(cx) {
                 Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
                 _ => Poll::Ready(Ok(buf.len())),
@@ -233,25 +282,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_431_status_line_at_the_start_of_a_write_is_replaced() {
-        assert!(is_bare_431(
-            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n"
-        ));
-        assert!(!is_bare_431(b"HTTP/1.1 413 Payload Too Large\r\n"));
-        assert!(!is_bare_431(b"{\"data\":{\"x\":\"HTTP/1.1 431 \"}}"));
+    fn only_the_dispatchers_bare_answers_at_the_start_of_a_write_are_replaced() {
+        assert_eq!(
+            Bare::of(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n"),
+            Some(Bare::HeadTooLarge)
+        );
+        assert_eq!(
+            Bare::of(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"),
+            Some(Bare::Unreadable)
+        );
+        // orgdesign's own 400s carry a body.
+        assert_eq!(
+            Bare::of(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 97\r\ncontent-type: application/json\r\n"),
+            None
+        );
+        assert_eq!(Bare::of(b"HTTP/1.1 413 Payload Too Large\r\n"), None);
+        assert_eq!(Bare::of(b"{\"data\":{\"x\":\"HTTP/1.1 431 \"}}"), None);
     }
 
     #[test]
-    fn the_replacement_is_a_complete_answer_with_the_json_error() {
-        let answer = String::from_utf8(refusal()).unwrap();
-        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-        assert!(head.starts_with("HTTP/1.1 431 "), "{head}");
-        assert!(
-            head.contains(&format!("content-length: {}", body.len())),
-            "{head}"
-        );
-        let body: serde_json::Value = serde_json::from_str(body).unwrap();
-        assert_eq!(body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
-        assert_eq!(body["errors"][0]["extensions"]["field"], "headers");
+    fn each_replacement_is_a_complete_answer_with_the_json_error() {
+        for (bare, status, code, field) in [
+            (Bare::HeadTooLarge, "431", "LIMIT_EXCEEDED", "headers"),
+            (Bare::Unreadable, "400", "BAD_USER_INPUT", "request"),
+        ] {
+            let answer = String::from_utf8(bare.replacement()).unwrap();
+            let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+            assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");
+            assert!(
+                head.contains(&format!("content-length: {}", body.len())),
+                "{head}"
+            );
+            let body: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(body["errors"][0]["extensions"]["code"], code);
+            assert_eq!(body["errors"][0]["extensions"]["field"], field);
+        }
     }
 }

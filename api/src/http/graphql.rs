@@ -35,6 +35,11 @@ use actix_web::{
     web,
 };
 use async_graphql::{BatchRequest, Request, Response, Variables, parser::types::OperationType};
+use orgdesign_domain::auth::RequestContext;
+use orgdesign_graphql::{
+    limits::Access,
+    schema::{code_of, ensure_codes, prepare},
+};
 use serde_json::{Value, value::RawValue};
 use tracing::Instrument;
 
@@ -45,10 +50,6 @@ use super::{
     guard,
     operation::Operation,
     persisted::{Lookup, PersistedQueries},
-};
-use crate::{
-    auth::RequestContext,
-    graphql::{code_of, ensure_codes, prepare},
 };
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -272,6 +273,10 @@ async fn execute(
     media: MediaType,
 ) -> HttpResponse {
     let introspect = guard::may_introspect(state.introspection, context.principal.as_ref());
+    let access = Access {
+        authenticated: context.principal.is_some(),
+        may_introspect: introspect,
+    };
     let batch = if introspect {
         batch
     } else {
@@ -281,6 +286,20 @@ async fn execute(
         BatchRequest::Single(request) => (vec![request], false),
         BatchRequest::Batch(requests) => (requests, true),
     };
+    // The documents' length, all of them together, before any is parsed.
+    let length = requests.iter().map(|request| request.query.len()).sum();
+    if let Err(error) =
+        orgdesign_graphql::limits::check_length(length, state.limits.max_document_bytes)
+    {
+        let status = if media == MediaType::GraphqlResponse {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        return media
+            .error(status, ErrorCode::LimitExceeded, error.message)
+            .error_response();
+    }
     // Each document is parsed here once for what must be known before it runs.
     let requests: Vec<(Request, Operation)> = requests
         .into_iter()
@@ -292,7 +311,7 @@ async fn execute(
     let run = async {
         let mut responses = Vec::with_capacity(requests.len());
         for (request, operation) in requests {
-            responses.push(execute_one(state, &context, request, &operation).await);
+            responses.push(execute_one(state, &context, access, request, &operation).await);
         }
         responses
     };
@@ -338,7 +357,7 @@ async fn execute(
             .body(body),
         Err(err) => {
             tracing::error!(error = %err, "writing a GraphQL response failed");
-            HttpError::from(crate::error::Error::Internal(err.into())).error_response()
+            HttpError::from(orgdesign_domain::error::Error::Internal(err.into())).error_response()
         }
     }
 }
@@ -346,12 +365,19 @@ async fn execute(
 async fn execute_one(
     state: &AppState,
     context: &RequestContext,
+    access: Access,
     request: Request,
     operation: &Operation,
 ) -> Response {
     let span = tracing::info_span!("graphql", operation = %operation.label(), request_id = %context.request_id);
     let started = Instant::now();
-    let mut response = match prepare(request, &state.store.db, &state.limits, context.clone()) {
+    let mut response = match prepare(
+        request,
+        &state.store.db,
+        &state.limits,
+        context.clone(),
+        access,
+    ) {
         // Unconstrained: tokio's cooperative budget would otherwise make a large
         // resolution pass yield part-way, letting a DataLoader's batch window close on
         // half of the keys of one level, so the statement count of a query would depend
@@ -363,6 +389,7 @@ async fn execute_one(
         }
         Err(error) => Response::from_errors(vec![error]),
     };
+    orgdesign_graphql::schema::limit_errors(&mut response.errors);
     ensure_codes(&mut response.errors);
     let elapsed = started.elapsed();
     span.in_scope(|| {
@@ -486,9 +513,9 @@ pub async fn get(
             object.insert(key.to_owned(), value);
         }
     }
-    let request = parse_request(Value::Object(object), &state.persisted_queries)
+    let mut request = parse_request(Value::Object(object), &state.persisted_queries)
         .map_err(|refusal| media.refuse(refusal))?;
-    let operation = Operation::select(request.query.as_str(), request.operation_name.as_deref());
+    let operation = Operation::of(&mut request);
     if operation
         .kind
         .is_some_and(|kind| kind != OperationType::Query)

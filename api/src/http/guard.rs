@@ -18,8 +18,7 @@ use governor::{
     DefaultKeyedRateLimiter, Quota,
     clock::{Clock, DefaultClock},
 };
-
-use crate::{
+use orgdesign_domain::{
     auth::{Principal, Role},
     settings::{IntrospectionPolicy, Limits},
 };

@@ -33,15 +33,15 @@ use actix_web::{
     middleware::Next,
     web,
 };
-
-use self::error::HttpError;
-use crate::{
+use orgdesign_domain::{
     auth::tokens::Keys,
-    graphql::AppSchema,
-    metrics::Metrics,
     settings::{IntrospectionPolicy, Limits},
     store::Store,
 };
+use orgdesign_graphql::schema::AppSchema;
+
+use self::error::HttpError;
+use crate::metrics::Metrics;
 
 /// What every handler shares: built once at start-up.
 pub struct AppState {
@@ -49,7 +49,7 @@ pub struct AppState {
     /// The database and event bus, as services take them.
     pub store: Store,
     /// Whether the database answers now: readiness, and why a request ran out of time.
-    pub pulse: crate::db::Pulse,
+    pub pulse: orgdesign_domain::db::Pulse,
     /// How long `/readyz` (and a request's probe before its deadline) waits for the
     /// database (`readiness_timeout_ms`).
     pub readiness_timeout: Duration,

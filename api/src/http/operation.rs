@@ -23,9 +23,13 @@ impl Operation {
     /// The operation `query` runs under `operation_name`, chosen as async-graphql
     /// chooses it: the operation of that name, else the document's only operation.
     pub fn select(query: &str, operation_name: Option<&str>) -> Self {
-        match parse_query(query) {
-            Ok(document) => Self::in_document(&document, operation_name),
-            Err(_) => Self {
+        // A document nested too deep is not parsed at all; admission refuses it.
+        let parsed = orgdesign_graphql::limits::check_text(query)
+            .ok()
+            .and_then(|()| parse_query(query).ok());
+        match parsed {
+            Some(document) => Self::in_document(&document, operation_name),
+            None => Self {
                 name: operation_name.map(str::to_owned),
                 kind: None,
             },
@@ -36,6 +40,12 @@ impl Operation {
     /// parsed into the request, so running it does not parse it again.
     pub fn of(request: &mut async_graphql::Request) -> Self {
         let operation_name = request.operation_name.clone();
+        if orgdesign_graphql::limits::check_text(&request.query).is_err() {
+            return Self {
+                name: operation_name,
+                kind: None,
+            };
+        }
         match request.parsed_query() {
             Ok(document) => Self::in_document(document, operation_name.as_deref()),
             Err(_) => Self {

@@ -1,10 +1,10 @@
 //! Operational endpoints: the SDL, health, readiness and metrics.
 
 use actix_web::{HttpResponse, web};
+use orgdesign_domain::db;
 use serde_json::json;
 
 use super::{AppState, error::HttpError};
-use crate::db;
 
 /// `GET /schema.graphql`: the SDL the server runs, to whoever may introspect it (the
 /// same policy as introspection queries, so it does not map the schema for others).

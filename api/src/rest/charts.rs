@@ -4,18 +4,19 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Months, NaiveDate};
+use orgdesign_domain::{
+    DateRange, Granularity, KpiKey, MIN_DATE, StorableDate,
+    charts::{org, trend::Trend},
+    error::Error,
+    kpis::series,
+    parse_date,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::reader_of;
-use crate::{
-    charts::{org, trend::Trend},
-    domain::{DateRange, Granularity, KpiKey, MIN_DATE, StorableDate, parse_date},
-    error::Error,
-    http::{AppState, caller::Authenticated, error::HttpError},
-    kpis::series,
-};
+use crate::http::{AppState, caller::Authenticated, error::HttpError};
 
 /// Most periods one trend chart draws.
 pub const MAX_PERIODS: i64 = 1_000;
@@ -89,7 +90,7 @@ pub async fn org_chart(
     })
     .await?;
     let query = org_chart_query(req.query_string())?;
-    let as_of = crate::clock::as_of(query.as_of.as_deref())?;
+    let as_of = orgdesign_domain::clock::as_of(query.as_of.as_deref())?;
     let chart = org::load(&state.store.db, &organization, as_of)
         .await?
         .restrict(query.root_unit_id, query.depth, "rootUnitId")?;
@@ -130,16 +131,17 @@ pub async fn scenario_chart(
     .await?;
     let id = Uuid::parse_str(&id).map_err(|_| Error::bad_input("id", "a scenario id"))?;
     let query = org_chart_query(req.query_string())?;
-    let scenario = crate::scenarios::evaluation::find(&state.store.db, id)
+    let scenario = orgdesign_domain::scenarios::evaluation::find(&state.store.db, id)
         .await?
         .filter(|s| s.organization_id == organization.id)
         .ok_or_else(|| Error::not_found_at("scenario", "id"))?;
-    let limits = crate::scenarios::service::limits(&state.limits);
-    let evaluation = crate::scenarios::evaluation::evaluate(&state.store.db, &[&scenario], limits)
-        .await?
-        .pop()
-        .ok_or_else(|| Error::not_found_at("scenario", "id"))?;
-    let chart = crate::scenarios::types::chart(&scenario, &evaluation)?.restrict(
+    let limits = orgdesign_domain::scenarios::service::limits(&state.limits);
+    let evaluation =
+        orgdesign_domain::scenarios::evaluation::evaluate(&state.store.db, &[&scenario], limits)
+            .await?
+            .pop()
+            .ok_or_else(|| Error::not_found_at("scenario", "id"))?;
+    let chart = orgdesign_graphql::scenarios::types::chart(&scenario, &evaluation)?.restrict(
         query.root_unit_id,
         query.depth,
         "rootUnitId",
@@ -148,7 +150,7 @@ pub async fn scenario_chart(
 }
 
 /// Reads the org chart's parameters one by one, so an error names the one at fault
-/// (`asOf` is read by [`crate::clock::as_of`]).
+/// (`asOf` is read by [`orgdesign_domain::clock::as_of`]).
 fn org_chart_query(raw: &str) -> Result<OrgChartQuery, Error> {
     let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(raw) else {
         return Err(Error::bad_input("query", "an unreadable query string"));
@@ -233,7 +235,7 @@ pub async fn kpi_chart(
     };
     let to = match &query.to {
         Some(to) => StorableDate::parse_text("to", to)?.get(),
-        None => crate::clock::today() + chrono::Duration::days(1),
+        None => orgdesign_domain::clock::today() + chrono::Duration::days(1),
     };
     let from = match &query.from {
         Some(from) => parse_date("from", from)?,
@@ -254,7 +256,7 @@ pub async fn kpi_chart(
         .await
         .map_err(|err| err.on_field("key"))?;
     if let Some(unit) = query.unit_id {
-        crate::units::service::ensure_of_organization(
+        orgdesign_domain::units::service::ensure_of_organization(
             &state.store.db,
             organization.id,
             unit,

@@ -10,25 +10,25 @@ use actix_web::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{kpi_definition, kpi_measurement};
+use orgdesign_domain::{
+    Granularity, KpiKey, Line,
+    auth::{Principal, RequestContext},
+    error::Error,
+    from_scaled, kpis, parse_date,
+};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{error_response, organization, reader_of};
-use crate::{
-    auth::{Principal, RequestContext},
-    domain::{Granularity, KpiKey, Line, from_scaled, parse_date},
-    error::Error,
-    http::{
-        AppState,
-        caller::{Authenticated, request_id},
-        error::HttpError,
-    },
-    kpis::{
-        self,
-        wire::{CsvLayout, WirePush},
-    },
+use super::{
+    error_response, organization, reader_of,
+    wire::{CsvLayout, WirePush},
+};
+use crate::http::{
+    AppState,
+    caller::{Authenticated, request_id},
+    error::HttpError,
 };
 
 /// What a push changed.
@@ -104,7 +104,7 @@ pub async fn push(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
     // A role that may never push is refused before the organization is looked up.
-    if principal.role == crate::auth::Role::Viewer {
+    if principal.role == orgdesign_domain::auth::Role::Viewer {
         return Err(Error::Forbidden.into());
     }
     let organization = organization(&state, &principal, &path).await?.id;
@@ -190,7 +190,7 @@ async fn record(
     (status, body, retry_after)
 }
 
-fn parse_json(body: &[u8], max: usize) -> crate::error::Result<Vec<kpis::ParsedPoint>> {
+fn parse_json(body: &[u8], max: usize) -> orgdesign_domain::error::Result<Vec<kpis::ParsedPoint>> {
     let push: WirePush = serde_json::from_slice(body).map_err(|e| {
         Error::bad_input("body", format!("not a push of the documented shape: {e}"))
     })?;
@@ -206,7 +206,7 @@ fn parse_json(body: &[u8], max: usize) -> crate::error::Result<Vec<kpis::ParsedP
         .collect()
 }
 
-fn parse_csv(body: &[u8], max: usize) -> crate::error::Result<Vec<kpis::ParsedPoint>> {
+fn parse_csv(body: &[u8], max: usize) -> orgdesign_domain::error::Result<Vec<kpis::ParsedPoint>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(body);

@@ -6,18 +6,16 @@
 mod charts;
 mod kpis;
 mod structure;
+pub mod wire;
 
 use actix_web::{HttpResponse, ResponseError as _, middleware::from_fn, web};
+use orgdesign_domain::{
+    Slug, auth::Principal, error::Error, organizations::service as organizations,
+};
 use utoipa::OpenApi;
 
 pub use crate::http::error::{ErrorBody, ErrorCode, ErrorExtensions, ErrorItem};
-use crate::{
-    auth::Principal,
-    domain::Slug,
-    error::Error,
-    http::{AppState, caller::Authenticated, deadline, error::HttpError, resource},
-    organizations::service as organizations,
-};
+use crate::http::{AppState, caller::Authenticated, deadline, error::HttpError, resource};
 
 /// Registers the REST routes (each answers other methods with 405 and `Allow`). Every
 /// `/api/v1` request runs within the request's deadline (`http::deadline::rest`), its
@@ -93,7 +91,7 @@ pub(super) async fn reader_of(
     state: &AppState,
     caller: &Authenticated,
     slug: &str,
-    check: impl FnOnce(&Principal, uuid::Uuid) -> crate::error::Result<()>,
+    check: impl FnOnce(&Principal, uuid::Uuid) -> orgdesign_domain::error::Result<()>,
 ) -> Result<entity::organization::Model, HttpError> {
     let org = organization(state, &caller.principal, slug).await?;
     check(&caller.principal, org.id)?;
@@ -127,8 +125,8 @@ pub(super) async fn reader_of(
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(
-        crate::kpis::wire::WirePoint,
-        crate::kpis::wire::WirePush,
+        wire::WirePoint,
+        wire::WirePush,
         kpis::PushReply,
         kpis::ExportPage,
         kpis::ExportedPoint,
@@ -168,7 +166,7 @@ impl utoipa::Modify for BearerAuth {
 /// The fingerprint an `Idempotency-Key` is checked against, for tests that stage a
 /// request in flight.
 pub fn fingerprint_for_tests(content_type: &str, body: &[u8]) -> String {
-    crate::idempotency::service::fingerprint(content_type, body)
+    orgdesign_domain::idempotency::service::fingerprint(content_type, body)
 }
 
 /// The document as served and committed.
@@ -187,7 +185,7 @@ async fn openapi() -> HttpResponse {
 /// What a request's `Idempotency-Key` header decides.
 pub(crate) enum Idempotent {
     /// Run the request; with a key, its reply is kept through the attempt.
-    Run(Option<crate::idempotency::service::Attempt>),
+    Run(Option<orgdesign_domain::idempotency::service::Attempt>),
     /// The stored reply of an earlier request with the same key and body.
     Answer(HttpResponse),
 }
@@ -203,7 +201,7 @@ pub(crate) async fn idempotent(
     content_type: &str,
     body: &[u8],
 ) -> Result<Idempotent, HttpError> {
-    use crate::idempotency::service as idempotency;
+    use orgdesign_domain::idempotency::service as idempotency;
     let Some(raw) = req.headers().get("idempotency-key") else {
         return Ok(Idempotent::Run(None));
     };

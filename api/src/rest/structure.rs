@@ -1,6 +1,6 @@
 //! `GET /api/v1/organizations/{slug}/structure.csv` and
 //! `POST /api/v1/organizations/{slug}/scenarios`: the structure as an HRIS-style CSV
-//! file, out and back in as a draft scenario (see [`crate::scenarios::structure_csv`]).
+//! file, out and back in as a draft scenario (see [`orgdesign_domain::scenarios::structure_csv`]).
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -8,24 +8,24 @@ use actix_web::{
     web,
 };
 use chrono::NaiveDate;
+use orgdesign_domain::{
+    Description, Name, StorableDate,
+    auth::RequestContext,
+    error::Error,
+    scenarios::{
+        service::{self as scenarios, NewScenario},
+        structure_csv,
+    },
+};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{organization, reader_of};
-use crate::{
-    auth::RequestContext,
-    domain::{Description, Name, StorableDate},
-    error::Error,
-    http::{
-        AppState,
-        caller::{Authenticated, request_id},
-        error::HttpError,
-    },
-    scenarios::{
-        service::{self as scenarios, NewScenario},
-        structure_csv,
-    },
+use crate::http::{
+    AppState,
+    caller::{Authenticated, request_id},
+    error::HttpError,
 };
 
 /// The date of an export.
@@ -121,8 +121,9 @@ pub async fn export(
     })
     .await?;
     let query = ExportQuery::read(req.query_string())?;
-    let as_of = crate::clock::as_of(query.as_of.as_deref())?;
-    let snapshot = crate::insights::snapshot(&state.store.db, organization.id, as_of).await?;
+    let as_of = orgdesign_domain::clock::as_of(query.as_of.as_deref())?;
+    let snapshot =
+        orgdesign_domain::insights::snapshot(&state.store.db, organization.id, as_of).await?;
     let body = structure_csv::export(&snapshot)?;
     let mut response =
         crate::http::cache::respond(&req, "text/csv; charset=utf-8", "private, no-cache", body);
@@ -197,7 +198,7 @@ pub async fn import(
         effective_from: StorableDate::parse_text_or(
             "effectiveFrom",
             query.effective_from.as_deref(),
-            crate::clock::today(),
+            orgdesign_domain::clock::today(),
         )?,
     };
     let body = state.bodies.read(&req, &mut payload).await?;
@@ -215,7 +216,7 @@ pub async fn import(
     };
     let limits = scenarios::limits(&state.limits);
     let row = scenarios::import_structure(&state.store, &context, new, &rows, limits).await?;
-    let changes = crate::scenarios::change::from_json(&row.changes)?.len();
+    let changes = orgdesign_domain::scenarios::change::from_json(&row.changes)?.len();
     let reply = serde_json::to_string(&ImportedScenario {
         id: row.id,
         name: row.name,

@@ -41,10 +41,10 @@ use actix_web::{
     },
     web::{self, Bytes},
 };
+use orgdesign_domain::settings::GraphiqlSettings;
 use uuid::Uuid;
 
 use super::{AppState, error::HttpError};
-use crate::settings::GraphiqlSettings;
 
 /// Where the page loads the pinned files from by default. jsDelivr serves an npm
 /// package's files unchanged at `/npm/PACKAGE@VERSION/PATH`, with

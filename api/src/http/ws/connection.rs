@@ -23,20 +23,20 @@ use futures_util::{
     StreamExt as _,
     stream::{AbortHandle, BoxStream, SelectAll},
 };
+use orgdesign_domain::{
+    auth::{Principal, RequestContext},
+    settings::WebSocketSettings,
+};
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::{
     execute,
     protocol::{ClientMessage, Protocol, close},
 };
-use crate::{
-    auth::{Principal, RequestContext},
-    http::{
-        AppState,
-        caller::{self, TokenRefusal},
-        guard::{self, Share},
-    },
-    settings::WebSocketSettings,
+use crate::http::{
+    AppState,
+    caller::{self, TokenRefusal},
+    guard::{self, Share},
 };
 
 /// What a subscription's stream yields into the connection's loop.

@@ -19,6 +19,8 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse, ResponseError as _, http::StatusCode, web};
 use async_graphql::{Data, Response, parser::types::OperationType};
 use futures_util::{StreamExt as _, stream::BoxStream};
+use orgdesign_domain::settings::WebSocketSettings;
+use orgdesign_graphql::schema::ensure_codes;
 
 use self::{connection::Connection, protocol::Protocol};
 use super::{
@@ -27,7 +29,6 @@ use super::{
     guard::{self, Shares},
     operation::Operation,
 };
-use crate::{graphql::ensure_codes, settings::WebSocketSettings};
 
 /// The WebSocket settings and the connections held per client address and per
 /// subject; built once at start-up.
@@ -90,6 +91,13 @@ fn execute(
         ensure_codes(&mut response.errors);
         futures_util::stream::once(async move { response }).boxed()
     };
+    // The document's length before anything parses it.
+    if let Err(error) = orgdesign_graphql::limits::check_length(
+        request.query.len(),
+        state.limits.max_document_bytes,
+    ) {
+        return refusal(error);
+    }
     if !Operation::of(&mut request).is(OperationType::Subscription) {
         let mut error = async_graphql::ServerError::new(
             "only subscriptions run over the WebSocket; send queries and mutations with POST /graphql",
@@ -100,13 +108,20 @@ fn execute(
         error.extensions = Some(extensions);
         return refusal(error);
     }
-    if let Err(error) = crate::graphql::admit(&mut request, &state.limits) {
+    // Only an acknowledged connection (one with a valid token) reaches here; the
+    // introspection policy does not matter to a subscription's root fields.
+    let access = orgdesign_graphql::limits::Access {
+        authenticated: true,
+        may_introspect: false,
+    };
+    if let Err(error) = orgdesign_graphql::schema::admit(&mut request, &state.limits, access) {
         return refusal(error);
     }
     state
         .schema
         .execute_stream_with_session_data(request, data)
         .map(|mut response| {
+            orgdesign_graphql::schema::limit_errors(&mut response.errors);
             ensure_codes(&mut response.errors);
             response
         })

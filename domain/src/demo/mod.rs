@@ -1,0 +1,358 @@
+//! Demo organizations, one per collaboration model, in our own words. Every row goes
+//! through the same services as the API under the actor `orgdesign-demo`, so every
+//! invariant holds for them and the audit log shows each one.
+//!
+//! - this file: [`load`] and the builder that calls the services;
+//! - `examples`: the four organizations.
+
+mod examples;
+
+use anyhow::Context as _;
+use chrono::{Datelike, NaiveDate};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::{
+    CollaborationModel, Description, Granularity, KpiKey, LineKind, Name, PositionRole,
+    PriorityKey, RelationshipStrength, Responsibility, Score, Slug, Sourcing, StageKey,
+    StorableDate, UnitFunction, Weight,
+    auth::RequestContext,
+    kpis::{
+        ParsedPoint,
+        service::{self as kpis, NewTarget},
+    },
+    maturity::service::{self as maturity, NewStageDeclaration},
+    organizations::service::{self as organizations, NewOrganization},
+    positions::service::{self as positions, NewPosition},
+    priorities::service::{self as priorities, NewAssessment},
+    reporting::service::{self as reporting, NewLine},
+    scenarios::service as scenarios,
+    settings::Limits,
+    stakeholders::service::{
+        self as stakeholders, NewRelationship, NewStakeholder, StakeholderRef,
+    },
+    store::Store,
+    units::service::{self as units, NewUnit},
+};
+
+/// Builds one demo organization.
+struct Builder<'a> {
+    store: &'a Store,
+    ctx: RequestContext,
+    limits: &'a Limits,
+    org: Uuid,
+}
+
+fn date(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
+    NaiveDate::from_ymd_opt(y, m, d).context("a demo date is invalid")
+}
+
+impl<'a> Builder<'a> {
+    /// Tracks a relationship from `owner` to a new internal stakeholder, the unit
+    /// `unit`, through the stakeholder services (its first review comes with it).
+    async fn relationship(
+        &self,
+        owner: Uuid,
+        unit: Uuid,
+        name: &str,
+        trust: i32,
+    ) -> anyhow::Result<()> {
+        let stakeholder = stakeholders::create_stakeholder(
+            self.store,
+            &self.ctx,
+            NewStakeholder {
+                organization_id: self.org,
+                name: Name::parse("name", name)?,
+                who: StakeholderRef::Internal(unit),
+            },
+        )
+        .await?;
+        stakeholders::create_relationship(
+            self.store,
+            &self.ctx,
+            NewRelationship {
+                owner_unit_id: owner,
+                stakeholder_id: stakeholder.id,
+                trust_score: Score::parse("trust", trust)?,
+                strength: RelationshipStrength::Strong,
+                notes: None,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Assesses a leadership priority through the priority service.
+    async fn priority(
+        &self,
+        key: PriorityKey,
+        score: i32,
+        owner: Option<Uuid>,
+        notes: &str,
+    ) -> anyhow::Result<()> {
+        priorities::assess(
+            self.store,
+            &self.ctx,
+            NewAssessment {
+                organization_id: self.org,
+                priority: key,
+                score: Score::parse("score", score)?,
+                weight: Weight::parse("weight", 1)?,
+                owner_unit_id: owner,
+                notes: Description::parse_opt("notes", Some(notes))?,
+                assessed_at: None,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Declares the maturity stage as of `on` through the maturity service.
+    async fn stage(&self, stage: StageKey, on: NaiveDate, rationale: &str) -> anyhow::Result<()> {
+        maturity::declare(
+            self.store,
+            &self.ctx,
+            NewStageDeclaration {
+                organization_id: self.org,
+                stage,
+                assessed_on: StorableDate::parse("on", on)?,
+                rationale: Description::parse_opt("rationale", Some(rationale))?,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Records monthly points for each `(kpi, first value, monthly growth)` over the
+    /// `months` months ending with `last` (the month containing it), through the same
+    /// ingestion service as the API. Values wobble a little around the trend so the
+    /// charts look like real data; they are the same on every load.
+    async fn monthly_kpis(
+        &self,
+        kpis: &[(&str, f64, f64)],
+        last: NaiveDate,
+        months: u32,
+        source: &str,
+    ) -> anyhow::Result<()> {
+        let last = last.with_day(1).context("a demo date is invalid")?;
+        let mut points = Vec::new();
+        for (k, &(kpi, first, growth)) in kpis.iter().enumerate() {
+            for i in 0..months {
+                let back = months - 1 - i;
+                let period = last
+                    .checked_sub_months(chrono::Months::new(back))
+                    .context("a demo date is out of range")?;
+                let wobble = 1.0 + 0.06 * ((f64::from(i) * 1.7 + k as f64).sin());
+                let value = first * (1.0 + growth).powi(i as i32) * wobble;
+                // Two decimals, scaled to the stored integer.
+                let scaled = ((value * 100.0).round() as i64) * (entity::VALUE_SCALE / 100);
+                points.push(ParsedPoint::parse(
+                    points.len(),
+                    "points",
+                    kpi,
+                    None,
+                    Granularity::Month,
+                    period,
+                    scaled,
+                    source,
+                    Vec::new(),
+                )?);
+            }
+        }
+        crate::kpis::record(self.store, &self.ctx, self.org, points).await?;
+        Ok(())
+    }
+
+    /// Sets the monthly target of `kpi` for the `months` months ending with `last`,
+    /// through the KPI service.
+    async fn monthly_target(
+        &self,
+        kpi: &str,
+        value: i64,
+        last: NaiveDate,
+        months: u32,
+    ) -> anyhow::Result<()> {
+        let last = last.with_day(1).context("a demo date is invalid")?;
+        for back in 0..months {
+            let period = last
+                .checked_sub_months(chrono::Months::new(back))
+                .context("a demo date is out of range")?;
+            kpis::set_target(
+                self.store,
+                &self.ctx,
+                NewTarget {
+                    organization_id: self.org,
+                    kpi: KpiKey::parse("kpi", kpi)?,
+                    unit_id: None,
+                    granularity: Granularity::Month,
+                    period_start: StorableDate::parse("period", period)?,
+                    value_scaled: value * entity::VALUE_SCALE,
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn organization(
+        store: &'a Store,
+        limits: &'a Limits,
+        slug: &str,
+        name: &str,
+        industry: &str,
+        employees: i32,
+        model: CollaborationModel,
+    ) -> anyhow::Result<Option<Builder<'a>>> {
+        let slug = Slug::parse("slug", slug)?;
+        let ctx = RequestContext::system("orgdesign-demo");
+        if organizations::find_by_slug(&store.db, &slug)
+            .await?
+            .is_some()
+        {
+            println!("  {} is already loaded; skipped", slug.as_str());
+            return Ok(None);
+        }
+        let org = organizations::create(
+            store,
+            &ctx,
+            NewOrganization {
+                slug,
+                name: Name::parse("name", name)?,
+                industry: Some(Name::parse("industry", industry)?),
+                employee_count: Some(employees),
+                declared_model: Some(model),
+            },
+        )
+        .await?;
+        Ok(Some(Self {
+            store,
+            ctx,
+            limits,
+            org: org.id,
+        }))
+    }
+
+    async fn unit(
+        &self,
+        name: &str,
+        function: UnitFunction,
+        sourcing: Sourcing,
+        description: &str,
+    ) -> anyhow::Result<Uuid> {
+        let unit = units::create(
+            self.store,
+            &self.ctx,
+            NewUnit {
+                organization_id: self.org,
+                name: Name::parse("name", name)?,
+                function,
+                sourcing,
+                description: Description::parse_opt("description", Some(description))?,
+            },
+            self.limits.max_units_per_organization,
+        )
+        .await?;
+        Ok(unit.id)
+    }
+
+    async fn head(
+        &self,
+        unit: Uuid,
+        title: &str,
+        role: PositionRole,
+        responsibilities: &[Responsibility],
+    ) -> anyhow::Result<Uuid> {
+        let position = positions::create(
+            self.store,
+            &self.ctx,
+            NewPosition {
+                unit_id: unit,
+                title: Name::parse("title", title)?,
+                role,
+                holder_name: None,
+                responsibilities: responsibilities.to_vec(),
+            },
+            self.limits.max_positions_per_unit,
+        )
+        .await?;
+        Ok(position.id)
+    }
+
+    async fn line(
+        &self,
+        unit: Uuid,
+        superior: Uuid,
+        kind: LineKind,
+        from: NaiveDate,
+        to: Option<NaiveDate>,
+    ) -> anyhow::Result<()> {
+        reporting::add(
+            self.store,
+            &self.ctx,
+            NewLine {
+                unit_id: unit,
+                superior_unit_id: superior,
+                kind,
+                effective_from: from,
+                effective_to: to,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+impl Builder<'_> {
+    /// Drafts a scenario of the organization with `changes`, dated the first day of
+    /// the next quarter (a date that stays ahead of today for a while).
+    async fn scenario(
+        &self,
+        name: &str,
+        description: &str,
+        changes: Vec<crate::scenarios::change::Change>,
+    ) -> anyhow::Result<Uuid> {
+        let today = crate::clock::today();
+        let quarter_start_month = (today.month0() / 3) * 3 + 1;
+        let next_quarter = NaiveDate::from_ymd_opt(today.year(), quarter_start_month, 1)
+            .and_then(|d| d.checked_add_months(chrono::Months::new(3)))
+            .context("no next quarter")?;
+        let draft = scenarios::create(
+            self.store,
+            &self.ctx,
+            scenarios::NewScenario {
+                organization_id: self.org,
+                name: Name::parse("name", name)?,
+                description: Description::parse_opt("description", Some(description))?,
+                effective_from: StorableDate::parse("effectiveFrom", next_quarter)?,
+            },
+        )
+        .await?;
+        scenarios::add_changes(
+            self.store,
+            &self.ctx,
+            draft.id,
+            draft.version,
+            changes,
+            scenarios::limits(self.limits),
+        )
+        .await?;
+        Ok(draft.id)
+    }
+}
+
+/// Loads every demo organization that is not there yet.
+///
+/// The store is made here on `db`: on PostgreSQL, running servers' subscribers hear
+/// of the demo's structure changes and KPI pushes as of any other writer's.
+pub async fn load(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()> {
+    let store = Store::new(db.clone());
+    println!("loading demo organizations");
+    examples::marketing_under_sales(&store, limits).await?;
+    examples::independent_center(&store, limits).await?;
+    examples::outsourced_marketing(&store, limits).await?;
+    examples::commercial_leadership(&store, limits).await?;
+    println!(
+        "done; try `organizations {{ edges {{ node {{ slug units {{ name superior {{ name }} }} }} }} }}` in GraphiQL"
+    );
+    Ok(())
+}

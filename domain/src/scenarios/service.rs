@@ -1,0 +1,467 @@
+//! Scenario storage rules: drafting, rebasing, discarding and promoting, and loading
+//! what an evaluation reads.
+//!
+//! A draft's changes are validated in memory against the live snapshot on its date
+//! (see [`super::apply`]) whenever they are added or the draft is rebased, and
+//! stored as one JSON list. Promotion applies them through the units, positions and
+//! reporting services' in-transaction steps, in one transaction that holds the
+//! organization's lock, after checking that the live structure is still the one the
+//! draft was validated on (`organization.structure_version`).
+
+use chrono::NaiveDate;
+use entity::{audit_log, organization, scenario};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::{
+    apply::{Draft, Limits},
+    change::{self, Change},
+    promotion::{Promotion, refield},
+};
+use crate::{
+    Description, Name, StorableDate,
+    audit::Operation,
+    auth::{Principal, RequestContext},
+    clock::now,
+    error::{Error, Result},
+    insights::{self, Snapshot},
+    store::Store,
+    write::{self, Row, Target, Write, check_version},
+};
+
+/// Most changes one scenario holds.
+pub const MAX_CHANGES: usize = 500;
+/// Most drafts one organization holds at once.
+pub const MAX_DRAFTS: u64 = 50;
+/// Most scenarios `compareScenarios` takes.
+pub const MAX_COMPARED: usize = 10;
+
+pub use crate::ScenarioStatus as Status;
+
+/// A new scenario, parsed.
+#[derive(Debug)]
+pub struct NewScenario {
+    pub organization_id: Uuid,
+    pub name: Name,
+    pub description: Option<Description>,
+    pub effective_from: StorableDate,
+}
+
+/// The limits a draft keeps to.
+pub fn limits(settings: &crate::settings::Limits) -> Limits {
+    Limits {
+        max_units: settings.max_units_per_organization,
+        max_positions: settings.max_positions_per_unit,
+    }
+}
+
+fn refuse_closed(current: &scenario::Model, field: &str) -> Result<()> {
+    match Status::from_db(&current.status)? {
+        Status::Draft => Ok(()),
+        Status::Promoted => Err(Error::conflict(
+            field,
+            "the scenario was promoted already; its changes are live",
+        )),
+        Status::Discarded => Err(Error::conflict(field, "the scenario was discarded")),
+    }
+}
+
+/// Applies `changes` to a draft; an error names the change by its place, `label(i)`.
+pub(super) fn apply_all(
+    draft: &mut Draft,
+    changes: &[Change],
+    limits: Limits,
+    label: impl Fn(usize) -> String,
+) -> Result<()> {
+    for (i, change) in changes.iter().enumerate() {
+        draft.apply(&label(i), change, limits)?;
+    }
+    Ok(())
+}
+
+/// Creates a draft of an organization the principal may change.
+pub async fn create(
+    store: &Store,
+    ctx: &RequestContext,
+    new: NewScenario,
+) -> Result<scenario::Model> {
+    let target = Target::organization(new.organization_id, "input.organizationId").active();
+    let write = write::begin(store, ctx, target).await?;
+    let (org, principal) = (&write.organization, write.principal()?);
+    let row = insert_draft(&write.tx, org, principal, (Uuid::now_v7(), now()), new, &[]).await?;
+    write
+        .commit(Operation::CreateScenario, vec![row.id])
+        .await?;
+    Ok(row)
+}
+
+/// Writes a new draft of `org` holding `changes` (already validated), as `(id, stamp)`
+/// (its id and creation time, which name the objects its changes create), if the
+/// organization has room for another draft.
+async fn insert_draft<C: ConnectionTrait>(
+    tx: &C,
+    org: &organization::Model,
+    principal: &Principal,
+    (id, stamp): (Uuid, chrono::DateTime<chrono::Utc>),
+    new: NewScenario,
+    changes: &[Change],
+) -> Result<scenario::Model> {
+    let drafts = scenario::Entity::find()
+        .filter(scenario::Column::OrganizationId.eq(org.id))
+        .filter(scenario::Column::Status.eq(Status::Draft.as_str()))
+        .count(tx)
+        .await?;
+    if drafts >= MAX_DRAFTS {
+        return Err(Error::LimitExceeded(format!(
+            "an organization holds at most {MAX_DRAFTS} draft scenarios; promote or discard one"
+        )));
+    }
+    Ok(scenario::ActiveModel {
+        id: Set(id),
+        organization_id: Set(org.id),
+        name: Set(new.name.into_inner()),
+        description: Set(new.description.map(Description::into_inner)),
+        effective_from: Set(new.effective_from.get()),
+        status: Set(Status::Draft.as_str().to_owned()),
+        created_by: Set(principal.subject.chars().take(200).collect()),
+        base_structure_version: Set(org.structure_version),
+        based_at: Set(stamp),
+        changes: Set(change::to_json(changes)),
+        closed_at: Set(None),
+        created_at: Set(stamp),
+        updated_at: Set(stamp),
+        version: Set(1),
+    }
+    .insert(tx)
+    .await?)
+}
+
+/// Begins a change of scenario `id`, read again under its organization's lock.
+async fn begin_on_scenario<'s>(
+    store: &'s Store,
+    ctx: &'s RequestContext,
+    id: Uuid,
+) -> Result<(Write<'s>, scenario::Model)> {
+    let scenario = Row::<scenario::Entity>::new(
+        id,
+        scenario::Column::OrganizationId,
+        "scenario",
+        "input.scenarioId",
+    );
+    write::begin_on(store, ctx, scenario).await
+}
+
+/// The live snapshot a draft starts from, read before its write begins (no read waits
+/// behind the write's turn, and the write holds its connection only to write); the
+/// draft's version, checked under the lock, tells whether it changed meanwhile.
+async fn live_of_draft(store: &Store, principal: &Principal, id: Uuid) -> Result<Snapshot> {
+    let draft = scenario::Entity::find_by_id(id)
+        .one(&store.db)
+        .await?
+        .filter(|s| principal.reaches(s.organization_id))
+        .ok_or_else(|| Error::not_found_at("scenario", "input.scenarioId"))?;
+    live(&store.db, draft.organization_id, draft.effective_from).await
+}
+
+/// The live snapshot a draft of `organization` on `date` starts from.
+pub(super) async fn live(
+    db: &DatabaseConnection,
+    organization: Uuid,
+    date: NaiveDate,
+) -> Result<Snapshot> {
+    insights::snapshot(db, organization, date).await
+}
+
+/// Appends `changes` to a draft whose `version` is current, each validated against
+/// the state the earlier ones leave; nothing is stored when one is refused (its
+/// error names it: `changes[2].superiorUnitId`, counting in `changes`).
+pub async fn add_changes(
+    store: &Store,
+    ctx: &RequestContext,
+    id: Uuid,
+    version: i32,
+    changes: Vec<Change>,
+    draft_limits: Limits,
+) -> Result<scenario::Model> {
+    let principal = ctx.principal()?;
+    principal.may_write_structure()?;
+    if changes.is_empty() {
+        return Err(Error::bad_input(
+            "input.changes",
+            "give at least one change",
+        ));
+    }
+    let live = live_of_draft(store, principal, id).await?;
+    let (write, current) = begin_on_scenario(store, ctx, id).await?;
+    refuse_closed(&current, "input.scenarioId")?;
+    check_version("the scenario", current.version, version)?;
+    let mut all = change::from_json(&current.changes)?;
+    if all.len() + changes.len() > MAX_CHANGES {
+        return Err(Error::LimitExceeded(format!(
+            "a scenario holds at most {MAX_CHANGES} changes"
+        )));
+    }
+    let mut draft = Draft::new(current.id, live, current.created_at);
+    apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]")).map_err(stale_draft)?;
+    apply_all(&mut draft, &changes, draft_limits, |i| {
+        format!("changes[{i}]")
+    })?;
+    all.extend(changes);
+    let mut row: scenario::ActiveModel = current.clone().into();
+    row.changes = Set(change::to_json(&all));
+    row.version = Set(current.version + 1);
+    row.updated_at = Set(now());
+    let updated = row.update(&write.tx).await?;
+    write
+        .commit(Operation::AddScenarioChanges, vec![updated.id])
+        .await?;
+    Ok(updated)
+}
+
+/// An earlier change that no longer holds against the live structure: the draft
+/// needs a rebase, whatever the new changes are.
+pub(super) fn stale_draft(err: Error) -> Error {
+    match err {
+        Error::BadInput { field, message }
+        | Error::Conflict {
+            field: Some(field),
+            message,
+        } => Error::conflict(
+            "input.scenarioId",
+            format!(
+                "the live structure changed since this draft was validated: its change {field} no longer applies ({message}); rebase or discard the draft"
+            ),
+        ),
+        Error::NotFound {
+            what,
+            field: Some(field),
+        } => Error::conflict(
+            "input.scenarioId",
+            format!(
+                "the live structure changed since this draft was validated: the {what} of its change {field} is gone; rebase or discard the draft"
+            ),
+        ),
+        other => other,
+    }
+}
+
+/// Re-validates every change of a draft against today's live structure and makes it
+/// the draft's base; nothing changes when a change is refused (its error names it).
+pub async fn rebase(
+    store: &Store,
+    ctx: &RequestContext,
+    id: Uuid,
+    version: i32,
+    draft_limits: Limits,
+) -> Result<scenario::Model> {
+    let principal = ctx.principal()?;
+    principal.may_write_structure()?;
+    let live = live_of_draft(store, principal, id).await?;
+    let (write, current) = begin_on_scenario(store, ctx, id).await?;
+    refuse_closed(&current, "input.scenarioId")?;
+    check_version("the scenario", current.version, version)?;
+    let all = change::from_json(&current.changes)?;
+    let mut draft = Draft::new(current.id, live, current.created_at);
+    apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]"))?;
+    let mut row: scenario::ActiveModel = current.clone().into();
+    row.base_structure_version = Set(write.organization.structure_version);
+    row.based_at = Set(now());
+    row.version = Set(current.version + 1);
+    row.updated_at = Set(now());
+    let updated = row.update(&write.tx).await?;
+    write
+        .commit(Operation::RebaseScenario, vec![updated.id])
+        .await?;
+    Ok(updated)
+}
+
+/// Ends a draft without applying it.
+pub async fn discard(
+    store: &Store,
+    ctx: &RequestContext,
+    id: Uuid,
+    version: i32,
+) -> Result<scenario::Model> {
+    let principal = ctx.principal()?;
+    principal.may_write_structure()?;
+    let (write, current) = begin_on_scenario(store, ctx, id).await?;
+    refuse_closed(&current, "input.scenarioId")?;
+    check_version("the scenario", current.version, version)?;
+    let updated = close(&write.tx, current, Status::Discarded).await?;
+    write
+        .commit(Operation::DiscardScenario, vec![updated.id])
+        .await?;
+    Ok(updated)
+}
+
+async fn close<C: ConnectionTrait>(
+    tx: &C,
+    current: scenario::Model,
+    status: Status,
+) -> Result<scenario::Model> {
+    let version = current.version;
+    let mut row: scenario::ActiveModel = current.into();
+    row.status = Set(status.as_str().to_owned());
+    row.closed_at = Set(Some(now()));
+    row.version = Set(version + 1);
+    row.updated_at = Set(now());
+    Ok(row.update(tx).await?)
+}
+
+/// The `CONFLICT` of a draft whose base is no longer the live structure, naming the
+/// changes made since.
+async fn moved_on<C: ConnectionTrait>(
+    tx: &C,
+    org: &organization::Model,
+    current: &scenario::Model,
+) -> Result<Error> {
+    let since = audit_log::Entity::find()
+        .filter(audit_log::Column::OrganizationId.eq(org.id))
+        .filter(audit_log::Column::CreatedAt.gt(current.based_at))
+        .filter(
+            audit_log::Column::Operation.is_in(
+                Operation::ALL
+                    .iter()
+                    .filter(|operation| operation.is_structural())
+                    .map(|operation| operation.as_str()),
+            ),
+        )
+        .order_by_asc(audit_log::Column::CreatedAt)
+        .limit(5)
+        .all(tx)
+        .await?;
+    let count = org.structure_version - current.base_structure_version;
+    let named: Vec<String> = since
+        .iter()
+        .map(|e| {
+            let objects: Vec<&str> = e
+                .object_ids
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str())
+                .collect();
+            format!("{} {} by {}", e.operation, objects.join(","), e.actor)
+        })
+        .collect();
+    Ok(Error::conflict(
+        "input.scenarioId",
+        format!(
+            "the live structure changed {count} time(s) since this draft was validated ({}{}); rebase it (rebaseScenario) to check its changes against today's structure",
+            named.join("; "),
+            if count > 5 { "; ..." } else { "" }
+        ),
+    ))
+}
+
+/// Applies a draft whose `version` is current to the live structure, through the
+/// services, in one transaction dated `effective_from`: one audit entry per change
+/// (each naming the scenario), one structure-change announcement each. `CONFLICT`
+/// when the live structure changed since the draft was validated.
+pub async fn promote(
+    store: &Store,
+    ctx: &RequestContext,
+    id: Uuid,
+    version: i32,
+    draft_limits: Limits,
+) -> Result<scenario::Model> {
+    let scenario = Row::<scenario::Entity>::new(
+        id,
+        scenario::Column::OrganizationId,
+        "scenario",
+        "input.scenarioId",
+    );
+    let (write, current) = write::begin_on(store, ctx, scenario.active()).await?;
+    let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
+    refuse_closed(&current, "input.scenarioId")?;
+    check_version("the scenario", current.version, version)?;
+    if org.structure_version != current.base_structure_version {
+        return Err(moved_on(tx, org, &current).await?);
+    }
+    let changes = change::from_json(&current.changes)?;
+    let mut audited = Vec::with_capacity(changes.len() + 1);
+    let mut promotion = Promotion::new(tx, principal, org, current.effective_from, draft_limits);
+    for (i, change) in changes.iter().enumerate() {
+        let at = format!("changes[{i}]");
+        let (operation, mut objects) = promotion
+            .apply(change)
+            .await
+            .map_err(|err| refield(err, &at))?;
+        objects.push(current.id);
+        audited.push((operation, objects));
+    }
+    let promoted = close(tx, current, Status::Promoted).await?;
+    crate::webhooks::outbox::enqueue(
+        tx,
+        org.id,
+        crate::webhooks::EventType::ScenarioPromoted,
+        serde_json::json!({
+            "scenarioId": promoted.id,
+            "name": promoted.name,
+            "effectiveFrom": promoted.effective_from.to_string(),
+            "changes": changes.len(),
+        }),
+    )
+    .await?;
+    audited.push((Operation::PromoteScenario, vec![promoted.id]));
+    write.commit_all(audited).await?;
+    Ok(promoted)
+}
+
+/// Creates a draft from a structure file (see [`super::structure_csv`]): the changes
+/// that turn the live structure on `new.effective_from` into the file's, computed and
+/// validated in memory before anything is written, then stored with the draft in one
+/// transaction, so a file that is refused leaves nothing behind. `LIMIT_EXCEEDED` when
+/// the file makes more than [`MAX_CHANGES`] changes; `CONFLICT` when the live
+/// structure changed while the file was compared with it (importing it again is safe).
+/// An identical file makes a draft with no changes: its diff is empty.
+pub async fn import_structure(
+    store: &Store,
+    ctx: &RequestContext,
+    new: NewScenario,
+    rows: &[super::structure_csv::Row],
+    draft_limits: Limits,
+) -> Result<scenario::Model> {
+    let field = "organization";
+    let principal = ctx.principal()?;
+    principal
+        .may_write(new.organization_id, "organization")
+        .map_err(|e| e.on_field(field))?;
+    // The structure version the snapshot is read at, checked again under the lock.
+    let seen = crate::organizations::service::find(&store.db, new.organization_id)
+        .await?
+        .ok_or_else(|| Error::not_found_at("organization", field))?
+        .structure_version;
+    let snapshot = live(&store.db, new.organization_id, new.effective_from.get()).await?;
+    let changes = super::structure_csv::changes(&snapshot, rows)?;
+    if changes.len() > MAX_CHANGES {
+        return Err(Error::LimitExceeded(format!(
+            "the file makes {} changes to the live structure; a scenario holds at most {MAX_CHANGES}",
+            changes.len()
+        )));
+    }
+    let id = Uuid::now_v7();
+    let stamp = now();
+    let mut draft = Draft::new(id, snapshot, stamp);
+    apply_all(&mut draft, &changes, draft_limits, |i| {
+        format!("changes[{i}]")
+    })?;
+
+    let target = Target::organization(new.organization_id, field).active();
+    let write = write::begin(store, ctx, target).await?;
+    let (org, principal) = (&write.organization, write.principal()?);
+    if org.structure_version != seen {
+        return Err(Error::conflict(
+            field,
+            "the live structure changed while the file was compared with it; import the file again",
+        ));
+    }
+    let row = insert_draft(&write.tx, org, principal, (id, stamp), new, &changes).await?;
+    write
+        .commit(Operation::ImportStructure, vec![row.id])
+        .await?;
+    Ok(row)
+}

@@ -1,0 +1,412 @@
+//! The one way a change is written: [`begin`] opens it, [`Write::commit`] ends it.
+//!
+//! ```text
+//! let mut write = write::begin(store, ctx, Target::organization(id, field).active()).await?;
+//! //    waits for the organization's turn, begins, locks and re-reads the
+//! //    organization, checks the principal may write it, that it is active and
+//! //    that the caller's version is current
+//! let unit = create_in(&write.tx, &write.organization, new).await?;  // the domain steps
+//! write.commit(Operation::CreateUnit, vec![unit.id]).await?;
+//! //    writes the audit entry (and, for an announced change, its webhook event and
+//! //    the structure count), commits, and then tells subscribers
+//! ```
+//!
+//! Services keep only their domain steps between the two calls; everything a writer
+//! must do before and after them lives here, so it is done the same way everywhere.
+//! A `Write` dropped without a commit rolls back.
+
+use entity::organization;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, QuerySelect,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    audit::{self, Operation},
+    auth::{Principal, RequestContext},
+    db::{self, WriteTx},
+    error::{Error, Result},
+    events::Event,
+    store::Store,
+    webhooks,
+};
+
+/// The organization a change is made in, how the input named it, and what the change
+/// requires of it.
+#[derive(Debug, Clone)]
+pub struct Target<'f> {
+    organization: Uuid,
+    /// What the input named ("organization", "unit" ...): an object out of reach is
+    /// reported as this, not found.
+    what: &'static str,
+    /// The input field blamed when the organization is out of reach or gone.
+    field: &'f str,
+    permission: Permission,
+    active: bool,
+    version: Option<i32>,
+}
+
+/// What the principal must be allowed to do in the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Permission {
+    /// Change its structure and settings (editors and admins).
+    Write,
+    /// Push KPI data (integrations, editors and admins).
+    PushKpis,
+}
+
+impl<'f> Target<'f> {
+    /// A change in the organization the input `field` names.
+    pub fn organization(organization: Uuid, field: &'f str) -> Self {
+        Self::object(organization, "organization", field)
+    }
+
+    /// A change of an object (`what`: "unit", "scenario" ...) the input `field` names,
+    /// in `organization` (read beforehand with [`organization_of`]).
+    pub fn object(organization: Uuid, what: &'static str, field: &'f str) -> Self {
+        Self {
+            organization,
+            what,
+            field,
+            permission: Permission::Write,
+            active: false,
+            version: None,
+        }
+    }
+
+    /// The organization must not be archived: its structure is history.
+    pub fn active(mut self) -> Self {
+        self.active = true;
+        self
+    }
+
+    /// The change is to the organization's own row, made against `version`.
+    pub fn at_version(mut self, version: i32) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// The principal pushes KPI data rather than changing the structure.
+    pub fn pushing_kpis(mut self) -> Self {
+        self.permission = Permission::PushKpis;
+        self
+    }
+
+    /// Whether `principal` may make this change: `FORBIDDEN` for a role that may not,
+    /// `NOT_FOUND` on the field for an organization out of reach. The one place a
+    /// write is authorized.
+    fn authorize(&self, principal: &Principal) -> Result<()> {
+        let allowed = match self.permission {
+            Permission::Write => principal.may_write(self.organization, self.what),
+            Permission::PushKpis => principal.may_push_kpis(self.organization),
+        };
+        allowed.map_err(|e| e.on_field(self.field))
+    }
+}
+
+/// A change under way: its transaction, holding the organization's lock, and the
+/// organization as read under it.
+#[derive(Debug)]
+pub struct Write<'s> {
+    store: &'s Store,
+    ctx: &'s RequestContext,
+    /// The transaction the service's steps write through.
+    pub tx: WriteTx,
+    /// The organization, locked and read again under the lock.
+    pub organization: organization::Model,
+    /// Events the service announces besides the change itself, published after the
+    /// commit.
+    events: Vec<Event>,
+}
+
+/// Begins a change in the target's organization on behalf of `ctx`: checks the
+/// principal may make it, waits for the organization's turn in this process and
+/// begins the transaction (`db::begin_write`), takes the organization's lock and reads
+/// it again under it, and checks that it is active and that the caller's version is
+/// current where the target asks.
+pub async fn begin<'s>(
+    store: &'s Store,
+    ctx: &'s RequestContext,
+    target: Target<'_>,
+) -> Result<Write<'s>> {
+    target.authorize(ctx.principal()?)?;
+    let tx = db::begin_write(&store.writes, Some(target.organization)).await?;
+    let organization = lock(&tx, target.organization)
+        .await
+        .map_err(|e| e.on_field(target.field))?;
+    if target.active && organization.archived {
+        return Err(Error::conflict(
+            target.field,
+            "the organization is archived; restore it before changing its structure",
+        ));
+    }
+    if let Some(version) = target.version
+        && version != organization.version
+    {
+        return Err(Error::stale_version(
+            "the organization",
+            organization.version,
+        ));
+    }
+    Ok(Write {
+        store,
+        ctx,
+        tx,
+        organization,
+        events: Vec::new(),
+    })
+}
+
+/// Begins a change that creates an organization: no organization to wait for or lock
+/// yet. Admins only.
+pub async fn begin_new_organization<'s>(
+    store: &'s Store,
+    ctx: &'s RequestContext,
+) -> Result<NewOrganizationWrite<'s>> {
+    ctx.principal()?.must_be_admin()?;
+    let tx = db::begin_write(&store.writes, None).await?;
+    Ok(NewOrganizationWrite { store, ctx, tx })
+}
+
+/// The change that creates an organization, until its row exists.
+#[derive(Debug)]
+pub struct NewOrganizationWrite<'s> {
+    store: &'s Store,
+    ctx: &'s RequestContext,
+    /// The transaction the organization's row is inserted through.
+    pub tx: WriteTx,
+}
+
+impl<'s> NewOrganizationWrite<'s> {
+    /// The change once the organization's row is written in it.
+    pub fn created(self, organization: organization::Model) -> Write<'s> {
+        Write {
+            store: self.store,
+            ctx: self.ctx,
+            tx: self.tx,
+            organization,
+            events: Vec::new(),
+        }
+    }
+}
+
+/// The organization the row `id` of `E` belongs to (its `column`), read before the
+/// change begins, so that the writer queues for that organization's turn holding no
+/// connection. The row is read again inside the transaction, under the organization's
+/// lock, which decides. `NOT_FOUND` on `field` when there is no such row or it belongs
+/// to an organization out of the principal's reach (the two look alike); whether the
+/// principal may change it is decided by [`begin`].
+pub async fn organization_of<E>(
+    store: &Store,
+    ctx: &RequestContext,
+    id: Uuid,
+    column: E::Column,
+    what: &'static str,
+    field: &str,
+) -> Result<Uuid>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    let principal = ctx.principal()?;
+    // A role that may never write learns nothing about the row.
+    principal.may_write_structure()?;
+    E::find_by_id(id)
+        .select_only()
+        .column(column)
+        .into_tuple::<Uuid>()
+        .one(&store.db)
+        .await?
+        .filter(|organization| principal.reaches(*organization))
+        .ok_or_else(|| Error::not_found_at(what, field))
+}
+
+/// A row a change is about, named by the input `field`: its id, the column holding
+/// its organization, and what it is ("unit", "scenario" ...).
+#[derive(Debug, Clone)]
+pub struct Row<'f, E: EntityTrait> {
+    id: Uuid,
+    column: E::Column,
+    what: &'static str,
+    field: &'f str,
+    active: bool,
+}
+
+impl<'f, E: EntityTrait> Row<'f, E> {
+    /// The row `id` of `E`, whose organization is in `column`.
+    pub fn new(id: Uuid, column: E::Column, what: &'static str, field: &'f str) -> Self {
+        Self {
+            id,
+            column,
+            what,
+            field,
+            active: false,
+        }
+    }
+
+    /// Its organization must not be archived.
+    pub fn active(mut self) -> Self {
+        self.active = true;
+        self
+    }
+}
+
+/// Begins a change of one row: finds its organization ([`organization_of`]), begins
+/// the change there ([`begin`]) and reads the row again under the lock. `NOT_FOUND`
+/// on the row's field when it is gone or belongs elsewhere.
+pub async fn begin_on<'s, E>(
+    store: &'s Store,
+    ctx: &'s RequestContext,
+    row: Row<'_, E>,
+) -> Result<(Write<'s>, E::Model)>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    let organization =
+        organization_of::<E>(store, ctx, row.id, row.column, row.what, row.field).await?;
+    let mut target = Target::object(organization, row.what, row.field);
+    if row.active {
+        target = target.active();
+    }
+    let write = begin(store, ctx, target).await?;
+    let found = write
+        .find::<E>(row.id, row.column, row.what, row.field)
+        .await?;
+    Ok((write, found))
+}
+
+impl Write<'_> {
+    /// The row `id` of `E` in this change's organization (whose id `column` holds),
+    /// read under the organization's lock: `NOT_FOUND` on `field` when there is none.
+    pub async fn find<E>(
+        &self,
+        id: Uuid,
+        column: E::Column,
+        what: &'static str,
+        field: &str,
+    ) -> Result<E::Model>
+    where
+        E: EntityTrait,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    {
+        E::find_by_id(id)
+            .filter(column.eq(self.organization.id))
+            .one(&self.tx)
+            .await?
+            .ok_or_else(|| Error::not_found_at(what, field))
+    }
+
+    /// The principal making the change.
+    pub fn principal(&self) -> Result<&Principal> {
+        self.ctx.principal()
+    }
+
+    /// The request the change is made for.
+    pub fn context(&self) -> &RequestContext {
+        self.ctx
+    }
+
+    /// Publishes `event` once the change has committed (never if it does not).
+    pub fn announce(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    /// Ends the change with one audit entry: see [`Write::commit_all`].
+    pub async fn commit(self, operation: Operation, object_ids: Vec<Uuid>) -> Result<()> {
+        self.commit_all(vec![(operation, object_ids)]).await
+    }
+
+    /// Ends the change: writes one audit entry per operation; for each announced one
+    /// ([`Operation::is_announced`]) its `structure.changed` webhook event (the
+    /// outbox); counts the change in the organization's `structure_version` if any
+    /// operation is structural (what a draft scenario was validated on); commits; and
+    /// then tells subscribers, so a change that does not commit is never announced and
+    /// one that commits always is (to subscribers while this instance runs; to
+    /// webhooks always, as the outbox rows commit with it).
+    pub async fn commit_all(self, changes: Vec<(Operation, Vec<Uuid>)>) -> Result<()> {
+        let organization_id = self.organization.id;
+        if changes
+            .iter()
+            .any(|(operation, _)| operation.is_structural())
+        {
+            audit::count_structure_change(&self.tx, organization_id).await?;
+        }
+        for (operation, object_ids) in &changes {
+            if operation.is_announced() {
+                webhooks::outbox::enqueue(
+                    &self.tx,
+                    organization_id,
+                    webhooks::EventType::StructureChanged,
+                    serde_json::json!({
+                        "operation": operation.as_str(),
+                        "objectIds": object_ids,
+                    }),
+                )
+                .await?;
+            }
+        }
+        let audited = audit::commit_all(self.tx, self.ctx, organization_id, changes).await?;
+        let changed = audited
+            .into_iter()
+            .filter(|change| change.operation.is_announced())
+            .map(|change| Event::StructureChanged {
+                organization_id: change.organization_id,
+                operation: change.operation.as_str().to_owned(),
+                object_ids: change.object_ids,
+            });
+        for event in changed.chain(self.events) {
+            self.store.events.publish(event).await;
+        }
+        Ok(())
+    }
+
+    /// Ends a change that turned out to change nothing: rolls back, records nothing.
+    pub async fn abandon(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+/// Takes the organization's write lock for the rest of the transaction and returns it.
+///
+/// Every structural write starts here. On PostgreSQL the no-op update holds the row
+/// lock, so concurrent writers of one organization queue and invariant checks (one
+/// SOLID superior, no cycle) see each other's results; on SQLite it makes the
+/// transaction a writer from its first statement, so it queues on the busy timeout
+/// instead of failing to upgrade a read lock.
+pub(crate) async fn lock<C: ConnectionTrait>(tx: &C, id: Uuid) -> Result<organization::Model> {
+    let result = organization::Entity::update_many()
+        .col_expr(
+            organization::Column::Version,
+            Expr::col(organization::Column::Version).into(),
+        )
+        .filter(organization::Column::Id.eq(id))
+        .exec(tx)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(Error::not_found("organization"));
+    }
+    organization::Entity::find_by_id(id)
+        .one(tx)
+        .await?
+        .ok_or(Error::not_found("organization"))
+}
+
+/// Refuses an update made against an old version.
+pub fn check_version(what: &str, current: i32, given: i32) -> Result<()> {
+    if current == given {
+        Ok(())
+    } else {
+        Err(Error::stale_version(what, current))
+    }
+}
+
+/// Begins a write the service makes on its own account, not a principal's (the
+/// webhook worker's bookkeeping, idempotency claims): through the same gate, into
+/// `organization` if given, with no audit entry. Callers take the organization's lock
+/// themselves where they need it.
+pub async fn begin_bookkeeping(store: &Store, organization: Option<Uuid>) -> Result<WriteTx> {
+    Ok(db::begin_write(&store.writes, organization).await?)
+}

@@ -1,0 +1,174 @@
+//! The built-in catalogs in the schema: maturity stages with their KPIs, and
+//! leadership priorities (read through `orgdesign_domain::catalog`).
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, ID, Object};
+use entity::{kpi_definition, leadership_priority, maturity_stage};
+use orgdesign_domain::catalog;
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    context::{db, loader, request},
+    enums::{KpiDirection, KpiUnit, PriorityKey, Rollup, StageKey},
+    error::GqlResult,
+    loader::{KeyedLoader, LoadError},
+};
+
+/// A maturity stage of marketing: what it answers for and the KPIs that judge it.
+#[derive(Debug, Clone)]
+pub struct MaturityStage(pub maturity_stage::Model);
+
+#[Object]
+impl MaturityStage {
+    async fn key(&self) -> GqlResult<StageKey> {
+        Ok(StageKey::from_db(&self.0.key)?)
+    }
+
+    /// 1 (traditional) to 4 (revenue).
+    async fn ordinal(&self) -> i32 {
+        self.0.ordinal
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// What marketing at this stage is accountable for.
+    async fn accountable_for(&self) -> &str {
+        &self.0.accountable_for
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// The built-in KPIs of this stage, core ones first.
+    async fn kpis(&self, ctx: &Context<'_>) -> GqlResult<Vec<KpiDefinition>> {
+        Ok(loader::<BuiltInKpisByStage>(ctx)?
+            .load_one(self.0.key.clone())
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(KpiDefinition)
+            .collect())
+    }
+}
+
+/// A KPI definition: built-in or an organization's own.
+#[derive(Debug, Clone)]
+pub struct KpiDefinition(pub kpi_definition::Model);
+
+#[Object]
+impl KpiDefinition {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Stable slug integrations push data under.
+    async fn key(&self) -> &str {
+        &self.0.key
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    async fn stage(&self) -> GqlResult<StageKey> {
+        Ok(StageKey::from_db(&self.0.stage)?)
+    }
+
+    async fn unit(&self) -> GqlResult<KpiUnit> {
+        Ok(KpiUnit::from_db(&self.0.unit)?)
+    }
+
+    async fn direction(&self) -> GqlResult<KpiDirection> {
+        Ok(KpiDirection::from_db(&self.0.direction)?)
+    }
+
+    /// How periods roll up into coarser ones.
+    async fn rollup(&self) -> GqlResult<Rollup> {
+        Ok(Rollup::from_db(&self.0.rollup)?)
+    }
+
+    /// A core KPI: recent data for it is evidence of its stage.
+    async fn core(&self) -> bool {
+        self.0.core
+    }
+
+    /// Part of the built-in catalog (rather than an organization's own).
+    async fn built_in(&self) -> bool {
+        self.0.organization_id.is_none()
+    }
+}
+
+/// A leadership priority: trust and relationships rather than campaigns.
+#[derive(Debug, Clone)]
+pub struct LeadershipPriority(pub leadership_priority::Model);
+
+#[Object]
+impl LeadershipPriority {
+    async fn key(&self) -> GqlResult<PriorityKey> {
+        Ok(PriorityKey::from_db(&self.0.key)?)
+    }
+
+    async fn ordinal(&self) -> i32 {
+        self.0.ordinal
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+}
+
+/// Built-in KPIs by stage key, core ones first, then by name.
+pub struct BuiltInKpisByStage(pub DatabaseConnection);
+
+impl KeyedLoader for BuiltInKpisByStage {
+    type Key = String;
+}
+
+impl async_graphql::dataloader::Loader<String> for BuiltInKpisByStage {
+    type Value = Vec<kpi_definition::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        Ok(catalog::built_in_kpis_by_stage(&self.0, keys).await?)
+    }
+}
+
+/// Catalog queries.
+#[derive(Default)]
+pub struct CatalogQuery;
+
+#[Object]
+impl CatalogQuery {
+    /// The four maturity stages, in order, each with its KPIs. Any principal,
+    /// integrations included (they push data under these KPI keys).
+    async fn maturity_stages(&self, ctx: &Context<'_>) -> GqlResult<Vec<MaturityStage>> {
+        request(ctx)?.principal()?;
+        Ok(catalog::stages(db(ctx)?)
+            .await?
+            .into_iter()
+            .map(MaturityStage)
+            .collect())
+    }
+
+    /// The four leadership priorities, in order.
+    async fn leadership_priorities(&self, ctx: &Context<'_>) -> GqlResult<Vec<LeadershipPriority>> {
+        request(ctx)?.principal()?;
+        Ok(catalog::priorities(db(ctx)?)
+            .await?
+            .into_iter()
+            .map(LeadershipPriority)
+            .collect())
+    }
+}

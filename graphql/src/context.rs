@@ -1,0 +1,71 @@
+//! Typed access to what the schema and the request carry.
+
+use async_graphql::Context;
+use orgdesign_domain::{
+    auth::{Principal, RequestContext},
+    parse_id,
+    settings::Limits,
+    store::Store,
+};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::{
+    error::GqlResult,
+    loader::{KeyedLoader, Memo},
+};
+
+/// The store the schema was built with: what mutations hand to services.
+pub fn store<'a>(ctx: &Context<'a>) -> GqlResult<&'a Store> {
+    Ok(ctx.data::<Store>()?)
+}
+
+/// The database the schema was built with, for reads.
+pub fn db<'a>(ctx: &Context<'a>) -> GqlResult<&'a DatabaseConnection> {
+    Ok(&store(ctx)?.db)
+}
+
+/// The configured abuse limits.
+pub fn limits<'a>(ctx: &Context<'a>) -> GqlResult<&'a Limits> {
+    Ok(ctx.data::<Limits>()?)
+}
+
+/// The request's context (principal, request id).
+pub fn request<'a>(ctx: &Context<'a>) -> GqlResult<&'a RequestContext> {
+    Ok(ctx.data::<RequestContext>()?)
+}
+
+/// A per-request loader.
+pub fn loader<'a, L: KeyedLoader>(ctx: &Context<'a>) -> GqlResult<&'a Memo<L>> {
+    Ok(ctx.data::<Memo<L>>()?)
+}
+
+/// The request's context and the organization whose id the input `field` holds, when
+/// the principal may change it (see [`RequestContext::writer_of`]): how a mutation on
+/// one organization starts.
+pub fn writer_of<'a>(
+    ctx: &Context<'a>,
+    field: &str,
+    organization_id: &str,
+) -> GqlResult<(&'a RequestContext, Uuid)> {
+    let context = request(ctx)?;
+    let (_, organization) = context.writer_of(field, organization_id)?;
+    Ok((context, organization))
+}
+
+/// One structure object by the `id` argument, looked up with `find`: `None` when it is
+/// unknown or belongs to an organization out of the principal's reach (the two look
+/// alike); `FORBIDDEN` for roles that never read the structure.
+pub async fn find_readable<M>(
+    ctx: &Context<'_>,
+    id: &str,
+    find: impl AsyncFn(&DatabaseConnection, Uuid) -> orgdesign_domain::error::Result<Option<M>>,
+    organization_of: impl Fn(&M) -> Uuid,
+) -> GqlResult<Option<M>> {
+    let principal: &Principal = request(ctx)?.principal()?;
+    principal.may_read_structure()?;
+    let id = parse_id("id", id)?;
+    Ok(find(db(ctx)?, id)
+        .await?
+        .filter(|found| principal.can_read(organization_of(found))))
+}

@@ -1,0 +1,23 @@
+//! The snapshots of a request, batched across the organizations of a list.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use orgdesign_domain::insights::{Snapshot, snapshots};
+
+use crate::loader::organization_batch;
+
+organization_batch! {
+    /// The snapshots of the organizations of one request, by date: `collaborationModel`,
+    /// `insights` and `chart` of one organization on one date share a single load, and
+    /// the organizations of a list load together ([`snapshots`]). In a document with a
+    /// mutation every snapshot is read afresh (the request's memo, see
+    /// `crate::loader::Memo`).
+    SnapshotAsOf(as_of: NaiveDate) -> Arc<Snapshot> = |db, organizations| {
+        Ok(snapshots(db, organizations, *as_of)
+            .await?
+            .into_iter()
+            .map(|(org, snapshot)| (org, Arc::new(snapshot)))
+            .collect())
+    }
+}

@@ -1,0 +1,191 @@
+//! Integration tokens and `me` in GraphQL; the storage rules are in
+//! [`orgdesign_domain::auth::integration_tokens`].
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::Utc;
+use entity::api_token;
+use orgdesign_domain::{
+    Name,
+    auth::{
+        integration_tokens::{self as service, NewIntegrationToken},
+        tokens::{Keys, parse_ttl},
+    },
+    error::Error,
+    parse_id,
+};
+
+use crate::{
+    context::{db, limits, request, store, writer_of},
+    error::GqlResult,
+    pagination::{self, Page},
+    scalars::Timestamp,
+};
+
+/// An issued integration token, without its secret.
+#[derive(Debug, Clone)]
+pub struct IntegrationToken(pub api_token::Model);
+
+#[Object]
+impl IntegrationToken {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn organization_id(&self) -> ID {
+        ID(self.0.organization_id.to_string())
+    }
+
+    /// What the token is for, e.g. the integration's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn expires_at(&self) -> Timestamp {
+        self.0.expires_at.into()
+    }
+
+    async fn revoked_at(&self) -> Option<Timestamp> {
+        self.0.revoked_at.map(Timestamp::from)
+    }
+
+    /// When a request last used it (to the minute).
+    async fn last_used_at(&self) -> Option<Timestamp> {
+        self.0.last_used_at.map(Timestamp::from)
+    }
+
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
+    }
+
+    /// Who issued it.
+    async fn created_by(&self) -> Option<&str> {
+        self.0.created_by.as_deref()
+    }
+
+    /// Neither revoked nor expired.
+    async fn active(&self) -> bool {
+        self.0.revoked_at.is_none() && self.0.expires_at > Utc::now()
+    }
+}
+
+/// The reply of `issueIntegrationToken`: the only time the token is shown.
+#[derive(SimpleObject, Debug)]
+pub struct IssuedIntegrationToken {
+    /// The bearer token. Store it now: it cannot be shown again.
+    token: String,
+    integration_token: IntegrationToken,
+}
+
+/// Input of `issueIntegrationToken`.
+#[derive(InputObject, Debug)]
+pub struct IssueIntegrationTokenInput {
+    organization_id: ID,
+    /// What the token is for, e.g. "crm-sync".
+    name: String,
+    /// Lifetime such as `30d`, `12h` (at most 366 days).
+    #[graphql(default = "90d")]
+    expires_in: String,
+}
+
+/// Input of `revokeIntegrationToken`.
+#[derive(InputObject, Debug)]
+pub struct RevokeIntegrationTokenInput {
+    id: ID,
+}
+
+/// Who am I: the principal of the request.
+#[derive(SimpleObject, Debug)]
+pub struct Me {
+    /// The token's `sub`.
+    subject: String,
+    role: crate::enums::Role,
+    /// The organizations the token may touch (empty for admins, who touch all).
+    organization_ids: Vec<ID>,
+}
+
+/// Token and identity queries.
+#[derive(Default)]
+pub struct AuthQuery;
+
+#[Object]
+impl AuthQuery {
+    /// The principal this request acts as.
+    async fn me(&self, ctx: &Context<'_>) -> GqlResult<Me> {
+        let principal = request(ctx)?.principal()?;
+        Ok(Me {
+            subject: principal.subject.clone(),
+            role: principal.role.into(),
+            organization_ids: principal
+                .organizations
+                .iter()
+                .map(|id| ID(id.to_string()))
+                .collect(),
+        })
+    }
+
+    /// An organization's integration tokens, newest first, without their secrets.
+    /// Admins, and editors of the organization.
+    async fn integration_tokens(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Page<IntegrationToken>> {
+        let (_, organization_id) = request(ctx)?.writer_of("organizationId", &organization_id)?;
+        let page = pagination::page_request(first, after.as_deref(), limits(ctx)?.max_page_size)?;
+        let (total, rows) = service::list(db(ctx)?, organization_id, page).await?;
+        Ok(pagination::connection(
+            page,
+            total,
+            rows.into_iter().map(IntegrationToken).collect(),
+        ))
+    }
+}
+
+/// Token mutations.
+#[derive(Default)]
+pub struct AuthMutation;
+
+#[Object]
+impl AuthMutation {
+    /// Issues a token an integration uses to push and read the organization's KPI
+    /// data. Admins, and editors of the organization. The token is in the reply once.
+    async fn issue_integration_token(
+        &self,
+        ctx: &Context<'_>,
+        input: IssueIntegrationTokenInput,
+    ) -> GqlResult<IssuedIntegrationToken> {
+        let (context, organization_id) =
+            writer_of(ctx, "input.organizationId", &input.organization_id)?;
+        let name = Name::parse("input.name", &input.name)?;
+        let ttl = parse_ttl(&input.expires_in)
+            .map_err(|e| Error::bad_input("input.expiresIn", e.to_string()))?;
+        let new = NewIntegrationToken {
+            organization_id,
+            name,
+            ttl,
+        };
+        let keys = ctx.data::<Arc<Keys>>()?;
+        let (token, row) = service::issue(store(ctx)?, keys, context, new).await?;
+        Ok(IssuedIntegrationToken {
+            token,
+            integration_token: IntegrationToken(row),
+        })
+    }
+
+    /// Revokes an integration token; the next request with it is refused.
+    async fn revoke_integration_token(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeIntegrationTokenInput,
+    ) -> GqlResult<IntegrationToken> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let id = parse_id("input.id", &input.id)?;
+        let row = service::revoke(store(ctx)?, context, id).await?;
+        Ok(IntegrationToken(row))
+    }
+}

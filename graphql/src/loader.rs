@@ -1,0 +1,277 @@
+//! Shared pieces of the DataLoaders each aggregate defines, and [`Memo`], which makes
+//! their statement count deterministic.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    hash::Hash,
+    marker::PhantomData,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use futures_util::{
+    FutureExt,
+    future::{self, BoxFuture, Shared, join_all},
+};
+use orgdesign_domain::error::Error;
+use sea_orm::{DatabaseConnection, DbErr};
+use uuid::Uuid;
+
+use crate::error::GqlError;
+
+/// A loader's error: cloneable, as DataLoader hands it to every waiting resolver.
+#[derive(Debug, Clone)]
+pub struct LoadError(pub Arc<Error>);
+
+impl From<DbErr> for LoadError {
+    fn from(err: DbErr) -> Self {
+        Self(Arc::new(err.into()))
+    }
+}
+
+impl From<Error> for LoadError {
+    fn from(err: Error) -> Self {
+        Self(Arc::new(err))
+    }
+}
+
+impl From<LoadError> for GqlError {
+    fn from(LoadError(err): LoadError) -> Self {
+        GqlError::from(err.as_ref())
+    }
+}
+
+pub use orgdesign_domain::db::{group, index};
+
+/// Declares a loader of the rows of `entity` whose `column` is one of the keys (ids),
+/// in the given order: `grouped` by the key (`Vec` per key) or `indexed` (one row per
+/// key). Most relations a nested query walks are this one statement.
+macro_rules! rows_by_id {
+    ($(#[$meta:meta])* $name:ident: $entity:ident::$column:ident,
+     $shape:ident by $field:ident $(, ordered by $($order:ident),+)?) => {
+        $(#[$meta])*
+        pub struct $name(pub sea_orm::DatabaseConnection);
+
+        impl $crate::loader::KeyedLoader for $name {
+            type Key = uuid::Uuid;
+        }
+
+        impl async_graphql::dataloader::Loader<uuid::Uuid> for $name {
+            type Value = $crate::loader::rows_by_id!(@value $shape $entity);
+            type Error = $crate::loader::LoadError;
+
+            async fn load(
+                &self,
+                keys: &[uuid::Uuid],
+            ) -> Result<std::collections::HashMap<uuid::Uuid, Self::Value>, Self::Error> {
+                use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+                let query = $entity::Entity::find()
+                    .filter($entity::Column::$column.is_in(keys.iter().copied()));
+                $($(let query = sea_orm::QueryOrder::order_by_asc(query, $entity::Column::$order);)+)?
+                let rows = query
+                    .all(&self.0)
+                    .await?;
+                Ok($crate::loader::$shape(rows, |row| row.$field))
+            }
+        }
+    };
+    (@value group $entity:ident) => { Vec<$entity::Model> };
+    (@value index $entity:ident) => { $entity::Model };
+}
+pub(crate) use rows_by_id;
+
+/// Something read for many organizations at once by one service function: the
+/// fields of an organization that a list asks for ask here, and the organizations of
+/// one request that share a `Param` (a date, a series) are read together, so a field's
+/// statements do not grow with the number of organizations in the list.
+pub trait OrganizationBatch: Send + Sync + 'static {
+    /// What the organizations of one batch share: a date, a series asked for, nothing.
+    type Param: Send + Sync + Hash + Eq + Clone + 'static;
+    /// What each organization gets.
+    type Value: Send + Sync + Clone + 'static;
+
+    /// Reads `Value` for each of `organizations`; an organization left out of the map
+    /// has none (`load_one` answers `None` for it).
+    fn load(
+        db: &DatabaseConnection,
+        organizations: &[Uuid],
+        param: &Self::Param,
+    ) -> impl Future<Output = Result<HashMap<Uuid, Self::Value>, Error>> + Send;
+}
+
+/// Declares an [`OrganizationBatch`] whose load is one service read:
+/// `Name(param: Param) -> Value = |db, organizations| read(...).await`.
+macro_rules! organization_batch {
+    ($(#[$meta:meta])* $name:ident($param:ident: $param_type:ty) -> $value:ty =
+        |$db:ident, $organizations:ident| $load:expr) => {
+        $(#[$meta])*
+        pub struct $name;
+
+        impl $crate::loader::OrganizationBatch for $name {
+            type Param = $param_type;
+            type Value = $value;
+
+            async fn load(
+                $db: &sea_orm::DatabaseConnection,
+                $organizations: &[uuid::Uuid],
+                $param: &$param_type,
+            ) -> ::orgdesign_domain::error::Result<std::collections::HashMap<uuid::Uuid, Self::Value>> {
+                $load
+            }
+        }
+    };
+}
+pub(crate) use organization_batch;
+
+/// The per-request loader of an [`OrganizationBatch`]: keys are (organization, param).
+pub struct PerOrganization<B>(DatabaseConnection, PhantomData<B>);
+
+impl<B> PerOrganization<B> {
+    /// A loader reading from `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self(db, PhantomData)
+    }
+}
+
+impl<B: OrganizationBatch> KeyedLoader for PerOrganization<B> {
+    type Key = (Uuid, B::Param);
+}
+
+impl<B: OrganizationBatch> Loader<(Uuid, B::Param)> for PerOrganization<B> {
+    type Value = B::Value;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, B::Param)],
+    ) -> Result<HashMap<(Uuid, B::Param), Self::Value>, Self::Error> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for (param, keys) in group(keys.to_vec(), |(_, param)| param.clone()) {
+            let organizations: Vec<Uuid> = keys.iter().map(|(org, _)| *org).collect();
+            for (org, value) in B::load(&self.0, &organizations, &param).await? {
+                out.insert((org, param.clone()), value);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A loader with its key type named, so [`Memo`] can be generic over the loader alone.
+pub trait KeyedLoader: Loader<Self::Key, Error = LoadError> {
+    /// What the loader looks rows up by.
+    type Key: Send + Sync + Hash + Eq + Clone + 'static;
+}
+
+type Pending<V> = Shared<BoxFuture<'static, Result<Option<V>, LoadError>>>;
+
+/// How long a loader waits for more keys before it runs its statement. Longer than
+/// DataLoader's 1 ms default: the executor resolves a long list in chunks and yields
+/// between them, and keys arriving after the window would cost another statement.
+const BATCH_WINDOW: Duration = Duration::from_millis(3);
+
+/// A per-request DataLoader that also remembers loads in flight.
+///
+/// DataLoader caches a value once its batch has returned; a key asked for again while
+/// its batch is still running starts a second batch, so how many statements a query
+/// runs would depend on timing. `Memo` hands later askers the same pending load.
+pub struct Memo<L: KeyedLoader> {
+    loader: Arc<DataLoader<L>>,
+    pending: Mutex<HashMap<L::Key, Pending<L::Value>>>,
+    writes: DocumentWrites,
+}
+
+/// Whether the request's document holds a mutation (or a subscription). Its fields run
+/// one after another with writes in between, so everything a request remembers — the
+/// memos' loads, the insights' snapshots — is read afresh once this is set; loads
+/// still batch. Set from the parsed document by `crate::schema::prepare`.
+#[derive(Clone, Default, Debug)]
+pub struct DocumentWrites(Arc<AtomicBool>);
+
+impl DocumentWrites {
+    /// Whether reads must not reuse earlier loads.
+    pub fn set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl DocumentWrites {
+    /// The flag of a document that holds anything but queries.
+    pub fn of(document: &async_graphql::parser::types::ExecutableDocument) -> Self {
+        let writes = document
+            .operations
+            .iter()
+            .any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query);
+        Self(Arc::new(AtomicBool::new(writes)))
+    }
+}
+
+impl<L: KeyedLoader> Memo<L> {
+    /// Wraps `loader` for one request whose document's writes `writes` tells.
+    pub fn new(loader: L, writes: DocumentWrites) -> Self {
+        Self {
+            loader: Arc::new(DataLoader::new(loader, tokio::spawn).delay(BATCH_WINDOW)),
+            pending: Mutex::new(HashMap::new()),
+            writes,
+        }
+    }
+
+    /// Loads one key, joining a load of the same key already under way.
+    pub async fn load_one(&self, key: L::Key) -> Result<Option<L::Value>, LoadError> {
+        self.pending_for(key).await
+    }
+
+    /// Loads several keys; the map holds those that were found.
+    pub async fn load_many(
+        &self,
+        keys: impl IntoIterator<Item = L::Key>,
+    ) -> Result<HashMap<L::Key, L::Value>, LoadError> {
+        let keys: Vec<L::Key> = keys.into_iter().collect();
+        let loads = keys.iter().cloned().map(|key| self.pending_for(key));
+        let values = join_all(loads).await;
+        let mut found = HashMap::with_capacity(keys.len());
+        for (key, value) in keys.into_iter().zip(values) {
+            if let Some(value) = value? {
+                found.insert(key, value);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Remembers values known from another load (an organization's positions, split by
+    /// unit), so asking for their keys later runs no statement. The inner DataLoader
+    /// keeps no cache of its own (its `feed_many` would drop them): the values go where
+    /// loads in flight are remembered, as loads already done. In a document with a
+    /// mutation nothing is remembered, so nothing is fed.
+    pub async fn feed_many(&self, values: impl IntoIterator<Item = (L::Key, L::Value)>) {
+        if self.writes.set() {
+            return;
+        }
+        if let Ok(mut pending) = self.pending.lock() {
+            for (key, value) in values {
+                let done: Pending<L::Value> = future::ready(Ok(Some(value))).boxed().shared();
+                pending.insert(key, done);
+            }
+        }
+    }
+
+    fn pending_for(&self, key: L::Key) -> Pending<L::Value> {
+        let loader = self.loader.clone();
+        let make = |key: L::Key| async move { loader.load_one(key).await }.boxed().shared();
+        if self.writes.set() {
+            return make(key);
+        }
+        match self.pending.lock() {
+            Ok(mut pending) => pending
+                .entry(key.clone())
+                .or_insert_with(|| make(key))
+                .clone(),
+            // A poisoned map only loses the sharing, not the load.
+            Err(_) => make(key),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Relay's `Node` interface and `node(id)`.
+//!
+//! Ids are UUIDs (v7), unique across every table, so `node(id)` finds the object by
+//! probing the tables that hold nodes, without a type prefix in the id.
+
+use async_graphql::{Context, ID, Interface, Object};
+use orgdesign_domain::{
+    organizations::service as organizations, parse_id, positions::service as positions,
+    reporting::service as reporting, units::service as units,
+};
+
+use crate::{
+    context::{db, request},
+    error::GqlResult,
+    organizations::Organization,
+    positions::Position,
+    reporting::ReportingLine,
+    units::Unit,
+};
+
+/// An object with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    Organization(Organization),
+    OrgUnit(Unit),
+    Position(Position),
+    ReportingLine(ReportingLine),
+}
+
+/// The `node` query.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by its id; null when unknown.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Node>> {
+        let principal = request(ctx)?.principal()?;
+        principal.may_read_structure()?;
+        let id = parse_id("id", &id)?;
+        let db = db(ctx)?;
+        // An object of an organization out of reach is answered like an unknown id.
+        if let Some(found) = organizations::find(db, id).await? {
+            return Ok(principal
+                .can_read(found.id)
+                .then(|| Node::Organization(Organization(found))));
+        }
+        if let Some(found) = units::find(db, id).await? {
+            return Ok(principal
+                .can_read(found.organization_id)
+                .then(|| Node::OrgUnit(Unit(found))));
+        }
+        if let Some(found) = positions::find(db, id).await? {
+            return Ok(principal
+                .can_read(found.organization_id)
+                .then(|| Node::Position(Position(found))));
+        }
+        Ok(reporting::find(db, id)
+            .await?
+            .filter(|line| principal.can_read(line.organization_id))
+            .map(|line| Node::ReportingLine(ReportingLine(line))))
+    }
+}

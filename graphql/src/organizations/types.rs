@@ -1,0 +1,306 @@
+//! The `Organization` GraphQL type.
+
+use async_graphql::{Context, ID, Object};
+use entity::organization;
+
+use super::prefetch;
+use crate::{
+    context::loader,
+    enums::{CollaborationModel, LineKind, UnitFunction},
+    error::GqlResult,
+    loader::PerOrganization,
+    maturity::loaders::{CoreKpisAsOf, StageHistoryAsOf},
+    positions::{Position, PositionsByOrganization},
+    priorities::loaders::AssessmentsOf,
+    reporting::{LinesAsOf, ReportingLine},
+    scalars::{Date, Timestamp},
+    stakeholders::{
+        RelationshipObject, StakeholderObject,
+        loaders::{RelationshipsOf, StakeholdersOf},
+    },
+    units::{Unit, UnitsByOrganization},
+};
+
+/// An organization whose marketing design orgdesign holds.
+#[derive(Debug, Clone)]
+pub struct Organization(pub organization::Model);
+
+#[Object]
+impl Organization {
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// URL-safe handle, unique across the service.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn industry(&self) -> Option<&str> {
+        self.0.industry.as_deref()
+    }
+
+    async fn employee_count(&self) -> Option<i32> {
+        self.0.employee_count
+    }
+
+    /// The collaboration model the organization says it runs.
+    async fn declared_model(&self) -> GqlResult<Option<CollaborationModel>> {
+        Ok(self
+            .0
+            .declared_model
+            .as_deref()
+            .map(CollaborationModel::from_db)
+            .transpose()?)
+    }
+
+    /// Archived organizations keep their data but leave default listings.
+    async fn archived(&self) -> bool {
+        self.0.archived
+    }
+
+    /// Optimistic-concurrency version; send it back with updates.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
+    }
+
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at.into()
+    }
+
+    /// The organization's units, by name; archived ones only when asked.
+    async fn units(
+        &self,
+        ctx: &Context<'_>,
+        function: Option<UnitFunction>,
+        #[graphql(default = false)] include_archived: bool,
+    ) -> GqlResult<Vec<Unit>> {
+        let units = loader::<UnitsByOrganization>(ctx)?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        prefetch::unit_subtree(ctx, &self.0, &units, &ctx.look_ahead()).await?;
+        Ok(units
+            .into_iter()
+            .filter(|u| include_archived || !u.archived)
+            .filter(|u| function.is_none_or(|f| u.function == f.as_str()))
+            .map(Unit)
+            .collect())
+    }
+
+    /// The leadership positions across all units.
+    async fn positions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] include_archived: bool,
+    ) -> GqlResult<Vec<Position>> {
+        let positions = loader::<PositionsByOrganization>(ctx)?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        prefetch::units_if_selected(ctx, &self.0, &ctx.look_ahead(), &["unit"]).await?;
+        Ok(positions
+            .into_iter()
+            .filter(|p| include_archived || !p.archived)
+            .map(Position)
+            .collect())
+    }
+
+    /// The collaboration model the reporting lines form on `asOf` (default: today),
+    /// per marketing branch and overall, beside the declared one.
+    async fn collaboration_model(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+    ) -> GqlResult<crate::insights::CollaborationModelReport> {
+        let as_of = Date::as_of(as_of.as_ref())?;
+        let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
+        let declared = self
+            .0
+            .declared_model
+            .as_deref()
+            .map(CollaborationModel::from_db)
+            .transpose()?;
+        Ok(crate::insights::CollaborationModelReport::new(
+            &snapshot, declared,
+        ))
+    }
+
+    /// What the structure says on `asOf` (default: today), most severe first:
+    /// each insight with a stable code, plain-words explanation, recommendation and
+    /// the ids of its evidence.
+    async fn insights(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        min_severity: Option<crate::enums::Severity>,
+    ) -> GqlResult<Vec<crate::insights::InsightObject>> {
+        let as_of = Date::as_of(as_of.as_ref())?;
+        let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
+        Ok(
+            orgdesign_domain::insights::evaluate(&snapshot, min_severity.map(Into::into))
+                .into_iter()
+                .map(crate::insights::InsightObject)
+                .collect(),
+        )
+    }
+
+    /// The org chart on `asOf` (default: today): units coloured by function, SOLID
+    /// lines as the tree, DOTTED lines dashed, and markers on the units each insight
+    /// rests on. MERMAID and DOT are text for other tools to draw; SVG is drawn by
+    /// orgdesign (also at `GET /api/v1/organizations/{slug}/chart.svg`). `rootUnitId`
+    /// draws one unit and its SOLID subordinates only (with the insights about them);
+    /// `depth` stops that many levels below the root (or the top).
+    async fn chart(
+        &self,
+        ctx: &Context<'_>,
+        format: crate::enums::ChartFormat,
+        as_of: Option<Date>,
+        root_unit_id: Option<ID>,
+        depth: Option<i32>,
+    ) -> GqlResult<String> {
+        let as_of = Date::as_of(as_of.as_ref())?;
+        let depth = depth
+            .map(|d| {
+                u32::try_from(d).ok().filter(|d| *d <= 1000).ok_or_else(|| {
+                    orgdesign_domain::error::Error::bad_input("depth", "a count from 0 to 1000")
+                })
+            })
+            .transpose()?;
+        let root = root_unit_id
+            .map(|id| orgdesign_domain::parse_id("rootUnitId", &id))
+            .transpose()?;
+        let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
+        let insights = orgdesign_domain::insights::evaluate(&snapshot, None);
+        let chart =
+            orgdesign_domain::charts::org::OrgChart::new(&self.0.name, &snapshot, insights)?
+                .restrict(root, depth, "rootUnitId")?;
+        Ok(chart.render(format.into()))
+    }
+
+    /// The KPIs the organization can use: the built-in catalog and its own, of one
+    /// stage or all (the same as the root `kpis`).
+    async fn kpis(
+        &self,
+        ctx: &Context<'_>,
+        stage: Option<crate::enums::StageKey>,
+    ) -> GqlResult<Vec<crate::catalog::KpiDefinition>> {
+        crate::kpis::definitions(ctx, self.0.id, stage).await
+    }
+
+    /// One of its KPI series rolled up to `granularity` over `[from, to)` (the same as
+    /// the root `kpiSeries`).
+    #[allow(clippy::too_many_arguments)]
+    async fn kpi_series(
+        &self,
+        ctx: &Context<'_>,
+        kpi: String,
+        granularity: crate::enums::Granularity,
+        from: Date,
+        to: Date,
+        unit_id: Option<ID>,
+        dimensions: Option<Vec<crate::kpis::DimensionInput>>,
+    ) -> GqlResult<Vec<crate::kpis::KpiSeriesPoint>> {
+        let request =
+            crate::kpis::series_request(&kpi, granularity, (&from, &to), unit_id, dimensions)?;
+        crate::kpis::series_of(ctx, self.0.id, request).await
+    }
+
+    /// The declared maturity stage on `asOf` (default: today), its history, and the
+    /// stage the KPI data evidences.
+    async fn maturity(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+    ) -> GqlResult<crate::maturity::Maturity> {
+        let as_of = Date::as_of(as_of.as_ref())?;
+        let key = (self.0.id, as_of);
+        let (history, core_kpis) = futures_util::try_join!(
+            loader::<PerOrganization<StageHistoryAsOf>>(ctx)?.load_one(key),
+            loader::<PerOrganization<CoreKpisAsOf>>(ctx)?.load_one(key),
+        )?;
+        Ok(crate::maturity::Maturity {
+            history: history.unwrap_or_default(),
+            core_kpis: core_kpis.unwrap_or_default(),
+            as_of,
+        })
+    }
+
+    /// The organization's stakeholders: its units marketing deals with, and outside
+    /// groups.
+    async fn stakeholders(&self, ctx: &Context<'_>) -> GqlResult<Vec<StakeholderObject>> {
+        let rows = loader::<PerOrganization<StakeholdersOf>>(ctx)?
+            .load_one((self.0.id, ()))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(StakeholderObject).collect())
+    }
+
+    /// The relationships its units keep with stakeholders.
+    async fn relationships(&self, ctx: &Context<'_>) -> GqlResult<Vec<RelationshipObject>> {
+        let rows = loader::<PerOrganization<RelationshipsOf>>(ctx)?
+            .load_one((self.0.id, ()))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(RelationshipObject).collect())
+    }
+
+    /// The four leadership priorities with their latest assessment, trend and history.
+    async fn priorities(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<Vec<crate::priorities::PriorityStatus>> {
+        let all = loader::<PerOrganization<AssessmentsOf>>(ctx)?
+            .load_one((self.0.id, ()))
+            .await?
+            .unwrap_or_default();
+        Ok(crate::priorities::statuses(&all))
+    }
+
+    /// Its scenarios (draft reorganizations), newest first; of one status or all.
+    async fn scenarios(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<crate::enums::ScenarioStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<crate::pagination::Page<crate::scenarios::types::Scenario>> {
+        crate::scenarios::resolvers::of_organization(
+            ctx,
+            self.0.id,
+            status.map(Into::into),
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// The reporting lines in effect on `asOf` (default: today).
+    async fn reporting_lines(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        kind: Option<LineKind>,
+    ) -> GqlResult<Vec<ReportingLine>> {
+        let lines = loader::<LinesAsOf>(ctx)?
+            .load_one((self.0.id, Date::as_of(as_of.as_ref())?))
+            .await?
+            .unwrap_or_default();
+        prefetch::units_if_selected(ctx, &self.0, &ctx.look_ahead(), &["unit", "superiorUnit"])
+            .await?;
+        Ok(lines
+            .iter()
+            .filter(|l| kind.is_none_or(|k| l.kind == k.as_str()))
+            .cloned()
+            .map(ReportingLine)
+            .collect())
+    }
+}

@@ -1,0 +1,148 @@
+//! Position queries and mutations.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+use orgdesign_domain::{
+    Name,
+    error::Result,
+    parse_id,
+    positions::service::{self, NewPosition, PositionChanges},
+};
+
+use super::types::Position;
+use crate::{
+    context::{find_readable, limits, request, store},
+    enums::{PositionRole, Responsibility},
+    error::GqlResult,
+};
+
+/// Input of `createPosition`.
+#[derive(InputObject, Debug)]
+pub struct CreatePositionInput {
+    unit_id: ID,
+    title: String,
+    role: PositionRole,
+    /// Display name only; orgdesign keeps no other personal data.
+    holder_name: Option<String>,
+    #[graphql(default)]
+    responsibilities: Vec<Responsibility>,
+}
+
+/// Input of `updatePosition`: absent fields stay.
+#[derive(InputObject, Debug)]
+pub struct UpdatePositionInput {
+    id: ID,
+    /// The version the change was made against; a newer stored one is a `CONFLICT`.
+    version: i32,
+    /// Moves the position to another unit of the same organization.
+    unit_id: Option<ID>,
+    title: Option<String>,
+    role: Option<PositionRole>,
+    holder_name: MaybeUndefined<String>,
+    /// Replaces the whole list.
+    responsibilities: Option<Vec<Responsibility>>,
+    /// Archive (or restore) the position.
+    archived: Option<bool>,
+}
+
+/// Most responsibilities one position may list (there are ten kinds).
+const MAX_RESPONSIBILITIES: usize = 10;
+
+fn check_responsibilities(list: &[Responsibility]) -> Result<()> {
+    if list.len() > MAX_RESPONSIBILITIES {
+        return Err(orgdesign_domain::error::Error::bad_input(
+            "input.responsibilities",
+            format!("at most {MAX_RESPONSIBILITIES} entries"),
+        ));
+    }
+    Ok(())
+}
+
+impl CreatePositionInput {
+    fn parse(self) -> Result<NewPosition> {
+        check_responsibilities(&self.responsibilities)?;
+        Ok(NewPosition {
+            unit_id: parse_id("input.unitId", &self.unit_id)?,
+            title: Name::parse("input.title", &self.title)?,
+            role: self.role.into(),
+            holder_name: Name::parse_opt("input.holderName", self.holder_name.as_deref())?,
+            responsibilities: self.responsibilities.into_iter().map(Into::into).collect(),
+        })
+    }
+}
+
+impl UpdatePositionInput {
+    fn parse(self) -> Result<PositionChanges> {
+        if let Some(list) = &self.responsibilities {
+            check_responsibilities(list)?;
+        }
+        Ok(PositionChanges {
+            id: parse_id("input.id", &self.id)?,
+            version: self.version,
+            unit_id: self
+                .unit_id
+                .map(|id| parse_id("input.unitId", &id))
+                .transpose()?,
+            title: self
+                .title
+                .map(|s| Name::parse("input.title", &s))
+                .transpose()?,
+            role: self.role.map(Into::into),
+            holder_name: match self.holder_name {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(s) => Some(Name::parse_opt("input.holderName", Some(&s))?),
+            },
+            responsibilities: self
+                .responsibilities
+                .map(|list| list.into_iter().map(Into::into).collect()),
+            archived: self.archived,
+        })
+    }
+}
+
+/// Position queries.
+#[derive(Default)]
+pub struct PositionQuery;
+
+#[Object]
+impl PositionQuery {
+    /// One position by id; null when unknown.
+    async fn position(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Position>> {
+        let found = find_readable(ctx, &id, service::find, |m| m.organization_id).await?;
+        Ok(found.map(Position))
+    }
+}
+
+/// Position mutations.
+#[derive(Default)]
+pub struct PositionMutation;
+
+#[Object]
+impl PositionMutation {
+    /// Creates a position heading a unit.
+    async fn create_position(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePositionInput,
+    ) -> GqlResult<Position> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let new = input.parse()?;
+        let max = limits(ctx)?.max_positions_per_unit;
+        let m = service::create(store(ctx)?, context, new, max).await?;
+        Ok(Position(m))
+    }
+
+    /// Changes a position (including archiving it) if `version` is current.
+    async fn update_position(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePositionInput,
+    ) -> GqlResult<Position> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let changes = input.parse()?;
+        let m = service::update(store(ctx)?, context, changes).await?;
+        Ok(Position(m))
+    }
+}

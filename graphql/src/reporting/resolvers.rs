@@ -1,0 +1,173 @@
+//! Reporting-line queries and mutations.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use orgdesign_domain::{
+    StorableDate,
+    error::Result,
+    parse_id,
+    reporting::service::{self, NewLine},
+};
+
+use super::types::ReportingLine;
+use crate::{
+    context::{find_readable, request, store},
+    enums::LineKind,
+    error::GqlResult,
+    scalars::Date,
+};
+
+/// Input of `addReportingLine`.
+#[derive(InputObject, Debug)]
+pub struct AddReportingLineInput {
+    /// The unit that reports.
+    unit_id: ID,
+    /// The unit reported to; same organization.
+    superior_unit_id: ID,
+    #[graphql(default_with = "LineKind::Solid")]
+    kind: LineKind,
+    /// First day the line holds.
+    effective_from: Date,
+    /// First day it no longer holds; leave out for an open-ended line.
+    effective_to: Option<Date>,
+}
+
+/// Input of `replaceReportingLine`: a new SOLID superior from a date.
+#[derive(InputObject, Debug)]
+pub struct ReplaceReportingLineInput {
+    unit_id: ID,
+    superior_unit_id: ID,
+    /// The day the new line starts and the old one ends.
+    effective_from: Date,
+}
+
+/// Input of `endReportingLine`.
+#[derive(InputObject, Debug)]
+pub struct EndReportingLineInput {
+    id: ID,
+    version: i32,
+    /// First day the line no longer holds.
+    effective_to: Date,
+}
+
+/// Input of `deleteReportingLine`.
+#[derive(InputObject, Debug)]
+pub struct DeleteReportingLineInput {
+    id: ID,
+    version: i32,
+}
+
+/// What `replaceReportingLine` changed.
+#[derive(SimpleObject, Debug)]
+pub struct ReplaceReportingLinePayload {
+    /// The line that ended, if the unit had one on that date.
+    ended: Option<ReportingLine>,
+    /// The new line.
+    added: ReportingLine,
+}
+
+impl AddReportingLineInput {
+    fn parse(self) -> Result<NewLine> {
+        Ok(NewLine {
+            unit_id: parse_id("input.unitId", &self.unit_id)?,
+            superior_unit_id: parse_id("input.superiorUnitId", &self.superior_unit_id)?,
+            kind: self.kind.into(),
+            effective_from: self.effective_from.storable("input.effectiveFrom")?.get(),
+            effective_to: self
+                .effective_to
+                .map(|d| d.storable("input.effectiveTo").map(StorableDate::get))
+                .transpose()?,
+        })
+    }
+}
+
+impl ReplaceReportingLineInput {
+    fn parse(self) -> Result<NewLine> {
+        Ok(NewLine {
+            unit_id: parse_id("input.unitId", &self.unit_id)?,
+            superior_unit_id: parse_id("input.superiorUnitId", &self.superior_unit_id)?,
+            kind: LineKind::Solid.into(),
+            effective_from: self.effective_from.storable("input.effectiveFrom")?.get(),
+            effective_to: None,
+        })
+    }
+}
+
+/// Reporting-line queries.
+#[derive(Default)]
+pub struct ReportingQuery;
+
+#[Object]
+impl ReportingQuery {
+    /// One reporting line by id; null when unknown.
+    async fn reporting_line(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<ReportingLine>> {
+        let found = find_readable(ctx, &id, service::find, |m| m.organization_id).await?;
+        Ok(found.map(ReportingLine))
+    }
+}
+
+/// Reporting-line mutations.
+#[derive(Default)]
+pub struct ReportingMutation;
+
+#[Object]
+impl ReportingMutation {
+    /// Adds a line. A unit has at most one SOLID superior on any date, SOLID lines never
+    /// form a cycle on any date, and both units belong to one organization; a line
+    /// breaking any of these is refused and nothing is written.
+    async fn add_reporting_line(
+        &self,
+        ctx: &Context<'_>,
+        input: AddReportingLineInput,
+    ) -> GqlResult<ReportingLine> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let line = input.parse()?;
+        let m = service::add(store(ctx)?, context, line).await?;
+        Ok(ReportingLine(m))
+    }
+
+    /// Gives a unit a new SOLID superior from a date: the line in effect then ends,
+    /// the new one starts, history keeps both.
+    async fn replace_reporting_line(
+        &self,
+        ctx: &Context<'_>,
+        input: ReplaceReportingLineInput,
+    ) -> GqlResult<ReplaceReportingLinePayload> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let line = input.parse()?;
+        let (ended, added) = service::replace(store(ctx)?, context, line).await?;
+        Ok(ReplaceReportingLinePayload {
+            ended: ended.map(ReportingLine),
+            added: ReportingLine(added),
+        })
+    }
+
+    /// Ends a line on a date; it stays in the history.
+    async fn end_reporting_line(
+        &self,
+        ctx: &Context<'_>,
+        input: EndReportingLineInput,
+    ) -> GqlResult<ReportingLine> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let id = parse_id("input.id", &input.id)?;
+        let to = input.effective_to.storable("input.effectiveTo")?;
+        let m = service::end(store(ctx)?, context, id, input.version, to).await?;
+        Ok(ReportingLine(m))
+    }
+
+    /// Deletes a line recorded in error and returns it as it was. Lines that once held
+    /// should be ended instead.
+    async fn delete_reporting_line(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteReportingLineInput,
+    ) -> GqlResult<ReportingLine> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let id = parse_id("input.id", &input.id)?;
+        let m = service::delete(store(ctx)?, context, id, input.version).await?;
+        Ok(ReportingLine(m))
+    }
+}

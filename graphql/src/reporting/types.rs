@@ -1,0 +1,72 @@
+//! The `ReportingLine` GraphQL type.
+
+use async_graphql::{Context, ID, Object};
+use entity::reporting_line;
+use orgdesign_domain::{clock::today, reporting::structure::Span};
+
+use crate::{
+    context::loader,
+    enums::LineKind,
+    error::GqlResult,
+    scalars::{Date, Timestamp},
+    units::{Unit, UnitById},
+};
+
+/// A line from a unit to its superior unit over `[effectiveFrom, effectiveTo)`.
+#[derive(Debug, Clone)]
+pub struct ReportingLine(pub reporting_line::Model);
+
+#[Object]
+impl ReportingLine {
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The unit that reports.
+    async fn unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
+        Ok(loader::<UnitById>(ctx)?
+            .load_one(self.0.unit_id)
+            .await?
+            .map(Unit))
+    }
+
+    /// The unit reported to.
+    async fn superior_unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
+        Ok(loader::<UnitById>(ctx)?
+            .load_one(self.0.superior_unit_id)
+            .await?
+            .map(Unit))
+    }
+
+    async fn kind(&self) -> GqlResult<LineKind> {
+        Ok(LineKind::from_db(&self.0.kind)?)
+    }
+
+    /// First day the line holds.
+    async fn effective_from(&self) -> Date {
+        self.0.effective_from.into()
+    }
+
+    /// First day the line no longer holds; null while it is open-ended.
+    async fn effective_to(&self) -> Option<Date> {
+        self.0.effective_to.map(Date::from)
+    }
+
+    /// Whether the line holds today.
+    async fn current(&self) -> bool {
+        Span::of(&self.0).contains(today())
+    }
+
+    /// Optimistic-concurrency version; send it back with changes.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
+    }
+
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at.into()
+    }
+}

@@ -1,0 +1,225 @@
+//! Scenario queries and mutations.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use orgdesign_domain::{
+    Description, Name,
+    error::{Error, Result},
+    parse_id,
+    scenarios::{
+        evaluation,
+        service::{self, MAX_COMPARED, NewScenario},
+    },
+};
+
+use super::{input::ChangeInput, types::Scenario};
+use crate::{
+    context::{db, find_readable, limits, request, store},
+    error::GqlResult,
+    pagination::{self, Page},
+    scalars::Date,
+};
+
+/// Input of `createScenario`.
+#[derive(InputObject, Debug)]
+pub struct CreateScenarioInput {
+    organization_id: ID,
+    name: String,
+    description: Option<String>,
+    /// The day the changes would take effect.
+    effective_from: Date,
+}
+
+impl CreateScenarioInput {
+    fn parse(self) -> Result<NewScenario> {
+        Ok(NewScenario {
+            organization_id: parse_id("input.organizationId", &self.organization_id)?,
+            name: Name::parse("input.name", &self.name)?,
+            description: Description::parse_opt("input.description", self.description.as_deref())?,
+            effective_from: self.effective_from.storable("input.effectiveFrom")?,
+        })
+    }
+}
+
+/// Input of `addScenarioChanges`.
+#[derive(InputObject, Debug)]
+pub struct AddScenarioChangesInput {
+    scenario_id: ID,
+    /// The version the changes were made against; a newer stored one is a `CONFLICT`.
+    version: i32,
+    /// Appended in order, each checked against the state the earlier ones leave.
+    changes: Vec<ChangeInput>,
+}
+
+/// Input of `promoteScenario`, `rebaseScenario` and `discardScenario`.
+#[derive(InputObject, Debug)]
+pub struct ScenarioVersionInput {
+    scenario_id: ID,
+    version: i32,
+}
+
+/// Scenario queries.
+#[derive(Default)]
+pub struct ScenarioQuery;
+
+#[Object]
+impl ScenarioQuery {
+    /// One scenario by id; null when unknown or out of reach.
+    async fn scenario(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Scenario>> {
+        let found = find_readable(ctx, &id, evaluation::find, |m| m.organization_id).await?;
+        Ok(found.map(Scenario::new))
+    }
+
+    /// Several draft scenarios evaluated side by side (at most 10), in the order
+    /// asked: each one's `diff` holds its figures.
+    async fn compare_scenarios(&self, ctx: &Context<'_>, ids: Vec<ID>) -> GqlResult<Vec<Scenario>> {
+        let principal = request(ctx)?.principal()?;
+        principal.may_read_structure()?;
+        if ids.len() > MAX_COMPARED {
+            return Err(Error::LimitExceeded(format!(
+                "compareScenarios takes at most {MAX_COMPARED} scenarios"
+            ))
+            .into());
+        }
+        let ids = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| parse_id(&format!("ids[{i}]"), id))
+            .collect::<Result<Vec<_>>>()?;
+        let found = evaluation::find_many(db(ctx)?, &ids).await?;
+        let mut rows = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let row = found
+                .iter()
+                .find(|s| s.id == *id && principal.can_read(s.organization_id))
+                .ok_or_else(|| Error::not_found_at("scenario", format!("ids[{i}]")))?;
+            rows.push(row);
+        }
+        let evaluations =
+            evaluation::evaluate(db(ctx)?, &rows, service::limits(limits(ctx)?)).await?;
+        Ok(rows
+            .into_iter()
+            .zip(evaluations)
+            .map(|(row, evaluation)| Scenario::evaluated(row.clone(), evaluation))
+            .collect())
+    }
+}
+
+/// The scenarios of an organization, for `Organization.scenarios`.
+pub async fn of_organization(
+    ctx: &Context<'_>,
+    organization: uuid::Uuid,
+    status: Option<orgdesign_domain::ScenarioStatus>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> GqlResult<Page<Scenario>> {
+    let principal = request(ctx)?.principal()?;
+    principal.may_read(organization, "organization")?;
+    let page = pagination::page_request(first, after.as_deref(), limits(ctx)?.max_page_size)?;
+    let (total, rows) = evaluation::list(db(ctx)?, organization, status, page).await?;
+    Ok(pagination::connection(
+        page,
+        total,
+        rows.into_iter().map(Scenario::new).collect(),
+    ))
+}
+
+/// Scenario mutations: admins and the organization's editors.
+#[derive(Default)]
+pub struct ScenarioMutation;
+
+#[Object]
+impl ScenarioMutation {
+    /// Starts a draft reorganization of an organization, against its structure as it
+    /// is now.
+    async fn create_scenario(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateScenarioInput,
+    ) -> GqlResult<Scenario> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let new = input.parse()?;
+        Ok(Scenario::new(
+            service::create(store(ctx)?, context, new).await?,
+        ))
+    }
+
+    /// Appends changes to a draft whose `version` is current. Each is checked against
+    /// the scenario's state so far; a refused one names its place and field
+    /// (`changes[2].superiorUnitId`) and nothing is stored.
+    async fn add_scenario_changes(
+        &self,
+        ctx: &Context<'_>,
+        input: AddScenarioChangesInput,
+    ) -> GqlResult<Scenario> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let id = parse_id("input.scenarioId", &input.scenario_id)?;
+        let row = service::add_changes(
+            store(ctx)?,
+            context,
+            id,
+            input.version,
+            input.changes.into_iter().map(Into::into).collect(),
+            service::limits(limits(ctx)?),
+        )
+        .await?;
+        Ok(Scenario::new(row))
+    }
+
+    /// Applies a draft to the live structure in one transaction, dated
+    /// `effectiveFrom`. `CONFLICT` when the live structure changed since the draft
+    /// was validated (rebase it), or when it is not a draft.
+    async fn promote_scenario(
+        &self,
+        ctx: &Context<'_>,
+        input: ScenarioVersionInput,
+    ) -> GqlResult<Scenario> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let id = parse_id("input.scenarioId", &input.scenario_id)?;
+        let row = service::promote(
+            store(ctx)?,
+            context,
+            id,
+            input.version,
+            service::limits(limits(ctx)?),
+        )
+        .await?;
+        Ok(Scenario::new(row))
+    }
+
+    /// Re-validates every change of a draft against today's live structure and makes
+    /// that its base.
+    async fn rebase_scenario(
+        &self,
+        ctx: &Context<'_>,
+        input: ScenarioVersionInput,
+    ) -> GqlResult<Scenario> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let id = parse_id("input.scenarioId", &input.scenario_id)?;
+        let row = service::rebase(
+            store(ctx)?,
+            context,
+            id,
+            input.version,
+            service::limits(limits(ctx)?),
+        )
+        .await?;
+        Ok(Scenario::new(row))
+    }
+
+    /// Ends a draft without applying it; it stays readable.
+    async fn discard_scenario(
+        &self,
+        ctx: &Context<'_>,
+        input: ScenarioVersionInput,
+    ) -> GqlResult<Scenario> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let id = parse_id("input.scenarioId", &input.scenario_id)?;
+        let row = service::discard(store(ctx)?, context, id, input.version).await?;
+        Ok(Scenario::new(row))
+    }
+}

@@ -1,0 +1,146 @@
+//! The GraphQL subscription root.
+
+use async_graphql::{Context, ID, Subscription};
+use futures_util::{Stream, StreamExt};
+use orgdesign_domain::{KpiKey, events::Event, parse_id, store::Store};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::{
+    context::request,
+    error::{GqlError, GqlResult},
+};
+
+/// A push that recorded KPI points.
+#[derive(async_graphql::SimpleObject, Debug, Clone)]
+pub struct KpiPointsRecorded {
+    pub organization_id: ID,
+    /// The KPI keys of the push.
+    pub kpi_keys: Vec<String>,
+    pub inserted: u64,
+    pub corrected: u64,
+}
+
+/// A change to an organization's structure.
+#[derive(async_graphql::SimpleObject, Debug, Clone)]
+pub struct StructureChanged {
+    pub organization_id: ID,
+    /// The mutation, e.g. `addReportingLine`.
+    pub operation: String,
+    pub object_ids: Vec<ID>,
+}
+
+/// Every event from now on, as a stream; a subscriber too slow to keep up skips what
+/// it missed (and the server logs it) rather than stalling the others.
+fn events(ctx: &Context<'_>) -> GqlResult<impl Stream<Item = Event> + use<>> {
+    let receiver = ctx.data::<Store>()?.events.subscribe();
+    Ok(futures_util::stream::unfold(
+        receiver,
+        |mut receiver| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(event) => return Some((event, receiver)),
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "a slow subscriber missed events");
+                    }
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        },
+    ))
+}
+
+/// Subscriptions, over graphql-ws (`graphql-transport-ws`) on `/graphql`. The token
+/// goes in `connection_init` (`{"Authorization": "Bearer ..."}`); each subscription
+/// is checked like the query of the same data.
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// KPI points recorded in an organization, optionally only for some KPI keys.
+    /// Every role within reach, integrations included.
+    async fn kpi_points_recorded(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+        kpi_keys: Option<Vec<String>>,
+    ) -> Result<impl Stream<Item = KpiPointsRecorded> + use<>, GqlError> {
+        let principal = request(ctx)?.principal()?;
+        let organization = parse_id("organizationId", &organization_id)?;
+        principal
+            .may_read_kpis(organization)
+            .map_err(|e| e.on_field("organizationId"))?;
+        // Keys are read as every KPI key is: one that could never name a KPI is a
+        // mistake to report, not a filter that silently never matches.
+        let kpi_keys: Option<Vec<String>> = kpi_keys
+            .map(|keys| {
+                keys.iter()
+                    .enumerate()
+                    .map(|(i, key)| {
+                        KpiKey::parse(&format!("kpiKeys[{i}]"), key).map(KpiKey::into_inner)
+                    })
+                    .collect::<orgdesign_domain::error::Result<_>>()
+            })
+            .transpose()?;
+        Ok(events(ctx)?.filter_map(move |event| {
+            let keys = kpi_keys.clone();
+            async move {
+                match event {
+                    Event::KpiPointsRecorded {
+                        organization_id,
+                        kpi_keys: recorded,
+                        inserted,
+                        corrected,
+                    } if organization_id == organization => {
+                        let recorded: Vec<String> = match &keys {
+                            Some(wanted) => recorded
+                                .into_iter()
+                                .filter(|k| wanted.contains(k))
+                                .collect(),
+                            None => recorded,
+                        };
+                        (!recorded.is_empty()).then(|| KpiPointsRecorded {
+                            organization_id: ID(organization_id.to_string()),
+                            kpi_keys: recorded,
+                            inserted,
+                            corrected,
+                        })
+                    }
+                    _ => None,
+                }
+            }
+        }))
+    }
+
+    /// Changes to an organization's structure (units, positions, reporting lines).
+    /// Admins, editors and viewers of the organization.
+    async fn structure_changed(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+    ) -> Result<impl Stream<Item = StructureChanged> + use<>, GqlError> {
+        let principal = request(ctx)?.principal()?;
+        principal.may_read_structure()?;
+        let organization = parse_id("organizationId", &organization_id)?;
+        principal
+            .may_read(organization, "organization")
+            .map_err(|e| e.on_field("organizationId"))?;
+        Ok(events(ctx)?.filter_map(move |event| async move {
+            match event {
+                Event::StructureChanged {
+                    organization_id,
+                    operation,
+                    object_ids,
+                } if organization_id == organization => Some(StructureChanged {
+                    organization_id: ID(organization_id.to_string()),
+                    operation,
+                    object_ids: object_ids
+                        .into_iter()
+                        .map(|id| ID(id.to_string()))
+                        .collect(),
+                }),
+                _ => None,
+            }
+        }))
+    }
+}

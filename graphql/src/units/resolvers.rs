@@ -1,0 +1,121 @@
+//! Unit queries and mutations.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+use orgdesign_domain::{
+    Description, Name,
+    error::Result,
+    parse_id,
+    units::service::{self, NewUnit, UnitChanges},
+};
+
+use super::types::Unit;
+use crate::{
+    context::{find_readable, limits, request, store},
+    enums::{Sourcing, UnitFunction},
+    error::GqlResult,
+};
+
+/// Input of `createUnit`.
+#[derive(InputObject, Debug)]
+pub struct CreateUnitInput {
+    organization_id: ID,
+    name: String,
+    function: UnitFunction,
+    #[graphql(default_with = "Sourcing::InHouse")]
+    sourcing: Sourcing,
+    description: Option<String>,
+}
+
+/// Input of `updateUnit`: absent fields stay.
+#[derive(InputObject, Debug)]
+pub struct UpdateUnitInput {
+    id: ID,
+    /// The version the change was made against; a newer stored one is a `CONFLICT`.
+    version: i32,
+    name: Option<String>,
+    function: Option<UnitFunction>,
+    sourcing: Option<Sourcing>,
+    description: MaybeUndefined<String>,
+    /// Archive (or restore) the unit; its reporting lines must be ended first.
+    archived: Option<bool>,
+}
+
+impl CreateUnitInput {
+    fn parse(self) -> Result<NewUnit> {
+        Ok(NewUnit {
+            organization_id: parse_id("input.organizationId", &self.organization_id)?,
+            name: Name::parse("input.name", &self.name)?,
+            function: self.function.into(),
+            sourcing: self.sourcing.into(),
+            description: Description::parse_opt("input.description", self.description.as_deref())?,
+        })
+    }
+}
+
+impl UpdateUnitInput {
+    fn parse(self) -> Result<UnitChanges> {
+        Ok(UnitChanges {
+            id: parse_id("input.id", &self.id)?,
+            version: self.version,
+            name: self
+                .name
+                .map(|s| Name::parse("input.name", &s))
+                .transpose()?,
+            function: self.function.map(Into::into),
+            sourcing: self.sourcing.map(Into::into),
+            description: match self.description {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(s) => {
+                    Some(Description::parse_opt("input.description", Some(&s))?)
+                }
+            },
+            archived: self.archived,
+        })
+    }
+}
+
+/// Unit queries.
+#[derive(Default)]
+pub struct UnitQuery;
+
+#[Object]
+impl UnitQuery {
+    /// One unit by id; null when unknown.
+    async fn unit(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Unit>> {
+        let found = find_readable(ctx, &id, service::find, |m| m.organization_id).await?;
+        Ok(found.map(Unit))
+    }
+}
+
+/// Unit mutations.
+#[derive(Default)]
+pub struct UnitMutation;
+
+#[Object]
+impl UnitMutation {
+    /// Creates a unit in an organization.
+    async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> GqlResult<Unit> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let new = input.parse()?;
+        let max = limits(ctx)?.max_units_per_organization;
+        let m = service::create(store(ctx)?, context, new, max).await?;
+        Ok(Unit(m))
+    }
+
+    /// Changes a unit (including archiving it) if `version` is current.
+    async fn update_unit(&self, ctx: &Context<'_>, input: UpdateUnitInput) -> GqlResult<Unit> {
+        let context = request(ctx)?;
+        context.principal()?.may_write_structure()?;
+        let changes = input.parse()?;
+        let m = service::update(
+            store(ctx)?,
+            context,
+            changes,
+            orgdesign_domain::clock::today(),
+        )
+        .await?;
+        Ok(Unit(m))
+    }
+}

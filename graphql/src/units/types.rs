@@ -1,0 +1,186 @@
+//! The `OrgUnit` GraphQL type, with its place in the structure as computed fields.
+
+use async_graphql::{Context, ID, Object};
+use entity::org_unit;
+use orgdesign_domain::reporting::structure;
+
+use super::UnitById;
+use crate::{
+    context::loader,
+    enums::{LineKind, Sourcing, UnitFunction},
+    error::GqlResult,
+    organizations::{Organization, OrganizationById},
+    positions::{Position, PositionsByUnit},
+    reporting::{LineHistoryByUnit, LinesAsOf, ReportingLine},
+    scalars::{Date, Timestamp},
+};
+
+/// A department, team, business unit or outside agency.
+#[derive(Debug, Clone)]
+pub struct Unit(pub org_unit::Model);
+
+impl Unit {
+    async fn lines(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+    ) -> GqlResult<std::sync::Arc<Vec<entity::reporting_line::Model>>> {
+        Ok(loader::<LinesAsOf>(ctx)?
+            .load_one((self.0.organization_id, Date::as_of(as_of.as_ref())?))
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn units(ctx: &Context<'_>, ids: Vec<uuid::Uuid>) -> GqlResult<Vec<Unit>> {
+        let found = loader::<UnitById>(ctx)?
+            .load_many(ids.iter().copied())
+            .await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.get(id).cloned().map(Unit))
+            .collect())
+    }
+}
+
+#[Object(name = "OrgUnit")]
+impl Unit {
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn organization(&self, ctx: &Context<'_>) -> GqlResult<Option<Organization>> {
+        Ok(loader::<OrganizationById>(ctx)?
+            .load_one(self.0.organization_id)
+            .await?
+            .map(Organization))
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn function(&self) -> GqlResult<UnitFunction> {
+        Ok(UnitFunction::from_db(&self.0.function)?)
+    }
+
+    async fn sourcing(&self) -> GqlResult<Sourcing> {
+        Ok(Sourcing::from_db(&self.0.sourcing)?)
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    async fn archived(&self) -> bool {
+        self.0.archived
+    }
+
+    /// Optimistic-concurrency version; send it back with updates.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at.into()
+    }
+
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at.into()
+    }
+
+    /// The leadership positions heading this unit.
+    async fn positions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] include_archived: bool,
+    ) -> GqlResult<Vec<Position>> {
+        let positions = loader::<PositionsByUnit>(ctx)?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(positions
+            .into_iter()
+            .filter(|p| include_archived || !p.archived)
+            .map(Position)
+            .collect())
+    }
+
+    /// This unit's lines to its superiors in effect on `asOf` (default: today).
+    async fn reporting_lines(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+    ) -> GqlResult<Vec<ReportingLine>> {
+        let lines = self.lines(ctx, as_of).await?;
+        Ok(lines
+            .iter()
+            .filter(|l| l.unit_id == self.0.id)
+            .cloned()
+            .map(ReportingLine)
+            .collect())
+    }
+
+    /// Every line this unit ever had to a superior, oldest first: the history.
+    async fn line_history(&self, ctx: &Context<'_>) -> GqlResult<Vec<ReportingLine>> {
+        Ok(loader::<LineHistoryByUnit>(ctx)?
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ReportingLine)
+            .collect())
+    }
+
+    /// The unit this one reports to on a SOLID line on `asOf`; null at the top.
+    async fn superior(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<Option<Unit>> {
+        let lines = self.lines(ctx, as_of).await?;
+        let Some(superior) = structure::solid_superior(&lines, self.0.id) else {
+            return Ok(None);
+        };
+        Ok(Self::units(ctx, vec![superior]).await?.into_iter().next())
+    }
+
+    /// Units this one has DOTTED (matrix) lines to on `asOf`.
+    async fn dotted_superiors(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+    ) -> GqlResult<Vec<Unit>> {
+        let lines = self.lines(ctx, as_of).await?;
+        let ids = lines
+            .iter()
+            .filter(|l| l.unit_id == self.0.id && l.kind == LineKind::Dotted.as_str())
+            .map(|l| l.superior_unit_id)
+            .collect();
+        Self::units(ctx, ids).await
+    }
+
+    /// Units reporting to this one on `asOf`, on lines of `kind` (default: SOLID).
+    async fn subordinates(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<Date>,
+        #[graphql(default_with = "LineKind::Solid")] kind: LineKind,
+    ) -> GqlResult<Vec<Unit>> {
+        let lines = self.lines(ctx, as_of).await?;
+        let ids = lines
+            .iter()
+            .filter(|l| l.superior_unit_id == self.0.id && l.kind == kind.as_str())
+            .map(|l| l.unit_id)
+            .collect();
+        Self::units(ctx, ids).await
+    }
+
+    /// Span of control: how many units report to this one on a SOLID line on `asOf`.
+    async fn span_of_control(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<i32> {
+        let lines = self.lines(ctx, as_of).await?;
+        Ok(structure::span_of_control(&lines, self.0.id))
+    }
+
+    /// Depth: SOLID lines between this unit and the top of its structure on `asOf`
+    /// (0 for a unit that reports to no one).
+    async fn depth(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<i32> {
+        let lines = self.lines(ctx, as_of).await?;
+        Ok(structure::depth(&lines, self.0.id))
+    }
+}
