@@ -16,11 +16,11 @@
 //! rolls it back (sea-orm queues the `ROLLBACK`; sqlx drains the connection and tests
 //! it before it goes back to the pool), and the writer is answered `UNAVAILABLE`.
 //!
-//! A request has a deadline of its own at the edge (`crate::http::deadline`), which may
-//! cut it off while it reads but never while one of its writes is under way: cut off
-//! mid-`COMMIT`, a change could land while the answer said the request was stopped.
-//! The gate and the transaction tell the request's [`WriteWatch`] when a write is
-//! under way and when one committed.
+//! A request has a deadline of its own at the edge (`orgdesign-api`'s
+//! `http::deadline`), which may cut it off while it reads but never while one of its
+//! writes is under way: cut off mid-`COMMIT`, a change could land while the answer
+//! said the request was stopped. The gate and the transaction tell the request's
+//! [`WriteWatch`] when a write is under way and when one committed.
 
 use std::{
     collections::HashMap,
