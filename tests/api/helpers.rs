@@ -95,6 +95,13 @@ pub async fn postgres_admin() -> sea_orm::DatabaseConnection {
     })
 }
 
+/// The ids of the units [`TestApp::sales_under_top`] makes.
+pub struct Trio {
+    pub top: String,
+    pub sales: String,
+    pub marketing: String,
+}
+
 /// A running application and what a test needs to talk to it.
 pub struct TestApp {
     pub backend: Backend,
@@ -266,6 +273,22 @@ impl TestApp {
             .send()
             .await
             .expect("the request is sent")
+    }
+
+    /// Three units of `org` — `top_name` (EXECUTIVE), "Sales", "Marketing" — with Sales
+    /// under the top on a SOLID line from 2024-01-01, and Marketing not yet placed: the
+    /// start of most stories about where marketing sits.
+    pub async fn sales_under_top(&self, org: &str, top_name: &str) -> Trio {
+        let top = self.create_unit(org, top_name, "EXECUTIVE").await;
+        let sales = self.create_unit(org, "Sales", "SALES").await;
+        let marketing = self.create_unit(org, "Marketing", "MARKETING").await;
+        self.add_line(&sales, &top, "SOLID", "2024-01-01", None)
+            .await;
+        Trio {
+            top,
+            sales,
+            marketing,
+        }
     }
 
     /// Posts a GraphQL operation with `token` (or none); returns the status and body.
