@@ -747,6 +747,13 @@ impl HeldRequest {
         }
     }
 
+    /// Sends the body and hands back the connection, its response unread: the request
+    /// goes on in the server, whatever the test does next.
+    pub async fn send_body(mut self) -> TcpStream {
+        self.stream.write_all(self.body.as_bytes()).await.unwrap();
+        self.stream
+    }
+
     /// Sends the body and reads the whole response (the connection closes after it).
     pub async fn finish(mut self) -> String {
         self.stream.write_all(self.body.as_bytes()).await.unwrap();

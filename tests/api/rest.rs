@@ -377,3 +377,29 @@ async fn import_kpis_streams_a_csv_in_batches_and_stops_at_a_bad_line() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_rest_read_over_its_time_limit_while_the_database_answers_is_a_503_limit_exceeded_without_retry_after()
+ {
+    for backend in backends() {
+        let app =
+            crate::helpers::spawn_app_with(backend, |s| s.limits.request_timeout_ms = 0).await;
+        let response = app.client.get(url(&app, "anyone")).send().await.unwrap();
+        let status = response.status();
+        let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "[{backend:?}] {body}"
+        );
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+            "[{backend:?}] the database answers: the request took too long by itself: {body}"
+        );
+        assert!(
+            retry_after.is_none(),
+            "[{backend:?}] the same request would take as long again: {retry_after:?}"
+        );
+    }
+}
