@@ -16,13 +16,12 @@ use uuid::Uuid;
 use super::{
     delivery::{Message, Outcome, Transport},
     event::{EventType, PING},
-    outbox::service::{DELIVERED, FAILED, PENDING, body},
+    outbox::{DELIVERED, FAILED, PENDING, body},
     signing,
-    watch::service::follow_endpoints,
+    watch::evaluation::follow_endpoints,
     worker::{
-        secrets,
-        service::{give_up_waiting, insert_attempt},
-        webhook_id,
+        deliveries::{give_up_waiting, insert_attempt},
+        secrets, webhook_id,
     },
 };
 use crate::{
