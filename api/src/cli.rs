@@ -204,7 +204,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             // must drain it, not kill it.
             let stop = shutdown_signal();
             let app = Application::build(settings).await?;
-            app.run_until_stopped(stop).await
+            app.run_until_stopped_or_exit(stop).await
         }
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Demo => {

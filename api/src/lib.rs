@@ -27,7 +27,7 @@
 //! - [`metrics`]: the Prometheus registry behind `/metrics`, which the domain reports
 //!   to as its `Observer`.
 //! - [`http`]: routes, GraphQL over HTTP, WebSockets, GraphiQL (its pinned files from
-//!   the CDN or, offline, a checked folder), probes, request ids.
+//!   the CDN or, offline, a checked folder), probes, request ids, requests' deadlines.
 //! - [`rest`]: KPI points in and out as JSON/CSV, chart SVGs, the structure CSV out
 //!   and back in as a draft scenario, the OpenAPI document.
 //! - [`webhooks`]: the webhooks' HTTP client, the domain's `Transport`.

@@ -60,6 +60,10 @@ impl Application {
             .check(settings.limits.max_body_bytes)
             .map_err(anyhow::Error::msg)?;
         settings.websocket.check().map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(
+            settings.readiness_timeout_ms > 0,
+            "readiness_timeout_ms must be above 0"
+        );
         settings.webhooks.check().map_err(anyhow::Error::msg)?;
         let webhook_sender: Arc<dyn Transport> = Arc::new(
             crate::webhooks::Sender::new(&settings.webhooks)
@@ -139,6 +143,8 @@ impl Application {
                 webhook_sender,
                 production,
             ),
+            pulse: db::Pulse::new(store.db.clone()),
+            readiness_timeout: Duration::from_millis(settings.readiness_timeout_ms),
             store,
             metrics: metrics.clone(),
             limits: settings.limits.clone(),
@@ -221,12 +227,18 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting connections and lets
-    /// in-flight requests finish (up to the configured shutdown timeout).
+    /// in-flight requests finish (up to the configured shutdown timeout, the grace
+    /// period). Releasing the claims and closing the pool come after, within what is
+    /// left of the grace period: a database that does not answer cannot hold the stop
+    /// up. A worker thread stuck computing can (actix cannot stop a thread that never
+    /// yields); the `orgdesign serve` process guards against that with
+    /// [`Application::run_until_stopped_or_exit`].
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let handle = self.server.handle();
         let server = tokio::spawn(self.server);
         let worker = self.worker.map(webhooks::worker::Worker::start);
         shutdown.await;
+        let grace_ends = tokio::time::Instant::now() + self.shutdown_timeout;
         tracing::info!("shutting down: draining in-flight requests");
         let stopping_worker = async {
             if let Some(worker) = worker {
@@ -238,10 +250,79 @@ impl Application {
             .await
             .context("the server task failed")?
             .context("the server failed")?;
-        self.leases.close().await;
-        self.db.close().await.ok();
+        // Both talk to the database: the claims' liveness session is ended, and the
+        // pool waits for its connections to come back. Past the grace period they are
+        // given up; the database ends the sessions when their sockets close with the
+        // process.
+        if tokio::time::timeout_at(grace_ends, self.leases.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the claims were not released within the grace period; abandoned");
+        }
+        if tokio::time::timeout_at(grace_ends, self.db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "the database connections did not close within the grace period; abandoned"
+            );
+        }
         tracing::info!("stopped");
         Ok(())
+    }
+
+    /// [`Application::run_until_stopped`] for the `orgdesign serve` process: once
+    /// `shutdown` resolves, the process has the grace period (`shutdown_timeout_secs`)
+    /// plus [`STOP_MARGIN`] to stop; a process still running then (a request computing
+    /// on a worker thread that never yields, a runtime that cannot shut down) logs it
+    /// and exits with [`EXIT_STOP_OVERRAN`]. Tests, which run several servers in one
+    /// process, call `run_until_stopped` instead.
+    pub async fn run_until_stopped_or_exit(
+        self,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let within = self.shutdown_timeout + STOP_MARGIN;
+        self.run_until_stopped(async move {
+            shutdown.await;
+            exit_after(within);
+        })
+        .await
+    }
+}
+
+/// How long past its grace period a stopping `orgdesign serve` process may take before
+/// it is ended: room for what follows the drain (releasing claims, closing the pool,
+/// which keep to the grace period themselves) when the drain took all of it.
+pub const STOP_MARGIN: Duration = Duration::from_secs(1);
+
+/// The exit status of a process ended because its stop outlasted the grace period
+/// plus [`STOP_MARGIN`] (124, as `timeout(1)` reports a command it ended).
+pub const EXIT_STOP_OVERRAN: i32 = 124;
+
+/// Ends the process with [`EXIT_STOP_OVERRAN`] unless it ended by itself within
+/// `within`.
+///
+/// The deadline is kept on a thread of its own rather than a task: HTTP workers run on
+/// threads of their own, and a request computing without ever yielding keeps its
+/// worker, and with it the drain, from ever finishing; a task could be held up the
+/// same way. The thread sleeps because the deadline is all it waits for; a process
+/// that stops in time ends it with everything else.
+pub fn exit_after(within: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("orgdesign-stop-deadline".to_owned())
+        .spawn(move || {
+            std::thread::sleep(within);
+            tracing::error!(
+                within_ms = u64::try_from(within.as_millis()).unwrap_or(u64::MAX),
+                exit_status = EXIT_STOP_OVERRAN,
+                "the server did not stop within its grace period; exiting with requests still running"
+            );
+            std::process::exit(EXIT_STOP_OVERRAN);
+        });
+    if let Err(err) = spawned {
+        // Without the thread the stop is as graceful as the requests in flight let it be.
+        tracing::warn!(error = %err, "could not start the stop deadline");
     }
 }
 
@@ -308,5 +389,46 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{process::Command, time::Instant};
+
+    use super::*;
+
+    /// Set in the copy of the test binary that plays the stuck process.
+    const STUCK: &str = "ORGDESIGN_TEST_STUCK_PROCESS";
+
+    #[test]
+    fn a_process_whose_stop_outlasts_the_deadline_is_ended_whatever_its_threads_do()
+    -> anyhow::Result<()> {
+        let within = Duration::from_millis(300);
+        if std::env::var_os(STUCK).is_some() {
+            exit_after(within);
+            // A request computing without end: this thread never yields, and nothing
+            // else would ever end the process.
+            loop {
+                std::hint::spin_loop();
+            }
+        }
+        let started = Instant::now();
+        let status = Command::new(std::env::current_exe()?)
+            .args([
+                "startup::tests::a_process_whose_stop_outlasts_the_deadline_is_ended_whatever_its_threads_do",
+                "--exact",
+                "--nocapture",
+            ])
+            .env(STUCK, "1")
+            .status()?;
+        let took = started.elapsed();
+        assert_eq!(status.code(), Some(EXIT_STOP_OVERRAN), "{status:?}");
+        assert!(took >= within, "not before the deadline: {took:?}");
+        assert!(
+            took < within + Duration::from_secs(5),
+            "ended at the deadline, not {took:?} later"
+        );
+        Ok(())
     }
 }

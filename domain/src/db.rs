@@ -1,8 +1,10 @@
 //! The database connection: SQLite (embedded default) or PostgreSQL, chosen by URL.
 //! [`write`] holds the gate every write passes ([`begin_write`]); [`lease`] tells
-//! whether work a process claimed in the database is still running.
+//! whether work a process claimed in the database is still running; [`pulse`] whether
+//! the database answers now, within a deadline.
 
 pub mod lease;
+pub mod pulse;
 pub mod write;
 
 use std::{sync::Arc, time::Duration};
@@ -14,7 +16,10 @@ use sea_orm::{
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-pub use self::write::{NotBegun, WriteLimits, WriteTx, Writes};
+pub use self::{
+    pulse::Pulse,
+    write::{NotBegun, WriteLimits, WriteTx, WriteWatch, Writes},
+};
 use crate::{observe::Observer, settings::Settings};
 
 /// Opens the pool that serves requests. The caller decides when (start-up, a CLI
@@ -153,7 +158,8 @@ pub fn pool_usage(db: &DatabaseConnection) -> (u32, usize) {
     }
 }
 
-/// Whether the database answers a trivial statement (for `/readyz`).
+/// Whether the database answers a trivial statement, however long it takes: see
+/// [`Pulse`] for the answer within a deadline.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
 }

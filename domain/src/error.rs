@@ -187,11 +187,16 @@ impl Unavailable {
     /// a database that does not answer takes longer.
     pub fn retry_after(&self) -> Duration {
         match self {
-            Self::Database(_) => Duration::from_secs(5),
+            Self::Database(_) => DATABASE_RETRY_AFTER,
             Self::Busy(_) => Duration::from_secs(1),
         }
     }
 }
+
+/// How long a client should wait before it retries a request the database did not
+/// answer (or could not be reached for): an outage takes longer to pass than a busy
+/// organization.
+pub const DATABASE_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {

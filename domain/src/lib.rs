@@ -19,8 +19,9 @@
 //! - [`error`]: the domain [`error::Error`], one variant per stable code.
 //! - [`clock`]: the wall clock, read in one place.
 //! - [`settings`]: the typed settings, from defaults, a file and the environment.
-//! - [`db`]: connecting, the write gate (per-organization queues, deadlines), leases,
-//!   classifying database errors.
+//! - [`db`]: connecting, the write gate (per-organization queues, deadlines, the
+//!   request's watch of its writes), leases, the database's pulse (does it answer
+//!   now), classifying database errors.
 //! - [`store`]: the [`store::Store`] services write through (database, write gate,
 //!   leases, event bus).
 //! - [`write`]: the one way a change is written: [`write::begin`] (wait for the

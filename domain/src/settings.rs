@@ -35,9 +35,17 @@ pub struct Settings {
     /// HTTP worker threads; defaults to the number of cores.
     #[serde(default)]
     pub workers: Option<usize>,
-    /// How long a stopping server waits for in-flight requests.
+    /// How long a stopping server waits for in-flight requests (the grace period); the
+    /// `serve` process exits at the latest a second after it, whatever its requests
+    /// are doing.
     #[serde(default = "default_shutdown_timeout")]
     pub shutdown_timeout_secs: u64,
+    /// Longest `/readyz` waits for the database to answer, in milliseconds, before it
+    /// says not ready (503). A request running out of time asks the database the same
+    /// question, this long before its deadline, to tell one the database kept waiting
+    /// (`UNAVAILABLE`) from one that took too long by itself (`LIMIT_EXCEEDED`).
+    #[serde(default = "default_readiness_timeout")]
+    pub readiness_timeout_ms: u64,
     #[serde(default)]
     pub database: DatabaseSettings,
     #[serde(default)]
@@ -218,11 +226,15 @@ pub struct Limits {
     /// whose cost is the document's length, and a query has no need of the room a body
     /// leaves for variables (a KPI push).
     pub max_document_bytes: usize,
-    /// Longest a read-only request may run, in milliseconds (mutations run to their end,
-    /// so a reply never calls a change that landed "stopped"). On PostgreSQL every
-    /// statement is also cut off after this long (at least a second). Writes keep to
-    /// it too (at least a second): the longest a writer waits for its organization,
-    /// and the longest each statement of a write may go unanswered (see `writes`).
+    /// Longest a request may run, in milliseconds, over GraphQL and REST alike: a
+    /// request still running then is stopped, `UNAVAILABLE` when the database did not
+    /// answer (see `readiness_timeout_ms`), else `LIMIT_EXCEEDED`. A write under way is
+    /// never cut off (so a reply never calls a change that landed "stopped"): it keeps
+    /// to its own deadlines, and the request to a second more once it ends. On
+    /// PostgreSQL every statement is also cut off after this long (at least a second).
+    /// Writes keep to it too (at least a second): the longest a writer waits for its
+    /// organization, and the longest each statement of a write may go unanswered
+    /// (see `writes`).
     pub request_timeout_ms: u64,
     /// Requests per minute one principal (or, without a token, one client address) may
     /// make; past it the answer is 429 with `Retry-After`.
@@ -484,6 +496,10 @@ fn default_shutdown_timeout() -> u64 {
     30
 }
 
+fn default_readiness_timeout() -> u64 {
+    1_000
+}
+
 fn default_jwt_name() -> String {
     "orgdesign".to_owned()
 }
@@ -526,6 +542,7 @@ impl Settings {
             log_format: LogFormat::Text,
             workers: None,
             shutdown_timeout_secs: default_shutdown_timeout(),
+            readiness_timeout_ms: default_readiness_timeout(),
             database: DatabaseSettings::default(),
             limits: Limits::default(),
             writes: WriteSettings::default(),

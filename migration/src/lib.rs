@@ -46,6 +46,40 @@ pub(crate) fn with_lifecycle(mut table: TableCreateStatement) -> TableCreateStat
     table
 }
 
+/// A foreign key from `from_table.from_col` to `to_table.to_col`: the shape of nearly
+/// every reference between tables (a tenant row to its organization, a row to its
+/// parent), written once.
+pub(crate) fn fk<A, B, C, D>(
+    from_table: A,
+    from_col: B,
+    to_table: C,
+    to_col: D,
+) -> ForeignKeyCreateStatement
+where
+    A: IntoIden + 'static,
+    B: IntoIden + 'static,
+    C: IntoIden + 'static,
+    D: IntoIden + 'static,
+{
+    ForeignKey::create()
+        .from(from_table, from_col)
+        .to(to_table, to_col)
+        .to_owned()
+}
+
+/// Drops `tables`, in the order given (dependents first), for a migration's `down`.
+pub(crate) async fn drop_tables(
+    manager: &SchemaManager<'_>,
+    tables: impl IntoIterator<Item = DynIden>,
+) -> Result<(), DbErr> {
+    for table in tables {
+        manager
+            .drop_table(Table::drop().table(table).to_owned())
+            .await?;
+    }
+    Ok(())
+}
+
 #[derive(DeriveIden)]
 pub(crate) enum Lifecycle {
     CreatedAt,

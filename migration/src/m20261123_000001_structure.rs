@@ -2,7 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::with_lifecycle;
+use crate::{drop_tables, fk, with_lifecycle};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -46,11 +46,12 @@ impl MigrationTrait for Migration {
                     .col(string_len(OrgUnit::Sourcing, 40))
                     .col(text_null(OrgUnit::Description))
                     .col(boolean(OrgUnit::Archived).default(false))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(OrgUnit::Table, OrgUnit::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        OrgUnit::Table,
+                        OrgUnit::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
                     .to_owned(),
             ))
             .await?;
@@ -74,16 +75,18 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(Position::HolderName, 200))
                     .col(json_binary(Position::Responsibilities))
                     .col(boolean(Position::Archived).default(false))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Position::Table, Position::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Position::Table, Position::UnitId)
-                            .to(OrgUnit::Table, OrgUnit::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        Position::Table,
+                        Position::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        Position::Table,
+                        Position::UnitId,
+                        OrgUnit::Table,
+                        OrgUnit::Id,
+                    ))
                     .to_owned(),
             ))
             .await?;
@@ -106,21 +109,24 @@ impl MigrationTrait for Migration {
                     .col(string_len(ReportingLine::Kind, 10))
                     .col(date(ReportingLine::EffectiveFrom))
                     .col(date_null(ReportingLine::EffectiveTo))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ReportingLine::Table, ReportingLine::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ReportingLine::Table, ReportingLine::UnitId)
-                            .to(OrgUnit::Table, OrgUnit::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ReportingLine::Table, ReportingLine::SuperiorUnitId)
-                            .to(OrgUnit::Table, OrgUnit::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        ReportingLine::Table,
+                        ReportingLine::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        ReportingLine::Table,
+                        ReportingLine::UnitId,
+                        OrgUnit::Table,
+                        OrgUnit::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        ReportingLine::Table,
+                        ReportingLine::SuperiorUnitId,
+                        OrgUnit::Table,
+                        OrgUnit::Id,
+                    ))
                     .to_owned(),
             ))
             .await?;
@@ -153,17 +159,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            ReportingLine::Table.into_iden(),
-            Position::Table.into_iden(),
-            OrgUnit::Table.into_iden(),
-            Organization::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                ReportingLine::Table.into_iden(),
+                Position::Table.into_iden(),
+                OrgUnit::Table.into_iden(),
+                Organization::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }
 

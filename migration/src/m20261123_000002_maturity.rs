@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::fk;
+
 use crate::m20261123_000001_structure::{Organization, index};
 
 #[derive(DeriveMigrationName)]
@@ -84,16 +86,18 @@ impl MigrationTrait for Migration {
                     .col(text_null(StageAssessment::Rationale))
                     .col(string_len_null(StageAssessment::AssessedBy, 200))
                     .col(timestamp_with_time_zone(StageAssessment::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(StageAssessment::Table, StageAssessment::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(StageAssessment::Table, StageAssessment::Stage)
-                            .to(MaturityStage::Table, MaturityStage::Key),
-                    )
+                    .foreign_key(&mut fk(
+                        StageAssessment::Table,
+                        StageAssessment::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        StageAssessment::Table,
+                        StageAssessment::Stage,
+                        MaturityStage::Table,
+                        MaturityStage::Key,
+                    ))
                     .to_owned(),
             )
             .await?;

@@ -4,6 +4,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{
+    drop_tables, fk,
     m20261123_000001_structure::{OrgUnit, Organization, index},
     m20261123_000002_maturity::MaturityStage,
     with_lifecycle,
@@ -248,16 +249,18 @@ impl MigrationTrait for Migration {
                     .col(string_len(KpiDefinition::Rollup, 20))
                     .col(boolean(KpiDefinition::Core).default(false))
                     .col(boolean(KpiDefinition::Archived).default(false))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(KpiDefinition::Table, KpiDefinition::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(KpiDefinition::Table, KpiDefinition::Stage)
-                            .to(MaturityStage::Table, MaturityStage::Key),
-                    )
+                    .foreign_key(&mut fk(
+                        KpiDefinition::Table,
+                        KpiDefinition::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        KpiDefinition::Table,
+                        KpiDefinition::Stage,
+                        MaturityStage::Table,
+                        MaturityStage::Key,
+                    ))
                     .to_owned(),
             ))
             .await?;
@@ -317,21 +320,24 @@ impl MigrationTrait for Migration {
                     .col(string_len(KpiTarget::Granularity, 10))
                     .col(date(KpiTarget::PeriodStart))
                     .col(big_integer(KpiTarget::ValueScaled))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(KpiTarget::Table, KpiTarget::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(KpiTarget::Table, KpiTarget::KpiId)
-                            .to(KpiDefinition::Table, KpiDefinition::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(KpiTarget::Table, KpiTarget::UnitId)
-                            .to(OrgUnit::Table, OrgUnit::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        KpiTarget::Table,
+                        KpiTarget::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        KpiTarget::Table,
+                        KpiTarget::KpiId,
+                        KpiDefinition::Table,
+                        KpiDefinition::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        KpiTarget::Table,
+                        KpiTarget::UnitId,
+                        OrgUnit::Table,
+                        OrgUnit::Id,
+                    ))
                     .to_owned(),
             ))
             .await?;
@@ -364,21 +370,24 @@ impl MigrationTrait for Migration {
                     .col(integer(KpiMeasurement::Revision).default(1))
                     .col(timestamp_with_time_zone(KpiMeasurement::RecordedAt))
                     .col(string_len_null(KpiMeasurement::RecordedBy, 200))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(KpiMeasurement::Table, KpiMeasurement::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(KpiMeasurement::Table, KpiMeasurement::KpiId)
-                            .to(KpiDefinition::Table, KpiDefinition::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(KpiMeasurement::Table, KpiMeasurement::UnitId)
-                            .to(OrgUnit::Table, OrgUnit::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        KpiMeasurement::Table,
+                        KpiMeasurement::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        KpiMeasurement::Table,
+                        KpiMeasurement::KpiId,
+                        KpiDefinition::Table,
+                        KpiDefinition::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        KpiMeasurement::Table,
+                        KpiMeasurement::UnitId,
+                        OrgUnit::Table,
+                        OrgUnit::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -412,14 +421,12 @@ impl MigrationTrait for Migration {
                     .col(big_integer(KpiMeasurementRevision::ValueScaled))
                     .col(timestamp_with_time_zone(KpiMeasurementRevision::RecordedAt))
                     .col(string_len_null(KpiMeasurementRevision::RecordedBy, 200))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(
-                                KpiMeasurementRevision::Table,
-                                KpiMeasurementRevision::MeasurementId,
-                            )
-                            .to(KpiMeasurement::Table, KpiMeasurement::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        KpiMeasurementRevision::Table,
+                        KpiMeasurementRevision::MeasurementId,
+                        KpiMeasurement::Table,
+                        KpiMeasurement::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -436,17 +443,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            KpiMeasurementRevision::Table.into_iden(),
-            KpiMeasurement::Table.into_iden(),
-            KpiTarget::Table.into_iden(),
-            KpiDefinition::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                KpiMeasurementRevision::Table.into_iden(),
+                KpiMeasurement::Table.into_iden(),
+                KpiTarget::Table.into_iden(),
+                KpiDefinition::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }
 

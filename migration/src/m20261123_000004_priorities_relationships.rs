@@ -4,6 +4,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{
+    drop_tables, fk,
     m20261123_000001_structure::{OrgUnit, Organization, index},
     with_lifecycle,
 };
@@ -80,24 +81,24 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(PriorityAssessment::AssessedAt))
                     .col(string_len_null(PriorityAssessment::AssessedBy, 200))
                     .col(timestamp_with_time_zone(PriorityAssessment::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(
-                                PriorityAssessment::Table,
-                                PriorityAssessment::OrganizationId,
-                            )
-                            .to(Organization::Table, Organization::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(PriorityAssessment::Table, PriorityAssessment::Priority)
-                            .to(LeadershipPriority::Table, LeadershipPriority::Key),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(PriorityAssessment::Table, PriorityAssessment::OwnerUnitId)
-                            .to(OrgUnit::Table, OrgUnit::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        PriorityAssessment::Table,
+                        PriorityAssessment::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        PriorityAssessment::Table,
+                        PriorityAssessment::Priority,
+                        LeadershipPriority::Table,
+                        LeadershipPriority::Key,
+                    ))
+                    .foreign_key(&mut fk(
+                        PriorityAssessment::Table,
+                        PriorityAssessment::OwnerUnitId,
+                        OrgUnit::Table,
+                        OrgUnit::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -124,16 +125,18 @@ impl MigrationTrait for Migration {
                     .col(uuid_null(Stakeholder::UnitId))
                     .col(string_len_null(Stakeholder::GroupName, 40))
                     .col(boolean(Stakeholder::Archived).default(false))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Stakeholder::Table, Stakeholder::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Stakeholder::Table, Stakeholder::UnitId)
-                            .to(OrgUnit::Table, OrgUnit::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        Stakeholder::Table,
+                        Stakeholder::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        Stakeholder::Table,
+                        Stakeholder::UnitId,
+                        OrgUnit::Table,
+                        OrgUnit::Id,
+                    ))
                     .to_owned(),
             ))
             .await?;
@@ -158,21 +161,24 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(Relationship::LastReviewedAt))
                     .col(text_null(Relationship::Notes))
                     .col(boolean(Relationship::Archived).default(false))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Relationship::Table, Relationship::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Relationship::Table, Relationship::OwnerUnitId)
-                            .to(OrgUnit::Table, OrgUnit::Id),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Relationship::Table, Relationship::StakeholderId)
-                            .to(Stakeholder::Table, Stakeholder::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        Relationship::Table,
+                        Relationship::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        Relationship::Table,
+                        Relationship::OwnerUnitId,
+                        OrgUnit::Table,
+                        OrgUnit::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        Relationship::Table,
+                        Relationship::StakeholderId,
+                        Stakeholder::Table,
+                        Stakeholder::Id,
+                    ))
                     .to_owned(),
             ))
             .await?;
@@ -196,14 +202,12 @@ impl MigrationTrait for Migration {
                     .col(text_null(RelationshipReview::Notes))
                     .col(timestamp_with_time_zone(RelationshipReview::ReviewedAt))
                     .col(string_len_null(RelationshipReview::ReviewedBy, 200))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(
-                                RelationshipReview::Table,
-                                RelationshipReview::RelationshipId,
-                            )
-                            .to(Relationship::Table, Relationship::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        RelationshipReview::Table,
+                        RelationshipReview::RelationshipId,
+                        Relationship::Table,
+                        Relationship::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -220,18 +224,17 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            RelationshipReview::Table.into_iden(),
-            Relationship::Table.into_iden(),
-            Stakeholder::Table.into_iden(),
-            PriorityAssessment::Table.into_iden(),
-            LeadershipPriority::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                RelationshipReview::Table.into_iden(),
+                Relationship::Table.into_iden(),
+                Stakeholder::Table.into_iden(),
+                PriorityAssessment::Table.into_iden(),
+                LeadershipPriority::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }
 

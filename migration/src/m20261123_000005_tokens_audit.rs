@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::{drop_tables, fk};
+
 use crate::m20261123_000001_structure::{Organization, index};
 
 #[derive(DeriveMigrationName)]
@@ -25,11 +27,12 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(ApiToken::LastUsedAt))
                     .col(timestamp_with_time_zone(ApiToken::CreatedAt))
                     .col(string_len_null(ApiToken::CreatedBy, 200))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(ApiToken::Table, ApiToken::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        ApiToken::Table,
+                        ApiToken::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -91,27 +94,27 @@ impl MigrationTrait for Migration {
                             .col(IdempotencyRecord::OrganizationId)
                             .col(IdempotencyRecord::Key),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(IdempotencyRecord::Table, IdempotencyRecord::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        IdempotencyRecord::Table,
+                        IdempotencyRecord::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
                     .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            IdempotencyRecord::Table.into_iden(),
-            AuditLog::Table.into_iden(),
-            ApiToken::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                IdempotencyRecord::Table.into_iden(),
+                AuditLog::Table.into_iden(),
+                ApiToken::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }
 

@@ -16,7 +16,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::with_lifecycle;
+use crate::{fk, with_lifecycle};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -47,11 +47,12 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Scenario::BasedAt))
                     .col(json_binary(Scenario::Changes))
                     .col(timestamp_with_time_zone_null(Scenario::ClosedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Scenario::Table, Scenario::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        Scenario::Table,
+                        Scenario::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
                     .to_owned(),
             ))
             .await?;

@@ -5,6 +5,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{
+    drop_tables, fk,
     m20261123_000001_structure::{Organization, index},
     with_lifecycle,
 };
@@ -36,11 +37,12 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(WebhookEndpoint::FailingSince))
                     .col(uuid_null(WebhookEndpoint::LeaseOwner))
                     .col(timestamp_with_time_zone_null(WebhookEndpoint::LeaseUntil))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(WebhookEndpoint::Table, WebhookEndpoint::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        WebhookEndpoint::Table,
+                        WebhookEndpoint::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
                     .to_owned(),
             ))
             .await?;
@@ -61,11 +63,12 @@ impl MigrationTrait for Migration {
                     .col(string_len(WebhookEvent::EventType, 60))
                     .col(text(WebhookEvent::Body))
                     .col(timestamp_with_time_zone(WebhookEvent::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(WebhookEvent::Table, WebhookEvent::OrganizationId)
-                            .to(Organization::Table, Organization::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        WebhookEvent::Table,
+                        WebhookEvent::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -96,16 +99,22 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(WebhookDelivery::CreatedAt))
                     .col(timestamp_with_time_zone_null(WebhookDelivery::CompletedAt))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(WebhookDelivery::Table, WebhookDelivery::EndpointId)
-                            .to(WebhookEndpoint::Table, WebhookEndpoint::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
+                        fk(
+                            WebhookDelivery::Table,
+                            WebhookDelivery::EndpointId,
+                            WebhookEndpoint::Table,
+                            WebhookEndpoint::Id,
+                        )
+                        .on_delete(ForeignKeyAction::Cascade),
                     )
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(WebhookDelivery::Table, WebhookDelivery::EventId)
-                            .to(WebhookEvent::Table, WebhookEvent::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
+                        fk(
+                            WebhookDelivery::Table,
+                            WebhookDelivery::EventId,
+                            WebhookEvent::Table,
+                            WebhookEvent::Id,
+                        )
+                        .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
             )
@@ -159,10 +168,13 @@ impl MigrationTrait for Migration {
                     .col(text_null(WebhookAttempt::ResponseExcerpt))
                     .col(text_null(WebhookAttempt::Error))
                     .foreign_key(
-                        ForeignKey::create()
-                            .from(WebhookAttempt::Table, WebhookAttempt::DeliveryId)
-                            .to(WebhookDelivery::Table, WebhookDelivery::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
+                        fk(
+                            WebhookAttempt::Table,
+                            WebhookAttempt::DeliveryId,
+                            WebhookDelivery::Table,
+                            WebhookDelivery::Id,
+                        )
+                        .on_delete(ForeignKeyAction::Cascade),
                     )
                     .to_owned(),
             )
@@ -188,14 +200,12 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(
                         WebhookInsightWatch::EvaluatedAt,
                     ))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(
-                                WebhookInsightWatch::Table,
-                                WebhookInsightWatch::OrganizationId,
-                            )
-                            .to(Organization::Table, Organization::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        WebhookInsightWatch::Table,
+                        WebhookInsightWatch::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -221,14 +231,12 @@ impl MigrationTrait for Migration {
                             .col(WebhookInsightState::OrganizationId)
                             .col(WebhookInsightState::Fingerprint),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(
-                                WebhookInsightState::Table,
-                                WebhookInsightState::OrganizationId,
-                            )
-                            .to(Organization::Table, Organization::Id),
-                    )
+                    .foreign_key(&mut fk(
+                        WebhookInsightState::Table,
+                        WebhookInsightState::OrganizationId,
+                        Organization::Table,
+                        Organization::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -236,19 +244,18 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            WebhookInsightState::Table.into_iden(),
-            WebhookInsightWatch::Table.into_iden(),
-            WebhookAttempt::Table.into_iden(),
-            WebhookDelivery::Table.into_iden(),
-            WebhookEvent::Table.into_iden(),
-            WebhookEndpoint::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            [
+                WebhookInsightState::Table.into_iden(),
+                WebhookInsightWatch::Table.into_iden(),
+                WebhookAttempt::Table.into_iden(),
+                WebhookDelivery::Table.into_iden(),
+                WebhookEvent::Table.into_iden(),
+                WebhookEndpoint::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }
 

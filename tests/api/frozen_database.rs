@@ -1,160 +1,27 @@
-//! A database that stops answering in the middle of a write: a TCP proxy between the
-//! server and PostgreSQL stops forwarding (without closing anything), as a network
-//! partition or a hung database host would.
+//! A database that stops answering: a TCP proxy between the server and PostgreSQL
+//! stops forwarding (without closing anything, see [`crate::proxy`]), as a network
+//! partition or a hung database host would, in the middle of a write or before every
+//! endpoint is asked.
 //!
 //! PostgreSQL only: SQLite runs inside the server process, so there is no connection
 //! that can stop answering while the process goes on.
 
 use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, AtomicU64, Ordering},
-    },
+    sync::atomic::{AtomicBool, Ordering},
     time::Duration,
 };
 
+use futures_util::{SinkExt, future::join_all};
 use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
-    sync::watch,
-    time::Instant,
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::{
+    helpers::{Backend, TestApp, code, require_postgres, spawn_app_with, wait_for},
+    proxy::Proxy,
+    subscriptions,
 };
-
-use crate::helpers::{
-    Backend, code, postgres_admin_url, require_postgres, spawn_app_with, wait_for,
-};
-
-/// A TCP proxy on 127.0.0.1 in front of one upstream address, with a switch that
-/// stops all forwarding (in both directions, on every connection, and on connections
-/// accepted later) without closing a connection.
-struct Proxy {
-    address: String,
-    switch: Arc<Switch>,
-}
-
-/// The proxy's switch, shared by its connections.
-struct Switch {
-    frozen: watch::Sender<bool>,
-    /// Server-to-database bytes at which the proxy freezes by itself.
-    freeze_at: AtomicU64,
-    /// Server-to-database bytes forwarded so far.
-    forwarded: AtomicU64,
-    stopped: AtomicBool,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap().to_string();
-        let switch = Arc::new(Switch {
-            frozen: watch::channel(false).0,
-            freeze_at: AtomicU64::new(u64::MAX),
-            forwarded: AtomicU64::new(0),
-            stopped: AtomicBool::new(false),
-        });
-        let shared = switch.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                if shared.stopped.load(Ordering::SeqCst) {
-                    return;
-                }
-                let Ok(server) = TcpStream::connect(&upstream).await else {
-                    continue;
-                };
-                let (client_read, client_write) = client.into_split();
-                let (server_read, server_write) = server.into_split();
-                tokio::spawn(pump(client_read, server_write, shared.clone(), true));
-                tokio::spawn(pump(server_read, client_write, shared.clone(), false));
-            }
-        });
-        Self { address, switch }
-    }
-
-    /// Freezes once `bytes` more have gone from the server to the database.
-    fn freeze_after(&self, bytes: u64) {
-        let now = self.switch.forwarded.load(Ordering::SeqCst);
-        self.switch.freeze_at.store(now + bytes, Ordering::SeqCst);
-    }
-
-    fn is_frozen(&self) -> bool {
-        *self.switch.frozen.borrow()
-    }
-
-    fn thaw(&self) {
-        self.switch.freeze_at.store(u64::MAX, Ordering::SeqCst);
-        self.switch.frozen.send_replace(false);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.switch.stopped.store(true, Ordering::SeqCst);
-        self.thaw();
-    }
-}
-
-/// Copies `from` to `to`, holding still (reading nothing, closing nothing) while the
-/// switch is on. Towards the database it counts the bytes and throws the switch at
-/// the threshold, after forwarding the chunk that crossed it.
-async fn pump(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    switch: Arc<Switch>,
-    towards_database: bool,
-) {
-    let mut frozen = switch.frozen.subscribe();
-    let mut buffer = vec![0u8; 16 * 1024];
-    loop {
-        if frozen.wait_for(|f| !*f).await.is_err() {
-            return;
-        }
-        let n = match from.read(&mut buffer).await {
-            Ok(0) | Err(_) => {
-                to.shutdown().await.ok();
-                return;
-            }
-            Ok(n) => n,
-        };
-        // A chunk read just as the switch was thrown waits for the thaw.
-        if frozen.wait_for(|f| !*f).await.is_err() {
-            return;
-        }
-        if to.write_all(&buffer[..n]).await.is_err() {
-            return;
-        }
-        if towards_database {
-            let total = switch.forwarded.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
-            if total >= switch.freeze_at.load(Ordering::SeqCst) {
-                switch.frozen.send_replace(true);
-            }
-        }
-    }
-}
-
-/// `url` with its host and port replaced by `address`.
-fn through(url: &str, address: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let (authority, path) = rest.split_once('/').unwrap();
-    let credentials = authority
-        .rsplit_once('@')
-        .map(|(c, _)| format!("{c}@"))
-        .unwrap_or_default();
-    format!("{scheme}://{credentials}{address}/{path}")
-}
-
-/// `host:port` of a PostgreSQL URL.
-fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").unwrap().1;
-    let authority = rest.split('/').next().unwrap();
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    if host.contains(':') {
-        host.to_owned()
-    } else {
-        format!("{host}:5432")
-    }
-}
 
 const PUSH: &str = "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }";
 
@@ -184,14 +51,9 @@ const FREEZE: Duration = Duration::from_secs(15);
 async fn a_write_when_the_database_stops_answering_is_unavailable_within_the_timeout_and_leaves_nothing()
  {
     require_postgres("the frozen-database test needs a TCP connection to freeze");
-    let upstream = host_of(&postgres_admin_url().unwrap());
-    let proxy = Proxy::start(upstream).await;
-    let address = proxy.address.clone();
+    let proxy = Proxy::to_postgres().await;
     let app = spawn_app_with(Backend::Postgres, |s| {
-        let url = through(
-            secrecy::ExposeSecret::expose_secret(&s.database_url),
-            &address,
-        );
+        let url = proxy.route(secrecy::ExposeSecret::expose_secret(&s.database_url));
         s.database_url = secrecy::SecretString::from(url);
         s.limits.request_timeout_ms = u64::try_from(TIMEOUT.as_millis()).unwrap();
     })
@@ -274,4 +136,359 @@ async fn a_write_when_the_database_stops_answering_is_unavailable_within_the_tim
         .ok(PUSH, json!({ "o": org, "p": points("frozen", 5_000) }))
         .await;
     assert_eq!(again["recordKpiMeasurements"]["inserted"], 5_000);
+}
+
+/// The request time limit (`request_timeout_ms`) of the every-endpoint test: the
+/// deadline of a read.
+const READ: Duration = Duration::from_secs(2);
+
+/// The deadline of a write: each of its statements may go unanswered for the time
+/// limit plus half a second.
+const WRITE: Duration = Duration::from_millis(2_500);
+
+/// `readiness_timeout_ms` of the every-endpoint test.
+const READINESS: Duration = Duration::from_secs(1);
+
+/// What a request may wait beyond its deadline: the way there and back, and a busy
+/// machine.
+const SLACK: Duration = Duration::from_secs(1);
+
+/// Each endpoint is asked this many times in a row during the freeze: the later asks
+/// meet a pool whose connections the earlier ones left waiting on the database.
+const ROUNDS: usize = 2;
+
+/// An endpoint the every-endpoint test asks while the database is frozen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Healthz,
+    Readyz,
+    GraphqlRead,
+    GraphqlWrite,
+    RestPush,
+    RestPushIntegration,
+    Export,
+    StructureCsv,
+    OrgChart,
+    KpiChart,
+    ScenarioChart,
+    Subscribe,
+}
+
+impl Endpoint {
+    const ALL: [Self; 12] = [
+        Self::Healthz,
+        Self::Readyz,
+        Self::GraphqlRead,
+        Self::GraphqlWrite,
+        Self::RestPush,
+        Self::RestPushIntegration,
+        Self::Export,
+        Self::StructureCsv,
+        Self::OrgChart,
+        Self::KpiChart,
+        Self::ScenarioChart,
+        Self::Subscribe,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Healthz => "GET /healthz",
+            Self::Readyz => "GET /readyz",
+            Self::GraphqlRead => "POST /graphql, a query",
+            Self::GraphqlWrite => "POST /graphql, recordKpiMeasurements",
+            Self::RestPush => "POST .../kpi-measurements (push)",
+            Self::RestPushIntegration => "POST .../kpi-measurements, integration token",
+            Self::Export => "GET .../kpi-measurements (export)",
+            Self::StructureCsv => "GET .../structure.csv",
+            Self::OrgChart => "GET .../chart.svg",
+            Self::KpiChart => "GET .../kpis/leads/chart.svg",
+            Self::ScenarioChart => "GET .../scenarios/{id}/chart.svg",
+            Self::Subscribe => "WebSocket subscribe (kpiPointsRecorded)",
+        }
+    }
+
+    /// The longest it may wait while the database is frozen.
+    fn bound(self) -> Duration {
+        match self {
+            Self::Healthz | Self::Subscribe => SLACK,
+            Self::Readyz => READINESS + Duration::from_millis(500),
+            Self::GraphqlWrite | Self::RestPush => WRITE + SLACK,
+            _ => READ + SLACK,
+        }
+    }
+
+    /// The status and code it must answer with (`-`: no error code).
+    fn expected(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Healthz => ("200", "-"),
+            Self::Readyz => ("503", "-"),
+            Self::GraphqlRead | Self::GraphqlWrite => ("200", "UNAVAILABLE"),
+            Self::Subscribe => ("101", "-"),
+            _ => ("503", "UNAVAILABLE"),
+        }
+    }
+
+    /// Whether its `UNAVAILABLE` must say when to retry. A write the database stopped
+    /// answering inside its transaction is answered by the write (a field error, in a
+    /// GraphQL response that went through), not by the request's deadline.
+    fn says_when_to_retry(self) -> bool {
+        !matches!(
+            self,
+            Self::Healthz | Self::Readyz | Self::GraphqlWrite | Self::Subscribe
+        )
+    }
+}
+
+/// What an endpoint answered during the freeze.
+#[derive(Debug, Clone)]
+struct Answer {
+    /// The HTTP status (`101` for a WebSocket that took a subscription).
+    status: String,
+    /// The first error's code, `-` for none.
+    code: String,
+    retry_after: Option<String>,
+}
+
+impl std::fmt::Display for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.status)?;
+        if self.code != "-" {
+            write!(f, " {}", self.code)?;
+        }
+        if let Some(seconds) = &self.retry_after {
+            write!(f, ", Retry-After: {seconds}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The organization and the objects the endpoints are asked about.
+struct Fixture {
+    org: String,
+    scenario: String,
+    integration_token: String,
+}
+
+/// An HTTP answer as an [`Answer`]: its status, the code of its first error (GraphQL's
+/// and REST's shape alike), its `Retry-After`.
+async fn answer_of(response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16().to_string();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let code = body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("-")
+        .to_owned();
+    Answer {
+        status,
+        code,
+        retry_after,
+    }
+}
+
+/// Asks `endpoint` once.
+async fn ask(app: &TestApp, fixture: &Fixture, endpoint: Endpoint, round: usize) -> Answer {
+    let base = format!("{}/api/v1/organizations/frozen", app.address);
+    let push = json!({ "points": points(&format!("frozen-rest-{round}"), 10) });
+    let request = match endpoint {
+        Endpoint::Healthz => app.client.get(format!("{}/healthz", app.address)),
+        Endpoint::Readyz => app.client.get(format!("{}/readyz", app.address)),
+        Endpoint::GraphqlRead => app.client.post(format!("{}/graphql", app.address)).json(
+            &json!({ "query": "query($id: ID!) { organization(id: $id) { name units { name } } }", "variables": { "id": fixture.org } }),
+        ),
+        Endpoint::GraphqlWrite => app.client.post(format!("{}/graphql", app.address)).json(
+            &json!({ "query": PUSH, "variables": { "o": fixture.org, "p": points(&format!("frozen-graphql-{round}"), 10) } }),
+        ),
+        Endpoint::RestPush => app
+            .client
+            .post(format!("{base}/kpi-measurements"))
+            .json(&push),
+        Endpoint::RestPushIntegration => reqwest::Client::new()
+            .post(format!("{base}/kpi-measurements"))
+            .bearer_auth(&fixture.integration_token)
+            .json(&push),
+        Endpoint::Export => app.client.get(format!("{base}/kpi-measurements")),
+        Endpoint::StructureCsv => app.client.get(format!("{base}/structure.csv")),
+        Endpoint::OrgChart => app.client.get(format!("{base}/chart.svg")),
+        Endpoint::KpiChart => app.client.get(format!("{base}/kpis/leads/chart.svg")),
+        Endpoint::ScenarioChart => app
+            .client
+            .get(format!("{base}/scenarios/{}/chart.svg", fixture.scenario)),
+        Endpoint::Subscribe => return subscribe(app, fixture).await,
+    };
+    answer_of(request.send().await.unwrap()).await
+}
+
+/// Opens a WebSocket, subscribes to the organization's KPI points and pings: the
+/// subscription was taken when the pong comes before any error for it.
+async fn subscribe(app: &TestApp, fixture: &Fixture) -> Answer {
+    let mut socket = subscriptions::connect(&app.address, &app.admin_token).await;
+    let ack = subscriptions::expect_message(&mut socket, "connection_ack").await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let subscribe = json!({ "id": "frozen", "type": "subscribe", "payload": {
+        "query": "subscription($o: ID!) { kpiPointsRecorded(organizationId: $o) { inserted } }",
+        "variables": { "o": fixture.org } } });
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    socket
+        .send(Message::text(json!({ "type": "ping" }).to_string()))
+        .await
+        .unwrap();
+    let next = subscriptions::expect_message(&mut socket, "pong").await;
+    socket.close(None).await.ok();
+    let code = match next["type"].as_str() {
+        Some("pong") => "-".to_owned(),
+        _ => next["payload"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("no code")
+            .to_owned(),
+    };
+    Answer {
+        status: "101".to_owned(),
+        code,
+        retry_after: None,
+    }
+}
+
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
+)]
+#[tokio::test]
+async fn every_endpoint_answers_within_its_deadline_while_the_database_does_not_answer() {
+    require_postgres("the frozen-database test needs a TCP connection to freeze");
+    let proxy = Proxy::to_postgres().await;
+    let app = spawn_app_with(Backend::Postgres, |s| {
+        let url = proxy.route(secrecy::ExposeSecret::expose_secret(&s.database_url));
+        s.database_url = secrecy::SecretString::from(url);
+        s.limits.request_timeout_ms = u64::try_from(READ.as_millis()).unwrap();
+        s.readiness_timeout_ms = u64::try_from(READINESS.as_millis()).unwrap();
+    })
+    .await;
+    let org = app.create_org("frozen").await;
+    app.create_unit(&org, "Marketing", "MARKETING").await;
+    app.ok(PUSH, json!({ "o": org, "p": points("warm-up", 10) }))
+        .await;
+    let scenario = app
+        .ok(
+            "mutation($i: CreateScenarioInput!) { createScenario(input: $i) { id } }",
+            json!({ "i": { "organizationId": org, "name": "Draft", "effectiveFrom": "2030-01-01" } }),
+        )
+        .await["createScenario"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (integration_token, _) = crate::authorization::issue_token(&app, &org).await;
+    let fixture = Fixture {
+        org,
+        scenario,
+        integration_token,
+    };
+    // Every endpoint answers while the database does.
+    for endpoint in Endpoint::ALL {
+        let answer = ask(&app, &fixture, endpoint, 0).await;
+        let ok = match endpoint {
+            Endpoint::Subscribe => answer.code == "-",
+            _ => answer.status.starts_with('2') && answer.code == "-",
+        };
+        assert!(ok, "{} before the freeze: {answer}", endpoint.label());
+    }
+
+    proxy.freeze();
+    let frozen_at = Instant::now();
+    let asks = join_all(Endpoint::ALL.map(|endpoint| {
+        let (app, fixture, proxy) = (&app, &fixture, &proxy);
+        async move {
+            let mut seen = Vec::new();
+            for round in 1..=ROUNDS {
+                let started = Instant::now();
+                let answer = ask(app, fixture, endpoint, round).await;
+                seen.push((started.elapsed(), answer, proxy.is_frozen()));
+            }
+            (endpoint, seen)
+        }
+    }));
+    // Should the server wait for the database, the freeze ends anyway, and the test
+    // fails below on the waits.
+    let results = tokio::select! {
+        results = asks => results,
+        () = tokio::time::sleep(FREEZE) => {
+            proxy.thaw();
+            panic!("some endpoint still waited {FREEZE:?} into the freeze");
+        }
+    };
+    let whole = frozen_at.elapsed();
+    proxy.thaw();
+
+    eprintln!(
+        "\nWhile PostgreSQL does not answer (request_timeout_ms {} ms, readiness_timeout_ms {} ms; each endpoint asked {ROUNDS} times in a row, {whole:.1?} in all):\n",
+        READ.as_millis(),
+        READINESS.as_millis()
+    );
+    eprintln!("| endpoint | longest wait | bound | answer |\n|---|---|---|---|");
+    for (endpoint, seen) in &results {
+        let (longest, answer, _) = seen.iter().max_by_key(|(took, _, _)| *took).unwrap();
+        eprintln!(
+            "| {} | {:.2} s | {:.1} s | {answer} |",
+            endpoint.label(),
+            longest.as_secs_f64(),
+            endpoint.bound().as_secs_f64()
+        );
+    }
+    eprintln!();
+
+    for (endpoint, seen) in &results {
+        let (status, code) = endpoint.expected();
+        for (took, answer, frozen) in seen {
+            let label = endpoint.label();
+            assert!(
+                *frozen,
+                "{label} answered during the freeze, not after it ({took:?}): {answer}"
+            );
+            assert!(
+                *took < endpoint.bound(),
+                "{label} answered within {:?}, took {took:?}: {answer}",
+                endpoint.bound()
+            );
+            assert_eq!(
+                (answer.status.as_str(), answer.code.as_str()),
+                (status, code),
+                "{label}: {answer}"
+            );
+            if endpoint.says_when_to_retry() {
+                assert_eq!(
+                    answer.retry_after.as_deref(),
+                    Some("5"),
+                    "{label} says when to retry: {answer}"
+                );
+            }
+        }
+    }
+
+    // The database answers again: every endpoint recovers without a restart.
+    wait_for("/readyz to say ready", Duration::from_secs(20), || {
+        let (app, fixture) = (&app, &fixture);
+        async move { (ask(app, fixture, Endpoint::Readyz, 0).await.status == "200").then_some(()) }
+    })
+    .await;
+    for endpoint in [Endpoint::GraphqlRead, Endpoint::Export, Endpoint::RestPush] {
+        let answer = wait_for(
+            &format!("{} to succeed after the thaw", endpoint.label()),
+            Duration::from_secs(20),
+            || {
+                let (app, fixture) = (&app, &fixture);
+                async move {
+                    let answer = ask(app, fixture, endpoint, ROUNDS + 1).await;
+                    (answer.status.starts_with('2') && answer.code == "-").then_some(answer)
+                }
+            },
+        )
+        .await;
+        assert_eq!(answer.code, "-");
+    }
 }

@@ -112,12 +112,7 @@ fn tag_of<'a>(html: &'a str, address: &str) -> &'a str {
 
 /// The page, its Content-Security-Policy parsed, and the nonce in it.
 async fn fetch_page(app: &TestApp) -> (String, BTreeMap<String, Vec<String>>, String) {
-    let response = app
-        .anonymous
-        .get(format!("{}/graphiql", app.address))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_anonymous("/graphiql").await;
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
     assert_eq!(headers[CONTENT_TYPE], "text/html; charset=utf-8");

@@ -95,6 +95,13 @@ pub async fn postgres_admin() -> sea_orm::DatabaseConnection {
     })
 }
 
+/// The ids of the units [`TestApp::sales_under_top`] makes.
+pub struct Trio {
+    pub top: String,
+    pub sales: String,
+    pub marketing: String,
+}
+
 /// A running application and what a test needs to talk to it.
 pub struct TestApp {
     pub backend: Backend,
@@ -248,6 +255,40 @@ impl TestApp {
             .json()
             .await
             .expect("a JSON body")
+    }
+
+    /// `GET path` (on this server) without a token.
+    pub async fn get_anonymous(&self, path: &str) -> reqwest::Response {
+        self.anonymous
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+
+    /// `GET path` (on this server) with the admin token.
+    pub async fn get_admin(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+
+    /// Three units of `org` — `top_name` (EXECUTIVE), "Sales", "Marketing" — with Sales
+    /// under the top on a SOLID line from 2024-01-01, and Marketing not yet placed: the
+    /// start of most stories about where marketing sits.
+    pub async fn sales_under_top(&self, org: &str, top_name: &str) -> Trio {
+        let top = self.create_unit(org, top_name, "EXECUTIVE").await;
+        let sales = self.create_unit(org, "Sales", "SALES").await;
+        let marketing = self.create_unit(org, "Marketing", "MARKETING").await;
+        self.add_line(&sales, &top, "SOLID", "2024-01-01", None)
+            .await;
+        Trio {
+            top,
+            sales,
+            marketing,
+        }
     }
 
     /// Posts a GraphQL operation with `token` (or none); returns the status and body.
@@ -704,6 +745,13 @@ impl HeldRequest {
             body: body.to_owned(),
             early: received[end_of_interim..].to_vec(),
         }
+    }
+
+    /// Sends the body and hands back the connection, its response unread: the request
+    /// goes on in the server, whatever the test does next.
+    pub async fn send_body(mut self) -> TcpStream {
+        self.stream.write_all(self.body.as_bytes()).await.unwrap();
+        self.stream
     }
 
     /// Sends the body and reads the whole response (the connection closes after it).

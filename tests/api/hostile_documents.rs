@@ -399,12 +399,7 @@ fn sha256_hex(text: &str) -> String {
 
 /// `/readyz` answers 200.
 async fn assert_ready(app: &TestApp, after: &str) {
-    let ready = app
-        .anonymous
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get_anonymous("/readyz").await;
     assert_eq!(ready.status(), StatusCode::OK, "/readyz after {after}");
 }
 

@@ -89,12 +89,7 @@ async fn a_database_that_goes_away_is_unavailable_not_internal() {
         !message.contains("pg_") && !message.contains("SQL"),
         "no driver text leaks: {message}"
     );
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get_admin("/readyz").await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
 
     admin
@@ -103,12 +98,7 @@ async fn a_database_that_goes_away_is_unavailable_not_internal() {
         ))
         .await
         .unwrap();
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get_admin("/readyz").await;
     assert_eq!(
         ready.status(),
         StatusCode::OK,

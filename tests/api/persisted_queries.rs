@@ -109,15 +109,7 @@ async fn anonymous_operation_names_do_not_become_metric_labels() {
             .unwrap();
     }
     app.ok("query Named { __typename }", json!({})).await;
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.get_admin("/metrics").await.text().await.unwrap();
     assert!(!metrics.contains("operation=\"Random0\""), "{metrics}");
     assert!(
         metrics.contains("operation=\"unauthenticated\""),

@@ -284,11 +284,8 @@ async fn an_idempotency_key_replays_the_reply_and_refuses_another_body() {
 async fn the_committed_openapi_json_matches_the_served_document() {
     let app = spawn_app(Backend::Sqlite).await;
     let served = app
-        .anonymous
-        .get(format!("{}/api/openapi.json", app.address))
-        .send()
+        .get_anonymous("/api/openapi.json")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -378,5 +375,31 @@ async fn import_kpis_streams_a_csv_in_batches_and_stops_at_a_bad_line() {
         if let Some(dir) = dir {
             std::fs::remove_dir_all(dir).ok();
         }
+    }
+}
+
+#[tokio::test]
+async fn a_rest_read_over_its_time_limit_while_the_database_answers_is_a_503_limit_exceeded_without_retry_after()
+ {
+    for backend in backends() {
+        let app =
+            crate::helpers::spawn_app_with(backend, |s| s.limits.request_timeout_ms = 0).await;
+        let response = app.client.get(url(&app, "anyone")).send().await.unwrap();
+        let status = response.status();
+        let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "[{backend:?}] {body}"
+        );
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+            "[{backend:?}] the database answers: the request took too long by itself: {body}"
+        );
+        assert!(
+            retry_after.is_none(),
+            "[{backend:?}] the same request would take as long again: {retry_after:?}"
+        );
     }
 }

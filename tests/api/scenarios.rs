@@ -4,7 +4,7 @@ use orgdesign_domain::{auth::Role, demo, settings::Limits};
 use sea_orm::Database;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code, field, on_each_backend};
+use crate::helpers::{TestApp, Trio, code, field, on_each_backend};
 
 const SCENARIOS: &str = r#"query($slug: String) { organization(slug: $slug) {
     id
@@ -277,10 +277,11 @@ async fn a_refused_change_names_its_index_and_field_and_stores_nothing() {
 async fn a_draft_is_promoted_after_a_rebase_and_a_promotion_applies_every_change() {
     on_each_backend(|app| async move {
         let org = app.create_org("rebase").await;
-        let ceo = app.create_unit(&org, "CEO office", "EXECUTIVE").await;
-        let sales = app.create_unit(&org, "Sales", "SALES").await;
-        let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
-        app.add_line(&sales, &ceo, "SOLID", "2024-01-01", None).await;
+        let Trio {
+            top: ceo,
+            sales,
+            marketing,
+        } = app.sales_under_top(&org, "CEO office").await;
         app.add_line(&marketing, &sales, "SOLID", "2024-01-01", None).await;
         let draft = app
             .ok(CREATE, json!({ "org": org, "name": "Out of sales", "from": "2030-01-01" }))
@@ -484,10 +485,11 @@ async fn a_promotion_reaches_structure_subscribers_as_its_changes() {
     use crate::subscriptions::{Heard, connect, expect_message, first_message, hear, subscribe};
     on_each_backend(|app| async move {
         let org = app.create_org("promoted-live").await;
-        let ceo = app.create_unit(&org, "CEO office", "EXECUTIVE").await;
-        let sales = app.create_unit(&org, "Sales", "SALES").await;
-        let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
-        app.add_line(&sales, &ceo, "SOLID", "2024-01-01", None).await;
+        let Trio {
+            top: ceo,
+            sales,
+            marketing,
+        } = app.sales_under_top(&org, "CEO office").await;
         app.add_line(&marketing, &sales, "SOLID", "2024-01-01", None).await;
         let viewer = app.token(Role::Viewer, &[&org]);
         let mut socket = connect(&app.address, &viewer).await;

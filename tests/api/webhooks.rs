@@ -18,7 +18,7 @@ use tokio::{
 };
 
 use crate::helpers::{
-    Backend, ServerProcess, TestApp, backends, code, field, fresh_database,
+    Backend, ServerProcess, TestApp, Trio, backends, code, field, fresh_database,
     receiver::{Received, Receiver},
     require_postgres, spawn_app_with, wait_for,
 };
@@ -205,15 +205,7 @@ async fn a_structure_change_a_kpi_push_and_a_revocation_each_arrive_once_signed(
             assert_eq!(attempt["responseExcerpt"], "received");
             assert!(attempt["latencyMs"].as_i64().unwrap() >= 0);
         }
-        let metrics = app
-            .client
-            .get(format!("{}/metrics", app.address))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.get_admin("/metrics").await.text().await.unwrap();
         assert!(
             metrics.contains("orgdesign_webhook_deliveries_total{outcome=\"delivered\"} 3"),
             "{metrics}"
@@ -245,11 +237,9 @@ async fn marketing_made_to_report_to_sales_raises_that_insight_and_ending_it_res
         let app = spawn_app_with(backend, compressed).await;
         let receiver = Receiver::start().await;
         let org = app.create_org("insightful").await;
-        let executive = app.create_unit(&org, "Executive", "EXECUTIVE").await;
-        let sales = app.create_unit(&org, "Sales", "SALES").await;
-        let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
-        app.add_line(&sales, &executive, "SOLID", "2024-01-01", None)
-            .await;
+        let Trio {
+            sales, marketing, ..
+        } = app.sales_under_top(&org, "Executive").await;
         // The baseline is taken here: insights already there are not raised.
         let (endpoint_id, _) = endpoint(
             &app,
@@ -863,11 +853,11 @@ async fn a_promoted_scenario_arrives_once_as_scenario_promoted_beside_its_struct
         let app = spawn_app_with(backend, compressed).await;
         let receiver = Receiver::start().await;
         let org = app.create_org("promoted-hook").await;
-        let ceo = app.create_unit(&org, "CEO office", "EXECUTIVE").await;
-        let sales = app.create_unit(&org, "Sales", "SALES").await;
-        let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
-        app.add_line(&sales, &ceo, "SOLID", "2024-01-01", None)
-            .await;
+        let Trio {
+            top: ceo,
+            sales,
+            marketing,
+        } = app.sales_under_top(&org, "CEO office").await;
         app.add_line(&marketing, &sales, "SOLID", "2024-01-01", None)
             .await;
         let (endpoint_id, _) = endpoint(
@@ -1047,11 +1037,11 @@ async fn the_daily_evaluation_tells_an_insight_no_announced_change_raised() {
         let app = spawn_app_with(backend, compressed).await;
         let receiver = Receiver::start().await;
         let org = app.create_org("daily-watch").await;
-        let executive = app.create_unit(&org, "Executive", "EXECUTIVE").await;
-        let sales = app.create_unit(&org, "Sales", "SALES").await;
-        let marketing = app.create_unit(&org, "Marketing", "MARKETING").await;
-        app.add_line(&sales, &executive, "SOLID", "2024-01-01", None)
-            .await;
+        let Trio {
+            top: executive,
+            sales,
+            marketing,
+        } = app.sales_under_top(&org, "Executive").await;
         app.add_line(&marketing, &executive, "SOLID", "2024-01-01", None)
             .await;
         endpoint(

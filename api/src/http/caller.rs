@@ -36,6 +36,11 @@ impl From<TokenRefusal> for HttpError {
             TokenRefusal::Invalid => HttpError::bad_token(),
             TokenRefusal::Unavailable => {
                 HttpError::unavailable("tokens cannot be checked right now, try again later")
+                    .with_retry_after(
+                        orgdesign_domain::error::DATABASE_RETRY_AFTER
+                            .as_secs()
+                            .max(1),
+                    )
             }
         }
     }
@@ -51,7 +56,19 @@ pub async fn principal_of_token(state: &AppState, token: &str) -> Result<Princip
     })?;
     if claims.role == Role::Integration {
         let jti = claims.jti.clone().unwrap_or_default();
-        match integration::is_active(&state.store.db, &jti).await {
+        // A database that does not answer cannot say either: within the time limit,
+        // as every read (this runs before a request's own deadline starts).
+        let limit = std::time::Duration::from_millis(state.limits.request_timeout_ms);
+        let Ok(active) =
+            tokio::time::timeout(limit, integration::is_active(&state.store.db, &jti)).await
+        else {
+            tracing::warn!(
+                timeout_ms = state.limits.request_timeout_ms,
+                "the database did not answer while checking a token"
+            );
+            return Err(TokenRefusal::Unavailable);
+        };
+        match active {
             Ok(true) => {}
             Ok(false) => {
                 tracing::debug!(%jti, "refused an integration token that is revoked, expired or unknown");

@@ -23,7 +23,7 @@
 //! limit), then 415, 413 and 400 from reading the request. Every one has the shape of
 //! [`super::error`].
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix_web::{
     FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError as _,
@@ -308,18 +308,6 @@ async fn execute(
             (request, operation)
         })
         .collect();
-    // Only reads are stopped when they run out of time. A mutation cut off mid-commit
-    // may still commit (SQLite finishes a statement it was handed), and answering
-    // "stopped" for a change that landed would be a lie; mutations run to their end,
-    // each PostgreSQL statement still bounded by statement_timeout.
-    let writes = requests
-        .iter()
-        .any(|(_, operation)| operation.is(OperationType::Mutation));
-    let timeout = if writes {
-        Duration::MAX
-    } else {
-        Duration::from_millis(state.limits.request_timeout_ms)
-    };
     let run = async {
         let mut responses = Vec::with_capacity(requests.len());
         for (request, operation) in requests {
@@ -327,29 +315,27 @@ async fn execute(
         }
         responses
     };
-    // Dropping the execution on timeout rolls back any open transaction; PostgreSQL
-    // also cuts the statement itself off (statement_timeout, set on every connection).
-    let Ok(responses) = tokio::time::timeout(timeout, run).await else {
-        tracing::warn!(
-            timeout_ms = state.limits.request_timeout_ms,
-            "a request ran out of time"
-        );
-        let status = if media == MediaType::GraphqlResponse {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
-        // An error in the one shape, but 200 for legacy clients as any request error.
-        return media
-            .error(
-                status,
-                ErrorCode::LimitExceeded,
-                format!(
-                    "the request took longer than {} ms and was stopped",
-                    state.limits.request_timeout_ms
-                ),
-            )
-            .error_response();
+    // Reads and writes alike run within the request's deadline, a write under way
+    // excepted (see `deadline`). Dropping the execution rolls back a transaction that
+    // did not commit; PostgreSQL also cuts a statement off itself (statement_timeout).
+    let responses = match super::deadline::bounded(state, run).await {
+        Ok(responses) => responses,
+        Err(cut) => {
+            // An error in the one shape, 200 for legacy clients as any request error;
+            // with graphql-response+json, 503 for a database that did not answer (a
+            // server error, worth a retry) and 400 for a request that asked too much.
+            let status = match (media, cut.silent) {
+                (MediaType::Json, _) => StatusCode::OK,
+                (MediaType::GraphqlResponse, true) => StatusCode::SERVICE_UNAVAILABLE,
+                (MediaType::GraphqlResponse, false) => StatusCode::BAD_REQUEST,
+            };
+            let error = media.error(status, cut.code(), cut.message());
+            let error = match cut.retry_after() {
+                Some(seconds) => error.with_retry_after(seconds),
+                None => error,
+            };
+            return error.error_response();
+        }
     };
     let (status, body) = match (is_batch, responses.as_slice()) {
         (false, [one]) => {

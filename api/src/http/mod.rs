@@ -1,11 +1,13 @@
 //! The HTTP surface: GraphQL over HTTP, GraphiQL and its files, health, readiness,
 //! metrics, SDL; and what REST shares with them: the [`caller`] extractors
-//! (authentication and the rate limit), reading a [`body`] within its limits, and the
-//! one [`error`] shape, also for unknown paths (404) and methods (405).
+//! (authentication and the rate limit), reading a [`body`] within its limits, a
+//! request's [`deadline`], and the one [`error`] shape, also for unknown paths (404)
+//! and methods (405).
 
 pub mod body;
 pub mod cache;
 pub mod caller;
+pub mod deadline;
 pub mod error;
 pub mod front;
 pub mod graphiql;
@@ -17,7 +19,10 @@ pub mod persisted;
 pub mod trace;
 pub mod ws;
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use actix_web::{
     HttpResponse, Resource,
@@ -43,6 +48,11 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The database and event bus, as services take them.
     pub store: Store,
+    /// Whether the database answers now: readiness, and why a request ran out of time.
+    pub pulse: orgdesign_domain::db::Pulse,
+    /// How long `/readyz` (and a request's probe before its deadline) waits for the
+    /// database (`readiness_timeout_ms`).
+    pub readiness_timeout: Duration,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub keys: Arc<Keys>,

@@ -30,9 +30,11 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the database answers; 503 while it does not.
+/// `GET /readyz`: the database answers within `readiness_timeout_ms`; 503 while it
+/// does not, answered by then: a database that stops answering refuses nothing, and a
+/// probe that waited for it would report "ready" once the outage is over.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    if db::ping(&state.store.db).await {
+    if state.pulse.answers(state.readiness_timeout).await {
         HttpResponse::Ok().json(json!({ "status": "ready", "database": "up" }))
     } else {
         HttpResponse::ServiceUnavailable()

@@ -75,7 +75,8 @@ fn svg(req: &HttpRequest, body: String) -> HttpResponse {
         (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's), or no such unit of it as rootUnitId (field rootUnitId)", body = super::ErrorBody),
-        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))
+        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database did not answer within the request's time limit (`UNAVAILABLE`, with Retry-After), or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was sent before", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the database did not answer")))
     )
 )]
 pub async fn org_chart(
@@ -113,7 +114,8 @@ pub async fn org_chart(
         (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
         (status = 404, description = "No such organization or scenario of it (or not the token's)", body = super::ErrorBody),
         (status = 409, description = "The scenario is promoted or discarded (only drafts are drawn against the live structure), or the live structure moved so that one of its changes no longer applies", body = super::ErrorBody),
-        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))
+        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database did not answer within the request's time limit (`UNAVAILABLE`, with Retry-After), or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was sent before", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the database did not answer")))
     )
 )]
 pub async fn scenario_chart(
@@ -210,7 +212,8 @@ fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
         (status = 400, description = "A malformed slug, KPI key or filter, or a range of more than 1,000 periods (the error's field names it)", body = super::ErrorBody),
         (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "No such organization, KPI or unit (or not the token's)", body = super::ErrorBody),
-        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))
+        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database did not answer within the request's time limit (`UNAVAILABLE`, with Retry-After), or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was sent before", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the database did not answer")))
     )
 )]
 pub async fn kpi_chart(

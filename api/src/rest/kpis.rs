@@ -93,7 +93,7 @@ pub struct ExportedPoint {
         (status = 415, description = "Neither JSON nor CSV", body = super::ErrorBody),
         (status = 422, description = "This Idempotency-Key was used for another request", body = super::ErrorBody),
         (status = 429, description = "Too many requests, or too many bytes of request bodies in flight from this client address", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database is unavailable, too many writes are waiting for this organization, or the server is reading too many request bodies; nothing was written, retry later", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the server knows")))
+        (status = 503, description = "The database is unavailable or did not answer within the request's time limit, too many writes are waiting for this organization, or the server is reading too many request bodies (`UNAVAILABLE`); or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was written unless the message says a change may have been stored, retry later", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the server knows")))
     )
 )]
 pub async fn push(
@@ -317,7 +317,8 @@ impl ExportQuery {
         (status = 400, description = "A filter is wrong or the slug is malformed (the error's field names it)", body = super::ErrorBody),
         (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
-        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait")))
+        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The database did not answer within the request's time limit (`UNAVAILABLE`, with Retry-After), or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was sent before", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the database did not answer")))
     )
 )]
 pub async fn export(

@@ -8,45 +8,54 @@ mod kpis;
 mod structure;
 pub mod wire;
 
-use actix_web::{HttpResponse, ResponseError as _, web};
+use actix_web::{HttpResponse, ResponseError as _, middleware::from_fn, web};
 use orgdesign_domain::{
     Slug, auth::Principal, error::Error, organizations::service as organizations,
 };
 use utoipa::OpenApi;
 
 pub use crate::http::error::{ErrorBody, ErrorCode, ErrorExtensions, ErrorItem};
-use crate::http::{AppState, caller::Authenticated, error::HttpError, resource};
+use crate::http::{AppState, caller::Authenticated, deadline, error::HttpError, resource};
 
-/// Registers the REST routes (each answers other methods with 405 and `Allow`).
+/// Registers the REST routes (each answers other methods with 405 and `Allow`). Every
+/// `/api/v1` request runs within the request's deadline (`http::deadline::rest`), its
+/// authentication included.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    let bounded = || from_fn(deadline::rest);
     cfg.service(resource("/api/openapi.json", "GET").route(web::get().to(openapi)))
         .service(
             resource("/api/v1/organizations/{slug}/kpi-measurements", "GET, POST")
                 .route(web::post().to(kpis::push))
-                .route(web::get().to(kpis::export)),
+                .route(web::get().to(kpis::export))
+                .wrap(bounded()),
         )
         .service(
             resource("/api/v1/organizations/{slug}/chart.svg", "GET")
-                .route(web::get().to(charts::org_chart)),
+                .route(web::get().to(charts::org_chart))
+                .wrap(bounded()),
         )
         .service(
             resource(
                 "/api/v1/organizations/{slug}/scenarios/{id}/chart.svg",
                 "GET",
             )
-            .route(web::get().to(charts::scenario_chart)),
+            .route(web::get().to(charts::scenario_chart))
+            .wrap(bounded()),
         )
         .service(
             resource("/api/v1/organizations/{slug}/kpis/{key}/chart.svg", "GET")
-                .route(web::get().to(charts::kpi_chart)),
+                .route(web::get().to(charts::kpi_chart))
+                .wrap(bounded()),
         )
         .service(
             resource("/api/v1/organizations/{slug}/structure.csv", "GET")
-                .route(web::get().to(structure::export)),
+                .route(web::get().to(structure::export))
+                .wrap(bounded()),
         )
         .service(
             resource("/api/v1/organizations/{slug}/scenarios", "POST")
-                .route(web::post().to(structure::import)),
+                .route(web::post().to(structure::import))
+                .wrap(bounded()),
         );
 }
 
@@ -100,7 +109,9 @@ pub(super) async fn reader_of(
                        `issueIntegrationToken`, or an editor's or admin's). Every error answers \
                        `{\"errors\": [{\"message\": ..., \"extensions\": {\"code\": ..., \"field\": ...}}]}` \
                        (ErrorBody), as GraphQL does; a 401 carries `WWW-Authenticate: Bearer`, a 429 \
-                       `Retry-After`, a 405 `Allow`."
+                       `Retry-After`, a 405 `Allow`. Every request keeps to the server's time limit \
+                       (`request_timeout_ms`): one still running then is a 503, `UNAVAILABLE` with \
+                       `Retry-After` when the database did not answer."
     ),
     paths(
         kpis::push,

@@ -15,11 +15,20 @@
 //! not answer in time gets the write abandoned: the transaction is dropped, which
 //! rolls it back (sea-orm queues the `ROLLBACK`; sqlx drains the connection and tests
 //! it before it goes back to the pool), and the writer is answered `UNAVAILABLE`.
+//!
+//! A request has a deadline of its own at the edge (`orgdesign-api`'s
+//! `http::deadline`), which may cut it off while it reads but never while one of its
+//! writes is under way: cut off mid-`COMMIT`, a change could land while the answer
+//! said the request was stopped. The gate and the transaction tell the request's
+//! [`WriteWatch`] when a write is under way and when one committed.
 
 use std::{
     collections::HashMap,
     future::Future,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -28,7 +37,7 @@ use sea_orm::{
     QueryResult, RuntimeErr, Statement,
 };
 use tokio::{
-    sync::{OwnedSemaphorePermit, Semaphore},
+    sync::{OwnedSemaphorePermit, Semaphore, watch},
     time::Instant,
 };
 use uuid::Uuid;
@@ -157,6 +166,9 @@ impl Writes {
     /// services call). [`NotBegun::Busy`] when the queue is full or the time limit
     /// passes first; nothing is held then.
     pub(super) async fn begin(&self, organization: Option<Uuid>) -> Result<WriteTx, NotBegun> {
+        // Under way from here: each wait below keeps to its own deadline, and answers
+        // `UNAVAILABLE` (busy, or no answer) more precisely than the request's would.
+        let watched = Watched::begin();
         let until = self.limits.time_limit.map(|limit| Instant::now() + limit);
         let turn = match organization {
             Some(organization) => Some(self.take_turn(organization, until).await?),
@@ -184,6 +196,7 @@ impl Writes {
         .map_err(|err| DbErr::Custom(format!("beginning a write failed: {err}")))??;
         Ok(WriteTx {
             tx,
+            watched,
             deadline,
             _place: Place {
                 _connection: connection,
@@ -285,6 +298,79 @@ struct Place {
     _turn: Option<Turn>,
 }
 
+tokio::task_local! {
+    /// The writes of the request the current task serves, when its edge watches them.
+    static WATCH: Arc<WriteWatch>;
+}
+
+/// What a request's deadline needs to know of the request's writes: whether one is
+/// under way now, and whether one was committed (or its `COMMIT` sent).
+///
+/// The edge runs a request inside [`WriteWatch::scope`]; a write begun in that task
+/// counts as under way from when it joins the gate (its waits for its turn, for a
+/// connection and for `BEGIN` keep to their own deadlines) until its transaction ends.
+/// Services know nothing of it: the gate and [`WriteTx`] report. Loads a request
+/// spawns on tasks of their own (DataLoaders) only read.
+#[derive(Debug)]
+pub struct WriteWatch {
+    /// Write transactions under way.
+    open: watch::Sender<usize>,
+    committed: AtomicBool,
+}
+
+impl WriteWatch {
+    /// A watch with nothing under way.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            open: watch::Sender::new(0),
+            committed: AtomicBool::new(false),
+        })
+    }
+
+    /// Runs `work` with its writes reported to this watch.
+    pub async fn scope<F: Future>(self: Arc<Self>, work: F) -> F::Output {
+        WATCH.scope(self, work).await
+    }
+
+    /// Whether a write transaction is under way.
+    pub fn writing(&self) -> bool {
+        *self.open.borrow() > 0
+    }
+
+    /// Whether a write committed, or sent its `COMMIT` (it may have landed).
+    pub fn committed(&self) -> bool {
+        self.committed.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once no write transaction is under way.
+    pub async fn idle(&self) {
+        let mut open = self.open.subscribe();
+        // The sender is `self`, alive as long as this borrow: the wait cannot fail.
+        open.wait_for(|writes| *writes == 0).await.ok();
+    }
+}
+
+/// A write transaction as its request's [`WriteWatch`] counts it, while it lasts.
+#[derive(Debug)]
+struct Watched(Arc<WriteWatch>);
+
+impl Watched {
+    /// Counts a write under way in the current task's watch, if it has one.
+    fn begin() -> Option<Self> {
+        let watch = WATCH.try_with(Arc::clone).ok()?;
+        watch.open.send_modify(|writes| *writes += 1);
+        Some(Self(watch))
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        self.0
+            .open
+            .send_modify(|writes| *writes = writes.saturating_sub(1));
+    }
+}
+
 /// A write transaction with a deadline on each statement, holding the writer's place
 /// until it ends (the place is given up after the transaction, fields drop in order).
 ///
@@ -292,6 +378,8 @@ struct Place {
 #[derive(Debug)]
 pub struct WriteTx {
     tx: DatabaseTransaction,
+    /// Tells the request's watch the write is under way; dropped after `tx`.
+    watched: Option<Watched>,
     /// How long each statement may go unanswered; `None`: as long as it takes.
     deadline: Option<Duration>,
     _place: Place,
@@ -313,9 +401,13 @@ impl WriteTx {
     pub async fn commit(self) -> Result<(), DbErr> {
         let Self {
             tx,
+            watched,
             deadline,
             _place,
         } = self;
+        if let Some(watched) = &watched {
+            watched.0.committed.store(true, Ordering::SeqCst);
+        }
         within(deadline, "COMMIT", tx.commit()).await
     }
 
@@ -323,6 +415,7 @@ impl WriteTx {
     pub async fn rollback(self) -> Result<(), DbErr> {
         let Self {
             tx,
+            watched: _watched,
             deadline,
             _place,
         } = self;
@@ -441,6 +534,34 @@ mod tests {
         let next = writes.begin(Some(org)).await?;
         next.commit().await?;
         assert!(writes.queued().is_empty());
+        std::fs::remove_dir_all(dir).ok();
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_request_watch_sees_its_writes_under_way_and_committed() -> anyhow::Result<()> {
+        let (db, dir) = sqlite().await?;
+        let writes = Writes::new(db.clone(), limits(Duration::from_secs(5), 10));
+        let watch = WriteWatch::new();
+        let outside = writes.begin(None).await?;
+        assert!(
+            !watch.writing(),
+            "a write of another task is not this request's"
+        );
+        outside.rollback().await?;
+        let seen = watch
+            .clone()
+            .scope(async {
+                let tx = writes.begin(None).await?;
+                let during = watch.writing();
+                tx.commit().await?;
+                anyhow::Ok(during)
+            })
+            .await?;
+        assert!(seen, "under way from the gate to COMMIT");
+        assert!(!watch.writing());
+        assert!(watch.committed());
+        tokio::time::timeout(Duration::from_secs(1), watch.idle()).await?;
         std::fs::remove_dir_all(dir).ok();
         Ok(())
     }
