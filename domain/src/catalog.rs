@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use entity::{kpi_definition, leadership_priority, maturity_stage};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::db::group;
+use crate::query::group;
 
 /// The four maturity stages, in order.
 pub async fn stages(db: &DatabaseConnection) -> Result<Vec<maturity_stage::Model>, DbErr> {

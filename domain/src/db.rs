@@ -7,7 +7,7 @@ pub mod lease;
 pub mod pulse;
 pub mod write;
 
-use std::{collections::HashMap, hash::Hash, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, RuntimeErr,
@@ -259,20 +259,6 @@ async fn begin_transaction(db: &DatabaseConnection) -> Result<DatabaseTransactio
             .await?;
     }
     Ok(tx)
-}
-
-/// Groups rows by a key, keeping their order.
-pub fn group<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, Vec<V>> {
-    let mut map: HashMap<K, Vec<V>> = HashMap::new();
-    for row in rows {
-        map.entry(key(&row)).or_default().push(row);
-    }
-    map
-}
-
-/// Indexes rows by a unique key.
-pub fn index<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
-    rows.into_iter().map(|row| (key(&row), row)).collect()
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The service-layer error: what went wrong, in terms a client can act on, with the
 //! stable code each edge sends (`extensions.code`).
 //!
-//! Services return [`Error`]; the GraphQL edge turns it into a `GqlError`
-//! (`orgdesign_graphql::error`), HTTP and REST into an `HttpError` (`orgdesign_api::http::error`).
-//! Both log internal causes with their whole chain and never send them.
+//! Services return [`Error`], naming the fields of their own input (`slug`,
+//! `changes[2].unitId`); the GraphQL edge turns it into a `GqlError`
+//! (`orgdesign_graphql::error`, which places a field in the mutation's `input`), HTTP
+//! and REST into an `HttpError` (`orgdesign_api::http::error`). Both log internal
+//! causes with their whole chain and never send them.
 
 use std::time::Duration;
 
@@ -27,7 +29,9 @@ pub enum Error {
         what: &'static str,
         field: Option<String>,
     },
-    /// An input value is wrong; `field` is its path in the input (`input.slug`).
+    /// An input value is wrong; `field` names it. Services name the field of the
+    /// domain's own input (`slug`, `changes[2].unitId`); each edge says where it was in
+    /// the request (GraphQL: `input.slug`, see `orgdesign_graphql::error::AtInput`).
     #[error("{field}: {message}")]
     BadInput { field: String, message: String },
     /// The write clashes with the stored state: a stale `version`, a duplicate key, an
@@ -83,7 +87,7 @@ impl Error {
     /// The `CONFLICT` of an update carrying an old `version`.
     pub fn stale_version(what: &str, current: i32) -> Self {
         Self::conflict(
-            "input.version",
+            "version",
             format!(
                 "{what} was changed by someone else (current version {current}); reload it and try again"
             ),

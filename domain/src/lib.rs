@@ -32,6 +32,8 @@
 //! - [`auth`]: principals, roles and their checks, JWT keys, integration tokens.
 //! - [`idempotency`]: replies remembered for an `Idempotency-Key`.
 //! - [`observe`]: what the domain reports for the server's metrics.
+//! - [`query`]: query helpers the aggregates share (placeholders, batch reads,
+//!   grouping, the reporting lines in effect on a date).
 //!
 //! Aggregates, each with its service (its storage rules and writes):
 //! - [`organizations`], [`units`], [`positions`], [`reporting`]: the structure and its
@@ -73,6 +75,7 @@ pub mod organizations;
 pub mod page;
 pub mod positions;
 pub mod priorities;
+pub mod query;
 pub mod reporting;
 pub mod scenarios;
 pub mod settings;

@@ -1,18 +1,14 @@
 //! The built-in catalogs in the schema: maturity stages with their KPIs, and
 //! leadership priorities (read through `orgdesign_domain::catalog`).
 
-use std::collections::HashMap;
-
 use async_graphql::{Context, ID, Object};
 use entity::{kpi_definition, leadership_priority, maturity_stage};
 use orgdesign_domain::catalog;
-use sea_orm::DatabaseConnection;
 
 use crate::{
-    context::{db, loader, request},
+    context::{db, loaders, request},
     enums::{KpiDirection, KpiUnit, PriorityKey, Rollup, StageKey},
     error::GqlResult,
-    loader::{KeyedLoader, LoadError},
 };
 
 /// A maturity stage of marketing: what it answers for and the KPIs that judge it.
@@ -45,7 +41,8 @@ impl MaturityStage {
 
     /// The built-in KPIs of this stage, core ones first.
     async fn kpis(&self, ctx: &Context<'_>) -> GqlResult<Vec<KpiDefinition>> {
-        Ok(loader::<BuiltInKpisByStage>(ctx)?
+        Ok(loaders(ctx)?
+            .built_in_kpis_by_stage
             .load_one(self.0.key.clone())
             .await?
             .unwrap_or_default()
@@ -126,22 +123,6 @@ impl LeadershipPriority {
 
     async fn description(&self) -> &str {
         &self.0.description
-    }
-}
-
-/// Built-in KPIs by stage key, core ones first, then by name.
-pub struct BuiltInKpisByStage(pub DatabaseConnection);
-
-impl KeyedLoader for BuiltInKpisByStage {
-    type Key = String;
-}
-
-impl async_graphql::dataloader::Loader<String> for BuiltInKpisByStage {
-    type Value = Vec<kpi_definition::Model>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        Ok(catalog::built_in_kpis_by_stage(&self.0, keys).await?)
     }
 }
 

@@ -10,10 +10,7 @@ use orgdesign_domain::{
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::{
-    error::GqlResult,
-    loader::{KeyedLoader, Memo},
-};
+use crate::{error::GqlResult, loaders::Loaders};
 
 /// The store the schema was built with: what mutations hand to services.
 pub fn store<'a>(ctx: &Context<'a>) -> GqlResult<&'a Store> {
@@ -35,9 +32,9 @@ pub fn request<'a>(ctx: &Context<'a>) -> GqlResult<&'a RequestContext> {
     Ok(ctx.data::<RequestContext>()?)
 }
 
-/// A per-request loader.
-pub fn loader<'a, L: KeyedLoader>(ctx: &Context<'a>) -> GqlResult<&'a Memo<L>> {
-    Ok(ctx.data::<Memo<L>>()?)
+/// The request's loaders.
+pub fn loaders<'a>(ctx: &Context<'a>) -> GqlResult<&'a Loaders> {
+    Ok(ctx.data::<Loaders>()?)
 }
 
 /// The request's context and the organization whose id the input `field` holds, when

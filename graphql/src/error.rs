@@ -2,7 +2,7 @@
 //! and `extensions.field`.
 
 use async_graphql::ErrorExtensions;
-use orgdesign_domain::error::Error;
+use orgdesign_domain::error::{Error, Result};
 use sea_orm::DbErr;
 
 /// An [`Error`] on its way to the client: its code, message and field, with internal
@@ -18,6 +18,27 @@ pub struct GqlError {
 
 /// Resolvers' result type.
 pub type GqlResult<T> = std::result::Result<T, GqlError>;
+
+/// A service's error as a mutation's `input` argument names it: a field of the
+/// service's input (`organizationId`) is the field of `input` (`input.organizationId`);
+/// an item of a list (`changes[2].unitId`, `points[0].kpi`) keeps its own name, as a
+/// client shows it beside the item. A field the resolver already placed is left alone.
+pub trait AtInput<T> {
+    /// The result with its error's field placed in `input`.
+    fn at_input(self) -> Result<T>;
+}
+
+impl<T> AtInput<T> for Result<T> {
+    fn at_input(self) -> Result<T> {
+        self.map_err(|err| match err.field() {
+            Some(field) if !field.starts_with("input.") && !field.contains('[') => {
+                let field = format!("input.{field}");
+                err.on_field(&field)
+            }
+            _ => err,
+        })
+    }
+}
 
 impl From<&Error> for GqlError {
     fn from(err: &Error) -> Self {

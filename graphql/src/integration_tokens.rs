@@ -18,7 +18,7 @@ use orgdesign_domain::{
 
 use crate::{
     context::{db, limits, request, store, writer_of},
-    error::GqlResult,
+    error::{AtInput, GqlResult},
     pagination::{self, Page},
     scalars::Timestamp,
 };
@@ -169,7 +169,9 @@ impl AuthMutation {
             ttl,
         };
         let keys = ctx.data::<Arc<Keys>>()?;
-        let (token, row) = service::issue(store(ctx)?, keys, context, new).await?;
+        let (token, row) = service::issue(store(ctx)?, keys, context, new)
+            .await
+            .at_input()?;
         Ok(IssuedIntegrationToken {
             token,
             integration_token: IntegrationToken(row),
@@ -185,7 +187,7 @@ impl AuthMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
-        let row = service::revoke(store(ctx)?, context, id).await?;
+        let row = service::revoke(store(ctx)?, context, id).await.at_input()?;
         Ok(IntegrationToken(row))
     }
 }

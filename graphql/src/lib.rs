@@ -15,7 +15,9 @@
 //! - [`limits`]: the limits checked on the parsed document (aliases, depth).
 //! - [`context`]: typed access to what the schema and the request carry.
 //! - [`error`]: `GqlError`, a domain error with its `extensions.code` and field.
-//! - [`loader`]: the DataLoader pieces (`Memo`, `PerOrganization`, `DocumentWrites`).
+//! - [`loaders`]: the request's [`loaders::Loaders`], a named field per loader.
+//! - [`batch`]: what the loaders are made of (`Read`, `OrganizationBatch`, `Memo`,
+//!   `DocumentWrites`).
 //! - [`pagination`]: Relay connections with opaque cursors.
 //! - [`scalars`]: the `Date`, `DateTime` and `Decimal` scalars.
 //! - [`enums`]: the domain's enumerations as GraphQL enums.
@@ -34,6 +36,7 @@
 //! - [`audit`]: the `auditLog` query.
 
 pub mod audit;
+pub mod batch;
 pub mod catalog;
 pub mod context;
 pub mod enums;
@@ -42,7 +45,7 @@ pub mod insights;
 pub mod integration_tokens;
 pub mod kpis;
 pub mod limits;
-pub mod loader;
+pub mod loaders;
 pub mod maturity;
 pub mod node;
 pub mod organizations;

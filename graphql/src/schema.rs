@@ -14,17 +14,18 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     audit::AuditQuery,
-    catalog::{BuiltInKpisByStage, CatalogQuery},
+    batch::DocumentWrites,
+    catalog::CatalogQuery,
     integration_tokens::{AuthMutation, AuthQuery},
-    kpis::{DefinitionsOf, KpiMutation, KpiQuery, SeriesOf},
-    limits, loader, node,
-    organizations::{OrganizationById, OrganizationMutation, OrganizationQuery},
-    positions::{PositionMutation, PositionQuery, PositionsByOrganization, PositionsByUnit},
-    reporting::{
-        LineHistoryByUnit, LinesAsOf, LinesByOrganization, ReportingMutation, ReportingQuery,
-    },
+    kpis::{KpiMutation, KpiQuery},
+    limits,
+    loaders::Loaders,
+    node,
+    organizations::{OrganizationMutation, OrganizationQuery},
+    positions::{PositionMutation, PositionQuery},
+    reporting::{ReportingMutation, ReportingQuery},
     subscriptions::SubscriptionRoot,
-    units::{UnitById, UnitMutation, UnitQuery, UnitsByOrganization},
+    units::{UnitMutation, UnitQuery},
     webhooks::{WebhookMutation, WebhookQuery},
 };
 
@@ -119,7 +120,7 @@ pub fn admit(
     request: &mut Request,
     limits: &Limits,
     access: limits::Access,
-) -> Result<loader::DocumentWrites, ServerError> {
+) -> Result<DocumentWrites, ServerError> {
     limits::check_length(request.query.len(), limits.max_document_bytes)?;
     limits::check_text(&request.query)?;
     let document = request.parsed_query().map_err(|mut error| {
@@ -131,12 +132,12 @@ pub fn admit(
     })?;
     limits::check_access(document, access)?;
     limits::check_shape(document, limits::Bounds::of(limits))?;
-    Ok(loader::DocumentWrites::of(document))
+    Ok(DocumentWrites::of(document))
 }
 
-/// Admits one request ([`admit`]) and attaches what it needs: its context and fresh
-/// DataLoaders (their caches live for one request only, so no request sees another's
-/// stale rows).
+/// Admits one request ([`admit`]) and attaches what it needs: its context and its
+/// [`Loaders`], fresh (their caches live for one request only, so no request sees
+/// another's stale rows).
 pub fn prepare(
     mut request: Request,
     db: &DatabaseConnection,
@@ -145,58 +146,7 @@ pub fn prepare(
     access: limits::Access,
 ) -> Result<Request, ServerError> {
     let writes = admit(&mut request, limits, access)?;
-    Ok(request
-        .data(context)
-        .data(batched(OrganizationById(db.clone()), &writes))
-        .data(batched(UnitById(db.clone()), &writes))
-        .data(batched(UnitsByOrganization(db.clone()), &writes))
-        .data(batched(PositionsByUnit(db.clone()), &writes))
-        .data(batched(PositionsByOrganization(db.clone()), &writes))
-        .data(batched(LinesAsOf(db.clone()), &writes))
-        .data(batched(LineHistoryByUnit(db.clone()), &writes))
-        .data(batched(LinesByOrganization(db.clone()), &writes))
-        .data(batched(BuiltInKpisByStage(db.clone()), &writes))
-        .data(batched(
-            loader::PerOrganization::<SeriesOf>::new(db.clone()),
-            &writes,
-        ))
-        .data(batched(
-            loader::PerOrganization::<DefinitionsOf>::new(db.clone()),
-            &writes,
-        ))
-        .data(batched(
-            loader::PerOrganization::<crate::insights::SnapshotAsOf>::new(db.clone()),
-            &writes,
-        ))
-        .data(batched(
-            loader::PerOrganization::<crate::maturity::loaders::StageHistoryAsOf>::new(db.clone()),
-            &writes,
-        ))
-        .data(batched(
-            loader::PerOrganization::<crate::maturity::loaders::CoreKpisAsOf>::new(db.clone()),
-            &writes,
-        ))
-        .data(batched(
-            loader::PerOrganization::<crate::priorities::loaders::AssessmentsOf>::new(db.clone()),
-            &writes,
-        ))
-        .data(batched(
-            loader::PerOrganization::<crate::stakeholders::loaders::StakeholdersOf>::new(
-                db.clone(),
-            ),
-            &writes,
-        ))
-        .data(batched(
-            loader::PerOrganization::<crate::stakeholders::loaders::RelationshipsOf>::new(
-                db.clone(),
-            ),
-            &writes,
-        ))
-        .data(writes))
-}
-
-fn batched<L: loader::KeyedLoader>(loader: L, writes: &loader::DocumentWrites) -> loader::Memo<L> {
-    loader::Memo::new(loader, writes.clone())
+    Ok(request.data(context).data(Loaders::new(db, &writes)))
 }
 
 /// Gives every error a stable `extensions.code`. Errors our resolvers raise carry one

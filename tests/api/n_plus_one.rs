@@ -2,7 +2,7 @@
 //!
 //! The count must not depend on timing. A DataLoader runs one statement for the keys
 //! asked within its batch window (a few milliseconds from the first key, see
-//! `graphql/src/loader.rs`), and the window is measured on the clock. Keys asked in
+//! `graphql/src/batch.rs`), and the window is measured on the clock. Keys asked in
 //! one pass of the executor over the response always share a statement: the batch
 //! cannot run before that pass yields, as both run on the same worker thread. Keys
 //! asked in different passes share one only if the window is still open, which a busy

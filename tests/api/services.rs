@@ -28,7 +28,9 @@ async fn archiving_a_unit_is_judged_on_the_day_the_caller_gives() {
         let org = app.create_org("pinned").await;
         let top = app.create_unit(&org, "Executive", "EXECUTIVE").await;
         let team = app.create_unit(&org, "Field marketing", "MARKETING").await;
-        let line = app.add_line(&team, &top, "SOLID", "2024-01-01", Some("2030-01-01")).await;
+        let line = app
+            .add_line(&team, &top, "SOLID", "2024-01-01", Some("2030-01-01"))
+            .await;
         assert!(line["errors"].is_null(), "{line}");
         let store = Store::new(Database::connect(&app.database_url).await.unwrap());
         let mut events = store.events.subscribe();
@@ -46,7 +48,7 @@ async fn archiving_a_unit_is_judged_on_the_day_the_caller_gives() {
         // The day before the line ends, it is still in effect: refused.
         let refused = units::update(&store, &context, archive(1), day("2029-12-31")).await;
         assert!(
-            matches!(&refused, Err(Error::Conflict { field: Some(f), .. }) if f == "input.archived"),
+            matches!(&refused, Err(Error::Conflict { field: Some(f), .. }) if f == "archived"),
             "{refused:?}"
         );
 

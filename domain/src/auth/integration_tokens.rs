@@ -79,9 +79,9 @@ pub async fn issue(
 ) -> Result<(String, api_token::Model)> {
     ctx.principal()?
         .may_write(new.organization_id, "organization")
-        .map_err(|e| e.on_field("input.organizationId"))?;
+        .map_err(|e| e.on_field("organizationId"))?;
     if new.ttl > MAX_TTL {
-        return Err(Error::bad_input("input.expiresIn", "at most 366 days"));
+        return Err(Error::bad_input("expiresIn", "at most 366 days"));
     }
     if !keys.can_sign() {
         return Err(Error::Conflict {
@@ -94,7 +94,7 @@ pub async fn issue(
     let write = write::begin(
         store,
         ctx,
-        Target::organization(new.organization_id, "input.organizationId"),
+        Target::organization(new.organization_id, "organizationId"),
     )
     .await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
@@ -140,7 +140,7 @@ pub async fn revoke(store: &Store, ctx: &RequestContext, id: Uuid) -> Result<api
         id,
         api_token::Column::OrganizationId,
         "integration token",
-        "input.id",
+        "id",
     );
     let (write, row) = write::begin_on(store, ctx, token).await?;
     let tx = &write.tx;

@@ -4,15 +4,16 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use entity::{org_unit, position, reporting_line};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::Snapshot;
 use crate::{
     StageKey,
-    db::group,
     error::{Error, Result},
-    maturity, priorities, stakeholders,
+    maturity, priorities,
+    query::{group, lines_in_effect_on},
+    stakeholders,
 };
 
 /// Loads the snapshot the rules read.
@@ -53,12 +54,7 @@ pub async fn snapshots(
     let mut lines = group(
         reporting_line::Entity::find()
             .filter(reporting_line::Column::OrganizationId.is_in(ids()))
-            .filter(reporting_line::Column::EffectiveFrom.lte(as_of))
-            .filter(
-                Condition::any()
-                    .add(reporting_line::Column::EffectiveTo.is_null())
-                    .add(reporting_line::Column::EffectiveTo.gt(as_of)),
-            )
+            .filter(lines_in_effect_on(as_of))
             .all(db)
             .await?,
         |l| l.organization_id,

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{kpi_definition, kpi_target};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, Statement, Value,
+    QueryFilter,
 };
 use uuid::Uuid;
 
@@ -15,7 +15,9 @@ use super::ingest::ParsedPoint;
 use crate::{
     Granularity, KpiKey, Rollup,
     error::{Error, Result},
-    from_scaled, ratio,
+    from_scaled,
+    query::Params,
+    ratio,
 };
 
 /// One rolled-up period of a series.
@@ -77,33 +79,6 @@ fn bucket(backend: DbBackend, granularity: Granularity) -> &'static str {
             "printf('%s-%02d-01', strftime('%Y', period_start), ((CAST(strftime('%m', period_start) AS INTEGER) - 1) / 3) * 3 + 1)"
         }
         (_, Granularity::Year) => "strftime('%Y-01-01', period_start)",
-    }
-}
-
-/// Numbered placeholders for PostgreSQL, `?` for SQLite.
-pub(crate) struct Params {
-    backend: DbBackend,
-    values: Vec<Value>,
-}
-
-impl Params {
-    pub(crate) fn new(backend: DbBackend) -> Self {
-        Self {
-            backend,
-            values: Vec::new(),
-        }
-    }
-
-    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        match self.backend {
-            DbBackend::Postgres => format!("${}", self.values.len()),
-            _ => "?".to_owned(),
-        }
-    }
-
-    pub(crate) fn statement(self, sql: String) -> Statement {
-        Statement::from_sql_and_values(self.backend, sql, self.values)
     }
 }
 

@@ -60,7 +60,7 @@ pub async fn create_definition(
     let write = write::begin(
         store,
         ctx,
-        Target::organization(new.organization_id, "input.organizationId"),
+        Target::organization(new.organization_id, "organizationId"),
     )
     .await?;
     let (tx, org) = (&write.tx, &write.organization);
@@ -75,7 +75,7 @@ pub async fn create_definition(
         .await?;
     if clash.is_some() {
         return Err(Error::conflict(
-            "input.key",
+            "key",
             "a KPI with this key already exists (built-in or the organization's own)",
         ));
     }
@@ -115,22 +115,22 @@ pub async fn set_target(
 ) -> Result<kpi_target::Model> {
     if !new.granularity.starts_period(new.period_start.get()) {
         return Err(Error::bad_input(
-            "input.periodStart",
+            "periodStart",
             "does not start a period of the granularity",
         ));
     }
     let write = write::begin(
         store,
         ctx,
-        Target::organization(new.organization_id, "input.organizationId"),
+        Target::organization(new.organization_id, "organizationId"),
     )
     .await?;
     let (tx, org) = (&write.tx, &write.organization);
     let definition = super::series::definition(tx, org.id, &new.kpi)
         .await
-        .map_err(|e| e.on_field("input.kpi"))?;
+        .map_err(|e| e.on_field("kpi"))?;
     if let Some(unit) = new.unit_id {
-        ensure_of_organization(tx, org.id, unit, "input.unitId").await?;
+        ensure_of_organization(tx, org.id, unit, "unitId").await?;
     }
     let period_start = new.period_start.get();
     let existing = kpi_target::Entity::find()

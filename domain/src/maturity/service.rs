@@ -41,7 +41,7 @@ pub async fn declare(
     let write = write::begin(
         store,
         ctx,
-        Target::organization(new.organization_id, "input.organizationId"),
+        Target::organization(new.organization_id, "organizationId"),
     )
     .await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
@@ -75,7 +75,7 @@ pub async fn stage_histories(
         .order_by_desc(stage_assessment::Column::CreatedAt)
         .all(db)
         .await?;
-    Ok(crate::db::group(rows, |row| row.organization_id))
+    Ok(crate::query::group(rows, |row| row.organization_id))
 }
 
 /// Every core KPI each of `organizations` uses, with the start of its latest stored
@@ -92,7 +92,7 @@ pub async fn core_kpis(
     if organizations.is_empty() {
         return Ok(out);
     }
-    let mut p = crate::kpis::series::Params::new(db.get_database_backend());
+    let mut p = crate::query::Params::new(db.get_database_backend());
     let per_granularity: Vec<String> = crate::Granularity::ALL
         .iter()
         .map(|g| {

@@ -14,6 +14,7 @@ use crate::{
     clock::now,
     db::WriteTx,
     error::{Error, Result},
+    query::rows_in,
     store::Store,
     write::{self, Target},
 };
@@ -66,8 +67,8 @@ const SLUG_UNAVAILABLE: &str = "this slug cannot be used; choose another";
 /// service (they name organizations in REST paths and `organization(slug:)`), so the
 /// caller learns at least that the slug is unavailable; whether and which organization
 /// holds it is told only to a caller who may see that organization: `CONFLICT` on
-/// `input.slug` for them, and for everyone else the same `BAD_USER_INPUT` on
-/// `input.slug`, whatever holds the slug. The holder is looked up outside the failed
+/// `slug` for them, and for everyone else the same `BAD_USER_INPUT` on `slug`,
+/// whatever holds the slug. The holder is looked up outside the failed
 /// transaction (on PostgreSQL it can run nothing more), so a slug taken by a
 /// concurrent write is judged the same way.
 async fn slug_clash(store: &Store, principal: &Principal, slug: Option<&Slug>) -> Error {
@@ -76,10 +77,8 @@ async fn slug_clash(store: &Store, principal: &Principal, slug: Option<&Slug>) -
         None => Ok(None),
     };
     match holder {
-        Ok(Some(holder)) if principal.can_read(holder.id) => {
-            Error::conflict("input.slug", SLUG_TAKEN)
-        }
-        Ok(_) => Error::bad_input("input.slug", SLUG_UNAVAILABLE),
+        Ok(Some(holder)) if principal.can_read(holder.id) => Error::conflict("slug", SLUG_TAKEN),
+        Ok(_) => Error::bad_input("slug", SLUG_UNAVAILABLE),
         Err(err) => err,
     }
 }
@@ -151,7 +150,7 @@ pub async fn update(
     let write = write::begin(
         store,
         ctx,
-        Target::organization(changes.id, "input.id").at_version(changes.version),
+        Target::organization(changes.id, "id").at_version(changes.version),
     )
     .await?;
     let current = write.organization.clone();
@@ -192,6 +191,11 @@ pub async fn update(
 /// One organization by id.
 pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<organization::Model>> {
     Ok(organization::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Organizations by id (one statement for all of them).
+pub async fn by_ids(db: &DatabaseConnection, ids: &[Uuid]) -> Result<Vec<organization::Model>> {
+    Ok(rows_in::<organization::Entity>(db, organization::Column::Id, ids, &[]).await?)
 }
 
 /// One organization by slug.

@@ -13,6 +13,7 @@ use crate::{
     auth::RequestContext,
     clock::now,
     error::{Error, Result},
+    query::rows_in,
     store::Store,
     write::{self, Row, check_version},
 };
@@ -59,7 +60,7 @@ pub async fn create(
         new.unit_id,
         org_unit::Column::OrganizationId,
         "unit",
-        "input.unitId",
+        "unitId",
     );
     let (write, unit) = write::begin_on(store, ctx, unit.active()).await?;
     let row = create_in(&write.tx, &write.organization, &unit, new, max_positions).await?;
@@ -79,7 +80,7 @@ pub(crate) async fn create_in<C: ConnectionTrait>(
     max_positions: u64,
 ) -> Result<position::Model> {
     if unit.archived {
-        return Err(Error::bad_input("input.unitId", "the unit is archived"));
+        return Err(Error::bad_input("unitId", "the unit is archived"));
     }
     let positions = position::Entity::find()
         .filter(position::Column::UnitId.eq(unit.id))
@@ -119,7 +120,7 @@ pub async fn update(
         changes.id,
         position::Column::OrganizationId,
         "position",
-        "input.id",
+        "id",
     );
     let (write, current) = write::begin_on(store, ctx, position.active()).await?;
     let updated = update_in(&write.tx, &write.organization, current, changes).await?;
@@ -143,12 +144,12 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
         let unit = org_unit::Entity::find_by_id(unit_id).one(tx).await?;
         match unit {
             Some(unit) if unit.organization_id == org.id && unit.archived => {
-                return Err(Error::bad_input("input.unitId", "the unit is archived"));
+                return Err(Error::bad_input("unitId", "the unit is archived"));
             }
             Some(unit) if unit.organization_id == org.id => row.unit_id = Set(unit.id),
             // A unit of another organization is reported as unknown: the principal
             // may not be allowed to know it exists.
-            _ => return Err(Error::not_found_at("unit", "input.unitId")),
+            _ => return Err(Error::not_found_at("unit", "unitId")),
         }
     }
     if let Some(title) = changes.title {
@@ -169,6 +170,24 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
     row.version = Set(current.version + 1);
     row.updated_at = Set(now());
     Ok(row.update(tx).await?)
+}
+
+/// Every position heading each of `units`, by title (archived ones included).
+pub async fn of_units(db: &DatabaseConnection, units: &[Uuid]) -> Result<Vec<position::Model>> {
+    let order = [position::Column::Title, position::Column::Id];
+    Ok(rows_in::<position::Entity>(db, position::Column::UnitId, units, &order).await?)
+}
+
+/// Every position of each of `organizations`, by title (archived ones included).
+pub async fn of_organizations(
+    db: &DatabaseConnection,
+    organizations: &[Uuid],
+) -> Result<Vec<position::Model>> {
+    let order = [position::Column::Title, position::Column::Id];
+    Ok(
+        rows_in::<position::Entity>(db, position::Column::OrganizationId, organizations, &order)
+            .await?,
+    )
 }
 
 /// One position by id.

@@ -44,12 +44,12 @@ pub async fn assess(
     let write = write::begin(
         store,
         ctx,
-        Target::organization(new.organization_id, "input.organizationId"),
+        Target::organization(new.organization_id, "organizationId"),
     )
     .await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     if let Some(owner) = new.owner_unit_id {
-        ensure_of_organization(tx, org.id, owner, "input.ownerUnitId").await?;
+        ensure_of_organization(tx, org.id, owner, "ownerUnitId").await?;
     }
     let now = clock::now();
     let row = priority_assessment::ActiveModel {
@@ -84,5 +84,5 @@ pub async fn assessments(
         .order_by_desc(priority_assessment::Column::CreatedAt)
         .all(db)
         .await?;
-    Ok(crate::db::group(rows, |row| row.organization_id))
+    Ok(crate::query::group(rows, |row| row.organization_id))
 }

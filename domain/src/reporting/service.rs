@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use entity::{org_unit, organization, reporting_line};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait,
-    QueryFilter, Set,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -20,6 +20,7 @@ use crate::{
     auth::{Principal, RequestContext},
     clock::now,
     error::{Error, Result},
+    query::{lines_in_effect_on, rows_in},
     store::Store,
     write::{self, Row, check_version},
 };
@@ -80,7 +81,7 @@ async fn check_invariants<C: ConnectionTrait>(
 ) -> Result<()> {
     if line.unit_id == line.superior_unit_id {
         return Err(Error::bad_input(
-            "input.superiorUnitId",
+            "superiorUnitId",
             "a unit cannot report to itself",
         ));
     }
@@ -88,19 +89,12 @@ async fn check_invariants<C: ConnectionTrait>(
         && to <= line.effective_from
     {
         return Err(Error::bad_input(
-            "input.effectiveTo",
+            "effectiveTo",
             "must be after effectiveFrom",
         ));
     }
-    unit_of(tx, principal, org, line.unit_id, "input.unitId").await?;
-    unit_of(
-        tx,
-        principal,
-        org,
-        line.superior_unit_id,
-        "input.superiorUnitId",
-    )
-    .await?;
+    unit_of(tx, principal, org, line.unit_id, "unitId").await?;
+    unit_of(tx, principal, org, line.superior_unit_id, "superiorUnitId").await?;
 
     let others: Vec<reporting_line::Model> = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganizationId.eq(org.id))
@@ -118,7 +112,7 @@ async fn check_invariants<C: ConnectionTrait>(
                     && span.intersect(Span::of(l)).is_some()
             }) {
                 return Err(Error::conflict(
-                    "input.effectiveFrom",
+                    "effectiveFrom",
                     format!(
                         "the unit already has a SOLID superior from {} ({}); a unit has at most one at a time, so end or replace that line first",
                         clash.effective_from, clash.id
@@ -127,7 +121,7 @@ async fn check_invariants<C: ConnectionTrait>(
             }
             if let Some(date) = cycle_date(&others, line.unit_id, line.superior_unit_id, span) {
                 return Err(Error::conflict(
-                    "input.superiorUnitId",
+                    "superiorUnitId",
                     format!("this SOLID line would close a cycle of reporting lines on {date}"),
                 ));
             }
@@ -140,7 +134,7 @@ async fn check_invariants<C: ConnectionTrait>(
                     && span.intersect(Span::of(l)).is_some()
             }) {
                 return Err(Error::conflict(
-                    "input.effectiveFrom",
+                    "effectiveFrom",
                     "an overlapping DOTTED line between these units already exists",
                 ));
             }
@@ -170,7 +164,7 @@ async fn insert<C: ConnectionTrait>(
     row.insert(tx).await.map_err(|e| {
         Error::unique_as_conflict(
             e,
-            "input.effectiveFrom",
+            "effectiveFrom",
             "the unit already has a current SOLID superior",
         )
     })
@@ -186,7 +180,7 @@ pub async fn add(
         line.unit_id,
         org_unit::Column::OrganizationId,
         "unit",
-        "input.unitId",
+        "unitId",
     );
     let (write, _) = write::begin_on(store, ctx, unit.active()).await?;
     let principal = write.principal()?;
@@ -219,7 +213,7 @@ pub async fn replace(
         line.unit_id,
         org_unit::Column::OrganizationId,
         "unit",
-        "input.unitId",
+        "unitId",
     );
     let (write, _) = write::begin_on(store, ctx, unit.active()).await?;
     let principal = write.principal()?;
@@ -253,7 +247,7 @@ pub(crate) async fn replace_in<C: ConnectionTrait>(
     let ended = match previous {
         Some(previous) if previous.effective_from == line.effective_from => {
             return Err(Error::conflict(
-                "input.effectiveFrom",
+                "effectiveFrom",
                 "the current line starts on the same day; end it earlier or delete it if it was recorded in error",
             ));
         }
@@ -285,7 +279,7 @@ pub async fn end(
         id,
         reporting_line::Column::OrganizationId,
         "reporting line",
-        "input.id",
+        "id",
     );
     let (write, current) = write::begin_on(store, ctx, line.active()).await?;
     let principal = write.principal()?;
@@ -319,7 +313,7 @@ pub(crate) async fn end_in<C: ConnectionTrait>(
     // that date's fault.
     check_invariants(tx, principal, org, &candidate, Some(current.id))
         .await
-        .map_err(|err| err.on_field("input.effectiveTo"))?;
+        .map_err(|err| err.on_field("effectiveTo"))?;
     let mut row: reporting_line::ActiveModel = current.clone().into();
     row.effective_to = Set(Some(effective_to));
     row.version = Set(current.version + 1);
@@ -339,7 +333,7 @@ pub async fn delete(
         id,
         reporting_line::Column::OrganizationId,
         "reporting line",
-        "input.id",
+        "id",
     );
     let (write, current) = write::begin_on(store, ctx, line.active()).await?;
     check_version("the reporting line", current.version, version)?;
@@ -358,6 +352,50 @@ pub(crate) async fn delete_in<C: ConnectionTrait>(
 ) -> Result<()> {
     line.delete(tx).await?;
     Ok(())
+}
+
+/// The lines of each of `organizations` in effect on `date`, oldest first: one
+/// statement for all of them.
+pub async fn in_effect(
+    db: &DatabaseConnection,
+    organizations: &[Uuid],
+    date: NaiveDate,
+) -> Result<Vec<reporting_line::Model>> {
+    Ok(reporting_line::Entity::find()
+        .filter(reporting_line::Column::OrganizationId.is_in(organizations.iter().copied()))
+        .filter(lines_in_effect_on(date))
+        .order_by_asc(reporting_line::Column::EffectiveFrom)
+        .order_by_asc(reporting_line::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Every line each of `units` ever had to a superior, oldest first.
+pub async fn of_units(
+    db: &DatabaseConnection,
+    units: &[Uuid],
+) -> Result<Vec<reporting_line::Model>> {
+    let order = [
+        reporting_line::Column::EffectiveFrom,
+        reporting_line::Column::Id,
+    ];
+    Ok(
+        rows_in::<reporting_line::Entity>(db, reporting_line::Column::UnitId, units, &order)
+            .await?,
+    )
+}
+
+/// Every line of each of `organizations`, oldest first.
+pub async fn of_organizations(
+    db: &DatabaseConnection,
+    organizations: &[Uuid],
+) -> Result<Vec<reporting_line::Model>> {
+    let order = [
+        reporting_line::Column::EffectiveFrom,
+        reporting_line::Column::Id,
+    ];
+    let column = reporting_line::Column::OrganizationId;
+    Ok(rows_in::<reporting_line::Entity>(db, column, organizations, &order).await?)
 }
 
 /// One line by id.

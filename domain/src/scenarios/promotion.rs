@@ -22,12 +22,12 @@ use crate::{
     units::service::{self as units, NewUnit, UnitChanges},
 };
 
-/// A service's error about its own input (`input.superiorUnitId`) as one about the
+/// A service's error about one of its fields (`superiorUnitId`) as one about the
 /// scenario's change (`changes[2].superiorUnitId`).
 pub(super) fn refield(err: Error, at: &str) -> Error {
     let field = err
         .field()
-        .map(|f| format!("{at}.{}", f.strip_prefix("input.").unwrap_or(f)))
+        .map(|f| format!("{at}.{f}"))
         .unwrap_or_else(|| at.to_owned());
     err.on_field(&field)
 }

@@ -88,7 +88,7 @@ pub async fn create(
     ctx: &RequestContext,
     new: NewScenario,
 ) -> Result<scenario::Model> {
-    let target = Target::organization(new.organization_id, "input.organizationId").active();
+    let target = Target::organization(new.organization_id, "organizationId").active();
     let write = write::begin(store, ctx, target).await?;
     let (org, principal) = (&write.organization, write.principal()?);
     let row = insert_draft(&write.tx, org, principal, (Uuid::now_v7(), now()), new, &[]).await?;
@@ -149,7 +149,7 @@ async fn begin_on_scenario<'s>(
         id,
         scenario::Column::OrganizationId,
         "scenario",
-        "input.scenarioId",
+        "scenarioId",
     );
     write::begin_on(store, ctx, scenario).await
 }
@@ -162,7 +162,7 @@ async fn live_of_draft(store: &Store, principal: &Principal, id: Uuid) -> Result
         .one(&store.db)
         .await?
         .filter(|s| principal.reaches(s.organization_id))
-        .ok_or_else(|| Error::not_found_at("scenario", "input.scenarioId"))?;
+        .ok_or_else(|| Error::not_found_at("scenario", "scenarioId"))?;
     live(&store.db, draft.organization_id, draft.effective_from).await
 }
 
@@ -189,14 +189,11 @@ pub async fn add_changes(
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
     if changes.is_empty() {
-        return Err(Error::bad_input(
-            "input.changes",
-            "give at least one change",
-        ));
+        return Err(Error::bad_input("changes", "give at least one change"));
     }
     let live = live_of_draft(store, principal, id).await?;
     let (write, current) = begin_on_scenario(store, ctx, id).await?;
-    refuse_closed(&current, "input.scenarioId")?;
+    refuse_closed(&current, "scenarioId")?;
     check_version("the scenario", current.version, version)?;
     let mut all = change::from_json(&current.changes)?;
     if all.len() + changes.len() > MAX_CHANGES {
@@ -230,7 +227,7 @@ pub(super) fn stale_draft(err: Error) -> Error {
             field: Some(field),
             message,
         } => Error::conflict(
-            "input.scenarioId",
+            "scenarioId",
             format!(
                 "the live structure changed since this draft was validated: its change {field} no longer applies ({message}); rebase or discard the draft"
             ),
@@ -239,7 +236,7 @@ pub(super) fn stale_draft(err: Error) -> Error {
             what,
             field: Some(field),
         } => Error::conflict(
-            "input.scenarioId",
+            "scenarioId",
             format!(
                 "the live structure changed since this draft was validated: the {what} of its change {field} is gone; rebase or discard the draft"
             ),
@@ -261,7 +258,7 @@ pub async fn rebase(
     principal.may_write_structure()?;
     let live = live_of_draft(store, principal, id).await?;
     let (write, current) = begin_on_scenario(store, ctx, id).await?;
-    refuse_closed(&current, "input.scenarioId")?;
+    refuse_closed(&current, "scenarioId")?;
     check_version("the scenario", current.version, version)?;
     let all = change::from_json(&current.changes)?;
     let mut draft = Draft::new(current.id, live, current.created_at);
@@ -288,7 +285,7 @@ pub async fn discard(
     let principal = ctx.principal()?;
     principal.may_write_structure()?;
     let (write, current) = begin_on_scenario(store, ctx, id).await?;
-    refuse_closed(&current, "input.scenarioId")?;
+    refuse_closed(&current, "scenarioId")?;
     check_version("the scenario", current.version, version)?;
     let updated = close(&write.tx, current, Status::Discarded).await?;
     write
@@ -348,7 +345,7 @@ async fn moved_on<C: ConnectionTrait>(
         })
         .collect();
     Ok(Error::conflict(
-        "input.scenarioId",
+        "scenarioId",
         format!(
             "the live structure changed {count} time(s) since this draft was validated ({}{}); rebase it (rebaseScenario) to check its changes against today's structure",
             named.join("; "),
@@ -372,11 +369,11 @@ pub async fn promote(
         id,
         scenario::Column::OrganizationId,
         "scenario",
-        "input.scenarioId",
+        "scenarioId",
     );
     let (write, current) = write::begin_on(store, ctx, scenario.active()).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
-    refuse_closed(&current, "input.scenarioId")?;
+    refuse_closed(&current, "scenarioId")?;
     check_version("the scenario", current.version, version)?;
     if org.structure_version != current.base_structure_version {
         return Err(moved_on(tx, org, &current).await?);

@@ -66,13 +66,13 @@ pub async fn create_stakeholder(
     let write = write::begin(
         store,
         ctx,
-        Target::organization(new.organization_id, "input.organizationId"),
+        Target::organization(new.organization_id, "organizationId"),
     )
     .await?;
     let (tx, org) = (&write.tx, &write.organization);
     let (kind, unit, group) = match new.who {
         StakeholderRef::Internal(unit) => {
-            ensure_of_organization(tx, org.id, unit, "input.unitId").await?;
+            ensure_of_organization(tx, org.id, unit, "unitId").await?;
             (StakeholderKind::Internal, Some(unit), None)
         }
         StakeholderRef::External(group) => (
@@ -114,7 +114,7 @@ pub async fn create_relationship(
         new.owner_unit_id,
         org_unit::Column::OrganizationId,
         "unit",
-        "input.ownerUnitId",
+        "ownerUnitId",
     );
     let (write, owner_unit) = write::begin_on(store, ctx, owner).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
@@ -122,7 +122,7 @@ pub async fn create_relationship(
         .one(tx)
         .await?;
     if found.is_none_or(|s| s.organization_id != org.id) {
-        return Err(Error::not_found_at("stakeholder", "input.stakeholderId"));
+        return Err(Error::not_found_at("stakeholder", "stakeholderId"));
     }
     let now = clock::now();
     let row = relationship::ActiveModel {
@@ -160,7 +160,7 @@ pub async fn review_relationship(
         review.id,
         relationship::Column::OrganizationId,
         "relationship",
-        "input.id",
+        "id",
     );
     let (write, current) = write::begin_on(store, ctx, relationship).await?;
     let (tx, principal) = (&write.tx, write.principal()?);
@@ -211,7 +211,7 @@ pub async fn stakeholders(
         .order_by_asc(stakeholder::Column::Name)
         .all(db)
         .await?;
-    Ok(crate::db::group(rows, |row| row.organization_id))
+    Ok(crate::query::group(rows, |row| row.organization_id))
 }
 
 /// The relationships of each of `organizations` (archived left out), oldest first: one
@@ -226,7 +226,7 @@ pub async fn relationships(
         .order_by_asc(relationship::Column::CreatedAt)
         .all(db)
         .await?;
-    Ok(crate::db::group(rows, |row| row.organization_id))
+    Ok(crate::query::group(rows, |row| row.organization_id))
 }
 
 /// Every review of a relationship, newest first.

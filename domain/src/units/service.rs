@@ -14,6 +14,7 @@ use crate::{
     auth::RequestContext,
     clock::now,
     error::{Error, Result},
+    query::{lines_open_after, rows_in},
     store::Store,
     write::{self, Target, check_version},
 };
@@ -48,7 +49,7 @@ pub async fn create(
     new: NewUnit,
     max_units: u64,
 ) -> Result<org_unit::Model> {
-    let target = Target::organization(new.organization_id, "input.organizationId").active();
+    let target = Target::organization(new.organization_id, "organizationId").active();
     let write = write::begin(store, ctx, target).await?;
     let unit = create_in(&write.tx, &write.organization, new, max_units).await?;
     write.commit(Operation::CreateUnit, vec![unit.id]).await?;
@@ -122,12 +123,12 @@ pub async fn update(
         changes.id,
         org_unit::Column::OrganizationId,
         "unit",
-        "input.id",
+        "id",
     )
     .await?;
-    let target = Target::object(organization, "unit", "input.id").active();
+    let target = Target::object(organization, "unit", "id").active();
     let write = write::begin(store, ctx, target).await?;
-    let current = unit_in(&write.tx, &write.organization, changes.id, "input.id").await?;
+    let current = unit_in(&write.tx, &write.organization, changes.id, "id").await?;
     let updated = update_in(&write.tx, &write.organization, current, changes, today).await?;
     write
         .commit(Operation::UpdateUnit, vec![updated.id])
@@ -153,16 +154,12 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
                     .add(reporting_line::Column::UnitId.eq(current.id))
                     .add(reporting_line::Column::SuperiorUnitId.eq(current.id)),
             )
-            .filter(
-                Condition::any()
-                    .add(reporting_line::Column::EffectiveTo.is_null())
-                    .add(reporting_line::Column::EffectiveTo.gt(today)),
-            )
+            .filter(lines_open_after(today))
             .count(tx)
             .await?;
         if open_lines > 0 {
             return Err(Error::conflict(
-                "input.archived",
+                "archived",
                 format!(
                     "the unit still has {open_lines} current or future reporting line(s); end them first"
                 ),
@@ -193,6 +190,23 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
 /// One unit by id.
 pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<org_unit::Model>> {
     Ok(org_unit::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Units by id (one statement for all of them).
+pub async fn by_ids(db: &DatabaseConnection, ids: &[Uuid]) -> Result<Vec<org_unit::Model>> {
+    Ok(rows_in::<org_unit::Entity>(db, org_unit::Column::Id, ids, &[]).await?)
+}
+
+/// Every unit of each of `organizations`, by name (archived ones included).
+pub async fn of_organizations(
+    db: &DatabaseConnection,
+    organizations: &[Uuid],
+) -> Result<Vec<org_unit::Model>> {
+    let order = [org_unit::Column::Name, org_unit::Column::Id];
+    Ok(
+        rows_in::<org_unit::Entity>(db, org_unit::Column::OrganizationId, organizations, &order)
+            .await?,
+    )
 }
 
 /// Checks that `unit` is one of `organization`'s units; otherwise `NOT_FOUND` on the

@@ -91,13 +91,13 @@ pub async fn create(
 ) -> Result<(webhook_endpoint::Model, String)> {
     ctx.principal()?
         .may_write(new.organization_id, "organization")
-        .map_err(|e| e.on_field("input.organizationId"))?;
-    let url = checked_url(sender, &new.url, "input.url").await?;
+        .map_err(|e| e.on_field("organizationId"))?;
+    let url = checked_url(sender, &new.url, "url").await?;
     let secret = signing::new_secret()?;
     let write = write::begin(
         store,
         ctx,
-        Target::organization(new.organization_id, "input.organizationId"),
+        Target::organization(new.organization_id, "organizationId"),
     )
     .await?;
     let (tx, org) = (&write.tx, &write.organization);
@@ -167,10 +167,10 @@ pub async fn update(
 ) -> Result<webhook_endpoint::Model> {
     ctx.principal()?.may_write_structure()?;
     let url = match &changes.url {
-        Some(url) => Some(checked_url(sender, url, "input.url").await?),
+        Some(url) => Some(checked_url(sender, url, "url").await?),
         None => None,
     };
-    let (write, row) = begin_on_endpoint(store, ctx, changes.id, "input.id").await?;
+    let (write, row) = begin_on_endpoint(store, ctx, changes.id, "id").await?;
     let tx = &write.tx;
     check_version("the webhook endpoint", row.version, changes.version)?;
     let now = clock::now();
@@ -225,12 +225,12 @@ pub async fn rotate_secret(
 ) -> Result<(webhook_endpoint::Model, String)> {
     if overlap > MAX_ROTATION_OVERLAP {
         return Err(Error::bad_input(
-            "input.overlapSeconds",
+            "overlapSeconds",
             "at most 604800 (a week)",
         ));
     }
     let secret = signing::new_secret()?;
-    let (write, row) = begin_on_endpoint(store, ctx, id, "input.id").await?;
+    let (write, row) = begin_on_endpoint(store, ctx, id, "id").await?;
     let tx = &write.tx;
     let now = clock::now();
     let version = row.version;
@@ -262,7 +262,7 @@ pub async fn delete(
     id: Uuid,
     version: i32,
 ) -> Result<webhook_endpoint::Model> {
-    let (write, row) = begin_on_endpoint(store, ctx, id, "input.id").await?;
+    let (write, row) = begin_on_endpoint(store, ctx, id, "id").await?;
     let tx = &write.tx;
     check_version("the webhook endpoint", row.version, version)?;
     webhook_endpoint::Entity::delete_by_id(id).exec(tx).await?;
@@ -345,7 +345,7 @@ async fn with_attempts(
         .all(db)
         .await?;
     let mut by_delivery: HashMap<Uuid, Vec<webhook_attempt::Model>> =
-        crate::db::group(attempts, |a| a.delivery_id);
+        crate::query::group(attempts, |a| a.delivery_id);
     Ok(rows
         .into_iter()
         .map(|d| {

@@ -1,19 +1,32 @@
 //! The snapshots of a request, batched across the organizations of a list.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use chrono::NaiveDate;
-use orgdesign_domain::insights::{Snapshot, snapshots};
+use orgdesign_domain::{
+    error::Result,
+    insights::{Snapshot, snapshots},
+};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
-use crate::loader::organization_batch;
+use crate::batch::OrganizationBatch;
 
-organization_batch! {
-    /// The snapshots of the organizations of one request, by date: `collaborationModel`,
-    /// `insights` and `chart` of one organization on one date share a single load, and
-    /// the organizations of a list load together ([`snapshots`]). In a document with a
-    /// mutation every snapshot is read afresh (the request's memo, see
-    /// `crate::loader::Memo`).
-    SnapshotAsOf(as_of: NaiveDate) -> Arc<Snapshot> = |db, organizations| {
+/// The snapshots of the organizations of one request, by date: `collaborationModel`,
+/// `insights` and `chart` of one organization on one date share a single load, and the
+/// organizations of a list load together ([`snapshots`]). In a document with a
+/// mutation every snapshot is read afresh (see `crate::batch::Memo`).
+pub struct SnapshotAsOf;
+
+impl OrganizationBatch for SnapshotAsOf {
+    type Param = NaiveDate;
+    type Value = Arc<Snapshot>;
+
+    async fn load(
+        db: &DatabaseConnection,
+        organizations: &[Uuid],
+        as_of: &NaiveDate,
+    ) -> Result<HashMap<Uuid, Self::Value>> {
         Ok(snapshots(db, organizations, *as_of)
             .await?
             .into_iter()

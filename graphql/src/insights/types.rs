@@ -10,22 +10,21 @@ use orgdesign_domain::{
 };
 use uuid::Uuid;
 
-use super::SnapshotAsOf;
 use crate::{
-    context::loader,
+    context::loaders,
     enums::{CollaborationModel, Severity},
     error::GqlResult,
-    loader::PerOrganization,
 };
 
 /// The snapshot of `organization` on `as_of` for a resolver, through the request's
-/// [`SnapshotAsOf`] batch.
+/// `snapshots` batch ([`crate::insights::SnapshotAsOf`]).
 pub async fn request_snapshot(
     ctx: &Context<'_>,
     organization: Uuid,
     as_of: NaiveDate,
 ) -> GqlResult<Arc<Snapshot>> {
-    loader::<PerOrganization<SnapshotAsOf>>(ctx)?
+    loaders(ctx)?
+        .snapshots
         .load_one((organization, as_of))
         .await?
         .ok_or_else(|| Error::not_found("organization").into())

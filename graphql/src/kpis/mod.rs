@@ -4,13 +4,14 @@
 //! - [`types`]: the KPI objects and inputs.
 //! - `resolvers`: the KPI queries and mutations, and the fields an organization
 //!   reads KPIs through.
-//! - [`loaders`]: `kpiSeries` and `kpis(stage)` batched across a list.
+//! - [`loaders`]: `kpiSeries` and `kpis(stage)` batched across a list, and the
+//!   built-in KPIs of a stage.
 
 pub mod loaders;
 mod resolvers;
 mod types;
 
-pub use loaders::{DefinitionsOf, SeriesOf, SeriesRequest};
+pub use loaders::{BuiltInKpisByStage, DefinitionsOf, SeriesOf, SeriesRequest};
 pub use resolvers::{KpiMutation, KpiQuery};
 pub(crate) use resolvers::{definitions, series_of, series_request};
 pub use types::*;

@@ -16,15 +16,15 @@ use orgdesign_domain::{
 use uuid::Uuid;
 
 use super::{
-    loaders::{DefinitionsOf, SeriesOf, SeriesRequest},
+    loaders::{SeriesOf, SeriesRequest},
     types::*,
 };
 use crate::{
+    batch::OrganizationBatch,
     catalog::KpiDefinition,
-    context::{db, limits, loader, request, store, writer_of},
+    context::{db, limits, loaders, request, store, writer_of},
     enums::{Granularity, StageKey},
-    error::GqlResult,
-    loader::{OrganizationBatch, PerOrganization},
+    error::{AtInput, GqlResult},
     scalars::Date,
 };
 
@@ -45,7 +45,8 @@ pub(crate) async fn definitions(
     organization: Uuid,
     stage: Option<StageKey>,
 ) -> GqlResult<Vec<KpiDefinition>> {
-    Ok(loader::<PerOrganization<DefinitionsOf>>(ctx)?
+    Ok(loaders(ctx)?
+        .definitions
         .load_one((organization, stage))
         .await?
         .unwrap_or_default())
@@ -88,7 +89,8 @@ pub(crate) async fn series_of(
     organization: Uuid,
     request: SeriesRequest,
 ) -> GqlResult<Vec<KpiSeriesPoint>> {
-    let points = loader::<PerOrganization<SeriesOf>>(ctx)?
+    let points = loaders(ctx)?
+        .series
         .load_one((organization, request))
         .await?
         .ok_or_else(|| Error::not_found_at("KPI", "kpi"))?;
@@ -252,7 +254,9 @@ impl KpiMutation {
                 dims,
             )?);
         }
-        let counts = ingest::record(store(ctx)?, context, organization, parsed).await?;
+        let counts = ingest::record(store(ctx)?, context, organization, parsed)
+            .await
+            .at_input()?;
         Ok(RecordKpiMeasurementsPayload {
             inserted: counts.inserted,
             corrected: counts.corrected,
@@ -279,7 +283,9 @@ impl KpiMutation {
             rollup: input.rollup.into(),
             core: input.core,
         };
-        let row = service::create_definition(store(ctx)?, context, new).await?;
+        let row = service::create_definition(store(ctx)?, context, new)
+            .await
+            .at_input()?;
         Ok(KpiDefinition(row))
     }
 
@@ -302,7 +308,9 @@ impl KpiMutation {
             value_scaled: to_scaled("input.value", input.value.0)?,
             kpi: KpiKey::parse("input.kpi", &input.kpi)?,
         };
-        let row = service::set_target(store(ctx)?, context, new).await?;
+        let row = service::set_target(store(ctx)?, context, new)
+            .await
+            .at_input()?;
         Ok(KpiTargetObject(row))
     }
 }

@@ -10,7 +10,7 @@ use super::types::StageAssessmentObject;
 use crate::{
     context::{store, writer_of},
     enums::StageKey,
-    error::GqlResult,
+    error::{AtInput, GqlResult},
     scalars::Date,
 };
 
@@ -49,7 +49,9 @@ impl MaturityMutation {
             )?,
             rationale: Description::parse_opt("input.rationale", input.rationale.as_deref())?,
         };
-        let row = service::declare(store(ctx)?, context, new).await?;
+        let row = service::declare(store(ctx)?, context, new)
+            .await
+            .at_input()?;
         Ok(StageAssessmentObject(row))
     }
 }

@@ -14,4 +14,4 @@ mod types;
 
 pub use loaders::OrganizationById;
 pub use resolvers::{OrganizationMutation, OrganizationQuery};
-pub use types::Organization;
+pub use types::{Organization, prefetched};

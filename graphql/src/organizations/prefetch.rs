@@ -13,33 +13,18 @@ use std::collections::HashMap;
 use async_graphql::{Context, InputType, Lookahead, SelectionField, Value};
 use chrono::NaiveDate;
 use entity::{org_unit, organization};
+use orgdesign_domain::query::group;
 use uuid::Uuid;
 
+use super::prefetched as organization_fields;
 use crate::{
-    context::loader,
+    batch::{Memo, OrganizationBatch, PerOrganization},
+    context::loaders,
     error::GqlResult,
-    insights::SnapshotAsOf,
-    kpis::{DefinitionsOf, SeriesOf, SeriesRequest},
-    loader::{OrganizationBatch, PerOrganization, group},
-    maturity::loaders::{CoreKpisAsOf, StageHistoryAsOf},
-    organizations::OrganizationById,
-    positions::{PositionsByOrganization, PositionsByUnit},
-    priorities::loaders::AssessmentsOf,
-    reporting::{LineHistoryByUnit, LinesAsOf, LinesByOrganization},
+    kpis::SeriesRequest,
     scalars::Date,
-    stakeholders::loaders::{RelationshipsOf, StakeholdersOf},
-    units::{UnitById, UnitsByOrganization},
+    units::prefetched as unit_fields,
 };
-
-/// Unit fields that read the structure as of a date.
-const STRUCTURE_FIELDS: [&str; 6] = [
-    "reportingLines",
-    "superior",
-    "dottedSuperiors",
-    "subordinates",
-    "spanOfControl",
-    "depth",
-];
 
 /// Feeds the units of `org`, and whatever `selection` (the selection below a list of
 /// units) will read from them, into the per-unit loaders.
@@ -49,19 +34,24 @@ pub async fn unit_subtree(
     units: &[org_unit::Model],
     selection: &Lookahead<'_>,
 ) -> GqlResult<()> {
-    loader::<OrganizationById>(ctx)?
+    let loaders = loaders(ctx)?;
+    loaders
+        .organization_by_id
         .feed_many([(org.id, org.clone())])
         .await;
-    loader::<UnitById>(ctx)?
+    loaders
+        .unit_by_id
         .feed_many(units.iter().map(|u| (u.id, u.clone())))
         .await;
-    if selection.field("positions").exists() {
-        let positions = loader::<PositionsByOrganization>(ctx)?
+    if selection.field(unit_fields::POSITIONS).exists() {
+        let positions = loaders
+            .positions_by_organization
             .load_one(org.id)
             .await?
             .unwrap_or_default();
         let mut by_unit = group(positions, |p| p.unit_id);
-        loader::<PositionsByUnit>(ctx)?
+        loaders
+            .positions_by_unit
             .feed_many(
                 units
                     .iter()
@@ -69,18 +59,24 @@ pub async fn unit_subtree(
             )
             .await;
     }
-    if STRUCTURE_FIELDS.iter().any(|f| selection.field(f).exists()) {
-        loader::<LinesAsOf>(ctx)?
+    if unit_fields::STRUCTURE
+        .iter()
+        .any(|f| selection.field(f).exists())
+    {
+        loaders
+            .lines_as_of
             .load_one((org.id, orgdesign_domain::clock::today()))
             .await?;
     }
-    if selection.field("lineHistory").exists() {
-        let lines = loader::<LinesByOrganization>(ctx)?
+    if selection.field(unit_fields::LINE_HISTORY).exists() {
+        let lines = loaders
+            .lines_by_organization
             .load_one(org.id)
             .await?
             .unwrap_or_default();
         let mut by_unit = group(lines, |l| l.unit_id);
-        loader::<LineHistoryByUnit>(ctx)?
+        loaders
+            .line_history_by_unit
             .feed_many(
                 units
                     .iter()
@@ -91,7 +87,7 @@ pub async fn unit_subtree(
     Ok(())
 }
 
-/// Feeds the units of `org` into [`UnitById`] when `selection` reads any of `fields`
+/// Feeds the units of `org` into `unit_by_id` when `selection` reads any of `fields`
 /// (the unit edges of positions or lines listed at organization level).
 pub async fn units_if_selected(
     ctx: &Context<'_>,
@@ -100,11 +96,14 @@ pub async fn units_if_selected(
     fields: &[&str],
 ) -> GqlResult<()> {
     if fields.iter().any(|f| selection.field(f).exists()) {
-        let units = loader::<UnitsByOrganization>(ctx)?
+        let loaders = loaders(ctx)?;
+        let units = loaders
+            .units_by_organization
             .load_one(org.id)
             .await?
             .unwrap_or_default();
-        loader::<UnitById>(ctx)?
+        loaders
+            .unit_by_id
             .feed_many(units.into_iter().map(|u| (u.id, u)))
             .await;
     }
@@ -112,66 +111,67 @@ pub async fn units_if_selected(
 }
 
 /// Loads, for a whole page of organizations at once, what `node` (the selection below
-/// each organization of the page) will ask per organization: their units, each
-/// `kpiSeries` selected (as many as there are aliases), the snapshot behind
-/// `collaborationModel`, `insights` and `chart`, `maturity`, `priorities`,
-/// `stakeholders`, `relationships` and `kpis`. The keys of a page are then asked in one
-/// pass, so each relation runs its statements once for the page, however long it is
-/// and however the executor polls the list; the fields find the loads done. A field
-/// whose arguments do not parse is left to itself, and reports the error.
+/// each organization of the page) will ask per organization: the fields of
+/// [`organization_fields`] (each `kpiSeries`, `maturity` or `kpis` alias with its own
+/// arguments). The keys of a page are then asked in one pass, so each relation runs
+/// its statements once for the page, however long it is and however the executor
+/// polls the list; the fields find the loads done. A field whose arguments do not
+/// parse is left to itself, and reports the error.
 pub async fn organization_page(
     ctx: &Context<'_>,
     organizations: &[organization::Model],
     node: &Lookahead<'_>,
 ) -> GqlResult<()> {
     let ids: Vec<Uuid> = organizations.iter().map(|o| o.id).collect();
-    if node.field("units").exists() {
-        loader::<UnitsByOrganization>(ctx)?
-            .load_many(ids.clone())
-            .await?;
+    let loaders = loaders(ctx)?;
+    if node.field(organization_fields::UNITS).exists() {
+        loaders.units_by_organization.load_many(ids.clone()).await?;
     }
-    for field in node.field("kpiSeries").selection_fields() {
+    for field in node
+        .field(organization_fields::KPI_SERIES)
+        .selection_fields()
+    {
         if let Some(request) = series_request_of(&field) {
-            page::<SeriesOf>(ctx, &ids, request).await?;
+            page(&loaders.series, &ids, request).await?;
         }
     }
-    for name in ["collaborationModel", "insights", "chart"] {
+    for name in organization_fields::SNAPSHOT {
         for field in node.field(name).selection_fields() {
             if let Some(as_of) = as_of_of(&field) {
-                page::<SnapshotAsOf>(ctx, &ids, as_of).await?;
+                page(&loaders.snapshots, &ids, as_of).await?;
             }
         }
     }
-    for field in node.field("maturity").selection_fields() {
+    for field in node.field(organization_fields::MATURITY).selection_fields() {
         if let Some(as_of) = as_of_of(&field) {
-            page::<StageHistoryAsOf>(ctx, &ids, as_of).await?;
-            page::<CoreKpisAsOf>(ctx, &ids, as_of).await?;
+            page(&loaders.stage_histories, &ids, as_of).await?;
+            page(&loaders.core_kpis, &ids, as_of).await?;
         }
     }
-    for field in node.field("kpis").selection_fields() {
+    for field in node.field(organization_fields::KPIS).selection_fields() {
         if let Some(stage) = arguments(&field).and_then(|a| argument(&a, "stage")) {
-            page::<DefinitionsOf>(ctx, &ids, stage).await?;
+            page(&loaders.definitions, &ids, stage).await?;
         }
     }
-    if node.field("priorities").exists() {
-        page::<AssessmentsOf>(ctx, &ids, ()).await?;
+    if node.field(organization_fields::PRIORITIES).exists() {
+        page(&loaders.assessments, &ids, ()).await?;
     }
-    if node.field("stakeholders").exists() {
-        page::<StakeholdersOf>(ctx, &ids, ()).await?;
+    if node.field(organization_fields::STAKEHOLDERS).exists() {
+        page(&loaders.stakeholders, &ids, ()).await?;
     }
-    if node.field("relationships").exists() {
-        page::<RelationshipsOf>(ctx, &ids, ()).await?;
+    if node.field(organization_fields::RELATIONSHIPS).exists() {
+        page(&loaders.relationships, &ids, ()).await?;
     }
     Ok(())
 }
 
-/// Loads batch `B` with `param` for every organization of the page.
+/// Loads `batch` with `param` for every organization of the page.
 async fn page<B: OrganizationBatch>(
-    ctx: &Context<'_>,
+    batch: &Memo<PerOrganization<B>>,
     organizations: &[Uuid],
     param: B::Param,
 ) -> GqlResult<()> {
-    loader::<PerOrganization<B>>(ctx)?
+    batch
         .load_many(organizations.iter().map(|id| (*id, param.clone())))
         .await?;
     Ok(())
@@ -215,4 +215,69 @@ fn series_request_of(field: &SelectionField<'_>) -> Option<SeriesRequest> {
         argument(&arguments, "dimensions")?,
     )
     .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fields of `type_name` in the SDL.
+    fn fields_of(sdl: &str, type_name: &str) -> Vec<String> {
+        let opening = format!("type {type_name} ");
+        let Some(start) = sdl.find(&opening) else {
+            return Vec::new();
+        };
+        sdl[start..]
+            .lines()
+            .skip(1)
+            .take_while(|line| !line.starts_with('}'))
+            .filter(|line| line.starts_with('\t') || line.starts_with("  "))
+            .map(str::trim)
+            .filter(|line| !line.starts_with('"') && !line.starts_with('@'))
+            .filter_map(|line| line.split(['(', ':']).next())
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn every_prefetched_field_name_is_a_field_of_its_type() {
+        let sdl = crate::schema::sdl();
+        let organization: Vec<&str> = [
+            organization_fields::UNITS,
+            organization_fields::KPI_SERIES,
+            organization_fields::MATURITY,
+            organization_fields::KPIS,
+            organization_fields::PRIORITIES,
+            organization_fields::STAKEHOLDERS,
+            organization_fields::RELATIONSHIPS,
+        ]
+        .into_iter()
+        .chain(organization_fields::SNAPSHOT)
+        .collect();
+        let unit: Vec<&str> = [unit_fields::POSITIONS, unit_fields::LINE_HISTORY]
+            .into_iter()
+            .chain(unit_fields::STRUCTURE)
+            .collect();
+        let position = vec![crate::positions::prefetched::UNIT];
+        let line = crate::reporting::prefetched::UNITS.to_vec();
+        for (type_name, names) in [
+            ("Organization", organization),
+            ("OrgUnit", unit),
+            ("Position", position),
+            ("ReportingLine", line),
+        ] {
+            let fields = fields_of(&sdl, type_name);
+            assert!(
+                fields.contains(&"id".to_owned()),
+                "{type_name} was not read"
+            );
+            for name in names {
+                assert!(
+                    fields.iter().any(|f| f == name),
+                    "{type_name} has no field {name}: the prefetch would never see it"
+                );
+            }
+        }
+    }
 }

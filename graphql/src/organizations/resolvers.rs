@@ -14,7 +14,7 @@ use super::types::Organization;
 use crate::{
     context::{db, limits, request, store},
     enums::CollaborationModel,
-    error::GqlResult,
+    error::{AtInput, GqlResult},
     pagination::{self, Page},
 };
 
@@ -217,7 +217,9 @@ impl OrganizationMutation {
         let context = request(ctx)?;
         context.principal()?.must_be_admin()?;
         let new = input.parse()?;
-        let m = service::create(store(ctx)?, context, new).await?;
+        let m = service::create(store(ctx)?, context, new)
+            .await
+            .at_input()?;
         Ok(Organization(m))
     }
 
@@ -230,7 +232,9 @@ impl OrganizationMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        let m = service::update(store(ctx)?, context, changes).await?;
+        let m = service::update(store(ctx)?, context, changes)
+            .await
+            .at_input()?;
         Ok(Organization(m))
     }
 }

@@ -5,25 +5,41 @@ use entity::organization;
 
 use super::prefetch;
 use crate::{
-    context::loader,
+    context::loaders,
     enums::{CollaborationModel, LineKind, UnitFunction},
     error::GqlResult,
-    loader::PerOrganization,
-    maturity::loaders::{CoreKpisAsOf, StageHistoryAsOf},
-    positions::{Position, PositionsByOrganization},
-    priorities::loaders::AssessmentsOf,
-    reporting::{LinesAsOf, ReportingLine},
+    positions::Position,
+    reporting::ReportingLine,
     scalars::{Date, Timestamp},
-    stakeholders::{
-        RelationshipObject, StakeholderObject,
-        loaders::{RelationshipsOf, StakeholdersOf},
-    },
-    units::{Unit, UnitsByOrganization},
+    stakeholders::{RelationshipObject, StakeholderObject},
+    units::Unit,
 };
 
 /// An organization whose marketing design orgdesign holds.
 #[derive(Debug, Clone)]
 pub struct Organization(pub organization::Model);
+
+/// Fields of `Organization` (as the schema names them) that the `organizations` list
+/// loads ahead for its whole page (`organizations::prefetch::organization_page`), so a
+/// list of 50 runs the statements of a list of 5. A test checks each is a field.
+pub mod prefetched {
+    /// `units`.
+    pub const UNITS: &str = "units";
+    /// `kpiSeries`, once per alias (each asks its own series).
+    pub const KPI_SERIES: &str = "kpiSeries";
+    /// The fields read from the snapshot of a date, once per alias.
+    pub const SNAPSHOT: [&str; 3] = ["collaborationModel", "insights", "chart"];
+    /// `maturity`, once per alias.
+    pub const MATURITY: &str = "maturity";
+    /// `kpis`, once per alias (each asks its own stage).
+    pub const KPIS: &str = "kpis";
+    /// `priorities`.
+    pub const PRIORITIES: &str = "priorities";
+    /// `stakeholders`.
+    pub const STAKEHOLDERS: &str = "stakeholders";
+    /// `relationships`.
+    pub const RELATIONSHIPS: &str = "relationships";
+}
 
 #[Object]
 impl Organization {
@@ -83,7 +99,8 @@ impl Organization {
         function: Option<UnitFunction>,
         #[graphql(default = false)] include_archived: bool,
     ) -> GqlResult<Vec<Unit>> {
-        let units = loader::<UnitsByOrganization>(ctx)?
+        let units = loaders(ctx)?
+            .units_by_organization
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
@@ -102,11 +119,18 @@ impl Organization {
         ctx: &Context<'_>,
         #[graphql(default = false)] include_archived: bool,
     ) -> GqlResult<Vec<Position>> {
-        let positions = loader::<PositionsByOrganization>(ctx)?
+        let positions = loaders(ctx)?
+            .positions_by_organization
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        prefetch::units_if_selected(ctx, &self.0, &ctx.look_ahead(), &["unit"]).await?;
+        prefetch::units_if_selected(
+            ctx,
+            &self.0,
+            &ctx.look_ahead(),
+            &[crate::positions::prefetched::UNIT],
+        )
+        .await?;
         Ok(positions
             .into_iter()
             .filter(|p| include_archived || !p.archived)
@@ -224,8 +248,8 @@ impl Organization {
         let as_of = Date::as_of(as_of.as_ref())?;
         let key = (self.0.id, as_of);
         let (history, core_kpis) = futures_util::try_join!(
-            loader::<PerOrganization<StageHistoryAsOf>>(ctx)?.load_one(key),
-            loader::<PerOrganization<CoreKpisAsOf>>(ctx)?.load_one(key),
+            loaders(ctx)?.stage_histories.load_one(key),
+            loaders(ctx)?.core_kpis.load_one(key),
         )?;
         Ok(crate::maturity::Maturity {
             history: history.unwrap_or_default(),
@@ -237,7 +261,8 @@ impl Organization {
     /// The organization's stakeholders: its units marketing deals with, and outside
     /// groups.
     async fn stakeholders(&self, ctx: &Context<'_>) -> GqlResult<Vec<StakeholderObject>> {
-        let rows = loader::<PerOrganization<StakeholdersOf>>(ctx)?
+        let rows = loaders(ctx)?
+            .stakeholders
             .load_one((self.0.id, ()))
             .await?
             .unwrap_or_default();
@@ -246,7 +271,8 @@ impl Organization {
 
     /// The relationships its units keep with stakeholders.
     async fn relationships(&self, ctx: &Context<'_>) -> GqlResult<Vec<RelationshipObject>> {
-        let rows = loader::<PerOrganization<RelationshipsOf>>(ctx)?
+        let rows = loaders(ctx)?
+            .relationships
             .load_one((self.0.id, ()))
             .await?
             .unwrap_or_default();
@@ -258,7 +284,8 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
     ) -> GqlResult<Vec<crate::priorities::PriorityStatus>> {
-        let all = loader::<PerOrganization<AssessmentsOf>>(ctx)?
+        let all = loaders(ctx)?
+            .assessments
             .load_one((self.0.id, ()))
             .await?
             .unwrap_or_default();
@@ -290,12 +317,18 @@ impl Organization {
         as_of: Option<Date>,
         kind: Option<LineKind>,
     ) -> GqlResult<Vec<ReportingLine>> {
-        let lines = loader::<LinesAsOf>(ctx)?
+        let lines = loaders(ctx)?
+            .lines_as_of
             .load_one((self.0.id, Date::as_of(as_of.as_ref())?))
             .await?
             .unwrap_or_default();
-        prefetch::units_if_selected(ctx, &self.0, &ctx.look_ahead(), &["unit", "superiorUnit"])
-            .await?;
+        prefetch::units_if_selected(
+            ctx,
+            &self.0,
+            &ctx.look_ahead(),
+            &crate::reporting::prefetched::UNITS,
+        )
+        .await?;
         Ok(lines
             .iter()
             .filter(|l| kind.is_none_or(|k| l.kind == k.as_str()))

@@ -1,15 +1,36 @@
-//! Batched position lookups.
+//! Positions read by unit and by organization, for the request's loaders.
+
+use std::collections::HashMap;
 
 use entity::position;
+use orgdesign_domain::{error::Result, positions::service, query::group};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
-use crate::loader::rows_by_id;
+use crate::batch::Read;
 
-rows_by_id! {
-    /// Positions of each unit, by title (archived included; callers filter).
-    PositionsByUnit: position::UnitId, group by unit_id, ordered by Title, Id
+/// Positions of each unit, by title (archived included; callers filter):
+/// [`service::of_units`].
+pub struct PositionsByUnit;
+
+impl Read for PositionsByUnit {
+    type Key = Uuid;
+    type Value = Vec<position::Model>;
+
+    async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
+        Ok(group(service::of_units(db, ids).await?, |row| row.unit_id))
+    }
 }
 
-rows_by_id! {
-    /// Positions of each organization, by title.
-    PositionsByOrganization: position::OrganizationId, group by organization_id, ordered by Title, Id
+/// Positions of each organization, by title: [`service::of_organizations`].
+pub struct PositionsByOrganization;
+
+impl Read for PositionsByOrganization {
+    type Key = Uuid;
+    type Value = Vec<position::Model>;
+
+    async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
+        let rows = service::of_organizations(db, ids).await?;
+        Ok(group(rows, |row| row.organization_id))
+    }
 }

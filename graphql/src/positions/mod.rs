@@ -10,4 +10,4 @@ mod types;
 
 pub use loaders::{PositionsByOrganization, PositionsByUnit};
 pub use resolvers::{PositionMutation, PositionQuery};
-pub use types::Position;
+pub use types::{Position, prefetched};

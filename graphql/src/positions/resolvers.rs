@@ -12,7 +12,7 @@ use super::types::Position;
 use crate::{
     context::{find_readable, limits, request, store},
     enums::{PositionRole, Responsibility},
-    error::GqlResult,
+    error::{AtInput, GqlResult},
 };
 
 /// Input of `createPosition`.
@@ -129,7 +129,9 @@ impl PositionMutation {
         context.principal()?.may_write_structure()?;
         let new = input.parse()?;
         let max = limits(ctx)?.max_positions_per_unit;
-        let m = service::create(store(ctx)?, context, new, max).await?;
+        let m = service::create(store(ctx)?, context, new, max)
+            .await
+            .at_input()?;
         Ok(Position(m))
     }
 
@@ -142,7 +144,9 @@ impl PositionMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        let m = service::update(store(ctx)?, context, changes).await?;
+        let m = service::update(store(ctx)?, context, changes)
+            .await
+            .at_input()?;
         Ok(Position(m))
     }
 }

@@ -4,16 +4,23 @@ use async_graphql::{Context, ID, Object};
 use entity::position;
 
 use crate::{
-    context::loader,
+    context::loaders,
     enums::{PositionRole, Responsibility},
     error::GqlResult,
     scalars::Timestamp,
-    units::{Unit, UnitById},
+    units::Unit,
 };
 
 /// A leadership role heading a unit. Holds no personal data beyond a display name.
 #[derive(Debug, Clone)]
 pub struct Position(pub position::Model);
+
+/// Fields of `Position` (as the schema names them) whose rows a list of positions
+/// loads ahead for its whole organization (`organizations::prefetch`).
+pub mod prefetched {
+    /// `unit`: the unit the position heads.
+    pub const UNIT: &str = "unit";
+}
 
 #[Object]
 impl Position {
@@ -23,7 +30,8 @@ impl Position {
 
     /// The unit this position heads.
     async fn unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
-        Ok(loader::<UnitById>(ctx)?
+        Ok(loaders(ctx)?
+            .unit_by_id
             .load_one(self.0.unit_id)
             .await?
             .map(Unit))

@@ -10,7 +10,7 @@ use super::types::PriorityAssessmentObject;
 use crate::{
     context::{store, writer_of},
     enums::PriorityKey,
-    error::GqlResult,
+    error::{AtInput, GqlResult},
     scalars::Timestamp,
 };
 
@@ -58,7 +58,9 @@ impl PriorityMutation {
             notes: Description::parse_opt("input.notes", input.notes.as_deref())?,
             assessed_at: input.assessed_at.map(|moment| moment.0),
         };
-        let row = service::assess(store(ctx)?, context, new).await?;
+        let row = service::assess(store(ctx)?, context, new)
+            .await
+            .at_input()?;
         Ok(PriorityAssessmentObject(row))
     }
 }

@@ -1,64 +1,64 @@
-//! Batched reporting-line lookups.
+//! Reporting lines read for the request's loaders: in effect on a date, and whole
+//! histories by unit and by organization.
 
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::NaiveDate;
 use entity::reporting_line;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use orgdesign_domain::{error::Result, query::group, reporting::service};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::loader::{KeyedLoader, LoadError, group, rows_by_id};
+use crate::batch::Read;
 
-/// The lines of each organization in effect on a date: one query per distinct date,
-/// however many organizations and units a query walks.
-pub struct LinesAsOf(pub DatabaseConnection);
+/// The lines of each organization in effect on a date ([`service::in_effect`]): one
+/// statement per distinct date, however many organizations and units a query walks.
+pub struct LinesAsOf;
 
-impl KeyedLoader for LinesAsOf {
+impl Read for LinesAsOf {
     type Key = (Uuid, NaiveDate);
-}
-
-impl async_graphql::dataloader::Loader<(Uuid, NaiveDate)> for LinesAsOf {
     type Value = Arc<Vec<reporting_line::Model>>;
-    type Error = LoadError;
 
-    async fn load(
-        &self,
+    async fn read(
+        db: &DatabaseConnection,
         keys: &[(Uuid, NaiveDate)],
-    ) -> Result<HashMap<(Uuid, NaiveDate), Self::Value>, Self::Error> {
-        let by_date = group(keys.to_vec(), |(_, date)| *date);
+    ) -> Result<HashMap<(Uuid, NaiveDate), Self::Value>> {
         let mut out = HashMap::with_capacity(keys.len());
-        for (date, keys) in by_date {
-            let rows = reporting_line::Entity::find()
-                .filter(
-                    reporting_line::Column::OrganizationId.is_in(keys.iter().map(|(org, _)| *org)),
-                )
-                .filter(reporting_line::Column::EffectiveFrom.lte(date))
-                .filter(
-                    Condition::any()
-                        .add(reporting_line::Column::EffectiveTo.is_null())
-                        .add(reporting_line::Column::EffectiveTo.gt(date)),
-                )
-                .order_by_asc(reporting_line::Column::EffectiveFrom)
-                .order_by_asc(reporting_line::Column::Id)
-                .all(&self.0)
-                .await?;
-            let mut rows = group(rows, |row| row.organization_id);
-            for (org, _) in keys {
-                out.insert((org, date), Arc::new(rows.remove(&org).unwrap_or_default()));
+        for (date, keys) in group(keys.to_vec(), |(_, date)| *date) {
+            let organizations: Vec<Uuid> = keys.iter().map(|(org, _)| *org).collect();
+            let lines = service::in_effect(db, &organizations, date).await?;
+            let mut lines = group(lines, |row| row.organization_id);
+            for org in organizations {
+                let of_org = lines.remove(&org).unwrap_or_default();
+                out.insert((org, date), Arc::new(of_org));
             }
         }
         Ok(out)
     }
 }
 
-rows_by_id! {
-    /// Every line each unit ever had to a superior, oldest first.
-    LineHistoryByUnit: reporting_line::UnitId, group by unit_id, ordered by EffectiveFrom, Id
+/// Every line each unit ever had to a superior, oldest first: [`service::of_units`].
+pub struct LineHistoryByUnit;
+
+impl Read for LineHistoryByUnit {
+    type Key = Uuid;
+    type Value = Vec<reporting_line::Model>;
+
+    async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
+        Ok(group(service::of_units(db, ids).await?, |row| row.unit_id))
+    }
 }
 
-rows_by_id! {
-    /// Every line of each organization, oldest first: primes [`LineHistoryByUnit`] for
-    /// a whole organization at once.
-    LinesByOrganization: reporting_line::OrganizationId,
-        group by organization_id, ordered by EffectiveFrom, Id
+/// Every line of each organization, oldest first ([`service::of_organizations`]):
+/// primes [`LineHistoryByUnit`] for a whole organization at once.
+pub struct LinesByOrganization;
+
+impl Read for LinesByOrganization {
+    type Key = Uuid;
+    type Value = Vec<reporting_line::Model>;
+
+    async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
+        let rows = service::of_organizations(db, ids).await?;
+        Ok(group(rows, |row| row.organization_id))
+    }
 }

@@ -10,4 +10,4 @@ mod types;
 
 pub use loaders::{LineHistoryByUnit, LinesAsOf, LinesByOrganization};
 pub use resolvers::{ReportingMutation, ReportingQuery};
-pub use types::ReportingLine;
+pub use types::{ReportingLine, prefetched};

@@ -12,7 +12,7 @@ use super::types::ReportingLine;
 use crate::{
     context::{find_readable, request, store},
     enums::LineKind,
-    error::GqlResult,
+    error::{AtInput, GqlResult},
     scalars::Date,
 };
 
@@ -122,7 +122,7 @@ impl ReportingMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let line = input.parse()?;
-        let m = service::add(store(ctx)?, context, line).await?;
+        let m = service::add(store(ctx)?, context, line).await.at_input()?;
         Ok(ReportingLine(m))
     }
 
@@ -136,7 +136,9 @@ impl ReportingMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let line = input.parse()?;
-        let (ended, added) = service::replace(store(ctx)?, context, line).await?;
+        let (ended, added) = service::replace(store(ctx)?, context, line)
+            .await
+            .at_input()?;
         Ok(ReplaceReportingLinePayload {
             ended: ended.map(ReportingLine),
             added: ReportingLine(added),
@@ -153,7 +155,9 @@ impl ReportingMutation {
         context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
         let to = input.effective_to.storable("input.effectiveTo")?;
-        let m = service::end(store(ctx)?, context, id, input.version, to).await?;
+        let m = service::end(store(ctx)?, context, id, input.version, to)
+            .await
+            .at_input()?;
         Ok(ReportingLine(m))
     }
 
@@ -167,7 +171,9 @@ impl ReportingMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
-        let m = service::delete(store(ctx)?, context, id, input.version).await?;
+        let m = service::delete(store(ctx)?, context, id, input.version)
+            .await
+            .at_input()?;
         Ok(ReportingLine(m))
     }
 }

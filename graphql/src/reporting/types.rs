@@ -5,16 +5,23 @@ use entity::reporting_line;
 use orgdesign_domain::{clock::today, reporting::structure::Span};
 
 use crate::{
-    context::loader,
+    context::loaders,
     enums::LineKind,
     error::GqlResult,
     scalars::{Date, Timestamp},
-    units::{Unit, UnitById},
+    units::Unit,
 };
 
 /// A line from a unit to its superior unit over `[effectiveFrom, effectiveTo)`.
 #[derive(Debug, Clone)]
 pub struct ReportingLine(pub reporting_line::Model);
+
+/// Fields of `ReportingLine` (as the schema names them) whose rows a list of lines
+/// loads ahead for its whole organization (`organizations::prefetch`).
+pub mod prefetched {
+    /// `unit` and `superiorUnit`: the two units of the line.
+    pub const UNITS: [&str; 2] = ["unit", "superiorUnit"];
+}
 
 #[Object]
 impl ReportingLine {
@@ -24,7 +31,8 @@ impl ReportingLine {
 
     /// The unit that reports.
     async fn unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
-        Ok(loader::<UnitById>(ctx)?
+        Ok(loaders(ctx)?
+            .unit_by_id
             .load_one(self.0.unit_id)
             .await?
             .map(Unit))
@@ -32,7 +40,8 @@ impl ReportingLine {
 
     /// The unit reported to.
     async fn superior_unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
-        Ok(loader::<UnitById>(ctx)?
+        Ok(loaders(ctx)?
+            .unit_by_id
             .load_one(self.0.superior_unit_id)
             .await?
             .map(Unit))

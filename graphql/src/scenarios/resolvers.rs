@@ -14,7 +14,7 @@ use orgdesign_domain::{
 use super::{input::ChangeInput, types::Scenario};
 use crate::{
     context::{db, find_readable, limits, request, store},
-    error::GqlResult,
+    error::{AtInput, GqlResult},
     pagination::{self, Page},
     scalars::Date,
 };
@@ -140,7 +140,9 @@ impl ScenarioMutation {
         context.principal()?.may_write_structure()?;
         let new = input.parse()?;
         Ok(Scenario::new(
-            service::create(store(ctx)?, context, new).await?,
+            service::create(store(ctx)?, context, new)
+                .await
+                .at_input()?,
         ))
     }
 
@@ -163,7 +165,8 @@ impl ScenarioMutation {
             input.changes.into_iter().map(Into::into).collect(),
             service::limits(limits(ctx)?),
         )
-        .await?;
+        .await
+        .at_input()?;
         Ok(Scenario::new(row))
     }
 
@@ -185,7 +188,8 @@ impl ScenarioMutation {
             input.version,
             service::limits(limits(ctx)?),
         )
-        .await?;
+        .await
+        .at_input()?;
         Ok(Scenario::new(row))
     }
 
@@ -206,7 +210,8 @@ impl ScenarioMutation {
             input.version,
             service::limits(limits(ctx)?),
         )
-        .await?;
+        .await
+        .at_input()?;
         Ok(Scenario::new(row))
     }
 
@@ -219,7 +224,9 @@ impl ScenarioMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let id = parse_id("input.scenarioId", &input.scenario_id)?;
-        let row = service::discard(store(ctx)?, context, id, input.version).await?;
+        let row = service::discard(store(ctx)?, context, id, input.version)
+            .await
+            .at_input()?;
         Ok(Scenario::new(row))
     }
 }

@@ -18,7 +18,7 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::{
-    context::{db, limits, loader},
+    context::{db, limits, loaders},
     enums::{
         ChartFormat, CollaborationModel, LineKind, PositionRole, ScenarioStatus, Severity,
         Sourcing, UnitFunction,
@@ -83,10 +83,10 @@ impl Scenario {
         &self,
         ctx: &Context<'_>,
     ) -> GqlResult<Option<crate::organizations::Organization>> {
-        let org: Option<organization::Model> =
-            loader::<crate::organizations::OrganizationById>(ctx)?
-                .load_one(self.row.organization_id)
-                .await?;
+        let org: Option<organization::Model> = loaders(ctx)?
+            .organization_by_id
+            .load_one(self.row.organization_id)
+            .await?;
         Ok(org.map(crate::organizations::Organization))
     }
 
@@ -156,7 +156,8 @@ impl Scenario {
     /// The collaboration model the scenario's lines would form (drafts only).
     async fn collaboration_model(&self, ctx: &Context<'_>) -> GqlResult<CollaborationModelReport> {
         let evaluation = self.evaluation(ctx).await?;
-        let declared = loader::<crate::organizations::OrganizationById>(ctx)?
+        let declared = loaders(ctx)?
+            .organization_by_id
             .load_one(self.row.organization_id)
             .await?
             .and_then(|o| o.declared_model)

@@ -1,17 +1,42 @@
 //! Stakeholders and relationships batched across the organizations of a list.
 
+use std::collections::HashMap;
+
 use entity::{relationship, stakeholder};
+use orgdesign_domain::{error::Result, stakeholders::service};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
-use crate::loader::organization_batch;
+use crate::batch::OrganizationBatch;
 
-organization_batch! {
-    /// The stakeholders of each organization, by name.
-    StakeholdersOf(_all: ()) -> Vec<stakeholder::Model> =
-        |db, organizations| orgdesign_domain::stakeholders::service::stakeholders(db, organizations).await
+/// The stakeholders of each organization, by name: [`service::stakeholders`].
+pub struct StakeholdersOf;
+
+impl OrganizationBatch for StakeholdersOf {
+    type Param = ();
+    type Value = Vec<stakeholder::Model>;
+
+    async fn load(
+        db: &DatabaseConnection,
+        organizations: &[Uuid],
+        _: &(),
+    ) -> Result<HashMap<Uuid, Self::Value>> {
+        service::stakeholders(db, organizations).await
+    }
 }
 
-organization_batch! {
-    /// The relationships of each organization, oldest first.
-    RelationshipsOf(_all: ()) -> Vec<relationship::Model> =
-        |db, organizations| orgdesign_domain::stakeholders::service::relationships(db, organizations).await
+/// The relationships of each organization, oldest first: [`service::relationships`].
+pub struct RelationshipsOf;
+
+impl OrganizationBatch for RelationshipsOf {
+    type Param = ();
+    type Value = Vec<relationship::Model>;
+
+    async fn load(
+        db: &DatabaseConnection,
+        organizations: &[Uuid],
+        _: &(),
+    ) -> Result<HashMap<Uuid, Self::Value>> {
+        service::relationships(db, organizations).await
+    }
 }

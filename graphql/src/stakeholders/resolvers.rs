@@ -12,7 +12,7 @@ use super::types::{RelationshipObject, StakeholderObject};
 use crate::{
     context::{request, store, writer_of},
     enums::{RelationshipStrength, StakeholderGroup, StakeholderKind},
-    error::GqlResult,
+    error::{AtInput, GqlResult},
 };
 
 /// Input of `createStakeholder`.
@@ -94,7 +94,9 @@ impl RelationshipMutation {
             name,
             who,
         };
-        let row = service::create_stakeholder(store(ctx)?, context, new).await?;
+        let row = service::create_stakeholder(store(ctx)?, context, new)
+            .await
+            .at_input()?;
         Ok(StakeholderObject(row))
     }
 
@@ -113,7 +115,9 @@ impl RelationshipMutation {
             strength: input.strength.into(),
             notes: Description::parse_opt("input.notes", input.notes.as_deref())?,
         };
-        let row = service::create_relationship(store(ctx)?, context, new).await?;
+        let row = service::create_relationship(store(ctx)?, context, new)
+            .await
+            .at_input()?;
         Ok(RelationshipObject(row))
     }
 
@@ -132,7 +136,9 @@ impl RelationshipMutation {
             strength: input.strength.into(),
             notes: Description::parse_opt("input.notes", input.notes.as_deref())?,
         };
-        let row = service::review_relationship(store(ctx)?, context, review).await?;
+        let row = service::review_relationship(store(ctx)?, context, review)
+            .await
+            .at_input()?;
         Ok(RelationshipObject(row))
     }
 }

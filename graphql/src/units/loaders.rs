@@ -1,15 +1,40 @@
-//! Batched unit lookups.
+//! Units read by id and by organization, for the request's loaders.
+
+use std::collections::HashMap;
 
 use entity::org_unit;
+use orgdesign_domain::{
+    error::Result,
+    query::{group, index},
+    units::service,
+};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
-use crate::loader::rows_by_id;
+use crate::batch::Read;
 
-rows_by_id! {
-    /// Units by id.
-    UnitById: org_unit::Id, index by id
+/// Units by id: [`service::by_ids`].
+pub struct UnitById;
+
+impl Read for UnitById {
+    type Key = Uuid;
+    type Value = org_unit::Model;
+
+    async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
+        Ok(index(service::by_ids(db, ids).await?, |row| row.id))
+    }
 }
 
-rows_by_id! {
-    /// All units of each organization, by name (archived included; callers filter).
-    UnitsByOrganization: org_unit::OrganizationId, group by organization_id, ordered by Name, Id
+/// All units of each organization, by name (archived included; callers filter):
+/// [`service::of_organizations`].
+pub struct UnitsByOrganization;
+
+impl Read for UnitsByOrganization {
+    type Key = Uuid;
+    type Value = Vec<org_unit::Model>;
+
+    async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
+        let rows = service::of_organizations(db, ids).await?;
+        Ok(group(rows, |row| row.organization_id))
+    }
 }

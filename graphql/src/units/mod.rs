@@ -11,4 +11,4 @@ mod types;
 
 pub use loaders::{UnitById, UnitsByOrganization};
 pub use resolvers::{UnitMutation, UnitQuery};
-pub use types::Unit;
+pub use types::{Unit, prefetched};

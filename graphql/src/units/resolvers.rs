@@ -12,7 +12,7 @@ use super::types::Unit;
 use crate::{
     context::{find_readable, limits, request, store},
     enums::{Sourcing, UnitFunction},
-    error::GqlResult,
+    error::{AtInput, GqlResult},
 };
 
 /// Input of `createUnit`.
@@ -100,7 +100,9 @@ impl UnitMutation {
         context.principal()?.may_write_structure()?;
         let new = input.parse()?;
         let max = limits(ctx)?.max_units_per_organization;
-        let m = service::create(store(ctx)?, context, new, max).await?;
+        let m = service::create(store(ctx)?, context, new, max)
+            .await
+            .at_input()?;
         Ok(Unit(m))
     }
 
@@ -115,7 +117,8 @@ impl UnitMutation {
             changes,
             orgdesign_domain::clock::today(),
         )
-        .await?;
+        .await
+        .at_input()?;
         Ok(Unit(m))
     }
 }

@@ -4,14 +4,13 @@ use async_graphql::{Context, ID, Object};
 use entity::org_unit;
 use orgdesign_domain::reporting::structure;
 
-use super::UnitById;
 use crate::{
-    context::loader,
+    context::loaders,
     enums::{LineKind, Sourcing, UnitFunction},
     error::GqlResult,
-    organizations::{Organization, OrganizationById},
-    positions::{Position, PositionsByUnit},
-    reporting::{LineHistoryByUnit, LinesAsOf, ReportingLine},
+    organizations::Organization,
+    positions::Position,
+    reporting::ReportingLine,
     scalars::{Date, Timestamp},
 };
 
@@ -19,20 +18,41 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Unit(pub org_unit::Model);
 
+/// Fields of `OrgUnit` (as the schema names them) whose rows the organization-level
+/// prefetch loads ahead for a whole list of units (`organizations::prefetch`).
+/// Renaming one of these fields means renaming it here; a test checks each is a field.
+pub mod prefetched {
+    /// `positions`: the positions heading the unit, loaded per organization.
+    pub const POSITIONS: &str = "positions";
+    /// `lineHistory`: every line of the unit, loaded per organization.
+    pub const LINE_HISTORY: &str = "lineHistory";
+    /// The fields that read the structure on a date: today's lines are loaded once.
+    pub const STRUCTURE: [&str; 6] = [
+        "reportingLines",
+        "superior",
+        "dottedSuperiors",
+        "subordinates",
+        "spanOfControl",
+        "depth",
+    ];
+}
+
 impl Unit {
     async fn lines(
         &self,
         ctx: &Context<'_>,
         as_of: Option<Date>,
     ) -> GqlResult<std::sync::Arc<Vec<entity::reporting_line::Model>>> {
-        Ok(loader::<LinesAsOf>(ctx)?
+        Ok(loaders(ctx)?
+            .lines_as_of
             .load_one((self.0.organization_id, Date::as_of(as_of.as_ref())?))
             .await?
             .unwrap_or_default())
     }
 
     async fn units(ctx: &Context<'_>, ids: Vec<uuid::Uuid>) -> GqlResult<Vec<Unit>> {
-        let found = loader::<UnitById>(ctx)?
+        let found = loaders(ctx)?
+            .unit_by_id
             .load_many(ids.iter().copied())
             .await?;
         Ok(ids
@@ -49,7 +69,8 @@ impl Unit {
     }
 
     async fn organization(&self, ctx: &Context<'_>) -> GqlResult<Option<Organization>> {
-        Ok(loader::<OrganizationById>(ctx)?
+        Ok(loaders(ctx)?
+            .organization_by_id
             .load_one(self.0.organization_id)
             .await?
             .map(Organization))
@@ -94,7 +115,8 @@ impl Unit {
         ctx: &Context<'_>,
         #[graphql(default = false)] include_archived: bool,
     ) -> GqlResult<Vec<Position>> {
-        let positions = loader::<PositionsByUnit>(ctx)?
+        let positions = loaders(ctx)?
+            .positions_by_unit
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
@@ -122,7 +144,8 @@ impl Unit {
 
     /// Every line this unit ever had to a superior, oldest first: the history.
     async fn line_history(&self, ctx: &Context<'_>) -> GqlResult<Vec<ReportingLine>> {
-        Ok(loader::<LineHistoryByUnit>(ctx)?
+        Ok(loaders(ctx)?
+            .line_history_by_unit
             .load_one(self.0.id)
             .await?
             .unwrap_or_default()

@@ -21,7 +21,7 @@ use super::types::{
 };
 use crate::{
     context::{db, limits, request, store, writer_of},
-    error::GqlResult,
+    error::{AtInput, GqlResult},
     pagination::{self, Page},
 };
 
@@ -187,7 +187,9 @@ impl WebhookMutation {
             description: Description::parse_opt("input.description", input.description.as_deref())?,
             ordered: input.ordered,
         };
-        let (row, secret) = service::create(store(ctx)?, sender(ctx)?, context, new).await?;
+        let (row, secret) = service::create(store(ctx)?, sender(ctx)?, context, new)
+            .await
+            .at_input()?;
         Ok(CreatedWebhookEndpoint {
             endpoint: WebhookEndpoint(row),
             secret,
@@ -222,7 +224,9 @@ impl WebhookMutation {
             enabled: input.enabled,
             ordered: input.ordered,
         };
-        let row = service::update(store(ctx)?, sender(ctx)?, context, changes).await?;
+        let row = service::update(store(ctx)?, sender(ctx)?, context, changes)
+            .await
+            .at_input()?;
         Ok(WebhookEndpoint(row))
     }
 
@@ -239,7 +243,9 @@ impl WebhookMutation {
         let overlap = u64::try_from(input.overlap_seconds)
             .map_err(|_| Error::bad_input("input.overlapSeconds", "must be 0 or more"))?;
         let (row, secret) =
-            service::rotate_secret(store(ctx)?, context, id, Duration::from_secs(overlap)).await?;
+            service::rotate_secret(store(ctx)?, context, id, Duration::from_secs(overlap))
+                .await
+                .at_input()?;
         Ok(RotatedWebhookSecret {
             endpoint: WebhookEndpoint(row),
             secret,
@@ -255,7 +261,9 @@ impl WebhookMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let id = parse_id("input.id", &input.id)?;
-        let row = service::delete(store(ctx)?, context, id, input.version).await?;
+        let row = service::delete(store(ctx)?, context, id, input.version)
+            .await
+            .at_input()?;
         Ok(DeletedWebhookEndpoint {
             id: ID(row.id.to_string()),
         })

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::{
     db::lease::Leases,
     error::Result,
-    kpis::series::Params,
+    query::Params,
     store::Store,
     webhooks::{
         delivery::{Outcome, Reply},
@@ -183,7 +183,7 @@ pub async fn due(
         .filter(webhook_event::Column::Id.is_in(deliveries.iter().map(|d| d.event_id)))
         .all(db)
         .await?;
-    let bodies = crate::db::index(events, |e| e.id);
+    let bodies = crate::query::index(events, |e| e.id);
     Ok(deliveries
         .into_iter()
         .filter_map(|d| {

@@ -1,5 +1,7 @@
-//! Shared pieces of the DataLoaders each aggregate defines, and [`Memo`], which makes
-//! their statement count deterministic.
+//! The pieces the per-request loaders ([`crate::loaders::Loaders`]) are made of: a
+//! [`Read`] (many keys, one domain call) or an [`OrganizationBatch`] (many
+//! organizations sharing a parameter), each wrapped in [`Memo`], which makes their
+//! statement count deterministic.
 
 use std::{
     collections::HashMap,
@@ -18,7 +20,7 @@ use futures_util::{
     FutureExt,
     future::{self, BoxFuture, Shared, join_all},
 };
-use orgdesign_domain::error::Error;
+use orgdesign_domain::{error::Error, query::group};
 use sea_orm::{DatabaseConnection, DbErr};
 use uuid::Uuid;
 
@@ -46,44 +48,45 @@ impl From<LoadError> for GqlError {
     }
 }
 
-pub use orgdesign_domain::db::{group, index};
+/// A read the loaders batch: many keys, one call into the domain (and so one
+/// statement, or a fixed few). Each loader of [`crate::loaders::Loaders`] is a
+/// [`Reader`] of one `Read`, whose `read` names the domain function that runs the SQL.
+pub trait Read: Send + Sync + 'static {
+    /// What the loader looks rows up by.
+    type Key: Send + Sync + Hash + Eq + Clone + 'static;
+    /// What each key gets.
+    type Value: Send + Sync + Clone + 'static;
 
-/// Declares a loader of the rows of `entity` whose `column` is one of the keys (ids),
-/// in the given order: `grouped` by the key (`Vec` per key) or `indexed` (one row per
-/// key). Most relations a nested query walks are this one statement.
-macro_rules! rows_by_id {
-    ($(#[$meta:meta])* $name:ident: $entity:ident::$column:ident,
-     $shape:ident by $field:ident $(, ordered by $($order:ident),+)?) => {
-        $(#[$meta])*
-        pub struct $name(pub sea_orm::DatabaseConnection);
-
-        impl $crate::loader::KeyedLoader for $name {
-            type Key = uuid::Uuid;
-        }
-
-        impl async_graphql::dataloader::Loader<uuid::Uuid> for $name {
-            type Value = $crate::loader::rows_by_id!(@value $shape $entity);
-            type Error = $crate::loader::LoadError;
-
-            async fn load(
-                &self,
-                keys: &[uuid::Uuid],
-            ) -> Result<std::collections::HashMap<uuid::Uuid, Self::Value>, Self::Error> {
-                use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
-                let query = $entity::Entity::find()
-                    .filter($entity::Column::$column.is_in(keys.iter().copied()));
-                $($(let query = sea_orm::QueryOrder::order_by_asc(query, $entity::Column::$order);)+)?
-                let rows = query
-                    .all(&self.0)
-                    .await?;
-                Ok($crate::loader::$shape(rows, |row| row.$field))
-            }
-        }
-    };
-    (@value group $entity:ident) => { Vec<$entity::Model> };
-    (@value index $entity:ident) => { $entity::Model };
+    /// Reads the values of `keys`; a key left out of the map has none (`load_one`
+    /// answers `None` for it).
+    fn read(
+        db: &DatabaseConnection,
+        keys: &[Self::Key],
+    ) -> impl Future<Output = Result<HashMap<Self::Key, Self::Value>, Error>> + Send;
 }
-pub(crate) use rows_by_id;
+
+/// The per-request loader of a [`Read`].
+pub struct Reader<R>(DatabaseConnection, PhantomData<R>);
+
+impl<R> Reader<R> {
+    /// A loader reading from `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self(db, PhantomData)
+    }
+}
+
+impl<R: Read> KeyedLoader for Reader<R> {
+    type Key = R::Key;
+}
+
+impl<R: Read> Loader<R::Key> for Reader<R> {
+    type Value = R::Value;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[R::Key]) -> Result<HashMap<R::Key, Self::Value>, Self::Error> {
+        Ok(R::read(&self.0, keys).await?)
+    }
+}
 
 /// Something read for many organizations at once by one service function: the
 /// fields of an organization that a list asks for ask here, and the organizations of
@@ -103,30 +106,6 @@ pub trait OrganizationBatch: Send + Sync + 'static {
         param: &Self::Param,
     ) -> impl Future<Output = Result<HashMap<Uuid, Self::Value>, Error>> + Send;
 }
-
-/// Declares an [`OrganizationBatch`] whose load is one service read:
-/// `Name(param: Param) -> Value = |db, organizations| read(...).await`.
-macro_rules! organization_batch {
-    ($(#[$meta:meta])* $name:ident($param:ident: $param_type:ty) -> $value:ty =
-        |$db:ident, $organizations:ident| $load:expr) => {
-        $(#[$meta])*
-        pub struct $name;
-
-        impl $crate::loader::OrganizationBatch for $name {
-            type Param = $param_type;
-            type Value = $value;
-
-            async fn load(
-                $db: &sea_orm::DatabaseConnection,
-                $organizations: &[uuid::Uuid],
-                $param: &$param_type,
-            ) -> ::orgdesign_domain::error::Result<std::collections::HashMap<uuid::Uuid, Self::Value>> {
-                $load
-            }
-        }
-    };
-}
-pub(crate) use organization_batch;
 
 /// The per-request loader of an [`OrganizationBatch`]: keys are (organization, param).
 pub struct PerOrganization<B>(DatabaseConnection, PhantomData<B>);
@@ -193,8 +172,9 @@ pub struct Memo<L: KeyedLoader> {
 pub struct DocumentWrites(Arc<AtomicBool>);
 
 impl DocumentWrites {
-    /// Whether reads must not reuse earlier loads.
-    pub fn set(&self) -> bool {
+    /// Whether the document holds a mutation (or a subscription): then reads must not
+    /// reuse earlier loads.
+    pub fn holds_writes(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
 }
@@ -248,7 +228,7 @@ impl<L: KeyedLoader> Memo<L> {
     /// loads in flight are remembered, as loads already done. In a document with a
     /// mutation nothing is remembered, so nothing is fed.
     pub async fn feed_many(&self, values: impl IntoIterator<Item = (L::Key, L::Value)>) {
-        if self.writes.set() {
+        if self.writes.holds_writes() {
             return;
         }
         if let Ok(mut pending) = self.pending.lock() {
@@ -262,7 +242,7 @@ impl<L: KeyedLoader> Memo<L> {
     fn pending_for(&self, key: L::Key) -> Pending<L::Value> {
         let loader = self.loader.clone();
         let make = |key: L::Key| async move { loader.load_one(key).await }.boxed().shared();
-        if self.writes.set() {
+        if self.writes.holds_writes() {
             return make(key);
         }
         match self.pending.lock() {

@@ -1,0 +1,100 @@
+//! The request's loaders: one [`Loaders`] per request, built by
+//! [`crate::schema::prepare`], a named field per loader.
+//!
+//! A field that walks a relation asks `loaders(ctx)?.<loader>`; the loader's type says
+//! what it reads and its `read` (or `load`) names the domain function that runs the
+//! SQL, so a reader can follow a field to its statement, and a loader the set lacks
+//! is a compile error rather than a failed lookup at run time. Each is a [`Memo`]:
+//! it batches the keys a request asks within a short window and shares a load in
+//! flight with later askers, so how many statements a query runs does not depend on
+//! timing. The set lives for one request: no request sees another's rows.
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    batch::{DocumentWrites, KeyedLoader, Memo, OrganizationBatch, PerOrganization, Read, Reader},
+    insights::SnapshotAsOf,
+    kpis::{BuiltInKpisByStage, DefinitionsOf, SeriesOf},
+    maturity::loaders::{CoreKpisAsOf, StageHistoryAsOf},
+    organizations::OrganizationById,
+    positions::{PositionsByOrganization, PositionsByUnit},
+    priorities::loaders::AssessmentsOf,
+    reporting::{LineHistoryByUnit, LinesAsOf, LinesByOrganization},
+    stakeholders::loaders::{RelationshipsOf, StakeholdersOf},
+    units::{UnitById, UnitsByOrganization},
+};
+
+/// Every loader a request's fields read through.
+pub struct Loaders {
+    /// Organizations by id.
+    pub organization_by_id: Memo<Reader<OrganizationById>>,
+    /// Units by id.
+    pub unit_by_id: Memo<Reader<UnitById>>,
+    /// Every unit of an organization.
+    pub units_by_organization: Memo<Reader<UnitsByOrganization>>,
+    /// The positions heading a unit.
+    pub positions_by_unit: Memo<Reader<PositionsByUnit>>,
+    /// Every position of an organization.
+    pub positions_by_organization: Memo<Reader<PositionsByOrganization>>,
+    /// An organization's reporting lines in effect on a date.
+    pub lines_as_of: Memo<Reader<LinesAsOf>>,
+    /// Every line a unit ever had to a superior.
+    pub line_history_by_unit: Memo<Reader<LineHistoryByUnit>>,
+    /// Every line of an organization (primes `line_history_by_unit`).
+    pub lines_by_organization: Memo<Reader<LinesByOrganization>>,
+    /// The built-in KPIs of a maturity stage.
+    pub built_in_kpis_by_stage: Memo<Reader<BuiltInKpisByStage>>,
+    /// `kpiSeries`, by organization and series.
+    pub series: Memo<PerOrganization<SeriesOf>>,
+    /// `kpis(stage)`, by organization and stage.
+    pub definitions: Memo<PerOrganization<DefinitionsOf>>,
+    /// An organization's snapshot on a date (collaboration model, insights, chart).
+    pub snapshots: Memo<PerOrganization<SnapshotAsOf>>,
+    /// An organization's stage declarations as of a date.
+    pub stage_histories: Memo<PerOrganization<StageHistoryAsOf>>,
+    /// An organization's core KPIs with their latest period as of a date.
+    pub core_kpis: Memo<PerOrganization<CoreKpisAsOf>>,
+    /// An organization's leadership-priority assessments.
+    pub assessments: Memo<PerOrganization<AssessmentsOf>>,
+    /// An organization's stakeholders.
+    pub stakeholders: Memo<PerOrganization<StakeholdersOf>>,
+    /// An organization's relationships.
+    pub relationships: Memo<PerOrganization<RelationshipsOf>>,
+}
+
+impl Loaders {
+    /// Fresh loaders on `db` for one request whose document's writes `writes` tells.
+    pub fn new(db: &DatabaseConnection, writes: &DocumentWrites) -> Self {
+        fn read<R: Read>(db: &DatabaseConnection, writes: &DocumentWrites) -> Memo<Reader<R>> {
+            memo(Reader::new(db.clone()), writes)
+        }
+        fn batch<B: OrganizationBatch>(
+            db: &DatabaseConnection,
+            writes: &DocumentWrites,
+        ) -> Memo<PerOrganization<B>> {
+            memo(PerOrganization::new(db.clone()), writes)
+        }
+        fn memo<L: KeyedLoader>(loader: L, writes: &DocumentWrites) -> Memo<L> {
+            Memo::new(loader, writes.clone())
+        }
+        Self {
+            organization_by_id: read(db, writes),
+            unit_by_id: read(db, writes),
+            units_by_organization: read(db, writes),
+            positions_by_unit: read(db, writes),
+            positions_by_organization: read(db, writes),
+            lines_as_of: read(db, writes),
+            line_history_by_unit: read(db, writes),
+            lines_by_organization: read(db, writes),
+            built_in_kpis_by_stage: read(db, writes),
+            series: batch(db, writes),
+            definitions: batch(db, writes),
+            snapshots: batch(db, writes),
+            stage_histories: batch(db, writes),
+            core_kpis: batch(db, writes),
+            assessments: batch(db, writes),
+            stakeholders: batch(db, writes),
+            relationships: batch(db, writes),
+        }
+    }
+}
