@@ -13,7 +13,9 @@
 //!   the write protocol (`write.rs`, through the gate of `db.rs` and `db/write.rs`),
 //!   so no service can skip its turn, its lock or its audit entry;
 //! - within each crate, modules do not depend on each other in a circle, so each can be
-//!   read, tested and moved from the bottom up.
+//!   read, tested and moved from the bottom up;
+//! - each crate's `lib.rs` opens with a "# Layout" that names every one of its
+//!   modules, so the map a reader starts from is never missing a place.
 //!
 //! The source checks read the non-test code of the three crates as text: they are
 //! cheap, need no database, and fail with the file and line to fix.
@@ -570,4 +572,62 @@ dependencies = [
         "a group after a path names the modules inside it"
     );
     assert_eq!(cycles(&graph), vec![vec!["a::service", "b::service", "c"]]);
+}
+
+/// The modules `lib` declares (`mod x;`, `pub mod x;`, under any attribute).
+fn declared_modules(lib: &str) -> Vec<String> {
+    lib.lines()
+        .map(str::trim)
+        .filter_map(|line| {
+            let line = line.strip_prefix("pub ").unwrap_or(line);
+            let name = line.strip_prefix("mod ")?.strip_suffix(';')?;
+            Some(name.trim().to_owned())
+        })
+        .collect()
+}
+
+/// The "# Layout" section of `lib`'s crate documentation.
+fn layout_section(lib: &str) -> String {
+    let doc: Vec<&str> = lib
+        .lines()
+        .take_while(|line| line.starts_with("//!"))
+        .map(|line| line.trim_start_matches("//!"))
+        .collect();
+    doc.iter()
+        .skip_while(|line| line.trim() != "# Layout")
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The modules of `lib` its layout does not name (as `` `x` `` or `` [`x`] ``).
+fn unnamed_modules(lib: &str) -> Vec<String> {
+    let layout = layout_section(lib);
+    declared_modules(lib)
+        .into_iter()
+        .filter(|module| !layout.contains(&format!("`{module}`")))
+        .collect()
+}
+
+#[test]
+fn every_crates_layout_names_every_module() {
+    for krate in ["domain", "graphql", "api", "entity", "migration"] {
+        let lib =
+            fs::read_to_string(workspace().join(krate).join("src/lib.rs")).unwrap_or_default();
+        assert!(
+            declared_modules(&lib).len() >= 5,
+            "the modules of {krate}/src/lib.rs were not read"
+        );
+        assert!(
+            !layout_section(&lib).is_empty(),
+            "{krate}/src/lib.rs has no \"# Layout\" in its crate documentation"
+        );
+        let missing = unnamed_modules(&lib);
+        assert!(
+            missing.is_empty(),
+            "{krate}/src/lib.rs: the layout does not name {missing:?}"
+        );
+    }
+    let lib = "//! # Layout\n//!\n//! - [`a`]: the first.\npub mod a;\n#[cfg(test)]\nmod b;\n";
+    assert_eq!(unnamed_modules(lib), vec!["b".to_owned()]);
 }

@@ -31,6 +31,8 @@
 //! - [`rest`]: KPI points in and out as JSON/CSV, chart SVGs, the structure CSV out
 //!   and back in as a draft scenario, the OpenAPI document.
 //! - [`webhooks`]: the webhooks' HTTP client, the domain's `Transport`.
+//! - `layering` (tests only): what the crate graph cannot check about the layers, and
+//!   that each crate's layout names every module.
 
 pub mod cli;
 pub mod http;

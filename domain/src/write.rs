@@ -158,6 +158,22 @@ pub async fn begin<'s>(
     })
 }
 
+/// Begins a change in the organization the input's `organizationId` names, which
+/// asks nothing more of it: [`begin`] with [`Target::organization`], the opening of
+/// most changes.
+pub async fn begin_in<'s>(
+    store: &'s Store,
+    ctx: &'s RequestContext,
+    organization: Uuid,
+) -> Result<Write<'s>> {
+    begin(
+        store,
+        ctx,
+        Target::organization(organization, "organizationId"),
+    )
+    .await
+}
+
 /// Begins a change that creates an organization: no organization to wait for or lock
 /// yet. Admins only.
 pub async fn begin_new_organization<'s>(
@@ -191,55 +207,81 @@ impl<'s> NewOrganizationWrite<'s> {
     }
 }
 
-/// The organization the row `id` of `E` belongs to (its `column`), read before the
-/// change begins, so that the writer queues for that organization's turn holding no
+/// The organization of the row of `E` that `row` names, read before the change
+/// begins, so that the writer queues for that organization's turn holding no
 /// connection. The row is read again inside the transaction, under the organization's
-/// lock, which decides. `NOT_FOUND` on `field` when there is no such row or it belongs
-/// to an organization out of the principal's reach (the two look alike); whether the
-/// principal may change it is decided by [`begin`].
-pub async fn organization_of<E>(
-    store: &Store,
-    ctx: &RequestContext,
-    id: Uuid,
-    column: E::Column,
-    what: &'static str,
-    field: &str,
-) -> Result<Uuid>
+/// lock, which decides. `NOT_FOUND` on the row's field when there is no such row or it
+/// belongs to an organization out of the principal's reach (the two look alike);
+/// whether the principal may change it is decided by [`begin`].
+pub async fn organization_of<E>(store: &Store, ctx: &RequestContext, row: Row<'_>) -> Result<Uuid>
 where
-    E: EntityTrait,
+    E: OfOrganization,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
     let principal = ctx.principal()?;
     // A role that may never write learns nothing about the row.
     principal.may_write_structure()?;
-    E::find_by_id(id)
+    E::find_by_id(row.id)
         .select_only()
-        .column(column)
+        .column(E::organization_column())
         .into_tuple::<Uuid>()
         .one(&store.db)
         .await?
         .filter(|organization| principal.reaches(*organization))
-        .ok_or_else(|| Error::not_found_at(what, field))
+        .ok_or_else(|| Error::not_found_at(E::WHAT, row.field))
 }
 
-/// A row a change is about, named by the input `field`: its id, the column holding
-/// its organization, and what it is ("unit", "scenario" ...).
+/// A table whose rows belong to one organization: what a change of one of its rows
+/// needs to find the organization it waits for and locks.
+pub trait OfOrganization: EntityTrait
+where
+    <Self::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    /// What a row is called in errors ("unit", "scenario" ...): one out of reach is
+    /// reported as this, not found.
+    const WHAT: &'static str;
+
+    /// The column holding the row's organization.
+    fn organization_column() -> Self::Column;
+}
+
+/// Implements [`OfOrganization`] for tables whose organization is `organization_id`.
+macro_rules! of_organization {
+    ($($table:ident => $what:literal),+ $(,)?) => {
+        $(impl OfOrganization for entity::$table::Entity {
+            const WHAT: &'static str = $what;
+
+            fn organization_column() -> Self::Column {
+                entity::$table::Column::OrganizationId
+            }
+        })+
+    };
+}
+
+of_organization! {
+    org_unit => "unit",
+    position => "position",
+    reporting_line => "reporting line",
+    scenario => "scenario",
+    relationship => "relationship",
+    api_token => "integration token",
+    webhook_endpoint => "webhook endpoint",
+    webhook_delivery => "webhook delivery",
+}
+
+/// A row a change is about, named by the input `field`.
 #[derive(Debug, Clone)]
-pub struct Row<'f, E: EntityTrait> {
+pub struct Row<'f> {
     id: Uuid,
-    column: E::Column,
-    what: &'static str,
     field: &'f str,
     active: bool,
 }
 
-impl<'f, E: EntityTrait> Row<'f, E> {
-    /// The row `id` of `E`, whose organization is in `column`.
-    pub fn new(id: Uuid, column: E::Column, what: &'static str, field: &'f str) -> Self {
+impl<'f> Row<'f> {
+    /// The row `id`, named by the input `field`.
+    pub fn new(id: Uuid, field: &'f str) -> Self {
         Self {
             id,
-            column,
-            what,
             field,
             active: false,
         }
@@ -252,50 +294,42 @@ impl<'f, E: EntityTrait> Row<'f, E> {
     }
 }
 
-/// Begins a change of one row: finds its organization ([`organization_of`]), begins
-/// the change there ([`begin`]) and reads the row again under the lock. `NOT_FOUND`
-/// on the row's field when it is gone or belongs elsewhere.
+/// Begins a change of one row of `E`: finds its organization ([`organization_of`]),
+/// begins the change there ([`begin`]) and reads the row again under the lock.
+/// `NOT_FOUND` on the row's field when it is gone or belongs elsewhere.
 pub async fn begin_on<'s, E>(
     store: &'s Store,
     ctx: &'s RequestContext,
-    row: Row<'_, E>,
+    row: Row<'_>,
 ) -> Result<(Write<'s>, E::Model)>
 where
-    E: EntityTrait,
+    E: OfOrganization,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
-    let organization =
-        organization_of::<E>(store, ctx, row.id, row.column, row.what, row.field).await?;
-    let mut target = Target::object(organization, row.what, row.field);
-    if row.active {
+    let (id, field, active) = (row.id, row.field, row.active);
+    let organization = organization_of::<E>(store, ctx, row).await?;
+    let mut target = Target::object(organization, E::WHAT, field);
+    if active {
         target = target.active();
     }
     let write = begin(store, ctx, target).await?;
-    let found = write
-        .find::<E>(row.id, row.column, row.what, row.field)
-        .await?;
+    let found = write.find::<E>(id, field).await?;
     Ok((write, found))
 }
 
 impl Write<'_> {
-    /// The row `id` of `E` in this change's organization (whose id `column` holds),
-    /// read under the organization's lock: `NOT_FOUND` on `field` when there is none.
-    pub async fn find<E>(
-        &self,
-        id: Uuid,
-        column: E::Column,
-        what: &'static str,
-        field: &str,
-    ) -> Result<E::Model>
+    /// The row `id` of `E` in this change's organization, read under the
+    /// organization's lock: `NOT_FOUND` on `field` when there is none.
+    pub async fn find<E>(&self, id: Uuid, field: &str) -> Result<E::Model>
     where
-        E: EntityTrait,
+        E: OfOrganization,
         <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
     {
         E::find_by_id(id)
-            .filter(column.eq(self.organization.id))
+            .filter(E::organization_column().eq(self.organization.id))
             .one(&self.tx)
             .await?
-            .ok_or_else(|| Error::not_found_at(what, field))
+            .ok_or_else(|| Error::not_found_at(E::WHAT, field))
     }
 
     /// The principal making the change.

@@ -1,8 +1,25 @@
 //! orgdesign's persistence: sea-orm entities, one module per table.
 //!
-//! Entities are not API types: the `orgdesign-api` crate builds its GraphQL objects
-//! from these models, so a column never reaches the schema by accident. Enumerated
-//! columns are stored as their upper-case key strings and parsed at the API edge.
+//! Entities are not API types: the `orgdesign-graphql` crate builds its GraphQL
+//! objects from these models, so a column never reaches the schema by accident.
+//! Enumerated columns are stored as their upper-case key strings, which the domain's
+//! enumerations parse (`from_db`).
+//!
+//! # Layout
+//!
+//! One module per table, each with its `Model`, `ActiveModel`, `Entity` and `Column`:
+//! - The structure: [`organization`] (the tenant), [`org_unit`], [`position`],
+//!   [`reporting_line`], [`scenario`].
+//! - Maturity and KPIs: [`maturity_stage`] (catalog), [`stage_assessment`],
+//!   [`kpi_definition`], [`kpi_target`], [`kpi_measurement`],
+//!   [`kpi_measurement_revision`].
+//! - Priorities and relationships: [`leadership_priority`] (catalog),
+//!   [`priority_assessment`], [`stakeholder`], [`relationship`],
+//!   [`relationship_review`].
+//! - Access and history: [`api_token`], [`audit_log`], [`idempotency_record`].
+//! - Webhooks: [`webhook_endpoint`], [`webhook_event`] (the outbox),
+//!   [`webhook_delivery`], [`webhook_attempt`], [`webhook_insight_watch`],
+//!   [`webhook_insight_state`].
 
 /// KPI values and targets are stored as integers scaled by this factor (six decimal
 /// places). SQLite has no exact decimal type, and a float would round; scaled integers

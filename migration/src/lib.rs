@@ -3,6 +3,22 @@
 //! Each file holds one reversible change. The tenant tables all carry
 //! `organization_id`, and every tenant-scoped unique key and hot index starts with it,
 //! so queries stay tenant-local and the schema can later be distributed by organization.
+//!
+//! # Layout
+//!
+//! [`Migrator`] applies them in this order:
+//! - `m20261123_000001_structure`: organizations, units, positions, reporting lines.
+//! - `m20261123_000002_maturity`: the maturity-stage catalog and declared stages.
+//! - `m20261123_000003_kpis`: KPI definitions (the built-in catalog), targets,
+//!   measurements and their revisions.
+//! - `m20261123_000004_priorities_relationships`: leadership priorities and their
+//!   assessments, stakeholders, relationships and reviews.
+//! - `m20261123_000005_tokens_audit`: integration tokens, the audit log, idempotency
+//!   records.
+//! - `m20261210_000006_idempotency_owner`: the owner and lease of an idempotency claim.
+//! - `m20261211_000007_scenarios`: scenarios and the structure version.
+//! - `m20261211_000008_webhooks`: endpoints, the outbox, deliveries, attempts, the
+//!   insight watch.
 
 pub use sea_orm_migration::prelude::*;
 

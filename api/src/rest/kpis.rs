@@ -9,14 +9,14 @@ use actix_web::{
     web,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{kpi_definition, kpi_measurement};
 use orgdesign_domain::{
     Granularity, KpiKey, Line,
     auth::{Principal, RequestContext},
     error::Error,
-    from_scaled, kpis, parse_date,
+    from_scaled,
+    kpis::{self, series::StoredPointFilter},
+    parse_date,
 };
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -254,21 +254,10 @@ pub struct ExportQuery {
     limit: Option<u64>,
 }
 
-/// An export's filters, parsed.
-struct ExportFilters {
-    kpi: Option<KpiKey>,
-    source: Option<String>,
-    granularity: Option<Granularity>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    after: Option<Uuid>,
-    limit: u64,
-}
-
 impl ExportQuery {
     /// Reads the query string: the text filters as the texts they name (a KPI key, a
     /// source: one line without control characters), dates exactly `YYYY-MM-DD`.
-    fn parse(raw: &str) -> Result<ExportFilters, Error> {
+    fn parse(raw: &str) -> Result<StoredPointFilter, Error> {
         let query = web::Query::<ExportQuery>::from_query(raw)
             .map_err(|_| {
                 Error::bad_input(
@@ -289,7 +278,7 @@ impl ExportQuery {
                 })
             })
             .transpose()?;
-        Ok(ExportFilters {
+        Ok(StoredPointFilter {
             kpi: query.kpi.map(|k| KpiKey::parse("kpi", &k)).transpose()?,
             source: query
                 .source
@@ -331,57 +320,12 @@ pub async fn export(
         .await?
         .id;
     let query = ExportQuery::parse(req.query_string())?;
-    let limit = query.limit;
-    let mut find = kpi_measurement::Entity::find()
-        .filter(kpi_measurement::Column::OrganizationId.eq(organization));
-    if let Some(kpi) = &query.kpi {
-        let definition = kpis::series::definition(&state.store.db, organization, kpi)
-            .await
-            .map_err(|err| err.on_field("kpi"))?;
-        find = find.filter(kpi_measurement::Column::KpiId.eq(definition.id));
-    }
-    if let Some(source) = &query.source {
-        find = find.filter(kpi_measurement::Column::Source.eq(source.as_str()));
-    }
-    if let Some(g) = query.granularity {
-        find = find.filter(kpi_measurement::Column::Granularity.eq(g.as_str()));
-    }
-    if let Some(from) = query.from {
-        find = find.filter(kpi_measurement::Column::PeriodStart.gte(from));
-    }
-    if let Some(to) = query.to {
-        find = find.filter(kpi_measurement::Column::PeriodStart.lt(to));
-    }
-    if let Some(after) = query.after {
-        find = find.filter(kpi_measurement::Column::Id.gt(after));
-    }
-    let rows = find
-        .order_by_asc(kpi_measurement::Column::Id)
-        .limit(limit + 1)
-        .all(&state.store.db)
-        .await
-        .map_err(Error::from)?;
-    let more = rows.len() as u64 > limit;
-    let kpi_ids: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.kpi_id).collect();
-    let keys: std::collections::HashMap<Uuid, String> = kpi_definition::Entity::find()
-        .filter(kpi_definition::Column::Id.is_in(kpi_ids))
-        .filter(
-            Condition::any()
-                .add(kpi_definition::Column::OrganizationId.is_null())
-                .add(kpi_definition::Column::OrganizationId.eq(organization)),
-        )
-        .all(&state.store.db)
-        .await
-        .map_err(Error::from)?
-        .into_iter()
-        .map(|d| (d.id, d.key))
-        .collect();
+    let (rows, more) = kpis::series::stored_points(&state.store.db, organization, &query).await?;
     let points: Vec<ExportedPoint> = rows
         .into_iter()
-        .take(limit as usize)
-        .map(|m| ExportedPoint {
+        .map(|(m, kpi)| ExportedPoint {
             id: m.id,
-            kpi: keys.get(&m.kpi_id).cloned().unwrap_or_default(),
+            kpi,
             granularity: m.granularity,
             period_start: m.period_start,
             value: from_scaled(m.value_scaled).to_string(),

@@ -21,7 +21,7 @@ use crate::{
     error::{Error, Result},
     store::Store,
     webhooks,
-    write::{self, Row, Target},
+    write::{self, Row},
 };
 
 /// Longest life of an integration token: a year. Longer-lived secrets leak.
@@ -91,12 +91,7 @@ pub async fn issue(
                     .to_owned(),
         });
     }
-    let write = write::begin(
-        store,
-        ctx,
-        Target::organization(new.organization_id, "organizationId"),
-    )
-    .await?;
+    let write = write::begin_in(store, ctx, new.organization_id).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let id = Uuid::now_v7();
     let now = now();
@@ -136,13 +131,8 @@ pub async fn issue(
 /// organization's `integration_token.revoked` webhook event is written with the change.
 /// Revoking twice changes nothing and records nothing.
 pub async fn revoke(store: &Store, ctx: &RequestContext, id: Uuid) -> Result<api_token::Model> {
-    let token = Row::<api_token::Entity>::new(
-        id,
-        api_token::Column::OrganizationId,
-        "integration token",
-        "id",
-    );
-    let (write, row) = write::begin_on(store, ctx, token).await?;
+    let token = Row::new(id, "id");
+    let (write, row) = write::begin_on::<api_token::Entity>(store, ctx, token).await?;
     let tx = &write.tx;
     if row.revoked_at.is_some() {
         write.abandon().await?;

@@ -1,13 +1,13 @@
 //! Reading KPI data: series rolled up in SQL, the demand funnel, and freshness per
 //! source. Every aggregation runs in the database; Rust only divides exact sums.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{kpi_definition, kpi_target};
+use entity::{kpi_definition, kpi_measurement, kpi_target};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -473,4 +473,83 @@ pub async fn point_history(
         point,
         earlier,
     }))
+}
+
+/// Which stored points an export asks for, parsed.
+#[derive(Debug, Clone)]
+pub struct StoredPointFilter {
+    /// Only this KPI.
+    pub kpi: Option<KpiKey>,
+    /// Only this source.
+    pub source: Option<String>,
+    /// Only points of this granularity.
+    pub granularity: Option<Granularity>,
+    /// Periods starting on or after this date.
+    pub from: Option<NaiveDate>,
+    /// Periods starting before this date.
+    pub to: Option<NaiveDate>,
+    /// Points recorded after this one (the previous page's last).
+    pub after: Option<Uuid>,
+    /// Points per page.
+    pub limit: u64,
+}
+
+/// One page of `organization`'s stored points that `filter` selects, oldest recorded
+/// first, each with its KPI's key, and whether more follow: two statements.
+pub async fn stored_points(
+    db: &DatabaseConnection,
+    organization: Uuid,
+    filter: &StoredPointFilter,
+) -> Result<(Vec<(kpi_measurement::Model, String)>, bool)> {
+    let mut find = kpi_measurement::Entity::find()
+        .filter(kpi_measurement::Column::OrganizationId.eq(organization));
+    if let Some(kpi) = &filter.kpi {
+        let definition = definition(db, organization, kpi)
+            .await
+            .map_err(|err| err.on_field("kpi"))?;
+        find = find.filter(kpi_measurement::Column::KpiId.eq(definition.id));
+    }
+    if let Some(source) = &filter.source {
+        find = find.filter(kpi_measurement::Column::Source.eq(source.as_str()));
+    }
+    if let Some(granularity) = filter.granularity {
+        find = find.filter(kpi_measurement::Column::Granularity.eq(granularity.as_str()));
+    }
+    if let Some(from) = filter.from {
+        find = find.filter(kpi_measurement::Column::PeriodStart.gte(from));
+    }
+    if let Some(to) = filter.to {
+        find = find.filter(kpi_measurement::Column::PeriodStart.lt(to));
+    }
+    if let Some(after) = filter.after {
+        find = find.filter(kpi_measurement::Column::Id.gt(after));
+    }
+    let mut rows = find
+        .order_by_asc(kpi_measurement::Column::Id)
+        .limit(filter.limit + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > filter.limit;
+    rows.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
+    let kpi_ids: HashSet<Uuid> = rows.iter().map(|r| r.kpi_id).collect();
+    let keys: HashMap<Uuid, String> = kpi_definition::Entity::find()
+        .filter(kpi_definition::Column::Id.is_in(kpi_ids))
+        .filter(
+            Condition::any()
+                .add(kpi_definition::Column::OrganizationId.is_null())
+                .add(kpi_definition::Column::OrganizationId.eq(organization)),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.key))
+        .collect();
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let key = keys.get(&row.kpi_id).cloned().unwrap_or_default();
+            (row, key)
+        })
+        .collect();
+    Ok((rows, more))
 }

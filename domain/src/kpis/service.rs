@@ -18,7 +18,7 @@ use crate::{
     error::{Error, Result},
     store::Store,
     units::service::ensure_of_organization,
-    write::{self, Target},
+    write,
 };
 
 /// An organization's own KPI, parsed.
@@ -57,12 +57,7 @@ pub async fn create_definition(
     ctx: &RequestContext,
     new: NewDefinition,
 ) -> Result<kpi_definition::Model> {
-    let write = write::begin(
-        store,
-        ctx,
-        Target::organization(new.organization_id, "organizationId"),
-    )
-    .await?;
+    let write = write::begin_in(store, ctx, new.organization_id).await?;
     let (tx, org) = (&write.tx, &write.organization);
     let clash = kpi_definition::Entity::find()
         .filter(kpi_definition::Column::Key.eq(new.key.as_str()))
@@ -119,12 +114,7 @@ pub async fn set_target(
             "does not start a period of the granularity",
         ));
     }
-    let write = write::begin(
-        store,
-        ctx,
-        Target::organization(new.organization_id, "organizationId"),
-    )
-    .await?;
+    let write = write::begin_in(store, ctx, new.organization_id).await?;
     let (tx, org) = (&write.tx, &write.organization);
     let definition = super::series::definition(tx, org.id, &new.kpi)
         .await

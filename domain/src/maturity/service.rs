@@ -12,13 +12,8 @@ use uuid::Uuid;
 
 use super::evidence::CoreKpi;
 use crate::{
-    Description, StageKey, StorableDate,
-    audit::Operation,
-    auth::RequestContext,
-    clock,
-    error::Result,
-    store::Store,
-    write::{self, Target},
+    Description, StageKey, StorableDate, audit::Operation, auth::RequestContext, clock,
+    error::Result, store::Store, write,
 };
 
 /// A stage declaration, parsed.
@@ -38,12 +33,7 @@ pub async fn declare(
     ctx: &RequestContext,
     new: NewStageDeclaration,
 ) -> Result<stage_assessment::Model> {
-    let write = write::begin(
-        store,
-        ctx,
-        Target::organization(new.organization_id, "organizationId"),
-    )
-    .await?;
+    let write = write::begin_in(store, ctx, new.organization_id).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let row = stage_assessment::ActiveModel {
         id: Set(Uuid::now_v7()),

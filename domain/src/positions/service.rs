@@ -56,13 +56,8 @@ pub async fn create(
     new: NewPosition,
     max_positions: u64,
 ) -> Result<position::Model> {
-    let unit = Row::<org_unit::Entity>::new(
-        new.unit_id,
-        org_unit::Column::OrganizationId,
-        "unit",
-        "unitId",
-    );
-    let (write, unit) = write::begin_on(store, ctx, unit.active()).await?;
+    let unit = Row::new(new.unit_id, "unitId");
+    let (write, unit) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
     let row = create_in(&write.tx, &write.organization, &unit, new, max_positions).await?;
     write
         .commit(Operation::CreatePosition, vec![row.id])
@@ -116,13 +111,9 @@ pub async fn update(
     ctx: &RequestContext,
     changes: PositionChanges,
 ) -> Result<position::Model> {
-    let position = Row::<position::Entity>::new(
-        changes.id,
-        position::Column::OrganizationId,
-        "position",
-        "id",
-    );
-    let (write, current) = write::begin_on(store, ctx, position.active()).await?;
+    let position = Row::new(changes.id, "id");
+    let (write, current) =
+        write::begin_on::<position::Entity>(store, ctx, position.active()).await?;
     let updated = update_in(&write.tx, &write.organization, current, changes).await?;
     write
         .commit(Operation::UpdatePosition, vec![updated.id])

@@ -10,14 +10,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Description, PriorityKey, Score, Weight,
-    audit::Operation,
-    auth::RequestContext,
-    clock,
-    error::Result,
-    store::Store,
-    units::service::ensure_of_organization,
-    write::{self, Target},
+    Description, PriorityKey, Score, Weight, audit::Operation, auth::RequestContext, clock,
+    error::Result, store::Store, units::service::ensure_of_organization, write,
 };
 
 /// An assessment, parsed.
@@ -41,12 +35,7 @@ pub async fn assess(
     ctx: &RequestContext,
     new: NewAssessment,
 ) -> Result<priority_assessment::Model> {
-    let write = write::begin(
-        store,
-        ctx,
-        Target::organization(new.organization_id, "organizationId"),
-    )
-    .await?;
+    let write = write::begin_in(store, ctx, new.organization_id).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     if let Some(owner) = new.owner_unit_id {
         ensure_of_organization(tx, org.id, owner, "ownerUnitId").await?;

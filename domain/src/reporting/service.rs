@@ -176,13 +176,8 @@ pub async fn add(
     ctx: &RequestContext,
     line: NewLine,
 ) -> Result<reporting_line::Model> {
-    let unit = Row::<org_unit::Entity>::new(
-        line.unit_id,
-        org_unit::Column::OrganizationId,
-        "unit",
-        "unitId",
-    );
-    let (write, _) = write::begin_on(store, ctx, unit.active()).await?;
+    let unit = Row::new(line.unit_id, "unitId");
+    let (write, _) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
     let principal = write.principal()?;
     let row = add_in(&write.tx, principal, &write.organization, line).await?;
     write
@@ -209,13 +204,8 @@ pub async fn replace(
     ctx: &RequestContext,
     line: NewLine,
 ) -> Result<(Option<reporting_line::Model>, reporting_line::Model)> {
-    let unit = Row::<org_unit::Entity>::new(
-        line.unit_id,
-        org_unit::Column::OrganizationId,
-        "unit",
-        "unitId",
-    );
-    let (write, _) = write::begin_on(store, ctx, unit.active()).await?;
+    let unit = Row::new(line.unit_id, "unitId");
+    let (write, _) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
     let principal = write.principal()?;
     let (ended, added) = replace_in(&write.tx, principal, &write.organization, line).await?;
     let mut changed = vec![added.id];
@@ -275,13 +265,9 @@ pub async fn end(
     effective_to: StorableDate,
 ) -> Result<reporting_line::Model> {
     let effective_to = effective_to.get();
-    let line = Row::<reporting_line::Entity>::new(
-        id,
-        reporting_line::Column::OrganizationId,
-        "reporting line",
-        "id",
-    );
-    let (write, current) = write::begin_on(store, ctx, line.active()).await?;
+    let line = Row::new(id, "id");
+    let (write, current) =
+        write::begin_on::<reporting_line::Entity>(store, ctx, line.active()).await?;
     let principal = write.principal()?;
     let org = &write.organization;
     let updated = end_in(&write.tx, principal, org, current, version, effective_to).await?;
@@ -329,13 +315,9 @@ pub async fn delete(
     id: Uuid,
     version: i32,
 ) -> Result<reporting_line::Model> {
-    let line = Row::<reporting_line::Entity>::new(
-        id,
-        reporting_line::Column::OrganizationId,
-        "reporting line",
-        "id",
-    );
-    let (write, current) = write::begin_on(store, ctx, line.active()).await?;
+    let line = Row::new(id, "id");
+    let (write, current) =
+        write::begin_on::<reporting_line::Entity>(store, ctx, line.active()).await?;
     check_version("the reporting line", current.version, version)?;
     delete_in(&write.tx, current.clone()).await?;
     write

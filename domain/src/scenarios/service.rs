@@ -145,13 +145,8 @@ async fn begin_on_scenario<'s>(
     ctx: &'s RequestContext,
     id: Uuid,
 ) -> Result<(Write<'s>, scenario::Model)> {
-    let scenario = Row::<scenario::Entity>::new(
-        id,
-        scenario::Column::OrganizationId,
-        "scenario",
-        "scenarioId",
-    );
-    write::begin_on(store, ctx, scenario).await
+    let scenario = Row::new(id, "scenarioId");
+    write::begin_on::<scenario::Entity>(store, ctx, scenario).await
 }
 
 /// The live snapshot a draft starts from, read before its write begins (no read waits
@@ -365,13 +360,9 @@ pub async fn promote(
     version: i32,
     draft_limits: Limits,
 ) -> Result<scenario::Model> {
-    let scenario = Row::<scenario::Entity>::new(
-        id,
-        scenario::Column::OrganizationId,
-        "scenario",
-        "scenarioId",
-    );
-    let (write, current) = write::begin_on(store, ctx, scenario.active()).await?;
+    let scenario = Row::new(id, "scenarioId");
+    let (write, current) =
+        write::begin_on::<scenario::Entity>(store, ctx, scenario.active()).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     refuse_closed(&current, "scenarioId")?;
     check_version("the scenario", current.version, version)?;

@@ -17,7 +17,7 @@ use crate::{
     error::{Error, Result},
     store::Store,
     units::service::ensure_of_organization,
-    write::{self, Row, Target, check_version},
+    write::{self, Row, check_version},
 };
 
 /// Who a stakeholder is: a unit of the organization, or an outside group.
@@ -63,12 +63,7 @@ pub async fn create_stakeholder(
     ctx: &RequestContext,
     new: NewStakeholder,
 ) -> Result<stakeholder::Model> {
-    let write = write::begin(
-        store,
-        ctx,
-        Target::organization(new.organization_id, "organizationId"),
-    )
-    .await?;
+    let write = write::begin_in(store, ctx, new.organization_id).await?;
     let (tx, org) = (&write.tx, &write.organization);
     let (kind, unit, group) = match new.who {
         StakeholderRef::Internal(unit) => {
@@ -110,13 +105,8 @@ pub async fn create_relationship(
     ctx: &RequestContext,
     new: NewRelationship,
 ) -> Result<relationship::Model> {
-    let owner = Row::<org_unit::Entity>::new(
-        new.owner_unit_id,
-        org_unit::Column::OrganizationId,
-        "unit",
-        "ownerUnitId",
-    );
-    let (write, owner_unit) = write::begin_on(store, ctx, owner).await?;
+    let owner = Row::new(new.owner_unit_id, "ownerUnitId");
+    let (write, owner_unit) = write::begin_on::<org_unit::Entity>(store, ctx, owner).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let found = stakeholder::Entity::find_by_id(new.stakeholder_id)
         .one(tx)
@@ -156,13 +146,9 @@ pub async fn review_relationship(
     ctx: &RequestContext,
     review: Review,
 ) -> Result<relationship::Model> {
-    let relationship = Row::<relationship::Entity>::new(
-        review.id,
-        relationship::Column::OrganizationId,
-        "relationship",
-        "id",
-    );
-    let (write, current) = write::begin_on(store, ctx, relationship).await?;
+    let relationship = Row::new(review.id, "id");
+    let (write, current) =
+        write::begin_on::<relationship::Entity>(store, ctx, relationship).await?;
     let (tx, principal) = (&write.tx, write.principal()?);
     check_version("the relationship", current.version, review.version)?;
     let now = clock::now();

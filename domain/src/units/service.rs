@@ -16,7 +16,7 @@ use crate::{
     error::{Error, Result},
     query::{lines_open_after, rows_in},
     store::Store,
-    write::{self, Target, check_version},
+    write::{self, Row, Target, check_version},
 };
 
 /// A new unit, parsed.
@@ -90,22 +90,6 @@ pub(crate) async fn create_in<C: ConnectionTrait>(
     .await?)
 }
 
-/// The unit `id` of `organization`, read inside a write that holds the organization's
-/// lock: `NOT_FOUND` on `field` when there is none (a unit of another organization
-/// looks the same).
-pub async fn unit_in<C: ConnectionTrait>(
-    tx: &C,
-    organization: &organization::Model,
-    id: Uuid,
-    field: &str,
-) -> Result<org_unit::Model> {
-    org_unit::Entity::find_by_id(id)
-        .one(tx)
-        .await?
-        .filter(|unit| unit.organization_id == organization.id)
-        .ok_or_else(|| Error::not_found_at("unit", field))
-}
-
 /// Applies `changes` if `version` is still current.
 ///
 /// A unit with reporting lines (either way) still in effect after `today` cannot be
@@ -117,18 +101,8 @@ pub async fn update(
     changes: UnitChanges,
     today: NaiveDate,
 ) -> Result<org_unit::Model> {
-    let organization = write::organization_of::<org_unit::Entity>(
-        store,
-        ctx,
-        changes.id,
-        org_unit::Column::OrganizationId,
-        "unit",
-        "id",
-    )
-    .await?;
-    let target = Target::object(organization, "unit", "id").active();
-    let write = write::begin(store, ctx, target).await?;
-    let current = unit_in(&write.tx, &write.organization, changes.id, "id").await?;
+    let unit = Row::new(changes.id, "id").active();
+    let (write, current) = write::begin_on::<org_unit::Entity>(store, ctx, unit).await?;
     let updated = update_in(&write.tx, &write.organization, current, changes, today).await?;
     write
         .commit(Operation::UpdateUnit, vec![updated.id])

@@ -3,13 +3,17 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use orgdesign_domain::{
     Description, Name,
+    auth::RequestContext,
     error::{Error, Result},
     parse_id,
     scenarios::{
+        apply::Limits,
         evaluation,
         service::{self, MAX_COMPARED, NewScenario},
     },
+    store::Store,
 };
+use uuid::Uuid;
 
 use super::{input::ChangeInput, types::Scenario};
 use crate::{
@@ -154,20 +158,10 @@ impl ScenarioMutation {
         ctx: &Context<'_>,
         input: AddScenarioChangesInput,
     ) -> GqlResult<Scenario> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
-        let id = parse_id("input.scenarioId", &input.scenario_id)?;
-        let row = service::add_changes(
-            store(ctx)?,
-            context,
-            id,
-            input.version,
-            input.changes.into_iter().map(Into::into).collect(),
-            service::limits(limits(ctx)?),
-        )
-        .await
-        .at_input()?;
-        Ok(Scenario::new(row))
+        let (store, context, id, limits) = draft(ctx, &input.scenario_id)?;
+        let changes = input.changes.into_iter().map(Into::into).collect();
+        let row = service::add_changes(store, context, id, input.version, changes, limits);
+        Ok(Scenario::new(row.await.at_input()?))
     }
 
     /// Applies a draft to the live structure in one transaction, dated
@@ -178,19 +172,9 @@ impl ScenarioMutation {
         ctx: &Context<'_>,
         input: ScenarioVersionInput,
     ) -> GqlResult<Scenario> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
-        let id = parse_id("input.scenarioId", &input.scenario_id)?;
-        let row = service::promote(
-            store(ctx)?,
-            context,
-            id,
-            input.version,
-            service::limits(limits(ctx)?),
-        )
-        .await
-        .at_input()?;
-        Ok(Scenario::new(row))
+        let (store, context, id, limits) = draft(ctx, &input.scenario_id)?;
+        let row = service::promote(store, context, id, input.version, limits);
+        Ok(Scenario::new(row.await.at_input()?))
     }
 
     /// Re-validates every change of a draft against today's live structure and makes
@@ -200,19 +184,9 @@ impl ScenarioMutation {
         ctx: &Context<'_>,
         input: ScenarioVersionInput,
     ) -> GqlResult<Scenario> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
-        let id = parse_id("input.scenarioId", &input.scenario_id)?;
-        let row = service::rebase(
-            store(ctx)?,
-            context,
-            id,
-            input.version,
-            service::limits(limits(ctx)?),
-        )
-        .await
-        .at_input()?;
-        Ok(Scenario::new(row))
+        let (store, context, id, limits) = draft(ctx, &input.scenario_id)?;
+        let row = service::rebase(store, context, id, input.version, limits);
+        Ok(Scenario::new(row.await.at_input()?))
     }
 
     /// Ends a draft without applying it; it stays readable.
@@ -221,12 +195,21 @@ impl ScenarioMutation {
         ctx: &Context<'_>,
         input: ScenarioVersionInput,
     ) -> GqlResult<Scenario> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
-        let id = parse_id("input.scenarioId", &input.scenario_id)?;
-        let row = service::discard(store(ctx)?, context, id, input.version)
-            .await
-            .at_input()?;
-        Ok(Scenario::new(row))
+        let (store, context, id, _) = draft(ctx, &input.scenario_id)?;
+        let row = service::discard(store, context, id, input.version);
+        Ok(Scenario::new(row.await.at_input()?))
     }
+}
+
+/// What every change of a draft starts with: the role checked first, then the
+/// scenario's id read from `input.scenarioId`; with the store, the request and the
+/// limits a draft keeps to, for the service.
+fn draft<'a>(
+    ctx: &Context<'a>,
+    scenario_id: &ID,
+) -> GqlResult<(&'a Store, &'a RequestContext, Uuid, Limits)> {
+    let context = request(ctx)?;
+    context.principal()?.may_write_structure()?;
+    let id = parse_id("input.scenarioId", scenario_id)?;
+    Ok((store(ctx)?, context, id, service::limits(limits(ctx)?)))
 }

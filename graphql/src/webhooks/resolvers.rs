@@ -10,8 +10,8 @@ use orgdesign_domain::{
     parse_id,
     webhooks::{
         delivery::Transport,
+        endpoints::{self as service, EndpointChanges, NewEndpoint},
         event::EventType,
-        service::{self, EndpointChanges, NewEndpoint},
     },
 };
 

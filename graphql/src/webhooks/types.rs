@@ -3,7 +3,7 @@
 
 use async_graphql::{Enum, ID, Object, SimpleObject};
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
-use orgdesign_domain::webhooks::outbox::service::{DELIVERED, FAILED, PENDING};
+use orgdesign_domain::webhooks::outbox::{DELIVERED, FAILED, PENDING};
 
 use crate::scalars::Timestamp;
 

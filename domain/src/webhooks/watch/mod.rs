@@ -1,9 +1,9 @@
 //! Insights watched for webhooks: what identifies an insight across evaluations (its
 //! code and evidence), how it is told in an event, and which were raised or resolved
 //! between two evaluations. The storage steps (the baseline when an endpoint starts
-//! listening, the evaluation after a change or once a day) are in [`service`].
+//! listening, the evaluation after a change or once a day) are in [`evaluation`].
 
-pub mod service;
+pub mod evaluation;
 
 use std::collections::{HashMap, HashSet};
 

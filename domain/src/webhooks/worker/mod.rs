@@ -10,7 +10,7 @@
 //! whose attempt was cut off by a crash before it was recorded is sent again: delivery
 //! is at least once, and a duplicate carries the same `webhook-id`.
 
-pub mod service;
+pub mod deliveries;
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,11 +19,11 @@ use entity::{webhook_delivery, webhook_endpoint};
 use sea_orm::DatabaseConnection;
 use tokio::{sync::watch, task::JoinSet, time::Instant};
 
-use self::service::{Judgement, Verdict};
+use self::deliveries::{Judgement, Verdict};
 use super::{
     delivery::{Message, Transport},
     retry::{self, Schedule},
-    watch::service as insight_watch,
+    watch::evaluation as insight_watch,
 };
 use crate::{clock, observe::Observer, settings::WebhookSettings, store::Store};
 
@@ -137,7 +137,7 @@ async fn run(shared: Arc<Shared>, mut stopping: watch::Receiver<bool>) {
             cleared_at = Instant::now();
             let before =
                 now - chrono::Duration::days(i64::try_from(settings.retention_days).unwrap_or(30));
-            if let Err(err) = service::clear_before(&shared.worker.polling, before).await {
+            if let Err(err) = deliveries::clear_before(&shared.worker.polling, before).await {
                 tracing::warn!(error = %err, "clearing old webhook deliveries failed");
             }
         }
@@ -183,7 +183,7 @@ async fn evaluate_insights(shared: &Shared, now: DateTime<Utc>) {
 async fn claim(shared: &Shared, now: DateTime<Utc>, free: usize) -> Vec<webhook_endpoint::Model> {
     let db = &shared.worker.polling;
     let leases = &shared.worker.store.leases;
-    let candidates = match service::claimable(db, leases, now, free as u64).await {
+    let candidates = match deliveries::claimable(db, leases, now, free as u64).await {
         Ok(candidates) => candidates,
         Err(err) => {
             tracing::warn!(error = %err, "looking for webhook deliveries failed");
@@ -192,7 +192,7 @@ async fn claim(shared: &Shared, now: DateTime<Utc>, free: usize) -> Vec<webhook_
     };
     let mut claimed = Vec::new();
     for endpoint in candidates {
-        match service::claim(db, leases.owner(), &endpoint, now + shared.lease).await {
+        match deliveries::claim(db, leases.owner(), &endpoint, now + shared.lease).await {
             Ok(true) => claimed.push(endpoint),
             Ok(false) => {}
             Err(err) => tracing::warn!(error = %err, "claiming a webhook endpoint failed"),
@@ -211,7 +211,7 @@ async fn deliver(
     let owner = shared.worker.store.leases.owner();
     'batches: loop {
         let now = clock::now();
-        let due = match service::due(db, &endpoint, now, BATCH).await {
+        let due = match deliveries::due(db, &endpoint, now, BATCH).await {
             Ok(due) => due,
             Err(err) => {
                 tracing::warn!(error = %err, "reading due webhook deliveries failed");
@@ -226,7 +226,7 @@ async fn deliver(
                 break 'batches;
             }
             let until = clock::now() + shared.lease;
-            let current = match service::renew(db, owner, endpoint.id, until).await {
+            let current = match deliveries::renew(db, owner, endpoint.id, until).await {
                 Ok(Some(current)) => current,
                 Ok(None) => break 'batches,
                 Err(err) => {
@@ -244,7 +244,7 @@ async fn deliver(
             }
         }
     }
-    if let Err(err) = service::release(db, owner, endpoint.id).await {
+    if let Err(err) = deliveries::release(db, owner, endpoint.id).await {
         tracing::warn!(error = %err, "releasing a webhook endpoint failed");
     }
 }
@@ -267,7 +267,7 @@ async fn attempt(
         jitter: retry::jitter(),
         ..shared.judgement
     };
-    let recorded = service::record(
+    let recorded = deliveries::record(
         &shared.worker.store,
         endpoint,
         delivery,
@@ -329,7 +329,7 @@ pub fn secrets(endpoint: &webhook_endpoint::Model, now: DateTime<Utc>) -> Vec<&s
 }
 
 async fn update_gauges(shared: &Shared, now: DateTime<Utc>) {
-    match service::backlog(&shared.worker.polling).await {
+    match deliveries::backlog(&shared.worker.polling).await {
         Ok((waiting, oldest)) => {
             let age = oldest.map_or(0.0, |at| (now - at).num_milliseconds().max(0) as f64 / 1e3);
             shared.worker.metrics.set_webhook_backlog(waiting, age);

@@ -16,13 +16,12 @@ use uuid::Uuid;
 use super::{
     delivery::{Message, Outcome, Transport},
     event::{EventType, PING},
-    outbox::service::{DELIVERED, FAILED, PENDING, body},
+    outbox::{DELIVERED, FAILED, PENDING, body},
     signing,
-    watch::service::follow_endpoints,
+    watch::evaluation::follow_endpoints,
     worker::{
-        secrets,
-        service::{give_up_waiting, insert_attempt},
-        webhook_id,
+        deliveries::{give_up_waiting, insert_attempt},
+        secrets, webhook_id,
     },
 };
 use crate::{
@@ -94,12 +93,7 @@ pub async fn create(
         .map_err(|e| e.on_field("organizationId"))?;
     let url = checked_url(sender, &new.url, "url").await?;
     let secret = signing::new_secret()?;
-    let write = write::begin(
-        store,
-        ctx,
-        Target::organization(new.organization_id, "organizationId"),
-    )
-    .await?;
+    let write = write::begin_in(store, ctx, new.organization_id).await?;
     let (tx, org) = (&write.tx, &write.organization);
     let existing = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::OrganizationId.eq(org.id))
@@ -148,13 +142,7 @@ async fn begin_on_endpoint<'s>(
     id: Uuid,
     field: &str,
 ) -> Result<(Write<'s>, webhook_endpoint::Model)> {
-    let endpoint = Row::<webhook_endpoint::Entity>::new(
-        id,
-        webhook_endpoint::Column::OrganizationId,
-        "webhook endpoint",
-        field,
-    );
-    write::begin_on(store, ctx, endpoint).await
+    write::begin_on::<webhook_endpoint::Entity>(store, ctx, Row::new(id, field)).await
 }
 
 /// Changes an endpoint made against its current `version`. Enabling it again clears
@@ -297,15 +285,7 @@ pub async fn endpoint_organization(
     id: Uuid,
     field: &str,
 ) -> Result<Uuid> {
-    write::organization_of::<webhook_endpoint::Entity>(
-        store,
-        ctx,
-        id,
-        webhook_endpoint::Column::OrganizationId,
-        "webhook endpoint",
-        field,
-    )
-    .await
+    write::organization_of::<webhook_endpoint::Entity>(store, ctx, Row::new(id, field)).await
 }
 
 /// A page of an endpoint's deliveries, newest first, each with its attempts (two
@@ -363,13 +343,9 @@ pub async fn redeliver(
     ctx: &RequestContext,
     delivery_id: Uuid,
 ) -> Result<DeliveryLog> {
-    let delivery = Row::<webhook_delivery::Entity>::new(
-        delivery_id,
-        webhook_delivery::Column::OrganizationId,
-        "webhook delivery",
-        "deliveryId",
-    );
-    let (write, original) = write::begin_on(store, ctx, delivery).await?;
+    let delivery = Row::new(delivery_id, "deliveryId");
+    let (write, original) =
+        write::begin_on::<webhook_delivery::Entity>(store, ctx, delivery).await?;
     let (tx, organization) = (&write.tx, write.organization.id);
     let not_found = || Error::not_found_at("webhook delivery", "deliveryId");
     let endpoint = webhook_endpoint::Entity::find_by_id(original.endpoint_id)
@@ -433,12 +409,7 @@ pub async fn ping(
     let write = write::begin(store, ctx, target).await?;
     let tx = &write.tx;
     write
-        .find::<webhook_endpoint::Entity>(
-            endpoint_id,
-            webhook_endpoint::Column::OrganizationId,
-            "webhook endpoint",
-            "id",
-        )
+        .find::<webhook_endpoint::Entity>(endpoint_id, "id")
         .await?;
     let now = clock::now();
     webhook_event::ActiveModel {

@@ -1,4 +1,8 @@
-//! Writing events into the outbox, inside the transaction of the change they tell.
+//! The transactional outbox: the events a change writes into its own transaction, so
+//! a committed change always has its events and a rolled-back one never does.
+//!
+//! Services call [`enqueue`] inside their write transaction, before the commit; the
+//! delivery worker (`webhooks::worker`) sends what was committed.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use entity::{webhook_delivery, webhook_endpoint, webhook_event, webhook_insight_watch};

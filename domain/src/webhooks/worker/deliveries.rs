@@ -24,7 +24,7 @@ use crate::{
     store::Store,
     webhooks::{
         delivery::{Outcome, Reply},
-        outbox::service::{DELIVERED, FAILED, PENDING},
+        outbox::{DELIVERED, FAILED, PENDING},
         retry::Schedule,
     },
 };

@@ -31,7 +31,7 @@ use crate::{
     store::Store,
     webhooks::{
         event::EventType,
-        outbox::service::{wants, write},
+        outbox::{wants, write},
     },
     write::lock,
 };
