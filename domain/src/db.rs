@@ -1,7 +1,8 @@
 //! The database connection: SQLite (embedded default) or PostgreSQL, chosen by URL.
-//! [`write`] holds the gate every write passes ([`begin_write`]); [`lease`] tells
-//! whether work a process claimed in the database is still running; [`pulse`] whether
-//! the database answers now, within a deadline.
+//! [`write`](mod@write) holds the gate every write passes (only the write protocol,
+//! `crate::write`, opens it); [`lease`] tells whether work a process claimed in the
+//! database is still running; [`pulse`] whether the database answers now, within a
+//! deadline.
 
 pub mod lease;
 pub mod pulse;
@@ -31,7 +32,7 @@ use crate::{observe::Observer, settings::Settings};
 /// idle inside a transaction (its client gone quiet mid-write) is ended by the server
 /// so it does not keep the organization's lock, and the server probes idle client
 /// connections with TCP keepalives. (sqlx 0.8 sets no keepalive on its own end of the
-/// connection; the deadline on every statement of a write, in [`write`], stands in
+/// connection; the deadline on every statement of a write, in [`write`](mod@write), stands in
 /// for it.)
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     // At least a second: PostgreSQL reads 0 as "no limit", and mutations (which the

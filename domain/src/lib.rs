@@ -24,7 +24,7 @@
 //!   now), classifying database errors.
 //! - [`store`]: the [`store::Store`] services write through (database, write gate,
 //!   leases, event bus).
-//! - [`write`]: the one way a change is written: [`write::begin`] (wait for the
+//! - [`write`](mod@write): the one way a change is written: [`write::begin`] (wait for the
 //!   organization's turn, begin, lock, re-read, authorize, check) and
 //!   [`write::Write::commit`] (audit entry, outbox, commit, announce).
 //! - [`audit`]: the audit log and its [`audit::Operation`]s.

@@ -7,7 +7,7 @@
 //! the first is worth retrying as it is:
 //!
 //! - **`UNAVAILABLE`** (REST: `503` with `Retry-After`) when the database did not
-//!   answer a probe ([`crate::db::Pulse`]) sent `readiness_timeout_ms` before the
+//!   answer a probe ([`orgdesign_domain::db::Pulse`]) sent `readiness_timeout_ms` before the
 //!   deadline: the request was waiting for it, for a statement or for a connection;
 //! - **`LIMIT_EXCEEDED`** (REST: `503` without `Retry-After`) when it did: the request
 //!   asked for more than fits in the time.

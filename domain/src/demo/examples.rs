@@ -1,8 +1,11 @@
-//! The four demo organizations, one per way of placing marketing.
+//! The four demo organizations, one per way of placing marketing. Each is written as
+//! what it holds (its units with the positions heading them, its reporting lines, its
+//! priorities, stage and KPI data, its drafts) and the builder in `mod.rs` writes it
+//! through the services.
 
 use anyhow::Context as _;
 
-use super::{Builder, date};
+use super::{Builder, date, unit};
 use crate::{
     CollaborationModel, LineKind, PositionRole, PriorityKey, Responsibility, Sourcing, StageKey,
     UnitFunction,
@@ -18,6 +21,8 @@ use crate::{
 /// that turns marketing reactive and duplicates effort.
 pub(super) async fn marketing_under_sales(store: &Store, limits: &Limits) -> anyhow::Result<()> {
     use LineKind::Solid;
+    use PositionRole::*;
+    use Responsibility::*;
     use Sourcing::InHouse;
     use UnitFunction as F;
     let Some(b) = Builder::organization(
@@ -34,107 +39,82 @@ pub(super) async fn marketing_under_sales(store: &Store, limits: &Limits) -> any
         return Ok(());
     };
     let since = date(2021, 1, 1)?;
-    let exec = b
-        .unit(
-            "Executive board",
-            F::Executive,
-            InHouse,
-            "The CEO and the heads of the two business units.",
-        )
-        .await?;
-    b.head(exec, "Chief Executive Officer", PositionRole::Ceo, &[])
-        .await?;
-    let pumps = b
-        .unit(
-            "Pumps business unit",
-            F::BusinessUnit,
-            InHouse,
-            "Industrial pumps, sold through distributors and direct key accounts.",
-        )
-        .await?;
-    let valves = b
-        .unit(
-            "Valves business unit",
-            F::BusinessUnit,
-            InHouse,
-            "Process valves for chemical and food plants.",
-        )
-        .await?;
-    let pumps_sales = b
-        .unit(
-            "Pumps sales",
-            F::Sales,
-            InHouse,
-            "Key-account and distributor sales for pumps.",
-        )
-        .await?;
-    b.head(
+    let [
+        exec,
+        pumps,
+        valves,
         pumps_sales,
-        "VP Sales, Pumps",
-        PositionRole::VpSales,
-        &[Responsibility::Sales, Responsibility::Revenue],
-    )
-    .await?;
-    let valves_sales = b
-        .unit(
-            "Valves sales",
-            F::Sales,
-            InHouse,
-            "Direct sales for valves.",
-        )
-        .await?;
-    b.head(
         valves_sales,
-        "VP Sales, Valves",
-        PositionRole::VpSales,
-        &[Responsibility::Sales, Responsibility::Revenue],
-    )
-    .await?;
-    let pumps_mkt = b
-        .unit(
-            "Pumps marketing",
-            F::Marketing,
-            InHouse,
-            "Trade fairs, brochures and leads for the pumps sales team, mostly on request.",
-        )
-        .await?;
-    b.head(
         pumps_mkt,
-        "Marketing manager, Pumps",
-        PositionRole::Head,
-        &[Responsibility::Demand],
-    )
-    .await?;
-    let valves_mkt = b
-        .unit(
-            "Valves marketing",
-            F::Marketing,
-            InHouse,
-            "A second, separate marketing team doing the same work for valves.",
-        )
-        .await?;
-    b.head(
         valves_mkt,
-        "Marketing manager, Valves",
-        PositionRole::Head,
-        &[Responsibility::Demand],
-    )
-    .await?;
-    let finance = b
-        .unit(
-            "Finance",
-            F::Finance,
-            InHouse,
-            "Group finance and controlling.",
-        )
+        finance,
+    ] = b
+        .units([
+            unit(
+                "Executive board",
+                F::Executive,
+                InHouse,
+                "The CEO and the heads of the two business units.",
+            )
+            .headed("Chief Executive Officer", Ceo, &[]),
+            unit(
+                "Pumps business unit",
+                F::BusinessUnit,
+                InHouse,
+                "Industrial pumps, sold through distributors and direct key accounts.",
+            ),
+            unit(
+                "Valves business unit",
+                F::BusinessUnit,
+                InHouse,
+                "Process valves for chemical and food plants.",
+            ),
+            unit(
+                "Pumps sales",
+                F::Sales,
+                InHouse,
+                "Key-account and distributor sales for pumps.",
+            )
+            .headed("VP Sales, Pumps", VpSales, &[Sales, Revenue]),
+            unit(
+                "Valves sales",
+                F::Sales,
+                InHouse,
+                "Direct sales for valves.",
+            )
+            .headed("VP Sales, Valves", VpSales, &[Sales, Revenue]),
+            unit(
+                "Pumps marketing",
+                F::Marketing,
+                InHouse,
+                "Trade fairs, brochures and leads for the pumps sales team, mostly on request.",
+            )
+            .headed("Marketing manager, Pumps", Head, &[Demand]),
+            unit(
+                "Valves marketing",
+                F::Marketing,
+                InHouse,
+                "A second, separate marketing team doing the same work for valves.",
+            )
+            .headed("Marketing manager, Valves", Head, &[Demand]),
+            unit(
+                "Finance",
+                F::Finance,
+                InHouse,
+                "Group finance and controlling.",
+            ),
+        ])
         .await?;
-    b.line(pumps, exec, Solid, since, None).await?;
-    b.line(valves, exec, Solid, since, None).await?;
-    b.line(finance, exec, Solid, since, None).await?;
-    b.line(pumps_sales, pumps, Solid, since, None).await?;
-    b.line(valves_sales, valves, Solid, since, None).await?;
-    b.line(pumps_mkt, pumps_sales, Solid, since, None).await?;
-    b.line(valves_mkt, valves_sales, Solid, since, None).await?;
+    b.lines(&[
+        (pumps, exec, Solid, since, None),
+        (valves, exec, Solid, since, None),
+        (finance, exec, Solid, since, None),
+        (pumps_sales, pumps, Solid, since, None),
+        (valves_sales, valves, Solid, since, None),
+        (pumps_mkt, pumps_sales, Solid, since, None),
+        (valves_mkt, valves_sales, Solid, since, None),
+    ])
+    .await?;
     // Sales declared a pipeline stage, but the CRM only ever got lead figures.
     b.stage(
         StageKey::Opportunity,
@@ -245,6 +225,9 @@ async fn northwind_drafts(
 /// business units it serves.
 pub(super) async fn independent_center(store: &Store, limits: &Limits) -> anyhow::Result<()> {
     use LineKind::*;
+    use PositionRole::*;
+    use PriorityKey::*;
+    use Responsibility::*;
     use Sourcing::InHouse;
     use UnitFunction as F;
     let Some(b) = Builder::organization(
@@ -261,120 +244,66 @@ pub(super) async fn independent_center(store: &Store, limits: &Limits) -> anyhow
         return Ok(());
     };
     let since = date(2020, 7, 1)?;
-    let exec = b
-        .unit(
-            "Executive office",
-            F::Executive,
-            InHouse,
-            "CEO and executive team.",
-        )
+    let [exec, marketing, brand, demand, sales, diagnostics, devices, finance, it] = b
+        .units([
+            unit("Executive office", F::Executive, InHouse, "CEO and executive team.")
+                .headed("Chief Executive Officer", Ceo, &[]),
+            unit("Group marketing", F::Marketing, InHouse, "One marketing center with its own budget: brand, demand and marketing operations for the whole group.")
+                .headed("Chief Marketing Officer", Cmo, &[Brand, Demand, Revenue]),
+            unit("Brand and communications", F::Marketing, InHouse, "Brand, PR and internal communications."),
+            unit("Demand generation", F::Marketing, InHouse, "Campaigns, marketing automation and the lead funnel."),
+            unit("Sales", F::Sales, InHouse, "Hospital and clinic sales.")
+                .headed("Chief Revenue Officer", Cro, &[Sales, Revenue]),
+            unit("Diagnostics business unit", F::BusinessUnit, InHouse, "Imaging and lab diagnostics."),
+            unit("Devices business unit", F::BusinessUnit, InHouse, "Monitoring devices."),
+            unit("Finance", F::Finance, InHouse, "Finance and investor relations."),
+            unit("IT", F::It, InHouse, "Group IT and the CIO's office."),
+        ])
         .await?;
-    b.head(exec, "Chief Executive Officer", PositionRole::Ceo, &[])
-        .await?;
-    let marketing = b.unit("Group marketing", F::Marketing, InHouse, "One marketing center with its own budget: brand, demand and marketing operations for the whole group.").await?;
-    b.head(
-        marketing,
-        "Chief Marketing Officer",
-        PositionRole::Cmo,
-        &[
-            Responsibility::Brand,
-            Responsibility::Demand,
-            Responsibility::Revenue,
-        ],
-    )
+    b.lines(&[
+        (marketing, exec, Solid, since, None),
+        (sales, exec, Solid, since, None),
+        (diagnostics, exec, Solid, since, None),
+        (devices, exec, Solid, since, None),
+        (finance, exec, Solid, since, None),
+        (it, exec, Solid, since, None),
+        (brand, marketing, Solid, since, None),
+        (demand, marketing, Solid, since, None),
+        (marketing, diagnostics, Dotted, since, None),
+        (marketing, devices, Dotted, since, None),
+    ])
     .await?;
-    let brand = b
-        .unit(
-            "Brand and communications",
-            F::Marketing,
-            InHouse,
-            "Brand, PR and internal communications.",
-        )
-        .await?;
-    let demand = b
-        .unit(
-            "Demand generation",
-            F::Marketing,
-            InHouse,
-            "Campaigns, marketing automation and the lead funnel.",
-        )
-        .await?;
-    let sales = b
-        .unit("Sales", F::Sales, InHouse, "Hospital and clinic sales.")
-        .await?;
-    b.head(
-        sales,
-        "Chief Revenue Officer",
-        PositionRole::Cro,
-        &[Responsibility::Sales, Responsibility::Revenue],
-    )
-    .await?;
-    let diagnostics = b
-        .unit(
-            "Diagnostics business unit",
-            F::BusinessUnit,
-            InHouse,
-            "Imaging and lab diagnostics.",
-        )
-        .await?;
-    let devices = b
-        .unit(
-            "Devices business unit",
-            F::BusinessUnit,
-            InHouse,
-            "Monitoring devices.",
-        )
-        .await?;
-    let finance = b
-        .unit(
-            "Finance",
-            F::Finance,
-            InHouse,
-            "Finance and investor relations.",
-        )
-        .await?;
-    let it = b
-        .unit("IT", F::It, InHouse, "Group IT and the CIO's office.")
-        .await?;
-    for unit in [marketing, sales, diagnostics, devices, finance, it] {
-        b.line(unit, exec, Solid, since, None).await?;
-    }
-    b.line(brand, marketing, Solid, since, None).await?;
-    b.line(demand, marketing, Solid, since, None).await?;
-    b.line(marketing, diagnostics, Dotted, since, None).await?;
-    b.line(marketing, devices, Dotted, since, None).await?;
     b.relationship(marketing, finance, "Group finance", 74)
         .await?;
     b.relationship(marketing, it, "Group IT", 66).await?;
     b.relationship(marketing, diagnostics, "Diagnostics leadership", 80)
         .await?;
-    b.priority(
-        PriorityKey::CompanyValues,
-        78,
-        Some(marketing),
-        "Values programme rolled out with HR in 2025.",
-    )
-    .await?;
-    b.priority(
-        PriorityKey::StakeholderRelationships,
-        71,
-        Some(marketing),
-        "Quarterly reviews with finance, IT and both business units.",
-    )
-    .await?;
-    b.priority(
-        PriorityKey::NewMediaCapability,
-        64,
-        Some(marketing),
-        "Social and video skills trained across sales.",
-    )
-    .await?;
-    b.priority(
-        PriorityKey::Trust,
-        82,
-        Some(marketing),
-        "Clinical claims reviewed before publication.",
-    )
+    b.priorities(&[
+        (
+            CompanyValues,
+            78,
+            Some(marketing),
+            "Values programme rolled out with HR in 2025.",
+        ),
+        (
+            StakeholderRelationships,
+            71,
+            Some(marketing),
+            "Quarterly reviews with finance, IT and both business units.",
+        ),
+        (
+            NewMediaCapability,
+            64,
+            Some(marketing),
+            "Social and video skills trained across sales.",
+        ),
+        (
+            Trust,
+            82,
+            Some(marketing),
+            "Clinical claims reviewed before publication.",
+        ),
+    ])
     .await?;
     // A revenue-stage marketing center: every stage's core KPIs reported monthly.
     b.stage(
@@ -416,6 +345,8 @@ pub(super) async fn independent_center(store: &Store, limits: &Limits) -> anyhow
 /// Marketing bought in from an agency; the company keeps a small sales team.
 pub(super) async fn outsourced_marketing(store: &Store, limits: &Limits) -> anyhow::Result<()> {
     use LineKind::Solid;
+    use PositionRole::*;
+    use Responsibility::*;
     use Sourcing::*;
     use UnitFunction as F;
     let Some(b) = Builder::organization(
@@ -432,59 +363,42 @@ pub(super) async fn outsourced_marketing(store: &Store, limits: &Limits) -> anyh
         return Ok(());
     };
     let since = date(2022, 3, 1)?;
-    let exec = b
-        .unit(
-            "Management",
-            F::Executive,
-            InHouse,
-            "Founder-CEO and the management team.",
-        )
+    let [exec, agency, sales] = b
+        .units([
+            unit(
+                "Management",
+                F::Executive,
+                InHouse,
+                "Founder-CEO and the management team.",
+            )
+            .headed("Chief Executive Officer", Ceo, &[Brand]),
+            unit(
+                "Brandwerk agency",
+                F::Marketing,
+                Outsourced,
+                "An outside agency on a retainer runs brand, campaigns and social media.",
+            )
+            .headed("Agency account lead", Head, &[Brand, Digital]),
+            unit(
+                "Sales and stores",
+                F::Sales,
+                InHouse,
+                "Webshop and three stores.",
+            )
+            .headed("Head of sales", Head, &[Sales]),
+        ])
         .await?;
-    b.head(
-        exec,
-        "Chief Executive Officer",
-        PositionRole::Ceo,
-        &[Responsibility::Brand],
-    )
+    b.lines(&[
+        (agency, exec, Solid, since, None),
+        (sales, exec, Solid, since, None),
+    ])
     .await?;
-    let agency = b
-        .unit(
-            "Brandwerk agency",
-            F::Marketing,
-            Outsourced,
-            "An outside agency on a retainer runs brand, campaigns and social media.",
-        )
-        .await?;
-    b.head(
-        agency,
-        "Agency account lead",
-        PositionRole::Head,
-        &[Responsibility::Brand, Responsibility::Digital],
-    )
-    .await?;
-    let sales = b
-        .unit(
-            "Sales and stores",
-            F::Sales,
-            InHouse,
-            "Webshop and three stores.",
-        )
-        .await?;
-    b.head(
-        sales,
-        "Head of sales",
-        PositionRole::Head,
-        &[Responsibility::Sales],
-    )
-    .await?;
-    b.line(agency, exec, Solid, since, None).await?;
-    b.line(sales, exec, Solid, since, None).await?;
-    b.unit(
+    b.units([unit(
         "Pop-up stores project",
         F::Other,
         InHouse,
         "A seasonal project team set up in 2025; nobody recorded whom it reports to.",
-    )
+    )])
     .await?;
     // The agency is judged on spend, yet its monthly report already covers the funnel.
     b.stage(
@@ -515,6 +429,9 @@ pub(super) async fn outsourced_marketing(store: &Store, limits: &Limits) -> anyh
 /// the commercial organization. The history keeps the earlier line.
 pub(super) async fn commercial_leadership(store: &Store, limits: &Limits) -> anyhow::Result<()> {
     use LineKind::Solid;
+    use PositionRole::*;
+    use PriorityKey::*;
+    use Responsibility::*;
     use Sourcing::InHouse;
     use UnitFunction as F;
     let Some(b) = Builder::organization(
@@ -532,78 +449,51 @@ pub(super) async fn commercial_leadership(store: &Store, limits: &Limits) -> any
     };
     let founded = date(2019, 1, 1)?;
     let reorganized = date(2023, 12, 1)?;
-    let exec = b
-        .unit(
-            "Group executive",
-            F::Executive,
-            InHouse,
-            "CEO and group executive committee.",
-        )
+    let [exec, commercial, marketing] = b
+        .units([
+            unit("Group executive", F::Executive, InHouse, "CEO and group executive committee.")
+                .headed("Chief Executive Officer", Ceo, &[]),
+            unit("Commercial and strategy", F::Commercial, InHouse, "Revenue, product management and growth strategy under one chief officer since December 2023.")
+                .headed("Chief Commercial and Strategy Officer", Cco, &[Revenue, ProductManagement, GrowthStrategy]),
+            unit("Marketing", F::Marketing, InHouse, "Brand and campaigns; led by a CMO until the role was removed."),
+        ])
         .await?;
-    b.head(exec, "Chief Executive Officer", PositionRole::Ceo, &[])
-        .await?;
-    let commercial = b.unit("Commercial and strategy", F::Commercial, InHouse, "Revenue, product management and growth strategy under one chief officer since December 2023.").await?;
-    b.head(
-        commercial,
-        "Chief Commercial and Strategy Officer",
-        PositionRole::Cco,
-        &[
-            Responsibility::Revenue,
-            Responsibility::ProductManagement,
-            Responsibility::GrowthStrategy,
-        ],
-    )
-    .await?;
-    let marketing = b
-        .unit(
-            "Marketing",
-            F::Marketing,
-            InHouse,
-            "Brand and campaigns; led by a CMO until the role was removed.",
-        )
-        .await?;
+    // The CMO heads marketing until the role is removed, below; a head of marketing
+    // stays.
     let cmo = b
-        .head(
-            marketing,
-            "Chief Marketing Officer",
-            PositionRole::Cmo,
-            &[Responsibility::Brand, Responsibility::Demand],
-        )
+        .head(marketing, "Chief Marketing Officer", Cmo, &[Brand, Demand])
         .await?;
-    b.head(
-        marketing,
-        "Head of marketing",
-        PositionRole::Head,
-        &[Responsibility::Brand, Responsibility::Demand],
-    )
+    b.head(marketing, "Head of marketing", Head, &[Brand, Demand])
+        .await?;
+    let [sales, product, finance] = b
+        .units([
+            unit(
+                "Sales",
+                F::Sales,
+                InHouse,
+                "Freight and contract-logistics sales.",
+            ),
+            unit(
+                "Product management",
+                F::Product,
+                InHouse,
+                "Logistics products and pricing.",
+            ),
+            unit("Finance", F::Finance, InHouse, "Group finance."),
+        ])
+        .await?;
+    b.lines(&[
+        (commercial, exec, Solid, reorganized, None),
+        (finance, exec, Solid, founded, None),
+        // Before the reorganization marketing, sales and product reported to the CEO.
+        (marketing, exec, Solid, founded, Some(reorganized)),
+        (marketing, commercial, Solid, reorganized, None),
+        (sales, exec, Solid, founded, Some(reorganized)),
+        (sales, commercial, Solid, reorganized, None),
+        (product, exec, Solid, founded, Some(reorganized)),
+        (product, commercial, Solid, reorganized, None),
+    ])
     .await?;
-    let sales = b
-        .unit(
-            "Sales",
-            F::Sales,
-            InHouse,
-            "Freight and contract-logistics sales.",
-        )
-        .await?;
-    let product = b
-        .unit(
-            "Product management",
-            F::Product,
-            InHouse,
-            "Logistics products and pricing.",
-        )
-        .await?;
-    let finance = b
-        .unit("Finance", F::Finance, InHouse, "Group finance.")
-        .await?;
-    b.line(commercial, exec, Solid, reorganized, None).await?;
-    b.line(finance, exec, Solid, founded, None).await?;
-    // Before the reorganization marketing, sales and product reported to the CEO.
-    for unit in [marketing, sales, product] {
-        b.line(unit, exec, Solid, founded, Some(reorganized))
-            .await?;
-        b.line(unit, commercial, Solid, reorganized, None).await?;
-    }
     let cmo_row = positions::find(&store.db, cmo)
         .await?
         .context("the demo CMO vanished")?;
@@ -622,33 +512,27 @@ pub(super) async fn commercial_leadership(store: &Store, limits: &Limits) -> any
         },
     )
     .await?;
-    b.priority(
-        PriorityKey::CompanyValues,
-        62,
-        Some(commercial),
-        "Group values kept by the executive committee.",
-    )
-    .await?;
-    b.priority(
-        PriorityKey::StakeholderRelationships,
-        55,
-        Some(commercial),
-        "Investor and key-account relationships strong; IT weaker.",
-    )
-    .await?;
-    b.priority(
-        PriorityKey::NewMediaCapability,
-        48,
-        Some(marketing),
-        "Digital channels run by the commercial team.",
-    )
-    .await?;
-    b.priority(
-        PriorityKey::Trust,
-        31,
-        None,
-        "No owner since the CMO role was removed.",
-    )
+    b.priorities(&[
+        (
+            CompanyValues,
+            62,
+            Some(commercial),
+            "Group values kept by the executive committee.",
+        ),
+        (
+            StakeholderRelationships,
+            55,
+            Some(commercial),
+            "Investor and key-account relationships strong; IT weaker.",
+        ),
+        (
+            NewMediaCapability,
+            48,
+            Some(marketing),
+            "Digital channels run by the commercial team.",
+        ),
+        (Trust, 31, None, "No owner since the CMO role was removed."),
+    ])
     .await?;
     // Revenue declared with the reorganization; revenue attribution stopped with the CMO.
     b.stage(

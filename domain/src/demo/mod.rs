@@ -47,6 +47,54 @@ fn date(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d).context("a demo date is invalid")
 }
 
+/// A unit a demo creates, with the positions heading it.
+struct Unit<'s> {
+    name: &'s str,
+    function: UnitFunction,
+    sourcing: Sourcing,
+    description: &'s str,
+    heads: Vec<Head<'s>>,
+}
+
+/// A position heading a unit: title, role, responsibilities.
+type Head<'s> = (&'s str, PositionRole, &'s [Responsibility]);
+
+/// A reporting line: unit, superior, kind, from, until.
+type Line = (Uuid, Uuid, LineKind, NaiveDate, Option<NaiveDate>);
+
+/// An assessment of a leadership priority: the priority, its score, the unit that owns
+/// it, notes.
+type Assessment<'s> = (PriorityKey, i32, Option<Uuid>, &'s str);
+
+/// A unit with no position heading it (yet).
+fn unit<'s>(
+    name: &'s str,
+    function: UnitFunction,
+    sourcing: Sourcing,
+    description: &'s str,
+) -> Unit<'s> {
+    Unit {
+        name,
+        function,
+        sourcing,
+        description,
+        heads: Vec::new(),
+    }
+}
+
+impl<'s> Unit<'s> {
+    /// The unit with a position heading it.
+    fn headed(
+        mut self,
+        title: &'s str,
+        role: PositionRole,
+        responsibilities: &'s [Responsibility],
+    ) -> Self {
+        self.heads.push((title, role, responsibilities));
+        self
+    }
+}
+
 impl<'a> Builder<'a> {
     /// Tracks a relationship from `owner` to a new internal stakeholder, the unit
     /// `unit`, through the stakeholder services (its first review comes with it).
@@ -303,6 +351,37 @@ impl<'a> Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// Creates `units` in order, each followed by the positions heading it; their ids,
+    /// in the same order.
+    async fn units<const N: usize>(&self, units: [Unit<'_>; N]) -> anyhow::Result<[Uuid; N]> {
+        let mut ids = [Uuid::nil(); N];
+        for (id, unit) in ids.iter_mut().zip(units) {
+            *id = self
+                .unit(unit.name, unit.function, unit.sourcing, unit.description)
+                .await?;
+            for (title, role, responsibilities) in unit.heads {
+                self.head(*id, title, role, responsibilities).await?;
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Adds `lines` in order.
+    async fn lines(&self, lines: &[Line]) -> anyhow::Result<()> {
+        for &(unit, superior, kind, from, to) in lines {
+            self.line(unit, superior, kind, from, to).await?;
+        }
+        Ok(())
+    }
+
+    /// Records `assessments` in order.
+    async fn priorities(&self, assessments: &[Assessment<'_>]) -> anyhow::Result<()> {
+        for &(key, score, owner, notes) in assessments {
+            self.priority(key, score, owner, notes).await?;
+        }
+        Ok(())
+    }
+
     /// Drafts a scenario of the organization with `changes`, dated the first day of
     /// the next quarter (a date that stays ahead of today for a while).
     async fn scenario(

@@ -1,7 +1,7 @@
 //! KPIs in the schema: definitions, targets, series, funnel and freshness, and the
 //! `recordKpiMeasurements` mutation.
 //!
-//! - [`types`]: the KPI objects and inputs.
+//! - `types`: the KPI objects and inputs.
 //! - `resolvers`: the KPI queries and mutations, and the fields an organization
 //!   reads KPIs through.
 //! - [`loaders`]: `kpiSeries` and `kpis(stage)` batched across a list, and the

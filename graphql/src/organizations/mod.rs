@@ -2,9 +2,9 @@
 //! its loader, and the prefetch that primes the per-unit loaders from an
 //! organization-level read.
 //!
-//! - [`types`]: the `Organization` object.
-//! - [`resolvers`]: `organization`, `organizations`, and the organization mutations.
-//! - [`loaders`]: organizations by id.
+//! - `types`: the `Organization` object.
+//! - `resolvers`: `organization`, `organizations`, and the organization mutations.
+//! - `loaders`: organizations by id.
 //! - `prefetch`: the rows below an organization's units, loaded once per organization.
 
 mod loaders;

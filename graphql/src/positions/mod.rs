@@ -1,8 +1,8 @@
 //! Positions in the schema.
 //!
-//! - [`types`]: the `Position` object.
-//! - [`resolvers`]: the position queries and mutations.
-//! - [`loaders`]: positions by unit and by organization.
+//! - `types`: the `Position` object.
+//! - `resolvers`: the position queries and mutations.
+//! - `loaders`: positions by unit and by organization.
 
 mod loaders;
 mod resolvers;

@@ -1,8 +1,8 @@
 //! Reporting lines in the schema.
 //!
-//! - [`types`]: the `ReportingLine` object.
-//! - [`resolvers`]: the reporting-line queries and mutations.
-//! - [`loaders`]: lines in effect on a date, line history, by unit and organization.
+//! - `types`: the `ReportingLine` object.
+//! - `resolvers`: the reporting-line queries and mutations.
+//! - `loaders`: lines in effect on a date, line history, by unit and organization.
 
 mod loaders;
 mod resolvers;

@@ -1,9 +1,9 @@
 //! Units in the schema: the `Unit` type (its place in the structure as computed
 //! fields), its queries and mutations, and the loaders its fields read through.
 //!
-//! - [`types`]: the `Unit` object.
-//! - [`resolvers`]: `unit`, `createUnit`, `updateUnit`, `archiveUnit`.
-//! - [`loaders`]: units by id and by organization.
+//! - `types`: the `Unit` object.
+//! - `resolvers`: `unit`, `createUnit`, `updateUnit`, `archiveUnit`.
+//! - `loaders`: units by id and by organization.
 
 mod loaders;
 mod resolvers;

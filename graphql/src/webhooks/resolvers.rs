@@ -1,5 +1,5 @@
 //! Webhook queries and mutations: parse, authorize (admins, and editors of the
-//! organization), call [`orgdesign_domain::webhooks::service`], shape the answer.
+//! organization), call [`orgdesign_domain::webhooks::endpoints`], shape the answer.
 
 use std::{sync::Arc, time::Duration};
 

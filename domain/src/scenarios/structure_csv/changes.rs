@@ -45,7 +45,7 @@ pub(super) fn key_for(name: &str, taken: &mut HashSet<String>) -> String {
 
 /// The changes that turn `live` (the organization on the scenario's date) into the
 /// structure of `rows`, in an order in which each passes the checks of
-/// [`super::apply`]:
+/// [`crate::scenarios::apply`]:
 ///
 /// 1. units renamed or given another function or sourcing;
 /// 2. new units, top-down, each with its SOLID superior;
