@@ -80,7 +80,7 @@ fn token_of(payload: &serde_json::Value) -> Option<String> {
 
 /// The results of one `subscribe`: subscriptions only (queries and mutations belong on
 /// `POST /graphql`, where the request timeout, the introspection policy and the
-/// per-request loaders apply), under the alias limit, every error with its code.
+/// per-request loaders apply), admitted as every document is, every error with its code.
 fn execute(
     state: &AppState,
     mut request: async_graphql::Request,
@@ -91,11 +91,15 @@ fn execute(
         ensure_codes(&mut response.errors);
         futures_util::stream::once(async move { response }).boxed()
     };
-    // The document's length before anything parses it.
-    if let Err(error) = orgdesign_graphql::limits::check_length(
-        request.query.len(),
-        state.limits.max_document_bytes,
-    ) {
+    // Admission first (length, nesting, parse, the walk), so a document refused for
+    // what it is gets that reason, not "not a subscription". Only an acknowledged
+    // connection (one with a valid token) reaches here; the introspection policy does
+    // not matter to a subscription's root fields.
+    let access = orgdesign_graphql::limits::Access {
+        authenticated: true,
+        may_introspect: false,
+    };
+    if let Err(error) = orgdesign_graphql::schema::admit(&mut request, &state.limits, access) {
         return refusal(error);
     }
     if !Operation::of(&mut request).is(OperationType::Subscription) {
@@ -106,15 +110,6 @@ fn execute(
         let mut extensions = async_graphql::ErrorExtensionValues::default();
         extensions.set("code", "BAD_USER_INPUT");
         error.extensions = Some(extensions);
-        return refusal(error);
-    }
-    // Only an acknowledged connection (one with a valid token) reaches here; the
-    // introspection policy does not matter to a subscription's root fields.
-    let access = orgdesign_graphql::limits::Access {
-        authenticated: true,
-        may_introspect: false,
-    };
-    if let Err(error) = orgdesign_graphql::schema::admit(&mut request, &state.limits, access) {
         return refusal(error);
     }
     state
