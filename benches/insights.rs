@@ -71,7 +71,8 @@ async fn build(server: &Server, db: &DatabaseConnection, slug: &str, units: usiz
             function: Set(function.to_owned()),
             sourcing: Set("IN_HOUSE".to_owned()),
             description: Set(None),
-            archived: Set(false),
+            effective_from: Set(since),
+            effective_to: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
@@ -158,7 +159,8 @@ async fn build(server: &Server, db: &DatabaseConnection, slug: &str, units: usiz
             role: Set("HEAD".to_owned()),
             holder_name: Set(None),
             responsibilities: Set(json!(["DEMAND"])),
-            archived: Set(false),
+            effective_from: Set(since),
+            effective_to: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
@@ -172,6 +174,47 @@ async fn build(server: &Server, db: &DatabaseConnection, slug: &str, units: usiz
     }
     for chunk in position_rows.chunks(500) {
         entity::position::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    // Each unit and position holds its values from its first day: one version each.
+    let unit_versions: Vec<entity::org_unit_version::ActiveModel> = unit_rows
+        .iter()
+        .map(|u| entity::org_unit_version::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(org_id),
+            unit_id: u.id.clone(),
+            effective_from: Set(since),
+            name: u.name.clone(),
+            function: u.function.clone(),
+            sourcing: u.sourcing.clone(),
+            description: Set(None),
+            created_at: Set(now),
+        })
+        .collect();
+    for chunk in unit_versions.chunks(500) {
+        entity::org_unit_version::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await
+            .unwrap();
+    }
+    let position_versions: Vec<entity::position_version::ActiveModel> = position_rows
+        .iter()
+        .map(|p| entity::position_version::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(org_id),
+            position_id: p.id.clone(),
+            effective_from: Set(since),
+            title: p.title.clone(),
+            role: p.role.clone(),
+            holder_name: Set(None),
+            responsibilities: p.responsibilities.clone(),
+            created_at: Set(now),
+        })
+        .collect();
+    for chunk in position_versions.chunks(500) {
+        entity::position_version::Entity::insert_many(chunk.to_vec())
             .exec(db)
             .await
             .unwrap();

@@ -34,6 +34,8 @@
 //! - [`observe`]: what the domain reports for the server's metrics.
 //! - [`query`]: query helpers the aggregates share (placeholders, batch reads,
 //!   grouping, the reporting lines in effect on a date).
+//! - [`dated`]: what stood on a day: units and positions with the histories of their
+//!   values, read in one statement and picked per day; changes from a day on.
 //!
 //! Aggregates, each with its service (its storage rules and writes):
 //! - [`organizations`], [`units`], [`positions`], [`reporting`]: the structure and its
@@ -61,6 +63,7 @@ pub mod catalog;
 pub mod charts;
 pub mod clock;
 pub mod date;
+pub mod dated;
 pub mod db;
 pub mod demo;
 pub mod enums;

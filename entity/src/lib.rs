@@ -8,8 +8,9 @@
 //! # Layout
 //!
 //! One module per table, each with its `Model`, `ActiveModel`, `Entity` and `Column`:
-//! - The structure: [`organization`] (the tenant), [`org_unit`], [`position`],
-//!   [`reporting_line`], [`scenario`].
+//! - The structure: [`organization`] (the tenant), [`org_unit`] and
+//!   [`org_unit_version`], [`position`] and [`position_version`], [`reporting_line`],
+//!   [`scenario`].
 //! - Maturity and KPIs: [`maturity_stage`] (catalog), [`stage_assessment`],
 //!   [`kpi_definition`], [`kpi_target`], [`kpi_measurement`],
 //!   [`kpi_measurement_revision`].
@@ -49,8 +50,10 @@ pub mod kpi_target;
 pub mod leadership_priority;
 pub mod maturity_stage;
 pub mod org_unit;
+pub mod org_unit_version;
 pub mod organization;
 pub mod position;
+pub mod position_version;
 pub mod priority_assessment;
 pub mod relationship;
 pub mod relationship_review;

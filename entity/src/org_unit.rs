@@ -1,4 +1,9 @@
 //! A department, team, business unit or outside agency.
+//!
+//! The unit exists over `[effective_from, effective_to)`. Its name, function,
+//! sourcing and description here are those of its latest version
+//! ([`crate::org_unit_version`]); what held on a given day is read through the
+//! domain's dated reader, which overlays the version in effect that day.
 
 use sea_orm::entity::prelude::*;
 
@@ -15,6 +20,13 @@ pub struct Model {
     /// IN_HOUSE, SUBSIDIARY or OUTSOURCED.
     pub sourcing: String,
     pub description: Option<String>,
+    /// The first day the unit exists.
+    pub effective_from: Date,
+    /// The first day it no longer exists (archiving sets it); `None` while it lasts.
+    pub effective_to: Option<Date>,
+    /// Whether the unit had ended on the day it was read for: never stored, set by
+    /// the domain's dated reader (`orgdesign_domain::dated`) from `effective_to`.
+    #[sea_orm(ignore)]
     pub archived: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -46,15 +46,23 @@ impl NodeQuery {
                 .can_read(found.id)
                 .then(|| Node::Organization(Organization(found))));
         }
+        // Units and positions as they stand today (`unit`/`position` take `asOf`).
+        let today = orgdesign_domain::clock::today();
         if let Some(found) = units::find(db, id).await? {
             return Ok(principal
-                .can_read(found.organization_id)
-                .then(|| Node::OrgUnit(Unit(found))));
+                .can_read(found.row.organization_id)
+                .then(|| found.on(today).map(|row| Node::OrgUnit(Unit(row, today))))
+                .flatten());
         }
         if let Some(found) = positions::find(db, id).await? {
             return Ok(principal
-                .can_read(found.organization_id)
-                .then(|| Node::Position(Position(found))));
+                .can_read(found.row.organization_id)
+                .then(|| {
+                    found
+                        .on(today)
+                        .map(|row| Node::Position(Position(row, today)))
+                })
+                .flatten());
         }
         Ok(reporting::find(db, id)
             .await?

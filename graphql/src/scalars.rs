@@ -66,6 +66,15 @@ impl Date {
     pub fn as_of(date: Option<&Self>) -> Result<NaiveDate> {
         orgdesign_domain::clock::as_of(date.map(Self::as_str))
     }
+
+    /// The day a dated change takes effect, from the input `field`: a storable date,
+    /// or today when absent.
+    pub fn effective(date: Option<&Self>, field: &str) -> Result<NaiveDate> {
+        Ok(match date {
+            Some(date) => date.storable(field)?.get(),
+            None => orgdesign_domain::clock::today(),
+        })
+    }
 }
 
 impl From<NaiveDate> for Date {

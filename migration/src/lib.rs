@@ -19,6 +19,8 @@
 //! - `m20261211_000007_scenarios`: scenarios and the structure version.
 //! - `m20261211_000008_webhooks`: endpoints, the outbox, deliveries, attempts, the
 //!   insight watch.
+//! - `m20261212_000009_dated_structure`: units and positions dated like reporting
+//!   lines, their attributes kept as histories of values.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -30,6 +32,7 @@ mod m20261123_000005_tokens_audit;
 mod m20261210_000006_idempotency_owner;
 mod m20261211_000007_scenarios;
 mod m20261211_000008_webhooks;
+mod m20261212_000009_dated_structure;
 
 /// Every migration of orgdesign, oldest first.
 #[derive(Debug)]
@@ -47,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000006_idempotency_owner::Migration),
             Box::new(m20261211_000007_scenarios::Migration),
             Box::new(m20261211_000008_webhooks::Migration),
+            Box::new(m20261212_000009_dated_structure::Migration),
         ]
     }
 }

@@ -29,6 +29,10 @@ use tokio::{
 };
 use uuid::Uuid;
 
+/// The day the units [`TestApp::create_unit`] creates exist from: before every date the
+/// tests give reporting lines, so a line is never refused for a unit not yet created.
+pub const UNITS_EXIST_FROM: &str = "2000-01-01";
+
 /// The database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -352,12 +356,15 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Creates a unit and returns its id.
+    /// Creates a unit existing from [`UNITS_EXIST_FROM`] and returns its id.
     pub async fn create_unit(&self, org: &str, name: &str, function: &str) -> String {
         let data = self
             .ok(
                 "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
-                json!({ "i": { "organizationId": org, "name": name, "function": function } }),
+                json!({ "i": {
+                    "organizationId": org, "name": name, "function": function,
+                    "effectiveFrom": UNITS_EXIST_FROM,
+                } }),
             )
             .await;
         data["createUnit"]["id"].as_str().unwrap().to_owned()

@@ -320,7 +320,8 @@ async fn a_draft_is_promoted_after_a_rebase_and_a_promotion_applies_every_change
             .ok(
                 r#"query($id: ID!) { organization(id: $id) {
                     collaborationModel(asOf: "2030-01-01") { inferred }
-                    positions { role responsibilities }
+                    positions(asOf: "2030-01-01") { role responsibilities }
+                    today: positions { role }
                     reportingLines(asOf: "2030-01-01") { kind unit { name } superiorUnit { name } } } }"#,
                 json!({ "id": org }),
             )
@@ -328,6 +329,8 @@ async fn a_draft_is_promoted_after_a_rebase_and_a_promotion_applies_every_change
             .clone();
         assert_eq!(live["collaborationModel"]["inferred"], "INDEPENDENT_MATRIX", "{live:#}");
         assert_eq!(live["positions"][0]["role"], "CMO");
+        // The position the draft creates exists from the draft's date, not before.
+        assert_eq!(live["today"], json!([]), "{live:#}");
         assert_eq!(live["reportingLines"].as_array().unwrap().len(), 3, "{live:#}");
         // Before the date, the old line still holds: history is kept.
         let before = app

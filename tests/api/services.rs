@@ -1,5 +1,5 @@
-//! Services called directly, as the CLI and the demo call them: the day a service acts
-//! on is an argument, so a test can pin it, and a service's change is announced to
+//! Services called directly, as the CLI and the demo call them: the day a change takes
+//! effect is part of its input, so a test can pin it, and a service's change is announced to
 //! subscribers whoever calls it.
 
 use chrono::NaiveDate;
@@ -35,9 +35,10 @@ async fn archiving_a_unit_is_judged_on_the_day_the_caller_gives() {
         let store = Store::new(Database::connect(&app.database_url).await.unwrap());
         let mut events = store.events.subscribe();
         let context = RequestContext::system("service-test");
-        let archive = |version| UnitChanges {
+        let archive = |version, on| UnitChanges {
             id: Uuid::parse_str(&team).unwrap(),
             version,
+            effective_from: day(on),
             name: None,
             function: None,
             sourcing: None,
@@ -46,14 +47,14 @@ async fn archiving_a_unit_is_judged_on_the_day_the_caller_gives() {
         };
 
         // The day before the line ends, it is still in effect: refused.
-        let refused = units::update(&store, &context, archive(1), day("2029-12-31")).await;
+        let refused = units::update(&store, &context, archive(1, "2029-12-31")).await;
         assert!(
             matches!(&refused, Err(Error::Conflict { field: Some(f), .. }) if f == "archived"),
             "{refused:?}"
         );
 
         // On the day it ends, nothing holds the unit any more: archived.
-        let archived = units::update(&store, &context, archive(1), day("2030-01-01"))
+        let archived = units::update(&store, &context, archive(1, "2030-01-01"))
             .await
             .unwrap();
         assert!(archived.archived);

@@ -39,6 +39,7 @@ pub(super) async fn marketing_under_sales(store: &Store, limits: &Limits) -> any
         return Ok(());
     };
     let since = date(2021, 1, 1)?;
+    let b = b.since(since);
     let [
         exec,
         pumps,
@@ -244,6 +245,7 @@ pub(super) async fn independent_center(store: &Store, limits: &Limits) -> anyhow
         return Ok(());
     };
     let since = date(2020, 7, 1)?;
+    let b = b.since(since);
     let [exec, marketing, brand, demand, sales, diagnostics, devices, finance, it] = b
         .units([
             unit("Executive office", F::Executive, InHouse, "CEO and executive team.")
@@ -363,6 +365,7 @@ pub(super) async fn outsourced_marketing(store: &Store, limits: &Limits) -> anyh
         return Ok(());
     };
     let since = date(2022, 3, 1)?;
+    let b = b.since(since);
     let [exec, agency, sales] = b
         .units([
             unit(
@@ -449,11 +452,13 @@ pub(super) async fn commercial_leadership(store: &Store, limits: &Limits) -> any
     };
     let founded = date(2019, 1, 1)?;
     let reorganized = date(2023, 12, 1)?;
+    let b = b.since(founded);
     let [exec, commercial, marketing] = b
         .units([
             unit("Group executive", F::Executive, InHouse, "CEO and group executive committee.")
                 .headed("Chief Executive Officer", Ceo, &[]),
             unit("Commercial and strategy", F::Commercial, InHouse, "Revenue, product management and growth strategy under one chief officer since December 2023.")
+                .from(reorganized)
                 .headed("Chief Commercial and Strategy Officer", Cco, &[Revenue, ProductManagement, GrowthStrategy]),
             unit("Marketing", F::Marketing, InHouse, "Brand and campaigns; led by a CMO until the role was removed."),
         ])
@@ -502,7 +507,9 @@ pub(super) async fn commercial_leadership(store: &Store, limits: &Limits) -> any
         &b.ctx,
         PositionChanges {
             id: cmo,
-            version: cmo_row.version,
+            version: cmo_row.row.version,
+            // The role was removed with the reorganization.
+            effective_from: reorganized,
             unit_id: None,
             title: None,
             role: None,

@@ -41,6 +41,9 @@ struct Builder<'a> {
     ctx: RequestContext,
     limits: &'a Limits,
     org: Uuid,
+    /// The day the organization's units and positions exist from, unless a unit says
+    /// otherwise: the demo's structure is as old as its first reporting lines.
+    since: NaiveDate,
 }
 
 fn date(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
@@ -54,6 +57,8 @@ struct Unit<'s> {
     sourcing: Sourcing,
     description: &'s str,
     heads: Vec<Head<'s>>,
+    /// The first day it exists, when later than the organization's.
+    from: Option<NaiveDate>,
 }
 
 /// A position heading a unit: title, role, responsibilities.
@@ -79,6 +84,7 @@ fn unit<'s>(
         sourcing,
         description,
         heads: Vec::new(),
+        from: None,
     }
 }
 
@@ -91,6 +97,12 @@ impl<'s> Unit<'s> {
         responsibilities: &'s [Responsibility],
     ) -> Self {
         self.heads.push((title, role, responsibilities));
+        self
+    }
+
+    /// The unit exists from `day` rather than from the organization's first day.
+    fn from(mut self, day: NaiveDate) -> Self {
+        self.from = Some(day);
         self
     }
 }
@@ -277,21 +289,29 @@ impl<'a> Builder<'a> {
             ctx,
             limits,
             org: org.id,
+            since: crate::clock::today(),
         }))
     }
 
-    async fn unit(
-        &self,
-        name: &str,
-        function: UnitFunction,
-        sourcing: Sourcing,
-        description: &str,
-    ) -> anyhow::Result<Uuid> {
+    /// The builder, its units and positions existing from `day` on.
+    fn since(self, day: NaiveDate) -> Self {
+        Self { since: day, ..self }
+    }
+
+    async fn unit(&self, unit: &Unit<'_>) -> anyhow::Result<Uuid> {
+        let Unit {
+            name,
+            function,
+            sourcing,
+            description,
+            ..
+        } = *unit;
         let unit = units::create(
             self.store,
             &self.ctx,
             NewUnit {
                 organization_id: self.org,
+                effective_from: unit.from.unwrap_or(self.since),
                 name: Name::parse("name", name)?,
                 function,
                 sourcing,
@@ -310,11 +330,15 @@ impl<'a> Builder<'a> {
         role: PositionRole,
         responsibilities: &[Responsibility],
     ) -> anyhow::Result<Uuid> {
+        let effective_from = units::find(&self.store.db, unit)
+            .await?
+            .map_or(self.since, |u| u.row.effective_from);
         let position = positions::create(
             self.store,
             &self.ctx,
             NewPosition {
                 unit_id: unit,
+                effective_from,
                 title: Name::parse("title", title)?,
                 role,
                 holder_name: None,
@@ -356,9 +380,7 @@ impl Builder<'_> {
     async fn units<const N: usize>(&self, units: [Unit<'_>; N]) -> anyhow::Result<[Uuid; N]> {
         let mut ids = [Uuid::nil(); N];
         for (id, unit) in ids.iter_mut().zip(units) {
-            *id = self
-                .unit(unit.name, unit.function, unit.sourcing, unit.description)
-                .await?;
+            *id = self.unit(&unit).await?;
             for (title, role, responsibilities) in unit.heads {
                 self.head(*id, title, role, responsibilities).await?;
             }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::Snapshot;
 use crate::{
-    StageKey,
+    StageKey, dated,
     error::{Error, Result},
     maturity, priorities,
     query::{group, lines_in_effect_on},
@@ -29,7 +29,8 @@ pub async fn snapshot(
 }
 
 /// Loads the snapshots of `organizations` on `as_of`: eight statements however many
-/// organizations (units, positions, lines in effect, stage declarations, core-KPI
+/// organizations (units and positions as they stood that day, each with its history,
+/// lines in effect, stage declarations, core-KPI
 /// freshness, priority assessments, stakeholders, relationships).
 pub async fn snapshots(
     db: &DatabaseConnection,
@@ -37,20 +38,16 @@ pub async fn snapshots(
     as_of: NaiveDate,
 ) -> Result<HashMap<Uuid, Snapshot>> {
     let ids = || organizations.iter().copied();
-    let mut units = group(
-        org_unit::Entity::find()
-            .filter(org_unit::Column::OrganizationId.is_in(ids()))
-            .all(db)
-            .await?,
-        |u| u.organization_id,
+    let units: Vec<org_unit::Model> = dated::on_day(
+        &dated::histories(db, org_unit::Column::OrganizationId, organizations).await?,
+        as_of,
     );
-    let mut positions = group(
-        position::Entity::find()
-            .filter(position::Column::OrganizationId.is_in(ids()))
-            .all(db)
-            .await?,
-        |p| p.organization_id,
+    let mut units = group(units, |u| u.organization_id);
+    let positions: Vec<position::Model> = dated::on_day(
+        &dated::histories(db, position::Column::OrganizationId, organizations).await?,
+        as_of,
     );
+    let mut positions = group(positions, |p| p.organization_id);
     let mut lines = group(
         reporting_line::Entity::find()
             .filter(reporting_line::Column::OrganizationId.is_in(ids()))

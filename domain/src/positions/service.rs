@@ -1,9 +1,9 @@
 //! Position storage rules.
 
+use chrono::NaiveDate;
 use entity::{org_unit, organization, position};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -12,8 +12,8 @@ use crate::{
     audit::Operation,
     auth::RequestContext,
     clock::now,
+    dated::{self, History},
     error::{Error, Result},
-    query::rows_in,
     store::Store,
     write::{self, Row, check_version},
 };
@@ -29,17 +29,23 @@ pub fn responsibilities(model: &position::Model) -> Result<Vec<Responsibility>, 
 #[derive(Debug)]
 pub struct NewPosition {
     pub unit_id: Uuid,
+    /// The first day it exists; its unit must exist then.
+    pub effective_from: NaiveDate,
     pub title: Name,
     pub role: PositionRole,
     pub holder_name: Option<Name>,
     pub responsibilities: Vec<Responsibility>,
 }
 
-/// Changes to a position; `None` leaves a field as it is.
+/// Changes to a position from a day on; `None` leaves a field as it is. A move to
+/// another unit is not dated: it takes effect for every day.
 #[derive(Debug)]
 pub struct PositionChanges {
     pub id: Uuid,
     pub version: i32,
+    /// The first day the changed values hold; with `archived: true`, the first day the
+    /// position no longer exists.
+    pub effective_from: NaiveDate,
     pub unit_id: Option<Uuid>,
     pub title: Option<Name>,
     pub role: Option<PositionRole>,
@@ -74,9 +80,7 @@ pub(crate) async fn create_in<C: ConnectionTrait>(
     new: NewPosition,
     max_positions: u64,
 ) -> Result<position::Model> {
-    if unit.archived {
-        return Err(Error::bad_input("unitId", "the unit is archived"));
-    }
+    ensure_unit_on(tx, unit.clone(), new.effective_from).await?;
     let positions = position::Entity::find()
         .filter(position::Column::UnitId.eq(unit.id))
         .count(tx)
@@ -87,21 +91,49 @@ pub(crate) async fn create_in<C: ConnectionTrait>(
         )));
     }
     let now = now();
-    Ok(position::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(org.id),
-        unit_id: Set(unit.id),
-        title: Set(new.title.into_inner()),
-        role: Set(new.role.as_str().to_owned()),
-        holder_name: Set(new.holder_name.map(Name::into_inner)),
-        responsibilities: Set(Responsibility::json(&new.responsibilities)),
-        archived: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
+    dated::insert(
+        tx,
+        position::Model {
+            id: Uuid::now_v7(),
+            organization_id: org.id,
+            unit_id: unit.id,
+            title: new.title.into_inner(),
+            role: new.role.as_str().to_owned(),
+            holder_name: new.holder_name.map(Name::into_inner),
+            responsibilities: Responsibility::json(&new.responsibilities),
+            effective_from: new.effective_from,
+            effective_to: None,
+            archived: false,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        },
+    )
+    .await
+}
+
+/// Refuses a unit that does not exist on `day` (`unitId` at fault): a position heads
+/// a unit only while the unit exists.
+async fn ensure_unit_on<C: ConnectionTrait>(
+    tx: &C,
+    unit: org_unit::Model,
+    day: NaiveDate,
+) -> Result<()> {
+    let history = dated::history(tx, unit).await?;
+    match history.on(day) {
+        Some(unit) if !unit.archived => Ok(()),
+        Some(_) => Err(Error::bad_input(
+            "unitId",
+            format!("the unit is archived: it had ended by {day}"),
+        )),
+        None => Err(Error::bad_input(
+            "unitId",
+            format!(
+                "the unit does not exist yet on {day}: it exists from {}",
+                history.row.effective_from
+            ),
+        )),
     }
-    .insert(tx)
-    .await?)
 }
 
 /// Applies `changes` if `version` is still current. Moving a position to another unit
@@ -126,62 +158,79 @@ pub async fn update(
 pub(crate) async fn update_in<C: ConnectionTrait>(
     tx: &C,
     org: &organization::Model,
-    current: position::Model,
+    mut current: position::Model,
     changes: PositionChanges,
 ) -> Result<position::Model> {
     check_version("the position", current.version, changes.version)?;
-    let mut row: position::ActiveModel = current.clone().into();
+    let day = changes.effective_from;
     if let Some(unit_id) = changes.unit_id {
-        let unit = org_unit::Entity::find_by_id(unit_id).one(tx).await?;
-        match unit {
-            Some(unit) if unit.organization_id == org.id && unit.archived => {
-                return Err(Error::bad_input("unitId", "the unit is archived"));
+        match org_unit::Entity::find_by_id(unit_id).one(tx).await? {
+            Some(unit) if unit.organization_id == org.id => {
+                ensure_unit_on(tx, unit, day).await?;
+                current.unit_id = unit_id;
             }
-            Some(unit) if unit.organization_id == org.id => row.unit_id = Set(unit.id),
             // A unit of another organization is reported as unknown: the principal
             // may not be allowed to know it exists.
             _ => return Err(Error::not_found_at("unit", "unitId")),
         }
     }
-    if let Some(title) = changes.title {
-        row.title = Set(title.into_inner());
+    let mut history = dated::history(tx, current).await?;
+    if changes.archived == Some(false) && history.row.effective_to.is_some() {
+        history = dated::end_on(history, None, "archived")?;
     }
-    if let Some(role) = changes.role {
-        row.role = Set(role.as_str().to_owned());
+    let changes_values = changes.title.is_some()
+        || changes.role.is_some()
+        || changes.holder_name.is_some()
+        || changes.responsibilities.is_some();
+    if changes_values {
+        history = dated::change_on(tx, history, day, "effectiveFrom", |row| {
+            if let Some(title) = changes.title {
+                row.title = title.into_inner();
+            }
+            if let Some(role) = changes.role {
+                row.role = role.as_str().to_owned();
+            }
+            if let Some(holder) = changes.holder_name {
+                row.holder_name = holder.map(Name::into_inner);
+            }
+            if let Some(list) = changes.responsibilities {
+                row.responsibilities = Responsibility::json(&list);
+            }
+        })
+        .await?;
     }
-    if let Some(holder) = changes.holder_name {
-        row.holder_name = Set(holder.map(Name::into_inner));
+    if changes.archived == Some(true) {
+        if changes_values {
+            return Err(Error::bad_input(
+                "archived",
+                "archiving ends the position on effectiveFrom; change its values in a separate update",
+            ));
+        }
+        history = dated::end_on(history, Some(day), "effectiveFrom")?;
     }
-    if let Some(list) = changes.responsibilities {
-        row.responsibilities = Set(Responsibility::json(&list));
-    }
-    if let Some(archived) = changes.archived {
-        row.archived = Set(archived);
-    }
-    row.version = Set(current.version + 1);
-    row.updated_at = Set(now());
-    Ok(row.update(tx).await?)
+    dated::save(tx, history, day).await
 }
 
-/// Every position heading each of `units`, by title (archived ones included).
-pub async fn of_units(db: &DatabaseConnection, units: &[Uuid]) -> Result<Vec<position::Model>> {
-    let order = [position::Column::Title, position::Column::Id];
-    Ok(rows_in::<position::Entity>(db, position::Column::UnitId, units, &order).await?)
+/// Every position heading each of `units`, with its history (one statement).
+pub async fn of_units(
+    db: &DatabaseConnection,
+    units: &[Uuid],
+) -> Result<Vec<History<position::Model>>> {
+    dated::histories(db, position::Column::UnitId, units).await
 }
 
-/// Every position of each of `organizations`, by title (archived ones included).
+/// Every position of each of `organizations`, with its history (one statement); pick
+/// a day's with [`dated::on_day`].
 pub async fn of_organizations(
     db: &DatabaseConnection,
     organizations: &[Uuid],
-) -> Result<Vec<position::Model>> {
-    let order = [position::Column::Title, position::Column::Id];
-    Ok(
-        rows_in::<position::Entity>(db, position::Column::OrganizationId, organizations, &order)
-            .await?,
-    )
+) -> Result<Vec<History<position::Model>>> {
+    dated::histories(db, position::Column::OrganizationId, organizations).await
 }
 
-/// One position by id.
-pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<position::Model>> {
-    Ok(position::Entity::find_by_id(id).one(db).await?)
+/// One position by id, with its history.
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<History<position::Model>>> {
+    Ok(dated::histories(db, position::Column::Id, &[id])
+        .await?
+        .pop())
 }

@@ -45,10 +45,55 @@ impl NewLine {
     }
 }
 
-/// Loads a unit of `org` for the input `field`. A unit that does not exist, or that the
-/// principal cannot see, is `NOT_FOUND` on that field; an archived unit, or one of
-/// another organization the principal does see, is `BAD_USER_INPUT`.
+/// Loads a unit of `org` for the input `field` and checks it exists for the whole of
+/// `span`. A unit that does not exist, or that the principal cannot see, is
+/// `NOT_FOUND` on that field; one of another organization the principal does see, or
+/// one that had ended by the line's start, is `BAD_USER_INPUT` on it; a line that
+/// would start before the unit exists, or outlast it, is `BAD_USER_INPUT` on the date
+/// at fault.
 async fn unit_of<C: ConnectionTrait>(
+    tx: &C,
+    principal: &Principal,
+    org: &organization::Model,
+    id: Uuid,
+    field: &str,
+    span: Span,
+) -> Result<org_unit::Model> {
+    let unit = reachable_unit(tx, principal, org, id, field).await?;
+    let (from, to) = (unit.effective_from, unit.effective_to);
+    if let Some(end) = to
+        && end <= span.from
+    {
+        return Err(Error::bad_input(
+            field,
+            format!("the unit is archived: it ended on {end}, before the line would start"),
+        ));
+    }
+    if span.from < from {
+        return Err(Error::bad_input(
+            "effectiveFrom",
+            format!(
+                "the unit \"{}\" exists from {from}; a line to or from it cannot start earlier",
+                unit.name
+            ),
+        ));
+    }
+    if let Some(end) = to
+        && span.to.is_none_or(|line_end| line_end > end)
+    {
+        return Err(Error::bad_input(
+            "effectiveTo",
+            format!(
+                "the unit \"{}\" ends on {end}; the line must end by then",
+                unit.name
+            ),
+        ));
+    }
+    Ok(unit)
+}
+
+/// The unit `id` of `org` as the principal may name it in a line.
+async fn reachable_unit<C: ConnectionTrait>(
     tx: &C,
     principal: &Principal,
     org: &organization::Model,
@@ -64,7 +109,6 @@ async fn unit_of<C: ConnectionTrait>(
             field,
             "the unit belongs to another organization; lines join units of one organization only",
         )),
-        Some(unit) if unit.archived => Err(Error::bad_input(field, "the unit is archived")),
         Some(unit) => Ok(unit),
         None => Err(Error::not_found_at("unit", field)),
     }
@@ -93,8 +137,17 @@ async fn check_invariants<C: ConnectionTrait>(
             "must be after effectiveFrom",
         ));
     }
-    unit_of(tx, principal, org, line.unit_id, "unitId").await?;
-    unit_of(tx, principal, org, line.superior_unit_id, "superiorUnitId").await?;
+    let span = line.span();
+    unit_of(tx, principal, org, line.unit_id, "unitId", span).await?;
+    unit_of(
+        tx,
+        principal,
+        org,
+        line.superior_unit_id,
+        "superiorUnitId",
+        span,
+    )
+    .await?;
 
     let others: Vec<reporting_line::Model> = reporting_line::Entity::find()
         .filter(reporting_line::Column::OrganizationId.eq(org.id))
@@ -103,7 +156,6 @@ async fn check_invariants<C: ConnectionTrait>(
         .into_iter()
         .filter(|l| Some(l.id) != replacing)
         .collect();
-    let span = line.span();
     match line.kind {
         LineKind::Solid => {
             if let Some(clash) = others.iter().find(|l| {

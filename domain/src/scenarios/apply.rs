@@ -232,6 +232,8 @@ impl Draft {
                     function: c.function.as_str().to_owned(),
                     sourcing: c.sourcing.as_str().to_owned(),
                     description: description.map(Description::into_inner),
+                    effective_from: self.snapshot.as_of,
+                    effective_to: None,
                     archived: false,
                     created_at: self.stamp,
                     updated_at: self.stamp,
@@ -289,7 +291,8 @@ impl Draft {
                     .lines
                     .retain(|l| l.unit_id != id && l.superior_unit_id != id);
                 if let Some(i) = self.unit_index(id) {
-                    self.snapshot.units[i].archived = true;
+                    let unit = &mut self.snapshot.units[i];
+                    (unit.archived, unit.effective_to) = (true, Some(self.snapshot.as_of));
                 }
             }
             Change::MoveUnit(c) => {
@@ -386,6 +389,8 @@ impl Draft {
                     role: c.role.as_str().to_owned(),
                     holder_name: holder.map(Name::into_inner),
                     responsibilities: Responsibility::json(&c.responsibilities),
+                    effective_from: self.snapshot.as_of,
+                    effective_to: None,
                     archived: false,
                     created_at: self.stamp,
                     updated_at: self.stamp,
@@ -438,7 +443,8 @@ impl Draft {
             }
             Change::ArchivePosition(c) => {
                 let i = self.position(&c.position_id, &f("positionId"))?;
-                self.snapshot.positions[i].archived = true;
+                let position = &mut self.snapshot.positions[i];
+                (position.archived, position.effective_to) = (true, Some(self.snapshot.as_of));
             }
         }
         self.applied += 1;

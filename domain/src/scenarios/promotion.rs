@@ -129,6 +129,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     self.org,
                     NewUnit {
                         organization_id: self.org.id,
+                        effective_from: self.date,
                         name: Name::parse("input.name", &c.name)?,
                         function: c.function,
                         sourcing: c.sourcing,
@@ -165,6 +166,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     UnitChanges {
                         id,
                         version: current.version,
+                        effective_from: self.date,
                         name: c
                             .name
                             .as_deref()
@@ -175,7 +177,6 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                         description: None,
                         archived: None,
                     },
-                    self.date,
                 )
                 .await?;
                 Ok((Operation::UpdateUnit, vec![updated.id]))
@@ -209,13 +210,13 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     UnitChanges {
                         id,
                         version: current.version,
+                        effective_from: self.date,
                         name: None,
                         function: None,
                         sourcing: None,
                         description: None,
                         archived: Some(true),
                     },
-                    self.date,
                 )
                 .await?;
                 objects.insert(0, updated.id);
@@ -274,6 +275,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     &unit,
                     NewPosition {
                         unit_id,
+                        effective_from: self.date,
                         title: Name::parse("input.title", &c.title)?,
                         role: c.role,
                         holder_name: Name::parse_opt("input.holderName", c.holder_name.as_deref())?,
@@ -298,6 +300,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     PositionChanges {
                         id,
                         version: current.version,
+                        effective_from: self.date,
                         unit_id,
                         title: c
                             .title
@@ -324,6 +327,7 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                     PositionChanges {
                         id,
                         version: current.version,
+                        effective_from: self.date,
                         unit_id: None,
                         title: None,
                         role: None,

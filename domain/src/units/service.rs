@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use entity::{org_unit, organization, reporting_line};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter,
 };
 use uuid::Uuid;
 
@@ -13,8 +13,9 @@ use crate::{
     audit::Operation,
     auth::RequestContext,
     clock::now,
+    dated::{self, History},
     error::{Error, Result},
-    query::{lines_open_after, rows_in},
+    query::lines_open_after,
     store::Store,
     write::{self, Row, Target, check_version},
 };
@@ -23,17 +24,22 @@ use crate::{
 #[derive(Debug)]
 pub struct NewUnit {
     pub organization_id: Uuid,
+    /// The first day it exists.
+    pub effective_from: NaiveDate,
     pub name: Name,
     pub function: UnitFunction,
     pub sourcing: Sourcing,
     pub description: Option<Description>,
 }
 
-/// Changes to a unit; `None` leaves a field as it is.
+/// Changes to a unit from a day on; `None` leaves a field as it is.
 #[derive(Debug)]
 pub struct UnitChanges {
     pub id: Uuid,
     pub version: i32,
+    /// The first day the changed values hold; with `archived: true`, the first day the
+    /// unit no longer exists.
+    pub effective_from: NaiveDate,
     pub name: Option<Name>,
     pub function: Option<UnitFunction>,
     pub sourcing: Option<Sourcing>,
@@ -74,36 +80,39 @@ pub(crate) async fn create_in<C: ConnectionTrait>(
         )));
     }
     let now = now();
-    Ok(org_unit::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(org.id),
-        name: Set(new.name.into_inner()),
-        function: Set(new.function.as_str().to_owned()),
-        sourcing: Set(new.sourcing.as_str().to_owned()),
-        description: Set(new.description.map(Description::into_inner)),
-        archived: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    }
-    .insert(tx)
-    .await?)
+    dated::insert(
+        tx,
+        org_unit::Model {
+            id: Uuid::now_v7(),
+            organization_id: org.id,
+            name: new.name.into_inner(),
+            function: new.function.as_str().to_owned(),
+            sourcing: new.sourcing.as_str().to_owned(),
+            description: new.description.map(Description::into_inner),
+            effective_from: new.effective_from,
+            effective_to: None,
+            archived: false,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        },
+    )
+    .await
 }
 
-/// Applies `changes` if `version` is still current.
+/// Applies `changes` from their day on if `version` is still current.
 ///
-/// A unit with reporting lines (either way) still in effect after `today` cannot be
-/// archived: ending them is a structural decision with its own date, so the caller
-/// makes it.
+/// A unit with reporting lines (either way) still in effect on or after the day it
+/// would end cannot end then: ending them is a structural decision with its own date,
+/// so the caller makes it.
 pub async fn update(
     store: &Store,
     ctx: &RequestContext,
     changes: UnitChanges,
-    today: NaiveDate,
 ) -> Result<org_unit::Model> {
     let unit = Row::new(changes.id, "id").active();
     let (write, current) = write::begin_on::<org_unit::Entity>(store, ctx, unit).await?;
-    let updated = update_in(&write.tx, &write.organization, current, changes, today).await?;
+    let updated = update_in(&write.tx, &write.organization, current, changes).await?;
     write
         .commit(Operation::UpdateUnit, vec![updated.id])
         .await?;
@@ -117,70 +126,95 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
     org: &organization::Model,
     current: org_unit::Model,
     changes: UnitChanges,
-    today: NaiveDate,
 ) -> Result<org_unit::Model> {
     check_version("the unit", current.version, changes.version)?;
-    if changes.archived == Some(true) && !current.archived {
-        let open_lines = reporting_line::Entity::find()
-            .filter(reporting_line::Column::OrganizationId.eq(org.id))
-            .filter(
-                Condition::any()
-                    .add(reporting_line::Column::UnitId.eq(current.id))
-                    .add(reporting_line::Column::SuperiorUnitId.eq(current.id)),
-            )
-            .filter(lines_open_after(today))
-            .count(tx)
-            .await?;
-        if open_lines > 0 {
-            return Err(Error::conflict(
+    let day = changes.effective_from;
+    let mut history = dated::history(tx, current).await?;
+    if changes.archived == Some(false) && history.row.effective_to.is_some() {
+        history = dated::end_on(history, None, "archived")?;
+    }
+    let changes_values = changes.name.is_some()
+        || changes.function.is_some()
+        || changes.sourcing.is_some()
+        || changes.description.is_some();
+    if changes_values {
+        history = dated::change_on(tx, history, day, "effectiveFrom", |row| {
+            if let Some(name) = changes.name {
+                row.name = name.into_inner();
+            }
+            if let Some(function) = changes.function {
+                row.function = function.as_str().to_owned();
+            }
+            if let Some(sourcing) = changes.sourcing {
+                row.sourcing = sourcing.as_str().to_owned();
+            }
+            if let Some(description) = changes.description {
+                row.description = description.map(Description::into_inner);
+            }
+        })
+        .await?;
+    }
+    if changes.archived == Some(true) {
+        if changes_values {
+            return Err(Error::bad_input(
                 "archived",
-                format!(
-                    "the unit still has {open_lines} current or future reporting line(s); end them first"
-                ),
+                "archiving ends the unit on effectiveFrom; change its values in a separate update",
             ));
         }
+        ensure_no_lines_from(tx, org.id, history.row.id, day).await?;
+        history = dated::end_on(history, Some(day), "effectiveFrom")?;
     }
-    let mut row: org_unit::ActiveModel = current.clone().into();
-    if let Some(name) = changes.name {
-        row.name = Set(name.into_inner());
-    }
-    if let Some(function) = changes.function {
-        row.function = Set(function.as_str().to_owned());
-    }
-    if let Some(sourcing) = changes.sourcing {
-        row.sourcing = Set(sourcing.as_str().to_owned());
-    }
-    if let Some(description) = changes.description {
-        row.description = Set(description.map(Description::into_inner));
-    }
-    if let Some(archived) = changes.archived {
-        row.archived = Set(archived);
-    }
-    row.version = Set(current.version + 1);
-    row.updated_at = Set(now());
-    Ok(row.update(tx).await?)
+    dated::save(tx, history, day).await
 }
 
-/// One unit by id.
-pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<org_unit::Model>> {
-    Ok(org_unit::Entity::find_by_id(id).one(db).await?)
+/// Refuses to end a unit on `end` while lines to or from it hold on `end` or later.
+async fn ensure_no_lines_from<C: ConnectionTrait>(
+    tx: &C,
+    organization: Uuid,
+    unit: Uuid,
+    end: NaiveDate,
+) -> Result<()> {
+    let open_lines = reporting_line::Entity::find()
+        .filter(reporting_line::Column::OrganizationId.eq(organization))
+        .filter(
+            Condition::any()
+                .add(reporting_line::Column::UnitId.eq(unit))
+                .add(reporting_line::Column::SuperiorUnitId.eq(unit)),
+        )
+        .filter(lines_open_after(end))
+        .count(tx)
+        .await?;
+    if open_lines > 0 {
+        return Err(Error::conflict(
+            "archived",
+            format!(
+                "the unit still has {open_lines} reporting line(s) in effect on or after {end}; end them first"
+            ),
+        ));
+    }
+    Ok(())
 }
 
-/// Units by id (one statement for all of them).
-pub async fn by_ids(db: &DatabaseConnection, ids: &[Uuid]) -> Result<Vec<org_unit::Model>> {
-    Ok(rows_in::<org_unit::Entity>(db, org_unit::Column::Id, ids, &[]).await?)
+/// One unit by id, with its history.
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<History<org_unit::Model>>> {
+    Ok(by_ids(db, &[id]).await?.pop())
 }
 
-/// Every unit of each of `organizations`, by name (archived ones included).
+/// Units by id, with their histories (one statement for all of them).
+pub async fn by_ids(
+    db: &DatabaseConnection,
+    ids: &[Uuid],
+) -> Result<Vec<History<org_unit::Model>>> {
+    dated::histories(db, org_unit::Column::Id, ids).await
+}
+
+/// Every unit of each of `organizations`, with its history (one statement); pick a
+/// day's with [`dated::on_day`].
 pub async fn of_organizations(
     db: &DatabaseConnection,
     organizations: &[Uuid],
-) -> Result<Vec<org_unit::Model>> {
-    let order = [org_unit::Column::Name, org_unit::Column::Id];
-    Ok(
-        rows_in::<org_unit::Entity>(db, org_unit::Column::OrganizationId, organizations, &order)
-            .await?,
-    )
+) -> Result<Vec<History<org_unit::Model>>> {
+    dated::histories(db, org_unit::Column::OrganizationId, organizations).await
 }
 
 /// Checks that `unit` is one of `organization`'s units; otherwise `NOT_FOUND` on the

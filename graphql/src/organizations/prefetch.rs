@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use async_graphql::{Context, InputType, Lookahead, SelectionField, Value};
 use chrono::NaiveDate;
 use entity::{org_unit, organization};
-use orgdesign_domain::query::group;
+use orgdesign_domain::{dated::History, query::group};
 use uuid::Uuid;
 
 use super::prefetched as organization_fields;
@@ -31,7 +31,8 @@ use crate::{
 pub async fn unit_subtree(
     ctx: &Context<'_>,
     org: &organization::Model,
-    units: &[org_unit::Model],
+    units: &[History<org_unit::Model>],
+    day: NaiveDate,
     selection: &Lookahead<'_>,
 ) -> GqlResult<()> {
     let loaders = loaders(ctx)?;
@@ -41,15 +42,16 @@ pub async fn unit_subtree(
         .await;
     loaders
         .unit_by_id
-        .feed_many(units.iter().map(|u| (u.id, u.clone())))
+        .feed_many(units.iter().map(|u| (u.row.id, u.clone())))
         .await;
+    let units: Vec<&org_unit::Model> = units.iter().map(|u| &u.row).collect();
     if selection.field(unit_fields::POSITIONS).exists() {
         let positions = loaders
             .positions_by_organization
             .load_one(org.id)
             .await?
             .unwrap_or_default();
-        let mut by_unit = group(positions, |p| p.unit_id);
+        let mut by_unit = group(positions, |p| p.row.unit_id);
         loaders
             .positions_by_unit
             .feed_many(
@@ -63,10 +65,7 @@ pub async fn unit_subtree(
         .iter()
         .any(|f| selection.field(f).exists())
     {
-        loaders
-            .lines_as_of
-            .load_one((org.id, orgdesign_domain::clock::today()))
-            .await?;
+        loaders.lines_as_of.load_one((org.id, day)).await?;
     }
     if selection.field(unit_fields::LINE_HISTORY).exists() {
         let lines = loaders
@@ -104,7 +103,7 @@ pub async fn units_if_selected(
             .unwrap_or_default();
         loaders
             .unit_by_id
-            .feed_many(units.into_iter().map(|u| (u.id, u)))
+            .feed_many(units.into_iter().map(|u| (u.row.id, u)))
             .await;
     }
     Ok(())

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, Object};
 use entity::organization;
+use orgdesign_domain::dated;
 
 use super::prefetch;
 use crate::{
@@ -92,34 +93,40 @@ impl Organization {
         self.0.updated_at.into()
     }
 
-    /// The organization's units, by name; archived ones only when asked.
+    /// The organization's units as they stood on `asOf` (default: today), by name;
+    /// units that had ended by then only when asked, units not yet created never.
     async fn units(
         &self,
         ctx: &Context<'_>,
         function: Option<UnitFunction>,
         #[graphql(default = false)] include_archived: bool,
+        as_of: Option<Date>,
     ) -> GqlResult<Vec<Unit>> {
-        let units = loaders(ctx)?
+        let day = Date::as_of(as_of.as_ref())?;
+        let histories = loaders(ctx)?
             .units_by_organization
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        prefetch::unit_subtree(ctx, &self.0, &units, &ctx.look_ahead()).await?;
-        Ok(units
+        prefetch::unit_subtree(ctx, &self.0, &histories, day, &ctx.look_ahead()).await?;
+        Ok(dated::listed(dated::on_day(&histories, day))
             .into_iter()
             .filter(|u| include_archived || !u.archived)
             .filter(|u| function.is_none_or(|f| u.function == f.as_str()))
-            .map(Unit)
+            .map(|u| Unit(u, day))
             .collect())
     }
 
-    /// The leadership positions across all units.
+    /// The leadership positions across all units as they stood on `asOf` (default:
+    /// today), by title; positions that had ended by then only when asked.
     async fn positions(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = false)] include_archived: bool,
+        as_of: Option<Date>,
     ) -> GqlResult<Vec<Position>> {
-        let positions = loaders(ctx)?
+        let day = Date::as_of(as_of.as_ref())?;
+        let histories = loaders(ctx)?
             .positions_by_organization
             .load_one(self.0.id)
             .await?
@@ -131,10 +138,10 @@ impl Organization {
             &[crate::positions::prefetched::UNIT],
         )
         .await?;
-        Ok(positions
+        Ok(dated::listed(dated::on_day(&histories, day))
             .into_iter()
             .filter(|p| include_archived || !p.archived)
-            .map(Position)
+            .map(|p| Position(p, day))
             .collect())
     }
 

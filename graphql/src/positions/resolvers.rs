@@ -13,6 +13,7 @@ use crate::{
     context::{find_readable, limits, request, store},
     enums::{PositionRole, Responsibility},
     error::{AtInput, GqlResult},
+    scalars::Date,
 };
 
 /// Input of `createPosition`.
@@ -25,6 +26,8 @@ pub struct CreatePositionInput {
     holder_name: Option<String>,
     #[graphql(default)]
     responsibilities: Vec<Responsibility>,
+    /// The first day the position exists (default: today); its unit must exist then.
+    effective_from: Option<Date>,
 }
 
 /// Input of `updatePosition`: absent fields stay.
@@ -40,8 +43,13 @@ pub struct UpdatePositionInput {
     holder_name: MaybeUndefined<String>,
     /// Replaces the whole list.
     responsibilities: Option<Vec<Responsibility>>,
-    /// Archive (or restore) the position.
+    /// Archive (or restore) the position. Archiving ends it on `effectiveFrom`: it no
+    /// longer exists from that day.
     archived: Option<bool>,
+    /// The first day the changed values hold (default: today). A change dated in the
+    /// future leaves every earlier day as it was; queries `asOf` that day show it. A
+    /// move to another unit (`unitId`) is not dated: it holds for every day.
+    effective_from: Option<Date>,
 }
 
 /// Most responsibilities one position may list (there are ten kinds).
@@ -62,6 +70,7 @@ impl CreatePositionInput {
         check_responsibilities(&self.responsibilities)?;
         Ok(NewPosition {
             unit_id: parse_id("input.unitId", &self.unit_id)?,
+            effective_from: Date::effective(self.effective_from.as_ref(), "input.effectiveFrom")?,
             title: Name::parse("input.title", &self.title)?,
             role: self.role.into(),
             holder_name: Name::parse_opt("input.holderName", self.holder_name.as_deref())?,
@@ -78,6 +87,7 @@ impl UpdatePositionInput {
         Ok(PositionChanges {
             id: parse_id("input.id", &self.id)?,
             version: self.version,
+            effective_from: Date::effective(self.effective_from.as_ref(), "input.effectiveFrom")?,
             unit_id: self
                 .unit_id
                 .map(|id| parse_id("input.unitId", &id))
@@ -106,10 +116,17 @@ pub struct PositionQuery;
 
 #[Object]
 impl PositionQuery {
-    /// One position by id; null when unknown.
-    async fn position(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Position>> {
-        let found = find_readable(ctx, &id, service::find, |m| m.organization_id).await?;
-        Ok(found.map(Position))
+    /// One position by id as it stood on `asOf` (default: today); null when unknown
+    /// or when it did not exist yet that day.
+    async fn position(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        as_of: Option<Date>,
+    ) -> GqlResult<Option<Position>> {
+        let day = Date::as_of(as_of.as_ref())?;
+        let found = find_readable(ctx, &id, service::find, |h| h.row.organization_id).await?;
+        Ok(found.and_then(|h| h.on(day)).map(|row| Position(row, day)))
     }
 }
 
@@ -128,14 +145,16 @@ impl PositionMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let new = input.parse()?;
+        let day = new.effective_from;
         let max = limits(ctx)?.max_positions_per_unit;
         let m = service::create(store(ctx)?, context, new, max)
             .await
             .at_input()?;
-        Ok(Position(m))
+        Ok(Position(m, day))
     }
 
-    /// Changes a position (including archiving it) if `version` is current.
+    /// Changes a position from `effectiveFrom` on (including archiving it) if
+    /// `version` is current; returns the position as it stands on that day.
     async fn update_position(
         &self,
         ctx: &Context<'_>,
@@ -144,9 +163,10 @@ impl PositionMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
+        let day = changes.effective_from;
         let m = service::update(store(ctx)?, context, changes)
             .await
             .at_input()?;
-        Ok(Position(m))
+        Ok(Position(m, day))
     }
 }

@@ -1,19 +1,21 @@
 //! The `Position` GraphQL type.
 
 use async_graphql::{Context, ID, Object};
+use chrono::NaiveDate;
 use entity::position;
 
 use crate::{
-    context::loaders,
     enums::{PositionRole, Responsibility},
     error::GqlResult,
-    scalars::Timestamp,
+    scalars::{Date, Timestamp},
     units::Unit,
 };
 
 /// A leadership role heading a unit. Holds no personal data beyond a display name.
+/// Read as it stood on a day (the second field): its values, and its unit, are that
+/// day's.
 #[derive(Debug, Clone)]
-pub struct Position(pub position::Model);
+pub struct Position(pub position::Model, pub NaiveDate);
 
 /// Fields of `Position` (as the schema names them) whose rows a list of positions
 /// loads ahead for its whole organization (`organizations::prefetch`).
@@ -28,13 +30,13 @@ impl Position {
         ID(self.0.id.to_string())
     }
 
-    /// The unit this position heads.
+    /// The unit this position heads, as it stood on the day the position was read
+    /// for.
     async fn unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
-        Ok(loaders(ctx)?
-            .unit_by_id
-            .load_one(self.0.unit_id)
+        Ok(Unit::on(ctx, vec![self.0.unit_id], self.1)
             .await?
-            .map(Unit))
+            .into_iter()
+            .next())
     }
 
     async fn title(&self) -> &str {
@@ -58,8 +60,20 @@ impl Position {
             .collect())
     }
 
+    /// Whether the position had ended by the day it was read for.
+    #[graphql(deprecation = "Use effectiveTo: the position exists until that day.")]
     async fn archived(&self) -> bool {
         self.0.archived
+    }
+
+    /// The first day the position exists.
+    async fn effective_from(&self) -> Date {
+        self.0.effective_from.into()
+    }
+
+    /// The first day it no longer exists (archiving sets it); null while it lasts.
+    async fn effective_to(&self) -> Option<Date> {
+        self.0.effective_to.map(Into::into)
     }
 
     /// Optimistic-concurrency version; send it back with updates.

@@ -5,7 +5,6 @@ use entity::reporting_line;
 use orgdesign_domain::{clock::today, reporting::structure::Span};
 
 use crate::{
-    context::loaders,
     enums::LineKind,
     error::GqlResult,
     scalars::{Date, Timestamp},
@@ -23,28 +22,39 @@ pub mod prefetched {
     pub const UNITS: [&str; 2] = ["unit", "superiorUnit"];
 }
 
+impl ReportingLine {
+    /// The day the line's units are shown as: today while the line holds, its last
+    /// day once it has ended, its first day while it lies ahead.
+    fn day(&self) -> chrono::NaiveDate {
+        let today = orgdesign_domain::clock::today();
+        let last = self
+            .0
+            .effective_to
+            .and_then(|to| to.pred_opt())
+            .unwrap_or(today);
+        today.min(last).max(self.0.effective_from)
+    }
+}
+
 #[Object]
 impl ReportingLine {
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
-    /// The unit that reports.
+    /// The unit that reports, as it stood on the line's day (today while the line
+    /// holds, else its last or first day).
     async fn unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
-        Ok(loaders(ctx)?
-            .unit_by_id
-            .load_one(self.0.unit_id)
-            .await?
-            .map(Unit))
+        let day = self.day();
+        Ok(Unit::on(ctx, vec![self.0.unit_id], day).await?.pop())
     }
 
-    /// The unit reported to.
+    /// The unit reported to, as it stood on the line's day.
     async fn superior_unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
-        Ok(loaders(ctx)?
-            .unit_by_id
-            .load_one(self.0.superior_unit_id)
+        let day = self.day();
+        Ok(Unit::on(ctx, vec![self.0.superior_unit_id], day)
             .await?
-            .map(Unit))
+            .pop())
     }
 
     async fn kind(&self) -> GqlResult<LineKind> {

@@ -1,9 +1,11 @@
-//! Units read by id and by organization, for the request's loaders.
+//! Units with their histories, read by id and by organization, for the request's
+//! loaders: one read serves every day a request asks about.
 
 use std::collections::HashMap;
 
 use entity::org_unit;
 use orgdesign_domain::{
+    dated::History,
     error::Result,
     query::{group, index},
     units::service,
@@ -13,28 +15,28 @@ use uuid::Uuid;
 
 use crate::batch::Read;
 
-/// Units by id: [`service::by_ids`].
+/// Units by id, each with its history: [`service::by_ids`].
 pub struct UnitById;
 
 impl Read for UnitById {
     type Key = Uuid;
-    type Value = org_unit::Model;
+    type Value = History<org_unit::Model>;
 
     async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
-        Ok(index(service::by_ids(db, ids).await?, |row| row.id))
+        Ok(index(service::by_ids(db, ids).await?, |h| h.row.id))
     }
 }
 
-/// All units of each organization, by name (archived included; callers filter):
+/// Every unit each organization ever had, with its history (callers pick a day):
 /// [`service::of_organizations`].
 pub struct UnitsByOrganization;
 
 impl Read for UnitsByOrganization {
     type Key = Uuid;
-    type Value = Vec<org_unit::Model>;
+    type Value = Vec<History<org_unit::Model>>;
 
     async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
         let rows = service::of_organizations(db, ids).await?;
-        Ok(group(rows, |row| row.organization_id))
+        Ok(group(rows, |h| h.row.organization_id))
     }
 }

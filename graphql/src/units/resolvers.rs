@@ -13,6 +13,7 @@ use crate::{
     context::{find_readable, limits, request, store},
     enums::{Sourcing, UnitFunction},
     error::{AtInput, GqlResult},
+    scalars::Date,
 };
 
 /// Input of `createUnit`.
@@ -24,6 +25,8 @@ pub struct CreateUnitInput {
     #[graphql(default_with = "Sourcing::InHouse")]
     sourcing: Sourcing,
     description: Option<String>,
+    /// The first day the unit exists (default: today).
+    effective_from: Option<Date>,
 }
 
 /// Input of `updateUnit`: absent fields stay.
@@ -37,13 +40,18 @@ pub struct UpdateUnitInput {
     sourcing: Option<Sourcing>,
     description: MaybeUndefined<String>,
     /// Archive (or restore) the unit; its reporting lines must be ended first.
+    /// Archiving ends it on `effectiveFrom`: the unit no longer exists from that day.
     archived: Option<bool>,
+    /// The first day the changed values hold (default: today). A change dated in the
+    /// future leaves every earlier day as it was; queries `asOf` that day show it.
+    effective_from: Option<Date>,
 }
 
 impl CreateUnitInput {
     fn parse(self) -> Result<NewUnit> {
         Ok(NewUnit {
             organization_id: parse_id("input.organizationId", &self.organization_id)?,
+            effective_from: Date::effective(self.effective_from.as_ref(), "input.effectiveFrom")?,
             name: Name::parse("input.name", &self.name)?,
             function: self.function.into(),
             sourcing: self.sourcing.into(),
@@ -57,6 +65,7 @@ impl UpdateUnitInput {
         Ok(UnitChanges {
             id: parse_id("input.id", &self.id)?,
             version: self.version,
+            effective_from: Date::effective(self.effective_from.as_ref(), "input.effectiveFrom")?,
             name: self
                 .name
                 .map(|s| Name::parse("input.name", &s))
@@ -81,10 +90,17 @@ pub struct UnitQuery;
 
 #[Object]
 impl UnitQuery {
-    /// One unit by id; null when unknown.
-    async fn unit(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Unit>> {
-        let found = find_readable(ctx, &id, service::find, |m| m.organization_id).await?;
-        Ok(found.map(Unit))
+    /// One unit by id as it stood on `asOf` (default: today); null when unknown or
+    /// when it did not exist yet that day.
+    async fn unit(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        as_of: Option<Date>,
+    ) -> GqlResult<Option<Unit>> {
+        let day = Date::as_of(as_of.as_ref())?;
+        let found = find_readable(ctx, &id, service::find, |h| h.row.organization_id).await?;
+        Ok(found.and_then(|h| h.on(day)).map(|row| Unit(row, day)))
     }
 }
 
@@ -99,26 +115,24 @@ impl UnitMutation {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let new = input.parse()?;
+        let day = new.effective_from;
         let max = limits(ctx)?.max_units_per_organization;
         let m = service::create(store(ctx)?, context, new, max)
             .await
             .at_input()?;
-        Ok(Unit(m))
+        Ok(Unit(m, day))
     }
 
-    /// Changes a unit (including archiving it) if `version` is current.
+    /// Changes a unit from `effectiveFrom` on (including archiving it) if `version` is
+    /// current; returns the unit as it stands on that day.
     async fn update_unit(&self, ctx: &Context<'_>, input: UpdateUnitInput) -> GqlResult<Unit> {
         let context = request(ctx)?;
         context.principal()?.may_write_structure()?;
         let changes = input.parse()?;
-        let m = service::update(
-            store(ctx)?,
-            context,
-            changes,
-            orgdesign_domain::clock::today(),
-        )
-        .await
-        .at_input()?;
-        Ok(Unit(m))
+        let day = changes.effective_from;
+        let m = service::update(store(ctx)?, context, changes)
+            .await
+            .at_input()?;
+        Ok(Unit(m, day))
     }
 }

@@ -1,8 +1,9 @@
 //! The `OrgUnit` GraphQL type, with its place in the structure as computed fields.
 
 use async_graphql::{Context, ID, Object};
+use chrono::NaiveDate;
 use entity::org_unit;
-use orgdesign_domain::reporting::structure;
+use orgdesign_domain::{dated, reporting::structure};
 
 use crate::{
     context::loaders,
@@ -14,9 +15,11 @@ use crate::{
     scalars::{Date, Timestamp},
 };
 
-/// A department, team, business unit or outside agency.
+/// A department, team, business unit or outside agency, read as it stood on a day
+/// (the second field): its values are that day's, and the fields that take `asOf`
+/// default to it.
 #[derive(Debug, Clone)]
-pub struct Unit(pub org_unit::Model);
+pub struct Unit(pub org_unit::Model, pub NaiveDate);
 
 /// Fields of `OrgUnit` (as the schema names them) whose rows the organization-level
 /// prefetch loads ahead for a whole list of units (`organizations::prefetch`).
@@ -41,23 +44,38 @@ impl Unit {
     async fn lines(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<Date>,
+        day: NaiveDate,
     ) -> GqlResult<std::sync::Arc<Vec<entity::reporting_line::Model>>> {
         Ok(loaders(ctx)?
             .lines_as_of
-            .load_one((self.0.organization_id, Date::as_of(as_of.as_ref())?))
+            .load_one((self.0.organization_id, day))
             .await?
             .unwrap_or_default())
     }
 
-    async fn units(ctx: &Context<'_>, ids: Vec<uuid::Uuid>) -> GqlResult<Vec<Unit>> {
+    /// The day an `asOf` argument asks for: the day this unit was read for when absent.
+    fn day(&self, as_of: Option<Date>) -> GqlResult<NaiveDate> {
+        Ok(match as_of {
+            Some(date) => Date::as_of(Some(&date))?,
+            None => self.1,
+        })
+    }
+
+    /// The units `ids` as they stood on `day`, in the order given; those that did not
+    /// exist that day are left out.
+    pub async fn on(
+        ctx: &Context<'_>,
+        ids: Vec<uuid::Uuid>,
+        day: NaiveDate,
+    ) -> GqlResult<Vec<Unit>> {
         let found = loaders(ctx)?
             .unit_by_id
             .load_many(ids.iter().copied())
             .await?;
         Ok(ids
             .iter()
-            .filter_map(|id| found.get(id).cloned().map(Unit))
+            .filter_map(|id| found.get(id)?.on(day))
+            .map(|row| Unit(row, day))
             .collect())
     }
 }
@@ -92,8 +110,20 @@ impl Unit {
         self.0.description.as_deref()
     }
 
+    /// Whether the unit had ended by the day it was read for.
+    #[graphql(deprecation = "Use effectiveTo: the unit exists until that day.")]
     async fn archived(&self) -> bool {
         self.0.archived
+    }
+
+    /// The first day the unit exists.
+    async fn effective_from(&self) -> Date {
+        self.0.effective_from.into()
+    }
+
+    /// The first day it no longer exists (archiving sets it); null while it lasts.
+    async fn effective_to(&self) -> Option<Date> {
+        self.0.effective_to.map(Into::into)
     }
 
     /// Optimistic-concurrency version; send it back with updates.
@@ -109,31 +139,33 @@ impl Unit {
         self.0.updated_at.into()
     }
 
-    /// The leadership positions heading this unit.
+    /// The leadership positions heading this unit on the day it was read for, by
+    /// title; ended ones only when asked.
     async fn positions(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = false)] include_archived: bool,
     ) -> GqlResult<Vec<Position>> {
-        let positions = loaders(ctx)?
+        let histories = loaders(ctx)?
             .positions_by_unit
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        Ok(positions
+        Ok(dated::listed(dated::on_day(&histories, self.1))
             .into_iter()
             .filter(|p| include_archived || !p.archived)
-            .map(Position)
+            .map(|p| Position(p, self.1))
             .collect())
     }
 
-    /// This unit's lines to its superiors in effect on `asOf` (default: today).
+    /// This unit's lines to its superiors in effect on `asOf` (default: the day the
+    /// unit was read for).
     async fn reporting_lines(
         &self,
         ctx: &Context<'_>,
         as_of: Option<Date>,
     ) -> GqlResult<Vec<ReportingLine>> {
-        let lines = self.lines(ctx, as_of).await?;
+        let lines = self.lines(ctx, self.day(as_of)?).await?;
         Ok(lines
             .iter()
             .filter(|l| l.unit_id == self.0.id)
@@ -156,11 +188,12 @@ impl Unit {
 
     /// The unit this one reports to on a SOLID line on `asOf`; null at the top.
     async fn superior(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<Option<Unit>> {
-        let lines = self.lines(ctx, as_of).await?;
+        let day = self.day(as_of)?;
+        let lines = self.lines(ctx, day).await?;
         let Some(superior) = structure::solid_superior(&lines, self.0.id) else {
             return Ok(None);
         };
-        Ok(Self::units(ctx, vec![superior]).await?.into_iter().next())
+        Ok(Self::on(ctx, vec![superior], day).await?.into_iter().next())
     }
 
     /// Units this one has DOTTED (matrix) lines to on `asOf`.
@@ -169,13 +202,14 @@ impl Unit {
         ctx: &Context<'_>,
         as_of: Option<Date>,
     ) -> GqlResult<Vec<Unit>> {
-        let lines = self.lines(ctx, as_of).await?;
+        let day = self.day(as_of)?;
+        let lines = self.lines(ctx, day).await?;
         let ids = lines
             .iter()
             .filter(|l| l.unit_id == self.0.id && l.kind == LineKind::Dotted.as_str())
             .map(|l| l.superior_unit_id)
             .collect();
-        Self::units(ctx, ids).await
+        Self::on(ctx, ids, day).await
     }
 
     /// Units reporting to this one on `asOf`, on lines of `kind` (default: SOLID).
@@ -185,25 +219,26 @@ impl Unit {
         as_of: Option<Date>,
         #[graphql(default_with = "LineKind::Solid")] kind: LineKind,
     ) -> GqlResult<Vec<Unit>> {
-        let lines = self.lines(ctx, as_of).await?;
+        let day = self.day(as_of)?;
+        let lines = self.lines(ctx, day).await?;
         let ids = lines
             .iter()
             .filter(|l| l.superior_unit_id == self.0.id && l.kind == kind.as_str())
             .map(|l| l.unit_id)
             .collect();
-        Self::units(ctx, ids).await
+        Self::on(ctx, ids, day).await
     }
 
     /// Span of control: how many units report to this one on a SOLID line on `asOf`.
     async fn span_of_control(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<i32> {
-        let lines = self.lines(ctx, as_of).await?;
+        let lines = self.lines(ctx, self.day(as_of)?).await?;
         Ok(structure::span_of_control(&lines, self.0.id))
     }
 
     /// Depth: SOLID lines between this unit and the top of its structure on `asOf`
     /// (0 for a unit that reports to no one).
     async fn depth(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<i32> {
-        let lines = self.lines(ctx, as_of).await?;
+        let lines = self.lines(ctx, self.day(as_of)?).await?;
         Ok(structure::depth(&lines, self.0.id))
     }
 }
