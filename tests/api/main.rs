@@ -31,6 +31,7 @@ mod cli;
 mod clients;
 mod contention;
 mod conventions;
+mod dated_structure;
 mod demo;
 mod frozen_database;
 mod graphiql;

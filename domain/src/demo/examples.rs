@@ -376,12 +376,12 @@ pub(super) async fn outsourced_marketing(store: &Store, limits: &Limits) -> anyh
             )
             .headed("Chief Executive Officer", Ceo, &[Brand]),
             unit(
-                "Brandwerk agency",
+                "Marketing",
                 F::Marketing,
-                Outsourced,
-                "An outside agency on a retainer runs brand, campaigns and social media.",
+                InHouse,
+                "Two marketers on the payroll ran brand and the webshop's campaigns.",
             )
-            .headed("Agency account lead", Head, &[Brand, Digital]),
+            .headed("Marketing lead", Head, &[Brand, Digital]),
             unit(
                 "Sales and stores",
                 F::Sales,
@@ -396,13 +396,24 @@ pub(super) async fn outsourced_marketing(store: &Store, limits: &Limits) -> anyh
         (sales, exec, Solid, since, None),
     ])
     .await?;
+    // Marketing was handed to an agency on a retainer in September 2023: the same
+    // unit, outsourced and renamed from that day; before it, marketing was in-house.
+    b.change_unit(
+        agency,
+        date(2023, 9, 1)?,
+        Some("Brandwerk agency"),
+        Some(Outsourced),
+        Some("An outside agency on a retainer runs brand, campaigns and social media."),
+    )
+    .await?;
     b.units([unit(
         "Pop-up stores project",
         F::Other,
         InHouse,
         "A seasonal project team set up in 2025; nobody recorded whom it reports to.",
-    )])
-    .await?;
+    )
+    .from(date(2025, 4, 1)?)])
+        .await?;
     // The agency is judged on spend, yet its monthly report already covers the funnel.
     b.stage(
         StageKey::Traditional,

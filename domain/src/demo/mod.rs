@@ -32,7 +32,7 @@ use crate::{
         self as stakeholders, NewRelationship, NewStakeholder, StakeholderRef,
     },
     store::Store,
-    units::service::{self as units, NewUnit},
+    units::service::{self as units, NewUnit, UnitChanges},
 };
 
 /// Builds one demo organization.
@@ -321,6 +321,39 @@ impl<'a> Builder<'a> {
         )
         .await?;
         Ok(unit.id)
+    }
+
+    /// Changes a unit's name, sourcing and description from `on`, through the unit
+    /// service.
+    async fn change_unit(
+        &self,
+        unit: Uuid,
+        on: NaiveDate,
+        name: Option<&str>,
+        sourcing: Option<Sourcing>,
+        description: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let current = units::find(&self.store.db, unit)
+            .await?
+            .context("a demo unit vanished")?;
+        units::update(
+            self.store,
+            &self.ctx,
+            UnitChanges {
+                id: unit,
+                version: current.row.version,
+                effective_from: on,
+                name: name.map(|n| Name::parse("name", n)).transpose()?,
+                function: None,
+                sourcing,
+                description: description
+                    .map(|d| Description::parse_opt("description", Some(d)))
+                    .transpose()?,
+                archived: None,
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     async fn head(

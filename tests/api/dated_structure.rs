@@ -1,0 +1,375 @@
+//! Units and positions are dated like reporting lines: a change from a day on leaves
+//! every earlier day as it was, every structural read takes `asOf`, and what cannot
+//! hold on the dates given is refused with the field at fault.
+
+use orgdesign_domain::{demo, settings::Limits};
+use sea_orm::Database;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, code, field, on_each_backend};
+
+const UPDATE_UNIT: &str = r#"mutation($i: UpdateUnitInput!) {
+    updateUnit(input: $i) { id name sourcing version archived effectiveFrom effectiveTo } }"#;
+
+const UNIT_ON: &str = r#"query($id: ID!, $day: NaiveDate) {
+    unit(id: $id, asOf: $day) { name sourcing archived effectiveFrom effectiveTo } }"#;
+
+/// The unit `id` as it stood on `day` (today when `None`).
+async fn unit_on(app: &TestApp, id: &str, day: Option<&str>) -> Value {
+    app.ok(UNIT_ON, json!({ "id": id, "day": day })).await["unit"].clone()
+}
+
+/// Changes the unit from `day` on; the whole GraphQL body.
+async fn update_unit(app: &TestApp, id: &str, version: i64, day: &str, changes: Value) -> Value {
+    let mut input = json!({ "id": id, "version": version, "effectiveFrom": day });
+    input
+        .as_object_mut()
+        .unwrap()
+        .extend(changes.as_object().unwrap().clone());
+    app.graphql(UPDATE_UNIT, json!({ "i": input })).await
+}
+
+#[tokio::test]
+async fn a_change_dated_in_the_future_leaves_today_as_it_is_and_later_versions_keep_their_own_changes()
+ {
+    on_each_backend(|app| async move {
+        let org = app.create_org("dated").await;
+        let unit = app.create_unit(&org, "Marketing", "MARKETING").await;
+
+        // Renamed from 2031: today and 2030 keep the old name.
+        let renamed = update_unit(&app, &unit, 1, "2031-01-01", json!({ "name": "Growth" })).await;
+        assert!(renamed["errors"].is_null(), "{renamed}");
+        assert_eq!(
+            renamed["data"]["updateUnit"]["name"], "Growth",
+            "shown as on its day"
+        );
+        assert_eq!(renamed["data"]["updateUnit"]["version"], 2);
+        assert_eq!(unit_on(&app, &unit, None).await["name"], "Marketing");
+        assert_eq!(
+            unit_on(&app, &unit, Some("2030-12-31")).await["name"],
+            "Marketing"
+        );
+        assert_eq!(
+            unit_on(&app, &unit, Some("2031-01-01")).await["name"],
+            "Growth"
+        );
+
+        // Outsourced from 2030: the 2031 version takes the new sourcing and keeps its
+        // own name.
+        let outsourced = update_unit(
+            &app,
+            &unit,
+            2,
+            "2030-01-01",
+            json!({ "sourcing": "OUTSOURCED" }),
+        )
+        .await;
+        assert!(outsourced["errors"].is_null(), "{outsourced}");
+        let in_2030 = unit_on(&app, &unit, Some("2030-06-01")).await;
+        assert_eq!(
+            (&in_2030["name"], &in_2030["sourcing"]),
+            (&json!("Marketing"), &json!("OUTSOURCED"))
+        );
+        let in_2031 = unit_on(&app, &unit, Some("2031-06-01")).await;
+        assert_eq!(
+            (&in_2031["name"], &in_2031["sourcing"]),
+            (&json!("Growth"), &json!("OUTSOURCED"))
+        );
+        assert_eq!(unit_on(&app, &unit, None).await["sourcing"], "IN_HOUSE");
+
+        // A rename from 2030 does not undo the rename 2031 made itself.
+        let again = update_unit(&app, &unit, 3, "2030-01-01", json!({ "name": "Demand" })).await;
+        assert!(again["errors"].is_null(), "{again}");
+        assert_eq!(
+            unit_on(&app, &unit, Some("2030-06-01")).await["name"],
+            "Demand"
+        );
+        assert_eq!(
+            unit_on(&app, &unit, Some("2031-06-01")).await["name"],
+            "Growth"
+        );
+
+        // The organization's list on a day shows that day's names.
+        let names = app
+            .ok(
+                r#"query($id: ID!) { organization(id: $id) {
+                    today: units { name }
+                    later: units(asOf: "2031-02-01") { name sourcing } } }"#,
+                json!({ "id": org }),
+            )
+            .await["organization"]
+            .clone();
+        assert_eq!(names["today"], json!([{ "name": "Marketing" }]));
+        assert_eq!(
+            names["later"],
+            json!([{ "name": "Growth", "sourcing": "OUTSOURCED" }])
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_unit_exists_from_its_first_day_and_until_it_ends() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("spans").await;
+        let top = app.create_unit(&org, "Executive", "EXECUTIVE").await;
+        let created = app
+            .ok(
+                r#"mutation($org: ID!) { createUnit(input: {
+                    organizationId: $org, name: "Marketing center", function: MARKETING,
+                    effectiveFrom: "2027-01-01" }) { id effectiveFrom archived } }"#,
+                json!({ "org": org }),
+            )
+            .await["createUnit"]
+            .clone();
+        assert_eq!(created["effectiveFrom"], "2027-01-01");
+        let center = created["id"].as_str().unwrap().to_owned();
+        // Not there before its first day: `unit` is null and lists leave it out.
+        assert_eq!(unit_on(&app, &center, Some("2026-12-31")).await, Value::Null);
+        let lists = app
+            .ok(
+                r#"query($id: ID!) { organization(id: $id) {
+                    before: units(asOf: "2026-06-01", includeArchived: true) { name }
+                    after: units(asOf: "2027-01-01") { name }
+                    chart(format: MERMAID, asOf: "2026-06-01") } }"#,
+                json!({ "id": org }),
+            )
+            .await["organization"]
+            .clone();
+        assert_eq!(lists["before"], json!([{ "name": "Executive" }]));
+        assert_eq!(lists["after"], json!([{ "name": "Executive" }, { "name": "Marketing center" }]));
+        assert!(!lists["chart"].as_str().unwrap().contains("Marketing center"), "{lists}");
+
+        // A line to it cannot start before it exists: the date is at fault.
+        let early = app.add_line(&center, &top, "SOLID", "2026-06-01", None).await;
+        assert_eq!(code(&early["errors"][0]), "BAD_USER_INPUT", "{early}");
+        assert_eq!(field(&early["errors"][0]), "input.effectiveFrom", "{early}");
+        let line = app.add_line(&center, &top, "SOLID", "2027-01-01", None).await;
+        assert!(line["errors"].is_null(), "{line}");
+
+        // It cannot end while the line continues; once the line ends, it can, on a
+        // future day, and it stays in today's and 2027's lists until then.
+        let refused = update_unit(&app, &center, 1, "2028-01-01", json!({ "archived": true })).await;
+        assert_eq!(code(&refused["errors"][0]), "CONFLICT", "{refused}");
+        let end_line = app
+            .graphql(
+                r#"mutation($id: ID!) { endReportingLine(input: {
+                    id: $id, version: 1, effectiveTo: "2028-01-01" }) { id } }"#,
+                json!({ "id": line["data"]["addReportingLine"]["id"] }),
+            )
+            .await;
+        assert!(end_line["errors"].is_null(), "{end_line}");
+        let ended = update_unit(&app, &center, 1, "2028-01-01", json!({ "archived": true })).await;
+        assert!(ended["errors"].is_null(), "{ended}");
+        assert_eq!(ended["data"]["updateUnit"]["effectiveTo"], "2028-01-01");
+        assert_eq!(unit_on(&app, &center, Some("2027-12-31")).await["archived"], false);
+        assert_eq!(unit_on(&app, &center, Some("2028-01-01")).await["archived"], true);
+
+        // A line that would outlast it is refused on its end date.
+        let outlasting = app.add_line(&center, &top, "DOTTED", "2027-02-01", None).await;
+        assert_eq!(field(&outlasting["errors"][0]), "input.effectiveTo", "{outlasting}");
+        // A position cannot head it before it exists.
+        let position = app
+            .graphql(
+                r#"mutation($unit: ID!) { createPosition(input: {
+                    unitId: $unit, title: "CMO", role: CMO, effectiveFrom: "2026-12-01" }) { id } }"#,
+                json!({ "unit": center }),
+            )
+            .await;
+        assert_eq!(field(&position["errors"][0]), "input.unitId", "{position}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_change_to_a_day_the_unit_does_not_exist_is_refused_and_changes_nothing() {
+    on_each_backend(|app| async move {
+        let org = app.create_org("outside").await;
+        let unit = app.create_unit(&org, "Marketing", "MARKETING").await;
+        // Units the tests create exist from 2000-01-01.
+        let before = update_unit(&app, &unit, 1, "1999-12-31", json!({ "name": "Early" })).await;
+        assert_eq!(code(&before["errors"][0]), "BAD_USER_INPUT", "{before}");
+        assert_eq!(
+            field(&before["errors"][0]),
+            "input.effectiveFrom",
+            "{before}"
+        );
+        let bad_day = update_unit(&app, &unit, 1, "2030-02-30", json!({ "name": "Later" })).await;
+        assert_eq!(
+            field(&bad_day["errors"][0]),
+            "input.effectiveFrom",
+            "{bad_day}"
+        );
+        let unchanged = unit_on(&app, &unit, Some("2035-01-01")).await;
+        assert_eq!(unchanged["name"], "Marketing");
+        // Nothing was written: version 1 still applies.
+        let ok = update_unit(&app, &unit, 1, "2030-01-01", json!({ "name": "Later" })).await;
+        assert!(ok["errors"].is_null(), "{ok}");
+    })
+    .await;
+}
+
+/// A demo organization's id, collaboration model, insight codes and chart on `day`.
+const STANDING: &str = r#"query($slug: String, $day: NaiveDate) { organization(slug: $slug) {
+    id
+    collaborationModel(asOf: $day) { inferred }
+    insights(asOf: $day) { code severity title evidence }
+    chart(format: MERMAID, asOf: $day) } }"#;
+
+async fn standing(app: &TestApp, slug: &str, day: Option<&str>) -> Value {
+    app.ok(STANDING, json!({ "slug": slug, "day": day })).await["organization"].clone()
+}
+
+#[tokio::test]
+async fn promoting_a_draft_dated_in_the_future_leaves_today_and_earlier_days_as_they_were() {
+    on_each_backend(|app| async move {
+        let db = Database::connect(&app.database_url).await.unwrap();
+        demo::load(&db, &Limits::default()).await.unwrap();
+        let slug = "northwind-industrial";
+        let today_before = standing(&app, slug, None).await;
+        let past_before = standing(&app, slug, Some("2020-01-01")).await;
+        let draft = app
+            .ok(
+                r#"query($slug: String) { organization(slug: $slug) {
+                    scenarios(first: 10) { edges { node { id name version effectiveFrom } } } } }"#,
+                json!({ "slug": slug }),
+            )
+            .await["organization"]["scenarios"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"].clone())
+            .find(|d| d["name"] == "Independent marketing center")
+            .expect("the demo's Northwind draft");
+        assert_eq!(draft["effectiveFrom"], "2027-01-01");
+        let promoted = app
+            .graphql(
+                r#"mutation($id: ID!, $version: Int!) {
+                    promoteScenario(input: { scenarioId: $id, version: $version }) { status } }"#,
+                json!({ "id": draft["id"], "version": draft["version"] }),
+            )
+            .await;
+        assert!(promoted["errors"].is_null(), "{promoted}");
+
+        // Today, and 2020, read as before the promotion.
+        assert_eq!(standing(&app, slug, None).await, today_before);
+        let past = standing(&app, slug, Some("2020-01-01")).await;
+        assert_eq!(past, past_before);
+        assert!(
+            !past["chart"].as_str().unwrap().contains("Marketing center"),
+            "{past}"
+        );
+        assert_eq!(
+            today_before["collaborationModel"]["inferred"],
+            "REPORTS_TO_SALES"
+        );
+
+        // From its date, the structure is the draft's.
+        let after = standing(&app, slug, Some("2027-01-02")).await;
+        assert_eq!(
+            after["collaborationModel"]["inferred"], "INDEPENDENT_MATRIX",
+            "{after:#}"
+        );
+        let codes: Vec<&Value> = after["insights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| &i["code"])
+            .collect();
+        assert!(
+            !codes.contains(&&json!("MARKETING_REPORTS_TO_SALES")),
+            "{codes:?}"
+        );
+        assert!(
+            !codes.contains(&&json!("STRUCTURE_ORPHAN_UNITS")),
+            "{codes:?}"
+        );
+        assert!(
+            after["chart"]
+                .as_str()
+                .unwrap()
+                .contains("Marketing center"),
+            "{after}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_demo_dates_fjord_outdoors_outsourcing_and_meridians_reorganization() {
+    on_each_backend(|app| async move {
+        let db = Database::connect(&app.database_url).await.unwrap();
+        demo::load(&db, &Limits::default()).await.unwrap();
+        let model = |slug: &'static str, day: &'static str| {
+            let app = &app;
+            async move {
+                app.ok(
+                    r#"query($slug: String, $day: NaiveDate) { organization(slug: $slug) {
+                        collaborationModel(asOf: $day) { inferred }
+                        units(asOf: $day) { name sourcing } } }"#,
+                    json!({ "slug": slug, "day": day }),
+                )
+                .await["organization"]
+                    .clone()
+            }
+        };
+        // Fjord Outdoor's marketing was in-house until the agency took it on 2023-09-01.
+        let before = model("fjord-outdoor", "2023-08-31").await;
+        let after = model("fjord-outdoor", "2023-09-01").await;
+        assert_ne!(
+            before["collaborationModel"]["inferred"], "OUTSOURCED",
+            "{before:#}"
+        );
+        assert_eq!(
+            after["collaborationModel"]["inferred"], "OUTSOURCED",
+            "{after:#}"
+        );
+        assert!(
+            before["units"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({ "name": "Marketing", "sourcing": "IN_HOUSE" })),
+            "{before:#}"
+        );
+        assert!(
+            after["units"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({ "name": "Brandwerk agency", "sourcing": "OUTSOURCED" })),
+            "{after:#}"
+        );
+        // The pop-up project was set up in 2025.
+        assert!(
+            !before["units"].to_string().contains("Pop-up"),
+            "{before:#}"
+        );
+
+        // Meridian: a CMO until the reorganization of 2023-12-01, the commercial
+        // organization from then.
+        let roles = |day: &'static str| {
+            let app = &app;
+            async move {
+                app.ok(
+                    r#"query($day: NaiveDate) { organization(slug: "meridian-logistics") {
+                        positions(asOf: $day) { role } units(asOf: $day) { name } } }"#,
+                    json!({ "day": day }),
+                )
+                .await["organization"]
+                    .clone()
+            }
+        };
+        let old = roles("2023-06-01").await;
+        let new = roles("2024-06-01").await;
+        assert!(old["positions"].to_string().contains("\"CMO\""), "{old}");
+        assert!(!new["positions"].to_string().contains("\"CMO\""), "{new}");
+        assert!(
+            !old["units"].to_string().contains("Commercial and strategy"),
+            "{old}"
+        );
+        assert!(
+            new["units"].to_string().contains("Commercial and strategy"),
+            "{new}"
+        );
+    })
+    .await;
+}
