@@ -373,3 +373,170 @@ async fn the_demo_dates_fjord_outdoors_outsourcing_and_meridians_reorganization(
     })
     .await;
 }
+
+/// Inserts one row through sea-query, so each database gets its own placeholders and
+/// value encoding (what the application itself writes).
+async fn insert_row(db: &sea_orm::DatabaseConnection, table: &str, row: &[(&str, sea_orm::Value)]) {
+    use sea_orm::{
+        ConnectionTrait,
+        sea_query::{Alias, Query},
+    };
+    let backend = db.get_database_backend();
+    let (sql, values) = Query::insert()
+        .into_table(Alias::new(table))
+        .columns(row.iter().map(|(c, _)| Alias::new(*c)))
+        .values_panic(row.iter().map(|(_, v)| v.clone().into()))
+        .build_any(&*backend.get_query_builder());
+    db.execute(sea_orm::Statement::from_sql_and_values(
+        backend, sql, values,
+    ))
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_migration_dates_existing_units_and_positions_without_losing_a_value() {
+    use chrono::{TimeZone, Utc};
+    use migration::{Migrator, MigratorTrait};
+    use uuid::Uuid;
+
+    for backend in crate::helpers::backends() {
+        let (url, dir) = crate::helpers::fresh_database(backend).await;
+        let db = Database::connect(&url).await.unwrap();
+        // The schema as it was before units and positions were dated.
+        let before_dating = Migrator::migrations().len() as u32 - 1;
+        Migrator::up(&db, Some(before_dating)).await.unwrap();
+
+        let created = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        let archived_at = Utc.with_ymd_and_hms(2026, 11, 20, 16, 30, 0).unwrap();
+        let (org, top, team, gone, head) = (
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+        );
+        let lifecycle = |updated| {
+            [
+                ("created_at", created.into()),
+                ("updated_at", updated),
+                ("version", 1.into()),
+            ]
+        };
+        let mut organization: Vec<(&str, sea_orm::Value)> = vec![
+            ("id", org.into()),
+            ("slug", "legacy".into()),
+            ("name", "Legacy".into()),
+            ("archived", false.into()),
+            ("structure_version", 0.into()),
+        ];
+        organization.extend(lifecycle(created.into()));
+        insert_row(&db, "organization", &organization).await;
+        for (id, name, archived, updated) in [
+            (top, "Executive", false, created),
+            (team, "Marketing", false, created),
+            (gone, "Print shop", true, archived_at),
+        ] {
+            let mut row: Vec<(&str, sea_orm::Value)> = vec![
+                ("id", id.into()),
+                ("organization_id", org.into()),
+                ("name", name.into()),
+                ("function", "OTHER".into()),
+                ("sourcing", "OUTSOURCED".into()),
+                ("description", Some("kept as it was").into()),
+                ("archived", archived.into()),
+            ];
+            row.extend(lifecycle(updated.into()));
+            insert_row(&db, "org_unit", &row).await;
+        }
+        let mut line: Vec<(&str, sea_orm::Value)> = vec![
+            ("id", Uuid::now_v7().into()),
+            ("organization_id", org.into()),
+            ("unit_id", team.into()),
+            ("superior_unit_id", top.into()),
+            ("kind", "SOLID".into()),
+            (
+                "effective_from",
+                chrono::NaiveDate::from_ymd_opt(2021, 5, 1).into(),
+            ),
+        ];
+        line.extend(lifecycle(created.into()));
+        insert_row(&db, "reporting_line", &line).await;
+        let mut position: Vec<(&str, sea_orm::Value)> = vec![
+            ("id", head.into()),
+            ("organization_id", org.into()),
+            ("unit_id", team.into()),
+            ("title", "Head of marketing".into()),
+            ("role", "HEAD".into()),
+            ("holder_name", Some("A. Lindqvist").into()),
+            ("responsibilities", json!(["BRAND"]).into()),
+            ("archived", false.into()),
+        ];
+        position.extend(lifecycle(created.into()));
+        insert_row(&db, "position", &position).await;
+
+        Migrator::up(&db, None).await.unwrap();
+
+        let units = orgdesign_domain::units::service::of_organizations(&db, &[org])
+            .await
+            .unwrap();
+        let days = |id: Uuid| {
+            let h = units.iter().find(|h| h.row.id == id).unwrap();
+            (
+                h.row.effective_from.to_string(),
+                h.row.effective_to.map(|d| d.to_string()),
+                h.versions.len(),
+            )
+        };
+        // Named by a line from 2021-05-01: both its units exist from then.
+        assert_eq!(days(team), ("2021-05-01".into(), None, 1), "{backend:?}");
+        assert_eq!(days(top), ("2021-05-01".into(), None, 1), "{backend:?}");
+        // Named by no line: from its creation; archived: ends on its last change.
+        assert_eq!(
+            days(gone),
+            ("2026-11-02".into(), Some("2026-11-20".into()), 1),
+            "{backend:?}"
+        );
+        let on = |day: &str| orgdesign_domain::dated::on_day(&units, day.parse().unwrap());
+        let marketing = on("2021-05-01").into_iter().find(|u| u.id == team).unwrap();
+        assert_eq!(
+            (
+                marketing.name.as_str(),
+                marketing.sourcing.as_str(),
+                marketing.description.as_deref()
+            ),
+            ("Marketing", "OUTSOURCED", Some("kept as it was")),
+            "{backend:?}"
+        );
+        assert!(
+            on("2026-11-20").iter().any(|u| u.id == gone && u.archived),
+            "{backend:?}"
+        );
+        assert!(
+            !on("2026-11-19").iter().any(|u| u.id == gone && u.archived),
+            "{backend:?}"
+        );
+        // The position exists from its unit's first day, its values intact.
+        let positions = orgdesign_domain::positions::service::of_organizations(&db, &[org])
+            .await
+            .unwrap();
+        let held = orgdesign_domain::dated::on_day(&positions, "2021-05-01".parse().unwrap());
+        assert_eq!(held.len(), 1, "{backend:?}");
+        assert_eq!(
+            (
+                held[0].title.as_str(),
+                held[0].holder_name.as_deref(),
+                &held[0].responsibilities
+            ),
+            ("Head of marketing", Some("A. Lindqvist"), &json!(["BRAND"])),
+            "{backend:?}"
+        );
+
+        // And back: the flag returns where a unit had ended.
+        Migrator::down(&db, Some(1)).await.unwrap();
+        db.close().await.unwrap();
+        if let Some(dir) = dir {
+            std::fs::remove_dir_all(dir).ok();
+        }
+    }
+}
