@@ -28,6 +28,8 @@
 //!   organization's turn, begin, lock, re-read, authorize, check) and
 //!   [`write::Write::commit`] (audit entry, outbox, commit, announce).
 //! - [`audit`]: the audit log and its [`audit::Operation`]s.
+//! - [`scheduled`]: structure changes dated in the future, announced once on their
+//!   day.
 //! - [`events`]: the event bus (in-process, or PostgreSQL `LISTEN`/`NOTIFY`).
 //! - [`auth`]: principals, roles and their checks, JWT keys, integration tokens.
 //! - [`idempotency`]: replies remembered for an `Idempotency-Key`.
@@ -81,6 +83,7 @@ pub mod priorities;
 pub mod query;
 pub mod reporting;
 pub mod scenarios;
+pub mod scheduled;
 pub mod settings;
 pub mod stakeholders;
 pub mod store;

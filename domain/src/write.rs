@@ -15,6 +15,7 @@
 //! must do before and after them lives here, so it is done the same way everywhere.
 //! A `Write` dropped without a commit rolls back.
 
+use chrono::NaiveDate;
 use entity::organization;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, QuerySelect,
@@ -28,6 +29,7 @@ use crate::{
     db::{self, WriteTx},
     error::{Error, Result},
     events::Event,
+    scheduled,
     store::Store,
     webhooks,
 };
@@ -118,6 +120,8 @@ pub struct Write<'s> {
     /// Events the service announces besides the change itself, published after the
     /// commit.
     events: Vec<Event>,
+    /// The day the change takes effect, when the service dated it.
+    effective_on: Option<NaiveDate>,
 }
 
 /// Begins a change in the target's organization on behalf of `ctx`: checks the
@@ -155,6 +159,7 @@ pub async fn begin<'s>(
         tx,
         organization,
         events: Vec::new(),
+        effective_on: None,
     })
 }
 
@@ -203,6 +208,7 @@ impl<'s> NewOrganizationWrite<'s> {
             tx: self.tx,
             organization,
             events: Vec::new(),
+            effective_on: None,
         }
     }
 }
@@ -347,6 +353,14 @@ impl Write<'_> {
         self.events.push(event);
     }
 
+    /// Dates the change: it takes effect on `day`. A change dated after today is
+    /// announced (`structure.changed`, subscriptions) on its day, by
+    /// [`crate::scheduled::announce_due`]; when written it is told as
+    /// `structure.scheduled`.
+    pub fn takes_effect_on(&mut self, day: NaiveDate) {
+        self.effective_on = Some(day);
+    }
+
     /// Ends the change with one audit entry: see [`Write::commit_all`].
     pub async fn commit(self, operation: Operation, object_ids: Vec<Uuid>) -> Result<()> {
         self.commit_all(vec![(operation, object_ids)]).await
@@ -367,24 +381,53 @@ impl Write<'_> {
         {
             audit::count_structure_change(&self.tx, organization_id).await?;
         }
+        let today = crate::clock::today();
+        let dated = self.effective_on.unwrap_or(today);
+        // A dated change takes effect on its day; promoting a draft is itself done
+        // now, whatever day its changes take effect on.
+        let effective = |operation: &Operation| match operation {
+            Operation::PromoteScenario => today,
+            _ => dated,
+        };
         for (operation, object_ids) in &changes {
+            let effective_on = effective(operation);
+            let later = effective_on > today;
             if operation.is_announced() {
+                if later {
+                    scheduled::schedule(
+                        &self.tx,
+                        organization_id,
+                        effective_on,
+                        *operation,
+                        object_ids,
+                    )
+                    .await?;
+                }
+                let event = if later {
+                    webhooks::EventType::StructureScheduled
+                } else {
+                    webhooks::EventType::StructureChanged
+                };
                 webhooks::outbox::enqueue(
                     &self.tx,
                     organization_id,
-                    webhooks::EventType::StructureChanged,
+                    event,
                     serde_json::json!({
                         "operation": operation.as_str(),
                         "objectIds": object_ids,
+                        "effectiveOn": effective_on.to_string(),
                     }),
                 )
                 .await?;
             }
         }
         let audited = audit::commit_all(self.tx, self.ctx, organization_id, changes).await?;
+        // Subscribers hear of a change when it takes effect.
         let changed = audited
             .into_iter()
-            .filter(|change| change.operation.is_announced())
+            .filter(|change| {
+                change.operation.is_announced() && effective(&change.operation) <= today
+            })
             .map(|change| Event::StructureChanged {
                 organization_id: change.organization_id,
                 operation: change.operation.as_str().to_owned(),

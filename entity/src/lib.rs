@@ -10,7 +10,7 @@
 //! One module per table, each with its `Model`, `ActiveModel`, `Entity` and `Column`:
 //! - The structure: [`organization`] (the tenant), [`org_unit`] and
 //!   [`org_unit_version`], [`position`] and [`position_version`], [`reporting_line`],
-//!   [`scenario`].
+//!   [`scenario`], [`scheduled_change`] (changes dated in the future, until their day).
 //! - Maturity and KPIs: [`maturity_stage`] (catalog), [`stage_assessment`],
 //!   [`kpi_definition`], [`kpi_target`], [`kpi_measurement`],
 //!   [`kpi_measurement_revision`].
@@ -59,6 +59,7 @@ pub mod relationship;
 pub mod relationship_review;
 pub mod reporting_line;
 pub mod scenario;
+pub mod scheduled_change;
 pub mod stage_assessment;
 pub mod stakeholder;
 pub mod webhook_attempt;

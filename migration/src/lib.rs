@@ -21,6 +21,8 @@
 //!   insight watch.
 //! - `m20261212_000009_dated_structure`: units and positions dated like reporting
 //!   lines, their attributes kept as histories of values.
+//! - `m20261213_000010_scheduled_changes`: structure changes dated in the future,
+//!   announced once on their day.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -33,6 +35,7 @@ mod m20261210_000006_idempotency_owner;
 mod m20261211_000007_scenarios;
 mod m20261211_000008_webhooks;
 mod m20261212_000009_dated_structure;
+mod m20261213_000010_scheduled_changes;
 
 /// Every migration of orgdesign, oldest first.
 #[derive(Debug)]
@@ -51,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000007_scenarios::Migration),
             Box::new(m20261211_000008_webhooks::Migration),
             Box::new(m20261212_000009_dated_structure::Migration),
+            Box::new(m20261213_000010_scheduled_changes::Migration),
         ]
     }
 }

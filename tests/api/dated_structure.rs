@@ -397,14 +397,17 @@ async fn insert_row(db: &sea_orm::DatabaseConnection, table: &str, row: &[(&str,
 #[tokio::test]
 async fn the_migration_dates_existing_units_and_positions_without_losing_a_value() {
     use chrono::{TimeZone, Utc};
-    use migration::{Migrator, MigratorTrait};
+    use migration::{MigrationName, Migrator, MigratorTrait};
     use uuid::Uuid;
 
     for backend in crate::helpers::backends() {
         let (url, dir) = crate::helpers::fresh_database(backend).await;
         let db = Database::connect(&url).await.unwrap();
         // The schema as it was before units and positions were dated.
-        let before_dating = Migrator::migrations().len() as u32 - 1;
+        let before_dating = Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == "m20261212_000009_dated_structure")
+            .unwrap() as u32;
         Migrator::up(&db, Some(before_dating)).await.unwrap();
 
         let created = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
@@ -533,10 +536,105 @@ async fn the_migration_dates_existing_units_and_positions_without_losing_a_value
         );
 
         // And back: the flag returns where a unit had ended.
-        Migrator::down(&db, Some(1)).await.unwrap();
+        let dated_and_after = Migrator::migrations().len() as u32 - before_dating;
+        Migrator::down(&db, Some(dated_and_after)).await.unwrap();
         db.close().await.unwrap();
         if let Some(dir) = dir {
             std::fs::remove_dir_all(dir).ok();
         }
+    }
+}
+
+#[tokio::test]
+async fn a_change_dated_later_is_told_as_scheduled_then_announced_once_on_its_day() {
+    use std::time::Duration;
+
+    use orgdesign_domain::{scheduled, store::Store};
+
+    use crate::helpers::{receiver::Receiver, spawn_app_with, wait_for};
+
+    for backend in crate::helpers::backends() {
+        let app = spawn_app_with(backend, |settings| {
+            settings.webhooks.allow_http = true;
+            settings.webhooks.allow_hosts = vec!["127.0.0.1".to_owned()];
+            settings.webhooks.poll_interval_ms = 50;
+        })
+        .await;
+        let receiver = Receiver::start().await;
+        let org = app.create_org("scheduled").await;
+        let created = app
+            .ok(
+                r#"mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {
+                    secret } }"#,
+                json!({ "i": { "organizationId": org, "url": format!("{}/hooks", receiver.url),
+                               "events": ["structure.changed", "structure.scheduled"] } }),
+            )
+            .await;
+        receiver.add_secret(created["createWebhookEndpoint"]["secret"].as_str().unwrap());
+        let unit = app.create_unit(&org, "Marketing", "MARKETING").await;
+        let renamed = update_unit(&app, &unit, 1, "2031-01-01", json!({ "name": "Growth" })).await;
+        assert!(renamed["errors"].is_null(), "{renamed}");
+
+        let of_type = |kind: &str| -> Vec<Value> {
+            receiver
+                .accepted()
+                .into_iter()
+                .filter(|r| r.body["type"] == kind)
+                .map(|r| r.body["data"].clone())
+                .collect()
+        };
+        // Written today: the creation is a change, the rename is scheduled.
+        let scheduled_data = wait_for("structure.scheduled", Duration::from_secs(20), || async {
+            of_type("structure.scheduled").pop()
+        })
+        .await;
+        assert_eq!(scheduled_data["operation"], "updateUnit", "{backend:?}");
+        assert_eq!(scheduled_data["effectiveOn"], "2031-01-01", "{backend:?}");
+        let changed_today = of_type("structure.changed");
+        assert_eq!(changed_today.len(), 1, "{backend:?}: {changed_today:?}");
+        assert_eq!(changed_today[0]["operation"], "createUnit", "{backend:?}");
+
+        // Two replicas look on the day before and on the day: one announces it.
+        let (a, b) = (
+            Store::new(Database::connect(&app.database_url).await.unwrap()),
+            Store::new(Database::connect(&app.database_url).await.unwrap()),
+        );
+        let eve = "2030-12-31".parse().unwrap();
+        assert_eq!(
+            scheduled::announce_due(&a, eve).await.unwrap(),
+            0,
+            "{backend:?}"
+        );
+        let day = "2031-01-01".parse().unwrap();
+        let (first, second) = tokio::join!(
+            scheduled::announce_due(&a, day),
+            scheduled::announce_due(&b, day)
+        );
+        assert_eq!(
+            first.unwrap() + second.unwrap(),
+            1,
+            "{backend:?}: announced once"
+        );
+        assert_eq!(
+            scheduled::announce_due(&b, day).await.unwrap(),
+            0,
+            "{backend:?}"
+        );
+        let announced = wait_for(
+            "the rename's structure.changed",
+            Duration::from_secs(20),
+            || async {
+                let all = of_type("structure.changed");
+                (all.len() >= 2).then_some(all)
+            },
+        )
+        .await;
+        // Give a second delivery a chance to show up if there were one.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let announced_again = of_type("structure.changed");
+        assert_eq!(announced_again.len(), 2, "{backend:?}: {announced_again:?}");
+        assert_eq!(announced[1]["operation"], "updateUnit", "{backend:?}");
+        assert_eq!(announced[1]["effectiveOn"], "2031-01-01", "{backend:?}");
+        assert_eq!(announced[1]["objectIds"], json!([unit]), "{backend:?}");
     }
 }

@@ -512,8 +512,11 @@ async fn a_promotion_reaches_structure_subscribers_as_its_changes() {
             }
         })
         .await;
+        // Dated today, its changes take effect at once (a later date announces them on
+        // that day: see dated_structure.rs).
+        let today = chrono::Utc::now().date_naive().to_string();
         let draft = app
-            .ok(CREATE, json!({ "org": org, "name": "Out of sales", "from": "2030-01-01" }))
+            .ok(CREATE, json!({ "org": org, "name": "Out of sales", "from": today }))
             .await["createScenario"]
             .clone();
         let added = app

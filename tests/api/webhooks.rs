@@ -864,7 +864,11 @@ async fn a_promoted_scenario_arrives_once_as_scenario_promoted_beside_its_struct
             &app,
             &receiver,
             &org,
-            &["scenario.promoted", "structure.changed"],
+            &[
+                "scenario.promoted",
+                "structure.changed",
+                "structure.scheduled",
+            ],
         )
         .await;
         let draft = app
@@ -888,8 +892,8 @@ async fn a_promoted_scenario_arrives_once_as_scenario_promoted_beside_its_struct
             json!({ "i": { "scenarioId": draft["id"], "version": added["version"] } }),
         )
         .await;
-        // The promotion: one scenario.promoted, and a structure.changed per change plus
-        // one for the promotion itself.
+        // The promotion, dated 2030: one scenario.promoted, a structure.changed for the
+        // promotion itself, and a structure.scheduled per change.
         wait_for_distinct(&receiver, 4, Duration::from_secs(20)).await;
         settled(&app, &endpoint_id).await;
         receiver.assert_all_verified();
@@ -904,16 +908,41 @@ async fn a_promoted_scenario_arrives_once_as_scenario_promoted_beside_its_struct
         assert_eq!(data["scenarioId"], draft["id"]);
         assert_eq!(data["changes"], 2);
         assert_eq!(data["effectiveFrom"], "2030-01-01");
-        let operations: Vec<String> = of_type(&receiver, "structure.changed")
-            .iter()
-            .map(|r| r.body["data"]["operation"].as_str().unwrap().to_owned())
-            .collect();
+        let operations = |kind: &str| -> Vec<String> {
+            of_type(&receiver, kind)
+                .iter()
+                .map(|r| r.body["data"]["operation"].as_str().unwrap().to_owned())
+                .collect()
+        };
         assert_eq!(
-            operations,
+            operations("structure.scheduled"),
+            ["replaceReportingLine", "addReportingLine"],
+            "[{backend:?}]"
+        );
+        assert_eq!(
+            operations("structure.changed"),
+            ["promoteScenario"],
+            "[{backend:?}]"
+        );
+        // On 2030-01-01 the changes take effect: each announced once, in order.
+        let store = orgdesign_domain::store::Store::new(
+            sea_orm::Database::connect(&app.database_url).await.unwrap(),
+        );
+        let day = "2030-01-01".parse().unwrap();
+        assert_eq!(
+            orgdesign_domain::scheduled::announce_due(&store, day)
+                .await
+                .unwrap(),
+            2
+        );
+        wait_for_distinct(&receiver, 6, Duration::from_secs(20)).await;
+        settled(&app, &endpoint_id).await;
+        assert_eq!(
+            operations("structure.changed"),
             [
+                "promoteScenario",
                 "replaceReportingLine",
-                "addReportingLine",
-                "promoteScenario"
+                "addReportingLine"
             ],
             "[{backend:?}]"
         );

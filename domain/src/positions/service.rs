@@ -63,7 +63,8 @@ pub async fn create(
     max_positions: u64,
 ) -> Result<position::Model> {
     let unit = Row::new(new.unit_id, "unitId");
-    let (write, unit) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
+    let (mut write, unit) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
+    write.takes_effect_on(new.effective_from);
     let row = create_in(&write.tx, &write.organization, &unit, new, max_positions).await?;
     write
         .commit(Operation::CreatePosition, vec![row.id])
@@ -144,8 +145,9 @@ pub async fn update(
     changes: PositionChanges,
 ) -> Result<position::Model> {
     let position = Row::new(changes.id, "id");
-    let (write, current) =
+    let (mut write, current) =
         write::begin_on::<position::Entity>(store, ctx, position.active()).await?;
+    write.takes_effect_on(changes.effective_from);
     let updated = update_in(&write.tx, &write.organization, current, changes).await?;
     write
         .commit(Operation::UpdatePosition, vec![updated.id])

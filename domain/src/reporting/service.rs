@@ -229,7 +229,8 @@ pub async fn add(
     line: NewLine,
 ) -> Result<reporting_line::Model> {
     let unit = Row::new(line.unit_id, "unitId");
-    let (write, _) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
+    let (mut write, _) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
+    write.takes_effect_on(line.effective_from);
     let principal = write.principal()?;
     let row = add_in(&write.tx, principal, &write.organization, line).await?;
     write
@@ -257,7 +258,8 @@ pub async fn replace(
     line: NewLine,
 ) -> Result<(Option<reporting_line::Model>, reporting_line::Model)> {
     let unit = Row::new(line.unit_id, "unitId");
-    let (write, _) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
+    let (mut write, _) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
+    write.takes_effect_on(line.effective_from);
     let principal = write.principal()?;
     let (ended, added) = replace_in(&write.tx, principal, &write.organization, line).await?;
     let mut changed = vec![added.id];
@@ -318,8 +320,9 @@ pub async fn end(
 ) -> Result<reporting_line::Model> {
     let effective_to = effective_to.get();
     let line = Row::new(id, "id");
-    let (write, current) =
+    let (mut write, current) =
         write::begin_on::<reporting_line::Entity>(store, ctx, line.active()).await?;
+    write.takes_effect_on(effective_to);
     let principal = write.principal()?;
     let org = &write.organization;
     let updated = end_in(&write.tx, principal, org, current, version, effective_to).await?;

@@ -361,8 +361,9 @@ pub async fn promote(
     draft_limits: Limits,
 ) -> Result<scenario::Model> {
     let scenario = Row::new(id, "scenarioId");
-    let (write, current) =
+    let (mut write, current) =
         write::begin_on::<scenario::Entity>(store, ctx, scenario.active()).await?;
+    write.takes_effect_on(current.effective_from);
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     refuse_closed(&current, "scenarioId")?;
     check_version("the scenario", current.version, version)?;

@@ -56,7 +56,8 @@ pub async fn create(
     max_units: u64,
 ) -> Result<org_unit::Model> {
     let target = Target::organization(new.organization_id, "organizationId").active();
-    let write = write::begin(store, ctx, target).await?;
+    let mut write = write::begin(store, ctx, target).await?;
+    write.takes_effect_on(new.effective_from);
     let unit = create_in(&write.tx, &write.organization, new, max_units).await?;
     write.commit(Operation::CreateUnit, vec![unit.id]).await?;
     Ok(unit)
@@ -111,7 +112,8 @@ pub async fn update(
     changes: UnitChanges,
 ) -> Result<org_unit::Model> {
     let unit = Row::new(changes.id, "id").active();
-    let (write, current) = write::begin_on::<org_unit::Entity>(store, ctx, unit).await?;
+    let (mut write, current) = write::begin_on::<org_unit::Entity>(store, ctx, unit).await?;
+    write.takes_effect_on(changes.effective_from);
     let updated = update_in(&write.tx, &write.organization, current, changes).await?;
     write
         .commit(Operation::UpdateUnit, vec![updated.id])

@@ -6,9 +6,13 @@ use std::fmt;
 /// name them in `events`, receivers switch on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
-    /// A mutation changed an organization's structure (`data`: `operation`,
-    /// `objectIds`).
+    /// An organization's structure changed (`data`: `operation`, `objectIds`, and
+    /// `effectiveOn`, the day it took effect). Sent when the change takes effect: at
+    /// once for a change dated today or earlier, on its day for one dated later.
     StructureChanged,
+    /// A change dated in the future was written (`data`: `operation`, `objectIds`,
+    /// `effectiveOn`); `structure.changed` follows on that day.
+    StructureScheduled,
     /// A push inserted or corrected KPI points (`data`: `kpiKeys`, `inserted`,
     /// `corrected`).
     KpiPointsRecorded,
@@ -28,8 +32,9 @@ pub const PING: &str = "webhook.ping";
 
 impl EventType {
     /// Every type, in the order the documentation lists them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::StructureChanged,
+        Self::StructureScheduled,
         Self::KpiPointsRecorded,
         Self::ScenarioPromoted,
         Self::InsightRaised,
@@ -41,6 +46,7 @@ impl EventType {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::StructureChanged => "structure.changed",
+            Self::StructureScheduled => "structure.scheduled",
             Self::KpiPointsRecorded => "kpi.points_recorded",
             Self::ScenarioPromoted => "scenario.promoted",
             Self::InsightRaised => "insight.raised",

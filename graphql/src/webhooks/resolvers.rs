@@ -67,8 +67,8 @@ pub struct CreateWebhookEndpointInput {
     /// `https://…` (`http://` only where the server allows it); not to a loopback,
     /// private, link-local or metadata address.
     url: String,
-    /// The event types wanted: `structure.changed`, `kpi.points_recorded`,
-    /// `scenario.promoted`, `insight.raised`, `insight.resolved`,
+    /// The event types wanted: `structure.changed`, `structure.scheduled`,
+    /// `kpi.points_recorded`, `scenario.promoted`, `insight.raised`, `insight.resolved`,
     /// `integration_token.revoked`.
     events: Vec<String>,
     description: Option<String>,

@@ -120,6 +120,7 @@ async fn run(shared: Arc<Shared>, mut stopping: watch::Receiver<bool>) {
         }
         while tasks.try_join_next().is_some() {}
         let now = clock::now();
+        announce_scheduled(&shared, now.date_naive()).await;
         evaluate_insights(&shared, now).await;
         let free = settings.concurrency.saturating_sub(tasks.len());
         if free > 0 {
@@ -149,6 +150,15 @@ async fn run(shared: Arc<Shared>, mut stopping: watch::Receiver<bool>) {
     }
     while tasks.join_next().await.is_some() {}
     tracing::info!("webhook delivery worker stopped");
+}
+
+/// Announces the structure changes whose day has come.
+async fn announce_scheduled(shared: &Shared, today: chrono::NaiveDate) {
+    match crate::scheduled::announce_due(&shared.worker.store, today).await {
+        Ok(0) => {}
+        Ok(announced) => tracing::info!(announced, "dated structure changes took effect"),
+        Err(err) => tracing::warn!(error = %err, "announcing dated structure changes failed"),
+    }
 }
 
 /// Evaluates the insights of the organizations that are due.

@@ -1,0 +1,118 @@
+//! Structure changes dated in the future, announced on their day.
+//!
+//! A change written today that takes effect later changes no read of an earlier day,
+//! so it is not announced as `structure.changed` when written: [`crate::write`] keeps
+//! it here ([`schedule`]) and tells webhooks `structure.scheduled`. On its day the
+//! delivery worker calls [`announce_due`], which claims each due change once, across
+//! replicas and restarts (a conditional update only one claimant passes), writes its
+//! `structure.changed` event (which marks the organization's insights for evaluation,
+//! so `insight.raised`/`insight.resolved` follow), and tells subscribers.
+
+use chrono::NaiveDate;
+use entity::scheduled_change;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, sea_query::Expr,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    audit::Operation,
+    clock,
+    error::Result,
+    events::Event,
+    store::Store,
+    webhooks,
+    write::{begin_bookkeeping, lock},
+};
+
+/// How many due changes one call announces at most; the rest wait for the next.
+const BATCH: u64 = 100;
+
+/// Keeps a change that takes effect on `effective_on` (after today), inside the
+/// change's own transaction.
+pub(crate) async fn schedule<C: ConnectionTrait>(
+    tx: &C,
+    organization_id: Uuid,
+    effective_on: NaiveDate,
+    operation: Operation,
+    object_ids: &[Uuid],
+) -> Result<()> {
+    scheduled_change::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(organization_id),
+        effective_on: Set(effective_on),
+        operation: Set(operation.as_str().to_owned()),
+        object_ids: Set(json!(object_ids)),
+        created_at: Set(clock::now()),
+        announced_at: Set(None),
+    }
+    .insert(tx)
+    .await?;
+    Ok(())
+}
+
+/// Announces the changes that take effect on or before `today` and were not announced
+/// yet: each once, whoever else calls this at the same time. Returns how many this
+/// call announced.
+pub async fn announce_due(store: &Store, today: NaiveDate) -> Result<usize> {
+    let due = scheduled_change::Entity::find()
+        .filter(scheduled_change::Column::EffectiveOn.lte(today))
+        .filter(scheduled_change::Column::AnnouncedAt.is_null())
+        .order_by_asc(scheduled_change::Column::EffectiveOn)
+        .order_by_asc(scheduled_change::Column::Id)
+        .limit(BATCH)
+        .all(&store.db)
+        .await?;
+    let mut announced = 0;
+    for change in due {
+        if announce(store, change).await? {
+            announced += 1;
+        }
+    }
+    Ok(announced)
+}
+
+/// Claims and announces one change; `false` when another caller claimed it first.
+async fn announce(store: &Store, change: scheduled_change::Model) -> Result<bool> {
+    let tx = begin_bookkeeping(store, Some(change.organization_id)).await?;
+    // The organization's lock orders this event after the writes before it.
+    lock(&tx, change.organization_id).await?;
+    let claimed = scheduled_change::Entity::update_many()
+        .col_expr(
+            scheduled_change::Column::AnnouncedAt,
+            Expr::value(clock::now()),
+        )
+        .filter(scheduled_change::Column::Id.eq(change.id))
+        .filter(scheduled_change::Column::AnnouncedAt.is_null())
+        .exec(&tx)
+        .await?;
+    if claimed.rows_affected == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let object_ids: Vec<Uuid> = serde_json::from_value(change.object_ids.clone())
+        .map_err(|e| crate::error::Error::Internal(anyhow::anyhow!("scheduled change: {e}")))?;
+    webhooks::outbox::enqueue(
+        &tx,
+        change.organization_id,
+        webhooks::EventType::StructureChanged,
+        json!({
+            "operation": change.operation,
+            "objectIds": object_ids,
+            "effectiveOn": change.effective_on.to_string(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    store
+        .events
+        .publish(Event::StructureChanged {
+            organization_id: change.organization_id,
+            operation: change.operation,
+            object_ids,
+        })
+        .await;
+    Ok(true)
+}
