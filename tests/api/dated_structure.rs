@@ -397,7 +397,7 @@ async fn insert_row(db: &sea_orm::DatabaseConnection, table: &str, row: &[(&str,
 #[tokio::test]
 async fn the_migration_dates_existing_units_and_positions_without_losing_a_value() {
     use chrono::{TimeZone, Utc};
-    use migration::{MigrationName, Migrator, MigratorTrait};
+    use migration::{Migrator, MigratorTrait};
     use uuid::Uuid;
 
     for backend in crate::helpers::backends() {
