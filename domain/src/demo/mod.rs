@@ -16,7 +16,7 @@ use crate::{
     CollaborationModel, Description, Granularity, KpiKey, LineKind, Name, PositionRole,
     PriorityKey, RelationshipStrength, Responsibility, Score, Slug, Sourcing, StageKey,
     StorableDate, UnitFunction, Weight,
-    auth::RequestContext,
+    auth::{RequestContext, Writer},
     kpis::{
         ParsedPoint,
         service::{self as kpis, NewTarget},
@@ -41,6 +41,13 @@ struct Builder<'a> {
     ctx: RequestContext,
     limits: &'a Limits,
     org: Uuid,
+}
+
+impl Builder<'_> {
+    /// The demo's actor may change the structure (it is an admin).
+    fn writer(&self) -> anyhow::Result<Writer<'_>> {
+        Ok(self.ctx.writer()?)
+    }
 }
 
 fn date(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
@@ -107,7 +114,7 @@ impl<'a> Builder<'a> {
     ) -> anyhow::Result<()> {
         let stakeholder = stakeholders::create_stakeholder(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewStakeholder {
                 organization_id: self.org,
                 name: Name::parse("name", name)?,
@@ -117,7 +124,7 @@ impl<'a> Builder<'a> {
         .await?;
         stakeholders::create_relationship(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewRelationship {
                 owner_unit_id: owner,
                 stakeholder_id: stakeholder.id,
@@ -140,7 +147,7 @@ impl<'a> Builder<'a> {
     ) -> anyhow::Result<()> {
         priorities::assess(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewAssessment {
                 organization_id: self.org,
                 priority: key,
@@ -159,7 +166,7 @@ impl<'a> Builder<'a> {
     async fn stage(&self, stage: StageKey, on: NaiveDate, rationale: &str) -> anyhow::Result<()> {
         maturity::declare(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewStageDeclaration {
                 organization_id: self.org,
                 stage,
@@ -207,7 +214,7 @@ impl<'a> Builder<'a> {
                 )?);
             }
         }
-        crate::kpis::record(self.store, &self.ctx, self.org, points).await?;
+        crate::kpis::record(self.store, self.ctx.kpi_pusher()?, self.org, points).await?;
         Ok(())
     }
 
@@ -227,7 +234,7 @@ impl<'a> Builder<'a> {
                 .context("a demo date is out of range")?;
             kpis::set_target(
                 self.store,
-                &self.ctx,
+                self.writer()?,
                 NewTarget {
                     organization_id: self.org,
                     kpi: KpiKey::parse("kpi", kpi)?,
@@ -262,7 +269,7 @@ impl<'a> Builder<'a> {
         }
         let org = organizations::create(
             store,
-            &ctx,
+            ctx.admin()?,
             NewOrganization {
                 slug,
                 name: Name::parse("name", name)?,
@@ -289,7 +296,7 @@ impl<'a> Builder<'a> {
     ) -> anyhow::Result<Uuid> {
         let unit = units::create(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewUnit {
                 organization_id: self.org,
                 name: Name::parse("name", name)?,
@@ -312,7 +319,7 @@ impl<'a> Builder<'a> {
     ) -> anyhow::Result<Uuid> {
         let position = positions::create(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewPosition {
                 unit_id: unit,
                 title: Name::parse("title", title)?,
@@ -336,7 +343,7 @@ impl<'a> Builder<'a> {
     ) -> anyhow::Result<()> {
         reporting::add(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewLine {
                 unit_id: unit,
                 superior_unit_id: superior,
@@ -397,7 +404,7 @@ impl Builder<'_> {
             .context("no next quarter")?;
         let draft = scenarios::create(
             self.store,
-            &self.ctx,
+            self.writer()?,
             scenarios::NewScenario {
                 organization_id: self.org,
                 name: Name::parse("name", name)?,
@@ -408,7 +415,7 @@ impl Builder<'_> {
         .await?;
         scenarios::add_changes(
             self.store,
-            &self.ctx,
+            self.writer()?,
             draft.id,
             draft.version,
             changes,

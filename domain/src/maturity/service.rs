@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::evidence::CoreKpi;
 use crate::{
-    Description, StageKey, StorableDate, audit::Operation, auth::RequestContext, clock,
-    error::Result, store::Store, write,
+    Description, StageKey, StorableDate, audit::Operation, auth::Writer, clock, error::Result,
+    store::Store, write,
 };
 
 /// A stage declaration, parsed.
@@ -30,10 +30,10 @@ pub struct NewStageDeclaration {
 /// history shows how the organization saw itself over time. Editors and admins.
 pub async fn declare(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewStageDeclaration,
 ) -> Result<stage_assessment::Model> {
-    let write = write::begin_in(store, ctx, new.organization_id).await?;
+    let write = write::begin_in(store, writer, new.organization_id).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let row = stage_assessment::ActiveModel {
         id: Set(Uuid::now_v7()),

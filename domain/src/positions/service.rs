@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     Name, PositionRole, Responsibility,
     audit::Operation,
-    auth::RequestContext,
+    auth::Writer,
     clock::now,
     error::{Error, Result},
     query::rows_in,
@@ -52,12 +52,12 @@ pub struct PositionChanges {
 /// `max_positions` positions).
 pub async fn create(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewPosition,
     max_positions: u64,
 ) -> Result<position::Model> {
     let unit = Row::new(new.unit_id, "unitId");
-    let (write, unit) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
+    let (write, unit) = write::begin_on::<org_unit::Entity>(store, writer, unit.active()).await?;
     let row = create_in(&write.tx, &write.organization, &unit, new, max_positions).await?;
     write
         .commit(Operation::CreatePosition, vec![row.id])
@@ -108,12 +108,12 @@ pub(crate) async fn create_in<C: ConnectionTrait>(
 /// keeps it inside its organization.
 pub async fn update(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     changes: PositionChanges,
 ) -> Result<position::Model> {
     let position = Row::new(changes.id, "id");
     let (write, current) =
-        write::begin_on::<position::Entity>(store, ctx, position.active()).await?;
+        write::begin_on::<position::Entity>(store, writer, position.active()).await?;
     let updated = update_in(&write.tx, &write.organization, current, changes).await?;
     write
         .commit(Operation::UpdatePosition, vec![updated.id])

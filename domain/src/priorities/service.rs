@@ -10,8 +10,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Description, PriorityKey, Score, Weight, audit::Operation, auth::RequestContext, clock,
-    error::Result, store::Store, units::service::ensure_of_organization, write,
+    Description, PriorityKey, Score, Weight, audit::Operation, auth::Writer, clock, error::Result,
+    store::Store, units::service::ensure_of_organization, write,
 };
 
 /// An assessment, parsed.
@@ -32,10 +32,10 @@ pub struct NewAssessment {
 /// Editors and admins.
 pub async fn assess(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewAssessment,
 ) -> Result<priority_assessment::Model> {
-    let write = write::begin_in(store, ctx, new.organization_id).await?;
+    let write = write::begin_in(store, writer, new.organization_id).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     if let Some(owner) = new.owner_unit_id {
         ensure_of_organization(tx, org.id, owner, "ownerUnitId").await?;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{
     Description, Name, RelationshipStrength, Score, StakeholderGroup, StakeholderKind,
     audit::Operation,
-    auth::RequestContext,
+    auth::Writer,
     clock,
     error::{Error, Result},
     store::Store,
@@ -60,10 +60,10 @@ pub struct Review {
 /// external one names a group. Editors and admins.
 pub async fn create_stakeholder(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewStakeholder,
 ) -> Result<stakeholder::Model> {
-    let write = write::begin_in(store, ctx, new.organization_id).await?;
+    let write = write::begin_in(store, writer, new.organization_id).await?;
     let (tx, org) = (&write.tx, &write.organization);
     let (kind, unit, group) = match new.who {
         StakeholderRef::Internal(unit) => {
@@ -102,11 +102,11 @@ pub async fn create_stakeholder(
 /// organization; its first review is recorded with it. Editors and admins.
 pub async fn create_relationship(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewRelationship,
 ) -> Result<relationship::Model> {
     let owner = Row::new(new.owner_unit_id, "ownerUnitId");
-    let (write, owner_unit) = write::begin_on::<org_unit::Entity>(store, ctx, owner).await?;
+    let (write, owner_unit) = write::begin_on::<org_unit::Entity>(store, writer, owner).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let found = stakeholder::Entity::find_by_id(new.stakeholder_id)
         .one(tx)
@@ -143,12 +143,12 @@ pub async fn create_relationship(
 /// the history keeps every one. Editors and admins.
 pub async fn review_relationship(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     review: Review,
 ) -> Result<relationship::Model> {
     let relationship = Row::new(review.id, "id");
     let (write, current) =
-        write::begin_on::<relationship::Entity>(store, ctx, relationship).await?;
+        write::begin_on::<relationship::Entity>(store, writer, relationship).await?;
     let (tx, principal) = (&write.tx, write.principal()?);
     check_version("the relationship", current.version, review.version)?;
     let now = clock::now();

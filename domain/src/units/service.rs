@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::{
     Description, Name, Sourcing, UnitFunction,
     audit::Operation,
-    auth::RequestContext,
+    auth::Writer,
     clock::now,
     error::{Error, Result},
     query::{lines_open_after, rows_in},
@@ -45,12 +45,12 @@ pub struct UnitChanges {
 /// `max_units` units).
 pub async fn create(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewUnit,
     max_units: u64,
 ) -> Result<org_unit::Model> {
     let target = Target::organization(new.organization_id, "organizationId").active();
-    let write = write::begin(store, ctx, target).await?;
+    let write = write::begin(store, writer, target).await?;
     let unit = create_in(&write.tx, &write.organization, new, max_units).await?;
     write.commit(Operation::CreateUnit, vec![unit.id]).await?;
     Ok(unit)
@@ -97,12 +97,12 @@ pub(crate) async fn create_in<C: ConnectionTrait>(
 /// makes it.
 pub async fn update(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     changes: UnitChanges,
     today: NaiveDate,
 ) -> Result<org_unit::Model> {
     let unit = Row::new(changes.id, "id").active();
-    let (write, current) = write::begin_on::<org_unit::Entity>(store, ctx, unit).await?;
+    let (write, current) = write::begin_on::<org_unit::Entity>(store, writer, unit).await?;
     let updated = update_in(&write.tx, &write.organization, current, changes, today).await?;
     write
         .commit(Operation::UpdateUnit, vec![updated.id])

@@ -125,11 +125,10 @@ impl PositionMutation {
         ctx: &Context<'_>,
         input: CreatePositionInput,
     ) -> GqlResult<Position> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let new = input.parse()?;
         let max = limits(ctx)?.max_positions_per_unit;
-        let m = service::create(store(ctx)?, context, new, max)
+        let m = service::create(store(ctx)?, writer, new, max)
             .await
             .at_input()?;
         Ok(Position(m))
@@ -141,10 +140,9 @@ impl PositionMutation {
         ctx: &Context<'_>,
         input: UpdatePositionInput,
     ) -> GqlResult<Position> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let changes = input.parse()?;
-        let m = service::update(store(ctx)?, context, changes)
+        let m = service::update(store(ctx)?, writer, changes)
             .await
             .at_input()?;
         Ok(Position(m))

@@ -96,11 +96,10 @@ pub struct UnitMutation;
 impl UnitMutation {
     /// Creates a unit in an organization.
     async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> GqlResult<Unit> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let new = input.parse()?;
         let max = limits(ctx)?.max_units_per_organization;
-        let m = service::create(store(ctx)?, context, new, max)
+        let m = service::create(store(ctx)?, writer, new, max)
             .await
             .at_input()?;
         Ok(Unit(m))
@@ -108,12 +107,11 @@ impl UnitMutation {
 
     /// Changes a unit (including archiving it) if `version` is current.
     async fn update_unit(&self, ctx: &Context<'_>, input: UpdateUnitInput) -> GqlResult<Unit> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let changes = input.parse()?;
         let m = service::update(
             store(ctx)?,
-            context,
+            writer,
             changes,
             orgdesign_domain::clock::today(),
         )
