@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::evidence::CoreKpi;
 use crate::{
     Description, StageKey, StorableDate, audit::Operation, auth::Writer, clock, error::Result,
-    store::Store, write,
+    query::per_organization, store::Store, write,
 };
 
 /// A stage declaration, parsed.
@@ -58,14 +58,17 @@ pub async fn stage_histories(
     organizations: &[Uuid],
     as_of: NaiveDate,
 ) -> Result<HashMap<Uuid, Vec<stage_assessment::Model>>> {
-    let rows = stage_assessment::Entity::find()
-        .filter(stage_assessment::Column::OrganizationId.is_in(organizations.iter().copied()))
+    let declared = stage_assessment::Entity::find()
         .filter(stage_assessment::Column::AssessedOn.lte(as_of))
         .order_by_desc(stage_assessment::Column::AssessedOn)
-        .order_by_desc(stage_assessment::Column::CreatedAt)
-        .all(db)
-        .await?;
-    Ok(crate::query::group(rows, |row| row.organization_id))
+        .order_by_desc(stage_assessment::Column::CreatedAt);
+    let column = stage_assessment::Column::OrganizationId;
+    Ok(
+        per_organization(db, column, organizations, declared, |row| {
+            row.organization_id
+        })
+        .await?,
+    )
 }
 
 /// Every core KPI each of `organizations` uses, with the start of its latest stored

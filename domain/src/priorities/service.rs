@@ -4,14 +4,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::priority_assessment;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::{
     Description, PriorityKey, Score, Weight, audit::Operation, auth::Writer, clock, error::Result,
-    store::Store, units::service::ensure_of_organization, write,
+    query::per_organization, store::Store, units::service::ensure_of_organization, write,
 };
 
 /// An assessment, parsed.
@@ -67,11 +65,14 @@ pub async fn assessments(
     db: &DatabaseConnection,
     organizations: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<priority_assessment::Model>>> {
-    let rows = priority_assessment::Entity::find()
-        .filter(priority_assessment::Column::OrganizationId.is_in(organizations.iter().copied()))
+    let assessed = priority_assessment::Entity::find()
         .order_by_desc(priority_assessment::Column::AssessedAt)
-        .order_by_desc(priority_assessment::Column::CreatedAt)
-        .all(db)
-        .await?;
-    Ok(crate::query::group(rows, |row| row.organization_id))
+        .order_by_desc(priority_assessment::Column::CreatedAt);
+    let column = priority_assessment::Column::OrganizationId;
+    Ok(
+        per_organization(db, column, organizations, assessed, |row| {
+            row.organization_id
+        })
+        .await?,
+    )
 }

@@ -15,6 +15,7 @@ use crate::{
     auth::Writer,
     clock,
     error::{Error, Result},
+    query::per_organization,
     store::Store,
     units::service::ensure_of_organization,
     write::{self, Row, check_version},
@@ -191,13 +192,11 @@ pub async fn stakeholders(
     db: &DatabaseConnection,
     organizations: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<stakeholder::Model>>> {
-    let rows = stakeholder::Entity::find()
-        .filter(stakeholder::Column::OrganizationId.is_in(organizations.iter().copied()))
+    let active = stakeholder::Entity::find()
         .filter(stakeholder::Column::Archived.eq(false))
-        .order_by_asc(stakeholder::Column::Name)
-        .all(db)
-        .await?;
-    Ok(crate::query::group(rows, |row| row.organization_id))
+        .order_by_asc(stakeholder::Column::Name);
+    let column = stakeholder::Column::OrganizationId;
+    Ok(per_organization(db, column, organizations, active, |row| row.organization_id).await?)
 }
 
 /// The relationships of each of `organizations` (archived left out), oldest first: one
@@ -206,13 +205,11 @@ pub async fn relationships(
     db: &DatabaseConnection,
     organizations: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<relationship::Model>>> {
-    let rows = relationship::Entity::find()
-        .filter(relationship::Column::OrganizationId.is_in(organizations.iter().copied()))
+    let active = relationship::Entity::find()
         .filter(relationship::Column::Archived.eq(false))
-        .order_by_asc(relationship::Column::CreatedAt)
-        .all(db)
-        .await?;
-    Ok(crate::query::group(rows, |row| row.organization_id))
+        .order_by_asc(relationship::Column::CreatedAt);
+    let column = relationship::Column::OrganizationId;
+    Ok(per_organization(db, column, organizations, active, |row| row.organization_id).await?)
 }
 
 /// Every review of a relationship, newest first.
