@@ -5,8 +5,8 @@
 
 use entity::audit_log;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order,
+    QueryFilter, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -190,13 +190,9 @@ pub async fn list(
     organization_id: Uuid,
     page: PageRequest,
 ) -> Result<(u64, Vec<audit_log::Model>)> {
-    let query =
+    let entries =
         audit_log::Entity::find().filter(audit_log::Column::OrganizationId.eq(organization_id));
-    page.fetch(
-        db,
-        query
-            .order_by_desc(audit_log::Column::CreatedAt)
-            .order_by_desc(audit_log::Column::Id),
-    )
-    .await
+    let creation = (audit_log::Column::CreatedAt, audit_log::Column::Id);
+    page.fetch_by_creation(db, entries, creation, Order::Desc)
+        .await
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use entity::api_token;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, Set,
     sea_query::Expr,
 };
 use uuid::Uuid;
@@ -162,13 +162,9 @@ pub async fn list(
     organization_id: Uuid,
     page: PageRequest,
 ) -> Result<(u64, Vec<api_token::Model>)> {
-    let query =
+    let tokens =
         api_token::Entity::find().filter(api_token::Column::OrganizationId.eq(organization_id));
-    page.fetch(
-        db,
-        query
-            .order_by_desc(api_token::Column::CreatedAt)
-            .order_by_desc(api_token::Column::Id),
-    )
-    .await
+    let creation = (api_token::Column::CreatedAt, api_token::Column::Id);
+    page.fetch_by_creation(db, tokens, creation, Order::Desc)
+        .await
 }

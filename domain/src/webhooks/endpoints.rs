@@ -7,8 +7,8 @@ use std::{collections::HashMap, time::Duration};
 use chrono::{DateTime, Utc};
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -264,14 +264,14 @@ pub async fn list(
     organization_id: Uuid,
     page: PageRequest,
 ) -> Result<(u64, Vec<webhook_endpoint::Model>)> {
-    page.fetch(
-        db,
-        webhook_endpoint::Entity::find()
-            .filter(webhook_endpoint::Column::OrganizationId.eq(organization_id))
-            .order_by_asc(webhook_endpoint::Column::CreatedAt)
-            .order_by_asc(webhook_endpoint::Column::Id),
-    )
-    .await
+    let endpoints = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::OrganizationId.eq(organization_id));
+    let creation = (
+        webhook_endpoint::Column::CreatedAt,
+        webhook_endpoint::Column::Id,
+    );
+    page.fetch_by_creation(db, endpoints, creation, Order::Asc)
+        .await
 }
 
 /// The organization of an endpoint, when it is in the writer's reach (`NOT_FOUND` on

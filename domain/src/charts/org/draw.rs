@@ -356,25 +356,13 @@ impl OrgChart {
             }
             for &c in children {
                 let (cx, cy) = (placed[c].0, mid(c));
-                match change_of(c) {
-                    None => {
-                        let _ = write!(trunk, " M{x} {cy} H{cx}");
-                    }
-                    Some(LineChange::Added) => {
-                        paths.push(connector(
-                            format!("M{x} {cy} H{cx}"),
-                            Some(LineChange::Added),
-                        ));
-                    }
-                    Some(LineChange::Ended) => {
-                        let d = if cy > reach {
-                            format!("M{x} {reach} V{cy} H{cx}")
-                        } else {
-                            format!("M{x} {cy} H{cx}")
-                        };
-                        paths.push(connector(d, Some(LineChange::Ended)));
-                    }
-                }
+                let leg = format!("M{x} {cy} H{cx}");
+                let ended = if cy > reach {
+                    format!("M{x} {reach} V{cy} H{cx}")
+                } else {
+                    leg.clone()
+                };
+                connect_child(&mut trunk, &mut paths, change_of(c), leg, ended);
             }
         } else {
             let bus = py + BOX_H + V_GAP / 2.0;
@@ -388,25 +376,13 @@ impl OrgChart {
             }
             for &c in children {
                 let (cx, cy) = (centre(c), placed[c].1);
-                match change_of(c) {
-                    None => {
-                        let _ = write!(trunk, " M{cx} {bus} V{cy}");
-                    }
-                    Some(LineChange::Added) => {
-                        paths.push(connector(
-                            format!("M{cx} {bus} V{cy}"),
-                            Some(LineChange::Added),
-                        ));
-                    }
-                    Some(LineChange::Ended) => {
-                        let d = if live.is_empty() {
-                            format!("M{px} {} V{bus} H{cx} V{cy}", py + BOX_H)
-                        } else {
-                            format!("M{} {bus} H{cx} V{cy}", cx.clamp(lo, hi))
-                        };
-                        paths.push(connector(d, Some(LineChange::Ended)));
-                    }
-                }
+                let ended = if live.is_empty() {
+                    format!("M{px} {} V{bus} H{cx} V{cy}", py + BOX_H)
+                } else {
+                    format!("M{} {bus} H{cx} V{cy}", cx.clamp(lo, hi))
+                };
+                let leg = format!("M{cx} {bus} V{cy}");
+                connect_child(&mut trunk, &mut paths, change_of(c), leg, ended);
             }
         }
         if !trunk.is_empty() {
@@ -477,6 +453,27 @@ impl OrgChart {
 }
 
 /// A SOLID connector, in the colour and dash of what a scenario does to it.
+/// Draws the connector of one subordinate by what a scenario does to its line: a kept
+/// line's last `leg` joins the parent's `trunk`; an added one is drawn on its own in
+/// the added colour; an ended one on its own along `ended` (which may start from the
+/// end of the bus rather than the child's place on it).
+fn connect_child(
+    trunk: &mut String,
+    paths: &mut Vec<Path>,
+    change: Option<LineChange>,
+    leg: String,
+    ended: String,
+) {
+    match change {
+        None => {
+            trunk.push(' ');
+            trunk.push_str(&leg);
+        }
+        Some(LineChange::Added) => paths.push(connector(leg, Some(LineChange::Added))),
+        Some(LineChange::Ended) => paths.push(connector(ended, Some(LineChange::Ended))),
+    }
+}
+
 fn connector(d: String, change: Option<LineChange>) -> Path {
     let path = Path::new().set("d", d);
     match change {
