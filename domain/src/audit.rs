@@ -13,7 +13,8 @@ use uuid::Uuid;
 use crate::{PageRequest, auth::RequestContext, clock, db::WriteTx, error::Result};
 
 /// Declares [`Operation`]: each variant with its name in the log (the mutation's name),
-/// whether it changes the structure, and whether it is announced.
+/// whether it changes the structure, whether it is announced, and whether it may change
+/// insights.
 macro_rules! operations {
     ($($(#[$meta:meta])* $variant:ident => $name:literal $(, $kind:ident)?;)+) => {
         /// What an audit entry says was done: one per kind of change, named as the
@@ -50,6 +51,9 @@ macro_rules! operations {
 enum Kind {
     /// Recorded in the log only.
     Plain,
+    /// Recorded in the log; it may raise or resolve insights without an event of its
+    /// own (stage declarations, priority assessments, stakeholders, relationships).
+    Insights,
     /// Announced as `structure.changed` (subscriptions, webhooks), not a change of the
     /// structure itself.
     Announced,
@@ -75,11 +79,11 @@ operations! {
     RebaseScenario => "rebaseScenario";
     DiscardScenario => "discardScenario";
     ImportStructure => "importStructure";
-    DeclareStage => "declareStage";
-    AssessPriority => "assessPriority";
-    CreateStakeholder => "createStakeholder";
-    CreateRelationship => "createRelationship";
-    ReviewRelationship => "reviewRelationship";
+    DeclareStage => "declareStage", Insights;
+    AssessPriority => "assessPriority", Insights;
+    CreateStakeholder => "createStakeholder", Insights;
+    CreateRelationship => "createRelationship", Insights;
+    ReviewRelationship => "reviewRelationship", Insights;
     CreateKpiDefinition => "createKpiDefinition";
     SetKpiTarget => "setKpiTarget";
     RecordKpiMeasurements => "recordKpiMeasurements";
@@ -104,7 +108,14 @@ impl Operation {
     /// Whether it is announced as `structure.changed`: the structural operations, the
     /// organization's own row, a scenario's promotion.
     pub fn is_announced(self) -> bool {
-        self.kind() != Kind::Plain
+        matches!(self.kind(), Kind::Announced | Kind::Structural)
+    }
+
+    /// Whether it may raise or resolve insights without being announced: the
+    /// organization's insight watch is marked with it
+    /// ([`crate::webhooks::outbox::insights_may_have_changed`]).
+    pub fn may_change_insights(self) -> bool {
+        self.kind() == Kind::Insights
     }
 }
 

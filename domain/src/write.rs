@@ -334,7 +334,8 @@ impl Write<'_> {
 
     /// Ends the change: writes one audit entry per operation; for each announced one
     /// ([`Operation::is_announced`]) its `structure.changed` webhook event (the
-    /// outbox); counts the change in the organization's `structure_version` if any
+    /// outbox); marks the insight watch for one that may change insights without
+    /// being announced ([`Operation::may_change_insights`]); counts the change in the organization's `structure_version` if any
     /// operation is structural (what a draft scenario was validated on); commits; and
     /// then tells subscribers, so a change that does not commit is never announced and
     /// one that commits always is (to subscribers while this instance runs; to
@@ -346,6 +347,12 @@ impl Write<'_> {
             .any(|(operation, _)| operation.is_structural())
         {
             audit::count_structure_change(&self.tx, organization_id).await?;
+        }
+        if changes
+            .iter()
+            .any(|(operation, _)| operation.may_change_insights())
+        {
+            webhooks::outbox::insights_may_have_changed(&self.tx, organization_id).await?;
         }
         for (operation, object_ids) in &changes {
             if operation.is_announced() {

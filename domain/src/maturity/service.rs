@@ -46,7 +46,6 @@ pub async fn declare(
     }
     .insert(tx)
     .await?;
-    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
     write.commit(Operation::DeclareStage, vec![row.id]).await?;
     Ok(row)
 }

@@ -53,7 +53,6 @@ pub async fn assess(
     }
     .insert(tx)
     .await?;
-    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
     write
         .commit(Operation::AssessPriority, vec![row.id])
         .await?;

@@ -92,7 +92,6 @@ pub async fn create_stakeholder(
     }
     .insert(tx)
     .await?;
-    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
     write
         .commit(Operation::CreateStakeholder, vec![row.id])
         .await?;
@@ -133,7 +132,6 @@ pub async fn create_relationship(
     .insert(tx)
     .await?;
     review_row(tx, &row, &principal.subject).await?;
-    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
     write
         .commit(Operation::CreateRelationship, vec![row.id])
         .await?;
@@ -162,7 +160,6 @@ pub async fn review_relationship(
     row.version = Set(current.version + 1);
     let row = row.update(tx).await?;
     review_row(tx, &row, &principal.subject).await?;
-    crate::webhooks::outbox::insights_may_have_changed(tx, row.organization_id).await?;
     write
         .commit(Operation::ReviewRelationship, vec![row.id])
         .await?;
