@@ -139,14 +139,21 @@ async fn insert_draft<C: ConnectionTrait>(
     .await?)
 }
 
-/// Begins a change of scenario `id`, read again under its organization's lock.
-async fn begin_on_scenario<'s>(
+/// Begins a change of draft `id` made against its `version`, read again under its
+/// organization's lock: `CONFLICT` when it is no longer a draft or the version is
+/// stale. `active` asks that the organization be active too (what a promotion needs).
+async fn begin_on_draft<'s>(
     store: &'s Store,
     writer: Writer<'s>,
-    id: Uuid,
+    (id, version): (Uuid, i32),
+    active: bool,
 ) -> Result<(Write<'s>, scenario::Model)> {
     let scenario = Row::new(id, "scenarioId");
-    write::begin_on::<scenario::Entity>(store, writer, scenario).await
+    let scenario = if active { scenario.active() } else { scenario };
+    let (write, current) = write::begin_on::<scenario::Entity>(store, writer, scenario).await?;
+    refuse_closed(&current, "scenarioId")?;
+    check_version("the scenario", current.version, version)?;
+    Ok((write, current))
 }
 
 /// The live snapshot a draft starts from, read before its write begins (no read waits
@@ -185,9 +192,7 @@ pub async fn add_changes(
         return Err(Error::bad_input("changes", "give at least one change"));
     }
     let live = live_of_draft(store, writer, id).await?;
-    let (write, current) = begin_on_scenario(store, writer, id).await?;
-    refuse_closed(&current, "scenarioId")?;
-    check_version("the scenario", current.version, version)?;
+    let (write, current) = begin_on_draft(store, writer, (id, version), false).await?;
     let mut all = change::from_json(&current.changes)?;
     if all.len() + changes.len() > MAX_CHANGES {
         return Err(Error::LimitExceeded(format!(
@@ -248,9 +253,7 @@ pub async fn rebase(
     draft_limits: Limits,
 ) -> Result<scenario::Model> {
     let live = live_of_draft(store, writer, id).await?;
-    let (write, current) = begin_on_scenario(store, writer, id).await?;
-    refuse_closed(&current, "scenarioId")?;
-    check_version("the scenario", current.version, version)?;
+    let (write, current) = begin_on_draft(store, writer, (id, version), false).await?;
     let all = change::from_json(&current.changes)?;
     let mut draft = Draft::new(current.id, live, current.created_at);
     apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]"))?;
@@ -273,9 +276,7 @@ pub async fn discard(
     id: Uuid,
     version: i32,
 ) -> Result<scenario::Model> {
-    let (write, current) = begin_on_scenario(store, writer, id).await?;
-    refuse_closed(&current, "scenarioId")?;
-    check_version("the scenario", current.version, version)?;
+    let (write, current) = begin_on_draft(store, writer, (id, version), false).await?;
     let updated = close(&write.tx, current, Status::Discarded).await?;
     write
         .commit(Operation::DiscardScenario, vec![updated.id])
@@ -354,12 +355,8 @@ pub async fn promote(
     version: i32,
     draft_limits: Limits,
 ) -> Result<scenario::Model> {
-    let scenario = Row::new(id, "scenarioId");
-    let (write, current) =
-        write::begin_on::<scenario::Entity>(store, writer, scenario.active()).await?;
+    let (write, current) = begin_on_draft(store, writer, (id, version), true).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
-    refuse_closed(&current, "scenarioId")?;
-    check_version("the scenario", current.version, version)?;
     if org.structure_version != current.base_structure_version {
         return Err(moved_on(tx, org, &current).await?);
     }

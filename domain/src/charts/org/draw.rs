@@ -136,30 +136,33 @@ impl OrgChart {
                 }
             };
             let kind = edge.kind.as_str().to_ascii_lowercase();
-            let path = match edge.change {
-                None => Path::new()
-                    .set("class", "dotted")
-                    .set("d", d)
-                    .set("stroke", DOTTED)
-                    .set("stroke-width", 1.5)
-                    .set("stroke-dasharray", "5 4")
-                    .set("marker-end", "url(#arrow)"),
-                Some(LineChange::Added) => Path::new()
-                    .set("class", format!("{kind} added"))
-                    .set("d", d)
-                    .set("stroke", ADDED)
-                    .set("stroke-width", 2.5)
-                    .set("stroke-dasharray", "5 4")
-                    .set("marker-end", "url(#arrow-added)"),
-                Some(LineChange::Ended) => Path::new()
-                    .set("class", format!("{kind} ended"))
-                    .set("d", d)
-                    .set("stroke", REMOVED)
-                    .set("stroke-width", 2)
-                    .set("stroke-dasharray", ENDED_DASH)
-                    .set("marker-end", "url(#arrow-ended)"),
+            // Class, colour, width, dashes and arrowhead, by what the scenario does.
+            let (class, stroke, width, dashes, marker) = match edge.change {
+                None => ("dotted".to_owned(), DOTTED, 1.5, "5 4", "url(#arrow)"),
+                Some(LineChange::Added) => (
+                    format!("{kind} added"),
+                    ADDED,
+                    2.5,
+                    "5 4",
+                    "url(#arrow-added)",
+                ),
+                Some(LineChange::Ended) => (
+                    format!("{kind} ended"),
+                    REMOVED,
+                    2.0,
+                    ENDED_DASH,
+                    "url(#arrow-ended)",
+                ),
             };
-            edges = edges.add(path);
+            edges = edges.add(
+                Path::new()
+                    .set("class", class)
+                    .set("d", d)
+                    .set("stroke", stroke)
+                    .set("stroke-width", width)
+                    .set("stroke-dasharray", dashes)
+                    .set("marker-end", marker),
+            );
         }
 
         let mut units = Group::new().set("class", "units");
