@@ -3,10 +3,7 @@
 
 use std::fmt::Write as _;
 
-use svg::{
-    Document,
-    node::element::{Definitions, Group, Marker, Path, Rectangle, Text, Title},
-};
+use svg::node::element::{Definitions, Group, Marker, Path, Rectangle, Text, Title};
 
 use super::{
     Change, DottedRoute, Edge, Layout, LineChange, Node, OrgChart,
@@ -15,10 +12,9 @@ use super::{
 };
 use crate::{
     LineKind, Sourcing, UnitFunction,
-    charts::{palette, severity_colour, text},
+    charts::{self, palette, severity_colour, text},
 };
 
-const FONT: &str = "Helvetica, Arial, sans-serif";
 const DOTTED: &str = "#7c3aed";
 /// Inside a unit box, between its border and its text.
 const PAD: f64 = 12.0;
@@ -181,21 +177,8 @@ impl OrgChart {
                 .add(arrow("arrow-added", ADDED))
                 .add(arrow("arrow-ended", REMOVED));
         }
-        let document = Document::new()
-            .set("width", width.ceil())
-            .set("height", height.ceil())
-            .set("viewBox", (0, 0, width.ceil(), height.ceil()))
-            .set("font-family", FONT)
-            .set("role", "img")
-            .set("aria-label", self.caption())
-            .add(Title::new(self.caption()))
-            .add(definitions)
-            .add(
-                Rectangle::new()
-                    .set("width", "100%")
-                    .set("height", "100%")
-                    .set("fill", "#ffffff"),
-            )
+        let (width, height) = (width.ceil(), height.ceil());
+        let document = charts::document(width, height, self.caption(), Some(definitions))
             .add(
                 Text::new(self.caption())
                     .set("x", MARGIN)
