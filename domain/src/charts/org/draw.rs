@@ -288,28 +288,9 @@ impl OrgChart {
         }
         if let (Some(badge), Some(severity)) = (badge, self.worst(node)) {
             let bx = x + BOX_W - 6.0 - badge_w;
-            group = group.add(
-                Group::new()
-                    .set("class", "marker")
-                    .add(
-                        Rectangle::new()
-                            .set("x", bx)
-                            .set("y", y + 6.0)
-                            .set("width", badge_w)
-                            .set("height", 17)
-                            .set("rx", 8.5)
-                            .set("fill", severity_colour(severity)),
-                    )
-                    .add(
-                        Text::new(badge)
-                            .set("x", bx + badge_w / 2.0)
-                            .set("y", y + 18.5)
-                            .set("text-anchor", "middle")
-                            .set("font-size", 11)
-                            .set("font-weight", "bold")
-                            .set("fill", "#ffffff"),
-                    ),
-            );
+            let marker = Group::new().set("class", "marker");
+            let colour = severity_colour(severity);
+            group = group.add(numbered(marker, (bx, y, 6.0), badge_w, colour, badge));
         }
         group
     }
@@ -404,25 +385,8 @@ impl OrgChart {
             };
             let line = format!("{severity} · {} — {}", insight.code, insight.title);
             let lines = text::wrap(&line, 12.0, width - badge_w - 10.0, 3);
-            group = group
-                .add(
-                    Rectangle::new()
-                        .set("x", MARGIN)
-                        .set("y", y + 5.0)
-                        .set("width", badge_w)
-                        .set("height", 17)
-                        .set("rx", 8.5)
-                        .set("fill", severity_colour(insight.severity)),
-                )
-                .add(
-                    Text::new(number)
-                        .set("x", MARGIN + badge_w / 2.0)
-                        .set("y", y + 17.5)
-                        .set("text-anchor", "middle")
-                        .set("font-size", 11)
-                        .set("font-weight", "bold")
-                        .set("fill", "#ffffff"),
-                );
+            let colour = severity_colour(insight.severity);
+            group = numbered(group, (MARGIN, y, 5.0), badge_w, colour, number);
             for (n, content) in lines.iter().enumerate() {
                 group = group.add(
                     Text::new(content.clone())
@@ -458,6 +422,37 @@ fn connect_child(
         Some(LineChange::Added) => paths.push(connector(leg, Some(LineChange::Added))),
         Some(LineChange::Ended) => paths.push(connector(ended, Some(LineChange::Ended))),
     }
+}
+
+/// Adds to `group` a badge numbering insights (on a unit's box, in the insight list):
+/// a pill `width` wide in `colour` at `x`, `below` under `y`, with `label` centred in
+/// white.
+fn numbered(
+    group: Group,
+    (x, y, below): (f64, f64, f64),
+    width: f64,
+    colour: &str,
+    label: String,
+) -> Group {
+    group
+        .add(
+            Rectangle::new()
+                .set("x", x)
+                .set("y", y + below)
+                .set("width", width)
+                .set("height", 17)
+                .set("rx", 8.5)
+                .set("fill", colour),
+        )
+        .add(
+            Text::new(label)
+                .set("x", x + width / 2.0)
+                .set("y", y + (below + 12.5))
+                .set("text-anchor", "middle")
+                .set("font-size", 11)
+                .set("font-weight", "bold")
+                .set("fill", "#ffffff"),
+        )
 }
 
 fn connector(d: String, change: Option<LineChange>) -> Path {
