@@ -288,9 +288,8 @@ impl OrgChart {
         }
         if let (Some(badge), Some(severity)) = (badge, self.worst(node)) {
             let bx = x + BOX_W - 6.0 - badge_w;
-            let marker = Group::new().set("class", "marker");
-            let colour = severity_colour(severity);
-            group = group.add(numbered(marker, (bx, y, 6.0), badge_w, colour, badge));
+            let pill = Pill::number(bx, (y + 6.0, y + 18.5), badge_w, severity_colour(severity));
+            group = group.add(pill.draw(Group::new().set("class", "marker"), badge));
         }
         group
     }
@@ -386,7 +385,7 @@ impl OrgChart {
             let line = format!("{severity} · {} — {}", insight.code, insight.title);
             let lines = text::wrap(&line, 12.0, width - badge_w - 10.0, 3);
             let colour = severity_colour(insight.severity);
-            group = numbered(group, (MARGIN, y, 5.0), badge_w, colour, number);
+            group = Pill::number(MARGIN, (y + 5.0, y + 17.5), badge_w, colour).draw(group, number);
             for (n, content) in lines.iter().enumerate() {
                 group = group.add(
                     Text::new(content.clone())
@@ -424,35 +423,56 @@ fn connect_child(
     }
 }
 
-/// Adds to `group` a badge numbering insights (on a unit's box, in the insight list):
-/// a pill `width` wide in `colour` at `x`, `below` under `y`, with `label` centred in
-/// white.
-fn numbered(
-    group: Group,
-    (x, y, below): (f64, f64, f64),
+/// A pill the size of `font_size` text: the rounded box (`x`, `top`, `width`,
+/// `height`) in `colour` and `label` centred in it, bold and white, on the baseline
+/// `baseline`. What numbers insights (on a unit's box, in the insight list) and tags
+/// a unit a scenario changes.
+struct Pill<'a> {
+    x: f64,
+    top: f64,
     width: f64,
-    colour: &str,
-    label: String,
-) -> Group {
-    group
-        .add(
-            Rectangle::new()
-                .set("x", x)
-                .set("y", y + below)
-                .set("width", width)
-                .set("height", 17)
-                .set("rx", 8.5)
-                .set("fill", colour),
-        )
-        .add(
-            Text::new(label)
-                .set("x", x + width / 2.0)
-                .set("y", y + (below + 12.5))
-                .set("text-anchor", "middle")
-                .set("font-size", 11)
-                .set("font-weight", "bold")
-                .set("fill", "#ffffff"),
-        )
+    height: f64,
+    baseline: f64,
+    font_size: f64,
+    colour: &'a str,
+}
+
+impl Pill<'_> {
+    /// Adds the pill with `label` to `group`.
+    fn draw(&self, group: Group, label: String) -> Group {
+        group
+            .add(
+                Rectangle::new()
+                    .set("x", self.x)
+                    .set("y", self.top)
+                    .set("width", self.width)
+                    .set("height", self.height)
+                    .set("rx", self.height / 2.0)
+                    .set("fill", self.colour),
+            )
+            .add(
+                Text::new(label)
+                    .set("x", self.x + self.width / 2.0)
+                    .set("y", self.baseline)
+                    .set("text-anchor", "middle")
+                    .set("font-size", self.font_size)
+                    .set("font-weight", "bold")
+                    .set("fill", "#ffffff"),
+            )
+    }
+
+    /// An insight's number, `width` wide at `x`, its box from `top`.
+    fn number(x: f64, (top, baseline): (f64, f64), width: f64, colour: &'static str) -> Self {
+        Pill {
+            x,
+            top,
+            width,
+            height: 17.0,
+            baseline,
+            font_size: 11.0,
+            colour,
+        }
+    }
 }
 
 fn connector(d: String, change: Option<LineChange>) -> Path {
@@ -509,27 +529,16 @@ fn change_tag(change: &Change, (x, y): (f64, f64)) -> Group {
     };
     let label = text::fit(&label, 10.0, BOX_W / 2.0 - 26.0);
     let w = text::width(&label, 10.0) + 12.0;
-    let left = x + BOX_W - 6.0 - w;
-    Group::new()
-        .set("class", "change")
-        .add(
-            Rectangle::new()
-                .set("x", left)
-                .set("y", y + BOX_H - 4.0)
-                .set("width", w)
-                .set("height", 14)
-                .set("rx", 7)
-                .set("fill", colour),
-        )
-        .add(
-            Text::new(label)
-                .set("x", left + w / 2.0)
-                .set("y", y + BOX_H + 6.5)
-                .set("text-anchor", "middle")
-                .set("font-size", 10)
-                .set("font-weight", "bold")
-                .set("fill", "#ffffff"),
-        )
+    let tag = Pill {
+        x: x + BOX_W - 6.0 - w,
+        top: y + BOX_H - 4.0,
+        width: w,
+        height: 14.0,
+        baseline: y + BOX_H + 6.5,
+        font_size: 10.0,
+        colour,
+    };
+    tag.draw(Group::new().set("class", "change"), label)
 }
 
 /// The legend rows under the title.
