@@ -345,6 +345,7 @@ async fn import_kpis(
     )
     .map_err(|e| anyhow!("{e}"))?;
     let context = RequestContext::system("orgdesign-import");
+    let pusher = context.kpi_pusher()?;
     // On PostgreSQL the servers' subscribers hear of each imported batch (NOTIFY);
     // on SQLite there is no server in this process to tell.
     let store = orgdesign_domain::store::Store::new(db.clone());
@@ -373,7 +374,7 @@ async fn import_kpis(
             pending.push(point);
         }
         if pending.len() == batch || (!more && !pending.is_empty()) {
-            let counts = kpis::record(&store, &context, org.id, std::mem::take(&mut pending))
+            let counts = kpis::record(&store, pusher, org.id, std::mem::take(&mut pending))
                 .await
                 .map_err(|e| {
                     anyhow!("lines {first_line} to {line}: {e}; nothing of them was written")
@@ -488,9 +489,10 @@ async fn import_structure(
         rows.map_err(|e| file_error(&e).context(format!("{} was not imported", file.display())))?;
 
     let context = RequestContext::system("orgdesign-import");
+    let writer = context.writer()?;
     let store = orgdesign_domain::store::Store::new(db.clone());
     let limits = scenarios::limits(&settings.limits);
-    let row = scenarios::import_structure(&store, &context, new, &rows, limits)
+    let row = scenarios::import_structure(&store, writer, new, &rows, limits)
         .await
         .map_err(|e| file_error(&e).context(format!("{} was not imported", file.display())))?;
     let changes = orgdesign_domain::scenarios::change::from_json(&row.changes)

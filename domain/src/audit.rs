@@ -5,15 +5,16 @@
 
 use entity::audit_log;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order,
+    QueryFilter, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use crate::{PageRequest, auth::RequestContext, clock, db::WriteTx, error::Result};
 
 /// Declares [`Operation`]: each variant with its name in the log (the mutation's name),
-/// whether it changes the structure, and whether it is announced.
+/// whether it changes the structure, whether it is announced, and whether it may change
+/// insights.
 macro_rules! operations {
     ($($(#[$meta:meta])* $variant:ident => $name:literal $(, $kind:ident)?;)+) => {
         /// What an audit entry says was done: one per kind of change, named as the
@@ -50,6 +51,9 @@ macro_rules! operations {
 enum Kind {
     /// Recorded in the log only.
     Plain,
+    /// Recorded in the log; it may raise or resolve insights without an event of its
+    /// own (stage declarations, priority assessments, stakeholders, relationships).
+    Insights,
     /// Announced as `structure.changed` (subscriptions, webhooks), not a change of the
     /// structure itself.
     Announced,
@@ -75,11 +79,11 @@ operations! {
     RebaseScenario => "rebaseScenario";
     DiscardScenario => "discardScenario";
     ImportStructure => "importStructure";
-    DeclareStage => "declareStage";
-    AssessPriority => "assessPriority";
-    CreateStakeholder => "createStakeholder";
-    CreateRelationship => "createRelationship";
-    ReviewRelationship => "reviewRelationship";
+    DeclareStage => "declareStage", Insights;
+    AssessPriority => "assessPriority", Insights;
+    CreateStakeholder => "createStakeholder", Insights;
+    CreateRelationship => "createRelationship", Insights;
+    ReviewRelationship => "reviewRelationship", Insights;
     CreateKpiDefinition => "createKpiDefinition";
     SetKpiTarget => "setKpiTarget";
     RecordKpiMeasurements => "recordKpiMeasurements";
@@ -104,7 +108,14 @@ impl Operation {
     /// Whether it is announced as `structure.changed`: the structural operations, the
     /// organization's own row, a scenario's promotion.
     pub fn is_announced(self) -> bool {
-        self.kind() != Kind::Plain
+        matches!(self.kind(), Kind::Announced | Kind::Structural)
+    }
+
+    /// Whether it may raise or resolve insights without being announced: the
+    /// organization's insight watch is marked with it
+    /// ([`crate::webhooks::outbox::insights_may_have_changed`]).
+    pub fn may_change_insights(self) -> bool {
+        self.kind() == Kind::Insights
     }
 }
 
@@ -190,13 +201,9 @@ pub async fn list(
     organization_id: Uuid,
     page: PageRequest,
 ) -> Result<(u64, Vec<audit_log::Model>)> {
-    let query =
+    let entries =
         audit_log::Entity::find().filter(audit_log::Column::OrganizationId.eq(organization_id));
-    page.fetch(
-        db,
-        query
-            .order_by_desc(audit_log::Column::CreatedAt)
-            .order_by_desc(audit_log::Column::Id),
-    )
-    .await
+    let creation = (audit_log::Column::CreatedAt, audit_log::Column::Id);
+    page.fetch_by_creation(db, entries, creation, Order::Desc)
+        .await
 }

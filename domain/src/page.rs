@@ -51,6 +51,29 @@ impl PageRequest {
         let rows = query.offset(self.offset).limit(self.limit).all(db).await?;
         Ok((total, rows))
     }
+
+    /// [`fetch`](Self::fetch) with `query`'s rows in the order they were created
+    /// (`created_at`, then `id` between rows created together), `order` deciding
+    /// whether newest or oldest come first: how an organization's tokens, endpoints
+    /// and audit log are listed.
+    pub async fn fetch_by_creation<E, C>(
+        self,
+        db: &C,
+        query: sea_orm::Select<E>,
+        (created_at, id): (E::Column, E::Column),
+        order: sea_orm::Order,
+    ) -> Result<(u64, Vec<E::Model>)>
+    where
+        E: sea_orm::EntityTrait,
+        E::Model: Sync,
+        C: sea_orm::ConnectionTrait,
+    {
+        use sea_orm::QueryOrder as _;
+        let query = query
+            .order_by(created_at, order.clone())
+            .order_by(id, order);
+        self.fetch(db, query).await
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Query helpers the aggregates share, so none of them imports another's: SQL
 //! placeholders ([`Params`]), batch reads by key ([`rows_in`]), grouping rows by a key
-//! ([`group`], [`index`]), and which reporting lines are in effect on a date
+//! ([`group`], [`index`]), an organization's rows of several organizations at once
+//! ([`per_organization`]), and which reporting lines are in effect on a date
 //! ([`lines_in_effect_on`], [`lines_open_after`]).
 
 use std::{collections::HashMap, hash::Hash};
@@ -9,7 +10,7 @@ use chrono::NaiveDate;
 use entity::reporting_line;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, Statement, Value,
+    QueryOrder, Select, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -70,6 +71,23 @@ pub async fn rows_in<E: EntityTrait>(
         query = query.order_by_asc(*column);
     }
     query.all(db).await
+}
+
+/// The rows `query` selects whose organization (held in `organization_column`) is one
+/// of `organizations`, grouped by organization in the query's order: one statement
+/// however many organizations (the reads the per-organization loaders batch).
+pub async fn per_organization<E: EntityTrait>(
+    db: &DatabaseConnection,
+    organization_column: E::Column,
+    organizations: &[Uuid],
+    query: Select<E>,
+    organization_of: impl Fn(&E::Model) -> Uuid,
+) -> Result<HashMap<Uuid, Vec<E::Model>>, DbErr> {
+    let rows = query
+        .filter(organization_column.is_in(organizations.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(group(rows, organization_of))
 }
 
 /// The reporting lines in effect on `date`: started on or before it, not ended by it

@@ -97,18 +97,8 @@ impl<const MAX: usize> Line<MAX> {
         if trimmed.is_empty() {
             return Err(Error::bad_input(field, "must not be empty"));
         }
-        if trimmed.chars().count() > MAX {
-            return Err(Error::bad_input(
-                field,
-                format!("must be at most {MAX} characters long"),
-            ));
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err(Error::bad_input(
-                field,
-                "must not contain control characters",
-            ));
-        }
+        let refused = "must not contain control characters";
+        check_text(field, trimmed, MAX, char::is_control, refused)?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -143,21 +133,9 @@ impl<const MAX: usize> Text<MAX> {
         if trimmed.is_empty() {
             return Ok(None);
         }
-        if trimmed.chars().count() > MAX {
-            return Err(Error::bad_input(
-                field,
-                format!("must be at most {MAX} characters long"),
-            ));
-        }
-        if trimmed
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(Error::bad_input(
-                field,
-                "must not contain control characters other than line breaks and tabs",
-            ));
-        }
+        let control = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+        let refused = "must not contain control characters other than line breaks and tabs";
+        check_text(field, trimmed, MAX, control, refused)?;
         Ok(Some(Self(trimmed.to_owned())))
     }
 
@@ -165,6 +143,27 @@ impl<const MAX: usize> Text<MAX> {
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+/// Checks a trimmed text for the input `field`: at most `max` characters, and no
+/// character `control` refuses (`refused` says which, as the error's message).
+fn check_text(
+    field: &str,
+    trimmed: &str,
+    max: usize,
+    control: impl Fn(char) -> bool,
+    refused: &str,
+) -> Result<()> {
+    if trimmed.chars().count() > max {
+        return Err(Error::bad_input(
+            field,
+            format!("must be at most {max} characters long"),
+        ));
+    }
+    if trimmed.chars().any(control) {
+        return Err(Error::bad_input(field, refused));
+    }
+    Ok(())
 }
 
 /// Parses an id (a GraphQL `ID`, a path segment) as a UUID for the input `field`.

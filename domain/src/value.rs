@@ -4,41 +4,31 @@ use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 
-/// A score from 0 to 100: a leadership priority's assessment, a relationship's trust.
+/// A whole number from `MIN` to `MAX`, checked where it enters: what a score or a
+/// weight is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Score(i32);
+pub struct Bounded<const MIN: i32, const MAX: i32>(i32);
 
-impl Score {
-    /// Checks `value` for the input `field`.
-    pub fn parse(field: &str, value: i32) -> Result<Self> {
-        if (0..=100).contains(&value) {
-            Ok(Self(value))
-        } else {
-            Err(Error::bad_input(field, "must be between 0 and 100"))
-        }
-    }
-
-    /// The score.
-    pub fn get(self) -> i32 {
-        self.0
-    }
-}
+/// A score from 0 to 100: a leadership priority's assessment, a relationship's trust.
+pub type Score = Bounded<0, 100>;
 
 /// How much a leadership priority counts for an organization: 1 to 10.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Weight(i32);
+pub type Weight = Bounded<1, 10>;
 
-impl Weight {
+impl<const MIN: i32, const MAX: i32> Bounded<MIN, MAX> {
     /// Checks `value` for the input `field`.
     pub fn parse(field: &str, value: i32) -> Result<Self> {
-        if (1..=10).contains(&value) {
+        if (MIN..=MAX).contains(&value) {
             Ok(Self(value))
         } else {
-            Err(Error::bad_input(field, "must be between 1 and 10"))
+            Err(Error::bad_input(
+                field,
+                format!("must be between {MIN} and {MAX}"),
+            ))
         }
     }
 
-    /// The weight.
+    /// The number.
     pub fn get(self) -> i32 {
         self.0
     }

@@ -1,10 +1,10 @@
 //! The one way a change is written: [`begin`] opens it, [`Write::commit`] ends it.
 //!
 //! ```text
-//! let mut write = write::begin(store, ctx, Target::organization(id, field).active()).await?;
-//! //    waits for the organization's turn, begins, locks and re-reads the
-//! //    organization, checks the principal may write it, that it is active and
-//! //    that the caller's version is current
+//! let mut write = write::begin(store, writer, Target::organization(id, field).active()).await?;
+//! //    checks the organization is in the writer's reach, waits for its turn,
+//! //    begins, locks and re-reads it, checks that it is active and that the
+//! //    caller's version is current
 //! let unit = create_in(&write.tx, &write.organization, new).await?;  // the domain steps
 //! write.commit(Operation::CreateUnit, vec![unit.id]).await?;
 //! //    writes the audit entry (and, for an announced change, its webhook event and
@@ -14,6 +14,10 @@
 //! Services keep only their domain steps between the two calls; everything a writer
 //! must do before and after them lives here, so it is done the same way everywhere.
 //! A `Write` dropped without a commit rolls back.
+//!
+//! Whether the caller's role may make the change is not asked here: the caller holds a
+//! [`Capability`] ([`crate::auth`] grants them), and this module asks only whether the
+//! organization is within its reach.
 
 use chrono::NaiveDate;
 use entity::organization;
@@ -25,7 +29,7 @@ use uuid::Uuid;
 
 use crate::{
     audit::{self, Operation},
-    auth::{Principal, RequestContext},
+    auth::{Admin, Capability, Principal, RequestContext, Writer},
     db::{self, WriteTx},
     error::{Error, Result},
     events::Event,
@@ -44,18 +48,8 @@ pub struct Target<'f> {
     what: &'static str,
     /// The input field blamed when the organization is out of reach or gone.
     field: &'f str,
-    permission: Permission,
     active: bool,
     version: Option<i32>,
-}
-
-/// What the principal must be allowed to do in the organization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Permission {
-    /// Change its structure and settings (editors and admins).
-    Write,
-    /// Push KPI data (integrations, editors and admins).
-    PushKpis,
 }
 
 impl<'f> Target<'f> {
@@ -71,7 +65,6 @@ impl<'f> Target<'f> {
             organization,
             what,
             field,
-            permission: Permission::Write,
             active: false,
             version: None,
         }
@@ -87,23 +80,6 @@ impl<'f> Target<'f> {
     pub fn at_version(mut self, version: i32) -> Self {
         self.version = Some(version);
         self
-    }
-
-    /// The principal pushes KPI data rather than changing the structure.
-    pub fn pushing_kpis(mut self) -> Self {
-        self.permission = Permission::PushKpis;
-        self
-    }
-
-    /// Whether `principal` may make this change: `FORBIDDEN` for a role that may not,
-    /// `NOT_FOUND` on the field for an organization out of reach. The one place a
-    /// write is authorized.
-    fn authorize(&self, principal: &Principal) -> Result<()> {
-        let allowed = match self.permission {
-            Permission::Write => principal.may_write(self.organization, self.what),
-            Permission::PushKpis => principal.may_push_kpis(self.organization),
-        };
-        allowed.map_err(|e| e.on_field(self.field))
     }
 }
 
@@ -124,17 +100,20 @@ pub struct Write<'s> {
     effective_on: Option<NaiveDate>,
 }
 
-/// Begins a change in the target's organization on behalf of `ctx`: checks the
-/// principal may make it, waits for the organization's turn in this process and
+/// Begins a change in the target's organization on behalf of the holder of `capability`
+/// (a [`Writer`], or a [`crate::auth::KpiPusher`] for a push): checks the organization
+/// is in its reach (`NOT_FOUND` on the target's field, as if it did not exist), waits
+/// for the organization's turn in this process and
 /// begins the transaction (`db::begin_write`), takes the organization's lock and reads
 /// it again under it, and checks that it is active and that the caller's version is
 /// current where the target asks.
-pub async fn begin<'s>(
+pub async fn begin<'s, R>(
     store: &'s Store,
-    ctx: &'s RequestContext,
+    capability: Capability<'s, R>,
     target: Target<'_>,
 ) -> Result<Write<'s>> {
-    target.authorize(ctx.principal()?)?;
+    capability.reach(target.organization, target.what, target.field)?;
+    let ctx = capability.context();
     let tx = db::begin_write(&store.writes, Some(target.organization)).await?;
     let organization = lock(&tx, target.organization)
         .await
@@ -168,26 +147,29 @@ pub async fn begin<'s>(
 /// most changes.
 pub async fn begin_in<'s>(
     store: &'s Store,
-    ctx: &'s RequestContext,
+    writer: Writer<'s>,
     organization: Uuid,
 ) -> Result<Write<'s>> {
     begin(
         store,
-        ctx,
+        writer,
         Target::organization(organization, "organizationId"),
     )
     .await
 }
 
 /// Begins a change that creates an organization: no organization to wait for or lock
-/// yet. Admins only.
+/// yet. Admins only, which the [`Admin`] capability proves.
 pub async fn begin_new_organization<'s>(
     store: &'s Store,
-    ctx: &'s RequestContext,
+    admin: Admin<'s>,
 ) -> Result<NewOrganizationWrite<'s>> {
-    ctx.principal()?.must_be_admin()?;
     let tx = db::begin_write(&store.writes, None).await?;
-    Ok(NewOrganizationWrite { store, ctx, tx })
+    Ok(NewOrganizationWrite {
+        store,
+        ctx: admin.context(),
+        tx,
+    })
 }
 
 /// The change that creates an organization, until its row exists.
@@ -217,16 +199,14 @@ impl<'s> NewOrganizationWrite<'s> {
 /// begins, so that the writer queues for that organization's turn holding no
 /// connection. The row is read again inside the transaction, under the organization's
 /// lock, which decides. `NOT_FOUND` on the row's field when there is no such row or it
-/// belongs to an organization out of the principal's reach (the two look alike);
-/// whether the principal may change it is decided by [`begin`].
-pub async fn organization_of<E>(store: &Store, ctx: &RequestContext, row: Row<'_>) -> Result<Uuid>
+/// belongs to an organization out of the writer's reach (the two look alike). The
+/// role was decided when the [`Writer`] was granted, before anything was looked up.
+pub async fn organization_of<E>(store: &Store, writer: Writer<'_>, row: Row<'_>) -> Result<Uuid>
 where
     E: OfOrganization,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
-    let principal = ctx.principal()?;
-    // A role that may never write learns nothing about the row.
-    principal.may_write_structure()?;
+    let principal = writer.principal();
     E::find_by_id(row.id)
         .select_only()
         .column(E::organization_column())
@@ -305,7 +285,7 @@ impl<'f> Row<'f> {
 /// `NOT_FOUND` on the row's field when it is gone or belongs elsewhere.
 pub async fn begin_on<'s, E>(
     store: &'s Store,
-    ctx: &'s RequestContext,
+    writer: Writer<'s>,
     row: Row<'_>,
 ) -> Result<(Write<'s>, E::Model)>
 where
@@ -313,12 +293,12 @@ where
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
     let (id, field, active) = (row.id, row.field, row.active);
-    let organization = organization_of::<E>(store, ctx, row).await?;
+    let organization = organization_of::<E>(store, writer, row).await?;
     let mut target = Target::object(organization, E::WHAT, field);
     if active {
         target = target.active();
     }
-    let write = begin(store, ctx, target).await?;
+    let write = begin(store, writer, target).await?;
     let found = write.find::<E>(id, field).await?;
     Ok((write, found))
 }
@@ -368,7 +348,8 @@ impl Write<'_> {
 
     /// Ends the change: writes one audit entry per operation; for each announced one
     /// ([`Operation::is_announced`]) its `structure.changed` webhook event (the
-    /// outbox); counts the change in the organization's `structure_version` if any
+    /// outbox); marks the insight watch for one that may change insights without
+    /// being announced ([`Operation::may_change_insights`]); counts the change in the organization's `structure_version` if any
     /// operation is structural (what a draft scenario was validated on); commits; and
     /// then tells subscribers, so a change that does not commit is never announced and
     /// one that commits always is (to subscribers while this instance runs; to
@@ -381,6 +362,12 @@ impl Write<'_> {
         {
             audit::count_structure_change(&self.tx, organization_id).await?;
         }
+        if changes
+            .iter()
+            .any(|(operation, _)| operation.may_change_insights())
+        {
+            webhooks::outbox::insights_may_have_changed(&self.tx, organization_id).await?;
+        }
         let today = crate::clock::today();
         let dated = self.effective_on.unwrap_or(today);
         // A dated change takes effect on its day; promoting a draft is itself done
@@ -389,6 +376,7 @@ impl Write<'_> {
             Operation::PromoteScenario => today,
             _ => dated,
         };
+
         for (operation, object_ids) in &changes {
             let effective_on = effective(operation);
             let later = effective_on > today;

@@ -2,7 +2,7 @@
 
 use async_graphql::Context;
 use orgdesign_domain::{
-    auth::{Principal, RequestContext},
+    auth::{Principal, RequestContext, Writer},
     parse_id,
     settings::Limits,
     store::Store,
@@ -37,17 +37,15 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> GqlResult<&'a Loaders> {
     Ok(ctx.data::<Loaders>()?)
 }
 
-/// The request's context and the organization whose id the input `field` holds, when
-/// the principal may change it (see [`RequestContext::writer_of`]): how a mutation on
+/// The request's [`Writer`] capability and the organization whose id the input `field`
+/// holds, when it is in reach (see [`RequestContext::writer_of`]): how a mutation on
 /// one organization starts.
 pub fn writer_of<'a>(
     ctx: &Context<'a>,
     field: &str,
     organization_id: &str,
-) -> GqlResult<(&'a RequestContext, Uuid)> {
-    let context = request(ctx)?;
-    let (_, organization) = context.writer_of(field, organization_id)?;
-    Ok((context, organization))
+) -> GqlResult<(Writer<'a>, Uuid)> {
+    Ok(request(ctx)?.writer_of(field, organization_id)?)
 }
 
 /// One structure object by the `id` argument, looked up with `find`: `None` when it is

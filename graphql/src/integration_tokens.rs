@@ -158,7 +158,7 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: IssueIntegrationTokenInput,
     ) -> GqlResult<IssuedIntegrationToken> {
-        let (context, organization_id) =
+        let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let name = Name::parse("input.name", &input.name)?;
         let ttl = parse_ttl(&input.expires_in)
@@ -169,7 +169,7 @@ impl AuthMutation {
             ttl,
         };
         let keys = ctx.data::<Arc<Keys>>()?;
-        let (token, row) = service::issue(store(ctx)?, keys, context, new)
+        let (token, row) = service::issue(store(ctx)?, keys, writer, new)
             .await
             .at_input()?;
         Ok(IssuedIntegrationToken {
@@ -184,10 +184,9 @@ impl AuthMutation {
         ctx: &Context<'_>,
         input: RevokeIntegrationTokenInput,
     ) -> GqlResult<IntegrationToken> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let id = parse_id("input.id", &input.id)?;
-        let row = service::revoke(store(ctx)?, context, id).await.at_input()?;
+        let row = service::revoke(store(ctx)?, writer, id).await.at_input()?;
         Ok(IntegrationToken(row))
     }
 }

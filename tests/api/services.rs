@@ -35,6 +35,7 @@ async fn archiving_a_unit_is_judged_on_the_day_the_caller_gives() {
         let store = Store::new(Database::connect(&app.database_url).await.unwrap());
         let mut events = store.events.subscribe();
         let context = RequestContext::system("service-test");
+        let writer = context.writer().unwrap();
         let archive = |version, on| UnitChanges {
             id: Uuid::parse_str(&team).unwrap(),
             version,
@@ -47,14 +48,14 @@ async fn archiving_a_unit_is_judged_on_the_day_the_caller_gives() {
         };
 
         // The day before the line ends, it is still in effect: refused.
-        let refused = units::update(&store, &context, archive(1, "2029-12-31")).await;
+        let refused = units::update(&store, writer, archive(1, "2029-12-31")).await;
         assert!(
             matches!(&refused, Err(Error::Conflict { field: Some(f), .. }) if f == "archived"),
             "{refused:?}"
         );
 
         // On the day it ends, nothing holds the unit any more: archived.
-        let archived = units::update(&store, &context, archive(1, "2030-01-01"))
+        let archived = units::update(&store, writer, archive(1, "2030-01-01"))
             .await
             .unwrap();
         assert!(archived.archived);

@@ -244,7 +244,7 @@ mod tests {
         store: &'s Store,
         ctx: &'s RequestContext,
     ) -> anyhow::Result<NewOrganizationWrite<'s>> {
-        Ok(begin_new_organization(store, ctx).await?)
+        Ok(begin_new_organization(store, ctx.admin()?).await?)
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use actix_web::{
 use chrono::{DateTime, NaiveDate, Utc};
 use orgdesign_domain::{
     Granularity, KpiKey, Line,
-    auth::{Principal, RequestContext},
+    auth::{KpiPusher, RequestContext},
     error::Error,
     from_scaled,
     kpis::{self, series::StoredPointFilter},
@@ -104,10 +104,12 @@ pub async fn push(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
     // A role that may never push is refused before the organization is looked up.
-    if principal.role == orgdesign_domain::auth::Role::Viewer {
-        return Err(Error::Forbidden.into());
-    }
-    let organization = organization(&state, &principal, &path).await?.id;
+    let context = RequestContext {
+        request_id: request_id(&req),
+        principal: Some(principal),
+    };
+    let pusher = context.kpi_pusher()?;
+    let organization = organization(&state, pusher.principal(), &path).await?.id;
     let content_type = crate::http::media_type(&req);
     if content_type != "application/json" && content_type != "text/csv" {
         return Err(HttpError::from(Error::bad_input(
@@ -126,7 +128,7 @@ pub async fn push(
     };
 
     let (status, reply, retry_after) =
-        record(&state, &req, principal, organization, &content_type, &body).await;
+        record(&state, pusher, organization, &content_type, &body).await;
     if let Some(attempt) = attempt
         && let Err(err) = attempt.complete(status.as_u16(), &reply).await
     {
@@ -145,8 +147,7 @@ pub async fn push(
 /// `Retry-After` of an answer that asks for a retry (503).
 async fn record(
     state: &AppState,
-    req: &HttpRequest,
-    principal: Principal,
+    pusher: KpiPusher<'_>,
     organization: Uuid,
     content_type: &str,
     body: &[u8],
@@ -157,13 +158,7 @@ async fn record(
         parse_json(body, state.limits.max_points_per_push)
     };
     let result = match parsed {
-        Ok(points) => {
-            let context = RequestContext {
-                request_id: request_id(req),
-                principal: Some(principal),
-            };
-            kpis::record(&state.store, &context, organization, points).await
-        }
+        Ok(points) => kpis::record(&state.store, pusher, organization, points).await,
         Err(err) => Err(err),
     };
     let response = match result {

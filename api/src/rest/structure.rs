@@ -180,9 +180,12 @@ pub async fn import(
 ) -> Result<HttpResponse, HttpError> {
     // Roles that may never draft are refused before the organization is looked up,
     // and everything is checked before the body is read.
-    principal.may_write_structure()?;
-    let org = organization(&state, &principal, &path).await?;
-    principal.may_write(org.id, "organization")?;
+    let context = RequestContext {
+        request_id: request_id(&req),
+        principal: Some(principal),
+    };
+    let writer = context.writer()?;
+    let org = organization(&state, writer.principal(), &path).await?;
     let content_type = crate::http::media_type(&req);
     if content_type != "text/csv" {
         return Err(
@@ -210,12 +213,8 @@ pub async fn import(
         &body[..],
         usize::try_from(state.limits.max_units_per_organization).unwrap_or(usize::MAX),
     )?;
-    let context = RequestContext {
-        request_id: request_id(&req),
-        principal: Some(principal),
-    };
     let limits = scenarios::limits(&state.limits);
-    let row = scenarios::import_structure(&state.store, &context, new, &rows, limits).await?;
+    let row = scenarios::import_structure(&state.store, writer, new, &rows, limits).await?;
     let changes = orgdesign_domain::scenarios::change::from_json(&row.changes)?.len();
     let reply = serde_json::to_string(&ImportedScenario {
         id: row.id,

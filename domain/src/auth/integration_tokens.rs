@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use entity::api_token;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, Set,
     sea_query::Expr,
 };
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use super::{Role, tokens::Keys};
 use crate::{
     Name, PageRequest,
     audit::Operation,
-    auth::RequestContext,
+    auth::Writer,
     clock::now,
     error::{Error, Result},
     store::Store,
@@ -74,12 +74,10 @@ pub async fn is_active(db: &DatabaseConnection, jti: &str) -> Result<bool> {
 pub async fn issue(
     store: &Store,
     keys: &Keys,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewIntegrationToken,
 ) -> Result<(String, api_token::Model)> {
-    ctx.principal()?
-        .may_write(new.organization_id, "organization")
-        .map_err(|e| e.on_field("organizationId"))?;
+    writer.reach(new.organization_id, "organization", "organizationId")?;
     if new.ttl > MAX_TTL {
         return Err(Error::bad_input("expiresIn", "at most 366 days"));
     }
@@ -91,7 +89,7 @@ pub async fn issue(
                     .to_owned(),
         });
     }
-    let write = write::begin_in(store, ctx, new.organization_id).await?;
+    let write = write::begin_in(store, writer, new.organization_id).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let id = Uuid::now_v7();
     let now = now();
@@ -130,9 +128,9 @@ pub async fn issue(
 /// Revokes an integration token; the next request with it is refused, and the
 /// organization's `integration_token.revoked` webhook event is written with the change.
 /// Revoking twice changes nothing and records nothing.
-pub async fn revoke(store: &Store, ctx: &RequestContext, id: Uuid) -> Result<api_token::Model> {
+pub async fn revoke(store: &Store, writer: Writer<'_>, id: Uuid) -> Result<api_token::Model> {
     let token = Row::new(id, "id");
-    let (write, row) = write::begin_on::<api_token::Entity>(store, ctx, token).await?;
+    let (write, row) = write::begin_on::<api_token::Entity>(store, writer, token).await?;
     let tx = &write.tx;
     if row.revoked_at.is_some() {
         write.abandon().await?;
@@ -164,13 +162,9 @@ pub async fn list(
     organization_id: Uuid,
     page: PageRequest,
 ) -> Result<(u64, Vec<api_token::Model>)> {
-    let query =
+    let tokens =
         api_token::Entity::find().filter(api_token::Column::OrganizationId.eq(organization_id));
-    page.fetch(
-        db,
-        query
-            .order_by_desc(api_token::Column::CreatedAt)
-            .order_by_desc(api_token::Column::Id),
-    )
-    .await
+    let creation = (api_token::Column::CreatedAt, api_token::Column::Id);
+    page.fetch_by_creation(db, tokens, creation, Order::Desc)
+        .await
 }

@@ -12,11 +12,24 @@
 //!
 //! An object of an organization outside the principal's reach is reported as not found,
 //! so its existence is never confirmed.
+//!
+//! # Changes are authorized once
+//!
+//! Whether a role may change anything is decided in one place: the functions of
+//! [`RequestContext`] that grant a [`Capability`] ([`RequestContext::writer`] for the
+//! structure and settings, [`RequestContext::kpi_pusher`] for KPI pushes,
+//! [`RequestContext::admin`] for what only admins do). A capability can be made no other
+//! way, so holding one is the proof that the role allows the change. The edges
+//! (resolvers, REST handlers, the CLI) obtain it first, before they read their input,
+//! so a role that may not act learns nothing from its input's errors; every service
+//! that changes something takes it instead of the bare context, and the write protocol
+//! ([`crate::write::begin`]) asks of it only whether the organization is in reach
+//! ([`Capability::reach`]). Nothing after the grant asks the role again.
 
 pub mod integration_tokens;
 pub mod tokens;
 
-use std::fmt;
+use std::{fmt, marker::PhantomData};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -110,50 +123,12 @@ impl Principal {
         }
     }
 
-    /// Refuses roles that may never change the structure, before anything is looked
-    /// up: viewers and integrations are `FORBIDDEN` whatever the organization.
-    pub fn may_write_structure(&self) -> Result<()> {
-        match self.role {
-            Role::Admin | Role::Editor => Ok(()),
-            Role::Viewer | Role::Integration => Err(Error::Forbidden),
-        }
-    }
-
-    /// May change the structure of `organization`.
-    pub fn may_write(&self, organization: Uuid, what: &'static str) -> Result<()> {
-        self.may_write_structure()?;
-        if !self.reaches(organization) {
-            return Err(Error::not_found(what));
-        }
-        Ok(())
-    }
-
-    /// May push KPI data into `organization`: integrations, editors and admins.
-    pub fn may_push_kpis(&self, organization: Uuid) -> Result<()> {
-        if self.role == Role::Viewer {
-            return Err(Error::Forbidden);
-        }
-        if !self.reaches(organization) {
-            return Err(Error::not_found("organization"));
-        }
-        Ok(())
-    }
-
     /// May read KPI data of `organization`: every role within its reach.
     pub fn may_read_kpis(&self, organization: Uuid) -> Result<()> {
         if !self.reaches(organization) {
             return Err(Error::not_found("organization"));
         }
         Ok(())
-    }
-
-    /// Admins only.
-    pub fn must_be_admin(&self) -> Result<()> {
-        if self.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(Error::Forbidden)
-        }
     }
 }
 
@@ -172,18 +147,48 @@ impl RequestContext {
         self.principal.as_ref().ok_or(Error::Unauthenticated)
     }
 
-    /// The principal, when it may change the structure of the organization whose id the
-    /// input `field` holds; with that organization's id. Roles that may never write are
-    /// `FORBIDDEN` before the id is read; an organization out of reach is `NOT_FOUND`
-    /// on `field`, like an unknown one.
-    pub fn writer_of(&self, field: &str, id: &str) -> Result<(&Principal, Uuid)> {
+    /// The capability to change the structure and settings of the organizations in
+    /// reach: admins and editors. Viewers and integrations are `FORBIDDEN`. The one
+    /// place this is decided.
+    pub fn writer(&self) -> Result<Writer<'_>> {
         let principal = self.principal()?;
-        principal.may_write_structure()?;
+        match principal.role {
+            Role::Admin | Role::Editor => Ok(Capability::granted(self, principal)),
+            Role::Viewer | Role::Integration => Err(Error::Forbidden),
+        }
+    }
+
+    /// The capability to push KPI data into the organizations in reach: integrations,
+    /// editors and admins. Viewers are `FORBIDDEN`. The one place this is decided.
+    pub fn kpi_pusher(&self) -> Result<KpiPusher<'_>> {
+        let principal = self.principal()?;
+        match principal.role {
+            Role::Admin | Role::Editor | Role::Integration => {
+                Ok(Capability::granted(self, principal))
+            }
+            Role::Viewer => Err(Error::Forbidden),
+        }
+    }
+
+    /// The capability to do what only admins do (create organizations, archive and
+    /// restore them); every other role is `FORBIDDEN`. The one place this is decided.
+    pub fn admin(&self) -> Result<Admin<'_>> {
+        let principal = self.principal()?;
+        match principal.role {
+            Role::Admin => Ok(Capability::granted(self, principal)),
+            Role::Editor | Role::Viewer | Role::Integration => Err(Error::Forbidden),
+        }
+    }
+
+    /// The [`writer`](Self::writer) capability and the organization whose id the input
+    /// `field` holds, when it is in reach. Roles that may never write are `FORBIDDEN`
+    /// before the id is read; an organization out of reach is `NOT_FOUND` on `field`,
+    /// like an unknown one.
+    pub fn writer_of(&self, field: &str, id: &str) -> Result<(Writer<'_>, Uuid)> {
+        let writer = self.writer()?;
         let organization = crate::parse_id(field, id)?;
-        principal
-            .may_write(organization, "organization")
-            .map_err(|e| e.on_field(field))?;
-        Ok((principal, organization))
+        writer.reach(organization, "organization", field)?;
+        Ok((writer, organization))
     }
 
     /// The id of the organization the input `field` holds, when the principal may read
@@ -206,6 +211,87 @@ impl RequestContext {
     }
 }
 
+/// What a request was found allowed to do, granted only by the function of
+/// [`RequestContext`] that decides it for the right `R` ([`Writer`], [`KpiPusher`],
+/// [`Admin`]): services that change something take one, so none of them asks the role
+/// again. What it still leaves open is which organizations: [`Capability::reach`].
+#[derive(Debug)]
+pub struct Capability<'a, R> {
+    ctx: &'a RequestContext,
+    principal: &'a Principal,
+    right: PhantomData<R>,
+}
+
+/// The right to change the structure and settings of an organization.
+#[derive(Debug)]
+pub enum ChangeStructure {}
+
+/// The right to push KPI data into an organization.
+#[derive(Debug)]
+pub enum PushKpis {}
+
+/// The right to do what only admins do.
+#[derive(Debug)]
+pub enum Administer {}
+
+/// May change the structure and settings of the organizations in reach
+/// ([`RequestContext::writer`]).
+pub type Writer<'a> = Capability<'a, ChangeStructure>;
+
+/// May push KPI data into the organizations in reach ([`RequestContext::kpi_pusher`]).
+pub type KpiPusher<'a> = Capability<'a, PushKpis>;
+
+/// May do what only admins do ([`RequestContext::admin`]).
+pub type Admin<'a> = Capability<'a, Administer>;
+
+impl<R> Clone for Capability<'_, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R> Copy for Capability<'_, R> {}
+
+impl<'a, R> Capability<'a, R> {
+    /// Private: only the functions of [`RequestContext`] that decide the role grant one.
+    fn granted(ctx: &'a RequestContext, principal: &'a Principal) -> Self {
+        Self {
+            ctx,
+            principal,
+            right: PhantomData,
+        }
+    }
+
+    /// The request the capability was granted to (its request id goes to the audit log).
+    pub fn context(self) -> &'a RequestContext {
+        self.ctx
+    }
+
+    /// Who holds it.
+    pub fn principal(self) -> &'a Principal {
+        self.principal
+    }
+
+    /// Whether `organization` is in the holder's reach: `NOT_FOUND` on `field` (as a
+    /// `what`) otherwise, exactly as if it did not exist. Never a question of the role,
+    /// which the grant decided.
+    pub fn reach(self, organization: Uuid, what: &'static str, field: &str) -> Result<()> {
+        if self.principal.reaches(organization) {
+            Ok(())
+        } else {
+            Err(Error::not_found_at(what, field))
+        }
+    }
+}
+
+impl<'a> Writer<'a> {
+    /// The [`Admin`] capability of the same request, for a change only admins make
+    /// (`FORBIDDEN` for editors): [`RequestContext::admin`].
+    pub fn admin(self) -> Result<Admin<'a>> {
+        self.ctx.admin()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,8 +305,15 @@ mod tests {
         }
     }
 
+    fn request(role: Role, orgs: &[Uuid]) -> RequestContext {
+        RequestContext {
+            request_id: "r".to_owned(),
+            principal: Some(principal(role, orgs)),
+        }
+    }
+
     #[test]
-    fn another_organization_is_not_found_and_a_role_without_the_right_is_forbidden() {
+    fn another_organization_is_not_found_and_a_role_without_the_right_is_forbidden() -> Result<()> {
         let (own, other) = (Uuid::now_v7(), Uuid::now_v7());
         let viewer = principal(Role::Viewer, &[own]);
         assert!(viewer.may_read(own, "unit").is_ok());
@@ -229,13 +322,14 @@ mod tests {
             Err(Error::NotFound { .. })
         ));
         assert!(matches!(
-            viewer.may_write(own, "unit"),
+            request(Role::Viewer, &[own]).writer(),
             Err(Error::Forbidden)
         ));
-        let editor = principal(Role::Editor, &[own]);
-        assert!(editor.may_write(own, "unit").is_ok());
+        let editor = request(Role::Editor, &[own]);
+        let writer = editor.writer()?;
+        assert!(writer.reach(own, "unit", "id").is_ok());
         assert!(matches!(
-            editor.may_write(other, "unit"),
+            writer.reach(other, "unit", "id"),
             Err(Error::NotFound { .. })
         ));
         let integration = principal(Role::Integration, &[own]);
@@ -244,8 +338,35 @@ mod tests {
             Err(Error::Forbidden)
         ));
         let admin = principal(Role::Admin, &[]);
-        assert!(admin.may_write(other, "unit").is_ok());
+        let admin_request = request(Role::Admin, &[]);
+        assert!(admin_request.writer()?.reach(other, "unit", "id").is_ok());
         assert_eq!(admin.scope(), None);
         assert_eq!(viewer.scope(), Some(&[own][..]));
+        Ok(())
+    }
+
+    #[test]
+    fn each_capability_is_granted_to_the_roles_it_names_and_no_others() {
+        let granted = |role| {
+            let ctx = request(role, &[]);
+            (
+                ctx.writer().is_ok(),
+                ctx.kpi_pusher().is_ok(),
+                ctx.admin().is_ok(),
+            )
+        };
+        assert_eq!(granted(Role::Admin), (true, true, true));
+        assert_eq!(granted(Role::Editor), (true, true, false));
+        assert_eq!(granted(Role::Viewer), (false, false, false));
+        assert_eq!(granted(Role::Integration), (false, true, false));
+        let anonymous = RequestContext {
+            request_id: "r".to_owned(),
+            principal: None,
+        };
+        assert!(matches!(anonymous.writer(), Err(Error::Unauthenticated)));
+        assert!(matches!(
+            anonymous.kpi_pusher(),
+            Err(Error::Unauthenticated)
+        ));
     }
 }

@@ -13,7 +13,44 @@ mod tests;
 pub mod text;
 pub mod trend;
 
+use svg::{
+    Document,
+    node::element::{Definitions, Rectangle, Title},
+};
+
 use crate::UnitFunction;
+
+/// The font every picture is set in.
+pub(crate) const FONT: &str = "Helvetica, Arial, sans-serif";
+
+/// A standalone SVG document `width` by `height` as every picture starts: sized, set in
+/// [`FONT`], named by `caption` for screen readers (its `aria-label` and title), with
+/// the `definitions` its elements refer to, on a white background.
+pub(crate) fn document(
+    width: f64,
+    height: f64,
+    caption: String,
+    definitions: Option<Definitions>,
+) -> Document {
+    let document = Document::new()
+        .set("width", width)
+        .set("height", height)
+        .set("viewBox", (0, 0, width, height))
+        .set("font-family", FONT)
+        .set("role", "img")
+        .set("aria-label", caption.clone())
+        .add(Title::new(caption));
+    let document = match definitions {
+        Some(definitions) => document.add(definitions),
+        None => document,
+    };
+    document.add(
+        Rectangle::new()
+            .set("width", "100%")
+            .set("height", "100%")
+            .set("fill", "#ffffff"),
+    )
+}
 
 /// The formats `chart` renders the org chart in.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -5,10 +5,7 @@ use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::prelude::ToPrimitive;
-use svg::{
-    Document,
-    node::element::{Circle, Group, Path, Rectangle, Text, Title},
-};
+use svg::node::element::{Circle, Group, Path, Text, Title};
 
 use super::text;
 use crate::{Granularity, kpis::series::SeriesPoint};
@@ -103,20 +100,8 @@ impl Trend<'_> {
             last_day,
             self.kpi.unit.to_ascii_lowercase()
         );
-        let mut doc = Document::new()
-            .set("width", WIDTH)
-            .set("height", HEIGHT)
-            .set("viewBox", (0, 0, WIDTH, HEIGHT))
-            .set("font-family", "Helvetica, Arial, sans-serif")
-            .set("role", "img")
-            .set("aria-label", format!("{caption} ({subtitle})"))
-            .add(Title::new(format!("{caption} ({subtitle})")))
-            .add(
-                Rectangle::new()
-                    .set("width", "100%")
-                    .set("height", "100%")
-                    .set("fill", "#ffffff"),
-            )
+        let label = format!("{caption} ({subtitle})");
+        let mut doc = super::document(WIDTH, HEIGHT, label, None)
             .add(
                 Text::new(text::fit(&caption, 16.0, WIDTH - 2.0 * RIGHT))
                     .set("x", RIGHT)

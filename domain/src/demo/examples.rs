@@ -515,7 +515,7 @@ pub(super) async fn commercial_leadership(store: &Store, limits: &Limits) -> any
         .context("the demo CMO vanished")?;
     positions::update(
         store,
-        &b.ctx,
+        b.writer()?,
         PositionChanges {
             id: cmo,
             version: cmo_row.row.version,

@@ -16,7 +16,7 @@ use crate::{
     CollaborationModel, Description, Granularity, KpiKey, LineKind, Name, PositionRole,
     PriorityKey, RelationshipStrength, Responsibility, Score, Slug, Sourcing, StageKey,
     StorableDate, UnitFunction, Weight,
-    auth::RequestContext,
+    auth::{RequestContext, Writer},
     kpis::{
         ParsedPoint,
         service::{self as kpis, NewTarget},
@@ -44,6 +44,13 @@ struct Builder<'a> {
     /// The day the organization's units and positions exist from, unless a unit says
     /// otherwise: the demo's structure is as old as its first reporting lines.
     since: NaiveDate,
+}
+
+impl Builder<'_> {
+    /// The demo's actor may change the structure (it is an admin).
+    fn writer(&self) -> anyhow::Result<Writer<'_>> {
+        Ok(self.ctx.writer()?)
+    }
 }
 
 fn date(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
@@ -119,7 +126,7 @@ impl<'a> Builder<'a> {
     ) -> anyhow::Result<()> {
         let stakeholder = stakeholders::create_stakeholder(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewStakeholder {
                 organization_id: self.org,
                 name: Name::parse("name", name)?,
@@ -129,7 +136,7 @@ impl<'a> Builder<'a> {
         .await?;
         stakeholders::create_relationship(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewRelationship {
                 owner_unit_id: owner,
                 stakeholder_id: stakeholder.id,
@@ -152,7 +159,7 @@ impl<'a> Builder<'a> {
     ) -> anyhow::Result<()> {
         priorities::assess(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewAssessment {
                 organization_id: self.org,
                 priority: key,
@@ -171,7 +178,7 @@ impl<'a> Builder<'a> {
     async fn stage(&self, stage: StageKey, on: NaiveDate, rationale: &str) -> anyhow::Result<()> {
         maturity::declare(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewStageDeclaration {
                 organization_id: self.org,
                 stage,
@@ -219,7 +226,7 @@ impl<'a> Builder<'a> {
                 )?);
             }
         }
-        crate::kpis::record(self.store, &self.ctx, self.org, points).await?;
+        crate::kpis::record(self.store, self.ctx.kpi_pusher()?, self.org, points).await?;
         Ok(())
     }
 
@@ -239,7 +246,7 @@ impl<'a> Builder<'a> {
                 .context("a demo date is out of range")?;
             kpis::set_target(
                 self.store,
-                &self.ctx,
+                self.writer()?,
                 NewTarget {
                     organization_id: self.org,
                     kpi: KpiKey::parse("kpi", kpi)?,
@@ -274,7 +281,7 @@ impl<'a> Builder<'a> {
         }
         let org = organizations::create(
             store,
-            &ctx,
+            ctx.admin()?,
             NewOrganization {
                 slug,
                 name: Name::parse("name", name)?,
@@ -308,7 +315,7 @@ impl<'a> Builder<'a> {
         } = *unit;
         let unit = units::create(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewUnit {
                 organization_id: self.org,
                 effective_from: unit.from.unwrap_or(self.since),
@@ -338,7 +345,7 @@ impl<'a> Builder<'a> {
             .context("a demo unit vanished")?;
         units::update(
             self.store,
-            &self.ctx,
+            self.writer()?,
             UnitChanges {
                 id: unit,
                 version: current.row.version,
@@ -368,7 +375,7 @@ impl<'a> Builder<'a> {
             .map_or(self.since, |u| u.row.effective_from);
         let position = positions::create(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewPosition {
                 unit_id: unit,
                 effective_from,
@@ -393,7 +400,7 @@ impl<'a> Builder<'a> {
     ) -> anyhow::Result<()> {
         reporting::add(
             self.store,
-            &self.ctx,
+            self.writer()?,
             NewLine {
                 unit_id: unit,
                 superior_unit_id: superior,
@@ -452,7 +459,7 @@ impl Builder<'_> {
             .context("no next quarter")?;
         let draft = scenarios::create(
             self.store,
-            &self.ctx,
+            self.writer()?,
             scenarios::NewScenario {
                 organization_id: self.org,
                 name: Name::parse("name", name)?,
@@ -463,7 +470,7 @@ impl Builder<'_> {
         .await?;
         scenarios::add_changes(
             self.store,
-            &self.ctx,
+            self.writer()?,
             draft.id,
             draft.version,
             changes,

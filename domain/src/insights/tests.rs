@@ -64,7 +64,11 @@ pub(crate) fn head(unit: &org_unit::Model, role: &str) -> position::Model {
     }
 }
 
-pub(crate) fn snapshot(
+/// A snapshot of `units`, `positions` and `lines` on `as_of`, its model inferred, and
+/// nothing else recorded (no stage, KPIs, priorities or stakeholders): the fixture the
+/// pure tests of insights, scenarios and charts build on.
+pub(crate) fn snapshot_on(
+    as_of: NaiveDate,
     units: Vec<org_unit::Model>,
     positions: Vec<position::Model>,
     lines: Vec<reporting_line::Model>,
@@ -75,9 +79,22 @@ pub(crate) fn snapshot(
         positions,
         lines,
         model,
-        as_of: NaiveDate::from_ymd_opt(2024, 6, 30).unwrap_or_default(),
+        as_of,
         declared_stage: None,
         core_kpis: Vec::new(),
+        priorities: Vec::new(),
+        stakeholders: Vec::new(),
+        relationships: Vec::new(),
+    }
+}
+
+pub(crate) fn snapshot(
+    units: Vec<org_unit::Model>,
+    positions: Vec<position::Model>,
+    lines: Vec<reporting_line::Model>,
+) -> Snapshot {
+    let as_of = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap_or_default();
+    Snapshot {
         // Every priority assessed well, so structure tests see only structure rules.
         priorities: crate::PriorityKey::ALL
             .iter()
@@ -94,8 +111,7 @@ pub(crate) fn snapshot(
                 created_at: Utc::now(),
             })
             .collect(),
-        stakeholders: Vec::new(),
-        relationships: Vec::new(),
+        ..snapshot_on(as_of, units, positions, lines)
     }
 }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     Granularity, KpiKey, Line, StorableDate,
     audit::Operation,
-    auth::RequestContext,
+    auth::KpiPusher,
     clock::now,
     error::{Error, Result},
     events::Event,
@@ -137,19 +137,17 @@ const CHUNK: usize = 1_000;
 /// ([`Event::KpiPointsRecorded`]), whoever pushed it: GraphQL, REST or the CLI.
 pub async fn record(
     store: &Store,
-    ctx: &RequestContext,
+    pusher: KpiPusher<'_>,
     organization: Uuid,
     points: Vec<ParsedPoint>,
 ) -> Result<RecordCounts> {
-    let principal = ctx.principal()?;
-    principal
-        .may_push_kpis(organization)
-        .map_err(|e| e.on_field("organizationId"))?;
+    let field = "organizationId";
+    pusher.reach(organization, "organization", field)?;
     if points.is_empty() {
         return Ok(RecordCounts::default());
     }
-    let target = Target::organization(organization, "organizationId").pushing_kpis();
-    let mut write = write::begin(store, ctx, target).await?;
+    let target = Target::organization(organization, field);
+    let mut write = write::begin(store, pusher, target).await?;
     let (tx, org) = (&write.tx, &write.organization);
 
     let kpi_ids = resolve_kpis(tx, org.id, &points).await?;
@@ -179,7 +177,12 @@ pub async fn record(
 
     let existing = load_existing(tx, org.id, &keyed).await?;
     let now = now();
-    let actor = principal.subject.chars().take(200).collect::<String>();
+    let actor = pusher
+        .principal()
+        .subject
+        .chars()
+        .take(200)
+        .collect::<String>();
     let mut counts = RecordCounts::default();
     let mut inserts: Vec<(&Key, &ParsedPoint)> = Vec::new();
     let mut corrections: Vec<(Uuid, i64, i32)> = Vec::new();

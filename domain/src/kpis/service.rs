@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     Description, Granularity, KpiDirection, KpiKey, KpiUnit, Name, Rollup, StageKey, StorableDate,
     audit::Operation,
-    auth::RequestContext,
+    auth::Writer,
     clock,
     error::{Error, Result},
     store::Store,
@@ -54,10 +54,10 @@ pub struct NewTarget {
 /// catalog nor with the organization's other KPIs. Editors and admins.
 pub async fn create_definition(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewDefinition,
 ) -> Result<kpi_definition::Model> {
-    let write = write::begin_in(store, ctx, new.organization_id).await?;
+    let write = write::begin_in(store, writer, new.organization_id).await?;
     let (tx, org) = (&write.tx, &write.organization);
     let clash = kpi_definition::Entity::find()
         .filter(kpi_definition::Column::Key.eq(new.key.as_str()))
@@ -105,7 +105,7 @@ pub async fn create_definition(
 /// Sets the target of one KPI period, replacing an earlier one. Editors and admins.
 pub async fn set_target(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewTarget,
 ) -> Result<kpi_target::Model> {
     if !new.granularity.starts_period(new.period_start.get()) {
@@ -114,7 +114,7 @@ pub async fn set_target(
             "does not start a period of the granularity",
         ));
     }
-    let write = write::begin_in(store, ctx, new.organization_id).await?;
+    let write = write::begin_in(store, writer, new.organization_id).await?;
     let (tx, org) = (&write.tx, &write.organization);
     let definition = super::series::definition(tx, org.id, &new.kpi)
         .await

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::evidence::CoreKpi;
 use crate::{
-    Description, StageKey, StorableDate, audit::Operation, auth::RequestContext, clock,
-    error::Result, store::Store, write,
+    Description, StageKey, StorableDate, audit::Operation, auth::Writer, clock, error::Result,
+    query::per_organization, store::Store, write,
 };
 
 /// A stage declaration, parsed.
@@ -30,10 +30,10 @@ pub struct NewStageDeclaration {
 /// history shows how the organization saw itself over time. Editors and admins.
 pub async fn declare(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewStageDeclaration,
 ) -> Result<stage_assessment::Model> {
-    let write = write::begin_in(store, ctx, new.organization_id).await?;
+    let write = write::begin_in(store, writer, new.organization_id).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let row = stage_assessment::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -46,7 +46,6 @@ pub async fn declare(
     }
     .insert(tx)
     .await?;
-    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
     write.commit(Operation::DeclareStage, vec![row.id]).await?;
     Ok(row)
 }
@@ -58,14 +57,17 @@ pub async fn stage_histories(
     organizations: &[Uuid],
     as_of: NaiveDate,
 ) -> Result<HashMap<Uuid, Vec<stage_assessment::Model>>> {
-    let rows = stage_assessment::Entity::find()
-        .filter(stage_assessment::Column::OrganizationId.is_in(organizations.iter().copied()))
+    let declared = stage_assessment::Entity::find()
         .filter(stage_assessment::Column::AssessedOn.lte(as_of))
         .order_by_desc(stage_assessment::Column::AssessedOn)
-        .order_by_desc(stage_assessment::Column::CreatedAt)
-        .all(db)
-        .await?;
-    Ok(crate::query::group(rows, |row| row.organization_id))
+        .order_by_desc(stage_assessment::Column::CreatedAt);
+    let column = stage_assessment::Column::OrganizationId;
+    Ok(
+        per_organization(db, column, organizations, declared, |row| {
+            row.organization_id
+        })
+        .await?,
+    )
 }
 
 /// Every core KPI each of `organizations` uses, with the start of its latest stored

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     CollaborationModel, Name, PageRequest, Slug,
     audit::Operation,
-    auth::{Principal, RequestContext},
+    auth::{Admin, Principal, Writer},
     clock::now,
     db::WriteTx,
     error::{Error, Result},
@@ -103,10 +103,10 @@ async fn on_write_error(
 /// Creates an organization (admins only).
 pub async fn create(
     store: &Store,
-    ctx: &RequestContext,
+    admin: Admin<'_>,
     new: NewOrganization,
 ) -> Result<organization::Model> {
-    let write = write::begin_new_organization(store, ctx).await?;
+    let write = write::begin_new_organization(store, admin).await?;
     let now = now();
     let row = organization::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -124,7 +124,7 @@ pub async fn create(
     let org = match row.insert(&write.tx).await {
         Ok(org) => org,
         Err(err) => {
-            let principal = ctx.principal()?;
+            let principal = admin.principal();
             return Err(on_write_error(store, principal, write.tx, Some(&new.slug), err).await);
         }
     };
@@ -136,20 +136,18 @@ pub async fn create(
 }
 
 /// Applies `changes` if `version` is still current. Editors may change their
-/// organizations; archiving or restoring one is for admins.
+/// organizations; archiving or restoring one is for admins (`FORBIDDEN` for editors).
 pub async fn update(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     changes: OrganizationChanges,
 ) -> Result<organization::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
     if changes.archived.is_some() {
-        principal.must_be_admin()?;
+        writer.admin()?;
     }
     let write = write::begin(
         store,
-        ctx,
+        writer,
         Target::organization(changes.id, "id").at_version(changes.version),
     )
     .await?;
@@ -179,7 +177,9 @@ pub async fn update(
         Ok(updated) => updated,
         Err(err) => {
             let tx = write.tx;
-            return Err(on_write_error(store, principal, tx, changes.slug.as_ref(), err).await);
+            return Err(
+                on_write_error(store, writer.principal(), tx, changes.slug.as_ref(), err).await,
+            );
         }
     };
     write

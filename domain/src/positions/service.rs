@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     Name, PositionRole, Responsibility,
     audit::Operation,
-    auth::RequestContext,
+    auth::Writer,
     clock::now,
     dated::{self, History},
     error::{Error, Result},
@@ -58,12 +58,13 @@ pub struct PositionChanges {
 /// `max_positions` positions).
 pub async fn create(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewPosition,
     max_positions: u64,
 ) -> Result<position::Model> {
     let unit = Row::new(new.unit_id, "unitId");
-    let (mut write, unit) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
+    let (mut write, unit) =
+        write::begin_on::<org_unit::Entity>(store, writer, unit.active()).await?;
     write.takes_effect_on(new.effective_from);
     let row = create_in(&write.tx, &write.organization, &unit, new, max_positions).await?;
     write
@@ -141,12 +142,12 @@ async fn ensure_unit_on<C: ConnectionTrait>(
 /// keeps it inside its organization.
 pub async fn update(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     changes: PositionChanges,
 ) -> Result<position::Model> {
     let position = Row::new(changes.id, "id");
     let (mut write, current) =
-        write::begin_on::<position::Entity>(store, ctx, position.active()).await?;
+        write::begin_on::<position::Entity>(store, writer, position.active()).await?;
     write.takes_effect_on(changes.effective_from);
     let updated = update_in(&write.tx, &write.organization, current, changes).await?;
     write

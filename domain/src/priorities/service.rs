@@ -4,14 +4,12 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::priority_assessment;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::{
-    Description, PriorityKey, Score, Weight, audit::Operation, auth::RequestContext, clock,
-    error::Result, store::Store, units::service::ensure_of_organization, write,
+    Description, PriorityKey, Score, Weight, audit::Operation, auth::Writer, clock, error::Result,
+    query::per_organization, store::Store, units::service::ensure_of_organization, write,
 };
 
 /// An assessment, parsed.
@@ -32,10 +30,10 @@ pub struct NewAssessment {
 /// Editors and admins.
 pub async fn assess(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewAssessment,
 ) -> Result<priority_assessment::Model> {
-    let write = write::begin_in(store, ctx, new.organization_id).await?;
+    let write = write::begin_in(store, writer, new.organization_id).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     if let Some(owner) = new.owner_unit_id {
         ensure_of_organization(tx, org.id, owner, "ownerUnitId").await?;
@@ -55,7 +53,6 @@ pub async fn assess(
     }
     .insert(tx)
     .await?;
-    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
     write
         .commit(Operation::AssessPriority, vec![row.id])
         .await?;
@@ -67,11 +64,14 @@ pub async fn assessments(
     db: &DatabaseConnection,
     organizations: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<priority_assessment::Model>>> {
-    let rows = priority_assessment::Entity::find()
-        .filter(priority_assessment::Column::OrganizationId.is_in(organizations.iter().copied()))
+    let assessed = priority_assessment::Entity::find()
         .order_by_desc(priority_assessment::Column::AssessedAt)
-        .order_by_desc(priority_assessment::Column::CreatedAt)
-        .all(db)
-        .await?;
-    Ok(crate::query::group(rows, |row| row.organization_id))
+        .order_by_desc(priority_assessment::Column::CreatedAt);
+    let column = priority_assessment::Column::OrganizationId;
+    Ok(
+        per_organization(db, column, organizations, assessed, |row| {
+            row.organization_id
+        })
+        .await?,
+    )
 }

@@ -17,7 +17,7 @@ use super::structure::{Span, cycle_date};
 use crate::{
     LineKind, StorableDate,
     audit::Operation,
-    auth::{Principal, RequestContext},
+    auth::{Principal, Writer},
     clock::now,
     error::{Error, Result},
     query::{lines_in_effect_on, rows_in},
@@ -225,11 +225,11 @@ async fn insert<C: ConnectionTrait>(
 /// Adds a line after checking every invariant.
 pub async fn add(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     line: NewLine,
 ) -> Result<reporting_line::Model> {
     let unit = Row::new(line.unit_id, "unitId");
-    let (mut write, _) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
+    let (mut write, _) = write::begin_on::<org_unit::Entity>(store, writer, unit.active()).await?;
     write.takes_effect_on(line.effective_from);
     let principal = write.principal()?;
     let row = add_in(&write.tx, principal, &write.organization, line).await?;
@@ -254,11 +254,11 @@ pub(crate) async fn add_in<C: ConnectionTrait>(
 /// that date (if any) ends there, and the new one starts. Both or neither are written.
 pub async fn replace(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     line: NewLine,
 ) -> Result<(Option<reporting_line::Model>, reporting_line::Model)> {
     let unit = Row::new(line.unit_id, "unitId");
-    let (mut write, _) = write::begin_on::<org_unit::Entity>(store, ctx, unit.active()).await?;
+    let (mut write, _) = write::begin_on::<org_unit::Entity>(store, writer, unit.active()).await?;
     write.takes_effect_on(line.effective_from);
     let principal = write.principal()?;
     let (ended, added) = replace_in(&write.tx, principal, &write.organization, line).await?;
@@ -313,7 +313,7 @@ pub(crate) async fn replace_in<C: ConnectionTrait>(
 /// Ends a line on `effective_to` (the first day it no longer holds).
 pub async fn end(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     id: Uuid,
     version: i32,
     effective_to: StorableDate,
@@ -321,7 +321,7 @@ pub async fn end(
     let effective_to = effective_to.get();
     let line = Row::new(id, "id");
     let (mut write, current) =
-        write::begin_on::<reporting_line::Entity>(store, ctx, line.active()).await?;
+        write::begin_on::<reporting_line::Entity>(store, writer, line.active()).await?;
     write.takes_effect_on(effective_to);
     let principal = write.principal()?;
     let org = &write.organization;
@@ -366,13 +366,13 @@ pub(crate) async fn end_in<C: ConnectionTrait>(
 /// so history keeps them.
 pub async fn delete(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     id: Uuid,
     version: i32,
 ) -> Result<reporting_line::Model> {
     let line = Row::new(id, "id");
     let (write, current) =
-        write::begin_on::<reporting_line::Entity>(store, ctx, line.active()).await?;
+        write::begin_on::<reporting_line::Entity>(store, writer, line.active()).await?;
     check_version("the reporting line", current.version, version)?;
     delete_in(&write.tx, current.clone()).await?;
     write

@@ -114,31 +114,22 @@ pub async fn evaluate(
         let insights_after = insights::evaluate(&after, None);
         let diff = diff::diff(&before, &after, &insights_before, &insights_after);
         watched.extend(diff.units_losing_their_place().map(|u| (key.0, u)));
-        evaluated.push((
+        evaluated.push(Evaluation {
             before,
             after,
             insights_before,
             insights_after,
             unit_keys,
             diff,
-        ));
+        });
     }
     let series = kpi_series(db, &watched).await?;
     Ok(evaluated
         .into_iter()
-        .map(
-            |(before, after, insights_before, insights_after, unit_keys, diff)| {
-                let diff = diff.with_kpi_series(&before, &after, &series);
-                Evaluation {
-                    before,
-                    after,
-                    insights_before,
-                    insights_after,
-                    unit_keys,
-                    diff,
-                }
-            },
-        )
+        .map(|mut e| {
+            e.diff = e.diff.with_kpi_series(&e.before, &e.after, &series);
+            e
+        })
         .collect())
 }
 

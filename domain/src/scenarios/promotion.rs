@@ -85,6 +85,49 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
             .ok_or_else(|| Error::not_found_at("unit", field))
     }
 
+    /// Changes unit `id` as it stands now (against its current version): `changes`
+    /// says what changes, over changes that change nothing.
+    async fn update_unit(
+        &self,
+        id: Uuid,
+        changes: impl FnOnce(UnitChanges) -> UnitChanges,
+    ) -> Result<org_unit::Model> {
+        let current = self.unit(id, "input.unitId").await?;
+        let blank = UnitChanges {
+            id,
+            version: current.version,
+            effective_from: self.date,
+            name: None,
+            function: None,
+            sourcing: None,
+            description: None,
+            archived: None,
+        };
+        units::update_in(self.tx, self.org, current, changes(blank)).await
+    }
+
+    /// Changes position `id` as it stands now (against its current version):
+    /// `changes` says what changes, over changes that change nothing.
+    async fn update_position(
+        &self,
+        id: Uuid,
+        changes: impl FnOnce(PositionChanges) -> PositionChanges,
+    ) -> Result<position::Model> {
+        let current = self.position(id).await?;
+        let blank = PositionChanges {
+            id,
+            version: current.version,
+            effective_from: self.date,
+            unit_id: None,
+            title: None,
+            role: None,
+            holder_name: None,
+            responsibilities: None,
+            archived: None,
+        };
+        positions::update_in(self.tx, self.org, current, changes(blank)).await
+    }
+
     async fn position(&self, id: Uuid) -> Result<position::Model> {
         position::Entity::find_by_id(id)
             .one(self.tx)
@@ -158,27 +201,16 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
             }
             Change::UpdateUnit(c) => {
                 let id = self.unit_id(&c.unit_id)?;
-                let current = self.unit(id, "input.unitId").await?;
-                let updated = units::update_in(
-                    self.tx,
-                    self.org,
-                    current.clone(),
-                    UnitChanges {
-                        id,
-                        version: current.version,
-                        effective_from: self.date,
-                        name: c
-                            .name
-                            .as_deref()
-                            .map(|n| Name::parse("input.name", n))
-                            .transpose()?,
+                let name = c.name.as_deref();
+                let name = name.map(|n| Name::parse("input.name", n)).transpose()?;
+                let updated = self
+                    .update_unit(id, |blank| UnitChanges {
+                        name,
                         function: c.function,
                         sourcing: c.sourcing,
-                        description: None,
-                        archived: None,
-                    },
-                )
-                .await?;
+                        ..blank
+                    })
+                    .await?;
                 Ok((Operation::UpdateUnit, vec![updated.id]))
             }
             Change::ArchiveUnit(c) => {
@@ -202,23 +234,12 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
                         .await?;
                     }
                 }
-                let current = self.unit(id, "input.unitId").await?;
-                let updated = units::update_in(
-                    self.tx,
-                    self.org,
-                    current.clone(),
-                    UnitChanges {
-                        id,
-                        version: current.version,
-                        effective_from: self.date,
-                        name: None,
-                        function: None,
-                        sourcing: None,
-                        description: None,
+                let updated = self
+                    .update_unit(id, |blank| UnitChanges {
                         archived: Some(true),
-                    },
-                )
-                .await?;
+                        ..blank
+                    })
+                    .await?;
                 objects.insert(0, updated.id);
                 Ok((Operation::UpdateUnit, objects))
             }
@@ -291,52 +312,30 @@ impl<'a, C: ConnectionTrait> Promotion<'a, C> {
             }
             Change::UpdatePosition(c) => {
                 let id = self.position_id(&c.position_id)?;
-                let current = self.position(id).await?;
                 let unit_id = c.unit_id.as_deref().map(|u| self.unit_id(u)).transpose()?;
-                let updated = positions::update_in(
-                    self.tx,
-                    self.org,
-                    current.clone(),
-                    PositionChanges {
-                        id,
-                        version: current.version,
-                        effective_from: self.date,
+                let title = c.title.as_deref();
+                let title = title.map(|t| Name::parse("input.title", t)).transpose()?;
+                let holder_name = Name::parse_opt("input.holderName", c.holder_name.as_deref())?;
+                let updated = self
+                    .update_position(id, |blank| PositionChanges {
                         unit_id,
-                        title: c
-                            .title
-                            .as_deref()
-                            .map(|t| Name::parse("input.title", t))
-                            .transpose()?,
+                        title,
                         role: c.role,
-                        holder_name: Name::parse_opt("input.holderName", c.holder_name.as_deref())?
-                            .map(Some),
+                        holder_name: holder_name.map(Some),
                         responsibilities: c.responsibilities.clone(),
-                        archived: None,
-                    },
-                )
-                .await?;
+                        ..blank
+                    })
+                    .await?;
                 Ok((Operation::UpdatePosition, vec![updated.id]))
             }
             Change::ArchivePosition(c) => {
                 let id = self.position_id(&c.position_id)?;
-                let current = self.position(id).await?;
-                let updated = positions::update_in(
-                    self.tx,
-                    self.org,
-                    current.clone(),
-                    PositionChanges {
-                        id,
-                        version: current.version,
-                        effective_from: self.date,
-                        unit_id: None,
-                        title: None,
-                        role: None,
-                        holder_name: None,
-                        responsibilities: None,
+                let updated = self
+                    .update_position(id, |blank| PositionChanges {
                         archived: Some(true),
-                    },
-                )
-                .await?;
+                        ..blank
+                    })
+                    .await?;
                 Ok((Operation::UpdatePosition, vec![updated.id]))
             }
         }

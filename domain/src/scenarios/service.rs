@@ -24,7 +24,7 @@ use super::{
 use crate::{
     Description, Name, StorableDate,
     audit::Operation,
-    auth::{Principal, RequestContext},
+    auth::{Principal, Writer},
     clock::now,
     error::{Error, Result},
     insights::{self, Snapshot},
@@ -85,11 +85,11 @@ pub(super) fn apply_all(
 /// Creates a draft of an organization the principal may change.
 pub async fn create(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewScenario,
 ) -> Result<scenario::Model> {
     let target = Target::organization(new.organization_id, "organizationId").active();
-    let write = write::begin(store, ctx, target).await?;
+    let write = write::begin(store, writer, target).await?;
     let (org, principal) = (&write.organization, write.principal()?);
     let row = insert_draft(&write.tx, org, principal, (Uuid::now_v7(), now()), new, &[]).await?;
     write
@@ -139,24 +139,31 @@ async fn insert_draft<C: ConnectionTrait>(
     .await?)
 }
 
-/// Begins a change of scenario `id`, read again under its organization's lock.
-async fn begin_on_scenario<'s>(
+/// Begins a change of draft `id` made against its `version`, read again under its
+/// organization's lock: `CONFLICT` when it is no longer a draft or the version is
+/// stale. `active` asks that the organization be active too (what a promotion needs).
+async fn begin_on_draft<'s>(
     store: &'s Store,
-    ctx: &'s RequestContext,
-    id: Uuid,
+    writer: Writer<'s>,
+    (id, version): (Uuid, i32),
+    active: bool,
 ) -> Result<(Write<'s>, scenario::Model)> {
     let scenario = Row::new(id, "scenarioId");
-    write::begin_on::<scenario::Entity>(store, ctx, scenario).await
+    let scenario = if active { scenario.active() } else { scenario };
+    let (write, current) = write::begin_on::<scenario::Entity>(store, writer, scenario).await?;
+    refuse_closed(&current, "scenarioId")?;
+    check_version("the scenario", current.version, version)?;
+    Ok((write, current))
 }
 
 /// The live snapshot a draft starts from, read before its write begins (no read waits
 /// behind the write's turn, and the write holds its connection only to write); the
 /// draft's version, checked under the lock, tells whether it changed meanwhile.
-async fn live_of_draft(store: &Store, principal: &Principal, id: Uuid) -> Result<Snapshot> {
+async fn live_of_draft(store: &Store, writer: Writer<'_>, id: Uuid) -> Result<Snapshot> {
     let draft = scenario::Entity::find_by_id(id)
         .one(&store.db)
         .await?
-        .filter(|s| principal.reaches(s.organization_id))
+        .filter(|s| writer.principal().reaches(s.organization_id))
         .ok_or_else(|| Error::not_found_at("scenario", "scenarioId"))?;
     live(&store.db, draft.organization_id, draft.effective_from).await
 }
@@ -175,21 +182,17 @@ pub(super) async fn live(
 /// error names it: `changes[2].superiorUnitId`, counting in `changes`).
 pub async fn add_changes(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     id: Uuid,
     version: i32,
     changes: Vec<Change>,
     draft_limits: Limits,
 ) -> Result<scenario::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
     if changes.is_empty() {
         return Err(Error::bad_input("changes", "give at least one change"));
     }
-    let live = live_of_draft(store, principal, id).await?;
-    let (write, current) = begin_on_scenario(store, ctx, id).await?;
-    refuse_closed(&current, "scenarioId")?;
-    check_version("the scenario", current.version, version)?;
+    let live = live_of_draft(store, writer, id).await?;
+    let (write, current) = begin_on_draft(store, writer, (id, version), false).await?;
     let mut all = change::from_json(&current.changes)?;
     if all.len() + changes.len() > MAX_CHANGES {
         return Err(Error::LimitExceeded(format!(
@@ -244,17 +247,13 @@ pub(super) fn stale_draft(err: Error) -> Error {
 /// the draft's base; nothing changes when a change is refused (its error names it).
 pub async fn rebase(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     id: Uuid,
     version: i32,
     draft_limits: Limits,
 ) -> Result<scenario::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let live = live_of_draft(store, principal, id).await?;
-    let (write, current) = begin_on_scenario(store, ctx, id).await?;
-    refuse_closed(&current, "scenarioId")?;
-    check_version("the scenario", current.version, version)?;
+    let live = live_of_draft(store, writer, id).await?;
+    let (write, current) = begin_on_draft(store, writer, (id, version), false).await?;
     let all = change::from_json(&current.changes)?;
     let mut draft = Draft::new(current.id, live, current.created_at);
     apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]"))?;
@@ -273,15 +272,11 @@ pub async fn rebase(
 /// Ends a draft without applying it.
 pub async fn discard(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     id: Uuid,
     version: i32,
 ) -> Result<scenario::Model> {
-    let principal = ctx.principal()?;
-    principal.may_write_structure()?;
-    let (write, current) = begin_on_scenario(store, ctx, id).await?;
-    refuse_closed(&current, "scenarioId")?;
-    check_version("the scenario", current.version, version)?;
+    let (write, current) = begin_on_draft(store, writer, (id, version), false).await?;
     let updated = close(&write.tx, current, Status::Discarded).await?;
     write
         .commit(Operation::DiscardScenario, vec![updated.id])
@@ -355,18 +350,14 @@ async fn moved_on<C: ConnectionTrait>(
 /// when the live structure changed since the draft was validated.
 pub async fn promote(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     id: Uuid,
     version: i32,
     draft_limits: Limits,
 ) -> Result<scenario::Model> {
-    let scenario = Row::new(id, "scenarioId");
-    let (mut write, current) =
-        write::begin_on::<scenario::Entity>(store, ctx, scenario.active()).await?;
+    let (mut write, current) = begin_on_draft(store, writer, (id, version), true).await?;
     write.takes_effect_on(current.effective_from);
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
-    refuse_closed(&current, "scenarioId")?;
-    check_version("the scenario", current.version, version)?;
     if org.structure_version != current.base_structure_version {
         return Err(moved_on(tx, org, &current).await?);
     }
@@ -409,16 +400,13 @@ pub async fn promote(
 /// An identical file makes a draft with no changes: its diff is empty.
 pub async fn import_structure(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewScenario,
     rows: &[super::structure_csv::Row],
     draft_limits: Limits,
 ) -> Result<scenario::Model> {
     let field = "organization";
-    let principal = ctx.principal()?;
-    principal
-        .may_write(new.organization_id, "organization")
-        .map_err(|e| e.on_field(field))?;
+    writer.reach(new.organization_id, "organization", field)?;
     // The structure version the snapshot is read at, checked again under the lock.
     let seen = crate::organizations::service::find(&store.db, new.organization_id)
         .await?
@@ -440,7 +428,7 @@ pub async fn import_structure(
     })?;
 
     let target = Target::organization(new.organization_id, field).active();
-    let write = write::begin(store, ctx, target).await?;
+    let write = write::begin(store, writer, target).await?;
     let (org, principal) = (&write.organization, write.principal()?);
     if org.structure_version != seen {
         return Err(Error::conflict(

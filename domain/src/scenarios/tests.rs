@@ -15,8 +15,7 @@ use crate::{
     CollaborationModel, PositionRole, Sourcing, UnitFunction,
     insights::{
         self, Snapshot,
-        model::infer,
-        tests::{head, line, unit},
+        tests::{head, line, snapshot_on, unit},
     },
 };
 
@@ -30,19 +29,8 @@ fn snapshot(
     positions: Vec<position::Model>,
     lines: Vec<reporting_line::Model>,
 ) -> Snapshot {
-    let model = infer(&units, &positions, &lines);
-    Snapshot {
-        units,
-        positions,
-        lines,
-        model,
-        as_of: chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
-        declared_stage: None,
-        core_kpis: Vec::new(),
-        priorities: Vec::new(),
-        stakeholders: Vec::new(),
-        relationships: Vec::new(),
-    }
+    let as_of = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+    snapshot_on(as_of, units, positions, lines)
 }
 
 fn id(u: &org_unit::Model) -> String {
@@ -79,6 +67,14 @@ fn fixture() -> Fixture {
     }
 }
 
+/// Moves `unit` under `superior` (a new SOLID line).
+fn move_unit(unit: &org_unit::Model, superior: &org_unit::Model) -> Change {
+    Change::MoveUnit(MoveUnitChange {
+        unit_id: id(unit),
+        superior_unit_id: id(superior),
+    })
+}
+
 fn draft(live: &Snapshot) -> Draft {
     Draft::new(Uuid::now_v7(), live.clone(), Utc::now())
 }
@@ -87,15 +83,8 @@ fn draft(live: &Snapshot) -> Draft {
 fn moving_marketing_out_of_sales_changes_the_model_and_resolves_the_insight() {
     let f = fixture();
     let mut d = draft(&f.live);
-    d.apply(
-        "changes[0]",
-        &Change::MoveUnit(MoveUnitChange {
-            unit_id: id(&f.marketing),
-            superior_unit_id: id(&f.ceo),
-        }),
-        LIMITS,
-    )
-    .unwrap();
+    d.apply("changes[0]", &move_unit(&f.marketing, &f.ceo), LIMITS)
+        .unwrap();
     d.apply(
         "changes[1]",
         &Change::AddDottedLine(AddDottedLineChange {
@@ -145,14 +134,7 @@ fn a_move_under_its_own_subordinate_is_refused_with_its_place_and_field() {
     let f = fixture();
     let mut d = draft(&f.live);
     let err = d
-        .apply(
-            "changes[3]",
-            &Change::MoveUnit(MoveUnitChange {
-                unit_id: id(&f.sales),
-                superior_unit_id: id(&f.marketing),
-            }),
-            LIMITS,
-        )
+        .apply("changes[3]", &move_unit(&f.sales, &f.marketing), LIMITS)
         .unwrap_err();
     assert_eq!(err.field(), Some("changes[3].superiorUnitId"));
     assert_eq!(err.code(), "BAD_USER_INPUT");
@@ -232,15 +214,8 @@ fn archiving_a_unit_with_reports_is_refused_until_they_move() {
     });
     let err = d.apply("changes[0]", &archive_sales, LIMITS).unwrap_err();
     assert_eq!(err.field(), Some("changes[0].unitId"));
-    d.apply(
-        "changes[0]",
-        &Change::MoveUnit(MoveUnitChange {
-            unit_id: id(&f.marketing),
-            superior_unit_id: id(&f.ceo),
-        }),
-        LIMITS,
-    )
-    .unwrap();
+    d.apply("changes[0]", &move_unit(&f.marketing, &f.ceo), LIMITS)
+        .unwrap();
     d.apply("changes[1]", &archive_sales, LIMITS).unwrap();
     let (after, _) = d.finish();
     let d = diff(&f.live, &after, &[], &[]);
@@ -306,10 +281,7 @@ fn an_empty_scenario_has_an_empty_diff() {
 fn changes_round_trip_through_their_stored_json() {
     let f = fixture();
     let changes = vec![
-        Change::MoveUnit(MoveUnitChange {
-            unit_id: id(&f.marketing),
-            superior_unit_id: id(&f.ceo),
-        }),
+        move_unit(&f.marketing, &f.ceo),
         Change::CreatePosition(CreatePositionChange {
             key: None,
             unit_id: id(&f.marketing),

@@ -12,9 +12,10 @@ use uuid::Uuid;
 use crate::{
     Description, Name, RelationshipStrength, Score, StakeholderGroup, StakeholderKind,
     audit::Operation,
-    auth::RequestContext,
+    auth::Writer,
     clock,
     error::{Error, Result},
+    query::per_organization,
     store::Store,
     units::service::ensure_of_organization,
     write::{self, Row, check_version},
@@ -60,10 +61,10 @@ pub struct Review {
 /// external one names a group. Editors and admins.
 pub async fn create_stakeholder(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewStakeholder,
 ) -> Result<stakeholder::Model> {
-    let write = write::begin_in(store, ctx, new.organization_id).await?;
+    let write = write::begin_in(store, writer, new.organization_id).await?;
     let (tx, org) = (&write.tx, &write.organization);
     let (kind, unit, group) = match new.who {
         StakeholderRef::Internal(unit) => {
@@ -91,7 +92,6 @@ pub async fn create_stakeholder(
     }
     .insert(tx)
     .await?;
-    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
     write
         .commit(Operation::CreateStakeholder, vec![row.id])
         .await?;
@@ -102,11 +102,11 @@ pub async fn create_stakeholder(
 /// organization; its first review is recorded with it. Editors and admins.
 pub async fn create_relationship(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewRelationship,
 ) -> Result<relationship::Model> {
     let owner = Row::new(new.owner_unit_id, "ownerUnitId");
-    let (write, owner_unit) = write::begin_on::<org_unit::Entity>(store, ctx, owner).await?;
+    let (write, owner_unit) = write::begin_on::<org_unit::Entity>(store, writer, owner).await?;
     let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let found = stakeholder::Entity::find_by_id(new.stakeholder_id)
         .one(tx)
@@ -132,7 +132,6 @@ pub async fn create_relationship(
     .insert(tx)
     .await?;
     review_row(tx, &row, &principal.subject).await?;
-    crate::webhooks::outbox::insights_may_have_changed(tx, org.id).await?;
     write
         .commit(Operation::CreateRelationship, vec![row.id])
         .await?;
@@ -143,12 +142,12 @@ pub async fn create_relationship(
 /// the history keeps every one. Editors and admins.
 pub async fn review_relationship(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     review: Review,
 ) -> Result<relationship::Model> {
     let relationship = Row::new(review.id, "id");
     let (write, current) =
-        write::begin_on::<relationship::Entity>(store, ctx, relationship).await?;
+        write::begin_on::<relationship::Entity>(store, writer, relationship).await?;
     let (tx, principal) = (&write.tx, write.principal()?);
     check_version("the relationship", current.version, review.version)?;
     let now = clock::now();
@@ -161,7 +160,6 @@ pub async fn review_relationship(
     row.version = Set(current.version + 1);
     let row = row.update(tx).await?;
     review_row(tx, &row, &principal.subject).await?;
-    crate::webhooks::outbox::insights_may_have_changed(tx, row.organization_id).await?;
     write
         .commit(Operation::ReviewRelationship, vec![row.id])
         .await?;
@@ -191,13 +189,11 @@ pub async fn stakeholders(
     db: &DatabaseConnection,
     organizations: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<stakeholder::Model>>> {
-    let rows = stakeholder::Entity::find()
-        .filter(stakeholder::Column::OrganizationId.is_in(organizations.iter().copied()))
+    let active = stakeholder::Entity::find()
         .filter(stakeholder::Column::Archived.eq(false))
-        .order_by_asc(stakeholder::Column::Name)
-        .all(db)
-        .await?;
-    Ok(crate::query::group(rows, |row| row.organization_id))
+        .order_by_asc(stakeholder::Column::Name);
+    let column = stakeholder::Column::OrganizationId;
+    Ok(per_organization(db, column, organizations, active, |row| row.organization_id).await?)
 }
 
 /// The relationships of each of `organizations` (archived left out), oldest first: one
@@ -206,13 +202,11 @@ pub async fn relationships(
     db: &DatabaseConnection,
     organizations: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<relationship::Model>>> {
-    let rows = relationship::Entity::find()
-        .filter(relationship::Column::OrganizationId.is_in(organizations.iter().copied()))
+    let active = relationship::Entity::find()
         .filter(relationship::Column::Archived.eq(false))
-        .order_by_asc(relationship::Column::CreatedAt)
-        .all(db)
-        .await?;
-    Ok(crate::query::group(rows, |row| row.organization_id))
+        .order_by_asc(relationship::Column::CreatedAt);
+    let column = relationship::Column::OrganizationId;
+    Ok(per_organization(db, column, organizations, active, |row| row.organization_id).await?)
 }
 
 /// Every review of a relationship, newest first.

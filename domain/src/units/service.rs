@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::{
     Description, Name, Sourcing, UnitFunction,
     audit::Operation,
-    auth::RequestContext,
+    auth::Writer,
     clock::now,
     dated::{self, History},
     error::{Error, Result},
@@ -51,12 +51,12 @@ pub struct UnitChanges {
 /// `max_units` units).
 pub async fn create(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewUnit,
     max_units: u64,
 ) -> Result<org_unit::Model> {
     let target = Target::organization(new.organization_id, "organizationId").active();
-    let mut write = write::begin(store, ctx, target).await?;
+    let mut write = write::begin(store, writer, target).await?;
     write.takes_effect_on(new.effective_from);
     let unit = create_in(&write.tx, &write.organization, new, max_units).await?;
     write.commit(Operation::CreateUnit, vec![unit.id]).await?;
@@ -108,11 +108,11 @@ pub(crate) async fn create_in<C: ConnectionTrait>(
 /// so the caller makes it.
 pub async fn update(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     changes: UnitChanges,
 ) -> Result<org_unit::Model> {
     let unit = Row::new(changes.id, "id").active();
-    let (mut write, current) = write::begin_on::<org_unit::Entity>(store, ctx, unit).await?;
+    let (mut write, current) = write::begin_on::<org_unit::Entity>(store, writer, unit).await?;
     write.takes_effect_on(changes.effective_from);
     let updated = update_in(&write.tx, &write.organization, current, changes).await?;
     write

@@ -7,8 +7,8 @@ use std::{collections::HashMap, time::Duration};
 use chrono::{DateTime, Utc};
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -27,7 +27,7 @@ use super::{
 use crate::{
     Description, PageRequest,
     audit::Operation,
-    auth::RequestContext,
+    auth::Writer,
     clock,
     error::{Error, Result},
     store::Store,
@@ -85,15 +85,13 @@ async fn checked_url(sender: &dyn Transport, url: &str, field: &str) -> Result<S
 pub async fn create(
     store: &Store,
     sender: &dyn Transport,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     new: NewEndpoint,
 ) -> Result<(webhook_endpoint::Model, String)> {
-    ctx.principal()?
-        .may_write(new.organization_id, "organization")
-        .map_err(|e| e.on_field("organizationId"))?;
+    writer.reach(new.organization_id, "organization", "organizationId")?;
     let url = checked_url(sender, &new.url, "url").await?;
     let secret = signing::new_secret()?;
-    let write = write::begin_in(store, ctx, new.organization_id).await?;
+    let write = write::begin_in(store, writer, new.organization_id).await?;
     let (tx, org) = (&write.tx, &write.organization);
     let existing = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::OrganizationId.eq(org.id))
@@ -138,11 +136,11 @@ pub async fn create(
 /// `NOT_FOUND` on `field` for an unknown endpoint or one out of reach.
 async fn begin_on_endpoint<'s>(
     store: &'s Store,
-    ctx: &'s RequestContext,
+    writer: Writer<'s>,
     id: Uuid,
     field: &str,
 ) -> Result<(Write<'s>, webhook_endpoint::Model)> {
-    write::begin_on::<webhook_endpoint::Entity>(store, ctx, Row::new(id, field)).await
+    write::begin_on::<webhook_endpoint::Entity>(store, writer, Row::new(id, field)).await
 }
 
 /// Changes an endpoint made against its current `version`. Enabling it again clears
@@ -150,15 +148,14 @@ async fn begin_on_endpoint<'s>(
 pub async fn update(
     store: &Store,
     sender: &dyn Transport,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     changes: EndpointChanges,
 ) -> Result<webhook_endpoint::Model> {
-    ctx.principal()?.may_write_structure()?;
     let url = match &changes.url {
         Some(url) => Some(checked_url(sender, url, "url").await?),
         None => None,
     };
-    let (write, row) = begin_on_endpoint(store, ctx, changes.id, "id").await?;
+    let (write, row) = begin_on_endpoint(store, writer, changes.id, "id").await?;
     let tx = &write.tx;
     check_version("the webhook endpoint", row.version, changes.version)?;
     let now = clock::now();
@@ -207,7 +204,7 @@ pub async fn update(
 /// without losing a delivery.
 pub async fn rotate_secret(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     id: Uuid,
     overlap: Duration,
 ) -> Result<(webhook_endpoint::Model, String)> {
@@ -218,7 +215,7 @@ pub async fn rotate_secret(
         ));
     }
     let secret = signing::new_secret()?;
-    let (write, row) = begin_on_endpoint(store, ctx, id, "id").await?;
+    let (write, row) = begin_on_endpoint(store, writer, id, "id").await?;
     let tx = &write.tx;
     let now = clock::now();
     let version = row.version;
@@ -246,11 +243,11 @@ pub async fn rotate_secret(
 /// Deletes an endpoint with its delivery log, if `version` is current.
 pub async fn delete(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     id: Uuid,
     version: i32,
 ) -> Result<webhook_endpoint::Model> {
-    let (write, row) = begin_on_endpoint(store, ctx, id, "id").await?;
+    let (write, row) = begin_on_endpoint(store, writer, id, "id").await?;
     let tx = &write.tx;
     check_version("the webhook endpoint", row.version, version)?;
     webhook_endpoint::Entity::delete_by_id(id).exec(tx).await?;
@@ -267,25 +264,25 @@ pub async fn list(
     organization_id: Uuid,
     page: PageRequest,
 ) -> Result<(u64, Vec<webhook_endpoint::Model>)> {
-    page.fetch(
-        db,
-        webhook_endpoint::Entity::find()
-            .filter(webhook_endpoint::Column::OrganizationId.eq(organization_id))
-            .order_by_asc(webhook_endpoint::Column::CreatedAt)
-            .order_by_asc(webhook_endpoint::Column::Id),
-    )
-    .await
+    let endpoints = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::OrganizationId.eq(organization_id));
+    let creation = (
+        webhook_endpoint::Column::CreatedAt,
+        webhook_endpoint::Column::Id,
+    );
+    page.fetch_by_creation(db, endpoints, creation, Order::Asc)
+        .await
 }
 
-/// The organization of an endpoint, when the principal may manage it (`NOT_FOUND` on
-/// `field` otherwise, `FORBIDDEN` for roles that never may).
+/// The organization of an endpoint, when it is in the writer's reach (`NOT_FOUND` on
+/// `field` otherwise, like an unknown endpoint).
 pub async fn endpoint_organization(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     id: Uuid,
     field: &str,
 ) -> Result<Uuid> {
-    write::organization_of::<webhook_endpoint::Entity>(store, ctx, Row::new(id, field)).await
+    write::organization_of::<webhook_endpoint::Entity>(store, writer, Row::new(id, field)).await
 }
 
 /// A page of an endpoint's deliveries, newest first, each with its attempts (two
@@ -340,12 +337,12 @@ async fn with_attempts(
 /// tried and retried like a first one. The endpoint must be enabled.
 pub async fn redeliver(
     store: &Store,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     delivery_id: Uuid,
 ) -> Result<DeliveryLog> {
     let delivery = Row::new(delivery_id, "deliveryId");
     let (write, original) =
-        write::begin_on::<webhook_delivery::Entity>(store, ctx, delivery).await?;
+        write::begin_on::<webhook_delivery::Entity>(store, writer, delivery).await?;
     let (tx, organization) = (&write.tx, write.organization.id);
     let not_found = || Error::not_found_at("webhook delivery", "deliveryId");
     let endpoint = webhook_endpoint::Entity::find_by_id(original.endpoint_id)
@@ -388,10 +385,10 @@ pub async fn redeliver(
 pub async fn ping(
     store: &Store,
     sender: &dyn Transport,
-    ctx: &RequestContext,
+    writer: Writer<'_>,
     endpoint_id: Uuid,
 ) -> Result<DeliveryLog> {
-    let organization = endpoint_organization(store, ctx, endpoint_id, "id").await?;
+    let organization = endpoint_organization(store, writer, endpoint_id, "id").await?;
     let endpoint = webhook_endpoint::Entity::find_by_id(endpoint_id)
         .one(&store.db)
         .await?
@@ -406,7 +403,7 @@ pub async fn ping(
     };
     let reply = sender.send(&endpoint.url, &message).await;
     let target = Target::object(organization, "webhook endpoint", "id");
-    let write = write::begin(store, ctx, target).await?;
+    let write = write::begin(store, writer, target).await?;
     let tx = &write.tx;
     write
         .find::<webhook_endpoint::Entity>(endpoint_id, "id")

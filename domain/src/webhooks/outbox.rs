@@ -55,10 +55,11 @@ pub async fn enqueue<C: ConnectionTrait>(
 
 /// Marks the organization's insights for evaluation by the delivery worker, when an
 /// endpoint of it listens to `insight.raised` or `insight.resolved` (otherwise there
-/// is nothing to mark and nothing is written). Services call it, inside their
-/// transaction, for changes that may raise or resolve insights without an event of
-/// their own: stage declarations, priority assessments, relationships and their
-/// reviews. [`enqueue`] calls it for structure changes.
+/// is nothing to mark and nothing is written). [`crate::write::Write::commit`] calls it,
+/// inside the change's transaction, for operations that may raise or resolve insights
+/// without an event of their own ([`crate::audit::Operation::may_change_insights`]:
+/// stage declarations, priority assessments, stakeholders, relationships and their
+/// reviews). [`enqueue`] calls it for structure changes.
 pub async fn insights_may_have_changed<C: ConnectionTrait>(
     tx: &C,
     organization_id: Uuid,

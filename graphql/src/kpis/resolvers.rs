@@ -216,12 +216,9 @@ impl KpiMutation {
         organization_id: ID,
         points: Vec<KpiPointInput>,
     ) -> GqlResult<RecordKpiMeasurementsPayload> {
-        let context = request(ctx)?;
+        let pusher = request(ctx)?.kpi_pusher()?;
         let organization = parse_id("organizationId", &organization_id)?;
-        context
-            .principal()?
-            .may_push_kpis(organization)
-            .map_err(|e| e.on_field("organizationId"))?;
+        pusher.reach(organization, "organization", "organizationId")?;
         let max = limits(ctx)?.max_points_per_push;
         if points.len() > max {
             return Err(Error::LimitExceeded(format!(
@@ -254,7 +251,7 @@ impl KpiMutation {
                 dims,
             )?);
         }
-        let counts = ingest::record(store(ctx)?, context, organization, parsed)
+        let counts = ingest::record(store(ctx)?, pusher, organization, parsed)
             .await
             .at_input()?;
         Ok(RecordKpiMeasurementsPayload {
@@ -270,7 +267,7 @@ impl KpiMutation {
         ctx: &Context<'_>,
         input: CreateKpiDefinitionInput,
     ) -> GqlResult<KpiDefinition> {
-        let (context, organization_id) =
+        let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let new = NewDefinition {
             organization_id,
@@ -283,7 +280,7 @@ impl KpiMutation {
             rollup: input.rollup.into(),
             core: input.core,
         };
-        let row = service::create_definition(store(ctx)?, context, new)
+        let row = service::create_definition(store(ctx)?, writer, new)
             .await
             .at_input()?;
         Ok(KpiDefinition(row))
@@ -295,7 +292,7 @@ impl KpiMutation {
         ctx: &Context<'_>,
         input: SetKpiTargetInput,
     ) -> GqlResult<KpiTargetObject> {
-        let (context, organization_id) =
+        let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let new = NewTarget {
             organization_id,
@@ -308,7 +305,7 @@ impl KpiMutation {
             value_scaled: to_scaled("input.value", input.value.0)?,
             kpi: KpiKey::parse("input.kpi", &input.kpi)?,
         };
-        let row = service::set_target(store(ctx)?, context, new)
+        let row = service::set_target(store(ctx)?, writer, new)
             .await
             .at_input()?;
         Ok(KpiTargetObject(row))

@@ -37,7 +37,7 @@ impl MaturityMutation {
         ctx: &Context<'_>,
         input: DeclareStageInput,
     ) -> GqlResult<StageAssessmentObject> {
-        let (context, organization_id) =
+        let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let new = NewStageDeclaration {
             organization_id,
@@ -49,7 +49,7 @@ impl MaturityMutation {
             )?,
             rationale: Description::parse_opt("input.rationale", input.rationale.as_deref())?,
         };
-        let row = service::declare(store(ctx)?, context, new)
+        let row = service::declare(store(ctx)?, writer, new)
             .await
             .at_input()?;
         Ok(StageAssessmentObject(row))

@@ -214,12 +214,9 @@ impl OrganizationMutation {
         ctx: &Context<'_>,
         input: CreateOrganizationInput,
     ) -> GqlResult<Organization> {
-        let context = request(ctx)?;
-        context.principal()?.must_be_admin()?;
+        let admin = request(ctx)?.admin()?;
         let new = input.parse()?;
-        let m = service::create(store(ctx)?, context, new)
-            .await
-            .at_input()?;
+        let m = service::create(store(ctx)?, admin, new).await.at_input()?;
         Ok(Organization(m))
     }
 
@@ -229,10 +226,9 @@ impl OrganizationMutation {
         ctx: &Context<'_>,
         input: UpdateOrganizationInput,
     ) -> GqlResult<Organization> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let changes = input.parse()?;
-        let m = service::update(store(ctx)?, context, changes)
+        let m = service::update(store(ctx)?, writer, changes)
             .await
             .at_input()?;
         Ok(Organization(m))

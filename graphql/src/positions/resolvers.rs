@@ -142,12 +142,11 @@ impl PositionMutation {
         ctx: &Context<'_>,
         input: CreatePositionInput,
     ) -> GqlResult<Position> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let new = input.parse()?;
         let day = new.effective_from;
         let max = limits(ctx)?.max_positions_per_unit;
-        let m = service::create(store(ctx)?, context, new, max)
+        let m = service::create(store(ctx)?, writer, new, max)
             .await
             .at_input()?;
         Ok(Position(m, day))
@@ -160,11 +159,10 @@ impl PositionMutation {
         ctx: &Context<'_>,
         input: UpdatePositionInput,
     ) -> GqlResult<Position> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let changes = input.parse()?;
         let day = changes.effective_from;
-        let m = service::update(store(ctx)?, context, changes)
+        let m = service::update(store(ctx)?, writer, changes)
             .await
             .at_input()?;
         Ok(Position(m, day))

@@ -44,7 +44,7 @@ impl PriorityMutation {
         ctx: &Context<'_>,
         input: AssessPriorityInput,
     ) -> GqlResult<PriorityAssessmentObject> {
-        let (context, organization_id) =
+        let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let new = NewAssessment {
             organization_id,
@@ -58,9 +58,7 @@ impl PriorityMutation {
             notes: Description::parse_opt("input.notes", input.notes.as_deref())?,
             assessed_at: input.assessed_at.map(|moment| moment.0),
         };
-        let row = service::assess(store(ctx)?, context, new)
-            .await
-            .at_input()?;
+        let row = service::assess(store(ctx)?, writer, new).await.at_input()?;
         Ok(PriorityAssessmentObject(row))
     }
 }

@@ -119,10 +119,9 @@ impl ReportingMutation {
         ctx: &Context<'_>,
         input: AddReportingLineInput,
     ) -> GqlResult<ReportingLine> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let line = input.parse()?;
-        let m = service::add(store(ctx)?, context, line).await.at_input()?;
+        let m = service::add(store(ctx)?, writer, line).await.at_input()?;
         Ok(ReportingLine(m))
     }
 
@@ -133,10 +132,9 @@ impl ReportingMutation {
         ctx: &Context<'_>,
         input: ReplaceReportingLineInput,
     ) -> GqlResult<ReplaceReportingLinePayload> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let line = input.parse()?;
-        let (ended, added) = service::replace(store(ctx)?, context, line)
+        let (ended, added) = service::replace(store(ctx)?, writer, line)
             .await
             .at_input()?;
         Ok(ReplaceReportingLinePayload {
@@ -151,11 +149,10 @@ impl ReportingMutation {
         ctx: &Context<'_>,
         input: EndReportingLineInput,
     ) -> GqlResult<ReportingLine> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let id = parse_id("input.id", &input.id)?;
         let to = input.effective_to.storable("input.effectiveTo")?;
-        let m = service::end(store(ctx)?, context, id, input.version, to)
+        let m = service::end(store(ctx)?, writer, id, input.version, to)
             .await
             .at_input()?;
         Ok(ReportingLine(m))
@@ -168,10 +165,9 @@ impl ReportingMutation {
         ctx: &Context<'_>,
         input: DeleteReportingLineInput,
     ) -> GqlResult<ReportingLine> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let id = parse_id("input.id", &input.id)?;
-        let m = service::delete(store(ctx)?, context, id, input.version)
+        let m = service::delete(store(ctx)?, writer, id, input.version)
             .await
             .at_input()?;
         Ok(ReportingLine(m))

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use orgdesign_domain::{
     Description, Name,
-    auth::RequestContext,
+    auth::Writer,
     error::{Error, Result},
     parse_id,
     scenarios::{
@@ -140,13 +140,10 @@ impl ScenarioMutation {
         ctx: &Context<'_>,
         input: CreateScenarioInput,
     ) -> GqlResult<Scenario> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let new = input.parse()?;
         Ok(Scenario::new(
-            service::create(store(ctx)?, context, new)
-                .await
-                .at_input()?,
+            service::create(store(ctx)?, writer, new).await.at_input()?,
         ))
     }
 
@@ -158,9 +155,9 @@ impl ScenarioMutation {
         ctx: &Context<'_>,
         input: AddScenarioChangesInput,
     ) -> GqlResult<Scenario> {
-        let (store, context, id, limits) = draft(ctx, &input.scenario_id)?;
+        let (store, writer, id, limits) = draft(ctx, &input.scenario_id)?;
         let changes = input.changes.into_iter().map(Into::into).collect();
-        let row = service::add_changes(store, context, id, input.version, changes, limits);
+        let row = service::add_changes(store, writer, id, input.version, changes, limits);
         Ok(Scenario::new(row.await.at_input()?))
     }
 
@@ -172,8 +169,8 @@ impl ScenarioMutation {
         ctx: &Context<'_>,
         input: ScenarioVersionInput,
     ) -> GqlResult<Scenario> {
-        let (store, context, id, limits) = draft(ctx, &input.scenario_id)?;
-        let row = service::promote(store, context, id, input.version, limits);
+        let (store, writer, id, limits) = draft(ctx, &input.scenario_id)?;
+        let row = service::promote(store, writer, id, input.version, limits);
         Ok(Scenario::new(row.await.at_input()?))
     }
 
@@ -184,8 +181,8 @@ impl ScenarioMutation {
         ctx: &Context<'_>,
         input: ScenarioVersionInput,
     ) -> GqlResult<Scenario> {
-        let (store, context, id, limits) = draft(ctx, &input.scenario_id)?;
-        let row = service::rebase(store, context, id, input.version, limits);
+        let (store, writer, id, limits) = draft(ctx, &input.scenario_id)?;
+        let row = service::rebase(store, writer, id, input.version, limits);
         Ok(Scenario::new(row.await.at_input()?))
     }
 
@@ -195,21 +192,20 @@ impl ScenarioMutation {
         ctx: &Context<'_>,
         input: ScenarioVersionInput,
     ) -> GqlResult<Scenario> {
-        let (store, context, id, _) = draft(ctx, &input.scenario_id)?;
-        let row = service::discard(store, context, id, input.version);
+        let (store, writer, id, _) = draft(ctx, &input.scenario_id)?;
+        let row = service::discard(store, writer, id, input.version);
         Ok(Scenario::new(row.await.at_input()?))
     }
 }
 
-/// What every change of a draft starts with: the role checked first, then the
-/// scenario's id read from `input.scenarioId`; with the store, the request and the
-/// limits a draft keeps to, for the service.
+/// What every change of a draft starts with: the writer capability obtained first,
+/// then the scenario's id read from `input.scenarioId`; with the store and the limits
+/// a draft keeps to, for the service.
 fn draft<'a>(
     ctx: &Context<'a>,
     scenario_id: &ID,
-) -> GqlResult<(&'a Store, &'a RequestContext, Uuid, Limits)> {
-    let context = request(ctx)?;
-    context.principal()?.may_write_structure()?;
+) -> GqlResult<(&'a Store, Writer<'a>, Uuid, Limits)> {
+    let writer = request(ctx)?.writer()?;
     let id = parse_id("input.scenarioId", scenario_id)?;
-    Ok((store(ctx)?, context, id, service::limits(limits(ctx)?)))
+    Ok((store(ctx)?, writer, id, service::limits(limits(ctx)?)))
 }

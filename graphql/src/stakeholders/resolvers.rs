@@ -62,7 +62,7 @@ impl RelationshipMutation {
         ctx: &Context<'_>,
         input: CreateStakeholderInput,
     ) -> GqlResult<StakeholderObject> {
-        let (context, organization_id) =
+        let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let name = Name::parse("input.name", &input.name)?;
         let unit = input
@@ -94,7 +94,7 @@ impl RelationshipMutation {
             name,
             who,
         };
-        let row = service::create_stakeholder(store(ctx)?, context, new)
+        let row = service::create_stakeholder(store(ctx)?, writer, new)
             .await
             .at_input()?;
         Ok(StakeholderObject(row))
@@ -106,8 +106,7 @@ impl RelationshipMutation {
         ctx: &Context<'_>,
         input: CreateRelationshipInput,
     ) -> GqlResult<RelationshipObject> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let new = NewRelationship {
             trust_score: Score::parse("input.trustScore", input.trust_score)?,
             owner_unit_id: parse_id("input.ownerUnitId", &input.owner_unit_id)?,
@@ -115,7 +114,7 @@ impl RelationshipMutation {
             strength: input.strength.into(),
             notes: Description::parse_opt("input.notes", input.notes.as_deref())?,
         };
-        let row = service::create_relationship(store(ctx)?, context, new)
+        let row = service::create_relationship(store(ctx)?, writer, new)
             .await
             .at_input()?;
         Ok(RelationshipObject(row))
@@ -127,8 +126,7 @@ impl RelationshipMutation {
         ctx: &Context<'_>,
         input: ReviewRelationshipInput,
     ) -> GqlResult<RelationshipObject> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let review = Review {
             trust_score: Score::parse("input.trustScore", input.trust_score)?,
             id: parse_id("input.id", &input.id)?,
@@ -136,7 +134,7 @@ impl RelationshipMutation {
             strength: input.strength.into(),
             notes: Description::parse_opt("input.notes", input.notes.as_deref())?,
         };
-        let row = service::review_relationship(store(ctx)?, context, review)
+        let row = service::review_relationship(store(ctx)?, writer, review)
             .await
             .at_input()?;
         Ok(RelationshipObject(row))

@@ -112,12 +112,11 @@ pub struct UnitMutation;
 impl UnitMutation {
     /// Creates a unit in an organization.
     async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> GqlResult<Unit> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let new = input.parse()?;
         let day = new.effective_from;
         let max = limits(ctx)?.max_units_per_organization;
-        let m = service::create(store(ctx)?, context, new, max)
+        let m = service::create(store(ctx)?, writer, new, max)
             .await
             .at_input()?;
         Ok(Unit(m, day))
@@ -126,11 +125,10 @@ impl UnitMutation {
     /// Changes a unit from `effectiveFrom` on (including archiving it) if `version` is
     /// current; returns the unit as it stands on that day.
     async fn update_unit(&self, ctx: &Context<'_>, input: UpdateUnitInput) -> GqlResult<Unit> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let changes = input.parse()?;
         let day = changes.effective_from;
-        let m = service::update(store(ctx)?, context, changes)
+        let m = service::update(store(ctx)?, writer, changes)
             .await
             .at_input()?;
         Ok(Unit(m, day))

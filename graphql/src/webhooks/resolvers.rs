@@ -147,12 +147,11 @@ impl WebhookQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> GqlResult<Page<WebhookDelivery>> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let endpoint_id = parse_id("endpointId", &endpoint_id)?;
         let page = pagination::page_request(first, after.as_deref(), limits(ctx)?.max_page_size)?;
         let organization =
-            service::endpoint_organization(store(ctx)?, context, endpoint_id, "endpointId").await?;
+            service::endpoint_organization(store(ctx)?, writer, endpoint_id, "endpointId").await?;
         let (total, rows) = service::deliveries(db(ctx)?, organization, endpoint_id, page).await?;
         Ok(pagination::connection(
             page,
@@ -178,7 +177,7 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         input: CreateWebhookEndpointInput,
     ) -> GqlResult<CreatedWebhookEndpoint> {
-        let (context, organization_id) =
+        let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;
         let new = NewEndpoint {
             organization_id,
@@ -187,7 +186,7 @@ impl WebhookMutation {
             description: Description::parse_opt("input.description", input.description.as_deref())?,
             ordered: input.ordered,
         };
-        let (row, secret) = service::create(store(ctx)?, sender(ctx)?, context, new)
+        let (row, secret) = service::create(store(ctx)?, sender(ctx)?, writer, new)
             .await
             .at_input()?;
         Ok(CreatedWebhookEndpoint {
@@ -203,8 +202,7 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         input: UpdateWebhookEndpointInput,
     ) -> GqlResult<WebhookEndpoint> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let changes = EndpointChanges {
             id: parse_id("input.id", &input.id)?,
             version: input.version,
@@ -224,7 +222,7 @@ impl WebhookMutation {
             enabled: input.enabled,
             ordered: input.ordered,
         };
-        let row = service::update(store(ctx)?, sender(ctx)?, context, changes)
+        let row = service::update(store(ctx)?, sender(ctx)?, writer, changes)
             .await
             .at_input()?;
         Ok(WebhookEndpoint(row))
@@ -237,13 +235,12 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         input: RotateWebhookSecretInput,
     ) -> GqlResult<RotatedWebhookSecret> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let id = parse_id("input.id", &input.id)?;
         let overlap = u64::try_from(input.overlap_seconds)
             .map_err(|_| Error::bad_input("input.overlapSeconds", "must be 0 or more"))?;
         let (row, secret) =
-            service::rotate_secret(store(ctx)?, context, id, Duration::from_secs(overlap))
+            service::rotate_secret(store(ctx)?, writer, id, Duration::from_secs(overlap))
                 .await
                 .at_input()?;
         Ok(RotatedWebhookSecret {
@@ -258,10 +255,9 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         input: DeleteWebhookEndpointInput,
     ) -> GqlResult<DeletedWebhookEndpoint> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let id = parse_id("input.id", &input.id)?;
-        let row = service::delete(store(ctx)?, context, id, input.version)
+        let row = service::delete(store(ctx)?, writer, id, input.version)
             .await
             .at_input()?;
         Ok(DeletedWebhookEndpoint {
@@ -276,20 +272,18 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         delivery_id: ID,
     ) -> GqlResult<WebhookDelivery> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let id = parse_id("deliveryId", &delivery_id)?;
-        let (row, attempts) = service::redeliver(store(ctx)?, context, id).await?;
+        let (row, attempts) = service::redeliver(store(ctx)?, writer, id).await?;
         Ok(WebhookDelivery { row, attempts })
     }
 
     /// Sends a `webhook.ping` event to an endpoint now (enabled or not) and answers
     /// with the delivery and its one attempt.
     async fn ping_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> GqlResult<WebhookDelivery> {
-        let context = request(ctx)?;
-        context.principal()?.may_write_structure()?;
+        let writer = request(ctx)?.writer()?;
         let id = parse_id("id", &id)?;
-        let (row, attempts) = service::ping(store(ctx)?, sender(ctx)?, context, id).await?;
+        let (row, attempts) = service::ping(store(ctx)?, sender(ctx)?, writer, id).await?;
         Ok(WebhookDelivery { row, attempts })
     }
 }

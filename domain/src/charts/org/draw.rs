@@ -3,10 +3,7 @@
 
 use std::fmt::Write as _;
 
-use svg::{
-    Document,
-    node::element::{Definitions, Group, Marker, Path, Rectangle, Text, Title},
-};
+use svg::node::element::{Definitions, Group, Marker, Path, Rectangle, Text, Title};
 
 use super::{
     Change, DottedRoute, Edge, Layout, LineChange, Node, OrgChart,
@@ -15,10 +12,9 @@ use super::{
 };
 use crate::{
     LineKind, Sourcing, UnitFunction,
-    charts::{palette, severity_colour, text},
+    charts::{self, palette, severity_colour, text},
 };
 
-const FONT: &str = "Helvetica, Arial, sans-serif";
 const DOTTED: &str = "#7c3aed";
 /// Inside a unit box, between its border and its text.
 const PAD: f64 = 12.0;
@@ -136,30 +132,33 @@ impl OrgChart {
                 }
             };
             let kind = edge.kind.as_str().to_ascii_lowercase();
-            let path = match edge.change {
-                None => Path::new()
-                    .set("class", "dotted")
-                    .set("d", d)
-                    .set("stroke", DOTTED)
-                    .set("stroke-width", 1.5)
-                    .set("stroke-dasharray", "5 4")
-                    .set("marker-end", "url(#arrow)"),
-                Some(LineChange::Added) => Path::new()
-                    .set("class", format!("{kind} added"))
-                    .set("d", d)
-                    .set("stroke", ADDED)
-                    .set("stroke-width", 2.5)
-                    .set("stroke-dasharray", "5 4")
-                    .set("marker-end", "url(#arrow-added)"),
-                Some(LineChange::Ended) => Path::new()
-                    .set("class", format!("{kind} ended"))
-                    .set("d", d)
-                    .set("stroke", REMOVED)
-                    .set("stroke-width", 2)
-                    .set("stroke-dasharray", ENDED_DASH)
-                    .set("marker-end", "url(#arrow-ended)"),
+            // Class, colour, width, dashes and arrowhead, by what the scenario does.
+            let (class, stroke, width, dashes, marker) = match edge.change {
+                None => ("dotted".to_owned(), DOTTED, 1.5, "5 4", "url(#arrow)"),
+                Some(LineChange::Added) => (
+                    format!("{kind} added"),
+                    ADDED,
+                    2.5,
+                    "5 4",
+                    "url(#arrow-added)",
+                ),
+                Some(LineChange::Ended) => (
+                    format!("{kind} ended"),
+                    REMOVED,
+                    2.0,
+                    ENDED_DASH,
+                    "url(#arrow-ended)",
+                ),
             };
-            edges = edges.add(path);
+            edges = edges.add(
+                Path::new()
+                    .set("class", class)
+                    .set("d", d)
+                    .set("stroke", stroke)
+                    .set("stroke-width", width)
+                    .set("stroke-dasharray", dashes)
+                    .set("marker-end", marker),
+            );
         }
 
         let mut units = Group::new().set("class", "units");
@@ -178,21 +177,8 @@ impl OrgChart {
                 .add(arrow("arrow-added", ADDED))
                 .add(arrow("arrow-ended", REMOVED));
         }
-        let document = Document::new()
-            .set("width", width.ceil())
-            .set("height", height.ceil())
-            .set("viewBox", (0, 0, width.ceil(), height.ceil()))
-            .set("font-family", FONT)
-            .set("role", "img")
-            .set("aria-label", self.caption())
-            .add(Title::new(self.caption()))
-            .add(definitions)
-            .add(
-                Rectangle::new()
-                    .set("width", "100%")
-                    .set("height", "100%")
-                    .set("fill", "#ffffff"),
-            )
+        let (width, height) = (width.ceil(), height.ceil());
+        let document = charts::document(width, height, self.caption(), Some(definitions))
             .add(
                 Text::new(self.caption())
                     .set("x", MARGIN)
@@ -302,28 +288,8 @@ impl OrgChart {
         }
         if let (Some(badge), Some(severity)) = (badge, self.worst(node)) {
             let bx = x + BOX_W - 6.0 - badge_w;
-            group = group.add(
-                Group::new()
-                    .set("class", "marker")
-                    .add(
-                        Rectangle::new()
-                            .set("x", bx)
-                            .set("y", y + 6.0)
-                            .set("width", badge_w)
-                            .set("height", 17)
-                            .set("rx", 8.5)
-                            .set("fill", severity_colour(severity)),
-                    )
-                    .add(
-                        Text::new(badge)
-                            .set("x", bx + badge_w / 2.0)
-                            .set("y", y + 18.5)
-                            .set("text-anchor", "middle")
-                            .set("font-size", 11)
-                            .set("font-weight", "bold")
-                            .set("fill", "#ffffff"),
-                    ),
-            );
+            let pill = Pill::number(bx, (y + 6.0, y + 18.5), badge_w, severity_colour(severity));
+            group = group.add(pill.draw(Group::new().set("class", "marker"), badge));
         }
         group
     }
@@ -356,25 +322,13 @@ impl OrgChart {
             }
             for &c in children {
                 let (cx, cy) = (placed[c].0, mid(c));
-                match change_of(c) {
-                    None => {
-                        let _ = write!(trunk, " M{x} {cy} H{cx}");
-                    }
-                    Some(LineChange::Added) => {
-                        paths.push(connector(
-                            format!("M{x} {cy} H{cx}"),
-                            Some(LineChange::Added),
-                        ));
-                    }
-                    Some(LineChange::Ended) => {
-                        let d = if cy > reach {
-                            format!("M{x} {reach} V{cy} H{cx}")
-                        } else {
-                            format!("M{x} {cy} H{cx}")
-                        };
-                        paths.push(connector(d, Some(LineChange::Ended)));
-                    }
-                }
+                let leg = format!("M{x} {cy} H{cx}");
+                let ended = if cy > reach {
+                    format!("M{x} {reach} V{cy} H{cx}")
+                } else {
+                    leg.clone()
+                };
+                connect_child(&mut trunk, &mut paths, change_of(c), leg, ended);
             }
         } else {
             let bus = py + BOX_H + V_GAP / 2.0;
@@ -388,25 +342,13 @@ impl OrgChart {
             }
             for &c in children {
                 let (cx, cy) = (centre(c), placed[c].1);
-                match change_of(c) {
-                    None => {
-                        let _ = write!(trunk, " M{cx} {bus} V{cy}");
-                    }
-                    Some(LineChange::Added) => {
-                        paths.push(connector(
-                            format!("M{cx} {bus} V{cy}"),
-                            Some(LineChange::Added),
-                        ));
-                    }
-                    Some(LineChange::Ended) => {
-                        let d = if live.is_empty() {
-                            format!("M{px} {} V{bus} H{cx} V{cy}", py + BOX_H)
-                        } else {
-                            format!("M{} {bus} H{cx} V{cy}", cx.clamp(lo, hi))
-                        };
-                        paths.push(connector(d, Some(LineChange::Ended)));
-                    }
-                }
+                let ended = if live.is_empty() {
+                    format!("M{px} {} V{bus} H{cx} V{cy}", py + BOX_H)
+                } else {
+                    format!("M{} {bus} H{cx} V{cy}", cx.clamp(lo, hi))
+                };
+                let leg = format!("M{cx} {bus} V{cy}");
+                connect_child(&mut trunk, &mut paths, change_of(c), leg, ended);
             }
         }
         if !trunk.is_empty() {
@@ -442,25 +384,8 @@ impl OrgChart {
             };
             let line = format!("{severity} · {} — {}", insight.code, insight.title);
             let lines = text::wrap(&line, 12.0, width - badge_w - 10.0, 3);
-            group = group
-                .add(
-                    Rectangle::new()
-                        .set("x", MARGIN)
-                        .set("y", y + 5.0)
-                        .set("width", badge_w)
-                        .set("height", 17)
-                        .set("rx", 8.5)
-                        .set("fill", severity_colour(insight.severity)),
-                )
-                .add(
-                    Text::new(number)
-                        .set("x", MARGIN + badge_w / 2.0)
-                        .set("y", y + 17.5)
-                        .set("text-anchor", "middle")
-                        .set("font-size", 11)
-                        .set("font-weight", "bold")
-                        .set("fill", "#ffffff"),
-                );
+            let colour = severity_colour(insight.severity);
+            group = Pill::number(MARGIN, (y + 5.0, y + 17.5), badge_w, colour).draw(group, number);
             for (n, content) in lines.iter().enumerate() {
                 group = group.add(
                     Text::new(content.clone())
@@ -477,6 +402,79 @@ impl OrgChart {
 }
 
 /// A SOLID connector, in the colour and dash of what a scenario does to it.
+/// Draws the connector of one subordinate by what a scenario does to its line: a kept
+/// line's last `leg` joins the parent's `trunk`; an added one is drawn on its own in
+/// the added colour; an ended one on its own along `ended` (which may start from the
+/// end of the bus rather than the child's place on it).
+fn connect_child(
+    trunk: &mut String,
+    paths: &mut Vec<Path>,
+    change: Option<LineChange>,
+    leg: String,
+    ended: String,
+) {
+    match change {
+        None => {
+            trunk.push(' ');
+            trunk.push_str(&leg);
+        }
+        Some(LineChange::Added) => paths.push(connector(leg, Some(LineChange::Added))),
+        Some(LineChange::Ended) => paths.push(connector(ended, Some(LineChange::Ended))),
+    }
+}
+
+/// A pill the size of `font_size` text: the rounded box (`x`, `top`, `width`,
+/// `height`) in `colour` and `label` centred in it, bold and white, on the baseline
+/// `baseline`. What numbers insights (on a unit's box, in the insight list) and tags
+/// a unit a scenario changes.
+struct Pill<'a> {
+    x: f64,
+    top: f64,
+    width: f64,
+    height: f64,
+    baseline: f64,
+    font_size: f64,
+    colour: &'a str,
+}
+
+impl Pill<'_> {
+    /// Adds the pill with `label` to `group`.
+    fn draw(&self, group: Group, label: String) -> Group {
+        group
+            .add(
+                Rectangle::new()
+                    .set("x", self.x)
+                    .set("y", self.top)
+                    .set("width", self.width)
+                    .set("height", self.height)
+                    .set("rx", self.height / 2.0)
+                    .set("fill", self.colour),
+            )
+            .add(
+                Text::new(label)
+                    .set("x", self.x + self.width / 2.0)
+                    .set("y", self.baseline)
+                    .set("text-anchor", "middle")
+                    .set("font-size", self.font_size)
+                    .set("font-weight", "bold")
+                    .set("fill", "#ffffff"),
+            )
+    }
+
+    /// An insight's number, `width` wide at `x`, its box from `top`.
+    fn number(x: f64, (top, baseline): (f64, f64), width: f64, colour: &'static str) -> Self {
+        Pill {
+            x,
+            top,
+            width,
+            height: 17.0,
+            baseline,
+            font_size: 11.0,
+            colour,
+        }
+    }
+}
+
 fn connector(d: String, change: Option<LineChange>) -> Path {
     let path = Path::new().set("d", d);
     match change {
@@ -531,27 +529,16 @@ fn change_tag(change: &Change, (x, y): (f64, f64)) -> Group {
     };
     let label = text::fit(&label, 10.0, BOX_W / 2.0 - 26.0);
     let w = text::width(&label, 10.0) + 12.0;
-    let left = x + BOX_W - 6.0 - w;
-    Group::new()
-        .set("class", "change")
-        .add(
-            Rectangle::new()
-                .set("x", left)
-                .set("y", y + BOX_H - 4.0)
-                .set("width", w)
-                .set("height", 14)
-                .set("rx", 7)
-                .set("fill", colour),
-        )
-        .add(
-            Text::new(label)
-                .set("x", left + w / 2.0)
-                .set("y", y + BOX_H + 6.5)
-                .set("text-anchor", "middle")
-                .set("font-size", 10)
-                .set("font-weight", "bold")
-                .set("fill", "#ffffff"),
-        )
+    let tag = Pill {
+        x: x + BOX_W - 6.0 - w,
+        top: y + BOX_H - 4.0,
+        width: w,
+        height: 14.0,
+        baseline: y + BOX_H + 6.5,
+        font_size: 10.0,
+        colour,
+    };
+    tag.draw(Group::new().set("class", "change"), label)
 }
 
 /// The legend rows under the title.

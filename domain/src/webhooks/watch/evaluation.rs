@@ -178,6 +178,8 @@ pub async fn evaluate(store: &Store, organization_id: Uuid) -> Result<Option<Eva
         .map(|row| (row.fingerprint, row.insight))
         .collect();
     let found_changes = changes(&stored, &found);
+    // The events, raised ones first, written once the stored state is up to date.
+    let mut events = Vec::new();
     for (print, code, insight) in &found_changes.raised {
         webhook_insight_state::ActiveModel {
             organization_id: Set(organization_id),
@@ -188,15 +190,7 @@ pub async fn evaluate(store: &Store, organization_id: Uuid) -> Result<Option<Eva
         }
         .insert(&tx)
         .await?;
-        write(
-            &tx,
-            organization_id,
-            EventType::InsightRaised.as_str(),
-            json!({ "asOf": today.to_string(), "insight": insight }),
-            now,
-            None,
-        )
-        .await?;
+        events.push((EventType::InsightRaised, insight));
     }
     for (print, insight) in &found_changes.resolved {
         webhook_insight_state::Entity::delete_many()
@@ -204,15 +198,11 @@ pub async fn evaluate(store: &Store, organization_id: Uuid) -> Result<Option<Eva
             .filter(webhook_insight_state::Column::Fingerprint.eq(print.as_str()))
             .exec(&tx)
             .await?;
-        write(
-            &tx,
-            organization_id,
-            EventType::InsightResolved.as_str(),
-            json!({ "asOf": today.to_string(), "insight": insight }),
-            now,
-            None,
-        )
-        .await?;
+        events.push((EventType::InsightResolved, insight));
+    }
+    for (event, insight) in events {
+        let data = json!({ "asOf": today.to_string(), "insight": insight });
+        write(&tx, organization_id, event.as_str(), data, now, None).await?;
     }
     let mut watch: webhook_insight_watch::ActiveModel = watch.into();
     watch.due_at = Set(next_daily(now));
