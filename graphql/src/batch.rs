@@ -270,6 +270,15 @@ impl<L: KeyedLoader> Memo<L> {
         self.pending_for(key).await
     }
 
+    /// Loads one key whose absence means an empty value (an organization without
+    /// units, a stage without KPIs), joining a load of the same key under way.
+    pub async fn load_or_default(&self, key: L::Key) -> Result<L::Value, LoadError>
+    where
+        L::Value: Default,
+    {
+        Ok(self.load_one(key).await?.unwrap_or_default())
+    }
+
     /// Loads several keys; the map holds those that were found.
     pub async fn load_many(
         &self,

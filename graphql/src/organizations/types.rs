@@ -10,7 +10,8 @@ use crate::{
     error::GqlResult,
     positions::Position,
     reporting::ReportingLine,
-    scalars::{Date, Timestamp},
+    revision::Revision,
+    scalars::Date,
     stakeholders::{RelationshipObject, StakeholderObject},
     units::Unit,
 };
@@ -79,17 +80,10 @@ impl Organization {
         self.0.archived
     }
 
-    /// Optimistic-concurrency version; send it back with updates.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-
-    async fn created_at(&self) -> Timestamp {
-        self.0.created_at.into()
-    }
-
-    async fn updated_at(&self) -> Timestamp {
-        self.0.updated_at.into()
+    /// `version`, `createdAt`, `updatedAt`.
+    #[graphql(flatten)]
+    async fn revision(&self) -> Revision {
+        Revision::new(self.0.version, self.0.created_at, self.0.updated_at)
     }
 
     /// The organization's units, by name; archived ones only when asked.
@@ -101,9 +95,8 @@ impl Organization {
     ) -> GqlResult<Vec<Unit>> {
         let units = loaders(ctx)?
             .units_by_organization
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+            .load_or_default(self.0.id)
+            .await?;
         prefetch::unit_subtree(ctx, &self.0, &units, &ctx.look_ahead()).await?;
         Ok(units
             .into_iter()
@@ -121,9 +114,8 @@ impl Organization {
     ) -> GqlResult<Vec<Position>> {
         let positions = loaders(ctx)?
             .positions_by_organization
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+            .load_or_default(self.0.id)
+            .await?;
         prefetch::units_if_selected(
             ctx,
             &self.0,
@@ -248,12 +240,12 @@ impl Organization {
         let as_of = Date::as_of(as_of.as_ref())?;
         let key = (self.0.id, as_of);
         let (history, core_kpis) = futures_util::try_join!(
-            loaders(ctx)?.stage_histories.load_one(key),
-            loaders(ctx)?.core_kpis.load_one(key),
+            loaders(ctx)?.stage_histories.load_or_default(key),
+            loaders(ctx)?.core_kpis.load_or_default(key),
         )?;
         Ok(crate::maturity::Maturity {
-            history: history.unwrap_or_default(),
-            core_kpis: core_kpis.unwrap_or_default(),
+            history,
+            core_kpis,
             as_of,
         })
     }
@@ -263,9 +255,8 @@ impl Organization {
     async fn stakeholders(&self, ctx: &Context<'_>) -> GqlResult<Vec<StakeholderObject>> {
         let rows = loaders(ctx)?
             .stakeholders
-            .load_one((self.0.id, ()))
-            .await?
-            .unwrap_or_default();
+            .load_or_default((self.0.id, ()))
+            .await?;
         Ok(rows.into_iter().map(StakeholderObject).collect())
     }
 
@@ -273,9 +264,8 @@ impl Organization {
     async fn relationships(&self, ctx: &Context<'_>) -> GqlResult<Vec<RelationshipObject>> {
         let rows = loaders(ctx)?
             .relationships
-            .load_one((self.0.id, ()))
-            .await?
-            .unwrap_or_default();
+            .load_or_default((self.0.id, ()))
+            .await?;
         Ok(rows.into_iter().map(RelationshipObject).collect())
     }
 
@@ -286,9 +276,8 @@ impl Organization {
     ) -> GqlResult<Vec<crate::priorities::PriorityStatus>> {
         let all = loaders(ctx)?
             .assessments
-            .load_one((self.0.id, ()))
-            .await?
-            .unwrap_or_default();
+            .load_or_default((self.0.id, ()))
+            .await?;
         Ok(crate::priorities::statuses(&all))
     }
 
@@ -319,9 +308,8 @@ impl Organization {
     ) -> GqlResult<Vec<ReportingLine>> {
         let lines = loaders(ctx)?
             .lines_as_of
-            .load_one((self.0.id, Date::as_of(as_of.as_ref())?))
-            .await?
-            .unwrap_or_default();
+            .load_or_default((self.0.id, Date::as_of(as_of.as_ref())?))
+            .await?;
         prefetch::units_if_selected(
             ctx,
             &self.0,
