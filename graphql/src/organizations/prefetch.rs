@@ -94,14 +94,15 @@ where
     Ok(())
 }
 
-/// Feeds the units of `org` into `unit_by_id` when `selection` reads any of `fields`
-/// (the unit edges of positions or lines listed at organization level).
+/// Feeds the units of `org` into `unit_by_id` when the selection below the field
+/// `ctx` resolves reads any of `fields` (the unit edges of positions or lines listed at
+/// organization level).
 pub async fn units_if_selected(
     ctx: &Context<'_>,
     org: &organization::Model,
-    selection: &Lookahead<'_>,
     fields: &[&str],
 ) -> GqlResult<()> {
+    let selection = ctx.look_ahead();
     if fields.iter().any(|f| selection.field(f).exists()) {
         let loaders = loaders(ctx)?;
         let units = loaders

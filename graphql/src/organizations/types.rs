@@ -116,13 +116,7 @@ impl Organization {
             .positions_by_organization
             .load_or_default(self.0.id)
             .await?;
-        prefetch::units_if_selected(
-            ctx,
-            &self.0,
-            &ctx.look_ahead(),
-            &[crate::positions::prefetched::UNIT],
-        )
-        .await?;
+        prefetch::units_if_selected(ctx, &self.0, &[crate::positions::prefetched::UNIT]).await?;
         Ok(positions
             .into_iter()
             .filter(|p| include_archived || !p.archived)
@@ -310,13 +304,7 @@ impl Organization {
             .lines_as_of
             .load_or_default((self.0.id, Date::as_of(as_of.as_ref())?))
             .await?;
-        prefetch::units_if_selected(
-            ctx,
-            &self.0,
-            &ctx.look_ahead(),
-            &crate::reporting::prefetched::UNITS,
-        )
-        .await?;
+        prefetch::units_if_selected(ctx, &self.0, &crate::reporting::prefetched::UNITS).await?;
         Ok(lines
             .iter()
             .filter(|l| kind.is_none_or(|k| l.kind == k.as_str()))

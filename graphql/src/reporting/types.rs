@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use entity::reporting_line;
 use orgdesign_domain::{clock::today, reporting::structure::Span};
+use uuid::Uuid;
 
 use crate::{
     context::loaders,
@@ -23,6 +24,11 @@ pub mod prefetched {
     pub const UNITS: [&str; 2] = ["unit", "superiorUnit"];
 }
 
+/// One end of a line, through the request's `unit_by_id` loader.
+async fn unit(ctx: &Context<'_>, id: Uuid) -> GqlResult<Option<Unit>> {
+    Ok(loaders(ctx)?.unit_by_id.load_one(id).await?.map(Unit))
+}
+
 #[Object]
 impl ReportingLine {
     pub async fn id(&self) -> ID {
@@ -31,20 +37,12 @@ impl ReportingLine {
 
     /// The unit that reports.
     async fn unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
-        Ok(loaders(ctx)?
-            .unit_by_id
-            .load_one(self.0.unit_id)
-            .await?
-            .map(Unit))
+        unit(ctx, self.0.unit_id).await
     }
 
     /// The unit reported to.
     async fn superior_unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
-        Ok(loaders(ctx)?
-            .unit_by_id
-            .load_one(self.0.superior_unit_id)
-            .await?
-            .map(Unit))
+        unit(ctx, self.0.superior_unit_id).await
     }
 
     async fn kind(&self) -> GqlResult<LineKind> {
