@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::{
     error_response, organization, reader_of,
-    wire::{CsvLayout, WirePush},
+    wire::{CSV_COLUMNS, CsvLayout, WirePush},
 };
 use crate::http::{
     AppState,
@@ -347,18 +347,11 @@ pub async fn export(
     });
     if wants_csv {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let header_row = [
-            "id",
-            "kpi",
-            "granularity",
-            "period_start",
-            "value",
-            "source",
-            "unit_id",
-            "dimensions",
-            "revision",
-            "recorded_at",
-        ];
+        // The columns a push reads, between the point's id and its revision.
+        let header_row = ["id"]
+            .into_iter()
+            .chain(CSV_COLUMNS)
+            .chain(["revision", "recorded_at"]);
         let mut ok = writer.write_record(header_row).is_ok();
         for p in &points {
             let dimensions = p
