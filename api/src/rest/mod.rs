@@ -95,6 +95,36 @@ pub(super) async fn reader_of(
     Ok(org)
 }
 
+/// The answer of every endpoint to a request without a token that checks out (401).
+/// Its paths list it among their `responses`, as the reading ones list [`ReadLimits`].
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 401,
+    description = "No token, or one that does not check out",
+    headers(("WWW-Authenticate" = String, description = "`Bearer`"))
+)]
+#[allow(dead_code)]
+struct Unauthenticated(ErrorBody);
+
+/// What every reading endpoint answers when the server is busy: too many requests
+/// (429), a database that did not answer in time (503).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum ReadLimits {
+    #[response(
+        status = 429,
+        description = "Too many requests",
+        headers(("Retry-After" = u64, description = "Seconds to wait"))
+    )]
+    TooManyRequests(ErrorBody),
+    #[response(
+        status = 503,
+        description = "The database did not answer within the request's time limit (`UNAVAILABLE`, with Retry-After), or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was sent before",
+        headers(("Retry-After" = u64, description = "Seconds to wait, when the database did not answer"))
+    )]
+    Unavailable(ErrorBody),
+}
+
 /// The OpenAPI document of the REST part.
 #[derive(OpenApi)]
 #[openapi(
