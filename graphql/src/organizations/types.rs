@@ -178,16 +178,7 @@ impl Organization {
         depth: Option<i32>,
     ) -> GqlResult<String> {
         let as_of = Date::as_of(as_of.as_ref())?;
-        let depth = depth
-            .map(|d| {
-                u32::try_from(d).ok().filter(|d| *d <= 1000).ok_or_else(|| {
-                    orgdesign_domain::error::Error::bad_input("depth", "a count from 0 to 1000")
-                })
-            })
-            .transpose()?;
-        let root = root_unit_id
-            .map(|id| orgdesign_domain::parse_id("rootUnitId", &id))
-            .transpose()?;
+        let (root, depth) = crate::insights::chart_window(root_unit_id.as_ref(), depth)?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         let insights = orgdesign_domain::insights::evaluate(&snapshot, None);
         let chart =

@@ -195,17 +195,7 @@ impl Scenario {
         depth: Option<i32>,
     ) -> GqlResult<String> {
         let evaluation = self.evaluation(ctx).await?;
-        let depth = depth
-            .map(|d| {
-                u32::try_from(d)
-                    .ok()
-                    .filter(|d| *d <= 1000)
-                    .ok_or_else(|| Error::bad_input("depth", "a count from 0 to 1000"))
-            })
-            .transpose()?;
-        let root = root_unit_id
-            .map(|id| orgdesign_domain::parse_id("rootUnitId", &id))
-            .transpose()?;
+        let (root, depth) = crate::insights::chart_window(root_unit_id.as_ref(), depth)?;
         Ok(chart(&self.row, &evaluation)?
             .restrict(root, depth, "rootUnitId")?
             .render(format.into()))
