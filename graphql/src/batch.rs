@@ -145,7 +145,7 @@ impl<B: OrganizationBatch> Loader<(Uuid, B::Param)> for PerOrganization<B> {
 /// the names given. Its doc names the domain function, so a reader follows a loader
 /// to its SQL:
 ///
-/// ```ignore
+/// ```text
 /// loader! {
 ///     /// Units by id: [`service::by_ids`].
 ///     pub UnitById: Read(db, ids: Uuid) -> org_unit::Model {
