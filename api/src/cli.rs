@@ -208,12 +208,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate { action } => migrate(&settings, action).await,
         Command::Demo => {
-            let db = db::connect_for_maintenance(&settings)
-                .await
-                .context("connecting to the database")?;
-            Migrator::up(&db, None)
-                .await
-                .context("applying migrations")?;
+            let db = crate::startup::migrated_maintenance_connection(&settings).await?;
             demo::load(&db, &settings.limits).await
         }
         Command::Token {

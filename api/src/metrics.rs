@@ -5,7 +5,7 @@ use std::{collections::HashSet, sync::Mutex, time::Duration};
 use orgdesign_domain::observe::Observer;
 use prometheus::{
     Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
-    IntGaugeVec, Opts, Registry, TextEncoder,
+    IntGaugeVec, Opts, Registry, TextEncoder, core::Collector,
 };
 
 /// The service's metrics, one registry per application (tests run several in a process).
@@ -74,14 +74,6 @@ impl Metrics {
             ),
             &["state"],
         )?;
-        registry.register(Box::new(http_requests.clone()))?;
-        registry.register(Box::new(http_duration.clone()))?;
-        registry.register(Box::new(graphql_duration.clone()))?;
-        registry.register(Box::new(graphql_errors.clone()))?;
-        registry.register(Box::new(db_statements.clone()))?;
-        registry.register(Box::new(db_statement_errors.clone()))?;
-        registry.register(Box::new(db_statement_duration.clone()))?;
-        registry.register(Box::new(db_pool.clone()))?;
         let webhook_deliveries = IntCounterVec::new(
             Opts::new(
                 "webhook_deliveries_total",
@@ -98,9 +90,22 @@ impl Metrics {
             "webhook_oldest_undelivered_age_seconds",
             "Age of the event of the oldest webhook delivery still waiting",
         )?;
-        registry.register(Box::new(webhook_deliveries.clone()))?;
-        registry.register(Box::new(webhook_queue_depth.clone()))?;
-        registry.register(Box::new(webhook_oldest_age.clone()))?;
+        let collectors: [Box<dyn Collector>; 11] = [
+            Box::new(http_requests.clone()),
+            Box::new(http_duration.clone()),
+            Box::new(graphql_duration.clone()),
+            Box::new(graphql_errors.clone()),
+            Box::new(db_statements.clone()),
+            Box::new(db_statement_errors.clone()),
+            Box::new(db_statement_duration.clone()),
+            Box::new(db_pool.clone()),
+            Box::new(webhook_deliveries.clone()),
+            Box::new(webhook_queue_depth.clone()),
+            Box::new(webhook_oldest_age.clone()),
+        ];
+        for collector in collectors {
+            registry.register(collector)?;
+        }
         // Always 1; its labels say which build answers (Prometheus' `build_info` idiom).
         let build_info = IntGaugeVec::new(
             Opts::new(

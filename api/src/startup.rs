@@ -49,6 +49,20 @@ pub struct Application {
     shutdown_timeout: Duration,
 }
 
+/// A maintenance connection (see [`db::connect_for_maintenance`]) to the database with
+/// every migration applied: how start-up and `orgdesign demo` begin.
+pub(crate) async fn migrated_maintenance_connection(
+    settings: &Settings,
+) -> anyhow::Result<DatabaseConnection> {
+    let db = db::connect_for_maintenance(settings)
+        .await
+        .context("connecting to the database")?;
+    Migrator::up(&db, None)
+        .await
+        .context("applying database migrations")?;
+    Ok(db)
+}
+
 impl Application {
     /// Connects to the database, applies pending migrations, builds the schema and
     /// binds the listener from the settings (port 0 picks a free port). In GraphiQL's
@@ -82,12 +96,7 @@ impl Application {
             ),
         }
         let metrics = Arc::new(Metrics::new().context("registering metrics")?);
-        let maintenance = db::connect_for_maintenance(&settings)
-            .await
-            .context("connecting to the database")?;
-        Migrator::up(&maintenance, None)
-            .await
-            .context("applying database migrations")?;
+        let maintenance = migrated_maintenance_connection(&settings).await?;
         maintenance.close().await.ok();
         let mut db = db::connect(&settings)
             .await

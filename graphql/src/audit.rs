@@ -2,9 +2,10 @@
 
 use async_graphql::{Context, ID, Object};
 use entity::audit_log;
+use orgdesign_domain::audit;
 
 use crate::{
-    context::{db, limits, request},
+    context::request,
     error::GqlResult,
     pagination::{self, Page},
     scalars::Timestamp,
@@ -67,12 +68,7 @@ impl AuditQuery {
         after: Option<String>,
     ) -> GqlResult<Page<AuditEntry>> {
         let (_, organization_id) = request(ctx)?.writer_of("organizationId", &organization_id)?;
-        let page = pagination::page_request(first, after.as_deref(), limits(ctx)?.max_page_size)?;
-        let (total, rows) = orgdesign_domain::audit::list(db(ctx)?, organization_id, page).await?;
-        Ok(pagination::connection(
-            page,
-            total,
-            rows.into_iter().map(AuditEntry).collect(),
-        ))
+        let list = async |db: &_, page| audit::list(db, organization_id, page).await;
+        pagination::load_page(ctx, first, after.as_deref(), list, AuditEntry).await
     }
 }

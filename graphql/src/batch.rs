@@ -140,6 +140,71 @@ impl<B: OrganizationBatch> Loader<(Uuid, B::Param)> for PerOrganization<B> {
     }
 }
 
+/// Declares a loader's read: a unit struct that implements [`Read`] or
+/// [`OrganizationBatch`] with the block as its `read` or `load`, the arguments under
+/// the names given. Its doc names the domain function, so a reader follows a loader
+/// to its SQL:
+///
+/// ```text
+/// loader! {
+///     /// Units by id: [`service::by_ids`].
+///     pub UnitById: Read(db, ids: Uuid) -> org_unit::Model {
+///         Ok(index(service::by_ids(db, ids).await?, |row| row.id))
+///     }
+/// }
+/// loader! {
+///     /// Each organization's assessments: [`service::assessments`].
+///     pub AssessmentsOf: OrganizationBatch(db, organizations, _: ()) -> Vec<Model> {
+///         service::assessments(db, organizations).await
+///     }
+/// }
+/// ```
+macro_rules! loader {
+    (
+        $(#[$doc:meta])*
+        $vis:vis $name:ident: Read($db:ident, $keys:ident: $Key:ty) -> $Value:ty $body:block
+    ) => {
+        $crate::batch::loader! {
+            @declare [$(#[$doc])*] $vis $name: Read<Key = $Key, Value = $Value>
+            fn read($db: &::sea_orm::DatabaseConnection, $keys: &[$Key]) -> $Key $body
+        }
+    };
+    (
+        $(#[$doc:meta])*
+        $vis:vis $name:ident: OrganizationBatch(
+            $db:ident, $organizations:ident, $param:tt: $Param:ty
+        ) -> $Value:ty $body:block
+    ) => {
+        $crate::batch::loader! {
+            @declare [$(#[$doc])*] $vis $name: OrganizationBatch<Param = $Param, Value = $Value>
+            fn load(
+                $db: &::sea_orm::DatabaseConnection,
+                $organizations: &[::uuid::Uuid],
+                $param: &$Param
+            ) -> ::uuid::Uuid $body
+        }
+    };
+    (
+        @declare [$(#[$doc:meta])*] $vis:vis $name:ident:
+        $Trait:ident<$Assoc:ident = $Arg:ty, Value = $Value:ty>
+        fn $fn:ident($($arg:tt: $arg_ty:ty),*) -> $Key:ty $body:block
+    ) => {
+        $(#[$doc])*
+        $vis struct $name;
+
+        impl $crate::batch::$Trait for $name {
+            type $Assoc = $Arg;
+            type Value = $Value;
+
+            async fn $fn(
+                $($arg: $arg_ty),*
+            ) -> ::orgdesign_domain::error::Result<::std::collections::HashMap<$Key, $Value>>
+            $body
+        }
+    };
+}
+pub(crate) use loader;
+
 /// A loader with its key type named, so [`Memo`] can be generic over the loader alone.
 pub trait KeyedLoader: Loader<Self::Key, Error = LoadError> {
     /// What the loader looks rows up by.
@@ -203,6 +268,15 @@ impl<L: KeyedLoader> Memo<L> {
     /// Loads one key, joining a load of the same key already under way.
     pub async fn load_one(&self, key: L::Key) -> Result<Option<L::Value>, LoadError> {
         self.pending_for(key).await
+    }
+
+    /// Loads one key whose absence means an empty value (an organization without
+    /// units, a stage without KPIs), joining a load of the same key under way.
+    pub async fn load_or_default(&self, key: L::Key) -> Result<L::Value, LoadError>
+    where
+        L::Value: Default,
+    {
+        Ok(self.load_one(key).await?.unwrap_or_default())
     }
 
     /// Loads several keys; the map holds those that were found.

@@ -43,9 +43,8 @@ impl MaturityStage {
     async fn kpis(&self, ctx: &Context<'_>) -> GqlResult<Vec<KpiDefinition>> {
         Ok(loaders(ctx)?
             .built_in_kpis_by_stage
-            .load_one(self.0.key.clone())
+            .load_or_default(self.0.key.clone())
             .await?
-            .unwrap_or_default()
             .into_iter()
             .map(KpiDefinition)
             .collect())

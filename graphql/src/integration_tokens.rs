@@ -17,7 +17,7 @@ use orgdesign_domain::{
 };
 
 use crate::{
-    context::{db, limits, request, store, writer_of},
+    context::{request, store, writer_of},
     error::{AtInput, GqlResult},
     pagination::{self, Page},
     scalars::Timestamp,
@@ -135,13 +135,8 @@ impl AuthQuery {
         after: Option<String>,
     ) -> GqlResult<Page<IntegrationToken>> {
         let (_, organization_id) = request(ctx)?.writer_of("organizationId", &organization_id)?;
-        let page = pagination::page_request(first, after.as_deref(), limits(ctx)?.max_page_size)?;
-        let (total, rows) = service::list(db(ctx)?, organization_id, page).await?;
-        Ok(pagination::connection(
-            page,
-            total,
-            rows.into_iter().map(IntegrationToken).collect(),
-        ))
+        let list = async |db: &_, page| service::list(db, organization_id, page).await;
+        pagination::load_page(ctx, first, after.as_deref(), list, IntegrationToken).await
     }
 }
 

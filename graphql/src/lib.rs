@@ -21,6 +21,7 @@
 //! - [`pagination`]: Relay connections with opaque cursors.
 //! - [`scalars`]: the `Date`, `DateTime` and `Decimal` scalars.
 //! - [`enums`]: the domain's enumerations as GraphQL enums.
+//! - [`revision`]: `version`, `createdAt` and `updatedAt`, shared by structure objects.
 //! - [`node`]: the `node(id)` query.
 //! - [`subscriptions`]: the subscription root, over the domain's event bus.
 //!
@@ -53,6 +54,7 @@ pub mod pagination;
 pub mod positions;
 pub mod priorities;
 pub mod reporting;
+pub mod revision;
 pub mod scalars;
 pub mod scenarios;
 pub mod schema;

@@ -6,12 +6,18 @@
 //! these serve.
 
 use async_graphql::{
-    OutputType, SimpleObject,
+    Context, OutputType, SimpleObject,
     connection::{Connection, CursorType, Edge, EmptyFields, OpaqueCursor},
 };
 use orgdesign_domain::{
     PageRequest,
     error::{Error, Result},
+};
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    context::{db, limits},
+    error::{GqlError, GqlResult},
 };
 
 /// Extra connection fields.
@@ -52,6 +58,28 @@ pub fn connection<T: OutputType>(page: PageRequest, total: u64, items: Vec<T>) -
             .map(|(i, item)| Edge::new(OpaqueCursor(page.offset + i as u64), item)),
     );
     connection
+}
+
+/// The page `first`/`after` ask for (at most the configured page size) of the list
+/// `load` reads, its rows made `wrap`ped items: how a paged field ends once it has
+/// authorized its caller.
+pub async fn load_page<M, T: OutputType, E>(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<&str>,
+    load: impl AsyncFnOnce(&DatabaseConnection, PageRequest) -> std::result::Result<(u64, Vec<M>), E>,
+    wrap: impl FnMut(M) -> T,
+) -> GqlResult<Page<T>>
+where
+    GqlError: From<E>,
+{
+    let page = page_request(first, after, limits(ctx)?.max_page_size)?;
+    let (total, rows) = load(db(ctx)?, page).await?;
+    Ok(connection(
+        page,
+        total,
+        rows.into_iter().map(wrap).collect(),
+    ))
 }
 
 #[cfg(test)]

@@ -70,16 +70,21 @@ pub enum ErrorCode {
 
 impl From<&Error> for ErrorCode {
     fn from(err: &Error) -> Self {
-        match err {
-            Error::Unauthenticated => Self::Unauthenticated,
-            Error::Forbidden => Self::Forbidden,
-            Error::NotFound { .. } => Self::NotFound,
-            Error::BadInput { .. } => Self::BadUserInput,
-            Error::Conflict { .. } => Self::Conflict,
-            Error::LimitExceeded(_) => Self::LimitExceeded,
-            Error::Unavailable(_) => Self::Unavailable,
-            Error::Internal(_) => Self::Internal,
-        }
+        answer_of(err).1
+    }
+}
+
+/// The HTTP status and the stable code a domain error answers with.
+fn answer_of(err: &Error) -> (StatusCode, ErrorCode) {
+    match err {
+        Error::Unauthenticated => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
+        Error::Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+        Error::NotFound { .. } => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+        Error::BadInput { .. } => (StatusCode::BAD_REQUEST, ErrorCode::BadUserInput),
+        Error::Conflict { .. } => (StatusCode::CONFLICT, ErrorCode::Conflict),
+        Error::LimitExceeded(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::LimitExceeded),
+        Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+        Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
     }
 }
 
@@ -218,20 +223,11 @@ impl HttpError {
 
 impl From<Error> for HttpError {
     fn from(err: Error) -> Self {
-        let status = match &err {
-            Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Error::Forbidden => StatusCode::FORBIDDEN,
-            Error::NotFound { .. } => StatusCode::NOT_FOUND,
-            Error::BadInput { .. } => StatusCode::BAD_REQUEST,
-            Error::Conflict { .. } => StatusCode::CONFLICT,
-            Error::LimitExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let (status, code) = answer_of(&err);
         err.log_cause();
         let answer = Self {
             field: err.field().map(str::to_owned),
-            ..Self::new(status, ErrorCode::from(&err), err.to_string())
+            ..Self::new(status, code, err.to_string())
         };
         // A service error a retry may cure says when (an `UNAVAILABLE`: 503).
         match err.retry_after() {

@@ -72,11 +72,10 @@ fn svg(req: &HttpRequest, body: String) -> HttpResponse {
     responses(
         (status = 200, description = "The org chart: units coloured by function, SOLID lines as the tree, DOTTED lines dashed, numbered insight markers and the list of insights", content_type = "image/svg+xml", body = String),
         (status = 400, description = "A malformed slug, asOf, rootUnitId or depth (the error's field names it)", body = super::ErrorBody),
-        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's), or no such unit of it as rootUnitId (field rootUnitId)", body = super::ErrorBody),
-        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database did not answer within the request's time limit (`UNAVAILABLE`, with Retry-After), or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was sent before", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the database did not answer")))
+        super::Unauthenticated,
+        super::ReadLimits
     )
 )]
 pub async fn org_chart(
@@ -110,12 +109,11 @@ pub async fn org_chart(
     responses(
         (status = 200, description = "The scenario's org chart: added units and lines in green, moved units in cyan, removed units and ended lines grey and dashed, with a legend", content_type = "image/svg+xml", body = String),
         (status = 400, description = "A malformed slug, id, rootUnitId or depth (the error's field names it)", body = super::ErrorBody),
-        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
         (status = 404, description = "No such organization or scenario of it (or not the token's)", body = super::ErrorBody),
         (status = 409, description = "The scenario is promoted or discarded (only drafts are drawn against the live structure), or the live structure moved so that one of its changes no longer applies", body = super::ErrorBody),
-        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database did not answer within the request's time limit (`UNAVAILABLE`, with Retry-After), or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was sent before", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the database did not answer")))
+        super::Unauthenticated,
+        super::ReadLimits
     )
 )]
 pub async fn scenario_chart(
@@ -210,10 +208,9 @@ fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
     responses(
         (status = 200, description = "The trend chart (a chart saying there is no data when the range has none)", content_type = "image/svg+xml", body = String),
         (status = 400, description = "A malformed slug, KPI key or filter, or a range of more than 1,000 periods (the error's field names it)", body = super::ErrorBody),
-        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "No such organization, KPI or unit (or not the token's)", body = super::ErrorBody),
-        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database did not answer within the request's time limit (`UNAVAILABLE`, with Retry-After), or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was sent before", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the database did not answer")))
+        super::Unauthenticated,
+        super::ReadLimits
     )
 )]
 pub async fn kpi_chart(

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::{
     error_response, organization, reader_of,
-    wire::{CsvLayout, WirePush},
+    wire::{CSV_COLUMNS, CsvLayout, WirePush},
 };
 use crate::http::{
     AppState,
@@ -84,13 +84,13 @@ pub struct ExportedPoint {
     responses(
         (status = 200, description = "Recorded; a retry with the same Idempotency-Key gets the stored reply", body = PushReply, headers(("Idempotent-Replayed" = String, description = "`true` when this reply is the stored one of an earlier request with the same Idempotency-Key"))),
         (status = 400, description = "A point, the body or the Idempotency-Key is wrong, or the slug is malformed; nothing was written (the error's field names the input at fault)", body = super::ErrorBody),
-        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "The token may not push KPI data", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
         (status = 408, description = "The body did not arrive within the body timeout; nothing was written", body = super::ErrorBody),
         (status = 409, description = "The first request with this Idempotency-Key is still running", body = super::ErrorBody),
         (status = 413, description = "Too large a body, or too many points", body = super::ErrorBody),
         (status = 415, description = "Neither JSON nor CSV", body = super::ErrorBody),
+        super::Unauthenticated,
         (status = 422, description = "This Idempotency-Key was used for another request", body = super::ErrorBody),
         (status = 429, description = "Too many requests, or too many bytes of request bodies in flight from this client address", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The database is unavailable or did not answer within the request's time limit, too many writes are waiting for this organization, or the server is reading too many request bodies (`UNAVAILABLE`); or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was written unless the message says a change may have been stored, retry later", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the server knows")))
@@ -299,10 +299,9 @@ impl ExportQuery {
         (status = 200, description = "A page of points: JSON, or CSV with `Accept: text/csv` (then the next page's cursor is in `X-Next-Page`)",
             content((ExportPage = "application/json"), (String = "text/csv"))),
         (status = 400, description = "A filter is wrong or the slug is malformed (the error's field names it)", body = super::ErrorBody),
-        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
-        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database did not answer within the request's time limit (`UNAVAILABLE`, with Retry-After), or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was sent before", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the database did not answer")))
+        super::Unauthenticated,
+        super::ReadLimits
     )
 )]
 pub async fn export(
@@ -342,18 +341,11 @@ pub async fn export(
     });
     if wants_csv {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let header_row = [
-            "id",
-            "kpi",
-            "granularity",
-            "period_start",
-            "value",
-            "source",
-            "unit_id",
-            "dimensions",
-            "revision",
-            "recorded_at",
-        ];
+        // The columns a push reads, between the point's id and its revision.
+        let header_row = ["id"]
+            .into_iter()
+            .chain(CSV_COLUMNS)
+            .chain(["revision", "recorded_at"]);
         let mut ok = writer.write_record(header_row).is_ok();
         for p in &points {
             let dimensions = p

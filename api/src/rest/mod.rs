@@ -8,7 +8,11 @@ mod kpis;
 mod structure;
 pub mod wire;
 
-use actix_web::{HttpResponse, ResponseError as _, middleware::from_fn, web};
+use actix_web::{
+    HttpResponse, Resource, ResponseError as _, Route,
+    middleware::from_fn,
+    web::{self, get, post},
+};
 use orgdesign_domain::{
     Slug, auth::Principal, error::Error, organizations::service as organizations,
 };
@@ -21,42 +25,35 @@ use crate::http::{AppState, caller::Authenticated, deadline, error::HttpError, r
 /// `/api/v1` request runs within the request's deadline (`http::deadline::rest`), its
 /// authentication included.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let bounded = || from_fn(deadline::rest);
-    cfg.service(resource("/api/openapi.json", "GET").route(web::get().to(openapi)))
-        .service(
-            resource("/api/v1/organizations/{slug}/kpi-measurements", "GET, POST")
-                .route(web::post().to(kpis::push))
-                .route(web::get().to(kpis::export))
-                .wrap(bounded()),
-        )
-        .service(
-            resource("/api/v1/organizations/{slug}/chart.svg", "GET")
-                .route(web::get().to(charts::org_chart))
-                .wrap(bounded()),
-        )
-        .service(
-            resource(
-                "/api/v1/organizations/{slug}/scenarios/{id}/chart.svg",
-                "GET",
-            )
-            .route(web::get().to(charts::scenario_chart))
-            .wrap(bounded()),
-        )
-        .service(
-            resource("/api/v1/organizations/{slug}/kpis/{key}/chart.svg", "GET")
-                .route(web::get().to(charts::kpi_chart))
-                .wrap(bounded()),
-        )
-        .service(
-            resource("/api/v1/organizations/{slug}/structure.csv", "GET")
-                .route(web::get().to(structure::export))
-                .wrap(bounded()),
-        )
-        .service(
-            resource("/api/v1/organizations/{slug}/scenarios", "POST")
-                .route(web::post().to(structure::import))
-                .wrap(bounded()),
-        );
+    cfg.service(resource("/api/openapi.json", "GET").route(web::get().to(openapi)));
+    // Below `/api/v1/organizations/{slug}`: the path's rest, the methods, their routes.
+    let organization_routes: [(&str, &'static str, Vec<Route>); 6] = [
+        (
+            "/kpi-measurements",
+            "GET, POST",
+            vec![post().to(kpis::push), get().to(kpis::export)],
+        ),
+        ("/chart.svg", "GET", vec![get().to(charts::org_chart)]),
+        (
+            "/scenarios/{id}/chart.svg",
+            "GET",
+            vec![get().to(charts::scenario_chart)],
+        ),
+        (
+            "/kpis/{key}/chart.svg",
+            "GET",
+            vec![get().to(charts::kpi_chart)],
+        ),
+        ("/structure.csv", "GET", vec![get().to(structure::export)]),
+        ("/scenarios", "POST", vec![post().to(structure::import)]),
+    ];
+    for (path, allow, methods) in organization_routes {
+        let path = format!("/api/v1/organizations/{{slug}}{path}");
+        let resource = methods
+            .into_iter()
+            .fold(resource(&path, allow), Resource::route);
+        cfg.service(resource.wrap(from_fn(deadline::rest)));
+    }
 }
 
 /// An error as a REST response, through [`HttpError`]'s `ResponseError` (internal
@@ -96,6 +93,36 @@ pub(super) async fn reader_of(
     let org = organization(state, &caller.principal, slug).await?;
     check(&caller.principal, org.id)?;
     Ok(org)
+}
+
+/// The answer of every endpoint to a request without a token that checks out (401).
+/// Its paths list it among their `responses`, as the reading ones list [`ReadLimits`].
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 401,
+    description = "No token, or one that does not check out",
+    headers(("WWW-Authenticate" = String, description = "`Bearer`"))
+)]
+#[allow(dead_code)]
+struct Unauthenticated(ErrorBody);
+
+/// What every reading endpoint answers when the server is busy: too many requests
+/// (429), a database that did not answer in time (503).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum ReadLimits {
+    #[response(
+        status = 429,
+        description = "Too many requests",
+        headers(("Retry-After" = u64, description = "Seconds to wait"))
+    )]
+    TooManyRequests(ErrorBody),
+    #[response(
+        status = 503,
+        description = "The database did not answer within the request's time limit (`UNAVAILABLE`, with Retry-After), or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was sent before",
+        headers(("Retry-After" = u64, description = "Seconds to wait, when the database did not answer"))
+    )]
+    Unavailable(ErrorBody),
 }
 
 /// The OpenAPI document of the REST part.

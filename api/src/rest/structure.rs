@@ -103,11 +103,10 @@ impl ImportQuery {
         (status = 200, description = "The structure: the header row `id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role`, then one row per active unit", content_type = "text/csv", body = String,
             example = "id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role\n0190...,Executive board,EXECUTIVE,IN_HOUSE,,,Chief Executive Officer,CEO\n"),
         (status = 400, description = "A malformed slug or asOf (the error's field names it)", body = super::ErrorBody),
-        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
-        (status = 429, description = "Too many requests", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The database did not answer within the request's time limit (`UNAVAILABLE`, with Retry-After), or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was sent before", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the database did not answer")))
+        super::Unauthenticated,
+        super::ReadLimits
     )
 )]
 pub async fn export(
@@ -159,13 +158,13 @@ pub async fn export(
     responses(
         (status = 201, description = "The draft scenario, with the number of its changes; its diff is `Scenario.diff` in GraphQL; a retry with the same Idempotency-Key gets the stored reply", body = ImportedScenario, headers(("Idempotent-Replayed" = String, description = "`true` when this reply is the stored one of an earlier upload with the same Idempotency-Key"))),
         (status = 400, description = "A line of the file, the name or effectiveFrom is wrong, or the slug is malformed; nothing was stored (the error's field names the input at fault: `line[12].solid_superior`, `header`, `name`)", body = super::ErrorBody),
-        (status = 401, description = "No token, or one that does not check out", body = super::ErrorBody, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "Only admins and the organization's editors draft scenarios", body = super::ErrorBody),
         (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
         (status = 408, description = "The body did not arrive within the body timeout; nothing was stored", body = super::ErrorBody),
         (status = 409, description = "The organization is archived, its structure changed while the file was compared with it (send it again), or the first upload with this Idempotency-Key is still running", body = super::ErrorBody),
         (status = 413, description = "Too large a body, more units than an organization holds, more changes than a scenario holds, or too many drafts", body = super::ErrorBody),
         (status = 415, description = "Not text/csv", body = super::ErrorBody),
+        super::Unauthenticated,
         (status = 422, description = "This Idempotency-Key was used for another request", body = super::ErrorBody),
         (status = 429, description = "Too many requests, or too many bytes of request bodies in flight from this client address", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "The database is unavailable or did not answer within the request's time limit, or too many writes are waiting for this organization (`UNAVAILABLE`); or the request took longer than the time limit by itself (`LIMIT_EXCEEDED`); nothing was stored unless the message says a change may have been, retry later", body = super::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait, when the server knows")))

@@ -1,32 +1,18 @@
 //! The snapshots of a request, batched across the organizations of a list.
 
-use std::{collections::HashMap, sync::Arc};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
-use orgdesign_domain::{
-    error::Result,
-    insights::{Snapshot, snapshots},
-};
-use sea_orm::DatabaseConnection;
-use uuid::Uuid;
+use orgdesign_domain::insights::{Snapshot, snapshots};
 
-use crate::batch::OrganizationBatch;
+use crate::batch::loader;
 
-/// The snapshots of the organizations of one request, by date: `collaborationModel`,
-/// `insights` and `chart` of one organization on one date share a single load, and the
-/// organizations of a list load together ([`snapshots`]). In a document with a
-/// mutation every snapshot is read afresh (see `crate::batch::Memo`).
-pub struct SnapshotAsOf;
-
-impl OrganizationBatch for SnapshotAsOf {
-    type Param = NaiveDate;
-    type Value = Arc<Snapshot>;
-
-    async fn load(
-        db: &DatabaseConnection,
-        organizations: &[Uuid],
-        as_of: &NaiveDate,
-    ) -> Result<HashMap<Uuid, Self::Value>> {
+loader! {
+    /// The snapshots of the organizations of one request, by date: `collaborationModel`,
+    /// `insights` and `chart` of one organization on one date share a single load, and the
+    /// organizations of a list load together ([`snapshots`]). In a document with a
+    /// mutation every snapshot is read afresh (see `crate::batch::Memo`).
+    pub SnapshotAsOf: OrganizationBatch(db, organizations, as_of: NaiveDate) -> Arc<Snapshot> {
         Ok(snapshots(db, organizations, *as_of)
             .await?
             .into_iter()

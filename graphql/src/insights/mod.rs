@@ -8,4 +8,4 @@ pub mod loaders;
 pub mod types;
 
 pub use loaders::SnapshotAsOf;
-pub use types::{CollaborationModelReport, InsightObject, request_snapshot};
+pub use types::{CollaborationModelReport, InsightObject, chart_window, request_snapshot};

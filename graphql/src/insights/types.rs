@@ -30,6 +30,26 @@ pub async fn request_snapshot(
         .ok_or_else(|| Error::not_found("organization").into())
 }
 
+/// The `rootUnitId` and `depth` arguments of a `chart` field, checked: an id, and a
+/// count from 0 to 1000. What `OrgChart::restrict` cuts the chart to.
+pub fn chart_window(
+    root_unit_id: Option<&ID>,
+    depth: Option<i32>,
+) -> Result<(Option<Uuid>, Option<u32>), Error> {
+    let depth = depth
+        .map(|d| {
+            u32::try_from(d)
+                .ok()
+                .filter(|d| *d <= 1000)
+                .ok_or_else(|| Error::bad_input("depth", "a count from 0 to 1000"))
+        })
+        .transpose()?;
+    let root = root_unit_id
+        .map(|id| orgdesign_domain::parse_id("rootUnitId", id))
+        .transpose()?;
+    Ok((root, depth))
+}
+
 /// The model of one marketing branch.
 #[derive(SimpleObject, Debug)]
 pub struct BranchModelObject {

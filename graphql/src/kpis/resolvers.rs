@@ -47,9 +47,8 @@ pub(crate) async fn definitions(
 ) -> GqlResult<Vec<KpiDefinition>> {
     Ok(loaders(ctx)?
         .definitions
-        .load_one((organization, stage))
-        .await?
-        .unwrap_or_default())
+        .load_or_default((organization, stage))
+        .await?)
 }
 
 /// What a `kpiSeries` field asks for, checked: the key is a KPI key, the range runs

@@ -1,48 +1,24 @@
 //! Maturity batched across the organizations of a list.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use entity::stage_assessment;
-use orgdesign_domain::{
-    error::Result,
-    maturity::{evidence::CoreKpi, service},
-};
-use sea_orm::DatabaseConnection;
-use uuid::Uuid;
+use orgdesign_domain::maturity::{evidence::CoreKpi, service};
 
-use crate::batch::OrganizationBatch;
+use crate::batch::loader;
 
-/// The stage declarations of each organization on or before a date, newest first:
-/// [`service::stage_histories`].
-pub struct StageHistoryAsOf;
-
-impl OrganizationBatch for StageHistoryAsOf {
-    type Param = NaiveDate;
-    type Value = Vec<stage_assessment::Model>;
-
-    async fn load(
-        db: &DatabaseConnection,
-        organizations: &[Uuid],
-        as_of: &NaiveDate,
-    ) -> Result<HashMap<Uuid, Self::Value>> {
+loader! {
+    /// The stage declarations of each organization on or before a date, newest first:
+    /// [`service::stage_histories`].
+    pub StageHistoryAsOf: OrganizationBatch(db, organizations, as_of: NaiveDate)
+        -> Vec<stage_assessment::Model> {
         service::stage_histories(db, organizations, *as_of).await
     }
 }
 
-/// The core KPIs of each organization with their latest period on or before a date:
-/// [`service::core_kpis`].
-pub struct CoreKpisAsOf;
-
-impl OrganizationBatch for CoreKpisAsOf {
-    type Param = NaiveDate;
-    type Value = Vec<CoreKpi>;
-
-    async fn load(
-        db: &DatabaseConnection,
-        organizations: &[Uuid],
-        as_of: &NaiveDate,
-    ) -> Result<HashMap<Uuid, Self::Value>> {
+loader! {
+    /// The core KPIs of each organization with their latest period on or before a date:
+    /// [`service::core_kpis`].
+    pub CoreKpisAsOf: OrganizationBatch(db, organizations, as_of: NaiveDate) -> Vec<CoreKpi> {
         service::core_kpis(db, organizations, *as_of).await
     }
 }

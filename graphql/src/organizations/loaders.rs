@@ -1,22 +1,14 @@
 //! Organizations read by id, for the request's loaders.
 
-use std::collections::HashMap;
-
 use entity::organization;
-use orgdesign_domain::{error::Result, organizations::service, query::index};
-use sea_orm::DatabaseConnection;
+use orgdesign_domain::{organizations::service, query::index};
 use uuid::Uuid;
 
-use crate::batch::Read;
+use crate::batch::loader;
 
-/// Organizations by id: [`service::by_ids`].
-pub struct OrganizationById;
-
-impl Read for OrganizationById {
-    type Key = Uuid;
-    type Value = organization::Model;
-
-    async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
+loader! {
+    /// Organizations by id: [`service::by_ids`].
+    pub OrganizationById: Read(db, ids: Uuid) -> organization::Model {
         Ok(index(service::by_ids(db, ids).await?, |row| row.id))
     }
 }

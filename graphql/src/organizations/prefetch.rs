@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, InputType, Lookahead, SelectionField, Value};
+use async_graphql::{Context, InputType, Lookahead, SelectionField, Value, dataloader::Loader};
 use chrono::NaiveDate;
 use entity::{org_unit, organization};
 use orgdesign_domain::{dated::History, query::group};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::prefetched as organization_fields;
 use crate::{
-    batch::{Memo, OrganizationBatch, PerOrganization},
+    batch::{KeyedLoader, Memo, OrganizationBatch, PerOrganization},
     context::loaders,
     error::GqlResult,
     kpis::SeriesRequest,
@@ -44,22 +44,13 @@ pub async fn unit_subtree(
         .unit_by_id
         .feed_many(units.iter().map(|u| (u.row.id, u.clone())))
         .await;
-    let units: Vec<&org_unit::Model> = units.iter().map(|u| &u.row).collect();
+    let units: Vec<Uuid> = units.iter().map(|u| u.row.id).collect();
     if selection.field(unit_fields::POSITIONS).exists() {
-        let positions = loaders
-            .positions_by_organization
-            .load_one(org.id)
-            .await?
-            .unwrap_or_default();
-        let mut by_unit = group(positions, |p| p.row.unit_id);
-        loaders
-            .positions_by_unit
-            .feed_many(
-                units
-                    .iter()
-                    .map(|u| (u.id, by_unit.remove(&u.id).unwrap_or_default())),
-            )
-            .await;
+        let positions = &loaders.positions_by_organization;
+        feed_by_unit(positions, &loaders.positions_by_unit, org.id, &units, |p| {
+            p.row.unit_id
+        })
+        .await?;
     }
     if unit_fields::STRUCTURE
         .iter()
@@ -68,39 +59,55 @@ pub async fn unit_subtree(
         loaders.lines_as_of.load_one((org.id, day)).await?;
     }
     if selection.field(unit_fields::LINE_HISTORY).exists() {
-        let lines = loaders
-            .lines_by_organization
-            .load_one(org.id)
-            .await?
-            .unwrap_or_default();
-        let mut by_unit = group(lines, |l| l.unit_id);
-        loaders
-            .line_history_by_unit
-            .feed_many(
-                units
-                    .iter()
-                    .map(|u| (u.id, by_unit.remove(&u.id).unwrap_or_default())),
-            )
-            .await;
+        let lines = &loaders.lines_by_organization;
+        feed_by_unit(lines, &loaders.line_history_by_unit, org.id, &units, |l| {
+            l.unit_id
+        })
+        .await?;
     }
     Ok(())
 }
 
-/// Feeds the units of `org` into `unit_by_id` when `selection` reads any of `fields`
-/// (the unit edges of positions or lines listed at organization level).
+/// Loads the rows of organization `org` through `whole` and feeds them, split by the
+/// unit `unit_of` names, into `per_unit` for each of `units` (an empty list for a unit
+/// without any), so a list of units reads them with one statement.
+async fn feed_by_unit<Whole, PerUnit, Row>(
+    whole: &Memo<Whole>,
+    per_unit: &Memo<PerUnit>,
+    org: Uuid,
+    units: &[Uuid],
+    unit_of: impl Fn(&Row) -> Uuid,
+) -> GqlResult<()>
+where
+    Whole: KeyedLoader<Key = Uuid> + Loader<Uuid, Value = Vec<Row>>,
+    PerUnit: KeyedLoader<Key = Uuid> + Loader<Uuid, Value = Vec<Row>>,
+{
+    let mut by_unit = group(whole.load_or_default(org).await?, unit_of);
+    per_unit
+        .feed_many(
+            units
+                .iter()
+                .map(|u| (*u, by_unit.remove(u).unwrap_or_default())),
+        )
+        .await;
+    Ok(())
+}
+
+/// Feeds the units of `org` into `unit_by_id` when the selection below the field
+/// `ctx` resolves reads any of `fields` (the unit edges of positions or lines listed at
+/// organization level).
 pub async fn units_if_selected(
     ctx: &Context<'_>,
     org: &organization::Model,
-    selection: &Lookahead<'_>,
     fields: &[&str],
 ) -> GqlResult<()> {
+    let selection = ctx.look_ahead();
     if fields.iter().any(|f| selection.field(f).exists()) {
         let loaders = loaders(ctx)?;
         let units = loaders
             .units_by_organization
-            .load_one(org.id)
-            .await?
-            .unwrap_or_default();
+            .load_or_default(org.id)
+            .await?;
         loaders
             .unit_by_id
             .feed_many(units.into_iter().map(|u| (u.row.id, u)))

@@ -11,7 +11,8 @@ use crate::{
     error::GqlResult,
     positions::Position,
     reporting::ReportingLine,
-    scalars::{Date, Timestamp},
+    revision::Revision,
+    scalars::Date,
     stakeholders::{RelationshipObject, StakeholderObject},
     units::Unit,
 };
@@ -80,17 +81,10 @@ impl Organization {
         self.0.archived
     }
 
-    /// Optimistic-concurrency version; send it back with updates.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-
-    async fn created_at(&self) -> Timestamp {
-        self.0.created_at.into()
-    }
-
-    async fn updated_at(&self) -> Timestamp {
-        self.0.updated_at.into()
+    /// `version`, `createdAt`, `updatedAt`.
+    #[graphql(flatten)]
+    async fn revision(&self) -> Revision {
+        Revision::new(self.0.version, self.0.created_at, self.0.updated_at)
     }
 
     /// The organization's units as they stood on `asOf` (default: today), by name;
@@ -105,9 +99,8 @@ impl Organization {
         let day = Date::as_of(as_of.as_ref())?;
         let histories = loaders(ctx)?
             .units_by_organization
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
+            .load_or_default(self.0.id)
+            .await?;
         prefetch::unit_subtree(ctx, &self.0, &histories, day, &ctx.look_ahead()).await?;
         Ok(dated::listed(dated::on_day(&histories, day))
             .into_iter()
@@ -128,16 +121,9 @@ impl Organization {
         let day = Date::as_of(as_of.as_ref())?;
         let histories = loaders(ctx)?
             .positions_by_organization
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default();
-        prefetch::units_if_selected(
-            ctx,
-            &self.0,
-            &ctx.look_ahead(),
-            &[crate::positions::prefetched::UNIT],
-        )
-        .await?;
+            .load_or_default(self.0.id)
+            .await?;
+        prefetch::units_if_selected(ctx, &self.0, &[crate::positions::prefetched::UNIT]).await?;
         Ok(dated::listed(dated::on_day(&histories, day))
             .into_iter()
             .filter(|p| include_archived || !p.archived)
@@ -199,16 +185,7 @@ impl Organization {
         depth: Option<i32>,
     ) -> GqlResult<String> {
         let as_of = Date::as_of(as_of.as_ref())?;
-        let depth = depth
-            .map(|d| {
-                u32::try_from(d).ok().filter(|d| *d <= 1000).ok_or_else(|| {
-                    orgdesign_domain::error::Error::bad_input("depth", "a count from 0 to 1000")
-                })
-            })
-            .transpose()?;
-        let root = root_unit_id
-            .map(|id| orgdesign_domain::parse_id("rootUnitId", &id))
-            .transpose()?;
+        let (root, depth) = crate::insights::chart_window(root_unit_id.as_ref(), depth)?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
         let insights = orgdesign_domain::insights::evaluate(&snapshot, None);
         let chart =
@@ -255,12 +232,12 @@ impl Organization {
         let as_of = Date::as_of(as_of.as_ref())?;
         let key = (self.0.id, as_of);
         let (history, core_kpis) = futures_util::try_join!(
-            loaders(ctx)?.stage_histories.load_one(key),
-            loaders(ctx)?.core_kpis.load_one(key),
+            loaders(ctx)?.stage_histories.load_or_default(key),
+            loaders(ctx)?.core_kpis.load_or_default(key),
         )?;
         Ok(crate::maturity::Maturity {
-            history: history.unwrap_or_default(),
-            core_kpis: core_kpis.unwrap_or_default(),
+            history,
+            core_kpis,
             as_of,
         })
     }
@@ -270,9 +247,8 @@ impl Organization {
     async fn stakeholders(&self, ctx: &Context<'_>) -> GqlResult<Vec<StakeholderObject>> {
         let rows = loaders(ctx)?
             .stakeholders
-            .load_one((self.0.id, ()))
-            .await?
-            .unwrap_or_default();
+            .load_or_default((self.0.id, ()))
+            .await?;
         Ok(rows.into_iter().map(StakeholderObject).collect())
     }
 
@@ -280,9 +256,8 @@ impl Organization {
     async fn relationships(&self, ctx: &Context<'_>) -> GqlResult<Vec<RelationshipObject>> {
         let rows = loaders(ctx)?
             .relationships
-            .load_one((self.0.id, ()))
-            .await?
-            .unwrap_or_default();
+            .load_or_default((self.0.id, ()))
+            .await?;
         Ok(rows.into_iter().map(RelationshipObject).collect())
     }
 
@@ -293,9 +268,8 @@ impl Organization {
     ) -> GqlResult<Vec<crate::priorities::PriorityStatus>> {
         let all = loaders(ctx)?
             .assessments
-            .load_one((self.0.id, ()))
-            .await?
-            .unwrap_or_default();
+            .load_or_default((self.0.id, ()))
+            .await?;
         Ok(crate::priorities::statuses(&all))
     }
 
@@ -326,16 +300,9 @@ impl Organization {
     ) -> GqlResult<Vec<ReportingLine>> {
         let lines = loaders(ctx)?
             .lines_as_of
-            .load_one((self.0.id, Date::as_of(as_of.as_ref())?))
-            .await?
-            .unwrap_or_default();
-        prefetch::units_if_selected(
-            ctx,
-            &self.0,
-            &ctx.look_ahead(),
-            &crate::reporting::prefetched::UNITS,
-        )
-        .await?;
+            .load_or_default((self.0.id, Date::as_of(as_of.as_ref())?))
+            .await?;
+        prefetch::units_if_selected(ctx, &self.0, &crate::reporting::prefetched::UNITS).await?;
         Ok(lines
             .iter()
             .filter(|l| kind.is_none_or(|k| l.kind == k.as_str()))

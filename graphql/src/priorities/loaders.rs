@@ -1,26 +1,14 @@
 //! Leadership-priority assessments batched across the organizations of a list.
 
-use std::collections::HashMap;
-
 use entity::priority_assessment;
-use orgdesign_domain::{error::Result, priorities::service};
-use sea_orm::DatabaseConnection;
-use uuid::Uuid;
+use orgdesign_domain::priorities::service;
 
-use crate::batch::OrganizationBatch;
+use crate::batch::loader;
 
-/// Every assessment of each organization, newest first: [`service::assessments`].
-pub struct AssessmentsOf;
-
-impl OrganizationBatch for AssessmentsOf {
-    type Param = ();
-    type Value = Vec<priority_assessment::Model>;
-
-    async fn load(
-        db: &DatabaseConnection,
-        organizations: &[Uuid],
-        _: &(),
-    ) -> Result<HashMap<Uuid, Self::Value>> {
+loader! {
+    /// Every assessment of each organization, newest first: [`service::assessments`].
+    pub AssessmentsOf: OrganizationBatch(db, organizations, _: ())
+        -> Vec<priority_assessment::Model> {
         service::assessments(db, organizations).await
     }
 }

@@ -5,24 +5,15 @@ use std::{collections::HashMap, sync::Arc};
 
 use chrono::NaiveDate;
 use entity::reporting_line;
-use orgdesign_domain::{error::Result, query::group, reporting::service};
-use sea_orm::DatabaseConnection;
+use orgdesign_domain::{query::group, reporting::service};
 use uuid::Uuid;
 
-use crate::batch::Read;
+use crate::batch::loader;
 
-/// The lines of each organization in effect on a date ([`service::in_effect`]): one
-/// statement per distinct date, however many organizations and units a query walks.
-pub struct LinesAsOf;
-
-impl Read for LinesAsOf {
-    type Key = (Uuid, NaiveDate);
-    type Value = Arc<Vec<reporting_line::Model>>;
-
-    async fn read(
-        db: &DatabaseConnection,
-        keys: &[(Uuid, NaiveDate)],
-    ) -> Result<HashMap<(Uuid, NaiveDate), Self::Value>> {
+loader! {
+    /// The lines of each organization in effect on a date ([`service::in_effect`]): one
+    /// statement per distinct date, however many organizations and units a query walks.
+    pub LinesAsOf: Read(db, keys: (Uuid, NaiveDate)) -> Arc<Vec<reporting_line::Model>> {
         let mut out = HashMap::with_capacity(keys.len());
         for (date, keys) in group(keys.to_vec(), |(_, date)| *date) {
             let organizations: Vec<Uuid> = keys.iter().map(|(org, _)| *org).collect();
@@ -37,27 +28,17 @@ impl Read for LinesAsOf {
     }
 }
 
-/// Every line each unit ever had to a superior, oldest first: [`service::of_units`].
-pub struct LineHistoryByUnit;
-
-impl Read for LineHistoryByUnit {
-    type Key = Uuid;
-    type Value = Vec<reporting_line::Model>;
-
-    async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
+loader! {
+    /// Every line each unit ever had to a superior, oldest first: [`service::of_units`].
+    pub LineHistoryByUnit: Read(db, ids: Uuid) -> Vec<reporting_line::Model> {
         Ok(group(service::of_units(db, ids).await?, |row| row.unit_id))
     }
 }
 
-/// Every line of each organization, oldest first ([`service::of_organizations`]):
-/// primes [`LineHistoryByUnit`] for a whole organization at once.
-pub struct LinesByOrganization;
-
-impl Read for LinesByOrganization {
-    type Key = Uuid;
-    type Value = Vec<reporting_line::Model>;
-
-    async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
+loader! {
+    /// Every line of each organization, oldest first ([`service::of_organizations`]):
+    /// primes [`LineHistoryByUnit`] for a whole organization at once.
+    pub LinesByOrganization: Read(db, ids: Uuid) -> Vec<reporting_line::Model> {
         let rows = service::of_organizations(db, ids).await?;
         Ok(group(rows, |row| row.organization_id))
     }

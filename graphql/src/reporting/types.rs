@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use entity::reporting_line;
 use orgdesign_domain::{clock::today, reporting::structure::Span};
+use uuid::Uuid;
 
 use crate::{
     enums::LineKind,
@@ -20,6 +21,11 @@ pub struct ReportingLine(pub reporting_line::Model);
 pub mod prefetched {
     /// `unit` and `superiorUnit`: the two units of the line.
     pub const UNITS: [&str; 2] = ["unit", "superiorUnit"];
+}
+
+/// One end of a line as it stood on `day`, through the request's `unit_by_id` loader.
+async fn unit(ctx: &Context<'_>, id: Uuid, day: chrono::NaiveDate) -> GqlResult<Option<Unit>> {
+    Ok(Unit::on(ctx, vec![id], day).await?.pop())
 }
 
 impl ReportingLine {
@@ -45,16 +51,12 @@ impl ReportingLine {
     /// The unit that reports, as it stood on the line's day (today while the line
     /// holds, else its last or first day).
     async fn unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
-        let day = self.day();
-        Ok(Unit::on(ctx, vec![self.0.unit_id], day).await?.pop())
+        unit(ctx, self.0.unit_id, self.day()).await
     }
 
     /// The unit reported to, as it stood on the line's day.
     async fn superior_unit(&self, ctx: &Context<'_>) -> GqlResult<Option<Unit>> {
-        let day = self.day();
-        Ok(Unit::on(ctx, vec![self.0.superior_unit_id], day)
-            .await?
-            .pop())
+        unit(ctx, self.0.superior_unit_id, self.day()).await
     }
 
     async fn kind(&self) -> GqlResult<LineKind> {

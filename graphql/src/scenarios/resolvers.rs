@@ -118,13 +118,8 @@ pub async fn of_organization(
 ) -> GqlResult<Page<Scenario>> {
     let principal = request(ctx)?.principal()?;
     principal.may_read(organization, "organization")?;
-    let page = pagination::page_request(first, after.as_deref(), limits(ctx)?.max_page_size)?;
-    let (total, rows) = evaluation::list(db(ctx)?, organization, status, page).await?;
-    Ok(pagination::connection(
-        page,
-        total,
-        rows.into_iter().map(Scenario::new).collect(),
-    ))
+    let list = async |db: &_, page| evaluation::list(db, organization, status, page).await;
+    pagination::load_page(ctx, first, after.as_deref(), list, Scenario::new).await
 }
 
 /// Scenario mutations: admins and the organization's editors.

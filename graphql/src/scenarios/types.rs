@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::{organization, reporting_line, scenario};
 use orgdesign_domain::{
     error::Error,
-    insights::Snapshot,
+    insights::{Insight, Snapshot},
     scenarios::{
         change::Change,
         diff::{Moved, Shape},
@@ -195,17 +195,7 @@ impl Scenario {
         depth: Option<i32>,
     ) -> GqlResult<String> {
         let evaluation = self.evaluation(ctx).await?;
-        let depth = depth
-            .map(|d| {
-                u32::try_from(d)
-                    .ok()
-                    .filter(|d| *d <= 1000)
-                    .ok_or_else(|| Error::bad_input("depth", "a count from 0 to 1000"))
-            })
-            .transpose()?;
-        let root = root_unit_id
-            .map(|id| orgdesign_domain::parse_id("rootUnitId", &id))
-            .transpose()?;
+        let (root, depth) = crate::insights::chart_window(root_unit_id.as_ref(), depth)?;
         Ok(chart(&self.row, &evaluation)?
             .restrict(root, depth, "rootUnitId")?
             .render(format.into()))
@@ -331,6 +321,11 @@ fn unit_after_or_before(evaluation: &Evaluation, unit: Uuid) -> Option<ScenarioU
         .or_else(|| unit_of(evaluation, &evaluation.before, unit))
 }
 
+/// `lines` as the scenario shows them (see [`line_of`]).
+fn lines_of(evaluation: &Evaluation, lines: &[reporting_line::Model]) -> Vec<ScenarioLine> {
+    lines.iter().map(|l| line_of(evaluation, l)).collect()
+}
+
 fn line_of(evaluation: &Evaluation, line: &reporting_line::Model) -> ScenarioLine {
     ScenarioLine {
         id: id(line.id),
@@ -359,12 +354,7 @@ impl ScenarioStructure {
 
     /// Its reporting lines in effect on `effectiveFrom`.
     async fn lines(&self) -> Vec<ScenarioLine> {
-        self.0
-            .after
-            .lines
-            .iter()
-            .map(|l| line_of(&self.0, l))
-            .collect()
+        lines_of(&self.0, &self.0.after.lines)
     }
 
     /// Its positions that are not archived.
@@ -502,6 +492,14 @@ impl ScenarioDiff {
         })
     }
 
+    fn units(&self, units: &[Uuid]) -> Vec<ScenarioUnit> {
+        units.iter().map(|u| self.unit(*u)).collect()
+    }
+
+    fn insights(insights: &[Insight]) -> Vec<InsightObject> {
+        insights.iter().cloned().map(InsightObject).collect()
+    }
+
     fn moved(&self, m: &Moved) -> ScenarioMove {
         ScenarioMove {
             unit: self.unit(m.unit),
@@ -519,21 +517,11 @@ impl ScenarioDiff {
     }
 
     async fn units_added(&self) -> Vec<ScenarioUnit> {
-        self.0
-            .diff
-            .units_added
-            .iter()
-            .map(|u| self.unit(*u))
-            .collect()
+        self.units(&self.0.diff.units_added)
     }
 
     async fn units_archived(&self) -> Vec<ScenarioUnit> {
-        self.0
-            .diff
-            .units_archived
-            .iter()
-            .map(|u| self.unit(*u))
-            .collect()
+        self.units(&self.0.diff.units_archived)
     }
 
     /// Units whose SOLID superior changes, from where to where.
@@ -547,22 +535,12 @@ impl ScenarioDiff {
     }
 
     async fn lines_added(&self) -> Vec<ScenarioLine> {
-        self.0
-            .diff
-            .lines_added
-            .iter()
-            .map(|l| line_of(&self.0, l))
-            .collect()
+        lines_of(&self.0, &self.0.diff.lines_added)
     }
 
     /// Lines in effect live that would end (a moved unit's old SOLID line among them).
     async fn lines_ended(&self) -> Vec<ScenarioLine> {
-        self.0
-            .diff
-            .lines_ended
-            .iter()
-            .map(|l| line_of(&self.0, l))
-            .collect()
+        lines_of(&self.0, &self.0.diff.lines_ended)
     }
 
     /// Span of control and depth, before and after.
@@ -611,24 +589,12 @@ impl ScenarioDiff {
     /// Insights of the live structure the scenario's does not have (matched by code
     /// and evidence).
     async fn insights_resolved(&self) -> Vec<InsightObject> {
-        self.0
-            .diff
-            .insights_resolved
-            .iter()
-            .cloned()
-            .map(InsightObject)
-            .collect()
+        Self::insights(&self.0.diff.insights_resolved)
     }
 
     /// Insights the scenario's structure would have that the live one does not.
     async fn insights_introduced(&self) -> Vec<InsightObject> {
-        self.0
-            .diff
-            .insights_introduced
-            .iter()
-            .cloned()
-            .map(InsightObject)
-            .collect()
+        Self::insights(&self.0.diff.insights_introduced)
     }
 
     /// The KPI series recorded against units that move or are archived, and the

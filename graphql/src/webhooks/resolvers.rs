@@ -20,7 +20,7 @@ use super::types::{
     WebhookEndpoint,
 };
 use crate::{
-    context::{db, limits, request, store, writer_of},
+    context::{request, store, writer_of},
     error::{AtInput, GqlResult},
     pagination::{self, Page},
 };
@@ -128,13 +128,8 @@ impl WebhookQuery {
         after: Option<String>,
     ) -> GqlResult<Page<WebhookEndpoint>> {
         let (_, organization_id) = request(ctx)?.writer_of("organizationId", &organization_id)?;
-        let page = pagination::page_request(first, after.as_deref(), limits(ctx)?.max_page_size)?;
-        let (total, rows) = service::list(db(ctx)?, organization_id, page).await?;
-        Ok(pagination::connection(
-            page,
-            total,
-            rows.into_iter().map(WebhookEndpoint).collect(),
-        ))
+        let list = async |db: &_, page| service::list(db, organization_id, page).await;
+        pagination::load_page(ctx, first, after.as_deref(), list, WebhookEndpoint).await
     }
 
     /// An endpoint's delivery log, newest first: every delivery with its attempts
@@ -149,17 +144,14 @@ impl WebhookQuery {
     ) -> GqlResult<Page<WebhookDelivery>> {
         let writer = request(ctx)?.writer()?;
         let endpoint_id = parse_id("endpointId", &endpoint_id)?;
-        let page = pagination::page_request(first, after.as_deref(), limits(ctx)?.max_page_size)?;
-        let organization =
-            service::endpoint_organization(store(ctx)?, writer, endpoint_id, "endpointId").await?;
-        let (total, rows) = service::deliveries(db(ctx)?, organization, endpoint_id, page).await?;
-        Ok(pagination::connection(
-            page,
-            total,
-            rows.into_iter()
-                .map(|(row, attempts)| WebhookDelivery { row, attempts })
-                .collect(),
-        ))
+        let store = store(ctx)?;
+        let deliveries = async |db: &_, page| {
+            let organization =
+                service::endpoint_organization(store, writer, endpoint_id, "endpointId").await?;
+            service::deliveries(db, organization, endpoint_id, page).await
+        };
+        let wrap = |(row, attempts)| WebhookDelivery { row, attempts };
+        pagination::load_page(ctx, first, after.as_deref(), deliveries, wrap).await
     }
 }
 
