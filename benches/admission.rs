@@ -2,9 +2,11 @@
 //! costs (`orgdesign_graphql::schema::admit`: length, bracket nesting, parse, the
 //! anonymous check, the one memoized walk), for honest documents and for the hostile
 //! ones of `tests/api/hostile_documents.rs`, beside the standard introspection query of
-//! graphql-js 16 (the ceiling: the longest document a real tool sends unasked).
+//! graphql-js 16 (the ceiling: the longest document a real tool sends unasked), as the
+//! library in `tests/clients` prints it.
 //!
 //! ```sh
+//! npm ci --prefix tests/clients
 //! cargo bench --bench admission
 //! ```
 //!
@@ -19,7 +21,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use async_graphql::Request;
-use common::percentile;
+use common::{graphql_js_introspection_query, percentile};
 use orgdesign_domain::settings::Limits;
 use orgdesign_graphql::{limits::Access, schema::admit};
 
@@ -67,34 +69,30 @@ fn measure(document: &str, access: Access, budget: Duration) -> (Vec<Duration>, 
 }
 
 fn main() {
-    let introspection = include_str!("../tests/fixtures/introspection-graphql-js-16.graphql");
-    let cases: Vec<(&str, String, bool)> = vec![
+    let mut cases: Vec<(&str, String, bool)> = vec![
         (
             "standard introspection query (ceiling)",
-            introspection.to_owned(),
+            graphql_js_introspection_query(),
             true,
         ),
         ("{ __typename }", "{ __typename }".to_owned(), true),
-        (
-            "fragment bomb 2^40 (doubling)",
-            bomb("...F40", "__typename", 40, 2),
-            true,
-        ),
-        (
-            "fragment bomb 2^40, no token",
-            bomb("...F40", "__typename", 40, 2),
-            false,
-        ),
-        (
-            "fragment bomb 2^24 (within recursion depth)",
-            bomb("...F24", "__typename", 24, 2),
-            true,
-        ),
-        (
-            "wide bomb, 1,000 spreads a level",
-            bomb("...F3", "__typename", 3, 1_000),
-            true,
-        ),
+    ];
+    // (name, levels, spreads a level, authenticated)
+    let bombs = [
+        ("fragment bomb 2^40 (doubling)", 40, 2, true),
+        ("fragment bomb 2^40, no token", 40, 2, false),
+        ("fragment bomb 2^24 (within recursion depth)", 24, 2, true),
+        ("wide bomb, 1,000 spreads a level", 3, 1_000, true),
+    ];
+    for (name, levels, width, authenticated) in bombs {
+        let root = format!("...F{levels}");
+        cases.push((
+            name,
+            bomb(&root, "__typename", levels, width),
+            authenticated,
+        ));
+    }
+    cases.extend([
         (
             "10,000 aliases",
             format!(
@@ -128,7 +126,7 @@ fn main() {
             format!("{{ node(id: \"{}\") {{ id }} }}", "x".repeat(1_000_000)),
             true,
         ),
-    ];
+    ]);
     let budget = Duration::from_millis(300);
     println!("| document | bytes | verdict | median | p99 | median ÷ ceiling |");
     println!("|---|---|---|---|---|---|");
