@@ -2,11 +2,9 @@
 //! costs (`orgdesign_graphql::schema::admit`: length, bracket nesting, parse, the
 //! anonymous check, the one memoized walk), for honest documents and for the hostile
 //! ones of `tests/api/hostile_documents.rs`, beside the standard introspection query of
-//! graphql-js 16 (the ceiling: the longest document a real tool sends unasked), as the
-//! library in `tests/clients` prints it.
+//! graphql-js 16 (the ceiling: the longest document a real tool sends unasked).
 //!
 //! ```sh
-//! npm ci --prefix tests/clients
 //! cargo bench --bench admission
 //! ```
 //!
@@ -21,7 +19,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use async_graphql::Request;
-use common::{graphql_js_introspection_query, percentile};
+use common::percentile;
 use orgdesign_domain::settings::Limits;
 use orgdesign_graphql::{limits::Access, schema::admit};
 
@@ -72,7 +70,7 @@ fn main() {
     let mut cases: Vec<(&str, String, bool)> = vec![
         (
             "standard introspection query (ceiling)",
-            graphql_js_introspection_query(),
+            include_str!("../tests/fixtures/introspection-graphql-js-16.graphql").to_owned(),
             true,
         ),
         ("{ __typename }", "{ __typename }".to_owned(), true),

@@ -123,23 +123,6 @@ pub async fn clean_up(url: &str, dir: Option<std::path::PathBuf>) {
     }
 }
 
-/// The standard introspection query of graphql-js 16 with every option on, as GraphiQL
-/// and Apollo tools send it, printed by the library installed in `tests/clients`
-/// (`npm ci --prefix tests/clients`).
-pub fn graphql_js_introspection_query() -> String {
-    let output = std::process::Command::new("node")
-        .arg("introspection_query.mjs")
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients"))
-        .output()
-        .expect("node runs");
-    assert!(
-        output.status.success(),
-        "graphql-js did not print its query (npm ci --prefix tests/clients): {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("the query is UTF-8")
-}
-
 /// Creates an organization through the API; returns its id.
 pub async fn create_org(server: &Server, slug: &str) -> String {
     server
