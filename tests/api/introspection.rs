@@ -10,7 +10,7 @@ use std::{path::Path, process::Command};
 use orgdesign_domain::{auth::Role, settings::Environment};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, code, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, SendJson, code, spawn_app, spawn_app_with, succeeded};
 
 /// The standard introspection query of graphql-js 16 (`getIntrospectionQuery()` with
 /// every option on, as GraphiQL, GraphQL Code Generator and Apollo tools send it),
@@ -46,13 +46,7 @@ fn client_output(library: &str, installed: &str, command: &mut Command) -> Strin
         dir.join(installed).is_dir(),
         "{library} is not installed in tests/clients (see README.md, \"Tests\")"
     );
-    let output = command.current_dir(dir).output().expect("the tool runs");
-    assert!(
-        output.status.success(),
-        "{library} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("the query is UTF-8")
+    succeeded(&command.current_dir(dir).output().expect("the tool runs"))
 }
 
 #[cfg_attr(
@@ -81,12 +75,8 @@ async fn standard_query_runs(tool: &str, query: &str) {
         .client
         .post(format!("{}/graphql", app.address))
         .json(&json!({ "query": query, "operationName": "IntrospectionQuery" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert!(body.get("errors").is_none(), "{tool}: {body}");
     let schema = &body["data"]["__schema"];
     assert_eq!(schema["queryType"]["name"], "Query", "{tool}");
