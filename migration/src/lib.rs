@@ -64,18 +64,15 @@ pub(crate) fn with_lifecycle(mut table: TableCreateStatement) -> TableCreateStat
     table
 }
 
-/// A table of one organization's rows: its `id` primary key, then the
-/// `organization_id` it belongs to (see [`TableExt::tenant`]).
-pub(crate) fn tenant_table(
-    table: impl IntoIden + 'static,
-    id: impl IntoIden,
-    organization_id: impl IntoIden + Clone,
-) -> TableCreateStatement {
+/// A table of one organization's rows: its `id` UUID primary key, then the
+/// `organization_id` it belongs to (see [`TableExt::tenant`]). Every tenant table names
+/// these two columns so.
+pub(crate) fn tenant_table(table: impl IntoIden + 'static) -> TableCreateStatement {
     use sea_orm_migration::schema::pk_uuid;
     Table::create()
         .table(table)
-        .col(pk_uuid(id))
-        .tenant(organization_id)
+        .col(pk_uuid(Tenant::Id))
+        .tenant(Tenant::OrganizationId)
         .to_owned()
 }
 
@@ -213,6 +210,13 @@ where
     C: IntoIden + Clone + 'static,
 {
     index_on(name, table, cols).unique().to_owned()
+}
+
+/// The two columns every tenant table starts with ([`tenant_table`]).
+#[derive(DeriveIden, Clone)]
+enum Tenant {
+    Id,
+    OrganizationId,
 }
 
 /// The table tenant rows reference ([`TableExt::tenant`]).

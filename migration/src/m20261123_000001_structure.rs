@@ -24,7 +24,7 @@ impl AddsTables for Migration {
                     .to_owned(),
             ),
             with_lifecycle(
-                tenant_table(OrgUnit::Table, OrgUnit::Id, OrgUnit::OrganizationId)
+                tenant_table(OrgUnit::Table)
                     .col(string_len(OrgUnit::Name, 200))
                     .col(string_len(OrgUnit::Function, 40))
                     .col(string_len(OrgUnit::Sourcing, 40))
@@ -33,7 +33,7 @@ impl AddsTables for Migration {
                     .to_owned(),
             ),
             with_lifecycle(
-                tenant_table(Position::Table, Position::Id, Position::OrganizationId)
+                tenant_table(Position::Table)
                     .col(uuid(Position::UnitId))
                     .col(string_len(Position::Title, 200))
                     .col(string_len(Position::Role, 40))
@@ -44,19 +44,15 @@ impl AddsTables for Migration {
                     .to_owned(),
             ),
             with_lifecycle(
-                tenant_table(
-                    ReportingLine::Table,
-                    ReportingLine::Id,
-                    ReportingLine::OrganizationId,
-                )
-                .col(uuid(ReportingLine::UnitId))
-                .col(uuid(ReportingLine::SuperiorUnitId))
-                .col(string_len(ReportingLine::Kind, 10))
-                .col(date(ReportingLine::EffectiveFrom))
-                .col(date_null(ReportingLine::EffectiveTo))
-                .references(ReportingLine::UnitId, OrgUnit::Table, OrgUnit::Id)
-                .references(ReportingLine::SuperiorUnitId, OrgUnit::Table, OrgUnit::Id)
-                .to_owned(),
+                tenant_table(ReportingLine::Table)
+                    .col(uuid(ReportingLine::UnitId))
+                    .col(uuid(ReportingLine::SuperiorUnitId))
+                    .col(string_len(ReportingLine::Kind, 10))
+                    .col(date(ReportingLine::EffectiveFrom))
+                    .col(date_null(ReportingLine::EffectiveTo))
+                    .references(ReportingLine::UnitId, OrgUnit::Table, OrgUnit::Id)
+                    .references(ReportingLine::SuperiorUnitId, OrgUnit::Table, OrgUnit::Id)
+                    .to_owned(),
             ),
         ]
     }
@@ -134,7 +130,6 @@ pub(crate) enum OrgUnit {
 #[derive(DeriveIden, Clone)]
 enum Position {
     Table,
-    Id,
     OrganizationId,
     UnitId,
     Title,
@@ -147,7 +142,6 @@ enum Position {
 #[derive(DeriveIden, Clone)]
 enum ReportingLine {
     Table,
-    Id,
     OrganizationId,
     UnitId,
     SuperiorUnitId,

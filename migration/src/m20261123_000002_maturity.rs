@@ -51,22 +51,18 @@ impl AddsTables for Migration {
                 .col(string_len(MaturityStage::AccountableFor, 200))
                 .col(text(MaturityStage::Description))
                 .to_owned(),
-            tenant_table(
-                StageAssessment::Table,
-                StageAssessment::Id,
-                StageAssessment::OrganizationId,
-            )
-            .col(string_len(StageAssessment::Stage, 40))
-            .col(date(StageAssessment::AssessedOn))
-            .col(text_null(StageAssessment::Rationale))
-            .col(string_len_null(StageAssessment::AssessedBy, 200))
-            .col(timestamp_with_time_zone(StageAssessment::CreatedAt))
-            .references(
-                StageAssessment::Stage,
-                MaturityStage::Table,
-                MaturityStage::Key,
-            )
-            .to_owned(),
+            tenant_table(StageAssessment::Table)
+                .col(string_len(StageAssessment::Stage, 40))
+                .col(date(StageAssessment::AssessedOn))
+                .col(text_null(StageAssessment::Rationale))
+                .col(string_len_null(StageAssessment::AssessedBy, 200))
+                .col(timestamp_with_time_zone(StageAssessment::CreatedAt))
+                .references(
+                    StageAssessment::Stage,
+                    MaturityStage::Table,
+                    MaturityStage::Key,
+                )
+                .to_owned(),
         ]
     }
 
@@ -114,7 +110,6 @@ pub(crate) enum MaturityStage {
 #[derive(DeriveIden, Clone)]
 enum StageAssessment {
     Table,
-    Id,
     OrganizationId,
     Stage,
     AssessedOn,

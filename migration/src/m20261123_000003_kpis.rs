@@ -262,7 +262,7 @@ impl AddsTables for Migration {
                     .to_owned(),
             ),
             with_lifecycle(
-                tenant_table(KpiTarget::Table, KpiTarget::Id, KpiTarget::OrganizationId)
+                tenant_table(KpiTarget::Table)
                     .col(uuid(KpiTarget::KpiId))
                     .col(uuid_null(KpiTarget::UnitId))
                     .col(string_len(KpiTarget::Granularity, 10))
@@ -272,29 +272,25 @@ impl AddsTables for Migration {
                     .references(KpiTarget::UnitId, OrgUnit::Table, OrgUnit::Id)
                     .to_owned(),
             ),
-            tenant_table(
-                KpiMeasurement::Table,
-                KpiMeasurement::Id,
-                KpiMeasurement::OrganizationId,
-            )
-            .col(uuid(KpiMeasurement::KpiId))
-            .col(uuid_null(KpiMeasurement::UnitId))
-            .col(string_len(KpiMeasurement::Granularity, 10))
-            .col(date(KpiMeasurement::PeriodStart))
-            .col(string_len(KpiMeasurement::Source, 100))
-            .col(json_binary(KpiMeasurement::Dimensions))
-            .col(string_len(KpiMeasurement::SeriesKey, 600))
-            .col(big_integer(KpiMeasurement::ValueScaled))
-            .col(integer(KpiMeasurement::Revision).default(1))
-            .col(timestamp_with_time_zone(KpiMeasurement::RecordedAt))
-            .col(string_len_null(KpiMeasurement::RecordedBy, 200))
-            .references(
-                KpiMeasurement::KpiId,
-                KpiDefinition::Table,
-                KpiDefinition::Id,
-            )
-            .references(KpiMeasurement::UnitId, OrgUnit::Table, OrgUnit::Id)
-            .to_owned(),
+            tenant_table(KpiMeasurement::Table)
+                .col(uuid(KpiMeasurement::KpiId))
+                .col(uuid_null(KpiMeasurement::UnitId))
+                .col(string_len(KpiMeasurement::Granularity, 10))
+                .col(date(KpiMeasurement::PeriodStart))
+                .col(string_len(KpiMeasurement::Source, 100))
+                .col(json_binary(KpiMeasurement::Dimensions))
+                .col(string_len(KpiMeasurement::SeriesKey, 600))
+                .col(big_integer(KpiMeasurement::ValueScaled))
+                .col(integer(KpiMeasurement::Revision).default(1))
+                .col(timestamp_with_time_zone(KpiMeasurement::RecordedAt))
+                .col(string_len_null(KpiMeasurement::RecordedBy, 200))
+                .references(
+                    KpiMeasurement::KpiId,
+                    KpiDefinition::Table,
+                    KpiDefinition::Id,
+                )
+                .references(KpiMeasurement::UnitId, OrgUnit::Table, OrgUnit::Id)
+                .to_owned(),
             Table::create()
                 .table(KpiMeasurementRevision::Table)
                 .col(pk_uuid(KpiMeasurementRevision::Id))
@@ -414,7 +410,6 @@ enum KpiDefinition {
 #[derive(DeriveIden, Clone)]
 enum KpiTarget {
     Table,
-    Id,
     OrganizationId,
     KpiId,
     UnitId,

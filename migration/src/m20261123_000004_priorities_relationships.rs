@@ -51,60 +51,48 @@ impl AddsTables for Migration {
                 .col(string_len(LeadershipPriority::Name, 200))
                 .col(text(LeadershipPriority::Description))
                 .to_owned(),
-            tenant_table(
-                PriorityAssessment::Table,
-                PriorityAssessment::Id,
-                PriorityAssessment::OrganizationId,
-            )
-            .col(string_len(PriorityAssessment::Priority, 40))
-            .col(integer(PriorityAssessment::Score))
-            .col(integer(PriorityAssessment::Weight).default(1))
-            .col(uuid_null(PriorityAssessment::OwnerUnitId))
-            .col(text_null(PriorityAssessment::Notes))
-            .col(timestamp_with_time_zone(PriorityAssessment::AssessedAt))
-            .col(string_len_null(PriorityAssessment::AssessedBy, 200))
-            .col(timestamp_with_time_zone(PriorityAssessment::CreatedAt))
-            .references(
-                PriorityAssessment::Priority,
-                LeadershipPriority::Table,
-                LeadershipPriority::Key,
-            )
-            .references(PriorityAssessment::OwnerUnitId, OrgUnit::Table, OrgUnit::Id)
-            .to_owned(),
-            with_lifecycle(
-                tenant_table(
-                    Stakeholder::Table,
-                    Stakeholder::Id,
-                    Stakeholder::OrganizationId,
+            tenant_table(PriorityAssessment::Table)
+                .col(string_len(PriorityAssessment::Priority, 40))
+                .col(integer(PriorityAssessment::Score))
+                .col(integer(PriorityAssessment::Weight).default(1))
+                .col(uuid_null(PriorityAssessment::OwnerUnitId))
+                .col(text_null(PriorityAssessment::Notes))
+                .col(timestamp_with_time_zone(PriorityAssessment::AssessedAt))
+                .col(string_len_null(PriorityAssessment::AssessedBy, 200))
+                .col(timestamp_with_time_zone(PriorityAssessment::CreatedAt))
+                .references(
+                    PriorityAssessment::Priority,
+                    LeadershipPriority::Table,
+                    LeadershipPriority::Key,
                 )
-                .col(string_len(Stakeholder::Name, 200))
-                .col(string_len(Stakeholder::Kind, 20))
-                .col(uuid_null(Stakeholder::UnitId))
-                .col(string_len_null(Stakeholder::GroupName, 40))
-                .col(boolean(Stakeholder::Archived).default(false))
-                .references(Stakeholder::UnitId, OrgUnit::Table, OrgUnit::Id)
+                .references(PriorityAssessment::OwnerUnitId, OrgUnit::Table, OrgUnit::Id)
                 .to_owned(),
+            with_lifecycle(
+                tenant_table(Stakeholder::Table)
+                    .col(string_len(Stakeholder::Name, 200))
+                    .col(string_len(Stakeholder::Kind, 20))
+                    .col(uuid_null(Stakeholder::UnitId))
+                    .col(string_len_null(Stakeholder::GroupName, 40))
+                    .col(boolean(Stakeholder::Archived).default(false))
+                    .references(Stakeholder::UnitId, OrgUnit::Table, OrgUnit::Id)
+                    .to_owned(),
             ),
             with_lifecycle(
-                tenant_table(
-                    Relationship::Table,
-                    Relationship::Id,
-                    Relationship::OrganizationId,
-                )
-                .col(uuid(Relationship::OwnerUnitId))
-                .col(uuid(Relationship::StakeholderId))
-                .col(integer(Relationship::TrustScore))
-                .col(string_len(Relationship::Strength, 20))
-                .col(timestamp_with_time_zone_null(Relationship::LastReviewedAt))
-                .col(text_null(Relationship::Notes))
-                .col(boolean(Relationship::Archived).default(false))
-                .references(Relationship::OwnerUnitId, OrgUnit::Table, OrgUnit::Id)
-                .references(
-                    Relationship::StakeholderId,
-                    Stakeholder::Table,
-                    Stakeholder::Id,
-                )
-                .to_owned(),
+                tenant_table(Relationship::Table)
+                    .col(uuid(Relationship::OwnerUnitId))
+                    .col(uuid(Relationship::StakeholderId))
+                    .col(integer(Relationship::TrustScore))
+                    .col(string_len(Relationship::Strength, 20))
+                    .col(timestamp_with_time_zone_null(Relationship::LastReviewedAt))
+                    .col(text_null(Relationship::Notes))
+                    .col(boolean(Relationship::Archived).default(false))
+                    .references(Relationship::OwnerUnitId, OrgUnit::Table, OrgUnit::Id)
+                    .references(
+                        Relationship::StakeholderId,
+                        Stakeholder::Table,
+                        Stakeholder::Id,
+                    )
+                    .to_owned(),
             ),
             Table::create()
                 .table(RelationshipReview::Table)
@@ -185,7 +173,6 @@ enum LeadershipPriority {
 #[derive(DeriveIden, Clone)]
 enum PriorityAssessment {
     Table,
-    Id,
     OrganizationId,
     Priority,
     Score,

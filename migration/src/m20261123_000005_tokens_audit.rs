@@ -11,7 +11,7 @@ pub struct Migration;
 impl AddsTables for Migration {
     fn tables(&self) -> Vec<TableCreateStatement> {
         vec![
-            tenant_table(ApiToken::Table, ApiToken::Id, ApiToken::OrganizationId)
+            tenant_table(ApiToken::Table)
                 .col(string_len(ApiToken::Jti, 64))
                 .col(string_len(ApiToken::Name, 200))
                 .col(string_len(ApiToken::Role, 20))
@@ -72,7 +72,6 @@ impl AddsTables for Migration {
 #[derive(DeriveIden, Clone)]
 enum ApiToken {
     Table,
-    Id,
     OrganizationId,
     Jti,
     Name,

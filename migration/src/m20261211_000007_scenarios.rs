@@ -34,7 +34,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_table(with_lifecycle(
-                tenant_table(Scenario::Table, Scenario::Id, Scenario::OrganizationId)
+                tenant_table(Scenario::Table)
                     .col(string_len(Scenario::Name, 200))
                     .col(text_null(Scenario::Description))
                     .col(date(Scenario::EffectiveFrom))

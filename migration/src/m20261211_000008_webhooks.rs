@@ -17,37 +17,29 @@ impl AddsTables for Migration {
     fn tables(&self) -> Vec<TableCreateStatement> {
         vec![
             with_lifecycle(
-                tenant_table(
-                    WebhookEndpoint::Table,
-                    WebhookEndpoint::Id,
-                    WebhookEndpoint::OrganizationId,
-                )
-                .col(string_len(WebhookEndpoint::Url, 2_000))
-                .col(text_null(WebhookEndpoint::Description))
-                .col(json_binary(WebhookEndpoint::Events))
-                .col(boolean(WebhookEndpoint::Ordered).default(false))
-                .col(string_len(WebhookEndpoint::Secret, 100))
-                .col(string_len_null(WebhookEndpoint::PreviousSecret, 100))
-                .col(timestamp_with_time_zone_null(
-                    WebhookEndpoint::PreviousSecretExpiresAt,
-                ))
-                .col(boolean(WebhookEndpoint::Enabled).default(true))
-                .col(text_null(WebhookEndpoint::DisabledReason))
-                .col(timestamp_with_time_zone_null(WebhookEndpoint::DisabledAt))
-                .col(timestamp_with_time_zone_null(WebhookEndpoint::FailingSince))
-                .col(uuid_null(WebhookEndpoint::LeaseOwner))
-                .col(timestamp_with_time_zone_null(WebhookEndpoint::LeaseUntil))
-                .to_owned(),
+                tenant_table(WebhookEndpoint::Table)
+                    .col(string_len(WebhookEndpoint::Url, 2_000))
+                    .col(text_null(WebhookEndpoint::Description))
+                    .col(json_binary(WebhookEndpoint::Events))
+                    .col(boolean(WebhookEndpoint::Ordered).default(false))
+                    .col(string_len(WebhookEndpoint::Secret, 100))
+                    .col(string_len_null(WebhookEndpoint::PreviousSecret, 100))
+                    .col(timestamp_with_time_zone_null(
+                        WebhookEndpoint::PreviousSecretExpiresAt,
+                    ))
+                    .col(boolean(WebhookEndpoint::Enabled).default(true))
+                    .col(text_null(WebhookEndpoint::DisabledReason))
+                    .col(timestamp_with_time_zone_null(WebhookEndpoint::DisabledAt))
+                    .col(timestamp_with_time_zone_null(WebhookEndpoint::FailingSince))
+                    .col(uuid_null(WebhookEndpoint::LeaseOwner))
+                    .col(timestamp_with_time_zone_null(WebhookEndpoint::LeaseUntil))
+                    .to_owned(),
             ),
-            tenant_table(
-                WebhookEvent::Table,
-                WebhookEvent::Id,
-                WebhookEvent::OrganizationId,
-            )
-            .col(string_len(WebhookEvent::EventType, 60))
-            .col(text(WebhookEvent::Body))
-            .col(timestamp_with_time_zone(WebhookEvent::CreatedAt))
-            .to_owned(),
+            tenant_table(WebhookEvent::Table)
+                .col(string_len(WebhookEvent::EventType, 60))
+                .col(text(WebhookEvent::Body))
+                .col(timestamp_with_time_zone(WebhookEvent::CreatedAt))
+                .to_owned(),
             Table::create()
                 .table(WebhookDelivery::Table)
                 .col(pk_uuid(WebhookDelivery::Id))
