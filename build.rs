@@ -7,7 +7,9 @@
 //! - `cfg(test_graphiql_assets)`: `TEST_GRAPHIQL_ASSETS_DIR` names a folder of
 //!   GraphiQL's files (`api/assets/graphiql/refresh.sh` fills one);
 //! - `cfg(test_clients)`: the client libraries are installed
-//!   (`npm ci --prefix tests/clients`).
+//!   (`npm ci --prefix tests/clients`);
+//! - `cfg(test_graphql_core)`: graphql-core is installed in `tests/clients/python`
+//!   (`python3 -m pip install --target tests/clients/python -r tests/clients/requirements.txt`).
 //!
 //! Cargo runs this again when one of those variables changes or `tests/clients` does,
 //! so setting `ORGDESIGN_TEST_POSTGRES_URL` is enough to bring the PostgreSQL tests in.
@@ -20,6 +22,7 @@ fn main() {
         "test_browser",
         "test_graphiql_assets",
         "test_clients",
+        "test_graphql_core",
     ] {
         println!("cargo::rustc-check-cfg=cfg({name})");
     }
@@ -53,5 +56,8 @@ fn main() {
     }
     if Path::new("tests/clients/node_modules/@apollo/client").is_dir() {
         println!("cargo::rustc-cfg=test_clients");
+    }
+    if Path::new("tests/clients/python/graphql").is_dir() {
+        println!("cargo::rustc-cfg=test_graphql_core");
     }
 }

@@ -20,7 +20,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
-use common::{BATCH, Server, clean_up, env_usize, fresh_url, percentile};
+use common::{BATCH, Server, backend_arg, clean_up, env_usize, fresh_url, percentile};
 use sea_orm::{ActiveValue::Set, Database, DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -370,10 +370,7 @@ async fn measure_as(
 
 #[tokio::main]
 async fn main() {
-    let backend = std::env::args()
-        .skip(1)
-        .find(|a| a == "sqlite" || a == "postgres")
-        .unwrap_or_else(|| "sqlite".to_owned());
+    let backend = backend_arg();
     let units = env_usize("ORGDESIGN_BENCH_UNITS", 2_000);
     let points = env_usize("ORGDESIGN_BENCH_KPI_POINTS", 100_000);
     let (url, dir) = fresh_url(&backend).await;

@@ -21,7 +21,7 @@ use std::{
 };
 
 use chrono::NaiveDate;
-use common::{BATCH, Server, clean_up, create_org, env_usize, fresh_url, percentile};
+use common::{BATCH, Server, backend_arg, clean_up, create_org, env_usize, fresh_url, percentile};
 use sea_orm::{
     ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, TransactionTrait,
 };
@@ -74,18 +74,7 @@ async fn push_all(
             loop {
                 let next = queue.lock().unwrap().pop();
                 let Some((len, body)) = next else { break };
-                let r: Value = server
-                    .client
-                    .post(format!("{}/graphql", server.address))
-                    .bearer_auth(&server.token)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let r = server.post_graphql(body).await;
                 assert_eq!(r["data"]["recordKpiMeasurements"][expect], len, "{r}");
             }
         }));
@@ -238,10 +227,7 @@ async fn kpi_ids(db: &DatabaseConnection) -> Vec<Uuid> {
 
 #[tokio::main]
 async fn main() {
-    let backend = std::env::args()
-        .skip(1)
-        .find(|a| a == "sqlite" || a == "postgres")
-        .unwrap_or_else(|| "sqlite".to_owned());
+    let backend = backend_arg();
     let points = env_usize("ORGDESIGN_BENCH_POINTS", 1_000_000);
     let table_rows = env_usize("ORGDESIGN_BENCH_TABLE_ROWS", 10_000_000);
     let (url, dir) = fresh_url(&backend).await;

@@ -25,7 +25,7 @@ use std::{
 };
 
 use chrono::{Duration as Days, NaiveDate};
-use common::{BATCH, Server, clean_up, env_usize, fresh_url, percentile};
+use common::{BATCH, Server, backend_arg, clean_up, env_usize, fresh_url, percentile};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
 
@@ -161,6 +161,20 @@ where
     }
 }
 
+impl Run {
+    /// The run as a Markdown row of BENCHMARKS.md: `name`, requests a second, p50, p99,
+    /// the SQL `statements` one request sends, the resident memory.
+    fn row(&self, name: &str, statements: &str) -> String {
+        format!(
+            "| {name} | {:.0} | {:.1} ms | {:.1} ms | {statements} | {:.0} MiB |",
+            self.per_second,
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3,
+            self.rss_mib,
+        )
+    }
+}
+
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -213,10 +227,7 @@ fn ceiling_sql(backend: DbBackend) -> String {
 
 #[tokio::main]
 async fn main() {
-    let backend = std::env::args()
-        .skip(1)
-        .find(|a| a == "sqlite" || a == "postgres")
-        .unwrap_or_else(|| "sqlite".to_owned());
+    let backend = backend_arg();
     let seconds = env_usize("ORGDESIGN_BENCH_SECONDS", 10) as u64;
     let connections = env_usize("ORGDESIGN_BENCH_CONNECTIONS", 16);
     let (url, dir) = fresh_url(&backend).await;
@@ -291,13 +302,7 @@ async fn main() {
         if overview_rate == 0.0 {
             overview_rate = result.per_second;
         }
-        println!(
-            "| {name} | {:.0} | {:.1} ms | {:.1} ms | {count} | {:.0} MiB |",
-            result.per_second,
-            result.p50.as_secs_f64() * 1e3,
-            result.p99.as_secs_f64() * 1e3,
-            result.rss_mib,
-        );
+        println!("{}", result.row(name, &count.to_string()));
     }
 
     // The raw ceiling through the same driver, with as many connections, and like the
@@ -329,11 +334,11 @@ async fn main() {
     })
     .await;
     println!(
-        "| raw ceiling: the overview's data as one JSON statement | {:.0} | {:.1} ms | {:.1} ms | 1 | {:.0} MiB |",
-        result.per_second,
-        result.p50.as_secs_f64() * 1e3,
-        result.p99.as_secs_f64() * 1e3,
-        result.rss_mib,
+        "{}",
+        result.row(
+            "raw ceiling: the overview's data as one JSON statement",
+            "1"
+        )
     );
     println!(
         "\noverview / raw ceiling = {:.2}",

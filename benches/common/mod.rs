@@ -18,6 +18,14 @@ use uuid::Uuid;
 pub const SECRET: &str = "orgdesign-bench-secret-of-at-least-32-bytes";
 pub const BATCH: usize = 5_000;
 
+/// The backend named on the command line (`sqlite` or `postgres`), SQLite by default.
+pub fn backend_arg() -> String {
+    std::env::args()
+        .skip(1)
+        .find(|a| a == "sqlite" || a == "postgres")
+        .unwrap_or_else(|| "sqlite".to_owned())
+}
+
 pub fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -85,19 +93,27 @@ impl Server {
     }
 
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let body: Value = self
-            .client
+        let body = self
+            .post_graphql(json!({ "query": query, "variables": variables }).to_string())
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        body["data"].clone()
+    }
+
+    /// Posts a GraphQL request already written as JSON text (a bench serializes large
+    /// pushes before it times them) as the bench admin; returns the whole reply.
+    pub async fn post_graphql(&self, body: impl Into<reqwest::Body>) -> Value {
+        self.client
             .post(format!("{}/graphql", self.address))
             .bearer_auth(&self.token)
-            .json(&json!({ "query": query, "variables": variables }))
+            .header("content-type", "application/json")
+            .body(body)
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        assert!(body.get("errors").is_none(), "{body}");
-        body["data"].clone()
+            .unwrap()
     }
 }
 

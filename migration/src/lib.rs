@@ -45,16 +45,18 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
-            Box::new(m20261123_000001_structure::Migration),
-            Box::new(m20261123_000002_maturity::Migration),
-            Box::new(m20261123_000003_kpis::Migration),
-            Box::new(m20261123_000004_priorities_relationships::Migration),
-            Box::new(m20261123_000005_tokens_audit::Migration),
+            Box::new(AddTables(m20261123_000001_structure::Migration)),
+            Box::new(AddTables(m20261123_000002_maturity::Migration)),
+            Box::new(AddTables(m20261123_000003_kpis::Migration)),
+            Box::new(AddTables(
+                m20261123_000004_priorities_relationships::Migration,
+            )),
+            Box::new(AddTables(m20261123_000005_tokens_audit::Migration)),
             Box::new(m20261210_000006_idempotency_owner::Migration),
             Box::new(m20261211_000007_scenarios::Migration),
-            Box::new(m20261211_000008_webhooks::Migration),
+            Box::new(AddTables(m20261211_000008_webhooks::Migration)),
             Box::new(m20261212_000009_dated_structure::Migration),
-            Box::new(m20261213_000010_scheduled_changes::Migration),
+            Box::new(AddTables(m20261213_000010_scheduled_changes::Migration)),
         ]
     }
 }
@@ -70,38 +72,166 @@ pub(crate) fn with_lifecycle(mut table: TableCreateStatement) -> TableCreateStat
     table
 }
 
-/// A foreign key from `from_table.from_col` to `to_table.to_col`: the shape of nearly
-/// every reference between tables (a tenant row to its organization, a row to its
-/// parent), written once.
-pub(crate) fn fk<A, B, C, D>(
-    from_table: A,
-    from_col: B,
-    to_table: C,
-    to_col: D,
-) -> ForeignKeyCreateStatement
-where
-    A: IntoIden + 'static,
-    B: IntoIden + 'static,
-    C: IntoIden + 'static,
-    D: IntoIden + 'static,
-{
-    ForeignKey::create()
-        .from(from_table, from_col)
-        .to(to_table, to_col)
+/// A table of one organization's rows: its `id` UUID primary key, then the
+/// `organization_id` it belongs to (see [`TableExt::tenant`]). Every tenant table names
+/// these two columns so.
+pub(crate) fn tenant_table(table: impl IntoIden + 'static) -> TableCreateStatement {
+    use sea_orm_migration::schema::pk_uuid;
+    Table::create()
+        .table(table)
+        .col(pk_uuid(Tenant::Id))
+        .tenant(Tenant::OrganizationId)
         .to_owned()
 }
 
-/// Drops `tables`, in the order given (dependents first), for a migration's `down`.
-pub(crate) async fn drop_tables(
-    manager: &SchemaManager<'_>,
-    tables: impl IntoIterator<Item = DynIden>,
-) -> Result<(), DbErr> {
-    for table in tables {
-        manager
-            .drop_table(Table::drop().table(table).to_owned())
-            .await?;
+/// The shapes nearly every table declares: references to other tables and the
+/// organization a tenant row belongs to, each written once.
+pub(crate) trait TableExt {
+    /// Adds a foreign key to the table ([`TableCreateStatement::foreign_key`]).
+    fn with_foreign_key(&mut self, foreign_key: &mut ForeignKeyCreateStatement) -> &mut Self;
+
+    /// Adds a column ([`TableCreateStatement::col`]).
+    fn with_col(&mut self, column: ColumnDef) -> &mut Self;
+
+    /// A foreign key from this table's `column` to `to_table.to_column`.
+    fn references(
+        &mut self,
+        column: impl IntoIden,
+        to_table: impl IntoIden + 'static,
+        to_column: impl IntoIden,
+    ) -> &mut Self {
+        self.with_foreign_key(
+            ForeignKey::create()
+                .from_col(column)
+                .to(to_table, to_column),
+        )
     }
-    Ok(())
+
+    /// A foreign key from this table's `column` to `to_table.to_column` that deletes
+    /// this row with the row it references (a delivery with its endpoint or event).
+    fn references_cascade(
+        &mut self,
+        column: impl IntoIden,
+        to_table: impl IntoIden + 'static,
+        to_column: impl IntoIden,
+    ) -> &mut Self {
+        self.with_foreign_key(
+            ForeignKey::create()
+                .from_col(column)
+                .to(to_table, to_column)
+                .on_delete(ForeignKeyAction::Cascade),
+        )
+    }
+
+    /// The `organization_id` column of a tenant row: a UUID, not null, referencing
+    /// `organization.id`.
+    fn tenant(&mut self, organization_id: impl IntoIden + Clone) -> &mut Self {
+        use sea_orm_migration::schema::uuid;
+        self.with_col(uuid(organization_id.clone())).references(
+            organization_id,
+            Organization::Table,
+            Organization::Id,
+        )
+    }
+}
+
+impl TableExt for TableCreateStatement {
+    fn with_foreign_key(&mut self, foreign_key: &mut ForeignKeyCreateStatement) -> &mut Self {
+        self.foreign_key(foreign_key)
+    }
+
+    fn with_col(&mut self, column: ColumnDef) -> &mut Self {
+        self.col(column)
+    }
+}
+
+/// A migration that adds tables: `up` creates its [`tables`](Self::tables) in order
+/// (referenced tables first), then its [`indexes`](Self::indexes), then
+/// [`fill`](Self::fill)s them; `down` drops the tables in reverse. [`Migrator`] runs one
+/// through [`AddTables`].
+#[async_trait::async_trait]
+pub(crate) trait AddsTables: MigrationName + Send + Sync {
+    /// The tables, referenced tables first.
+    fn tables(&self) -> Vec<TableCreateStatement>;
+
+    /// The indexes on them.
+    fn indexes(&self) -> Vec<IndexCreateStatement>;
+
+    /// What follows once the tables and indexes exist: a built-in catalog's rows, an
+    /// index sea-query cannot express.
+    async fn fill(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+        Ok(())
+    }
+}
+
+/// Runs an [`AddsTables`] migration as a sea-orm migration, under its own name.
+struct AddTables<M>(M);
+
+impl<M: AddsTables> MigrationName for AddTables<M> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+}
+
+#[async_trait::async_trait]
+impl<M: AddsTables> MigrationTrait for AddTables<M> {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in self.0.tables() {
+            manager.create_table(table).await?;
+        }
+        for index in self.0.indexes() {
+            manager.create_index(index).await?;
+        }
+        self.0.fill(manager).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in self.0.tables().into_iter().rev() {
+            if let Some(name) = table.get_table_name() {
+                manager
+                    .drop_table(Table::drop().table(name.clone()).to_owned())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A plain (non-unique) index `name` on `table`'s `cols`, in that order.
+pub(crate) fn index_on<T, C>(name: &str, table: T, cols: &[C]) -> IndexCreateStatement
+where
+    T: IntoIden + 'static,
+    C: IntoIden + Clone + 'static,
+{
+    let mut stmt = Index::create();
+    stmt.name(name).table(table);
+    for col in cols {
+        stmt.col(col.clone());
+    }
+    stmt
+}
+
+/// A unique index `name` on `table`'s `cols`, in that order.
+pub(crate) fn unique_index_on<T, C>(name: &str, table: T, cols: &[C]) -> IndexCreateStatement
+where
+    T: IntoIden + 'static,
+    C: IntoIden + Clone + 'static,
+{
+    index_on(name, table, cols).unique().to_owned()
+}
+
+/// The two columns every tenant table starts with ([`tenant_table`]).
+#[derive(DeriveIden, Clone)]
+enum Tenant {
+    Id,
+    OrganizationId,
+}
+
+/// The table tenant rows reference ([`TableExt::tenant`]).
+#[derive(DeriveIden)]
+enum Organization {
+    Table,
+    Id,
 }
 
 #[derive(DeriveIden)]

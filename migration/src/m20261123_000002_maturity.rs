@@ -2,9 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::fk;
-
-use crate::m20261123_000001_structure::{Organization, index};
+use crate::{AddsTables, TableExt, index_on, tenant_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -42,20 +40,41 @@ const STAGES: [(&str, i32, &str, &str, &str); 4] = [
 ];
 
 #[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(MaturityStage::Table)
-                    .col(string_len(MaturityStage::Key, 40).primary_key())
-                    .col(integer(MaturityStage::Ordinal))
-                    .col(string_len(MaturityStage::Name, 100))
-                    .col(string_len(MaturityStage::AccountableFor, 200))
-                    .col(text(MaturityStage::Description))
-                    .to_owned(),
-            )
-            .await?;
+impl AddsTables for Migration {
+    fn tables(&self) -> Vec<TableCreateStatement> {
+        vec![
+            Table::create()
+                .table(MaturityStage::Table)
+                .col(string_len(MaturityStage::Key, 40).primary_key())
+                .col(integer(MaturityStage::Ordinal))
+                .col(string_len(MaturityStage::Name, 100))
+                .col(string_len(MaturityStage::AccountableFor, 200))
+                .col(text(MaturityStage::Description))
+                .to_owned(),
+            tenant_table(StageAssessment::Table)
+                .col(string_len(StageAssessment::Stage, 40))
+                .col(date(StageAssessment::AssessedOn))
+                .col(text_null(StageAssessment::Rationale))
+                .col(string_len_null(StageAssessment::AssessedBy, 200))
+                .col(timestamp_with_time_zone(StageAssessment::CreatedAt))
+                .references(
+                    StageAssessment::Stage,
+                    MaturityStage::Table,
+                    MaturityStage::Key,
+                )
+                .to_owned(),
+        ]
+    }
+
+    fn indexes(&self) -> Vec<IndexCreateStatement> {
+        vec![index_on(
+            "ix_stage_assessment_org",
+            StageAssessment::Table,
+            &[StageAssessment::OrganizationId, StageAssessment::AssessedOn],
+        )]
+    }
+
+    async fn fill(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let mut insert = Query::insert();
         insert.into_table(MaturityStage::Table).columns([
             MaturityStage::Key,
@@ -74,49 +93,7 @@ impl MigrationTrait for Migration {
             ]);
         }
         manager.exec_stmt(insert).await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(StageAssessment::Table)
-                    .col(pk_uuid(StageAssessment::Id))
-                    .col(uuid(StageAssessment::OrganizationId))
-                    .col(string_len(StageAssessment::Stage, 40))
-                    .col(date(StageAssessment::AssessedOn))
-                    .col(text_null(StageAssessment::Rationale))
-                    .col(string_len_null(StageAssessment::AssessedBy, 200))
-                    .col(timestamp_with_time_zone(StageAssessment::CreatedAt))
-                    .foreign_key(&mut fk(
-                        StageAssessment::Table,
-                        StageAssessment::OrganizationId,
-                        Organization::Table,
-                        Organization::Id,
-                    ))
-                    .foreign_key(&mut fk(
-                        StageAssessment::Table,
-                        StageAssessment::Stage,
-                        MaturityStage::Table,
-                        MaturityStage::Key,
-                    ))
-                    .to_owned(),
-            )
-            .await?;
-        index(
-            manager,
-            "ix_stage_assessment_org",
-            StageAssessment::Table,
-            &[StageAssessment::OrganizationId, StageAssessment::AssessedOn],
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(StageAssessment::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(MaturityStage::Table).to_owned())
-            .await
+        Ok(())
     }
 }
 
@@ -133,7 +110,6 @@ pub(crate) enum MaturityStage {
 #[derive(DeriveIden, Clone)]
 enum StageAssessment {
     Table,
-    Id,
     OrganizationId,
     Stage,
     AssessedOn,

@@ -4,10 +4,10 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{
-    drop_tables, fk,
-    m20261123_000001_structure::{OrgUnit, Organization, index},
+    AddsTables, TableExt, index_on,
+    m20261123_000001_structure::{OrgUnit, Organization},
     m20261123_000002_maturity::MaturityStage,
-    with_lifecycle,
+    tenant_table, unique_index_on, with_lifecycle,
 };
 
 #[derive(DeriveMigrationName)]
@@ -232,10 +232,10 @@ const CATALOG: &[CatalogKpi] = &[
 ];
 
 #[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(with_lifecycle(
+impl AddsTables for Migration {
+    fn tables(&self) -> Vec<TableCreateStatement> {
+        vec![
+            with_lifecycle(
                 Table::create()
                     .table(KpiDefinition::Table)
                     .col(pk_uuid(KpiDefinition::Id))
@@ -249,34 +249,111 @@ impl MigrationTrait for Migration {
                     .col(string_len(KpiDefinition::Rollup, 20))
                     .col(boolean(KpiDefinition::Core).default(false))
                     .col(boolean(KpiDefinition::Archived).default(false))
-                    .foreign_key(&mut fk(
-                        KpiDefinition::Table,
+                    .references(
                         KpiDefinition::OrganizationId,
                         Organization::Table,
                         Organization::Id,
-                    ))
-                    .foreign_key(&mut fk(
-                        KpiDefinition::Table,
+                    )
+                    .references(
                         KpiDefinition::Stage,
                         MaturityStage::Table,
                         MaturityStage::Key,
-                    ))
+                    )
                     .to_owned(),
-            ))
-            .await?;
-        // Unique per organization; built-in keys (organization NULL) are kept unique by
-        // this migration, and the service refuses custom keys that shadow them.
-        manager
-            .create_index(
-                Index::create()
-                    .name("ux_kpi_definition_org_key")
-                    .table(KpiDefinition::Table)
-                    .col(KpiDefinition::OrganizationId)
-                    .col(KpiDefinition::Key)
-                    .unique()
+            ),
+            with_lifecycle(
+                tenant_table(KpiTarget::Table)
+                    .col(uuid(KpiTarget::KpiId))
+                    .col(uuid_null(KpiTarget::UnitId))
+                    .col(string_len(KpiTarget::Granularity, 10))
+                    .col(date(KpiTarget::PeriodStart))
+                    .col(big_integer(KpiTarget::ValueScaled))
+                    .references(KpiTarget::KpiId, KpiDefinition::Table, KpiDefinition::Id)
+                    .references(KpiTarget::UnitId, OrgUnit::Table, OrgUnit::Id)
                     .to_owned(),
-            )
-            .await?;
+            ),
+            tenant_table(KpiMeasurement::Table)
+                .col(uuid(KpiMeasurement::KpiId))
+                .col(uuid_null(KpiMeasurement::UnitId))
+                .col(string_len(KpiMeasurement::Granularity, 10))
+                .col(date(KpiMeasurement::PeriodStart))
+                .col(string_len(KpiMeasurement::Source, 100))
+                .col(json_binary(KpiMeasurement::Dimensions))
+                .col(string_len(KpiMeasurement::SeriesKey, 600))
+                .col(big_integer(KpiMeasurement::ValueScaled))
+                .col(integer(KpiMeasurement::Revision).default(1))
+                .col(timestamp_with_time_zone(KpiMeasurement::RecordedAt))
+                .col(string_len_null(KpiMeasurement::RecordedBy, 200))
+                .references(
+                    KpiMeasurement::KpiId,
+                    KpiDefinition::Table,
+                    KpiDefinition::Id,
+                )
+                .references(KpiMeasurement::UnitId, OrgUnit::Table, OrgUnit::Id)
+                .to_owned(),
+            Table::create()
+                .table(KpiMeasurementRevision::Table)
+                .col(pk_uuid(KpiMeasurementRevision::Id))
+                .col(uuid(KpiMeasurementRevision::OrganizationId))
+                .col(uuid(KpiMeasurementRevision::MeasurementId))
+                .col(integer(KpiMeasurementRevision::Revision))
+                .col(big_integer(KpiMeasurementRevision::ValueScaled))
+                .col(timestamp_with_time_zone(KpiMeasurementRevision::RecordedAt))
+                .col(string_len_null(KpiMeasurementRevision::RecordedBy, 200))
+                .references(
+                    KpiMeasurementRevision::MeasurementId,
+                    KpiMeasurement::Table,
+                    KpiMeasurement::Id,
+                )
+                .to_owned(),
+        ]
+    }
+
+    fn indexes(&self) -> Vec<IndexCreateStatement> {
+        vec![
+            // Unique per organization; built-in keys (organization NULL) are kept unique by
+            // this migration, and the service refuses custom keys that shadow them.
+            unique_index_on(
+                "ux_kpi_definition_org_key",
+                KpiDefinition::Table,
+                &[KpiDefinition::OrganizationId, KpiDefinition::Key],
+            ),
+            index_on(
+                "ix_kpi_target_org_kpi",
+                KpiTarget::Table,
+                &[
+                    KpiTarget::OrganizationId,
+                    KpiTarget::KpiId,
+                    KpiTarget::PeriodStart,
+                ],
+            ),
+            // The natural key. `series_key` folds the optional unit and the dimensions into
+            // one non-null string, so a missing unit cannot make duplicates (NULLs are
+            // distinct in unique indexes on both databases).
+            unique_index_on(
+                "ux_kpi_measurement_natural_key",
+                KpiMeasurement::Table,
+                &[
+                    KpiMeasurement::OrganizationId,
+                    KpiMeasurement::KpiId,
+                    KpiMeasurement::Granularity,
+                    KpiMeasurement::PeriodStart,
+                    KpiMeasurement::Source,
+                    KpiMeasurement::SeriesKey,
+                ],
+            ),
+            index_on(
+                "ix_kpi_measurement_revision_org_measurement",
+                KpiMeasurementRevision::Table,
+                &[
+                    KpiMeasurementRevision::OrganizationId,
+                    KpiMeasurementRevision::MeasurementId,
+                ],
+            ),
+        ]
+    }
+
+    async fn fill(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let now = chrono::Utc::now();
         let mut insert = Query::insert();
         insert.into_table(KpiDefinition::Table).columns([
@@ -308,151 +385,7 @@ impl MigrationTrait for Migration {
             ]);
         }
         manager.exec_stmt(insert).await?;
-
-        manager
-            .create_table(with_lifecycle(
-                Table::create()
-                    .table(KpiTarget::Table)
-                    .col(pk_uuid(KpiTarget::Id))
-                    .col(uuid(KpiTarget::OrganizationId))
-                    .col(uuid(KpiTarget::KpiId))
-                    .col(uuid_null(KpiTarget::UnitId))
-                    .col(string_len(KpiTarget::Granularity, 10))
-                    .col(date(KpiTarget::PeriodStart))
-                    .col(big_integer(KpiTarget::ValueScaled))
-                    .foreign_key(&mut fk(
-                        KpiTarget::Table,
-                        KpiTarget::OrganizationId,
-                        Organization::Table,
-                        Organization::Id,
-                    ))
-                    .foreign_key(&mut fk(
-                        KpiTarget::Table,
-                        KpiTarget::KpiId,
-                        KpiDefinition::Table,
-                        KpiDefinition::Id,
-                    ))
-                    .foreign_key(&mut fk(
-                        KpiTarget::Table,
-                        KpiTarget::UnitId,
-                        OrgUnit::Table,
-                        OrgUnit::Id,
-                    ))
-                    .to_owned(),
-            ))
-            .await?;
-        index(
-            manager,
-            "ix_kpi_target_org_kpi",
-            KpiTarget::Table,
-            &[
-                KpiTarget::OrganizationId,
-                KpiTarget::KpiId,
-                KpiTarget::PeriodStart,
-            ],
-        )
-        .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(KpiMeasurement::Table)
-                    .col(pk_uuid(KpiMeasurement::Id))
-                    .col(uuid(KpiMeasurement::OrganizationId))
-                    .col(uuid(KpiMeasurement::KpiId))
-                    .col(uuid_null(KpiMeasurement::UnitId))
-                    .col(string_len(KpiMeasurement::Granularity, 10))
-                    .col(date(KpiMeasurement::PeriodStart))
-                    .col(string_len(KpiMeasurement::Source, 100))
-                    .col(json_binary(KpiMeasurement::Dimensions))
-                    .col(string_len(KpiMeasurement::SeriesKey, 600))
-                    .col(big_integer(KpiMeasurement::ValueScaled))
-                    .col(integer(KpiMeasurement::Revision).default(1))
-                    .col(timestamp_with_time_zone(KpiMeasurement::RecordedAt))
-                    .col(string_len_null(KpiMeasurement::RecordedBy, 200))
-                    .foreign_key(&mut fk(
-                        KpiMeasurement::Table,
-                        KpiMeasurement::OrganizationId,
-                        Organization::Table,
-                        Organization::Id,
-                    ))
-                    .foreign_key(&mut fk(
-                        KpiMeasurement::Table,
-                        KpiMeasurement::KpiId,
-                        KpiDefinition::Table,
-                        KpiDefinition::Id,
-                    ))
-                    .foreign_key(&mut fk(
-                        KpiMeasurement::Table,
-                        KpiMeasurement::UnitId,
-                        OrgUnit::Table,
-                        OrgUnit::Id,
-                    ))
-                    .to_owned(),
-            )
-            .await?;
-        // The natural key. `series_key` folds the optional unit and the dimensions into
-        // one non-null string, so a missing unit cannot make duplicates (NULLs are
-        // distinct in unique indexes on both databases).
-        manager
-            .create_index(
-                Index::create()
-                    .name("ux_kpi_measurement_natural_key")
-                    .table(KpiMeasurement::Table)
-                    .col(KpiMeasurement::OrganizationId)
-                    .col(KpiMeasurement::KpiId)
-                    .col(KpiMeasurement::Granularity)
-                    .col(KpiMeasurement::PeriodStart)
-                    .col(KpiMeasurement::Source)
-                    .col(KpiMeasurement::SeriesKey)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(KpiMeasurementRevision::Table)
-                    .col(pk_uuid(KpiMeasurementRevision::Id))
-                    .col(uuid(KpiMeasurementRevision::OrganizationId))
-                    .col(uuid(KpiMeasurementRevision::MeasurementId))
-                    .col(integer(KpiMeasurementRevision::Revision))
-                    .col(big_integer(KpiMeasurementRevision::ValueScaled))
-                    .col(timestamp_with_time_zone(KpiMeasurementRevision::RecordedAt))
-                    .col(string_len_null(KpiMeasurementRevision::RecordedBy, 200))
-                    .foreign_key(&mut fk(
-                        KpiMeasurementRevision::Table,
-                        KpiMeasurementRevision::MeasurementId,
-                        KpiMeasurement::Table,
-                        KpiMeasurement::Id,
-                    ))
-                    .to_owned(),
-            )
-            .await?;
-        index(
-            manager,
-            "ix_kpi_measurement_revision_org_measurement",
-            KpiMeasurementRevision::Table,
-            &[
-                KpiMeasurementRevision::OrganizationId,
-                KpiMeasurementRevision::MeasurementId,
-            ],
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_tables(
-            manager,
-            [
-                KpiMeasurementRevision::Table.into_iden(),
-                KpiMeasurement::Table.into_iden(),
-                KpiTarget::Table.into_iden(),
-                KpiDefinition::Table.into_iden(),
-            ],
-        )
-        .await
+        Ok(())
     }
 }
 
@@ -477,7 +410,6 @@ enum KpiDefinition {
 #[derive(DeriveIden, Clone)]
 enum KpiTarget {
     Table,
-    Id,
     OrganizationId,
     KpiId,
     UnitId,

@@ -16,7 +16,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::{fk, with_lifecycle};
+use crate::{tenant_table, with_lifecycle};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -34,10 +34,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_table(with_lifecycle(
-                Table::create()
-                    .table(Scenario::Table)
-                    .col(pk_uuid(Scenario::Id))
-                    .col(uuid(Scenario::OrganizationId))
+                tenant_table(Scenario::Table)
                     .col(string_len(Scenario::Name, 200))
                     .col(text_null(Scenario::Description))
                     .col(date(Scenario::EffectiveFrom))
@@ -47,12 +44,6 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Scenario::BasedAt))
                     .col(json_binary(Scenario::Changes))
                     .col(timestamp_with_time_zone_null(Scenario::ClosedAt))
-                    .foreign_key(&mut fk(
-                        Scenario::Table,
-                        Scenario::OrganizationId,
-                        Organization::Table,
-                        Organization::Id,
-                    ))
                     .to_owned(),
             ))
             .await?;
@@ -112,7 +103,6 @@ impl MigrationTrait for Migration {
 #[derive(DeriveIden, Clone, Copy)]
 enum Organization {
     Table,
-    Id,
     StructureVersion,
 }
 

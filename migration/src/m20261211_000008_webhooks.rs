@@ -5,8 +5,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{
-    drop_tables, fk,
-    m20261123_000001_structure::{Organization, index},
+    AddsTables, TableExt, index_on, m20261123_000001_structure::Organization, tenant_table,
     with_lifecycle,
 };
 
@@ -14,14 +13,11 @@ use crate::{
 pub struct Migration;
 
 #[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(with_lifecycle(
-                Table::create()
-                    .table(WebhookEndpoint::Table)
-                    .col(pk_uuid(WebhookEndpoint::Id))
-                    .col(uuid(WebhookEndpoint::OrganizationId))
+impl AddsTables for Migration {
+    fn tables(&self) -> Vec<TableCreateStatement> {
+        vec![
+            with_lifecycle(
+                tenant_table(WebhookEndpoint::Table)
                     .col(string_len(WebhookEndpoint::Url, 2_000))
                     .col(text_null(WebhookEndpoint::Description))
                     .col(json_binary(WebhookEndpoint::Events))
@@ -37,225 +33,141 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(WebhookEndpoint::FailingSince))
                     .col(uuid_null(WebhookEndpoint::LeaseOwner))
                     .col(timestamp_with_time_zone_null(WebhookEndpoint::LeaseUntil))
-                    .foreign_key(&mut fk(
-                        WebhookEndpoint::Table,
-                        WebhookEndpoint::OrganizationId,
-                        Organization::Table,
-                        Organization::Id,
-                    ))
                     .to_owned(),
-            ))
-            .await?;
-        index(
-            manager,
-            "ix_webhook_endpoint_org",
-            WebhookEndpoint::Table,
-            &[WebhookEndpoint::OrganizationId, WebhookEndpoint::Enabled],
-        )
-        .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(WebhookEvent::Table)
-                    .col(pk_uuid(WebhookEvent::Id))
-                    .col(uuid(WebhookEvent::OrganizationId))
-                    .col(string_len(WebhookEvent::EventType, 60))
-                    .col(text(WebhookEvent::Body))
-                    .col(timestamp_with_time_zone(WebhookEvent::CreatedAt))
-                    .foreign_key(&mut fk(
-                        WebhookEvent::Table,
-                        WebhookEvent::OrganizationId,
-                        Organization::Table,
-                        Organization::Id,
-                    ))
-                    .to_owned(),
-            )
-            .await?;
-        index(
-            manager,
-            "ix_webhook_event_org_created",
-            WebhookEvent::Table,
-            &[WebhookEvent::OrganizationId, WebhookEvent::CreatedAt],
-        )
-        .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(WebhookDelivery::Table)
-                    .col(pk_uuid(WebhookDelivery::Id))
-                    .col(uuid(WebhookDelivery::OrganizationId))
-                    .col(uuid(WebhookDelivery::EndpointId))
-                    .col(uuid(WebhookDelivery::EventId))
-                    .col(string_len(WebhookDelivery::EventType, 60))
-                    .col(timestamp_with_time_zone(WebhookDelivery::EventAt))
-                    .col(string_len(WebhookDelivery::State, 20))
-                    .col(integer(WebhookDelivery::Attempts).default(0))
-                    .col(timestamp_with_time_zone(WebhookDelivery::NextAttemptAt))
-                    .col(uuid_null(WebhookDelivery::RedeliveryOf))
-                    .col(integer_null(WebhookDelivery::LastStatus))
-                    .col(text_null(WebhookDelivery::LastError))
-                    .col(timestamp_with_time_zone(WebhookDelivery::CreatedAt))
-                    .col(timestamp_with_time_zone_null(WebhookDelivery::CompletedAt))
-                    .foreign_key(
-                        fk(
-                            WebhookDelivery::Table,
-                            WebhookDelivery::EndpointId,
-                            WebhookEndpoint::Table,
-                            WebhookEndpoint::Id,
-                        )
-                        .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        fk(
-                            WebhookDelivery::Table,
-                            WebhookDelivery::EventId,
-                            WebhookEvent::Table,
-                            WebhookEvent::Id,
-                        )
-                        .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        // The delivery log of an endpoint, newest first.
-        index(
-            manager,
-            "ix_webhook_delivery_endpoint_created",
-            WebhookDelivery::Table,
-            &[
-                WebhookDelivery::OrganizationId,
-                WebhookDelivery::EndpointId,
-                WebhookDelivery::CreatedAt,
-            ],
-        )
-        .await?;
-        // What an endpoint has waiting, in event order.
-        index(
-            manager,
-            "ix_webhook_delivery_endpoint_pending",
-            WebhookDelivery::Table,
-            &[
-                WebhookDelivery::EndpointId,
-                WebhookDelivery::State,
-                WebhookDelivery::NextAttemptAt,
-            ],
-        )
-        .await?;
-        // The worker's view across tenants (queue depth, the oldest waiting delivery,
-        // the endpoints with work): not tenant-scoped on purpose.
-        index(
-            manager,
-            "ix_webhook_delivery_state_due",
-            WebhookDelivery::Table,
-            &[WebhookDelivery::State, WebhookDelivery::NextAttemptAt],
-        )
-        .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(WebhookAttempt::Table)
-                    .col(pk_uuid(WebhookAttempt::Id))
-                    .col(uuid(WebhookAttempt::OrganizationId))
-                    .col(uuid(WebhookAttempt::DeliveryId))
-                    .col(integer(WebhookAttempt::Number))
-                    .col(timestamp_with_time_zone(WebhookAttempt::AttemptedAt))
-                    .col(string_len(WebhookAttempt::Outcome, 20))
-                    .col(integer_null(WebhookAttempt::StatusCode))
-                    .col(big_integer(WebhookAttempt::LatencyMs))
-                    .col(text_null(WebhookAttempt::ResponseExcerpt))
-                    .col(text_null(WebhookAttempt::Error))
-                    .foreign_key(
-                        fk(
-                            WebhookAttempt::Table,
-                            WebhookAttempt::DeliveryId,
-                            WebhookDelivery::Table,
-                            WebhookDelivery::Id,
-                        )
-                        .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-        index(
-            manager,
-            "ix_webhook_attempt_delivery",
-            WebhookAttempt::Table,
-            &[
-                WebhookAttempt::OrganizationId,
-                WebhookAttempt::DeliveryId,
-                WebhookAttempt::Number,
-            ],
-        )
-        .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(WebhookInsightWatch::Table)
-                    .col(pk_uuid(WebhookInsightWatch::OrganizationId))
-                    .col(timestamp_with_time_zone(WebhookInsightWatch::DueAt))
-                    .col(timestamp_with_time_zone_null(
-                        WebhookInsightWatch::EvaluatedAt,
-                    ))
-                    .foreign_key(&mut fk(
-                        WebhookInsightWatch::Table,
-                        WebhookInsightWatch::OrganizationId,
-                        Organization::Table,
-                        Organization::Id,
-                    ))
-                    .to_owned(),
-            )
-            .await?;
-        index(
-            manager,
-            "ix_webhook_insight_watch_due",
-            WebhookInsightWatch::Table,
-            &[WebhookInsightWatch::DueAt],
-        )
-        .await?;
-
-        manager
-            .create_table(
-                Table::create()
-                    .table(WebhookInsightState::Table)
-                    .col(uuid(WebhookInsightState::OrganizationId))
-                    .col(string_len(WebhookInsightState::Fingerprint, 64))
-                    .col(string_len(WebhookInsightState::Code, 100))
-                    .col(json_binary(WebhookInsightState::Insight))
-                    .col(timestamp_with_time_zone(WebhookInsightState::RaisedAt))
-                    .primary_key(
-                        Index::create()
-                            .col(WebhookInsightState::OrganizationId)
-                            .col(WebhookInsightState::Fingerprint),
-                    )
-                    .foreign_key(&mut fk(
-                        WebhookInsightState::Table,
-                        WebhookInsightState::OrganizationId,
-                        Organization::Table,
-                        Organization::Id,
-                    ))
-                    .to_owned(),
-            )
-            .await?;
-        Ok(())
+            ),
+            tenant_table(WebhookEvent::Table)
+                .col(string_len(WebhookEvent::EventType, 60))
+                .col(text(WebhookEvent::Body))
+                .col(timestamp_with_time_zone(WebhookEvent::CreatedAt))
+                .to_owned(),
+            Table::create()
+                .table(WebhookDelivery::Table)
+                .col(pk_uuid(WebhookDelivery::Id))
+                .col(uuid(WebhookDelivery::OrganizationId))
+                .col(uuid(WebhookDelivery::EndpointId))
+                .col(uuid(WebhookDelivery::EventId))
+                .col(string_len(WebhookDelivery::EventType, 60))
+                .col(timestamp_with_time_zone(WebhookDelivery::EventAt))
+                .col(string_len(WebhookDelivery::State, 20))
+                .col(integer(WebhookDelivery::Attempts).default(0))
+                .col(timestamp_with_time_zone(WebhookDelivery::NextAttemptAt))
+                .col(uuid_null(WebhookDelivery::RedeliveryOf))
+                .col(integer_null(WebhookDelivery::LastStatus))
+                .col(text_null(WebhookDelivery::LastError))
+                .col(timestamp_with_time_zone(WebhookDelivery::CreatedAt))
+                .col(timestamp_with_time_zone_null(WebhookDelivery::CompletedAt))
+                .references_cascade(
+                    WebhookDelivery::EndpointId,
+                    WebhookEndpoint::Table,
+                    WebhookEndpoint::Id,
+                )
+                .references_cascade(
+                    WebhookDelivery::EventId,
+                    WebhookEvent::Table,
+                    WebhookEvent::Id,
+                )
+                .to_owned(),
+            Table::create()
+                .table(WebhookAttempt::Table)
+                .col(pk_uuid(WebhookAttempt::Id))
+                .col(uuid(WebhookAttempt::OrganizationId))
+                .col(uuid(WebhookAttempt::DeliveryId))
+                .col(integer(WebhookAttempt::Number))
+                .col(timestamp_with_time_zone(WebhookAttempt::AttemptedAt))
+                .col(string_len(WebhookAttempt::Outcome, 20))
+                .col(integer_null(WebhookAttempt::StatusCode))
+                .col(big_integer(WebhookAttempt::LatencyMs))
+                .col(text_null(WebhookAttempt::ResponseExcerpt))
+                .col(text_null(WebhookAttempt::Error))
+                .references_cascade(
+                    WebhookAttempt::DeliveryId,
+                    WebhookDelivery::Table,
+                    WebhookDelivery::Id,
+                )
+                .to_owned(),
+            Table::create()
+                .table(WebhookInsightWatch::Table)
+                .col(pk_uuid(WebhookInsightWatch::OrganizationId))
+                .col(timestamp_with_time_zone(WebhookInsightWatch::DueAt))
+                .col(timestamp_with_time_zone_null(
+                    WebhookInsightWatch::EvaluatedAt,
+                ))
+                .references(
+                    WebhookInsightWatch::OrganizationId,
+                    Organization::Table,
+                    Organization::Id,
+                )
+                .to_owned(),
+            Table::create()
+                .table(WebhookInsightState::Table)
+                .tenant(WebhookInsightState::OrganizationId)
+                .col(string_len(WebhookInsightState::Fingerprint, 64))
+                .col(string_len(WebhookInsightState::Code, 100))
+                .col(json_binary(WebhookInsightState::Insight))
+                .col(timestamp_with_time_zone(WebhookInsightState::RaisedAt))
+                .primary_key(
+                    Index::create()
+                        .col(WebhookInsightState::OrganizationId)
+                        .col(WebhookInsightState::Fingerprint),
+                )
+                .to_owned(),
+        ]
     }
 
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_tables(
-            manager,
-            [
-                WebhookInsightState::Table.into_iden(),
-                WebhookInsightWatch::Table.into_iden(),
-                WebhookAttempt::Table.into_iden(),
-                WebhookDelivery::Table.into_iden(),
-                WebhookEvent::Table.into_iden(),
-                WebhookEndpoint::Table.into_iden(),
-            ],
-        )
-        .await
+    fn indexes(&self) -> Vec<IndexCreateStatement> {
+        vec![
+            index_on(
+                "ix_webhook_endpoint_org",
+                WebhookEndpoint::Table,
+                &[WebhookEndpoint::OrganizationId, WebhookEndpoint::Enabled],
+            ),
+            index_on(
+                "ix_webhook_event_org_created",
+                WebhookEvent::Table,
+                &[WebhookEvent::OrganizationId, WebhookEvent::CreatedAt],
+            ),
+            // The delivery log of an endpoint, newest first.
+            index_on(
+                "ix_webhook_delivery_endpoint_created",
+                WebhookDelivery::Table,
+                &[
+                    WebhookDelivery::OrganizationId,
+                    WebhookDelivery::EndpointId,
+                    WebhookDelivery::CreatedAt,
+                ],
+            ),
+            // What an endpoint has waiting, in event order.
+            index_on(
+                "ix_webhook_delivery_endpoint_pending",
+                WebhookDelivery::Table,
+                &[
+                    WebhookDelivery::EndpointId,
+                    WebhookDelivery::State,
+                    WebhookDelivery::NextAttemptAt,
+                ],
+            ),
+            // The worker's view across tenants (queue depth, the oldest waiting delivery,
+            // the endpoints with work): not tenant-scoped on purpose.
+            index_on(
+                "ix_webhook_delivery_state_due",
+                WebhookDelivery::Table,
+                &[WebhookDelivery::State, WebhookDelivery::NextAttemptAt],
+            ),
+            index_on(
+                "ix_webhook_attempt_delivery",
+                WebhookAttempt::Table,
+                &[
+                    WebhookAttempt::OrganizationId,
+                    WebhookAttempt::DeliveryId,
+                    WebhookAttempt::Number,
+                ],
+            ),
+            index_on(
+                "ix_webhook_insight_watch_due",
+                WebhookInsightWatch::Table,
+                &[WebhookInsightWatch::DueAt],
+            ),
+        ]
     }
 }
 

@@ -21,7 +21,7 @@ use sea_orm_migration::{
 };
 use uuid::Uuid;
 
-use crate::{drop_tables, fk, m20261123_000001_structure::index};
+use crate::{TableExt, index_on, tenant_table, unique_index_on};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -94,14 +94,14 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         }
-        drop_tables(
-            manager,
-            [
-                PositionVersion::Table.into_iden(),
-                OrgUnitVersion::Table.into_iden(),
-            ],
-        )
-        .await?;
+        for table in [
+            PositionVersion::Table.into_iden(),
+            OrgUnitVersion::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
         manager
             .drop_index(
                 Index::drop()
@@ -129,10 +129,7 @@ impl MigrationTrait for Migration {
 async fn create_version_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     manager
         .create_table(
-            Table::create()
-                .table(OrgUnitVersion::Table)
-                .col(pk_uuid(OrgUnitVersion::Id))
-                .col(uuid(OrgUnitVersion::OrganizationId))
+            tenant_table(OrgUnitVersion::Table)
                 .col(uuid(OrgUnitVersion::UnitId))
                 .col(date(OrgUnitVersion::EffectiveFrom))
                 .col(string_len(OrgUnitVersion::Name, 200))
@@ -140,39 +137,13 @@ async fn create_version_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr>
                 .col(string_len(OrgUnitVersion::Sourcing, 40))
                 .col(text_null(OrgUnitVersion::Description))
                 .col(timestamp_with_time_zone(OrgUnitVersion::CreatedAt))
-                .foreign_key(&mut fk(
-                    OrgUnitVersion::Table,
-                    OrgUnitVersion::OrganizationId,
-                    Dated::Organization,
-                    Dated::Id,
-                ))
-                .foreign_key(&mut fk(
-                    OrgUnitVersion::Table,
-                    OrgUnitVersion::UnitId,
-                    Dated::OrgUnit,
-                    Dated::Id,
-                ))
-                .to_owned(),
-        )
-        .await?;
-    manager
-        .create_index(
-            Index::create()
-                .name("ux_org_unit_version_day")
-                .table(OrgUnitVersion::Table)
-                .col(OrgUnitVersion::OrganizationId)
-                .col(OrgUnitVersion::UnitId)
-                .col(OrgUnitVersion::EffectiveFrom)
-                .unique()
+                .references(OrgUnitVersion::UnitId, Dated::OrgUnit, Dated::Id)
                 .to_owned(),
         )
         .await?;
     manager
         .create_table(
-            Table::create()
-                .table(PositionVersion::Table)
-                .col(pk_uuid(PositionVersion::Id))
-                .col(uuid(PositionVersion::OrganizationId))
+            tenant_table(PositionVersion::Table)
                 .col(uuid(PositionVersion::PositionId))
                 .col(date(PositionVersion::EffectiveFrom))
                 .col(string_len(PositionVersion::Title, 200))
@@ -180,40 +151,38 @@ async fn create_version_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr>
                 .col(string_len_null(PositionVersion::HolderName, 200))
                 .col(json_binary(PositionVersion::Responsibilities))
                 .col(timestamp_with_time_zone(PositionVersion::CreatedAt))
-                .foreign_key(&mut fk(
-                    PositionVersion::Table,
-                    PositionVersion::OrganizationId,
-                    Dated::Organization,
-                    Dated::Id,
-                ))
-                .foreign_key(&mut fk(
-                    PositionVersion::Table,
-                    PositionVersion::PositionId,
-                    Dated::Position,
-                    Dated::Id,
-                ))
+                .references(PositionVersion::PositionId, Dated::Position, Dated::Id)
                 .to_owned(),
         )
         .await?;
-    manager
-        .create_index(
-            Index::create()
-                .name("ux_position_version_day")
-                .table(PositionVersion::Table)
-                .col(PositionVersion::OrganizationId)
-                .col(PositionVersion::PositionId)
-                .col(PositionVersion::EffectiveFrom)
-                .unique()
-                .to_owned(),
-        )
-        .await?;
-    index(
-        manager,
-        "ix_org_unit_org_from",
-        Dated::OrgUnit,
-        &[Dated::OrganizationId, Dated::EffectiveFrom],
-    )
-    .await
+    for index in [
+        unique_index_on(
+            "ux_org_unit_version_day",
+            OrgUnitVersion::Table,
+            &[
+                OrgUnitVersion::OrganizationId,
+                OrgUnitVersion::UnitId,
+                OrgUnitVersion::EffectiveFrom,
+            ],
+        ),
+        unique_index_on(
+            "ux_position_version_day",
+            PositionVersion::Table,
+            &[
+                PositionVersion::OrganizationId,
+                PositionVersion::PositionId,
+                PositionVersion::EffectiveFrom,
+            ],
+        ),
+        index_on(
+            "ix_org_unit_org_from",
+            Dated::OrgUnit,
+            &[Dated::OrganizationId, Dated::EffectiveFrom],
+        ),
+    ] {
+        manager.create_index(index).await?;
+    }
+    Ok(())
 }
 
 #[derive(FromQueryResult)]
@@ -406,7 +375,6 @@ async fn run(
 
 #[derive(DeriveIden, Clone)]
 enum Dated {
-    Organization,
     OrgUnit,
     Position,
     Id,
@@ -416,7 +384,7 @@ enum Dated {
     Archived,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone)]
 enum OrgUnitVersion {
     Table,
     Id,
@@ -430,7 +398,7 @@ enum OrgUnitVersion {
     CreatedAt,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone)]
 enum PositionVersion {
     Table,
     Id,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use orgdesign_domain::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, backends, code, field, spawn_app};
+use crate::helpers::{TestApp, backends, code, create_unit_request, field, spawn_app};
 
 /// What a request came back with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,38 +139,24 @@ async fn tenant(app: &TestApp, slug: &str) -> Tenant {
         .to_owned();
     let spare_token = issue_token(app, &org).await.1;
     let stakeholder = app
-        .ok(
+        .ok_id(
             "mutation($i: CreateStakeholderInput!) { createStakeholder(input: $i) { id } }",
             json!({ "i": { "organizationId": org, "name": "Customers", "kind": "EXTERNAL", "group": "CUSTOMERS" } }),
         )
-        .await["createStakeholder"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await;
     let relationship = app
-        .ok(
+        .ok_id(
             "mutation($i: CreateRelationshipInput!) { createRelationship(input: $i) { id } }",
             json!({ "i": { "ownerUnitId": sub_unit, "stakeholderId": stakeholder, "trustScore": 70, "strength": "STRONG" } }),
         )
-        .await["createRelationship"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await;
     // A stored point, for the KPI reads that name one (`kpiPoint`).
     app.ok(
         "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }",
         json!({ "o": org, "p": [{ "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-02-01", "value": "5", "source": "fixture" }] }),
     )
     .await;
-    let scenario = app
-        .ok(
-            "mutation($i: CreateScenarioInput!) { createScenario(input: $i) { id } }",
-            json!({ "i": { "organizationId": org, "name": "Draft", "effectiveFrom": "2030-01-01" } }),
-        )
-        .await["createScenario"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let scenario = app.create_scenario(&org, "Draft").await;
     let webhook_delivery = app
         .ok(
             "query($e: ID!) { webhookDeliveries(endpointId: $e) { edges { node { id } } } }",
@@ -193,6 +179,14 @@ async fn tenant(app: &TestApp, slug: &str) -> Tenant {
         stakeholder,
         relationship,
     }
+}
+
+/// Creates an organization `slug` and issues it an integration token, as most tests of
+/// integrations begin: (the organization's id, the token, the token's id).
+pub async fn integrated_org(app: &TestApp, slug: &str) -> (String, String, String) {
+    let org = app.create_org(slug).await;
+    let (token, id) = issue_token(app, &org).await;
+    (org, token, id)
 }
 
 /// Issues an integration token as admin: (token, its id).
@@ -600,10 +594,7 @@ async fn every_mutation_writes_an_audit_entry_in_its_transaction() {
             .anonymous
             .post(format!("{}/graphql", app.address))
             .bearer_auth(&editor)
-            .json(&json!({
-                "query": "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
-                "variables": { "i": { "organizationId": org, "name": "Brand", "function": "MARKETING" } }
-            }))
+            .json(&create_unit_request(&org, "Brand", "MARKETING"))
             .send()
             .await
             .unwrap();

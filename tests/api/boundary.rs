@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::{
     authorization::issue_token,
-    helpers::{Backend, TestApp, code, field, on_each_backend, spawn_app},
+    helpers::{Backend, PUSH_KPIS, TestApp, code, field, on_each_backend, spawn_app},
 };
 
 /// The dates that used to pass: a sign, and months or days of one digit.
@@ -65,8 +65,6 @@ fn assert_graphql_refusal(what: &str, body: &Value, expected: &str) {
 const KPI_SERIES: &str = "query($o: ID!, $k: String!) { kpiSeries(organizationId: $o, kpi: $k, granularity: MONTH, from: \"2024-01-01\", to: \"2024-07-01\") { value } }";
 const ORG_KPI_SERIES: &str = "query($o: ID, $k: String!) { organization(id: $o) { kpiSeries(kpi: $k, granularity: MONTH, from: \"2024-01-01\", to: \"2024-07-01\") { value } } }";
 const SET_TARGET: &str = "mutation($i: SetKpiTargetInput!) { setKpiTarget(input: $i) { id } }";
-const PUSH: &str = "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }";
-
 #[tokio::test]
 async fn a_nul_byte_in_a_kpi_key_or_source_is_bad_user_input_on_its_field_on_every_path() {
     on_each_backend(|app| async move {
@@ -157,7 +155,7 @@ async fn dates_are_read_only_as_four_two_and_two_digits_on_every_way_in() {
             let body = app.graphql(SET_TARGET, target).await;
             assert_graphql_refusal(&format!("{what}: setKpiTarget"), &body, "input.periodStart");
             let points = json!({ "o": org, "p": [{ "kpi": "mqls", "granularity": "DAY", "periodStart": date, "value": "1", "source": "crm" }] });
-            let body = app.graphql(PUSH, points).await;
+            let body = app.graphql(PUSH_KPIS, points).await;
             assert_graphql_refusal(&format!("{what}: recordKpiMeasurements"), &body, "points[0].periodStart");
 
             // REST query parameters.
@@ -187,7 +185,7 @@ async fn dates_are_read_only_as_four_two_and_two_digits_on_every_way_in() {
         assert_eq!(status, StatusCode::OK, "{page}");
         assert_eq!(page["points"], json!([]));
         let points = json!({ "o": org, "p": [{ "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-01-01", "value": "1", "source": "crm" }] });
-        assert_eq!(app.ok(PUSH, points).await["recordKpiMeasurements"]["inserted"], 1);
+        assert_eq!(app.ok(PUSH_KPIS, points).await["recordKpiMeasurements"]["inserted"], 1);
         let funnel = app
             .ok(
                 "query($o: ID!) { funnel(organizationId: $o, from: \"2024-01-01\", to: \"2024-02-01\") { kpi count } }",

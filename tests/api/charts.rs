@@ -1,20 +1,14 @@
 //! The org chart (GraphQL `chart` in three formats, `GET .../chart.svg`) and the KPI
 //! trend chart (`GET .../kpis/{key}/chart.svg`) over the demo organizations.
 
-use orgdesign_domain::{auth::Role, demo, settings::Limits};
+use orgdesign_domain::auth::Role;
 use reqwest::{StatusCode, header};
-use sea_orm::Database;
 use serde_json::{Value, json};
 
 use crate::{
     authorization::issue_token,
     helpers::{TestApp, on_each_backend},
 };
-
-async fn load_demo(app: &TestApp) {
-    let db = Database::connect(&app.database_url).await.unwrap();
-    demo::load(&db, &Limits::default()).await.unwrap();
-}
 
 async fn chart(app: &TestApp, slug: &str, format: &str, as_of: Option<&str>) -> String {
     let data = app
@@ -57,7 +51,7 @@ fn ids(app_data: &Value, name: &str) -> String {
 #[tokio::test]
 async fn the_org_chart_draws_lines_by_kind_functions_and_insight_markers_in_every_format() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
 
         // Lumen: eight SOLID lines and two DOTTED (matrix) lines into the business units.
         let mermaid = chart(&app, "lumen-health", "MERMAID", None).await;
@@ -130,7 +124,7 @@ async fn the_org_chart_draws_lines_by_kind_functions_and_insight_markers_in_ever
 #[tokio::test]
 async fn the_kpi_trend_chart_shows_the_series_and_its_target() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let lumen = app.ok("{ organization(slug: \"lumen-health\") { id } }", json!({})).await["organization"]["id"].clone();
         let series = app
             .ok(
@@ -181,7 +175,7 @@ async fn the_kpi_trend_chart_shows_the_series_and_its_target() {
 #[tokio::test]
 async fn the_chart_endpoints_check_tokens_tenancy_and_input() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let orgs = app
             .ok(
                 "{ organizations { edges { node { id slug } } } }",
@@ -288,7 +282,7 @@ async fn the_chart_endpoints_check_tokens_tenancy_and_input() {
 #[tokio::test]
 async fn dates_out_of_range_are_bad_input_not_a_crash() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let admin = Some(app.admin_token.as_str());
         for path in [
             "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg?granularity=DAY&to=-262143-01-05",
@@ -371,7 +365,7 @@ async fn each_mutation_field_sees_the_writes_before_it() {
 #[tokio::test]
 async fn a_chart_can_start_at_one_unit_and_stop_at_a_depth() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let lumen = app.ok("{ organization(slug: \"lumen-health\") { units { id name } } }", json!({})).await;
         let marketing = ids(&lumen["organization"], "Group marketing");
         let data = app

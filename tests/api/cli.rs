@@ -8,7 +8,8 @@ use orgdesign_domain::settings::Settings;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Backend, HeldRequest, ServerProcess, backends, fresh_database, wait_until_refused,
+    Backend, HeldRequest, ServerProcess, backends, fresh_database, post_graphql, succeeded,
+    wait_until_refused,
 };
 
 fn orgdesign(database_url: &str, args: &[&str]) -> String {
@@ -18,12 +19,7 @@ fn orgdesign(database_url: &str, args: &[&str]) -> String {
         .env("RUST_LOG", "warn")
         .output()
         .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "orgdesign {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    succeeded(&output)
 }
 
 #[tokio::test]
@@ -89,16 +85,8 @@ async fn the_demo_command_loads_one_organization_per_collaboration_model() {
         let query = r#"{ organizations { totalCount edges { node { slug declaredModel
             units { name function sourcing superior { name } }
             reportingLines { kind unit { name } superiorUnit { name } } } } } }"#;
-        let body: Value = reqwest::Client::new()
-            .post(format!("{address}/graphql"))
-            .bearer_auth(&admin)
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let client = reqwest::Client::new();
+        let body = post_graphql(&client, &address, Some(&admin), &json!({ "query": query })).await;
         let orgs = &body["data"]["organizations"];
         assert_eq!(orgs["totalCount"], 4, "{backend:?}: {body}");
         let find = |slug: &str| {

@@ -12,23 +12,7 @@ use sea_orm::{ConnectionTrait, Database, Statement, TransactionTrait};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::helpers::{Backend, TestApp, backends, code, spawn_app_with};
-
-const PUSH: &str = "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }";
-
-/// `count` daily points of `leads` from 2000-01-01 on, from `source`: distinct from
-/// every other source's, so each push inserts all of them.
-fn points(source: &str, count: usize) -> Value {
-    let first = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
-    Value::Array(
-        (0..count)
-            .map(|day| {
-                let date = first + chrono::Duration::days(i64::try_from(day).unwrap());
-                json!({ "kpi": "leads", "granularity": "DAY", "periodStart": date.to_string(), "value": "1", "source": source })
-            })
-            .collect(),
-    )
-}
+use crate::helpers::{Backend, PUSH_KPIS, TestApp, backends, code, daily_leads, spawn_app_with};
 
 /// Points of `organization` stored so far, asked of the database directly.
 async fn stored(app: &TestApp, organization: &str) -> i64 {
@@ -76,7 +60,7 @@ async fn twelve_pushers_queued_on_one_organization_with_a_one_second_limit_get_n
             app.address
         );
         let bodies: Vec<String> = (0..12)
-            .map(|i| json!({ "points": points(&format!("pusher-{i}"), 5_000) }).to_string())
+            .map(|i| json!({ "points": daily_leads(&format!("pusher-{i}"), 5_000) }).to_string())
             .collect();
         let answers: Vec<Answer> = join_all(bodies.into_iter().map(|body| {
             let request = app
@@ -196,8 +180,8 @@ async fn burst(app: &TestApp, busy: &str, request: &Value, attempt: usize) -> Bu
         let mut codes = Vec::new();
         for round in 0..ROUNDS {
             let source = format!("burst-{attempt}-{i}-{round}");
-            let variables = json!({ "o": busy, "p": points(&source, POINTS) });
-            let body = app.graphql(PUSH, variables).await;
+            let variables = json!({ "o": busy, "p": daily_leads(&source, POINTS) });
+            let body = app.graphql(PUSH_KPIS, variables).await;
             codes.push(match body["errors"].as_array() {
                 None => "OK".to_owned(),
                 Some(errors) => code(&errors[0]).to_owned(),
@@ -339,7 +323,10 @@ async fn a_writer_held_off_by_another_process_is_unavailable_within_the_time_lim
         };
         let started = Instant::now();
         let body = app
-            .graphql(PUSH, json!({ "o": org, "p": points("held-off", 10) }))
+            .graphql(
+                PUSH_KPIS,
+                json!({ "o": org, "p": daily_leads("held-off", 10) }),
+            )
             .await;
         let took = started.elapsed();
         eprintln!("[{backend:?}] a writer held off by another process: {took:?}: {body}");
@@ -355,7 +342,10 @@ async fn a_writer_held_off_by_another_process_is_unavailable_within_the_time_lim
         holder.rollback().await.unwrap();
         // Once the organization is free, the same write goes through.
         let body = app
-            .graphql(PUSH, json!({ "o": org, "p": points("held-off", 10) }))
+            .graphql(
+                PUSH_KPIS,
+                json!({ "o": org, "p": daily_leads("held-off", 10) }),
+            )
             .await;
         assert!(body["errors"].is_null(), "[{backend:?}] {body}");
     }

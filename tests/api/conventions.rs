@@ -5,7 +5,7 @@
 use reqwest::{StatusCode, header};
 use serde_json::json;
 
-use crate::helpers::{backends, spawn_app};
+use crate::helpers::{backends, create_unit_request, spawn_app};
 
 #[tokio::test]
 async fn head_validators_compression_and_security_headers() {
@@ -64,22 +64,19 @@ async fn head_validators_compression_and_security_headers() {
         let chart = app.client.get(&chart_url).send().await.unwrap();
         assert_eq!(chart.status(), StatusCode::OK);
         let chart_tag = chart.headers()[header::ETAG].to_str().unwrap().to_owned();
-        let cached = app
-            .client
-            .get(&chart_url)
-            .header(header::IF_NONE_MATCH, &chart_tag)
-            .send()
-            .await
-            .unwrap();
+        // The chart again, sent only if it no longer matches the tag.
+        let revalidated = || async {
+            app.client
+                .get(&chart_url)
+                .header(header::IF_NONE_MATCH, &chart_tag)
+                .send()
+                .await
+                .unwrap()
+        };
+        let cached = revalidated().await;
         assert_eq!(cached.status(), StatusCode::NOT_MODIFIED, "[{backend:?}]");
         app.create_unit(&org, "Sales", "SALES").await;
-        let changed = app
-            .client
-            .get(&chart_url)
-            .header(header::IF_NONE_MATCH, &chart_tag)
-            .send()
-            .await
-            .unwrap();
+        let changed = revalidated().await;
         assert_eq!(
             changed.status(),
             StatusCode::OK,
@@ -143,10 +140,7 @@ async fn an_incoming_request_id_and_traceparent_are_honoured() {
             .post(format!("{}/graphql", app.address))
             .header("x-request-id", "client-req.42")
             .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
-            .json(&json!({
-                "query": "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
-                "variables": { "i": { "organizationId": org, "name": "Brand", "function": "MARKETING" } }
-            }))
+            .json(&create_unit_request(&org, "Brand", "MARKETING"))
             .send()
             .await
             .unwrap();

@@ -18,24 +18,12 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
-    helpers::{Backend, TestApp, code, require_postgres, spawn_app_with, wait_for},
+    helpers::{
+        Backend, PUSH_KPIS, TestApp, code, daily_leads, require_postgres, spawn_app_with, wait_for,
+    },
     proxy::Proxy,
     subscriptions,
 };
-
-const PUSH: &str = "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }";
-
-fn points(source: &str, count: usize) -> Value {
-    let first = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
-    Value::Array(
-        (0..count)
-            .map(|day| {
-                let date = first + chrono::Duration::days(i64::try_from(day).unwrap());
-                json!({ "kpi": "leads", "granularity": "DAY", "periodStart": date.to_string(), "value": "1", "source": source })
-            })
-            .collect(),
-    )
-}
 
 /// How long a statement may go unanswered in this test.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -61,8 +49,11 @@ async fn a_write_when_the_database_stops_answering_is_unavailable_within_the_tim
     // The test's own view of the database goes around the proxy.
     let direct_url = app.database_url.clone();
     let org = app.create_org("frozen").await;
-    app.ok(PUSH, json!({ "o": org, "p": points("warm-up", 10) }))
-        .await;
+    app.ok(
+        PUSH_KPIS,
+        json!({ "o": org, "p": daily_leads("warm-up", 10) }),
+    )
+    .await;
 
     // A 5,000-point push: the proxy freezes in the middle of its big INSERT, once
     // 64 KiB more have gone towards the database.
@@ -71,7 +62,10 @@ async fn a_write_when_the_database_stops_answering_is_unavailable_within_the_tim
     let started = Instant::now();
     let push = async {
         let body = app
-            .graphql(PUSH, json!({ "o": org, "p": points("frozen", 5_000) }))
+            .graphql(
+                PUSH_KPIS,
+                json!({ "o": org, "p": daily_leads("frozen", 5_000) }),
+            )
             .await;
         answered.store(true, Ordering::SeqCst);
         (body, started.elapsed(), proxy.is_frozen())
@@ -133,7 +127,10 @@ async fn a_write_when_the_database_stops_answering_is_unavailable_within_the_tim
         .unwrap();
     assert_eq!(frozen_points, 0, "nothing of the cut-off write was stored");
     let again = app
-        .ok(PUSH, json!({ "o": org, "p": points("frozen", 5_000) }))
+        .ok(
+            PUSH_KPIS,
+            json!({ "o": org, "p": daily_leads("frozen", 5_000) }),
+        )
         .await;
     assert_eq!(again["recordKpiMeasurements"]["inserted"], 5_000);
 }
@@ -292,7 +289,7 @@ async fn answer_of(response: reqwest::Response) -> Answer {
 /// Asks `endpoint` once.
 async fn ask(app: &TestApp, fixture: &Fixture, endpoint: Endpoint, round: usize) -> Answer {
     let base = format!("{}/api/v1/organizations/frozen", app.address);
-    let push = json!({ "points": points(&format!("frozen-rest-{round}"), 10) });
+    let push = json!({ "points": daily_leads(&format!("frozen-rest-{round}"), 10) });
     let request = match endpoint {
         Endpoint::Healthz => app.client.get(format!("{}/healthz", app.address)),
         Endpoint::Readyz => app.client.get(format!("{}/readyz", app.address)),
@@ -300,7 +297,7 @@ async fn ask(app: &TestApp, fixture: &Fixture, endpoint: Endpoint, round: usize)
             &json!({ "query": "query($id: ID!) { organization(id: $id) { name units { name } } }", "variables": { "id": fixture.org } }),
         ),
         Endpoint::GraphqlWrite => app.client.post(format!("{}/graphql", app.address)).json(
-            &json!({ "query": PUSH, "variables": { "o": fixture.org, "p": points(&format!("frozen-graphql-{round}"), 10) } }),
+            &json!({ "query": PUSH_KPIS, "variables": { "o": fixture.org, "p": daily_leads(&format!("frozen-graphql-{round}"), 10) } }),
         ),
         Endpoint::RestPush => app
             .client
@@ -372,17 +369,12 @@ async fn every_endpoint_answers_within_its_deadline_while_the_database_does_not_
     .await;
     let org = app.create_org("frozen").await;
     app.create_unit(&org, "Marketing", "MARKETING").await;
-    app.ok(PUSH, json!({ "o": org, "p": points("warm-up", 10) }))
-        .await;
-    let scenario = app
-        .ok(
-            "mutation($i: CreateScenarioInput!) { createScenario(input: $i) { id } }",
-            json!({ "i": { "organizationId": org, "name": "Draft", "effectiveFrom": "2030-01-01" } }),
-        )
-        .await["createScenario"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    app.ok(
+        PUSH_KPIS,
+        json!({ "o": org, "p": daily_leads("warm-up", 10) }),
+    )
+    .await;
+    let scenario = app.create_scenario(&org, "Draft").await;
     let (integration_token, _) = crate::authorization::issue_token(&app, &org).await;
     let fixture = Fixture {
         org,

@@ -624,12 +624,8 @@ fn assert_clean_log(browser: &Browser) {
 }
 
 #[cfg_attr(
-    not(test_browser),
-    ignore = "needs Chromium on the PATH (or TEST_CHROMIUM)"
-)]
-#[cfg_attr(
-    not(test_graphiql_assets),
-    ignore = "needs GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
+    not(all(test_browser, test_graphiql_assets)),
+    ignore = "needs Chromium on the PATH (or TEST_CHROMIUM) and GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
 )]
 #[tokio::test]
 async fn graphiql_in_chromium_offline_loads_the_schema_and_runs_a_query_and_a_subscription() {
@@ -748,25 +744,29 @@ fn cdn_stand_ins(folder: &Path, altered: Option<&str>) -> Vec<StandIn> {
         .collect()
 }
 
+/// A server in its default (CDN) mode and Chromium on its GraphiQL page, the CDN stood
+/// in for by the assets folder's files, `altered` (a file name) with bytes appended; the
+/// page's tab.
+async fn graphiql_from_the_stand_in_cdn(altered: Option<&str>) -> (TestApp, Browser, String) {
+    let chromium = Browser::find("GraphiQL is not tried in a browser");
+    let folder = assets_folder("GraphiQL is not tried in a browser from the CDN");
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut browser = Browser::launch(&chromium).await;
+    browser.stand_in("https://cdn.jsdelivr.net/", cdn_stand_ins(&folder, altered));
+    let tab = browser.open(&format!("{}/graphiql", app.address)).await;
+    (app, browser, tab)
+}
+
 #[cfg_attr(
-    not(test_browser),
-    ignore = "needs Chromium on the PATH (or TEST_CHROMIUM)"
-)]
-#[cfg_attr(
-    not(test_graphiql_assets),
-    ignore = "needs GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
+    not(all(test_browser, test_graphiql_assets)),
+    ignore = "needs Chromium on the PATH (or TEST_CHROMIUM) and GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
 )]
 #[tokio::test]
 async fn graphiql_in_chromium_from_the_cdn_passes_its_integrity_checks_and_policy() {
     // The CDN is stood in for by the folder's files (the bytes the registry and so
     // the CDN serve): the addresses, integrity values, `crossorigin` and the policy are
     // the page's own, and the browser checks them as it would on the internet.
-    let chromium = Browser::find("GraphiQL is not tried in a browser");
-    let folder = assets_folder("GraphiQL is not tried in a browser from the CDN");
-    let app = spawn_app(Backend::Sqlite).await;
-    let mut browser = Browser::launch(&chromium).await;
-    browser.stand_in("https://cdn.jsdelivr.net/", cdn_stand_ins(&folder, None));
-    let tab = browser.open(&format!("{}/graphiql", app.address)).await;
+    let (app, mut browser, tab) = graphiql_from_the_stand_in_cdn(None).await;
 
     render_paste_a_token_browse_the_docs_and_query(&mut browser, &tab, &app).await;
 
@@ -787,24 +787,12 @@ async fn graphiql_in_chromium_from_the_cdn_passes_its_integrity_checks_and_polic
 }
 
 #[cfg_attr(
-    not(test_browser),
-    ignore = "needs Chromium on the PATH (or TEST_CHROMIUM)"
-)]
-#[cfg_attr(
-    not(test_graphiql_assets),
-    ignore = "needs GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
+    not(all(test_browser, test_graphiql_assets)),
+    ignore = "needs Chromium on the PATH (or TEST_CHROMIUM) and GraphiQL's files: api/assets/graphiql/refresh.sh, then TEST_GRAPHIQL_ASSETS_DIR"
 )]
 #[tokio::test]
 async fn graphiql_in_chromium_refuses_a_cdn_file_that_fails_its_integrity_check_and_says_so() {
-    let chromium = Browser::find("GraphiQL is not tried in a browser");
-    let folder = assets_folder("GraphiQL is not tried in a browser from the CDN");
-    let app = spawn_app(Backend::Sqlite).await;
-    let mut browser = Browser::launch(&chromium).await;
-    browser.stand_in(
-        "https://cdn.jsdelivr.net/",
-        cdn_stand_ins(&folder, Some("graphiql.min.js")),
-    );
-    let tab = browser.open(&format!("{}/graphiql", app.address)).await;
+    let (_app, mut browser, tab) = graphiql_from_the_stand_in_cdn(Some("graphiql.min.js")).await;
 
     let said = browser
         .wait_until(

@@ -6,7 +6,7 @@ pub mod receiver;
 use std::{
     future::Future,
     path::PathBuf,
-    process::{Child, ExitStatus},
+    process::{Child, ExitStatus, Output},
     sync::{Arc, mpsc},
     time::Duration,
 };
@@ -32,6 +32,90 @@ use uuid::Uuid;
 /// The day the units [`TestApp::create_unit`] creates exist from: before every date the
 /// tests give reporting lines, so a line is never refused for a unit not yet created.
 pub const UNITS_EXIST_FROM: &str = "2000-01-01";
+
+/// What a finished command printed, once it is known to have succeeded (its stderr is
+/// the failure's message otherwise): for the tests that run the `orgdesign` binary or a
+/// client library.
+pub fn succeeded(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).expect("the output is UTF-8")
+}
+
+/// Posts a GraphQL `body` (`{"query": …, "variables": …}`) with `client` to the server
+/// at `address`, as `token` (or anonymously), and returns the reply: for tests that talk
+/// to a server other than a [`TestApp`]'s (the binary, one built by hand).
+pub async fn post_graphql(
+    client: &reqwest::Client,
+    address: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> Value {
+    let mut request = client.post(format!("{address}/graphql")).json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send_json().await
+}
+
+/// The `code` of each item of `list` (insights, problems), in order.
+pub fn codes(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect()
+}
+
+/// Sending a request and reading its JSON reply: the step most tests take after
+/// building a request.
+pub trait SendJson {
+    /// Sends the request and parses the reply's body as JSON; the test fails if either
+    /// fails.
+    fn send_json(self) -> impl Future<Output = Value> + Send;
+}
+
+impl SendJson for reqwest::RequestBuilder {
+    async fn send_json(self) -> Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
+/// The GraphQL mutation that creates a unit (`$i`), answering its id.
+pub const CREATE_UNIT: &str = "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }";
+
+/// The GraphQL request body that creates a unit `name` of `function` in `org`, existing
+/// from [`UNITS_EXIST_FROM`], for tests that send it with headers of their own.
+pub fn create_unit_request(org: &str, name: &str, function: &str) -> Value {
+    json!({
+        "query": CREATE_UNIT,
+        "variables": { "i": {
+            "organizationId": org, "name": name, "function": function,
+            "effectiveFrom": UNITS_EXIST_FROM,
+        } },
+    })
+}
+
+/// The GraphQL mutation that pushes KPI points: `$o` the organization, `$p` the points.
+pub const PUSH_KPIS: &str = "mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }";
+
+/// `count` daily points of `leads` from 2000-01-01 on, from `source`: distinct from
+/// every other source's, so each push inserts all of them.
+pub fn daily_leads(source: &str, count: usize) -> Value {
+    let first = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+    Value::Array(
+        (0..count)
+            .map(|day| {
+                let date = first + chrono::Duration::days(i64::try_from(day).unwrap());
+                json!({ "kpi": "leads", "granularity": "DAY", "periodStart": date.to_string(), "value": "1", "source": source })
+            })
+            .collect(),
+    )
+}
 
 /// The database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,6 +379,24 @@ impl TestApp {
         }
     }
 
+    /// Loads the demo organizations (`orgdesign demo`) into the app's database.
+    pub async fn load_demo(&self) {
+        let db = Database::connect(&self.database_url).await.unwrap();
+        orgdesign_domain::demo::load(&db, &orgdesign_domain::settings::Limits::default())
+            .await
+            .unwrap();
+    }
+
+    /// [`sales_under_top`](Self::sales_under_top), and Marketing placed under Sales on a
+    /// SOLID line from 2024-01-01: the structure the insights warn about and scenarios
+    /// move Marketing out of.
+    pub async fn marketing_under_sales(&self, org: &str, top_name: &str) -> Trio {
+        let trio = self.sales_under_top(org, top_name).await;
+        self.add_line(&trio.marketing, &trio.sales, "SOLID", "2024-01-01", None)
+            .await;
+        trio
+    }
+
     /// Posts a GraphQL operation with `token` (or none); returns the status and body.
     pub async fn graphql_as(
         &self,
@@ -330,6 +432,29 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// Runs an operation that must succeed and returns the `id` its one root field
+    /// answers (`createScenario(...) { id }`, `organization(...) { id }`).
+    pub async fn ok_id(&self, query: &str, variables: Value) -> String {
+        let data = self.ok(query, variables).await;
+        let answer = data
+            .as_object()
+            .and_then(|fields| fields.values().next())
+            .unwrap_or_else(|| panic!("one root field: {data}"));
+        answer["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an id: {data}"))
+            .to_owned()
+    }
+
+    /// Drafts a scenario `name` of `org`, effective 2030-01-01, and returns its id.
+    pub async fn create_scenario(&self, org: &str, name: &str) -> String {
+        self.ok_id(
+            "mutation($i: CreateScenarioInput!) { createScenario(input: $i) { id } }",
+            json!({ "i": { "organizationId": org, "name": name, "effectiveFrom": "2030-01-01" } }),
+        )
+        .await
+    }
+
     /// Posts a GraphQL operation that must fail; returns its first error.
     pub async fn error(&self, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables).await;
@@ -358,15 +483,8 @@ impl TestApp {
 
     /// Creates a unit existing from [`UNITS_EXIST_FROM`] and returns its id.
     pub async fn create_unit(&self, org: &str, name: &str, function: &str) -> String {
-        let data = self
-            .ok(
-                "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
-                json!({ "i": {
-                    "organizationId": org, "name": name, "function": function,
-                    "effectiveFrom": UNITS_EXIST_FROM,
-                } }),
-            )
-            .await;
+        let request = create_unit_request(org, name, function);
+        let data = self.ok(CREATE_UNIT, request["variables"].clone()).await;
         data["createUnit"]["id"].as_str().unwrap().to_owned()
     }
 
@@ -479,6 +597,24 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
+    /// Creates an organization `slug` through the server with `token`; returns its id.
+    pub async fn create_org(&self, token: &str, slug: &str) -> String {
+        let body = post_graphql(
+            &reqwest::Client::new(),
+            &self.address,
+            Some(token),
+            &json!({
+                "query": "mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }",
+                "variables": { "i": { "slug": slug, "name": slug } },
+            }),
+        )
+        .await;
+        body["data"]["createOrganization"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    }
+
     /// Starts the binary on `database_url` with the test secret and no rate limit, and
     /// waits (at most [`PROCESS_DEADLINE`]) for the address it logs.
     pub fn start(database_url: &str) -> Self {

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use crate::{
-    authorization::issue_token,
+    authorization::integrated_org,
     helpers::{TestApp, backends, spawn_app_with},
     subscriptions::{ANSWER, Heard, Socket, connect, errors_of, expect_message, hear, subscribe},
 };
@@ -434,8 +434,7 @@ async fn hostile_app(backend: crate::helpers::Backend) -> TestApp {
 async fn every_hostile_document_is_answered_with_a_documented_code_within_a_second() {
     for backend in backends() {
         let app = hostile_app(backend).await;
-        let org = app.create_org("hostile").await;
-        let (integration, _) = issue_token(&app, &org).await;
+        let (org, integration, _) = integrated_org(&app, "hostile").await;
         let tokens = [
             ("admin", app.admin_token.clone()),
             ("editor", app.token(Role::Editor, &[&org])),

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::{
-    authorization::issue_token,
+    authorization::integrated_org,
     helpers::{
         Backend, ServerProcess, backends, fresh_database, require_postgres, spawn_app, wait_for,
     },
@@ -95,26 +95,6 @@ async fn push_to(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn create_org(address: &str, token: &str, slug: &str) -> String {
-    let body: Value = reqwest::Client::new()
-        .post(format!("{address}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({
-            "query": "mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }",
-            "variables": { "i": { "slug": slug, "name": slug } },
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["data"]["createOrganization"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
-}
-
 #[cfg_attr(
     not(test_postgres),
     ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
@@ -125,7 +105,7 @@ async fn a_retry_after_the_server_was_killed_mid_push_runs_at_once() {
     let (url, _) = fresh_database(Backend::Postgres).await;
     let mut first = ServerProcess::start(&url);
     let token = first.admin_token();
-    let org = create_org(&first.address, &token, "crashing").await;
+    let org = first.create_org(&token, "crashing").await;
 
     // The test holds the organization's lock (as a writer does: `FOR NO KEY UPDATE`,
     // which leaves the key's foreign key free), so the push claims its key and then
@@ -202,8 +182,7 @@ async fn a_retry_after_the_server_was_killed_mid_push_runs_at_once() {
 async fn a_claim_left_by_a_process_that_is_gone_is_taken_over_by_the_first_retry() {
     for backend in backends() {
         let app = spawn_app(backend).await;
-        let org = app.create_org("orphaned").await;
-        let (token, _) = issue_token(&app, &org).await;
+        let (org, token, _) = integrated_org(&app, "orphaned").await;
         let push = body("crm");
         // A claim whose owner no longer runs: a process that crashed mid-push (on
         // SQLite any other process; on PostgreSQL one whose liveness lock is free).
@@ -238,8 +217,7 @@ async fn a_claim_left_by_a_process_that_is_gone_is_taken_over_by_the_first_retry
 async fn a_claim_of_another_live_process_keeps_a_retry_out_until_that_process_is_gone() {
     require_postgres("processes tell each other's liveness through PostgreSQL");
     let app = spawn_app(Backend::Postgres).await;
-    let org = app.create_org("shared").await;
-    let (token, _) = issue_token(&app, &org).await;
+    let (org, token, _) = integrated_org(&app, "shared").await;
     let push = body("crm");
     // Another replica, alive: a session of the test holds its liveness lock.
     let owner = Uuid::now_v7();

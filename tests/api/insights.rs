@@ -15,12 +15,7 @@ const QUERY: &str = r#"query($slug: String) { organization(slug: $slug) {
     insights { code severity title explanation recommendation evidence } } }"#;
 
 fn codes(org: &Value) -> Vec<&str> {
-    org["insights"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["code"].as_str().unwrap())
-        .collect()
+    crate::helpers::codes(&org["insights"])
 }
 
 fn by_code(org: &Value, code: &str) -> Value {

@@ -1,57 +1,100 @@
-//! The standard introspection queries of the tools clients use run as sent; depth
-//! limits keep applying to real fields.
+//! The standard introspection queries of the tools clients use, printed by the real
+//! libraries (graphql-js and graphql-core, installed in `tests/clients`), run as sent;
+//! depth limits keep applying to real fields.
+//!
+//! Without a library its tests are compiled as ignored (`cfg(test_clients)`,
+//! `cfg(test_graphql_core)`, see `build.rs`) and reported as skipped, never as passed.
+
+use std::{path::Path, process::Command};
 
 use orgdesign_domain::{auth::Role, settings::Environment};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, code, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, SendJson, code, spawn_app, spawn_app_with, succeeded};
 
-/// graphql-js 16's `getIntrospectionQuery()` with every option on (GraphiQL, GraphQL
-/// Code Generator, Apollo tools) and graphql-core 3.2's (Python gql), verbatim.
-const STANDARD_QUERIES: [(&str, &str); 2] = [
-    (
-        "graphql-js 16",
-        include_str!("../fixtures/introspection-graphql-js-16.graphql"),
-    ),
-    (
-        "graphql-core 3.2",
-        include_str!("../fixtures/introspection-graphql-core-3.2.graphql"),
-    ),
-];
+/// The standard introspection query of graphql-js 16 (`getIntrospectionQuery()` with
+/// every option on, as GraphiQL, GraphQL Code Generator and Apollo tools send it),
+/// printed by the library installed in `tests/clients` (`npm ci --prefix tests/clients`).
+fn graphql_js_query() -> String {
+    client_output(
+        "graphql-js",
+        "node_modules/graphql",
+        Command::new("node").arg("introspection_query.mjs"),
+    )
+}
 
+/// The standard introspection query of graphql-core 3.2 (`get_introspection_query()`
+/// with every option on, as Python's gql sends it), printed by the library installed in
+/// `tests/clients/python` (`python3 -m pip install --target tests/clients/python -r
+/// tests/clients/requirements.txt`).
+fn graphql_core_query() -> String {
+    client_output(
+        "graphql-core",
+        "python/graphql",
+        Command::new("python3")
+            .arg("introspection_query.py")
+            .env("PYTHONPATH", "python"),
+    )
+}
+
+/// Runs `command` in `tests/clients` and returns what it printed, failing the test
+/// when `installed` (a path there) is missing or the command fails: a test that needs
+/// the library never passes without it.
+fn client_output(library: &str, installed: &str, command: &mut Command) -> String {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients"));
+    assert!(
+        dir.join(installed).is_dir(),
+        "{library} is not installed in tests/clients (see README.md, \"Tests\")"
+    );
+    succeeded(&command.current_dir(dir).output().expect("the tool runs"))
+}
+
+#[cfg_attr(
+    not(test_clients),
+    ignore = "needs graphql-js: npm ci --prefix tests/clients"
+)]
 #[tokio::test]
-async fn the_standard_introspection_queries_of_graphql_js_and_graphql_core_run() {
+async fn the_standard_introspection_query_of_graphql_js_runs() {
+    standard_query_runs("graphql-js 16", &graphql_js_query()).await;
+}
+
+#[cfg_attr(
+    not(test_graphql_core),
+    ignore = "needs graphql-core: python3 -m pip install --target tests/clients/python -r tests/clients/requirements.txt"
+)]
+#[tokio::test]
+async fn the_standard_introspection_query_of_graphql_core_runs() {
+    standard_query_runs("graphql-core 3.2", &graphql_core_query()).await;
+}
+
+/// `query`, sent as `tool` sends it, answers the whole schema: the root types and the
+/// described fields of `Organization`.
+async fn standard_query_runs(tool: &str, query: &str) {
     let app = spawn_app(Backend::Sqlite).await;
-    for (tool, query) in STANDARD_QUERIES {
-        let body: Value = app
-            .client
-            .post(format!("{}/graphql", app.address))
-            .json(&json!({ "query": query, "operationName": "IntrospectionQuery" }))
-            .send()
-            .await
+    let body: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": query, "operationName": "IntrospectionQuery" }))
+        .send_json()
+        .await;
+    assert!(body.get("errors").is_none(), "{tool}: {body}");
+    let schema = &body["data"]["__schema"];
+    assert_eq!(schema["queryType"]["name"], "Query", "{tool}");
+    assert_eq!(schema["mutationType"]["name"], "Mutation", "{tool}");
+    assert_eq!(schema["subscriptionType"]["name"], "Subscription", "{tool}");
+    let types = schema["types"].as_array().unwrap();
+    let organization = types
+        .iter()
+        .find(|t| t["name"] == "Organization")
+        .unwrap_or_else(|| panic!("{tool}: Organization is among the types"));
+    assert!(
+        organization["fields"]
+            .as_array()
             .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert!(body.get("errors").is_none(), "{tool}: {body}");
-        let schema = &body["data"]["__schema"];
-        assert_eq!(schema["queryType"]["name"], "Query", "{tool}");
-        assert_eq!(schema["mutationType"]["name"], "Mutation", "{tool}");
-        assert_eq!(schema["subscriptionType"]["name"], "Subscription", "{tool}");
-        let types = schema["types"].as_array().unwrap();
-        let organization = types
             .iter()
-            .find(|t| t["name"] == "Organization")
-            .unwrap_or_else(|| panic!("{tool}: Organization is among the types"));
-        assert!(
-            organization["fields"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|f| f["name"] == "kpiSeries"),
-            "{tool}: fields are described"
-        );
-    }
+            .any(|f| f["name"] == "kpiSeries"),
+        "{tool}: fields are described"
+    );
 }
 
 #[tokio::test]
@@ -86,12 +129,16 @@ async fn deep_queries_of_real_fields_are_still_refused() {
 
 /// In production the standard query runs for admins and answers no schema to viewers
 /// (the `introspection` policy); a 17-deep query of real fields is refused either way.
+#[cfg_attr(
+    not(test_clients),
+    ignore = "needs graphql-js: npm ci --prefix tests/clients"
+)]
 #[tokio::test]
 async fn in_production_admins_introspect_with_the_standard_query_and_viewers_do_not() {
     let app = spawn_app_with(Backend::Sqlite, |s| s.env = Environment::Production).await;
     let org = app.create_org("introspected").await;
     let viewer = app.token(Role::Viewer, &[&org]);
-    let query_js = STANDARD_QUERIES[0].1;
+    let query_js = &graphql_js_query();
     let (_, as_admin) = app
         .graphql_as(Some(&app.admin_token), query_js, json!({}))
         .await;

@@ -6,9 +6,9 @@
 //! without `ORGDESIGN_TEST_POSTGRES_URL` fails instead of covering SQLite alone.
 //!
 //! A test that needs an outside tool this machine lacks — PostgreSQL alone, Chromium,
-//! GraphiQL's files, the Node client libraries — is compiled as ignored (`build.rs`
-//! sets `cfg(test_postgres)`, `cfg(test_browser)`, `cfg(test_graphiql_assets)`,
-//! `cfg(test_clients)` for what it finds), so nextest reports it as skipped, never as
+//! GraphiQL's files, the Node client libraries, graphql-core — is compiled as ignored
+//! (`build.rs` sets `cfg(test_postgres)`, `cfg(test_browser)`, `cfg(test_graphiql_assets)`,
+//! `cfg(test_clients)`, `cfg(test_graphql_core)` for what it finds), so nextest reports it as skipped, never as
 //! passed; `.ci/run` requires none skipped.
 //!
 //! Tests never sleep to wait for something that can be awaited: they poll for the

@@ -42,10 +42,11 @@ async fn add_organizations(app: &TestApp, prefix: &str, orgs: usize, units: usiz
 }
 
 /// Adds one organization `slug` with an executive unit and `units` marketing units
-/// under it, each with a head.
-async fn add_organization(app: &TestApp, slug: &str, units: usize) {
+/// under it, each with a head: (the organization's id, the marketing units' ids).
+async fn add_organization(app: &TestApp, slug: &str, units: usize) -> (String, Vec<String>) {
     let org = app.create_org(slug).await;
     let top = app.create_unit(&org, "Executive", "EXECUTIVE").await;
+    let mut ids = Vec::new();
     for u in 0..units {
         let unit = app
             .create_unit(&org, &format!("Unit {u}"), "MARKETING")
@@ -57,7 +58,9 @@ async fn add_organization(app: &TestApp, slug: &str, units: usize) {
         .await;
         let line = app.add_line(&unit, &top, "SOLID", "2024-01-01", None).await;
         assert!(line["errors"].is_null(), "{line}");
+        ids.push(unit);
     }
+    (org, ids)
 }
 
 /// What the compared queries select on each organization: every relation a nested
@@ -369,21 +372,7 @@ async fn explained_organization(
     units: usize,
     points: usize,
 ) -> (String, u64) {
-    let org = app.create_org(slug).await;
-    let top = app.create_unit(&org, "Executive", "EXECUTIVE").await;
-    let mut ids = Vec::new();
-    for u in 0..units {
-        let unit = app
-            .create_unit(&org, &format!("Unit {u}"), "MARKETING")
-            .await;
-        app.ok(
-            "mutation($i: CreatePositionInput!) { createPosition(input: $i) { id } }",
-            json!({ "i": { "unitId": unit, "title": format!("Head {u}"), "role": "HEAD" } }),
-        )
-        .await;
-        app.add_line(&unit, &top, "SOLID", "2024-01-01", None).await;
-        ids.push(unit);
-    }
+    let (org, ids) = add_organization(app, slug, units).await;
     let kpis = ["inquiries", "mqls", "cost_per_lead", "sals", "sqls"];
     let today = chrono::Utc::now().date_naive();
     let batch: Vec<serde_json::Value> = (0..points)

@@ -8,8 +8,8 @@ use serde_json::json;
 use tokio::net::TcpStream;
 
 use crate::helpers::{
-    Backend, HeldRequest, backends, code, postgres_admin, require_postgres, spawn_app,
-    spawn_app_with, wait_for, wait_until_refused,
+    Backend, HeldRequest, backends, code, post_graphql, postgres_admin, require_postgres,
+    spawn_app, spawn_app_with, wait_for, wait_until_refused,
 };
 
 #[tokio::test]
@@ -206,16 +206,7 @@ async fn connections_postgresql_dropped_while_idle_are_replaced_without_failing_
     // here time passing is itself the condition.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     for _ in 0..10 {
-        let body: serde_json::Value = app
-            .client
-            .post(format!("{}/graphql", app.address))
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = post_graphql(&app.client, &app.address, None, &json!({ "query": query })).await;
         assert!(body.get("errors").is_none(), "{body}");
     }
     // Served on new connections: PostgreSQL sees the database's sessions again.

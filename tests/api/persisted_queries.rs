@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, SendJson, spawn_app};
 
 /// SHA-256 of a document, lower-case hex, as Apollo Client computes it.
 fn sha256_hex(text: &str) -> String {
@@ -63,12 +63,8 @@ async fn a_hash_alone_is_not_found_until_its_document_was_sent_then_it_runs_over
             ("operationName", "Stages"),
             ("extensions", &extensions.to_string()),
         ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(
         body["data"]["maturityStages"].as_array().unwrap().len(),
         4,

@@ -14,7 +14,7 @@ use tokio::{
     time::Instant,
 };
 
-use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with, wait_for};
+use crate::helpers::{Backend, SendJson, TestApp, spawn_app, spawn_app_with, wait_for};
 
 /// The body a stalled request announces: a little under the default `max_body_bytes`.
 const ANNOUNCED: usize = 2_000_000;
@@ -431,12 +431,8 @@ async fn a_stalled_rest_push_is_408_within_the_timeout_and_writes_nothing() {
         let export: Value = app
             .client
             .get(format!("{}{path}", app.address))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .send_json()
+            .await;
         assert_eq!(export["points"], serde_json::json!([]), "[{backend:?}]");
     }
 }

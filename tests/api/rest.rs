@@ -6,8 +6,8 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 
 use crate::{
-    authorization::issue_token,
-    helpers::{Backend, TestApp, backends, spawn_app},
+    authorization::{integrated_org, issue_token},
+    helpers::{Backend, SendJson, TestApp, backends, spawn_app, succeeded},
 };
 
 fn url(app: &TestApp, slug: &str) -> String {
@@ -39,6 +39,17 @@ async fn post(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// [`post`]s a JSON `body`.
+async fn post_json(
+    app: &TestApp,
+    token: &str,
+    slug: &str,
+    body: &str,
+    key: Option<&str>,
+) -> (StatusCode, Value) {
+    post(app, token, slug, "application/json", body, key).await
+}
+
 async fn stored(app: &TestApp) -> i64 {
     let db = Database::connect(&app.database_url).await.unwrap();
     let row = db
@@ -56,22 +67,13 @@ async fn stored(app: &TestApp) -> i64 {
 async fn an_integration_pushes_json_and_csv_and_reads_them_back() {
     for backend in backends() {
         let app = spawn_app(backend).await;
-        let org = app.create_org("rest-org").await;
-        let (token, _) = issue_token(&app, &org).await;
+        let (_, token, _) = integrated_org(&app, "rest-org").await;
         let json_body = json!({ "points": [
             { "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-03-01", "value": "12", "source": "crm" },
             { "kpi": "mqls", "granularity": "DAY", "periodStart": "2024-03-02", "value": 7.5, "source": "crm", "dimensions": { "channel": "email" } },
         ] })
         .to_string();
-        let (status, reply) = post(
-            &app,
-            &token,
-            "rest-org",
-            "application/json",
-            &json_body,
-            None,
-        )
-        .await;
+        let (status, reply) = post_json(&app, &token, "rest-org", &json_body, None).await;
         assert_eq!(status, StatusCode::OK, "{reply}");
         assert_eq!(
             reply,
@@ -91,12 +93,8 @@ async fn an_integration_pushes_json_and_csv_and_reads_them_back() {
             .anonymous
             .get(format!("{}?kpi=mqls&limit=1", url(&app, "rest-org")))
             .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .send_json()
+            .await;
         assert_eq!(export["points"].as_array().unwrap().len(), 1);
         assert_eq!(export["points"][0]["kpi"], "mqls");
         let next = export["next"].as_str().expect("a next page");
@@ -107,12 +105,8 @@ async fn an_integration_pushes_json_and_csv_and_reads_them_back() {
                 url(&app, "rest-org")
             ))
             .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .send_json()
+            .await;
         assert_eq!(page2["points"][0]["value"], "8");
         assert_eq!(page2["points"][0]["revision"], 2);
         assert!(page2.get("next").is_none());
@@ -139,8 +133,7 @@ async fn an_integration_pushes_json_and_csv_and_reads_them_back() {
 #[tokio::test]
 async fn a_bad_csv_row_is_refused_with_its_line_number_and_nothing_is_written() {
     let app = spawn_app(Backend::Sqlite).await;
-    let org = app.create_org("rest-bad").await;
-    let (token, _) = issue_token(&app, &org).await;
+    let (_, token, _) = integrated_org(&app, "rest-bad").await;
     let csv = "kpi,granularity,period_start,value,source\nmqls,DAY,2024-03-01,12,crm\nmqls,DAY,2024-03-02,twelve,crm\n";
     let (status, reply) = post(&app, &token, "rest-bad", "text/csv", csv, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -167,28 +160,20 @@ async fn requests_out_of_reach_or_unauthenticated_or_of_the_wrong_type_are_refus
     app.create_org("rest-other").await;
     let (token, _) = issue_token(&app, &own).await;
     let body = json!({ "points": [] }).to_string();
-    let (status, _) = post(&app, &token, "rest-other", "application/json", &body, None).await;
+    let (status, _) = post_json(&app, &token, "rest-other", &body, None).await;
     assert_eq!(
         status,
         StatusCode::NOT_FOUND,
         "another organization looks unknown"
     );
-    let (status, _) = post(&app, &token, "no-such-org", "application/json", &body, None).await;
+    let (status, _) = post_json(&app, &token, "no-such-org", &body, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = post(
-        &app,
-        "not-a-token",
-        "rest-own",
-        "application/json",
-        &body,
-        None,
-    )
-    .await;
+    let (status, _) = post_json(&app, "not-a-token", "rest-own", &body, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = post(&app, &token, "rest-own", "text/plain", &body, None).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let viewer = app.token(orgdesign_domain::auth::Role::Viewer, &[&own]);
-    let (status, _) = post(&app, &viewer, "rest-own", "application/json", &body, None).await;
+    let (status, _) = post_json(&app, &viewer, "rest-own", &body, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -196,57 +181,25 @@ async fn requests_out_of_reach_or_unauthenticated_or_of_the_wrong_type_are_refus
 async fn an_idempotency_key_replays_the_reply_and_refuses_another_body() {
     for backend in backends() {
         let app = spawn_app(backend).await;
-        let org = app.create_org("idempotent").await;
-        let (token, _) = issue_token(&app, &org).await;
+        let (org, token, _) = integrated_org(&app, "idempotent").await;
         let body = json!({ "points": [{ "kpi": "leads", "granularity": "DAY", "periodStart": "2024-03-01", "value": "5", "source": "crm" }] }).to_string();
-        let (status, first) = post(
-            &app,
-            &token,
-            "idempotent",
-            "application/json",
-            &body,
-            Some("push-1"),
-        )
-        .await;
+        let (status, first) = post_json(&app, &token, "idempotent", &body, Some("push-1")).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(first["inserted"], 1);
-        let (status, again) = post(
-            &app,
-            &token,
-            "idempotent",
-            "application/json",
-            &body,
-            Some("push-1"),
-        )
-        .await;
+        let (status, again) = post_json(&app, &token, "idempotent", &body, Some("push-1")).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             again, first,
             "[{backend:?}] the stored reply, not a new count"
         );
         let other = body.replace("\"5\"", "\"6\"");
-        let (status, reply) = post(
-            &app,
-            &token,
-            "idempotent",
-            "application/json",
-            &other,
-            Some("push-1"),
-        )
-        .await;
+        let (status, reply) = post_json(&app, &token, "idempotent", &other, Some("push-1")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reply}");
         // Keys are per organization.
         let org2 = app.create_org("idempotent-two").await;
         let (token2, _) = issue_token(&app, &org2).await;
-        let (status, reply) = post(
-            &app,
-            &token2,
-            "idempotent-two",
-            "application/json",
-            &body,
-            Some("push-1"),
-        )
-        .await;
+        let (status, reply) =
+            post_json(&app, &token2, "idempotent-two", &body, Some("push-1")).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(reply["inserted"], 1);
         // A first request still in flight makes a retry wait: simulate it with a claim
@@ -267,15 +220,7 @@ async fn an_idempotency_key_replays_the_reply_and_refuses_another_body() {
         ))
         .await
         .unwrap();
-        let (status, _) = post(
-            &app,
-            &token,
-            "idempotent",
-            "application/json",
-            &body,
-            Some("busy"),
-        )
-        .await;
+        let (status, _) = post_json(&app, &token, "idempotent", &body, Some("busy")).await;
         assert_eq!(status, StatusCode::CONFLICT, "[{backend:?}]");
     }
 }
@@ -339,20 +284,19 @@ async fn import_kpis_streams_a_csv_in_batches_and_stops_at_a_bad_line() {
             csv.push_str(&format!("leads,DAY,{date},{day},import\n"));
         }
         std::fs::write(&file, &csv).unwrap();
-        let output = run(&[
-            "import-kpis",
-            file.to_str().unwrap(),
-            "--org",
-            "lumen-health",
-            "--batch",
-            "100",
-        ]);
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        // The file into lumen-health, 100 rows a batch.
+        let import = || {
+            run(&[
+                "import-kpis",
+                file.to_str().unwrap(),
+                "--org",
+                "lumen-health",
+                "--batch",
+                "100",
+            ])
+        };
+        let output = import();
+        let stdout = succeeded(&output);
         assert!(stdout.contains("imported 250 points"), "{stdout}");
         assert!(stdout.contains("250 inserted"), "{stdout}");
 
@@ -360,14 +304,7 @@ async fn import_kpis_streams_a_csv_in_batches_and_stops_at_a_bad_line() {
         let mut broken = csv.clone();
         broken = broken.replacen(",150,import", ",not-a-number,import", 1);
         std::fs::write(&file, &broken).unwrap();
-        let output = run(&[
-            "import-kpis",
-            file.to_str().unwrap(),
-            "--org",
-            "lumen-health",
-            "--batch",
-            "100",
-        ]);
+        let output = import();
         assert!(!output.status.success());
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("line 152"), "{stderr}");

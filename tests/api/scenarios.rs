@@ -1,10 +1,9 @@
 //! Scenarios: drafting a reorganization, what it would change, promoting it.
 
-use orgdesign_domain::{auth::Role, demo, settings::Limits};
-use sea_orm::Database;
+use orgdesign_domain::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, Trio, code, field, on_each_backend};
+use crate::helpers::{TestApp, Trio, code, codes, field, on_each_backend};
 
 const SCENARIOS: &str = r#"query($slug: String) { organization(slug: $slug) {
     id
@@ -44,19 +43,6 @@ const CREATE: &str = r#"mutation($org: ID!, $name: String!, $from: NaiveDate!) {
     createScenario(input: { organizationId: $org, name: $name, effectiveFrom: $from }) {
         id version status } }"#;
 
-async fn load_demo(app: &TestApp) {
-    let db = Database::connect(&app.database_url).await.unwrap();
-    demo::load(&db, &Limits::default()).await.unwrap();
-}
-
-fn codes(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["code"].as_str().unwrap())
-        .collect()
-}
-
 /// The demo scenario of `slug` called `name`.
 async fn demo_scenario(app: &TestApp, slug: &str, name: &str) -> Value {
     let data = app.ok(SCENARIOS, json!({ "slug": slug })).await;
@@ -73,7 +59,7 @@ async fn demo_scenario(app: &TestApp, slug: &str, name: &str) -> Value {
 async fn the_northwind_center_draft_resolves_marketing_under_sales_and_promoting_it_changes_the_live_model()
  {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let live = app
             .ok(SCENARIOS, json!({ "slug": "northwind-industrial" }))
             .await["organization"]
@@ -281,8 +267,7 @@ async fn a_draft_is_promoted_after_a_rebase_and_a_promotion_applies_every_change
             top: ceo,
             sales,
             marketing,
-        } = app.sales_under_top(&org, "CEO office").await;
-        app.add_line(&marketing, &sales, "SOLID", "2024-01-01", None).await;
+        } = app.marketing_under_sales(&org, "CEO office").await;
         let draft = app
             .ok(CREATE, json!({ "org": org, "name": "Out of sales", "from": "2030-01-01" }))
             .await["createScenario"]
@@ -349,7 +334,7 @@ async fn a_draft_is_promoted_after_a_rebase_and_a_promotion_applies_every_change
 #[tokio::test]
 async fn viewers_read_scenarios_integrations_do_not_and_only_writers_draft() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let draft = demo_scenario(&app, "meridian-logistics", "Restore a CMO").await;
         let org = app
             .ok(SCENARIOS, json!({ "slug": "meridian-logistics" }))
@@ -426,7 +411,7 @@ const FIGURES: &str = "name diff {
 #[tokio::test]
 async fn compare_scenarios_evaluates_drafts_side_by_side() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let drafts = [
             ("Independent marketing center", "INDEPENDENT_MATRIX"),
             ("Sales reports to marketing", "SALES_REPORTS_TO_MARKETING"),
@@ -490,10 +475,9 @@ async fn a_promotion_reaches_structure_subscribers_as_its_changes() {
         let org = app.create_org("promoted-live").await;
         let Trio {
             top: ceo,
-            sales,
             marketing,
-        } = app.sales_under_top(&org, "CEO office").await;
-        app.add_line(&marketing, &sales, "SOLID", "2024-01-01", None).await;
+            ..
+        } = app.marketing_under_sales(&org, "CEO office").await;
         let viewer = app.token(Role::Viewer, &[&org]);
         let mut socket = connect(&app.address, &viewer).await;
         expect_message(&mut socket, "connection_ack").await;

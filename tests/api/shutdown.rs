@@ -43,27 +43,6 @@ fn start(database_url: &str) -> ServerProcess {
     )
 }
 
-/// Creates an organization through the server and returns its id.
-async fn create_org(server: &ServerProcess, token: &str) -> String {
-    let body: Value = reqwest::Client::new()
-        .post(format!("{}/graphql", server.address))
-        .bearer_auth(token)
-        .json(&json!({
-            "query": "mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { id } }",
-            "variables": { "i": { "slug": "stuck", "name": "Stuck" } }
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["data"]["createOrganization"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_owned()
-}
-
 /// Puts `body` in flight as a `POST /graphql` (the server has taken the request when
 /// its `100 Continue` comes, see [`HeldRequest`]), then sends SIGTERM and asserts the
 /// process is gone within the grace period plus its margin; returns how long it took.
@@ -108,7 +87,7 @@ async fn sigterm_ends_the_server_within_its_grace_period_while_a_read_waits_on_a
     let proxy = Proxy::to_postgres().await;
     let mut server = start(&proxy.route(&url));
     let token = server.admin_token();
-    let org = create_org(&server, &token).await;
+    let org = server.create_org(&token, "stuck").await;
 
     // The read would wait 30 s (its time limit) for a database that answers nothing.
     proxy.freeze();
@@ -130,7 +109,7 @@ async fn sigterm_ends_the_server_within_its_grace_period_while_a_write_waits_on_
     let (url, dir) = fresh_database(Backend::Sqlite).await;
     let mut server = start(&url);
     let token = server.admin_token();
-    let org = create_org(&server, &token).await;
+    let org = server.create_org(&token, "stuck").await;
 
     // Another process holds SQLite's write lock: the push's BEGIN waits on the busy
     // timeout (10 s), far past the grace period.

@@ -3,12 +3,11 @@
 
 use std::process::Command;
 
-use orgdesign_domain::{auth::Role, demo, settings::Limits};
+use orgdesign_domain::auth::Role;
 use reqwest::{StatusCode, header};
-use sea_orm::Database;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, on_each_backend};
+use crate::helpers::{TestApp, codes, on_each_backend, succeeded};
 
 const EXPORT: &str = "/api/v1/organizations/northwind-industrial/structure.csv";
 const IMPORT: &str = "/api/v1/organizations/northwind-industrial/scenarios";
@@ -32,11 +31,6 @@ const SCENARIO: &str = r#"query($id: ID!) { scenario(id: $id) {
 
 const COUNT: &str = r#"query { organization(slug: "northwind-industrial") {
     scenarios(first: 1) { totalCount } } }"#;
-
-async fn load_demo(app: &TestApp) {
-    let db = Database::connect(&app.database_url).await.unwrap();
-    demo::load(&db, &Limits::default()).await.unwrap();
-}
 
 /// `GET` a path with `token`: status, content type and body.
 async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, String, String) {
@@ -94,18 +88,10 @@ fn edited(csv: &str, edit: impl FnOnce(&mut Vec<Vec<String>>)) -> String {
     String::from_utf8(writer.into_inner().unwrap()).unwrap()
 }
 
-fn codes(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["code"].as_str().unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn an_exported_structure_imported_as_a_scenario_has_an_empty_diff() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let (status, content_type, csv) = get(&app, &app.admin_token, EXPORT).await;
         assert_eq!(status, StatusCode::OK, "{csv}");
         assert!(content_type.starts_with("text/csv"), "{content_type}");
@@ -176,7 +162,7 @@ async fn an_exported_structure_imported_as_a_scenario_has_an_empty_diff() {
 #[tokio::test]
 async fn an_edited_structure_file_drafts_the_changes_it_describes() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let (_, _, csv) = get(&app, &app.admin_token, EXPORT).await;
         // Both marketing teams move under a new CMO-led center reporting to the board,
         // with DOTTED lines back into their business units; Finance goes.
@@ -286,7 +272,7 @@ async fn an_edited_structure_file_drafts_the_changes_it_describes() {
 #[tokio::test]
 async fn a_bad_structure_file_is_refused_with_its_line_and_nothing_is_created() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let (_, _, csv) = get(&app, &app.admin_token, EXPORT).await;
         let before = scenario_count(&app).await;
         let path = format!("{IMPORT}?name=Broken");
@@ -352,16 +338,13 @@ async fn a_bad_structure_file_is_refused_with_its_line_and_nothing_is_created() 
 #[tokio::test]
 async fn viewers_read_the_structure_file_editors_import_it_and_integrations_do_neither() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let org = app
-            .ok(
+            .ok_id(
                 r#"{ organization(slug: "northwind-industrial") { id } }"#,
                 json!({}),
             )
-            .await["organization"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+            .await;
         let other = app.create_org("someone-else").await;
         let viewer = app.token(Role::Viewer, &[&org]);
         let editor = app.token(Role::Editor, &[&org]);
@@ -410,7 +393,7 @@ fn orgdesign(database_url: &str, args: &[&str]) -> std::process::Output {
 #[tokio::test]
 async fn the_command_line_exports_and_imports_the_structure_round_trip() {
     on_each_backend(|app| async move {
-        load_demo(&app).await;
+        app.load_demo().await;
         let dir = std::env::temp_dir().join(format!(
             "orgdesign-structure-{}",
             uuid::Uuid::now_v7().simple()
@@ -422,12 +405,7 @@ async fn the_command_line_exports_and_imports_the_structure_round_trip() {
             &app.database_url,
             &["export-structure", "--org", "northwind-industrial"],
         );
-        assert!(
-            exported.status.success(),
-            "{}",
-            String::from_utf8_lossy(&exported.stderr)
-        );
-        let csv = String::from_utf8(exported.stdout).unwrap();
+        let csv = succeeded(&exported);
         let (_, _, served) = get(&app, &app.admin_token, EXPORT).await;
         assert_eq!(csv, served);
 
@@ -444,12 +422,7 @@ async fn the_command_line_exports_and_imports_the_structure_round_trip() {
                 "Round trip from the command line",
             ],
         );
-        let stdout = String::from_utf8_lossy(&imported.stdout);
-        assert!(
-            imported.status.success(),
-            "{}",
-            String::from_utf8_lossy(&imported.stderr)
-        );
+        let stdout = succeeded(&imported);
         assert!(stdout.contains("(0 changes"), "{stdout}");
         assert!(stdout.contains("the diff is empty"), "{stdout}");
         let id = stdout
@@ -483,12 +456,7 @@ async fn the_command_line_exports_and_imports_the_structure_round_trip() {
                 "2030-01-01",
             ],
         );
-        let stdout = String::from_utf8_lossy(&imported.stdout);
-        assert!(
-            imported.status.success(),
-            "{}",
-            String::from_utf8_lossy(&imported.stderr)
-        );
+        let stdout = succeeded(&imported);
         assert!(
             stdout.contains("(1 changes, effective 2030-01-01)"),
             "{stdout}"

@@ -21,7 +21,8 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
 use crate::helpers::{
-    Backend, ServerProcess, TestApp, backends, fresh_database, require_postgres, spawn_app,
+    Backend, SendJson, ServerProcess, TestApp, backends, fresh_database, require_postgres,
+    spawn_app,
 };
 
 pub(crate) type Socket =
@@ -332,12 +333,8 @@ async fn with_postgresql_a_subscriber_on_one_instance_sees_a_push_on_another() {
         "mutation { createOrganization(input: { slug: \"two-instances\", name: \"Two\" }) { id } }",
         json!({}),
     )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .send_json()
+    .await;
     let org = created["data"]["createOrganization"]["id"]
         .as_str()
         .unwrap()
@@ -362,7 +359,7 @@ async fn with_postgresql_a_subscriber_on_one_instance_sees_a_push_on_another() {
             json!({ "o": org, "p": points("mqls", &day("2024-05-01", n)) }),
         );
         async move {
-            let pushed: Value = push.send().await.unwrap().json().await.unwrap();
+            let pushed: Value = push.send_json().await;
             assert_eq!(
                 pushed["data"]["recordKpiMeasurements"]["inserted"], 1,
                 "{pushed}"

@@ -13,8 +13,10 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::{
-    authorization::issue_token,
-    helpers::{Backend, TEST_SECRET, backends, code, fresh_database, spawn_app, spawn_app_with},
+    authorization::integrated_org,
+    helpers::{
+        Backend, TEST_SECRET, backends, code, fresh_database, spawn_app, spawn_app_with, succeeded,
+    },
 };
 
 const RSA_PRIVATE: &str = include_str!("../fixtures/rsa_private.pem");
@@ -252,8 +254,7 @@ async fn eddsa_keys_verify_and_old_keys_keep_working_by_kid_during_rotation() {
 async fn an_integration_token_reads_kpi_catalogs_only_and_dies_when_revoked() {
     for backend in backends() {
         let app = spawn_app(backend).await;
-        let org = app.create_org("integrated").await;
-        let (token, id) = issue_token(&app, &org).await;
+        let (org, token, id) = integrated_org(&app, "integrated").await;
         let (status, me) = status_of(&app, &token).await;
         assert_eq!(status, 200);
         assert_eq!(me["data"]["me"]["role"], "INTEGRATION");
@@ -325,12 +326,7 @@ async fn the_token_command_mints_tokens_the_server_accepts() {
         "--subject",
         "report-bot",
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let token = succeeded(&output).trim().to_owned();
     let (status, me) = status_of(&app, &token).await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["data"]["me"]["subject"], "report-bot");

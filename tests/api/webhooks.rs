@@ -18,7 +18,8 @@ use tokio::{
 };
 
 use crate::helpers::{
-    Backend, ServerProcess, TestApp, Trio, backends, code, field, fresh_database,
+    Backend, SendJson, ServerProcess, TestApp, Trio, backends, code, field, fresh_database,
+    post_graphql,
     receiver::{Received, Receiver},
     require_postgres, spawn_app_with, wait_for,
 };
@@ -107,6 +108,35 @@ async fn wait_for_distinct(receiver: &Receiver, count: usize, within: Duration) 
         || async { (receiver.distinct() >= count).then_some(()) },
     )
     .await;
+}
+
+/// Waits until a delivery of `endpoint` matches `wanted` (described by `what`) and
+/// returns it.
+async fn delivery_where(
+    app: &TestApp,
+    endpoint: &str,
+    what: &str,
+    wanted: impl Fn(&Value) -> bool,
+) -> Value {
+    wait_for(what, Duration::from_secs(20), || async {
+        deliveries(app, endpoint).await.into_iter().find(&wanted)
+    })
+    .await
+}
+
+/// Waits until the receiver accepted an `event_type` (`insight.raised` or
+/// `insight.resolved`) about the insight MARKETING_REPORTS_TO_SALES, and returns it.
+async fn marketing_reports_to_sales(receiver: &Receiver, event_type: &str) -> Received {
+    wait_for(
+        &format!("{event_type} MARKETING_REPORTS_TO_SALES"),
+        Duration::from_secs(20),
+        || async {
+            of_type(receiver, event_type)
+                .into_iter()
+                .find(|r| r.body["data"]["insight"]["code"] == "MARKETING_REPORTS_TO_SALES")
+        },
+    )
+    .await
 }
 
 /// The accepted bodies of type `event_type`.
@@ -256,16 +286,7 @@ async fn marketing_made_to_report_to_sales_raises_that_insight_and_ending_it_res
             .as_str()
             .unwrap()
             .to_owned();
-        let raised = wait_for(
-            "insight.raised MARKETING_REPORTS_TO_SALES",
-            Duration::from_secs(20),
-            || async {
-                of_type(&receiver, "insight.raised")
-                    .into_iter()
-                    .find(|r| r.body["data"]["insight"]["code"] == "MARKETING_REPORTS_TO_SALES")
-            },
-        )
-        .await;
+        let raised = marketing_reports_to_sales(&receiver, "insight.raised").await;
         let insight = &raised.body["data"]["insight"];
         assert_eq!(insight["severity"], "WARNING");
         assert!(
@@ -287,16 +308,7 @@ async fn marketing_made_to_report_to_sales_raises_that_insight_and_ending_it_res
             json!({ "i": { "id": line_id, "version": 1 } }),
         )
         .await;
-        let resolved = wait_for(
-            "insight.resolved MARKETING_REPORTS_TO_SALES",
-            Duration::from_secs(20),
-            || async {
-                of_type(&receiver, "insight.resolved")
-                    .into_iter()
-                    .find(|r| r.body["data"]["insight"]["code"] == "MARKETING_REPORTS_TO_SALES")
-            },
-        )
-        .await;
+        let resolved = marketing_reports_to_sales(&receiver, "insight.resolved").await;
         assert_eq!(resolved.body["data"]["insight"], *insight);
         settled(&app, &endpoint_id).await;
         receiver.assert_all_verified();
@@ -615,16 +627,8 @@ async fn create_units(address: &str, token: &str, org: &str, prefix: &str, count
                 )
             })
             .collect();
-        let body: Value = client
-            .post(format!("{address}/graphql"))
-            .bearer_auth(token)
-            .json(&json!({ "query": format!("mutation {{ {} }}", fields.join(" ")) }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let query = format!("mutation {{ {} }}", fields.join(" "));
+        let body = post_graphql(&client, address, Some(token), &json!({ "query": query })).await;
         assert!(body.get("errors").is_none(), "{body}");
     }
 }
@@ -634,12 +638,8 @@ async fn process_graphql(address: &str, token: &str, query: &str, variables: Val
         .post(format!("{address}/graphql"))
         .bearer_auth(token)
         .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert!(body.get("errors").is_none(), "{body}");
     body["data"].clone()
 }
@@ -857,9 +857,7 @@ async fn a_promoted_scenario_arrives_once_as_scenario_promoted_beside_its_struct
             top: ceo,
             sales,
             marketing,
-        } = app.sales_under_top(&org, "CEO office").await;
-        app.add_line(&marketing, &sales, "SOLID", "2024-01-01", None)
-            .await;
+        } = app.marketing_under_sales(&org, "CEO office").await;
         let (endpoint_id, _) = endpoint(
             &app,
             &receiver,
@@ -1000,22 +998,16 @@ async fn a_slow_receiver_times_out_and_a_long_reply_is_read_only_up_to_its_bound
         let org = app.create_org("slow-hooks").await;
         let (slow, _) = endpoint(&app, &receiver, &org, &["structure.changed"]).await;
         app.create_unit(&org, "Marketing", "MARKETING").await;
-        let first = wait_for("a timed-out attempt", Duration::from_secs(20), || async {
-            deliveries(&app, &slow)
-                .await
-                .into_iter()
-                .find(|d| d["attempts"][0]["outcome"] == "TIMEOUT")
+        let first = delivery_where(&app, &slow, "a timed-out attempt", |d| {
+            d["attempts"][0]["outcome"] == "TIMEOUT"
         })
         .await;
         let attempt = &first["attempts"][0];
         let latency = attempt["latencyMs"].as_i64().unwrap();
         assert!((1_500..4_000).contains(&latency), "[{backend:?}] {first:#}");
         receiver.with(|s| s.delay = Duration::ZERO);
-        wait_for("the retry delivered", Duration::from_secs(20), || async {
-            deliveries(&app, &slow)
-                .await
-                .into_iter()
-                .find(|d| d["state"] == "DELIVERED")
+        delivery_where(&app, &slow, "the retry delivered", |d| {
+            d["state"] == "DELIVERED"
         })
         .await;
 
@@ -1033,16 +1025,9 @@ async fn a_slow_receiver_times_out_and_a_long_reply_is_read_only_up_to_its_bound
             .unwrap()
             .to_owned();
         app.create_unit(&org, "Sales", "SALES").await;
-        let delivered = wait_for(
-            "the long reply's delivery",
-            Duration::from_secs(20),
-            || async {
-                deliveries(&app, &long)
-                    .await
-                    .into_iter()
-                    .find(|d| d["state"] == "DELIVERED")
-            },
-        )
+        let delivered = delivery_where(&app, &long, "the long reply's delivery", |d| {
+            d["state"] == "DELIVERED"
+        })
         .await;
         let attempt = &delivered["attempts"][0];
         assert_eq!(attempt["outcome"], "SUCCESS", "[{backend:?}] {delivered:#}");
@@ -1130,16 +1115,7 @@ async fn the_daily_evaluation_tells_an_insight_no_announced_change_raised() {
         let mut due: entity::webhook_insight_watch::ActiveModel = watch.into();
         due.due_at = Set(now - chrono::Duration::seconds(1));
         due.update(&db).await.unwrap();
-        let raised = wait_for(
-            "insight.raised at the daily evaluation",
-            Duration::from_secs(20),
-            || async {
-                of_type(&receiver, "insight.raised")
-                    .into_iter()
-                    .find(|r| r.body["data"]["insight"]["code"] == "MARKETING_REPORTS_TO_SALES")
-            },
-        )
-        .await;
+        let raised = marketing_reports_to_sales(&receiver, "insight.raised").await;
         assert!(raised.body["data"]["asOf"].is_string());
         receiver.assert_all_verified();
     }
