@@ -2,7 +2,7 @@
 //!
 //! A change written today that takes effect later changes no read of an earlier day,
 //! so it is not announced as `structure.changed` when written: [`crate::write`] keeps
-//! it here ([`schedule`]) and tells webhooks `structure.scheduled`. On its day the
+//! it in `scheduled_change` and tells webhooks `structure.scheduled`. On its day the
 //! delivery worker calls [`announce_due`], which claims each due change once, across
 //! replicas and restarts (a conditional update only one claimant passes), writes its
 //! `structure.changed` event (which marks the organization's insights for evaluation,
@@ -11,14 +11,13 @@
 use chrono::NaiveDate;
 use entity::scheduled_change;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::Expr,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::Operation,
     clock,
     error::Result,
     events::Event,
@@ -30,40 +29,23 @@ use crate::{
 /// How many due changes one call announces at most; the rest wait for the next.
 const BATCH: u64 = 100;
 
-/// Keeps a change that takes effect on `effective_on` (after today), inside the
-/// change's own transaction.
-pub(crate) async fn schedule<C: ConnectionTrait>(
-    tx: &C,
-    organization_id: Uuid,
-    effective_on: NaiveDate,
-    operation: Operation,
-    object_ids: &[Uuid],
-) -> Result<()> {
-    scheduled_change::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(organization_id),
-        effective_on: Set(effective_on),
-        operation: Set(operation.as_str().to_owned()),
-        object_ids: Set(json!(object_ids)),
-        created_at: Set(clock::now()),
-        announced_at: Set(None),
-    }
-    .insert(tx)
-    .await?;
-    Ok(())
-}
-
 /// Announces the changes that take effect on or before `today` and were not announced
 /// yet: each once, whoever else calls this at the same time. Returns how many this
-/// call announced.
-pub async fn announce_due(store: &Store, today: NaiveDate) -> Result<usize> {
+/// call announced. `polling` is the connection the look for due changes is made on
+/// (the delivery worker's own, so its polls are not counted as a request's
+/// statements); the announcements are written through `store`.
+pub async fn announce_due(
+    store: &Store,
+    polling: &DatabaseConnection,
+    today: NaiveDate,
+) -> Result<usize> {
     let due = scheduled_change::Entity::find()
         .filter(scheduled_change::Column::EffectiveOn.lte(today))
         .filter(scheduled_change::Column::AnnouncedAt.is_null())
         .order_by_asc(scheduled_change::Column::EffectiveOn)
         .order_by_asc(scheduled_change::Column::Id)
         .limit(BATCH)
-        .all(&store.db)
+        .all(polling)
         .await?;
     let mut announced = 0;
     for change in due {

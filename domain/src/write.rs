@@ -22,8 +22,8 @@
 use chrono::NaiveDate;
 use entity::organization;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, QuerySelect,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter,
+    QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -33,7 +33,6 @@ use crate::{
     db::{self, WriteTx},
     error::{Error, Result},
     events::Event,
-    scheduled,
     store::Store,
     webhooks,
 };
@@ -335,8 +334,7 @@ impl Write<'_> {
 
     /// Dates the change: it takes effect on `day`. A change dated after today is
     /// announced (`structure.changed`, subscriptions) on its day, by
-    /// [`crate::scheduled::announce_due`]; when written it is told as
-    /// `structure.scheduled`.
+    /// `scheduled::announce_due`; when written it is told as `structure.scheduled`.
     pub fn takes_effect_on(&mut self, day: NaiveDate) {
         self.effective_on = Some(day);
     }
@@ -382,7 +380,7 @@ impl Write<'_> {
             let later = effective_on > today;
             if operation.is_announced() {
                 if later {
-                    scheduled::schedule(
+                    schedule(
                         &self.tx,
                         organization_id,
                         effective_on,
@@ -432,6 +430,29 @@ impl Write<'_> {
         self.tx.rollback().await?;
         Ok(())
     }
+}
+
+/// Keeps a change that takes effect on `effective_on` (after today), inside the
+/// change's own transaction, for `scheduled::announce_due` to announce on its day.
+async fn schedule<C: ConnectionTrait>(
+    tx: &C,
+    organization_id: Uuid,
+    effective_on: NaiveDate,
+    operation: Operation,
+    object_ids: &[Uuid],
+) -> Result<()> {
+    entity::scheduled_change::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(organization_id),
+        effective_on: Set(effective_on),
+        operation: Set(operation.as_str().to_owned()),
+        object_ids: Set(serde_json::json!(object_ids)),
+        created_at: Set(crate::clock::now()),
+        announced_at: Set(None),
+    }
+    .insert(tx)
+    .await?;
+    Ok(())
 }
 
 /// Takes the organization's write lock for the rest of the transaction and returns it.

@@ -601,14 +601,14 @@ async fn a_change_dated_later_is_told_as_scheduled_then_announced_once_on_its_da
         );
         let eve = "2030-12-31".parse().unwrap();
         assert_eq!(
-            scheduled::announce_due(&a, eve).await.unwrap(),
+            scheduled::announce_due(&a, &a.db, eve).await.unwrap(),
             0,
             "{backend:?}"
         );
         let day = "2031-01-01".parse().unwrap();
         let (first, second) = tokio::join!(
-            scheduled::announce_due(&a, day),
-            scheduled::announce_due(&b, day)
+            scheduled::announce_due(&a, &a.db, day),
+            scheduled::announce_due(&b, &b.db, day)
         );
         assert_eq!(
             first.unwrap() + second.unwrap(),
@@ -616,7 +616,7 @@ async fn a_change_dated_later_is_told_as_scheduled_then_announced_once_on_its_da
             "{backend:?}: announced once"
         );
         assert_eq!(
-            scheduled::announce_due(&b, day).await.unwrap(),
+            scheduled::announce_due(&b, &b.db, day).await.unwrap(),
             0,
             "{backend:?}"
         );

@@ -1,6 +1,6 @@
 //! Services called directly, as the CLI and the demo call them: the day a change takes
 //! effect is part of its input, so a test can pin it, and a service's change is announced to
-//! subscribers whoever calls it.
+//! subscribers (on its day) whoever calls it.
 
 use chrono::NaiveDate;
 use orgdesign_domain::{
@@ -61,9 +61,16 @@ async fn archiving_a_unit_is_judged_on_the_day_the_caller_gives() {
         assert!(archived.archived);
         assert_eq!(archived.version, 2);
 
-        // The service announced its change itself (on SQLite through this store's bus;
-        // on PostgreSQL the bus publishes with NOTIFY, which this store does not LISTEN
-        // to, so only the SQLite run can see it here).
+        // The change is dated 2030: nothing is announced when it is written. On its day
+        // the announcement goes out once, through the store that announces it (on
+        // SQLite through this store's bus; on PostgreSQL the bus publishes with NOTIFY,
+        // which this store does not LISTEN to, so only the SQLite run can see it here).
+        assert!(events.try_recv().is_err(), "announced before its day");
+        let announced =
+            orgdesign_domain::scheduled::announce_due(&store, &store.db, day("2030-01-01"))
+                .await
+                .unwrap();
+        assert_eq!(announced, 1);
         if app.database_url.starts_with("sqlite") {
             let event = events.try_recv().unwrap();
             assert_eq!(

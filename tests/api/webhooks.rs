@@ -928,7 +928,7 @@ async fn a_promoted_scenario_arrives_once_as_scenario_promoted_beside_its_struct
         );
         let day = "2030-01-01".parse().unwrap();
         assert_eq!(
-            orgdesign_domain::scheduled::announce_due(&store, day)
+            orgdesign_domain::scheduled::announce_due(&store, &store.db, day)
                 .await
                 .unwrap(),
             2

@@ -154,7 +154,8 @@ async fn run(shared: Arc<Shared>, mut stopping: watch::Receiver<bool>) {
 
 /// Announces the structure changes whose day has come.
 async fn announce_scheduled(shared: &Shared, today: chrono::NaiveDate) {
-    match crate::scheduled::announce_due(&shared.worker.store, today).await {
+    match crate::scheduled::announce_due(&shared.worker.store, &shared.worker.polling, today).await
+    {
         Ok(0) => {}
         Ok(announced) => tracing::info!(announced, "dated structure changes took effect"),
         Err(err) => tracing::warn!(error = %err, "announcing dated structure changes failed"),
