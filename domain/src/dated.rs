@@ -275,6 +275,41 @@ pub fn end_on<T: Dated>(
     Ok(history)
 }
 
+/// One dated update of a row, as `updateUnit` and `updatePosition` make it: with
+/// `archived: Some(false)` an ended row lasts again; `change` (when the update changes
+/// values) edits the values from `day` on ([`change_on`]); with `archived: Some(true)`
+/// the row ends on `day` ([`end_on`]), which cannot go with a change of values (they
+/// would never hold). The row's own columns are written once ([`save`]); the row is
+/// returned as it stands on `day`.
+pub async fn update<T: Dated, C: ConnectionTrait>(
+    tx: &C,
+    current: T,
+    day: NaiveDate,
+    archived: Option<bool>,
+    change: Option<impl FnOnce(&mut T)>,
+) -> Result<T> {
+    if archived == Some(true) && change.is_some() {
+        return Err(Error::bad_input(
+            "archived",
+            format!(
+                "archiving ends the {} on effectiveFrom; change its values in a separate update",
+                T::WHAT
+            ),
+        ));
+    }
+    let mut history = history(tx, current).await?;
+    if archived == Some(false) && history.row.days().1.is_some() {
+        history = end_on(history, None, "archived")?;
+    }
+    if let Some(change) = change {
+        history = change_on(tx, history, day, "effectiveFrom", change).await?;
+    }
+    if archived == Some(true) {
+        history = end_on(history, Some(day), "effectiveFrom")?;
+    }
+    save(tx, history, day).await
+}
+
 /// Writes the row's own columns (its days and latest values), advances its version
 /// once for the whole change, and returns it as it stands on `day`.
 pub async fn save<T: Dated, C: ConnectionTrait>(
@@ -308,43 +343,52 @@ fn not_existing<T: Dated>(row: &T, day: NaiveDate, field: &str) -> Error {
     )
 }
 
-impl Dated for org_unit::Model {
-    type Row = org_unit::Entity;
-    type Active = org_unit::ActiveModel;
-    type VersionRow = org_unit_version::Entity;
-    type Version = org_unit_version::Model;
-    type VersionActive = org_unit_version::ActiveModel;
-    const WHAT: &'static str = "unit";
+/// The items of [`Dated`] that read the same for every dated table: its row and
+/// version types, its id, day and lifecycle columns.
+macro_rules! dated_rows {
+    ($row:ident, $version:ident, $owner:ident, $what:literal) => {
+        type Row = $row::Entity;
+        type Active = $row::ActiveModel;
+        type VersionRow = $version::Entity;
+        type Version = $version::Model;
+        type VersionActive = $version::ActiveModel;
+        const WHAT: &'static str = $what;
 
-    fn id_column() -> org_unit::Column {
-        org_unit::Column::Id
-    }
-    fn owner_column() -> org_unit_version::Column {
-        org_unit_version::Column::UnitId
-    }
-    fn day_column() -> org_unit_version::Column {
-        org_unit_version::Column::EffectiveFrom
-    }
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn days(&self) -> (NaiveDate, Option<NaiveDate>) {
-        (self.effective_from, self.effective_to)
-    }
-    fn set_days(&mut self, from: NaiveDate, to: Option<NaiveDate>) {
-        (self.effective_from, self.effective_to) = (from, to);
-    }
-    fn set_ended(&mut self, ended: bool) {
-        self.archived = ended;
-    }
-    fn touch(&mut self) {
-        (self.version, self.updated_at) = (self.version + 1, now());
-    }
+        fn id_column() -> $row::Column {
+            $row::Column::Id
+        }
+        fn owner_column() -> $version::Column {
+            $version::Column::$owner
+        }
+        fn day_column() -> $version::Column {
+            $version::Column::EffectiveFrom
+        }
+        fn id(&self) -> Uuid {
+            self.id
+        }
+        fn days(&self) -> (NaiveDate, Option<NaiveDate>) {
+            (self.effective_from, self.effective_to)
+        }
+        fn set_days(&mut self, from: NaiveDate, to: Option<NaiveDate>) {
+            (self.effective_from, self.effective_to) = (from, to);
+        }
+        fn set_ended(&mut self, ended: bool) {
+            self.archived = ended;
+        }
+        fn touch(&mut self) {
+            (self.version, self.updated_at) = (self.version + 1, now());
+        }
+        fn version_day(version: &$version::Model) -> NaiveDate {
+            version.effective_from
+        }
+    };
+}
+
+impl Dated for org_unit::Model {
+    dated_rows!(org_unit, org_unit_version, UnitId, "unit");
+
     fn order_key(&self) -> &str {
         &self.name
-    }
-    fn version_day(version: &org_unit_version::Model) -> NaiveDate {
-        version.effective_from
     }
     fn overlay(&mut self, v: &org_unit_version::Model) {
         self.name.clone_from(&v.name);
@@ -378,42 +422,10 @@ impl Dated for org_unit::Model {
 }
 
 impl Dated for position::Model {
-    type Row = position::Entity;
-    type Active = position::ActiveModel;
-    type VersionRow = position_version::Entity;
-    type Version = position_version::Model;
-    type VersionActive = position_version::ActiveModel;
-    const WHAT: &'static str = "position";
+    dated_rows!(position, position_version, PositionId, "position");
 
-    fn id_column() -> position::Column {
-        position::Column::Id
-    }
-    fn owner_column() -> position_version::Column {
-        position_version::Column::PositionId
-    }
-    fn day_column() -> position_version::Column {
-        position_version::Column::EffectiveFrom
-    }
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn days(&self) -> (NaiveDate, Option<NaiveDate>) {
-        (self.effective_from, self.effective_to)
-    }
-    fn set_days(&mut self, from: NaiveDate, to: Option<NaiveDate>) {
-        (self.effective_from, self.effective_to) = (from, to);
-    }
-    fn set_ended(&mut self, ended: bool) {
-        self.archived = ended;
-    }
-    fn touch(&mut self) {
-        (self.version, self.updated_at) = (self.version + 1, now());
-    }
     fn order_key(&self) -> &str {
         &self.title
-    }
-    fn version_day(version: &position_version::Model) -> NaiveDate {
-        version.effective_from
     }
     fn overlay(&mut self, v: &position_version::Model) {
         self.title.clone_from(&v.title);

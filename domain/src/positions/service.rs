@@ -177,41 +177,25 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
             _ => return Err(Error::not_found_at("unit", "unitId")),
         }
     }
-    let mut history = dated::history(tx, current).await?;
-    if changes.archived == Some(false) && history.row.effective_to.is_some() {
-        history = dated::end_on(history, None, "archived")?;
-    }
     let changes_values = changes.title.is_some()
         || changes.role.is_some()
         || changes.holder_name.is_some()
         || changes.responsibilities.is_some();
-    if changes_values {
-        history = dated::change_on(tx, history, day, "effectiveFrom", |row| {
-            if let Some(title) = changes.title {
-                row.title = title.into_inner();
-            }
-            if let Some(role) = changes.role {
-                row.role = role.as_str().to_owned();
-            }
-            if let Some(holder) = changes.holder_name {
-                row.holder_name = holder.map(Name::into_inner);
-            }
-            if let Some(list) = changes.responsibilities {
-                row.responsibilities = Responsibility::json(&list);
-            }
-        })
-        .await?;
-    }
-    if changes.archived == Some(true) {
-        if changes_values {
-            return Err(Error::bad_input(
-                "archived",
-                "archiving ends the position on effectiveFrom; change its values in a separate update",
-            ));
+    let change = changes_values.then_some(|row: &mut position::Model| {
+        if let Some(title) = changes.title {
+            row.title = title.into_inner();
         }
-        history = dated::end_on(history, Some(day), "effectiveFrom")?;
-    }
-    dated::save(tx, history, day).await
+        if let Some(role) = changes.role {
+            row.role = role.as_str().to_owned();
+        }
+        if let Some(holder) = changes.holder_name {
+            row.holder_name = holder.map(Name::into_inner);
+        }
+        if let Some(list) = changes.responsibilities {
+            row.responsibilities = Responsibility::json(&list);
+        }
+    });
+    dated::update(tx, current, day, changes.archived, change).await
 }
 
 /// Every position heading each of `units`, with its history (one statement).

@@ -131,42 +131,28 @@ pub(crate) async fn update_in<C: ConnectionTrait>(
 ) -> Result<org_unit::Model> {
     check_version("the unit", current.version, changes.version)?;
     let day = changes.effective_from;
-    let mut history = dated::history(tx, current).await?;
-    if changes.archived == Some(false) && history.row.effective_to.is_some() {
-        history = dated::end_on(history, None, "archived")?;
+    if changes.archived == Some(true) {
+        ensure_no_lines_from(tx, org.id, current.id, day).await?;
     }
     let changes_values = changes.name.is_some()
         || changes.function.is_some()
         || changes.sourcing.is_some()
         || changes.description.is_some();
-    if changes_values {
-        history = dated::change_on(tx, history, day, "effectiveFrom", |row| {
-            if let Some(name) = changes.name {
-                row.name = name.into_inner();
-            }
-            if let Some(function) = changes.function {
-                row.function = function.as_str().to_owned();
-            }
-            if let Some(sourcing) = changes.sourcing {
-                row.sourcing = sourcing.as_str().to_owned();
-            }
-            if let Some(description) = changes.description {
-                row.description = description.map(Description::into_inner);
-            }
-        })
-        .await?;
-    }
-    if changes.archived == Some(true) {
-        if changes_values {
-            return Err(Error::bad_input(
-                "archived",
-                "archiving ends the unit on effectiveFrom; change its values in a separate update",
-            ));
+    let change = changes_values.then_some(|row: &mut org_unit::Model| {
+        if let Some(name) = changes.name {
+            row.name = name.into_inner();
         }
-        ensure_no_lines_from(tx, org.id, history.row.id, day).await?;
-        history = dated::end_on(history, Some(day), "effectiveFrom")?;
-    }
-    dated::save(tx, history, day).await
+        if let Some(function) = changes.function {
+            row.function = function.as_str().to_owned();
+        }
+        if let Some(sourcing) = changes.sourcing {
+            row.sourcing = sourcing.as_str().to_owned();
+        }
+        if let Some(description) = changes.description {
+            row.description = description.map(Description::into_inner);
+        }
+    });
+    dated::update(tx, current, day, changes.archived, change).await
 }
 
 /// Refuses to end a unit on `end` while lines to or from it hold on `end` or later.
