@@ -1,8 +1,10 @@
 //! Typed access to what the schema and the request carry.
 
 use async_graphql::Context;
+use chrono::NaiveDate;
 use orgdesign_domain::{
     auth::{Principal, RequestContext, Writer},
+    dated::{Dated, History},
     parse_id,
     settings::Limits,
     store::Store,
@@ -10,7 +12,7 @@ use orgdesign_domain::{
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::{error::GqlResult, loaders::Loaders};
+use crate::{error::GqlResult, loaders::Loaders, scalars::Date};
 
 /// The store the schema was built with: what mutations hand to services.
 pub fn store<'a>(ctx: &Context<'a>) -> GqlResult<&'a Store> {
@@ -63,4 +65,19 @@ pub async fn find_readable<M>(
     Ok(find(db(ctx)?, id)
         .await?
         .filter(|found| principal.can_read(organization_of(found))))
+}
+
+/// A unit or position by the `id` argument as it stood on `as_of` (default: today),
+/// with that day: `None` when unknown, out of reach ([`find_readable`]) or not yet in
+/// existence that day.
+pub async fn find_on<T: Dated>(
+    ctx: &Context<'_>,
+    id: &str,
+    as_of: Option<&Date>,
+    find: impl AsyncFn(&DatabaseConnection, Uuid) -> orgdesign_domain::error::Result<Option<History<T>>>,
+    organization_of: impl Fn(&T) -> Uuid,
+) -> GqlResult<Option<(T, NaiveDate)>> {
+    let day = Date::as_of(as_of)?;
+    let found = find_readable(ctx, id, find, |h| organization_of(&h.row)).await?;
+    Ok(found.and_then(|h| h.on(day)).map(|row| (row, day)))
 }

@@ -1,10 +1,10 @@
 //! The optimistic-concurrency version and the two timestamps a structure object
-//! carries, as fields of the object itself.
+//! carries, and the days a unit or position exists, as fields of the object itself.
 
 use async_graphql::SimpleObject;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::scalars::Timestamp;
+use crate::scalars::{Date, Timestamp};
 
 /// `version`, `createdAt` and `updatedAt` of a structure object whose version a client
 /// sends back with updates. An object lists them with a `#[graphql(flatten)]` field
@@ -25,6 +25,31 @@ impl Revision {
             version,
             created_at: created_at.into(),
             updated_at: updated_at.into(),
+        }
+    }
+}
+
+/// `effectiveFrom`, `effectiveTo` and the deprecated `archived` of a unit or position
+/// read for a day, listed like [`Revision`] through a `#[graphql(flatten)]` field.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Lifespan {
+    /// Whether it had ended by the day it was read for.
+    #[graphql(deprecation = "Use effectiveTo: it exists until that day.")]
+    archived: bool,
+    /// The first day it exists.
+    effective_from: Date,
+    /// The first day it no longer exists (archiving sets it); null while it lasts.
+    effective_to: Option<Date>,
+}
+
+impl Lifespan {
+    /// The lifespan of a row existing over `[from, to)`, read for a day on which it
+    /// had `ended` or not.
+    pub fn new(from: NaiveDate, to: Option<NaiveDate>, ended: bool) -> Self {
+        Self {
+            archived: ended,
+            effective_from: from.into(),
+            effective_to: to.map(Into::into),
         }
     }
 }

@@ -10,7 +10,7 @@ use orgdesign_domain::{
 
 use super::types::Position;
 use crate::{
-    context::{find_readable, limits, request, store},
+    context::{find_on, limits, request, store},
     enums::{PositionRole, Responsibility},
     error::{AtInput, GqlResult},
     scalars::Date,
@@ -124,9 +124,10 @@ impl PositionQuery {
         id: ID,
         as_of: Option<Date>,
     ) -> GqlResult<Option<Position>> {
-        let day = Date::as_of(as_of.as_ref())?;
-        let found = find_readable(ctx, &id, service::find, |h| h.row.organization_id).await?;
-        Ok(found.and_then(|h| h.on(day)).map(|row| Position(row, day)))
+        let found = find_on(ctx, &id, as_of.as_ref(), service::find, |row| {
+            row.organization_id
+        });
+        Ok(found.await?.map(|(row, day)| Position(row, day)))
     }
 }
 

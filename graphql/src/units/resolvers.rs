@@ -10,7 +10,7 @@ use orgdesign_domain::{
 
 use super::types::Unit;
 use crate::{
-    context::{find_readable, limits, request, store},
+    context::{find_on, limits, request, store},
     enums::{Sourcing, UnitFunction},
     error::{AtInput, GqlResult},
     scalars::Date,
@@ -98,9 +98,10 @@ impl UnitQuery {
         id: ID,
         as_of: Option<Date>,
     ) -> GqlResult<Option<Unit>> {
-        let day = Date::as_of(as_of.as_ref())?;
-        let found = find_readable(ctx, &id, service::find, |h| h.row.organization_id).await?;
-        Ok(found.and_then(|h| h.on(day)).map(|row| Unit(row, day)))
+        let found = find_on(ctx, &id, as_of.as_ref(), service::find, |row| {
+            row.organization_id
+        });
+        Ok(found.await?.map(|(row, day)| Unit(row, day)))
     }
 }
 

@@ -12,7 +12,8 @@ use crate::{
     organizations::Organization,
     positions::Position,
     reporting::ReportingLine,
-    scalars::{Date, Timestamp},
+    revision::{Lifespan, Revision},
+    scalars::Date,
 };
 
 /// A department, team, business unit or outside agency, read as it stood on a day
@@ -110,33 +111,14 @@ impl Unit {
         self.0.description.as_deref()
     }
 
-    /// Whether the unit had ended by the day it was read for.
-    #[graphql(deprecation = "Use effectiveTo: the unit exists until that day.")]
-    async fn archived(&self) -> bool {
-        self.0.archived
+    #[graphql(flatten)]
+    async fn lifespan(&self) -> Lifespan {
+        Lifespan::new(self.0.effective_from, self.0.effective_to, self.0.archived)
     }
 
-    /// The first day the unit exists.
-    async fn effective_from(&self) -> Date {
-        self.0.effective_from.into()
-    }
-
-    /// The first day it no longer exists (archiving sets it); null while it lasts.
-    async fn effective_to(&self) -> Option<Date> {
-        self.0.effective_to.map(Into::into)
-    }
-
-    /// Optimistic-concurrency version; send it back with updates.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-
-    async fn created_at(&self) -> Timestamp {
-        self.0.created_at.into()
-    }
-
-    async fn updated_at(&self) -> Timestamp {
-        self.0.updated_at.into()
+    #[graphql(flatten)]
+    async fn revision(&self) -> Revision {
+        Revision::new(self.0.version, self.0.created_at, self.0.updated_at)
     }
 
     /// The leadership positions heading this unit on the day it was read for, by
