@@ -638,3 +638,80 @@ async fn a_change_dated_later_is_told_as_scheduled_then_announced_once_on_its_da
         assert_eq!(announced[1]["objectIds"], json!([unit]), "{backend:?}");
     }
 }
+
+#[tokio::test]
+async fn the_changes_between_two_days_list_what_the_structure_gained_lost_and_changed() {
+    on_each_backend(|app| async move {
+        let db = Database::connect(&app.database_url).await.unwrap();
+        demo::load(&db, &Limits::default()).await.unwrap();
+        let report = |slug: &'static str, from: &'static str, to: &'static str| {
+            let app = &app;
+            async move {
+                app.ok(
+                    r#"query($slug: String, $from: NaiveDate!, $to: NaiveDate!) {
+                        organization(slug: $slug) { structureChanges(from: $from, to: $to) {
+                            empty
+                            unitsAdded { name } unitsArchived { name }
+                            unitsMoved { unit { name } from { name } to { name } }
+                            unitsChanged { unit { name } nameBefore nameAfter sourcingBefore sourcingAfter }
+                            positionsAdded { title } positionsEnded { title role }
+                            positionsChanged { position { title } holderChanged }
+                            linesAdded { kind } linesEnded { kind }
+                            collaborationModel { before after } } } }"#,
+                    json!({ "slug": slug, "from": from, "to": to }),
+                )
+                .await["organization"]["structureChanges"]
+                .clone()
+            }
+        };
+        // Meridian's reorganization of 2023-12-01: the commercial organization arrives,
+        // the CMO goes, marketing, sales and product move under it.
+        let meridian = report("meridian-logistics", "2023-06-01", "2024-06-01").await;
+        assert_eq!(meridian["empty"], false);
+        assert_eq!(meridian["unitsAdded"], json!([{ "name": "Commercial and strategy" }]));
+        assert_eq!(meridian["positionsEnded"], json!([{ "title": "Chief Marketing Officer", "role": "CMO" }]));
+        let added_titles = meridian["positionsAdded"].to_string();
+        assert!(added_titles.contains("Chief Commercial and Strategy Officer"), "{meridian:#}");
+        let moved: Vec<&Value> = meridian["unitsMoved"].as_array().unwrap().iter().map(|m| &m["unit"]["name"]).collect();
+        for unit in ["Marketing", "Sales", "Product management"] {
+            assert!(moved.contains(&&json!(unit)), "{unit} moved: {meridian:#}");
+        }
+        assert_eq!(meridian["collaborationModel"]["after"], "COMMERCIAL_LEADERSHIP", "{meridian:#}");
+        // Fjord Outdoor's marketing, outsourced on 2023-09-01.
+        let fjord = report("fjord-outdoor", "2023-01-01", "2024-01-01").await;
+        assert_eq!(
+            fjord["unitsChanged"],
+            json!([{ "unit": { "name": "Brandwerk agency" }, "nameBefore": "Marketing", "nameAfter": "Brandwerk agency",
+                     "sourcingBefore": "IN_HOUSE", "sourcingAfter": "OUTSOURCED" }]),
+            "{fjord:#}"
+        );
+        // Two days with nothing between them; and a `to` before `from`.
+        assert_eq!(report("fjord-outdoor", "2024-01-01", "2024-02-01").await["empty"], true);
+        let backwards = app
+            .error(
+                r#"{ organization(slug: "fjord-outdoor") { structureChanges(from: "2024-02-01", to: "2024-01-01") { empty } } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!((code(&backwards), field(&backwards)), ("BAD_USER_INPUT", "to"), "{backwards}");
+
+        // The same report as CSV.
+        let csv = app
+            .get_admin("/api/v1/organizations/fjord-outdoor/structure-changes.csv?from=2023-01-01&to=2024-01-01")
+            .await;
+        assert_eq!(csv.status(), 200);
+        let text = csv.text().await.unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("change,id,name,field,before,after"));
+        let rows: Vec<&str> = lines.collect();
+        assert!(rows.iter().any(|r| r.starts_with("unit_changed,") && r.ends_with(",Brandwerk agency,sourcing,IN_HOUSE,OUTSOURCED")), "{text}");
+        assert!(rows.iter().any(|r| r.ends_with(",Brandwerk agency,name,Marketing,Brandwerk agency")), "{text}");
+        let missing = app
+            .get_admin("/api/v1/organizations/fjord-outdoor/structure-changes.csv?from=2023-01-01")
+            .await;
+        assert_eq!(missing.status(), 400);
+        let body: Value = missing.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["field"], "to", "{body}");
+    })
+    .await;
+}

@@ -27,7 +27,7 @@ use crate::http::{AppState, caller::Authenticated, deadline, error::HttpError, r
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/openapi.json", "GET").route(web::get().to(openapi)));
     // Below `/api/v1/organizations/{slug}`: the path's rest, the methods, their routes.
-    let organization_routes: [(&str, &'static str, Vec<Route>); 6] = [
+    let organization_routes: [(&str, &'static str, Vec<Route>); 7] = [
         (
             "/kpi-measurements",
             "GET, POST",
@@ -45,6 +45,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             vec![get().to(charts::kpi_chart)],
         ),
         ("/structure.csv", "GET", vec![get().to(structure::export)]),
+        (
+            "/structure-changes.csv",
+            "GET",
+            vec![get().to(structure::structure_changes)],
+        ),
         ("/scenarios", "POST", vec![post().to(structure::import)]),
     ];
     for (path, allow, methods) in organization_routes {
@@ -147,6 +152,7 @@ enum ReadLimits {
         charts::scenario_chart,
         charts::kpi_chart,
         structure::export,
+        structure::structure_changes,
         structure::import
     ),
     modifiers(&BearerAuth),

@@ -1,4 +1,5 @@
-//! `GET /api/v1/organizations/{slug}/structure.csv` and
+//! `GET /api/v1/organizations/{slug}/structure.csv`,
+//! `GET /api/v1/organizations/{slug}/structure-changes.csv` (the delta report) and
 //! `POST /api/v1/organizations/{slug}/scenarios`: the structure as an HRIS-style CSV
 //! file, out and back in as a draft scenario (see [`orgdesign_domain::scenarios::structure_csv`]).
 
@@ -35,6 +36,39 @@ pub struct ExportQuery {
     /// The date whose structure is written (exactly YYYY-MM-DD; default: today).
     #[param(value_type = Option<NaiveDate>)]
     pub as_of: Option<String>,
+}
+
+/// The two days a delta report compares.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+pub struct ChangesQuery {
+    /// The first day (exactly YYYY-MM-DD).
+    #[param(value_type = NaiveDate, required = true)]
+    pub from: Option<String>,
+    /// The second day, after `from` (exactly YYYY-MM-DD).
+    #[param(value_type = NaiveDate, required = true)]
+    pub to: Option<String>,
+}
+
+impl ChangesQuery {
+    fn read(raw: &str) -> Result<Self, Error> {
+        let mut pairs = pairs(raw)?;
+        Ok(Self {
+            from: pairs.remove("from"),
+            to: pairs.remove("to"),
+        })
+    }
+
+    /// The two days, each required and storable (the error names the one at fault).
+    fn days(&self) -> Result<(NaiveDate, NaiveDate), Error> {
+        let day = |field: &str, value: &Option<String>| {
+            let value = value
+                .as_deref()
+                .ok_or_else(|| Error::bad_input(field, "required (YYYY-MM-DD)"))?;
+            StorableDate::parse_text(field, value).map(StorableDate::get)
+        };
+        Ok((day("from", &self.from)?, day("to", &self.to)?))
+    }
 }
 
 /// The draft an upload makes.
@@ -128,6 +162,56 @@ pub async fn export(
         crate::http::cache::respond(&req, "text/csv; charset=utf-8", "private, no-cache", body);
     if let Ok(value) = header::HeaderValue::from_str(&format!(
         "attachment; filename=\"{}-structure-{as_of}.csv\"",
+        organization.slug
+    )) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// What changed in the structure between two days, as CSV: the delta report, one row
+/// per change of one value (units added, ended, moved, renamed, re-sourced; positions
+/// added, ended, given another holder, title, role or responsibilities; lines added and
+/// ended). The same comparison as `Organization.structureChanges(from, to)`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/{slug}/structure-changes.csv",
+    params(("slug" = String, Path, description = "The organization's slug"), ChangesQuery),
+    responses(
+        (status = 200, description = "The changes: the header row `change,id,name,field,before,after`, then one row per change", content_type = "text/csv", body = String,
+            example = "change,id,name,field,before,after\nunit_changed,0190...,Brandwerk agency,sourcing,IN_HOUSE,OUTSOURCED\n"),
+        (status = 400, description = "A malformed slug, a missing or malformed from or to, or a to not after from (the error's field names it)", body = super::ErrorBody),
+        (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
+        (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
+        super::Unauthenticated,
+        super::ReadLimits
+    )
+)]
+pub async fn structure_changes(
+    caller: Authenticated,
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HttpError> {
+    let organization = reader_of(&state, &caller, &path, |p, org| {
+        p.may_read(org, "organization")
+    })
+    .await?;
+    let (from, to) = ChangesQuery::read(req.query_string())?.days()?;
+    let between = orgdesign_domain::scenarios::evaluation::between(
+        &state.store.db,
+        organization.id,
+        from,
+        to,
+    )
+    .await?;
+    let body = orgdesign_domain::scenarios::delta::csv(&between)?;
+    let mut response =
+        crate::http::cache::respond(&req, "text/csv; charset=utf-8", "private, no-cache", body);
+    if let Ok(value) = header::HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}-structure-changes-{from}-{to}.csv\"",
         organization.slug
     )) {
         response

@@ -68,12 +68,40 @@ pub struct KpiOwnership {
     pub archived: bool,
 }
 
+/// A value of a unit or position before and after, when it differs.
+pub type Changed<T> = Option<(T, T)>;
+
+/// A unit active on both sides whose values differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitChange {
+    pub unit: Uuid,
+    pub name: Changed<String>,
+    pub function: Changed<String>,
+    pub sourcing: Changed<String>,
+}
+
+/// A position present on both sides whose values differ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PositionChange {
+    pub position: Uuid,
+    pub title: Changed<String>,
+    pub role: Changed<String>,
+    pub holder_name: Changed<Option<String>>,
+    pub responsibilities: Changed<serde_json::Value>,
+}
+
 /// The comparison.
 #[derive(Debug, Clone)]
 pub struct Diff {
     pub units_added: Vec<Uuid>,
     pub units_archived: Vec<Uuid>,
     pub units_moved: Vec<Moved>,
+    /// Units renamed, re-sourced or given another function.
+    pub units_changed: Vec<UnitChange>,
+    pub positions_added: Vec<Uuid>,
+    pub positions_ended: Vec<Uuid>,
+    /// Positions retitled, given another role, holder or responsibilities.
+    pub positions_changed: Vec<PositionChange>,
     pub lines_added: Vec<reporting_line::Model>,
     pub lines_ended: Vec<reporting_line::Model>,
     pub shape_before: Shape,
@@ -94,6 +122,10 @@ impl Diff {
         self.units_added.is_empty()
             && self.units_archived.is_empty()
             && self.units_moved.is_empty()
+            && self.units_changed.is_empty()
+            && self.positions_added.is_empty()
+            && self.positions_ended.is_empty()
+            && self.positions_changed.is_empty()
             && self.lines_added.is_empty()
             && self.lines_ended.is_empty()
             && self.insights_resolved.is_empty()
@@ -325,10 +357,15 @@ pub fn diff(
         .cloned()
         .collect();
 
+    let (positions_added, positions_ended, positions_changed) = positions(before, after);
     Diff {
         units_added,
         units_archived,
         units_moved,
+        units_changed: units_changed(before, after),
+        positions_added,
+        positions_ended,
+        positions_changed,
         lines_added,
         lines_ended,
         shape_before: old.shape(),
@@ -383,4 +420,76 @@ impl Diff {
             .collect();
         self
     }
+}
+
+/// `before` → `after` when they differ.
+fn changed<T: PartialEq + Clone>(before: &T, after: &T) -> Changed<T> {
+    (before != after).then(|| (before.clone(), after.clone()))
+}
+
+/// The units active on both sides whose name, function or sourcing differ, in
+/// `after`'s order.
+fn units_changed(before: &Snapshot, after: &Snapshot) -> Vec<UnitChange> {
+    let old: HashMap<Uuid, &entity::org_unit::Model> = before
+        .units
+        .iter()
+        .filter(|u| !u.archived)
+        .map(|u| (u.id, u))
+        .collect();
+    after
+        .units
+        .iter()
+        .filter(|u| !u.archived)
+        .filter_map(|new| {
+            let old = old.get(&new.id)?;
+            let change = UnitChange {
+                unit: new.id,
+                name: changed(&old.name, &new.name),
+                function: changed(&old.function, &new.function),
+                sourcing: changed(&old.sourcing, &new.sourcing),
+            };
+            (change.name.is_some() || change.function.is_some() || change.sourcing.is_some())
+                .then_some(change)
+        })
+        .collect()
+}
+
+/// The positions added, ended and changed between the two sides.
+fn positions(before: &Snapshot, after: &Snapshot) -> (Vec<Uuid>, Vec<Uuid>, Vec<PositionChange>) {
+    let live = |s: &Snapshot| -> HashMap<Uuid, entity::position::Model> {
+        s.positions
+            .iter()
+            .filter(|p| !p.archived)
+            .map(|p| (p.id, p.clone()))
+            .collect()
+    };
+    let (old, new) = (live(before), live(after));
+    let ids = |s: &Snapshot, keep: &dyn Fn(Uuid) -> bool| -> Vec<Uuid> {
+        s.positions
+            .iter()
+            .filter(|p| !p.archived && keep(p.id))
+            .map(|p| p.id)
+            .collect()
+    };
+    let added = ids(after, &|id| !old.contains_key(&id));
+    let ended = ids(before, &|id| !new.contains_key(&id));
+    let changes = ids(after, &|id| old.contains_key(&id))
+        .into_iter()
+        .filter_map(|id| {
+            let (was, is) = (&old[&id], &new[&id]);
+            let change = PositionChange {
+                position: id,
+                title: changed(&was.title, &is.title),
+                role: changed(&was.role, &is.role),
+                holder_name: changed(&was.holder_name, &is.holder_name),
+                responsibilities: changed(&was.responsibilities, &is.responsibilities),
+            };
+            (change.title.is_some()
+                || change.role.is_some()
+                || change.holder_name.is_some()
+                || change.responsibilities.is_some())
+            .then_some(change)
+        })
+        .collect();
+    (added, ended, changes)
 }

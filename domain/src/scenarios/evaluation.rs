@@ -133,6 +133,43 @@ pub async fn evaluate(
         .collect())
 }
 
+/// What changed in the organization's live structure between two days: the structure
+/// on `from` and on `to` compared as a scenario's before and after are (units added,
+/// ended, moved, renamed or re-sourced; positions added, ended or given another holder,
+/// title, role or responsibilities; lines added and ended; the model and insights on
+/// each day), the KPI series of the units that moved or ended included. The delta
+/// report of the organization's history; `BAD_USER_INPUT` on `to` unless it is after
+/// `from`.
+pub async fn between(
+    db: &DatabaseConnection,
+    organization: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Evaluation> {
+    if to <= from {
+        return Err(Error::bad_input("to", "must be after from"));
+    }
+    let before = live(db, organization, from).await?;
+    let after = live(db, organization, to).await?;
+    let insights_before = insights::evaluate(&before, None);
+    let insights_after = insights::evaluate(&after, None);
+    let diff = diff::diff(&before, &after, &insights_before, &insights_after);
+    let watched: Vec<(Uuid, Uuid)> = diff
+        .units_losing_their_place()
+        .map(|u| (organization, u))
+        .collect();
+    let series = kpi_series(db, &watched).await?;
+    let diff = diff.with_kpi_series(&before, &after, &series);
+    Ok(Evaluation {
+        before,
+        after,
+        insights_before,
+        insights_after,
+        unit_keys: HashMap::new(),
+        diff,
+    })
+}
+
 /// The KPI series recorded against `units` (organization, unit): per unit, each KPI's key and point count.
 async fn kpi_series(
     db: &DatabaseConnection,

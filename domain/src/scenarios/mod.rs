@@ -13,11 +13,14 @@
 //! - [`structure_csv`]: the structure as an HRIS-style CSV file: export, parse, and
 //!   the changes that turn the live structure into a file's (pure).
 //! - [`service`]: drafting, rebasing, discarding, promoting.
-//! - [`evaluation`]: reading scenarios and evaluating drafts against live.
+//! - [`evaluation`]: reading scenarios and evaluating drafts against live, and two days
+//!   of the live structure against each other (`between`).
+//! - [`delta`]: what changed between two days as a CSV file (the delta report).
 //! - `promotion`: applying a draft's changes through the services, in one transaction.
 
 pub mod apply;
 pub mod change;
+pub mod delta;
 pub mod diff;
 pub mod evaluation;
 mod promotion;

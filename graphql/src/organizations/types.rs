@@ -6,7 +6,7 @@ use orgdesign_domain::dated;
 
 use super::prefetch;
 use crate::{
-    context::loaders,
+    context::{db, loaders},
     enums::{CollaborationModel, LineKind, UnitFunction},
     error::GqlResult,
     positions::Position,
@@ -85,6 +85,27 @@ impl Organization {
     #[graphql(flatten)]
     async fn revision(&self) -> Revision {
         Revision::new(self.0.version, self.0.created_at, self.0.updated_at)
+    }
+
+    /// What changed in the structure between `from` and `to` (after `from`): the
+    /// structure on each day compared, as a draft scenario's diff compares the live
+    /// structure with the draft's (the same type): units added, ended, moved, renamed
+    /// or re-sourced; positions added, ended, or given another holder, title, role or
+    /// responsibilities; lines added and ended; the collaboration model and the
+    /// insights on each day. Also as CSV at
+    /// `GET /api/v1/organizations/{slug}/structure-changes.csv?from=&to=`.
+    async fn structure_changes(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+    ) -> GqlResult<crate::scenarios::types::ScenarioDiff> {
+        let (from, to) = (from.storable("from")?.get(), to.storable("to")?.get());
+        let between =
+            orgdesign_domain::scenarios::evaluation::between(db(ctx)?, self.0.id, from, to).await?;
+        Ok(crate::scenarios::types::ScenarioDiff::of(
+            std::sync::Arc::new(between),
+        ))
     }
 
     /// The organization's units as they stood on `asOf` (default: today), by name;

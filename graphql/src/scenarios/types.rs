@@ -364,21 +364,74 @@ impl ScenarioStructure {
             .positions
             .iter()
             .filter(|p| !p.archived)
-            .map(|p| ScenarioPosition {
-                id: id(p.id),
-                unit_id: id(p.unit_id),
-                title: p.title.clone(),
-                role: PositionRole::from_db(&p.role).unwrap_or(PositionRole::Other),
-                responsibilities: p
-                    .responsibilities
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect(),
-                archived: p.archived,
-            })
+            .map(position_of)
             .collect()
+    }
+}
+
+/// The API's position from a snapshot's row.
+fn position_of(p: &entity::position::Model) -> ScenarioPosition {
+    ScenarioPosition {
+        id: id(p.id),
+        unit_id: id(p.unit_id),
+        title: p.title.clone(),
+        role: role_of(&p.role),
+        responsibilities: keys_of(&p.responsibilities),
+        archived: p.archived,
+    }
+}
+
+fn role_of(role: &str) -> PositionRole {
+    PositionRole::from_db(role).unwrap_or(PositionRole::Other)
+}
+
+/// The keys of a stored list of responsibilities.
+fn keys_of(responsibilities: &serde_json::Value) -> Vec<String> {
+    responsibilities
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A unit on both sides whose values differ: each pair is null when that value is
+/// the same on both.
+#[derive(SimpleObject, Debug)]
+pub struct UnitValuesChange {
+    /// The unit as it is after.
+    pub unit: ScenarioUnit,
+    pub name_before: Option<String>,
+    pub name_after: Option<String>,
+    pub function_before: Option<UnitFunction>,
+    pub function_after: Option<UnitFunction>,
+    pub sourcing_before: Option<Sourcing>,
+    pub sourcing_after: Option<Sourcing>,
+}
+
+/// A position on both sides whose values differ: each pair is null when that value
+/// is the same on both (`holderChanged` tells a holder that came or went from one
+/// that stayed).
+#[derive(SimpleObject, Debug)]
+pub struct PositionValuesChange {
+    /// The position as it is after.
+    pub position: ScenarioPosition,
+    pub title_before: Option<String>,
+    pub title_after: Option<String>,
+    pub role_before: Option<PositionRole>,
+    pub role_after: Option<PositionRole>,
+    pub holder_changed: bool,
+    pub holder_before: Option<String>,
+    pub holder_after: Option<String>,
+    pub responsibilities_before: Option<Vec<String>>,
+    pub responsibilities_after: Option<Vec<String>>,
+}
+
+/// Splits a change into its two sides, each mapped by `f`.
+fn sides<T, U>(change: &Option<(T, T)>, f: impl Fn(&T) -> U) -> (Option<U>, Option<U>) {
+    match change {
+        Some((before, after)) => (Some(f(before)), Some(f(after))),
+        None => (None, None),
     }
 }
 
@@ -479,6 +532,20 @@ pub struct KpiOwnershipChange {
 pub struct ScenarioDiff(Arc<Evaluation>);
 
 impl ScenarioDiff {
+    /// The diff of an evaluation: a draft's, or two days of the live structure
+    /// (`Organization.structureChanges`).
+    pub fn of(evaluation: Arc<Evaluation>) -> Self {
+        Self(evaluation)
+    }
+
+    /// The positions `ids` as a side shows them.
+    fn positions(side: &Snapshot, ids: &[Uuid]) -> Vec<ScenarioPosition> {
+        ids.iter()
+            .filter_map(|p| side.positions.iter().find(|row| row.id == *p))
+            .map(position_of)
+            .collect()
+    }
+
     fn unit(&self, unit: Uuid) -> ScenarioUnit {
         unit_after_or_before(&self.0, unit).unwrap_or_else(|| ScenarioUnit {
             id: id(unit),
@@ -511,7 +578,7 @@ impl ScenarioDiff {
 
 #[Object]
 impl ScenarioDiff {
-    /// Whether the scenario changes no unit, line or insight.
+    /// Whether nothing changes: no unit, position, line or insight.
     async fn empty(&self) -> bool {
         self.0.diff.is_empty()
     }
@@ -531,6 +598,70 @@ impl ScenarioDiff {
             .units_moved
             .iter()
             .map(|m| self.moved(m))
+            .collect()
+    }
+
+    /// Units on both sides renamed, re-sourced or given another function.
+    async fn units_changed(&self) -> Vec<UnitValuesChange> {
+        let function = |f: &String| UnitFunction::from_db(f).unwrap_or(UnitFunction::Other);
+        let sourcing = |s: &String| Sourcing::from_db(s).unwrap_or(Sourcing::InHouse);
+        self.0
+            .diff
+            .units_changed
+            .iter()
+            .map(|c| {
+                let (name_before, name_after) = sides(&c.name, String::clone);
+                let (function_before, function_after) = sides(&c.function, function);
+                let (sourcing_before, sourcing_after) = sides(&c.sourcing, sourcing);
+                UnitValuesChange {
+                    unit: self.unit(c.unit),
+                    name_before,
+                    name_after,
+                    function_before,
+                    function_after,
+                    sourcing_before,
+                    sourcing_after,
+                }
+            })
+            .collect()
+    }
+
+    /// Positions that exist after and not before.
+    async fn positions_added(&self) -> Vec<ScenarioPosition> {
+        Self::positions(&self.0.after, &self.0.diff.positions_added)
+    }
+
+    /// Positions that exist before and not after (as they were before).
+    async fn positions_ended(&self) -> Vec<ScenarioPosition> {
+        Self::positions(&self.0.before, &self.0.diff.positions_ended)
+    }
+
+    /// Positions on both sides given another title, role, holder or responsibilities.
+    async fn positions_changed(&self) -> Vec<PositionValuesChange> {
+        self.0
+            .diff
+            .positions_changed
+            .iter()
+            .filter_map(|c| {
+                let position = Self::positions(&self.0.after, &[c.position]).pop()?;
+                let (title_before, title_after) = sides(&c.title, String::clone);
+                let (role_before, role_after) = sides(&c.role, |r| role_of(r));
+                let (holder_before, holder_after) = sides(&c.holder_name, Option::clone);
+                let (responsibilities_before, responsibilities_after) =
+                    sides(&c.responsibilities, keys_of);
+                Some(PositionValuesChange {
+                    position,
+                    title_before,
+                    title_after,
+                    role_before,
+                    role_after,
+                    holder_changed: c.holder_name.is_some(),
+                    holder_before: holder_before.flatten(),
+                    holder_after: holder_after.flatten(),
+                    responsibilities_before,
+                    responsibilities_after,
+                })
+            })
             .collect()
     }
 
