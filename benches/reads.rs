@@ -65,7 +65,7 @@ async fn load(server: &Server) {
             let id = server
                 .gql(
                     "mutation($i: CreateUnitInput!) { createUnit(input: $i) { id } }",
-                    json!({ "i": { "organizationId": org, "name": format!("Unit {u}"), "function": function } }),
+                    json!({ "i": { "organizationId": org, "name": format!("Unit {u}"), "function": function, "effectiveFrom": "2021-01-01" } }),
                 )
                 .await["createUnit"]["id"]
                 .as_str()
