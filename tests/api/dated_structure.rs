@@ -715,3 +715,92 @@ async fn the_changes_between_two_days_list_what_the_structure_gained_lost_and_ch
     })
     .await;
 }
+
+#[tokio::test]
+async fn promoting_a_draft_dated_later_raises_no_insight_today() {
+    use std::time::Duration;
+
+    use sea_orm::EntityTrait;
+
+    use crate::helpers::{receiver::Receiver, spawn_app_with, wait_for};
+
+    for backend in crate::helpers::backends() {
+        let app = spawn_app_with(backend, |settings| {
+            settings.webhooks.allow_http = true;
+            settings.webhooks.allow_hosts = vec!["127.0.0.1".to_owned()];
+            settings.webhooks.poll_interval_ms = 50;
+        })
+        .await;
+        let db = Database::connect(&app.database_url).await.unwrap();
+        demo::load(&db, &Limits::default()).await.unwrap();
+        let receiver = Receiver::start().await;
+        let northwind = standing(&app, "northwind-industrial", None).await;
+        let org = northwind["id"].as_str().unwrap().to_owned();
+        // Listening to insights takes the baseline: today's insights, told to no one.
+        let created = app
+            .ok(
+                r#"mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {
+                    endpoint { id } secret } }"#,
+                json!({ "i": { "organizationId": org, "url": format!("{}/hooks", receiver.url),
+                               "events": ["insight.raised", "insight.resolved", "scenario.promoted"] } }),
+            )
+            .await;
+        receiver.add_secret(created["createWebhookEndpoint"]["secret"].as_str().unwrap());
+        let draft = app
+            .ok(
+                r#"query($slug: String) { organization(slug: $slug) {
+                    scenarios(first: 10) { edges { node { id name version } } } } }"#,
+                json!({ "slug": "northwind-industrial" }),
+            )
+            .await["organization"]["scenarios"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"].clone())
+            .find(|d| d["name"] == "Independent marketing center")
+            .unwrap();
+        let promoted = app
+            .graphql(
+                r#"mutation($id: ID!, $version: Int!) {
+                    promoteScenario(input: { scenarioId: $id, version: $version }) { status } }"#,
+                json!({ "id": draft["id"], "version": draft["version"] }),
+            )
+            .await;
+        assert!(promoted["errors"].is_null(), "{promoted}");
+        // The promotion marks the insights for evaluation; wait until the worker has
+        // evaluated them (the watch is next due tomorrow), then look at what it sent.
+        let organization: uuid::Uuid = org.parse().unwrap();
+        let tomorrow = chrono::Utc::now().date_naive().succ_opt().unwrap();
+        wait_for(
+            "the insights evaluated after the promotion",
+            Duration::from_secs(20),
+            || async {
+                let watch = entity::webhook_insight_watch::Entity::find_by_id(organization)
+                    .one(&db)
+                    .await
+                    .unwrap()?;
+                (watch.due_at.date_naive() >= tomorrow).then_some(())
+            },
+        )
+        .await;
+        wait_for(
+            "scenario.promoted delivered",
+            Duration::from_secs(20),
+            || async {
+                receiver
+                    .accepted()
+                    .iter()
+                    .any(|r| r.body["type"] == "scenario.promoted")
+                    .then_some(())
+            },
+        )
+        .await;
+        let insight_events: Vec<Value> = receiver
+            .accepted()
+            .into_iter()
+            .filter(|r| r.body["type"] != "scenario.promoted")
+            .map(|r| r.body)
+            .collect();
+        assert_eq!(insight_events, Vec::<Value>::new(), "{backend:?}");
+    }
+}

@@ -111,6 +111,24 @@ pub(super) async fn reader_of(
 #[allow(dead_code)]
 struct Unauthenticated(ErrorBody);
 
+/// What an endpoint reading an organization's structure answers for a caller who may
+/// not: an integration token (403), an organization that is not there or not the
+/// token's (404).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum StructureRefusals {
+    #[response(
+        status = 403,
+        description = "Integration tokens may not read the structure"
+    )]
+    Forbidden(ErrorBody),
+    #[response(
+        status = 404,
+        description = "No such organization (or not the token's)"
+    )]
+    NotFound(ErrorBody),
+}
+
 /// What every reading endpoint answers when the server is busy: too many requests
 /// (429), a database that did not answer in time (503).
 #[derive(utoipa::IntoResponses)]

@@ -137,8 +137,7 @@ impl ImportQuery {
         (status = 200, description = "The structure: the header row `id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role`, then one row per active unit", content_type = "text/csv", body = String,
             example = "id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role\n0190...,Executive board,EXECUTIVE,IN_HOUSE,,,Chief Executive Officer,CEO\n"),
         (status = 400, description = "A malformed slug or asOf (the error's field names it)", body = super::ErrorBody),
-        (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
-        (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
+        super::StructureRefusals,
         super::Unauthenticated,
         super::ReadLimits
     )
@@ -158,17 +157,20 @@ pub async fn export(
     let snapshot =
         orgdesign_domain::insights::snapshot(&state.store.db, organization.id, as_of).await?;
     let body = structure_csv::export(&snapshot)?;
+    let file = format!("{}-structure-{as_of}.csv", organization.slug);
+    Ok(csv_file(&req, body, &file))
+}
+
+/// A CSV answer, revalidated by its ETag, that browsers save as `file`.
+fn csv_file(req: &HttpRequest, body: String, file: &str) -> HttpResponse {
     let mut response =
-        crate::http::cache::respond(&req, "text/csv; charset=utf-8", "private, no-cache", body);
-    if let Ok(value) = header::HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}-structure-{as_of}.csv\"",
-        organization.slug
-    )) {
+        crate::http::cache::respond(req, "text/csv; charset=utf-8", "private, no-cache", body);
+    if let Ok(value) = header::HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
         response
             .headers_mut()
             .insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(response)
+    response
 }
 
 /// What changed in the structure between two days, as CSV: the delta report, one row
@@ -183,8 +185,7 @@ pub async fn export(
         (status = 200, description = "The changes: the header row `change,id,name,field,before,after`, then one row per change", content_type = "text/csv", body = String,
             example = "change,id,name,field,before,after\nunit_changed,0190...,Brandwerk agency,sourcing,IN_HOUSE,OUTSOURCED\n"),
         (status = 400, description = "A malformed slug, a missing or malformed from or to, or a to not after from (the error's field names it)", body = super::ErrorBody),
-        (status = 403, description = "Integration tokens may not read the structure", body = super::ErrorBody),
-        (status = 404, description = "No such organization (or not the token's)", body = super::ErrorBody),
+        super::StructureRefusals,
         super::Unauthenticated,
         super::ReadLimits
     )
@@ -208,17 +209,8 @@ pub async fn structure_changes(
     )
     .await?;
     let body = orgdesign_domain::scenarios::delta::csv(&between)?;
-    let mut response =
-        crate::http::cache::respond(&req, "text/csv; charset=utf-8", "private, no-cache", body);
-    if let Ok(value) = header::HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}-structure-changes-{from}-{to}.csv\"",
-        organization.slug
-    )) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+    let file = format!("{}-structure-changes-{from}-{to}.csv", organization.slug);
+    Ok(csv_file(&req, body, &file))
 }
 
 /// Drafts a scenario from a structure file (the columns of the export): the changes
