@@ -551,26 +551,18 @@ async fn a_change_dated_later_is_told_as_scheduled_then_announced_once_on_its_da
 
     use orgdesign_domain::{scheduled, store::Store};
 
-    use crate::helpers::{receiver::Receiver, spawn_app_with, wait_for};
+    use crate::helpers::wait_for;
 
     for backend in crate::helpers::backends() {
-        let app = spawn_app_with(backend, |settings| {
-            settings.webhooks.allow_http = true;
-            settings.webhooks.allow_hosts = vec!["127.0.0.1".to_owned()];
-            settings.webhooks.poll_interval_ms = 50;
-        })
-        .await;
-        let receiver = Receiver::start().await;
+        let (app, receiver) = with_receiver(backend).await;
         let org = app.create_org("scheduled").await;
-        let created = app
-            .ok(
-                r#"mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {
-                    secret } }"#,
-                json!({ "i": { "organizationId": org, "url": format!("{}/hooks", receiver.url),
-                               "events": ["structure.changed", "structure.scheduled"] } }),
-            )
-            .await;
-        receiver.add_secret(created["createWebhookEndpoint"]["secret"].as_str().unwrap());
+        listen(
+            &app,
+            &receiver,
+            &org,
+            &["structure.changed", "structure.scheduled"],
+        )
+        .await;
         let unit = app.create_unit(&org, "Marketing", "MARKETING").await;
         let renamed = update_unit(&app, &unit, 1, "2031-01-01", json!({ "name": "Growth" })).await;
         assert!(renamed["errors"].is_null(), "{renamed}");
@@ -722,30 +714,17 @@ async fn promoting_a_draft_dated_later_raises_no_insight_today() {
 
     use sea_orm::EntityTrait;
 
-    use crate::helpers::{receiver::Receiver, spawn_app_with, wait_for};
+    use crate::helpers::wait_for;
 
     for backend in crate::helpers::backends() {
-        let app = spawn_app_with(backend, |settings| {
-            settings.webhooks.allow_http = true;
-            settings.webhooks.allow_hosts = vec!["127.0.0.1".to_owned()];
-            settings.webhooks.poll_interval_ms = 50;
-        })
-        .await;
+        let (app, receiver) = with_receiver(backend).await;
         let db = Database::connect(&app.database_url).await.unwrap();
         demo::load(&db, &Limits::default()).await.unwrap();
-        let receiver = Receiver::start().await;
         let northwind = standing(&app, "northwind-industrial", None).await;
         let org = northwind["id"].as_str().unwrap().to_owned();
         // Listening to insights takes the baseline: today's insights, told to no one.
-        let created = app
-            .ok(
-                r#"mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {
-                    endpoint { id } secret } }"#,
-                json!({ "i": { "organizationId": org, "url": format!("{}/hooks", receiver.url),
-                               "events": ["insight.raised", "insight.resolved", "scenario.promoted"] } }),
-            )
-            .await;
-        receiver.add_secret(created["createWebhookEndpoint"]["secret"].as_str().unwrap());
+        let events = ["insight.raised", "insight.resolved", "scenario.promoted"];
+        listen(&app, &receiver, &org, &events).await;
         let draft = app
             .ok(
                 r#"query($slug: String) { organization(slug: $slug) {
@@ -803,4 +782,36 @@ async fn promoting_a_draft_dated_later_raises_no_insight_today() {
             .collect();
         assert_eq!(insight_events, Vec::<Value>::new(), "{backend:?}");
     }
+}
+
+/// A server whose webhook worker may deliver to this machine's receivers and looks
+/// every 50 ms, and a receiver.
+async fn with_receiver(
+    backend: crate::helpers::Backend,
+) -> (TestApp, crate::helpers::receiver::Receiver) {
+    let app = crate::helpers::spawn_app_with(backend, |settings| {
+        settings.webhooks.allow_http = true;
+        settings.webhooks.allow_hosts = vec!["127.0.0.1".to_owned()];
+        settings.webhooks.poll_interval_ms = 50;
+    })
+    .await;
+    (app, crate::helpers::receiver::Receiver::start().await)
+}
+
+/// Points an endpoint of `org` listening to `events` at `receiver`.
+async fn listen(
+    app: &TestApp,
+    receiver: &crate::helpers::receiver::Receiver,
+    org: &str,
+    events: &[&str],
+) {
+    let created = app
+        .ok(
+            r#"mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {
+                secret } }"#,
+            json!({ "i": { "organizationId": org, "url": format!("{}/hooks", receiver.url),
+                           "events": events } }),
+        )
+        .await;
+    receiver.add_secret(created["createWebhookEndpoint"]["secret"].as_str().unwrap());
 }
