@@ -166,7 +166,7 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
 }
 
 /// Whether an error means the database cannot be reached, did not answer in time, or
-/// refused for a reason that passes ([`is_transient`]), rather than refusing the
+/// refused for a reason that passes (`is_transient`), rather than refusing the
 /// statement itself: those become `UNAVAILABLE` (retry), the rest `INTERNAL`.
 pub fn is_unavailable(err: &DbErr) -> bool {
     let sqlx_err = match err {

@@ -7,7 +7,7 @@
 //! empty body and closes the connection, before any middleware or handler runs, and
 //! neither the limits nor that answer can be configured. [`HeadRefusal`] sits between
 //! the dispatcher and the socket and replaces exactly that answer, when the dispatcher
-//! writes it, with one that carries [`ErrorBody`](super::error::ErrorBody)
+//! writes it, with one that carries [`super::error::ErrorBody`]
 //! (`LIMIT_EXCEEDED`, field `headers`), so a client parses one error shape whatever it
 //! got wrong. orgdesign itself never answers 431, so a write that starts with that
 //! status line is the dispatcher's. Likewise its bare `400` for a request line or

@@ -2,7 +2,7 @@
 //! pool, and the deadline on every statement of a write.
 //!
 //! A writer of an organization first waits for that organization's turn in this
-//! process ([`Writes::begin`]), holding no pooled connection while it waits; then for
+//! process (`Writes::begin`), holding no pooled connection while it waits; then for
 //! one of the connections writers may hold (the rest of the pool stays free for
 //! reads); only then does it begin its transaction and take the organization's lock in
 //! the database (`organizations::service::lock`), which orders writers across
@@ -54,7 +54,7 @@ const STATEMENT_SLACK: Duration = Duration::from_millis(500);
 pub struct WriteLimits {
     /// Longest a writer waits for its turn (the organization's and a connection's,
     /// together), and longest each of its statements may go unanswered (plus
-    /// [`STATEMENT_SLACK`]). `None`: wait as long as it takes (the command-line tools).
+    /// `STATEMENT_SLACK`). `None`: wait as long as it takes (the command-line tools).
     pub time_limit: Option<Duration>,
     /// Most writers that may wait for one organization while another writes to it.
     pub queue_per_organization: usize,

@@ -1,5 +1,5 @@
 //! GraphQL subscriptions over WebSocket on `/graphql`: `graphql-transport-ws`, and the
-//! older `graphql-ws` for clients that still speak it ([`protocol`]).
+//! older `graphql-ws` for clients that still speak it (`protocol`).
 //!
 //! The bearer token is sent in `connection_init`, as `{"Authorization": "Bearer ..."}`
 //! (or `{"token": "..."}`); a connection without a valid one is closed with 4403.
@@ -8,7 +8,7 @@
 //! `WebSocket`, which has no hook for the limits a long-lived connection needs: a
 //! deadline for `connection_init`, an idle close, caps on subscriptions and
 //! connections, the rate limit on `subscribe`, a close for oversized messages, and a
-//! code on every error. [`connection`] is the loop that enforces them; the cap on a
+//! code on every error. `connection` is the loop that enforces them; the cap on a
 //! client address's connections is applied here, before the upgrade.
 
 mod connection;
