@@ -187,7 +187,10 @@ struct OnDay<T>(T, NaiveDate);
 
 impl<T: FromQueryResult> FromQueryResult for OnDay<T> {
     fn from_query_result(row: &QueryResult, pre: &str) -> std::result::Result<Self, DbErr> {
-        Ok(Self(T::from_query_result(row, pre)?, row.try_get(pre, VERSION_DAY)?))
+        Ok(Self(
+            T::from_query_result(row, pre)?,
+            row.try_get(pre, VERSION_DAY)?,
+        ))
     }
 }
 
@@ -459,8 +462,7 @@ impl Dated for org_unit::Model {
 
 impl Dated for position::Model {
     dated_rows!(position, position_version, PositionId, "position");
-    const VALUES: &'static [&'static str] =
-        &["title", "role", "holder_name", "responsibilities"];
+    const VALUES: &'static [&'static str] = &["title", "role", "holder_name", "responsibilities"];
 
     fn order_key(&self) -> &str {
         &self.title
