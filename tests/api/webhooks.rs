@@ -375,7 +375,8 @@ async fn a_receiver_that_fails_three_times_gets_the_event_on_the_fourth_with_gro
         // Base 300 ms, doubling, ±20%.
         assert!(intervals[0] >= Duration::from_millis(200), "{intervals:?}");
 
-        let log = deliveries(&app, &endpoint_id).await;
+        // The receiver answers before the worker records the outcome: wait for it.
+        let log = settled(&app, &endpoint_id).await;
         let attempts = log[0]["attempts"].as_array().unwrap();
         assert_eq!(log[0]["state"], "DELIVERED");
         assert_eq!(
