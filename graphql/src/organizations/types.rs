@@ -99,11 +99,11 @@ impl Organization {
         ctx: &Context<'_>,
         from: Date,
         to: Date,
-    ) -> GqlResult<crate::scenarios::types::ScenarioDiff> {
+    ) -> GqlResult<crate::scenarios::diff::ScenarioDiff> {
         let (from, to) = (from.storable("from")?.get(), to.storable("to")?.get());
         let between =
             orgdesign_domain::scenarios::evaluation::between(db(ctx)?, self.0.id, from, to).await?;
-        Ok(crate::scenarios::types::ScenarioDiff::of(
+        Ok(crate::scenarios::diff::ScenarioDiff::of(
             std::sync::Arc::new(between),
         ))
     }
