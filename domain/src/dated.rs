@@ -10,7 +10,9 @@
 //! A row's own attribute columns hold its latest version (the values furthest in the
 //! future); only the versions say what held on a given day.
 
-use chrono::NaiveDate;
+use std::borrow::Borrow;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{org_unit, org_unit_version, position, position_version};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
@@ -52,6 +54,12 @@ pub trait Dated:
 
     /// The row's id column.
     fn id_column() -> <Self::Row as EntityTrait>::Column;
+    /// The row's organization column, and its version's: the versions' index leads
+    /// with the organization, so the join names it too.
+    fn organization_columns() -> (
+        <Self::Row as EntityTrait>::Column,
+        <Self::VersionRow as EntityTrait>::Column,
+    );
     /// The version's column naming its row.
     fn owner_column() -> <Self::VersionRow as EntityTrait>::Column;
     /// The version's day column.
@@ -72,8 +80,12 @@ pub trait Dated:
     fn version_day(version: &Self::Version) -> NaiveDate;
     /// Takes a version's values as the row's.
     fn overlay(&mut self, version: &Self::Version);
-    /// A new version holding the row's values from `day`.
-    fn version_on(&self, day: NaiveDate) -> Self::Version;
+    /// A version holding the row's values from `day`, under `id`, written at `at`.
+    fn version_as(&self, day: NaiveDate, id: Uuid, at: DateTime<Utc>) -> Self::Version;
+    /// A new version holding the row's values from `day`, to be written.
+    fn version_on(&self, day: NaiveDate) -> Self::Version {
+        self.version_as(day, Uuid::now_v7(), now())
+    }
     /// For each value a change took from `before` to `after`, makes `later` (a version
     /// dated after the change) take it too where it still held `before`'s value: a
     /// change from a day on holds until a later version changes that value again.
@@ -96,7 +108,11 @@ impl<T: Dated> History<T> {
             return None;
         }
         let mut row = self.row.clone();
-        if let Some(version) = self.in_effect(day) {
+        // The row's own columns hold its latest version: only an earlier one is laid
+        // over them.
+        if let Some(version) = self.in_effect(day)
+            && !std::ptr::eq(version, self.versions.last().unwrap_or(version))
+        {
             row.overlay(version);
         }
         row.set_ended(to.is_some_and(|to| to <= day));
@@ -118,11 +134,14 @@ impl<T: Dated> History<T> {
     }
 }
 
-/// Every history's row as it stood on `day`, in the histories' order (by id: ids are
-/// time-ordered, so oldest first); rows that did not exist yet are left out, ended
+/// Every history's row as it stood on `day`, in the histories' order (by organization,
+/// then id: ids are time-ordered, so oldest first); rows that did not exist yet are left out, ended
 /// ones kept with `archived`.
-pub fn on_day<T: Dated>(histories: &[History<T>], day: NaiveDate) -> Vec<T> {
-    histories.iter().filter_map(|h| h.on(day)).collect()
+pub fn on_day<T: Dated>(histories: &[impl Borrow<History<T>>], day: NaiveDate) -> Vec<T> {
+    histories
+        .iter()
+        .filter_map(|h| h.borrow().on(day))
+        .collect()
 }
 
 /// Rows in list order: by name (units) or title (positions) as they stood on the day
@@ -156,14 +175,19 @@ pub async fn histories<T: Dated + FromQueryResult, C: ConnectionTrait>(
         .column_as(Expr::col((versions, T::day_column())), VERSION_DAY)
         .filter(column.is_in(keys.iter().copied()))
         .join(JoinType::InnerJoin, versions_of::<T>())
-        .order_by_asc(T::id_column())
-        .order_by_asc(T::day_column())
+        // In the versions' index order, so the database sorts nothing; each row's
+        // versions still come together, oldest first.
+        .order_by_asc(Expr::col((versions, T::organization_columns().1)))
+        .order_by_asc(Expr::col((versions, T::owner_column())))
+        .order_by_asc(Expr::col((versions, T::day_column())))
         .into_model::<OnDay<T>>()
         .all(db)
         .await?;
     let mut out: Vec<History<T>> = Vec::new();
     for OnDay(state, day) in states {
-        let version = state.version_on(day);
+        // Only read, never written back (writes read a row's history with `history`):
+        // its id and time of writing are not needed, so none is made.
+        let version = state.version_as(day, Uuid::nil(), DateTime::UNIX_EPOCH);
         match out.last_mut() {
             Some(history) if history.row.id() == state.id() => {
                 history.versions.push(version);
@@ -194,11 +218,14 @@ impl<T: FromQueryResult> FromQueryResult for OnDay<T> {
     }
 }
 
-/// The join from a row to its versions.
+/// The join from a row to its versions, on the organization and the row: the
+/// versions' index (organization, row, day) then serves it, and a read of one
+/// organization's rows never scans another's versions.
 fn versions_of<T: Dated>() -> RelationDef {
+    let (row_organization, version_organization) = T::organization_columns();
     T::Row::belongs_to(T::VersionRow::default())
-        .from(T::id_column())
-        .to(T::owner_column())
+        .from((row_organization, T::id_column()))
+        .to((version_organization, T::owner_column()))
         .into()
 }
 
@@ -395,6 +422,12 @@ macro_rules! dated_rows {
         fn id_column() -> $row::Column {
             $row::Column::Id
         }
+        fn organization_columns() -> ($row::Column, $version::Column) {
+            (
+                $row::Column::OrganizationId,
+                $version::Column::OrganizationId,
+            )
+        }
         fn owner_column() -> $version::Column {
             $version::Column::$owner
         }
@@ -435,9 +468,9 @@ impl Dated for org_unit::Model {
         self.sourcing.clone_from(&v.sourcing);
         self.description.clone_from(&v.description);
     }
-    fn version_on(&self, day: NaiveDate) -> org_unit_version::Model {
+    fn version_as(&self, day: NaiveDate, id: Uuid, at: DateTime<Utc>) -> org_unit_version::Model {
         org_unit_version::Model {
-            id: Uuid::now_v7(),
+            id,
             organization_id: self.organization_id,
             unit_id: self.id,
             effective_from: day,
@@ -445,7 +478,7 @@ impl Dated for org_unit::Model {
             function: self.function.clone(),
             sourcing: self.sourcing.clone(),
             description: self.description.clone(),
-            created_at: now(),
+            created_at: at,
         }
     }
     fn carry(later: &mut Self::Version, before: &Self::Version, after: &Self::Version) {
@@ -473,9 +506,9 @@ impl Dated for position::Model {
         self.holder_name.clone_from(&v.holder_name);
         self.responsibilities.clone_from(&v.responsibilities);
     }
-    fn version_on(&self, day: NaiveDate) -> position_version::Model {
+    fn version_as(&self, day: NaiveDate, id: Uuid, at: DateTime<Utc>) -> position_version::Model {
         position_version::Model {
-            id: Uuid::now_v7(),
+            id,
             organization_id: self.organization_id,
             position_id: self.id,
             effective_from: day,
@@ -483,7 +516,7 @@ impl Dated for position::Model {
             role: self.role.clone(),
             holder_name: self.holder_name.clone(),
             responsibilities: self.responsibilities.clone(),
-            created_at: now(),
+            created_at: at,
         }
     }
     fn carry(later: &mut Self::Version, before: &Self::Version, after: &Self::Version) {

@@ -45,7 +45,10 @@ impl Params {
 }
 
 /// Groups rows by a key, keeping their order.
-pub fn group<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, Vec<V>> {
+pub fn group<K: Eq + Hash, V>(
+    rows: impl IntoIterator<Item = V>,
+    key: impl Fn(&V) -> K,
+) -> HashMap<K, Vec<V>> {
     let mut map: HashMap<K, Vec<V>> = HashMap::new();
     for row in rows {
         map.entry(key(&row)).or_default().push(row);
@@ -54,7 +57,10 @@ pub fn group<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K,
 }
 
 /// Indexes rows by a unique key.
-pub fn index<K: Eq + Hash, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
+pub fn index<K: Eq + Hash, V>(
+    rows: impl IntoIterator<Item = V>,
+    key: impl Fn(&V) -> K,
+) -> HashMap<K, V> {
     rows.into_iter().map(|row| (key(&row), row)).collect()
 }
 

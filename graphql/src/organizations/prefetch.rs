@@ -8,7 +8,7 @@
 //! loaders' caches: a nested query then runs one statement per relation level for the
 //! whole page, however many units it walks.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::{Context, InputType, Lookahead, SelectionField, Value, dataloader::Loader};
 use chrono::NaiveDate;
@@ -31,7 +31,7 @@ use crate::{
 pub async fn unit_subtree(
     ctx: &Context<'_>,
     org: &organization::Model,
-    units: &[History<org_unit::Model>],
+    units: &[Arc<History<org_unit::Model>>],
     day: NaiveDate,
     selection: &Lookahead<'_>,
 ) -> GqlResult<()> {
@@ -42,7 +42,7 @@ pub async fn unit_subtree(
         .await;
     loaders
         .unit_by_id
-        .feed_many(units.iter().map(|u| (u.row.id, u.clone())))
+        .feed_many(units.iter().map(|u| (u.row.id, Arc::clone(u))))
         .await;
     let units: Vec<Uuid> = units.iter().map(|u| u.row.id).collect();
     if selection.field(unit_fields::POSITIONS).exists() {

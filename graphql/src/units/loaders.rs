@@ -1,7 +1,9 @@
 //! Units with their histories, read by id and by organization, for the request's
-//! loaders: one read serves every day a request asks about.
+//! loaders: one read serves every day a request asks about. Each history is shared
+//! (`Arc`): the loaders hand the same one to every field that asks, and an
+//! organization's list feeds the by-id loader without copying a unit.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use entity::org_unit;
 use orgdesign_domain::{
@@ -20,10 +22,11 @@ pub struct UnitById;
 
 impl Read for UnitById {
     type Key = Uuid;
-    type Value = History<org_unit::Model>;
+    type Value = Arc<History<org_unit::Model>>;
 
     async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
-        Ok(index(service::by_ids(db, ids).await?, |h| h.row.id))
+        let rows = service::by_ids(db, ids).await?.into_iter().map(Arc::new);
+        Ok(index(rows, |h| h.row.id))
     }
 }
 
@@ -33,10 +36,13 @@ pub struct UnitsByOrganization;
 
 impl Read for UnitsByOrganization {
     type Key = Uuid;
-    type Value = Vec<History<org_unit::Model>>;
+    type Value = Vec<Arc<History<org_unit::Model>>>;
 
     async fn read(db: &DatabaseConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>> {
-        let rows = service::of_organizations(db, ids).await?;
+        let rows = service::of_organizations(db, ids)
+            .await?
+            .into_iter()
+            .map(Arc::new);
         Ok(group(rows, |h| h.row.organization_id))
     }
 }
