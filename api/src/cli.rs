@@ -13,7 +13,7 @@ use orgdesign_domain::{
     },
     db, demo,
     organizations::service as organizations,
-    settings::Settings,
+    settings::{Environment, Settings},
 };
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -199,6 +199,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 settings.bind = bind;
+            }
+            if let Some(day) = settings.clock_today {
+                anyhow::ensure!(
+                    settings.env != Environment::Production,
+                    "clock_today is for rehearsals on a staging server and is refused in \
+                     production: dated changes are announced once, and a server ahead of \
+                     time would announce them early"
+                );
+                orgdesign_domain::clock::rehearse(day).map_err(anyhow::Error::msg)?;
+                tracing::warn!(today = %day, "the clock is moved for a rehearsal");
             }
             // Listen for SIGTERM before anything else: a signal while the server starts
             // must drain it, not kill it.

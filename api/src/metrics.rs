@@ -23,6 +23,7 @@ pub struct Metrics {
     webhook_deliveries: IntCounterVec,
     webhook_queue_depth: IntGauge,
     webhook_oldest_age: Gauge,
+    worker_rounds: IntCounter,
     /// Operation names seen so far: clients choose them, so the label set is capped.
     operations: Mutex<HashSet<String>>,
 }
@@ -90,7 +91,12 @@ impl Metrics {
             "webhook_oldest_undelivered_age_seconds",
             "Age of the event of the oldest webhook delivery still waiting",
         )?;
-        let collectors: [Box<dyn Collector>; 11] = [
+        let worker_rounds = IntCounter::new(
+            "worker_rounds_total",
+            "Rounds of the background worker (dated changes that took effect, insights \
+             due, webhook deliveries due); a count that stops rising is a stuck worker",
+        )?;
+        let collectors: [Box<dyn Collector>; 12] = [
             Box::new(http_requests.clone()),
             Box::new(http_duration.clone()),
             Box::new(graphql_duration.clone()),
@@ -102,6 +108,7 @@ impl Metrics {
             Box::new(webhook_deliveries.clone()),
             Box::new(webhook_queue_depth.clone()),
             Box::new(webhook_oldest_age.clone()),
+            Box::new(worker_rounds.clone()),
         ];
         for collector in collectors {
             registry.register(collector)?;
@@ -131,6 +138,7 @@ impl Metrics {
             webhook_deliveries,
             webhook_queue_depth,
             webhook_oldest_age,
+            worker_rounds,
             operations: Mutex::new(HashSet::new()),
         })
     }
@@ -222,5 +230,10 @@ impl Observer for Metrics {
         self.webhook_queue_depth
             .set(i64::try_from(waiting).unwrap_or(i64::MAX));
         self.webhook_oldest_age.set(oldest_age_secs);
+    }
+
+    /// Counts one round of the background worker.
+    fn observe_worker_round(&self) {
+        self.worker_rounds.inc();
     }
 }

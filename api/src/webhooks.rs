@@ -144,7 +144,7 @@ impl Transport for Sender {
             Ok(parsed) => parsed,
             Err(why) => return refused(format!("the URL {why}")),
         };
-        let timestamp = orgdesign_domain::clock::now().timestamp();
+        let timestamp = orgdesign_domain::clock::wall_now().timestamp();
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let signature = orgdesign_domain::webhooks::signing::signature_header(

@@ -38,6 +38,11 @@ pub enum Event {
         /// The mutation, e.g. `addReportingLine`.
         operation: String,
         object_ids: Vec<Uuid>,
+        /// The day the change took effect: the day it was written, or the later day it
+        /// was dated for. Absent only in an event from a replica of an earlier version
+        /// (during a rolling upgrade).
+        #[serde(default)]
+        effective_on: Option<chrono::NaiveDate>,
     },
 }
 
@@ -176,12 +181,14 @@ fn trimmed(event: Event) -> Event {
             organization_id,
             operation,
             mut object_ids,
+            effective_on,
         } => {
             object_ids.truncate(100);
             Event::StructureChanged {
                 organization_id,
                 operation,
                 object_ids,
+                effective_on,
             }
         }
     }

@@ -1,5 +1,5 @@
 //! What the domain reports for the server's metrics: SQL statements, webhook
-//! deliveries and the delivery backlog. The server's Prometheus registry
+//! deliveries, the delivery backlog and the worker's rounds. The server's Prometheus registry
 //! (`orgdesign_api::metrics::Metrics`) is the [`Observer`]; the domain names no
 //! metrics crate.
 
@@ -16,4 +16,8 @@ pub trait Observer: Send + Sync {
 
     /// The webhook backlog: deliveries waiting, and the age of the oldest in seconds.
     fn set_webhook_backlog(&self, waiting: u64, oldest_age_secs: f64);
+
+    /// The background worker finished one round: it looked for dated changes that
+    /// took effect, insights due and deliveries due.
+    fn observe_worker_round(&self);
 }

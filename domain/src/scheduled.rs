@@ -94,6 +94,7 @@ async fn announce(store: &Store, change: scheduled_change::Model) -> Result<bool
             organization_id: change.organization_id,
             operation: change.operation,
             object_ids,
+            effective_on: Some(change.effective_on),
         })
         .await;
     Ok(true)

@@ -104,6 +104,12 @@ pub struct Settings {
     /// Webhook deliveries: which addresses they may go to, their timeouts and retries.
     #[serde(default)]
     pub webhooks: WebhookSettings,
+    /// A rehearsal: the day `orgdesign serve` takes for today (`YYYY-MM-DD`,
+    /// `ORGDESIGN_CLOCK_TODAY`), so a staging replica shows, announces and evaluates
+    /// what dated changes do on that day. Refused in production: a dated change is
+    /// announced once, and a replica ahead of time would announce it early.
+    #[serde(default)]
+    pub clock_today: Option<chrono::NaiveDate>,
 }
 
 /// One more verification key, for rotation.
@@ -562,6 +568,7 @@ impl Settings {
             websocket: WebSocketSettings::default(),
             graphiql: GraphiqlSettings::default(),
             webhooks: WebhookSettings::default(),
+            clock_today: None,
         }
     }
 

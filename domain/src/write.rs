@@ -417,6 +417,7 @@ impl Write<'_> {
             .map(|change| Event::StructureChanged {
                 organization_id: change.organization_id,
                 operation: change.operation.as_str().to_owned(),
+                effective_on: Some(effective(&change.operation)),
                 object_ids: change.object_ids,
             });
         for event in changed.chain(self.events) {

@@ -8,6 +8,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::{
     context::request,
     error::{GqlError, GqlResult},
+    scalars::Date,
 };
 
 /// A push that recorded KPI points.
@@ -27,6 +28,10 @@ pub struct StructureChanged {
     /// The mutation, e.g. `addReportingLine`.
     pub operation: String,
     pub object_ids: Vec<ID>,
+    /// The day the change took effect: the day it was made, or, for a change dated
+    /// later, its day (it is told on that day, not when it was written). Null only
+    /// while replicas of an earlier version still run.
+    pub effective_on: Option<Date>,
 }
 
 /// Every event from now on, as a stream; a subscriber too slow to keep up skips what
@@ -131,9 +136,11 @@ impl SubscriptionRoot {
                     organization_id,
                     operation,
                     object_ids,
+                    effective_on,
                 } if organization_id == organization => Some(StructureChanged {
                     organization_id: ID(organization_id.to_string()),
                     operation,
+                    effective_on: effective_on.map(Date::from),
                     object_ids: object_ids
                         .into_iter()
                         .map(|id| ID(id.to_string()))

@@ -177,3 +177,29 @@ async fn serve_on_port_zero_logs_its_address_and_sigterm_drains_in_flight_reques
         std::fs::remove_dir_all(dir).ok();
     }
 }
+
+/// A rehearsal's moved clock would announce dated changes early, once and for all:
+/// a production server refuses it before it touches the database.
+#[test]
+fn serve_refuses_a_moved_clock_in_production() {
+    let output = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        // Nothing listens there: the refusal must come first.
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("ORGDESIGN_ENV", "production")
+        .env(
+            "ORGDESIGN_JWT_SECRET",
+            "a-production-secret-of-enough-length-0123456789",
+        )
+        .env("ORGDESIGN_CLOCK_TODAY", "2027-01-01")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("clock_today is for rehearsals")
+            && stderr.contains("refused in production"),
+        "{stderr}"
+    );
+}

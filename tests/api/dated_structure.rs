@@ -815,3 +815,261 @@ async fn listen(
         .await;
     receiver.add_secret(created["createWebhookEndpoint"]["secret"].as_str().unwrap());
 }
+
+/// Northwind's "Independent marketing center", dated 2027-01-01, promoted on a server
+/// whose clock reads today; then two servers on the same PostgreSQL whose clocks are
+/// moved to that day (`clock_today`, a rehearsal) look for due changes at once. The
+/// change is announced once: one `structure.changed` webhook with its day, one event
+/// to a subscriber on a third server, and marketing under sales resolved once.
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs PostgreSQL: set ORGDESIGN_TEST_POSTGRES_URL"
+)]
+#[tokio::test]
+async fn a_promotion_dated_later_is_announced_once_by_two_servers_whose_clock_reaches_its_day() {
+    use std::time::Duration;
+
+    use crate::{
+        helpers::{
+            Backend, SendJson, ServerProcess, fresh_database, receiver::Receiver, require_postgres,
+            wait_for,
+        },
+        subscriptions::{Heard, connect, expect_message, first_message, hear, subscribe},
+    };
+
+    require_postgres("two server processes share one database only on PostgreSQL");
+    let (url, _) = fresh_database(Backend::Postgres).await;
+    const HOOKS: [(&str, &str); 3] = [
+        ("ORGDESIGN_WEBHOOKS__ALLOW_HTTP", "true"),
+        ("ORGDESIGN_WEBHOOKS__ALLOW_HOSTS", "127.0.0.1"),
+        ("ORGDESIGN_WEBHOOKS__POLL_INTERVAL_MS", "50"),
+    ];
+    // Today's server answers the API; its worker is off, so it never looks at the
+    // insights with today's clock while the rehearsal looks with the moved one.
+    let mut today_env = HOOKS.to_vec();
+    today_env.push(("ORGDESIGN_WEBHOOKS__WORKER", "false"));
+    let today = ServerProcess::start_with_env(&url, &today_env);
+    // It has applied the migrations; the demo goes in beside it.
+    let db = Database::connect(&url).await.unwrap();
+    demo::load(&db, &Limits::default()).await.unwrap();
+    let admin = today.admin_token();
+    let client = reqwest::Client::new();
+    let gql = |address: &str, query: &str, variables: Value| {
+        client
+            .post(format!("{address}/graphql"))
+            .bearer_auth(&admin)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send_json()
+    };
+    let found: Value = gql(
+        &today.address,
+        r#"query { organization(slug: "northwind-industrial") { id
+            units { id version }
+            scenarios(first: 10) { edges { node { id name version } } } } }"#,
+        json!({}),
+    )
+    .await;
+    let northwind = &found["data"]["organization"];
+    let org = northwind["id"].as_str().unwrap().to_owned();
+    let draft = northwind["scenarios"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .find(|d| d["name"] == "Independent marketing center")
+        .unwrap();
+
+    let receiver = Receiver::start().await;
+    let created: Value = gql(
+        &today.address,
+        r#"mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) {
+            secret } }"#,
+        json!({ "i": { "organizationId": org, "url": format!("{}/hooks", receiver.url),
+                       "events": ["structure.changed", "structure.scheduled",
+                                  "insight.raised", "insight.resolved"] } }),
+    )
+    .await;
+    receiver.add_secret(
+        created["data"]["createWebhookEndpoint"]["secret"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{created}")),
+    );
+
+    let promoted: Value = gql(
+        &today.address,
+        r#"mutation($id: ID!, $version: Int!) {
+            promoteScenario(input: { scenarioId: $id, version: $version }) { status } }"#,
+        json!({ "id": draft["id"], "version": draft["version"] }),
+    )
+    .await;
+    assert!(promoted["errors"].is_null(), "{promoted}");
+
+    // A subscriber on today's server, shown live by a change made today.
+    let mut socket = connect(&today.address, &admin).await;
+    let ack = expect_message(&mut socket, "connection_ack").await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    subscribe(
+        &mut socket,
+        "1",
+        "subscription($o: ID!) { structureChanged(organizationId: $o) { operation effectiveOn } }",
+        json!({ "o": org }),
+    )
+    .await;
+    // (A description: it changes neither the model nor the insights.)
+    let described = &northwind["units"][0];
+    let (live, _) = first_message(&mut socket, "a change made today", |n| {
+        let version = described["version"].as_i64().unwrap() + i64::from(n);
+        let changed = gql(
+            &today.address,
+            UPDATE_UNIT,
+            json!({ "i": { "id": described["id"], "version": version,
+                           "description": format!("Checked {n} time(s)") } }),
+        );
+        async move {
+            let changed = changed.await;
+            assert!(changed["errors"].is_null(), "{changed}");
+        }
+    })
+    .await;
+    let real_today = chrono::Utc::now().date_naive().to_string();
+    assert_eq!(
+        live["payload"]["data"]["structureChanged"]["effectiveOn"], real_today,
+        "{live}"
+    );
+    // Drain the events of any further triggers.
+    while let Heard::Message(_) = hear(&mut socket, Duration::from_millis(300)).await {}
+
+    // The rehearsal: two servers whose clocks read the change's day start together
+    // and race for it.
+    let mut moved_env = HOOKS.to_vec();
+    moved_env.push(("ORGDESIGN_CLOCK_TODAY", "2027-01-01"));
+    let rehearsals = [
+        ServerProcess::start_with_env(&url, &moved_env),
+        ServerProcess::start_with_env(&url, &moved_env),
+    ];
+    let of_type = |received: &[crate::helpers::receiver::Received], kind: &str| -> Vec<Value> {
+        received
+            .iter()
+            .filter(|r| r.body["type"] == kind)
+            .map(|r| r.body["data"].clone())
+            .collect()
+    };
+    let on_the_day = |received: &[crate::helpers::receiver::Received]| -> Vec<Value> {
+        of_type(received, "structure.changed")
+            .into_iter()
+            .filter(|data| data["effectiveOn"] == "2027-01-01")
+            .collect()
+    };
+    let under_sales_resolved = |received: &[crate::helpers::receiver::Received]| -> Vec<Value> {
+        of_type(received, "insight.resolved")
+            .into_iter()
+            .filter(|data| data["insight"]["code"] == "MARKETING_REPORTS_TO_SALES")
+            .map(|data| data["insight"]["title"].clone())
+            .collect()
+    };
+    // The promotion holds several changes, each kept to be announced on its day.
+    let kept = {
+        use sea_orm::EntityTrait;
+        entity::scheduled_change::Entity::find()
+            .all(&db)
+            .await
+            .unwrap()
+            .len()
+    };
+    assert!(kept > 0);
+    wait_for(
+        "every change told as scheduled and announced, and marketing under sales resolved",
+        Duration::from_secs(30),
+        || async {
+            let got = receiver.accepted();
+            (of_type(&got, "structure.scheduled").len() >= kept
+                && on_the_day(&got).len() >= kept
+                && !under_sales_resolved(&got).is_empty())
+            .then_some(())
+        },
+    )
+    .await;
+    let scheduled: Vec<(Value, Value)> = of_type(&receiver.accepted(), "structure.scheduled")
+        .into_iter()
+        .map(|data| {
+            assert_eq!(data["effectiveOn"], "2027-01-01", "{data}");
+            (data["operation"].clone(), data["objectIds"].clone())
+        })
+        .collect();
+    assert_eq!(scheduled.len(), kept);
+    for n in 0..scheduled.len() {
+        let event =
+            expect_message(&mut socket, &format!("announcement {n} on today's server")).await;
+        assert_eq!(
+            event["payload"]["data"]["structureChanged"]["effectiveOn"], "2027-01-01",
+            "{event}"
+        );
+    }
+
+    // Both rehearsal servers finish two more rounds of their worker: each has looked
+    // for due changes after the announcements, and found nothing left to announce.
+    let rounds = |address: String| async move {
+        let text = reqwest::get(format!("{address}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("orgdesign_worker_rounds_total "))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no worker rounds in /metrics:\n{text}"))
+    };
+    for server in &rehearsals {
+        let seen = rounds(server.address.clone()).await;
+        wait_for(
+            "two more rounds of the worker",
+            Duration::from_secs(10),
+            || async { (rounds(server.address.clone()).await >= seen + 2).then_some(()) },
+        )
+        .await;
+    }
+    let got = receiver.accepted();
+    receiver.assert_all_verified();
+    // Each scheduled change announced exactly once, with its day.
+    let mut announced: Vec<(Value, Value)> = on_the_day(&got)
+        .into_iter()
+        .map(|data| (data["operation"].clone(), data["objectIds"].clone()))
+        .collect();
+    let mut expected = scheduled.clone();
+    let key = |pair: &(Value, Value)| pair.0.to_string() + &pair.1.to_string();
+    announced.sort_by_key(key);
+    expected.sort_by_key(key);
+    assert_eq!(announced, expected, "each scheduled change announced once");
+    // Each unit marketing reported to sales under is resolved, once.
+    let mut resolved = under_sales_resolved(&got);
+    let told = resolved.len();
+    resolved.sort_by_key(Value::to_string);
+    resolved.dedup();
+    assert_eq!(told, resolved.len(), "resolved once each: {resolved:?}");
+    assert!(!resolved.is_empty());
+    // No insight was raised or resolved for any day but the rehearsal's.
+    for data in of_type(&got, "insight.raised")
+        .into_iter()
+        .chain(of_type(&got, "insight.resolved"))
+    {
+        assert_eq!(data["asOf"], "2027-01-01", "{data}");
+    }
+    match hear(&mut socket, Duration::from_millis(500)).await {
+        Heard::Silence(_) => {}
+        other => panic!("a second announcement reached the subscriber: {other}"),
+    }
+    // Today's server, asked about today, still sees marketing under sales.
+    let standing_today: Value = gql(
+        &today.address,
+        r#"query { organization(slug: "northwind-industrial") {
+            collaborationModel { inferred } } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        standing_today["data"]["organization"]["collaborationModel"]["inferred"],
+        "REPORTS_TO_SALES",
+        "{standing_today}"
+    );
+}

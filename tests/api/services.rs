@@ -79,6 +79,7 @@ async fn archiving_a_unit_is_judged_on_the_day_the_caller_gives() {
                     organization_id: Uuid::parse_str(&org).unwrap(),
                     operation: "updateUnit".to_owned(),
                     object_ids: vec![archived.id],
+                    effective_on: Some(day("2030-01-01")),
                 }
             );
         }

@@ -114,7 +114,11 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
         function: Option<UnitFunction>,
-        #[graphql(default = false)] include_archived: bool,
+        #[graphql(
+            default = false,
+            deprecation = "An ended one is one whose effectiveTo is on or before the day read: read an earlier asOf to see it as it stood, or structureChanges(from, to) for what ended between two days."
+        )]
+        include_archived: bool,
         as_of: Option<Date>,
     ) -> GqlResult<Vec<Unit>> {
         let day = Date::as_of(as_of.as_ref())?;
@@ -136,7 +140,11 @@ impl Organization {
     async fn positions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = false)] include_archived: bool,
+        #[graphql(
+            default = false,
+            deprecation = "An ended one is one whose effectiveTo is on or before the day read: read an earlier asOf to see it as it stood, or structureChanges(from, to) for what ended between two days."
+        )]
+        include_archived: bool,
         as_of: Option<Date>,
     ) -> GqlResult<Vec<Position>> {
         let day = Date::as_of(as_of.as_ref())?;

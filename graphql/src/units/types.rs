@@ -126,7 +126,11 @@ impl Unit {
     async fn positions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = false)] include_archived: bool,
+        #[graphql(
+            default = false,
+            deprecation = "An ended one is one whose effectiveTo is on or before the day read: read an earlier asOf to see it as it stood, or structureChanges(from, to) for what ended between two days."
+        )]
+        include_archived: bool,
     ) -> GqlResult<Vec<Position>> {
         let histories = loaders(ctx)?
             .positions_by_unit

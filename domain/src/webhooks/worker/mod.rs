@@ -134,6 +134,7 @@ async fn run(shared: Arc<Shared>, mut stopping: watch::Receiver<bool>) {
             gauges_at = Some(Instant::now());
             update_gauges(&shared, now).await;
         }
+        shared.worker.metrics.observe_worker_round();
         if cleared_at.elapsed() >= CLEAR_EVERY {
             cleared_at = Instant::now();
             let before =
