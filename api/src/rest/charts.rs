@@ -217,9 +217,7 @@ pub async fn kpi_chart(
         .map_err(|_| Error::bad_input("query", "unreadable filters (unitId is an id)"))?;
     let granularity = match query.granularity.as_deref() {
         None => Granularity::Month,
-        Some(raw) => Granularity::from_db(&raw.trim().to_ascii_uppercase()).map_err(|_| {
-            Error::bad_input("granularity", "one of DAY, WEEK, MONTH, QUARTER, YEAR")
-        })?,
+        Some(raw) => super::wire::granularity("granularity", raw)?,
     };
     let to = match &query.to {
         Some(to) => StorableDate::parse_text("to", to)?.get(),

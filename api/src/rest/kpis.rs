@@ -10,7 +10,7 @@ use actix_web::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use orgdesign_domain::{
-    Granularity, KpiKey, Line,
+    KpiKey, Line,
     auth::KpiPusher,
     error::Error,
     from_scaled,
@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::{
     Kpis, Reading, error_response, organization,
-    wire::{CSV_COLUMNS, CsvLayout, WirePush},
+    wire::{self, CSV_COLUMNS, CsvLayout, WirePush},
 };
 use crate::http::{AppState, caller::Authenticated, error::HttpError};
 
@@ -250,11 +250,7 @@ impl ExportQuery {
         }
         let granularity = query
             .granularity
-            .map(|g| {
-                Granularity::from_db(&g.trim().to_ascii_uppercase()).map_err(|_| {
-                    Error::bad_input("granularity", "one of DAY, WEEK, MONTH, QUARTER, YEAR")
-                })
-            })
+            .map(|g| wire::granularity("granularity", &g))
             .transpose()?;
         Ok(StoredPointFilter {
             kpi: query.kpi.map(|k| KpiKey::parse("kpi", &k)).transpose()?,
