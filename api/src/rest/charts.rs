@@ -139,15 +139,12 @@ fn drawn(
 /// Reads the org chart's parameters one by one, so an error names the one at fault
 /// (`asOf` is read by [`orgdesign_domain::clock::as_of`]).
 fn org_chart_query(raw: &str) -> Result<OrgChartQuery, Error> {
-    let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(raw) else {
-        return Err(Error::bad_input("query", "an unreadable query string"));
-    };
     let mut query = OrgChartQuery {
         as_of: None,
         root_unit_id: None,
         depth: None,
     };
-    for (name, value) in pairs.into_inner() {
+    for (name, value) in super::query_pairs(raw)? {
         match name.as_str() {
             "asOf" => query.as_of = Some(value),
             "rootUnitId" => {

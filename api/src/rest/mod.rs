@@ -107,6 +107,14 @@ pub(super) async fn reader_of(
     Ok(org)
 }
 
+/// A query string's parameters as sent, in order, so that each is parsed on its own and
+/// an error names the one at fault.
+pub(super) fn query_pairs(raw: &str) -> Result<Vec<(String, String)>, Error> {
+    web::Query::<Vec<(String, String)>>::from_query(raw)
+        .map(web::Query::into_inner)
+        .map_err(|_| Error::bad_input("query", "an unreadable query string"))
+}
+
 /// What a reading endpoint works with: the organization its path's `{slug}` names,
 /// within the caller's reach and readable as `R` decides ([`reader_of`]), with the
 /// request and the server's state. Extracted after [`Authenticated`] has let the caller

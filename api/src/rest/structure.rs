@@ -98,9 +98,7 @@ pub struct ImportedScenario {
 /// The query's parameters as sent (the last of a repeated one wins), so that each is
 /// parsed on its own and an error names the one at fault.
 fn pairs(raw: &str) -> Result<std::collections::HashMap<String, String>, Error> {
-    web::Query::<Vec<(String, String)>>::from_query(raw)
-        .map(|q| q.into_inner().into_iter().collect())
-        .map_err(|_| Error::bad_input("query", "an unreadable query string"))
+    Ok(super::query_pairs(raw)?.into_iter().collect())
 }
 
 impl ExportQuery {
