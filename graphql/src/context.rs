@@ -12,7 +12,11 @@ use orgdesign_domain::{
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::{error::GqlResult, loaders::Loaders, scalars::Date};
+use crate::{
+    error::{AtInput, GqlResult},
+    loaders::Loaders,
+    scalars::Date,
+};
 
 /// The store the schema was built with: what mutations hand to services.
 pub fn store<'a>(ctx: &Context<'a>) -> GqlResult<&'a Store> {
@@ -80,4 +84,15 @@ pub async fn find_on<T: Dated>(
     let day = Date::as_of(as_of)?;
     let found = find_readable(ctx, id, find, |h| organization_of(&h.row)).await?;
     Ok(found.and_then(|h| h.on(day)).map(|row| (row, day)))
+}
+
+/// What a mutation of a unit or position answers: the row `change` writes, as it stands
+/// on `day`, the first day the change holds (`object` is `Unit` or `Position`), with
+/// the service's errors placed in the mutation's `input`.
+pub async fn changed_on<M, T>(
+    day: NaiveDate,
+    change: impl Future<Output = orgdesign_domain::error::Result<M>>,
+    object: impl FnOnce(M, NaiveDate) -> T,
+) -> GqlResult<T> {
+    Ok(object(change.await.at_input()?, day))
 }

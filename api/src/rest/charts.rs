@@ -15,7 +15,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::reader_of;
+use super::{Reading, Structure, reader_of};
 use crate::http::{AppState, caller::Authenticated, error::HttpError};
 
 /// Most periods one trend chart draws.
@@ -68,7 +68,7 @@ fn svg(req: &HttpRequest, body: String) -> HttpResponse {
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{slug}/chart.svg",
-    params(("slug" = String, Path, description = "The organization's slug"), OrgChartQuery),
+    params(super::OrganizationSlug, OrgChartQuery),
     responses(
         (status = 200, description = "The org chart: units coloured by function, SOLID lines as the tree, DOTTED lines dashed, numbered insight markers and the list of insights", content_type = "image/svg+xml", body = String),
         (status = 400, description = "A malformed slug, asOf, rootUnitId or depth (the error's field names it)", body = super::ErrorBody),
@@ -78,22 +78,11 @@ fn svg(req: &HttpRequest, body: String) -> HttpResponse {
         super::ReadLimits
     )
 )]
-pub async fn org_chart(
-    caller: Authenticated,
-    req: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, HttpError> {
-    let organization = reader_of(&state, &caller, &path, |p, org| {
-        p.may_read(org, "organization")
-    })
-    .await?;
-    let query = org_chart_query(req.query_string())?;
+pub async fn org_chart(reading: Reading<Structure>) -> Result<HttpResponse, HttpError> {
+    let query = org_chart_query(reading.req.query_string())?;
     let as_of = orgdesign_domain::clock::as_of(query.as_of.as_deref())?;
-    let chart = org::load(&state.store.db, &organization, as_of)
-        .await?
-        .restrict(query.root_unit_id, query.depth, "rootUnitId")?;
-    Ok(svg(&req, chart.svg()))
+    let chart = org::load(reading.db(), &reading.organization, as_of).await?;
+    drawn(&reading.req, chart, &query)
 }
 
 /// A draft scenario's org chart as SVG: the structure as the scenario would make it,
@@ -102,7 +91,7 @@ pub async fn org_chart(
     get,
     path = "/api/v1/organizations/{slug}/scenarios/{id}/chart.svg",
     params(
-        ("slug" = String, Path, description = "The organization's slug"),
+        super::OrganizationSlug,
         ("id" = Uuid, Path, description = "The scenario's id"),
         OrgChartQuery
     ),
@@ -117,48 +106,45 @@ pub async fn org_chart(
     )
 )]
 pub async fn scenario_chart(
-    caller: Authenticated,
-    req: HttpRequest,
+    reading: Reading<Structure>,
     path: web::Path<(String, String)>,
-    state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
-    let (slug, id) = path.into_inner();
-    let organization = reader_of(&state, &caller, &slug, |p, org| {
-        p.may_read(org, "organization")
-    })
-    .await?;
+    let (_, id) = path.into_inner();
     let id = Uuid::parse_str(&id).map_err(|_| Error::bad_input("id", "a scenario id"))?;
-    let query = org_chart_query(req.query_string())?;
-    let scenario = orgdesign_domain::scenarios::evaluation::find(&state.store.db, id)
+    let query = org_chart_query(reading.req.query_string())?;
+    let scenario = orgdesign_domain::scenarios::evaluation::find(reading.db(), id)
         .await?
-        .filter(|s| s.organization_id == organization.id)
+        .filter(|s| s.organization_id == reading.organization.id)
         .ok_or_else(|| Error::not_found_at("scenario", "id"))?;
-    let limits = orgdesign_domain::scenarios::service::limits(&state.limits);
+    let limits = orgdesign_domain::scenarios::service::limits(&reading.state.limits);
     let evaluation =
-        orgdesign_domain::scenarios::evaluation::evaluate(&state.store.db, &[&scenario], limits)
+        orgdesign_domain::scenarios::evaluation::evaluate(reading.db(), &[&scenario], limits)
             .await?
             .pop()
             .ok_or_else(|| Error::not_found_at("scenario", "id"))?;
-    let chart = orgdesign_graphql::scenarios::types::chart(&scenario, &evaluation)?.restrict(
-        query.root_unit_id,
-        query.depth,
-        "rootUnitId",
-    )?;
-    Ok(svg(&req, chart.svg()))
+    let chart = orgdesign_graphql::scenarios::types::chart(&scenario, &evaluation)?;
+    drawn(&reading.req, chart, &query)
+}
+
+/// An org chart as SVG, cut to the root unit and depth the query asks for.
+fn drawn(
+    req: &HttpRequest,
+    chart: org::OrgChart,
+    query: &OrgChartQuery,
+) -> Result<HttpResponse, HttpError> {
+    let chart = chart.restrict(query.root_unit_id, query.depth, "rootUnitId")?;
+    Ok(svg(req, chart.svg()))
 }
 
 /// Reads the org chart's parameters one by one, so an error names the one at fault
 /// (`asOf` is read by [`orgdesign_domain::clock::as_of`]).
 fn org_chart_query(raw: &str) -> Result<OrgChartQuery, Error> {
-    let Ok(pairs) = web::Query::<Vec<(String, String)>>::from_query(raw) else {
-        return Err(Error::bad_input("query", "an unreadable query string"));
-    };
     let mut query = OrgChartQuery {
         as_of: None,
         root_unit_id: None,
         depth: None,
     };
-    for (name, value) in pairs.into_inner() {
+    for (name, value) in super::query_pairs(raw)? {
         match name.as_str() {
             "asOf" => query.as_of = Some(value),
             "rootUnitId" => {
@@ -201,7 +187,7 @@ fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
     get,
     path = "/api/v1/organizations/{slug}/kpis/{key}/chart.svg",
     params(
-        ("slug" = String, Path, description = "The organization's slug"),
+        super::OrganizationSlug,
         ("key" = String, Path, description = "The KPI's key, e.g. mqls"),
         TrendQuery
     ),
@@ -219,6 +205,8 @@ pub async fn kpi_chart(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
+    // Not a `Reading`: the key, like the slug, is read before the organization is
+    // looked up, so a key that could name nothing is a 400 whatever the organization.
     let (slug, key) = path.into_inner();
     let key = KpiKey::parse("key", &key)?;
     let organization = reader_of(&state, &caller, &slug, |p, org| p.may_read_kpis(org)).await?;
@@ -226,9 +214,7 @@ pub async fn kpi_chart(
         .map_err(|_| Error::bad_input("query", "unreadable filters (unitId is an id)"))?;
     let granularity = match query.granularity.as_deref() {
         None => Granularity::Month,
-        Some(raw) => Granularity::from_db(&raw.trim().to_ascii_uppercase()).map_err(|_| {
-            Error::bad_input("granularity", "one of DAY, WEEK, MONTH, QUARTER, YEAR")
-        })?,
+        Some(raw) => super::wire::granularity("granularity", raw)?,
     };
     let to = match &query.to {
         Some(to) => StorableDate::parse_text("to", to)?.get(),

@@ -10,8 +10,8 @@ use actix_web::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use orgdesign_domain::{
-    Granularity, KpiKey, Line,
-    auth::{KpiPusher, RequestContext},
+    KpiKey, Line,
+    auth::KpiPusher,
     error::Error,
     from_scaled,
     kpis::{self, series::StoredPointFilter},
@@ -22,14 +22,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    error_response, organization, reader_of,
-    wire::{CSV_COLUMNS, CsvLayout, WirePush},
+    Kpis, Reading, error_response, organization,
+    wire::{self, CSV_COLUMNS, CsvLayout, WirePush},
 };
-use crate::http::{
-    AppState,
-    caller::{Authenticated, request_id},
-    error::HttpError,
-};
+use crate::http::{AppState, caller::Authenticated, error::HttpError};
 
 /// What a push changed.
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,7 +70,7 @@ pub struct ExportedPoint {
     post,
     path = "/api/v1/organizations/{slug}/kpi-measurements",
     params(
-        ("slug" = String, Path, description = "The organization's slug"),
+        super::OrganizationSlug,
         ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored reply for a retry of the same request")
     ),
     request_body(content(
@@ -97,27 +93,19 @@ pub struct ExportedPoint {
     )
 )]
 pub async fn push(
-    Authenticated { principal, .. }: Authenticated,
+    caller: Authenticated,
     req: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<super::OrganizationSlug>,
     mut payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
     // A role that may never push is refused before the organization is looked up.
-    let context = RequestContext {
-        request_id: request_id(&req),
-        principal: Some(principal),
-    };
+    let context = caller.context();
     let pusher = context.kpi_pusher()?;
-    let organization = organization(&state, pusher.principal(), &path).await?.id;
-    let content_type = crate::http::media_type(&req);
-    if content_type != "application/json" && content_type != "text/csv" {
-        return Err(HttpError::from(Error::bad_input(
-            "Content-Type",
-            "send application/json or text/csv",
-        ))
-        .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
-    }
+    let organization = organization(&state, pusher.principal(), &path.slug)
+        .await?
+        .id;
+    let content_type = super::media_type_in(&req, &["application/json", "text/csv"])?;
     // The JSON and the CSV alike are read whole (the Idempotency-Key's fingerprint is
     // over the whole body), under the same size limit, deadline and caps as GraphQL's.
     let body = state.bodies.read(&req, &mut payload).await?;
@@ -129,13 +117,8 @@ pub async fn push(
 
     let (status, reply, retry_after) =
         record(&state, pusher, organization, &content_type, &body).await;
-    if let Some(attempt) = attempt
-        && let Err(err) = attempt.complete(status.as_u16(), &reply).await
-    {
-        // The points are recorded (or refused); only the replay is lost, and a retry
-        // is safe anyway because pushes are idempotent.
-        tracing::warn!(error = %err, "storing an idempotent reply failed");
-    }
+    // Should keeping the reply fail, a retry is safe anyway: pushes are idempotent.
+    super::keep_reply(attempt, status, &reply).await;
     let mut response = HttpResponse::build(status);
     if let Some(retry_after) = retry_after {
         response.insert_header((header::RETRY_AFTER, retry_after));
@@ -267,11 +250,7 @@ impl ExportQuery {
         }
         let granularity = query
             .granularity
-            .map(|g| {
-                Granularity::from_db(&g.trim().to_ascii_uppercase()).map_err(|_| {
-                    Error::bad_input("granularity", "one of DAY, WEEK, MONTH, QUARTER, YEAR")
-                })
-            })
+            .map(|g| wire::granularity("granularity", &g))
             .transpose()?;
         Ok(StoredPointFilter {
             kpi: query.kpi.map(|k| KpiKey::parse("kpi", &k)).transpose()?,
@@ -294,7 +273,7 @@ impl ExportQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{slug}/kpi-measurements",
-    params(("slug" = String, Path, description = "The organization's slug"), ExportQuery),
+    params(super::OrganizationSlug, ExportQuery),
     responses(
         (status = 200, description = "A page of points: JSON, or CSV with `Accept: text/csv` (then the next page's cursor is in `X-Next-Page`)",
             content((ExportPage = "application/json"), (String = "text/csv"))),
@@ -304,17 +283,10 @@ impl ExportQuery {
         super::ReadLimits
     )
 )]
-pub async fn export(
-    caller: Authenticated,
-    req: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, HttpError> {
-    let organization = reader_of(&state, &caller, &path, |p, org| p.may_read_kpis(org))
-        .await?
-        .id;
-    let query = ExportQuery::parse(req.query_string())?;
-    let (rows, more) = kpis::series::stored_points(&state.store.db, organization, &query).await?;
+pub async fn export(reading: Reading<Kpis>) -> Result<HttpResponse, HttpError> {
+    let query = ExportQuery::parse(reading.req.query_string())?;
+    let (rows, more) =
+        kpis::series::stored_points(reading.db(), reading.organization.id, &query).await?;
     let points: Vec<ExportedPoint> = rows
         .into_iter()
         .map(|(m, kpi)| ExportedPoint {
@@ -334,7 +306,7 @@ pub async fn export(
         .then(|| points.last().map(|p| p.id.to_string()))
         .flatten();
     // CSV when `Accept` names it (with a quality above 0), as actix parses the header.
-    let wants_csv = req.get_header::<Accept>().is_some_and(|accept| {
+    let wants_csv = reading.req.get_header::<Accept>().is_some_and(|accept| {
         accept
             .iter()
             .any(|item| item.quality > Quality::ZERO && item.item.essence_str() == "text/csv")

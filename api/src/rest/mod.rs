@@ -8,14 +8,21 @@ mod kpis;
 mod structure;
 pub mod wire;
 
+use std::marker::PhantomData;
+
 use actix_web::{
-    HttpResponse, Resource, ResponseError as _, Route,
+    FromRequest, HttpRequest, HttpResponse, Resource, ResponseError as _, Route,
+    dev::Payload,
+    http::StatusCode,
     middleware::from_fn,
     web::{self, get, post},
 };
+use futures_util::future::LocalBoxFuture;
 use orgdesign_domain::{
-    Slug, auth::Principal, error::Error, organizations::service as organizations,
+    Slug, auth::Principal, error::Error, idempotency::service::Attempt,
+    organizations::service as organizations,
 };
+use serde::Deserialize;
 use utoipa::OpenApi;
 
 pub use crate::http::error::{ErrorBody, ErrorCode, ErrorExtensions, ErrorItem};
@@ -98,6 +105,90 @@ pub(super) async fn reader_of(
     let org = organization(state, &caller.principal, slug).await?;
     check(&caller.principal, org.id)?;
     Ok(org)
+}
+
+/// A query string's parameters as sent, in order, so that each is parsed on its own and
+/// an error names the one at fault.
+pub(super) fn query_pairs(raw: &str) -> Result<Vec<(String, String)>, Error> {
+    web::Query::<Vec<(String, String)>>::from_query(raw)
+        .map(web::Query::into_inner)
+        .map_err(|_| Error::bad_input("query", "an unreadable query string"))
+}
+
+/// What a reading endpoint works with: the organization its path's `{slug}` names,
+/// within the caller's reach and readable as `R` decides ([`reader_of`]), with the
+/// request and the server's state. Extracted after [`Authenticated`] has let the caller
+/// in, so a handler starts from an organization it may read.
+pub(super) struct Reading<R> {
+    pub organization: entity::organization::Model,
+    pub req: HttpRequest,
+    pub state: web::Data<AppState>,
+    reads: PhantomData<R>,
+}
+
+impl<R> Reading<R> {
+    /// The database, for the endpoint's reads.
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.state.store.db
+    }
+}
+
+/// What of an organization an endpoint reads: the check a principal passes to read it.
+pub(super) trait Reads {
+    /// Refuses a principal that may not read it in an organization.
+    const CHECK: fn(&Principal, uuid::Uuid) -> orgdesign_domain::error::Result<()>;
+}
+
+/// The structure (units, lines, positions): not for integration tokens.
+pub(super) struct Structure;
+
+impl Reads for Structure {
+    const CHECK: fn(&Principal, uuid::Uuid) -> orgdesign_domain::error::Result<()> =
+        |principal, organization| principal.may_read(organization, "organization");
+}
+
+/// KPI data: every role within reach.
+pub(super) struct Kpis;
+
+impl Reads for Kpis {
+    const CHECK: fn(&Principal, uuid::Uuid) -> orgdesign_domain::error::Result<()> =
+        Principal::may_read_kpis;
+}
+
+/// The `{slug}` of every path below `/api/v1/organizations/{slug}`: what a handler
+/// extracts (decoded as `web::Path` decodes every segment) and its paths' `params`
+/// document.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct OrganizationSlug {
+    /// The organization's slug
+    pub slug: String,
+}
+
+impl<R: Reads> FromRequest for Reading<R> {
+    type Error = HttpError;
+    type Future = LocalBoxFuture<'static, Result<Self, HttpError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Authenticated::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let caller = caller.await?;
+            let state = web::Data::<AppState>::extract(&req)
+                .await
+                .map_err(|_| Error::Internal(anyhow::anyhow!("no AppState")))?;
+            let path = web::Path::<OrganizationSlug>::extract(&req)
+                .await
+                .map_err(|_| Error::Internal(anyhow::anyhow!("no {{slug}} in the path")))?;
+            let organization = reader_of(&state, &caller, &path.slug, R::CHECK).await?;
+            Ok(Self {
+                organization,
+                req,
+                state,
+                reads: PhantomData,
+            })
+        })
+    }
 }
 
 /// The answer of every endpoint to a request without a token that checks out (401).
@@ -233,6 +324,17 @@ async fn openapi() -> HttpResponse {
         .body(openapi_json())
 }
 
+/// The request's media type when it is one of `accepted`, else 415 naming them.
+pub(crate) fn media_type_in(req: &HttpRequest, accepted: &[&str]) -> Result<String, HttpError> {
+    let media_type = crate::http::media_type(req);
+    if accepted.contains(&media_type.as_str()) {
+        return Ok(media_type);
+    }
+    let message = format!("send {}", accepted.join(" or "));
+    Err(HttpError::from(Error::bad_input("Content-Type", message))
+        .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE))
+}
+
 /// What a request's `Idempotency-Key` header decides.
 pub(crate) enum Idempotent {
     /// Run the request; with a key, its reply is kept through the attempt.
@@ -282,5 +384,16 @@ pub(crate) async fn idempotent(
             "this key was used for a different request",
         ))
         .with_status(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY)),
+    }
+}
+
+/// Keeps the reply of a request run under an `Idempotency-Key` (`attempt`; none
+/// without a key) for its retries. A failure is logged and otherwise ignored: what the
+/// request did stands, only the replay is lost.
+pub(crate) async fn keep_reply(attempt: Option<Attempt>, status: StatusCode, reply: &str) {
+    if let Some(attempt) = attempt
+        && let Err(err) = attempt.complete(status.as_u16(), reply).await
+    {
+        tracing::warn!(error = %err, "storing an idempotent reply failed");
     }
 }

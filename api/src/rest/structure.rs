@@ -11,7 +11,6 @@ use actix_web::{
 use chrono::NaiveDate;
 use orgdesign_domain::{
     Description, Name, StorableDate,
-    auth::RequestContext,
     error::Error,
     scenarios::{
         service::{self as scenarios, NewScenario},
@@ -22,12 +21,8 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{organization, reader_of};
-use crate::http::{
-    AppState,
-    caller::{Authenticated, request_id},
-    error::HttpError,
-};
+use super::{Reading, Structure, organization};
+use crate::http::{AppState, caller::Authenticated, error::HttpError};
 
 /// The date of an export.
 #[derive(Debug, IntoParams)]
@@ -103,9 +98,7 @@ pub struct ImportedScenario {
 /// The query's parameters as sent (the last of a repeated one wins), so that each is
 /// parsed on its own and an error names the one at fault.
 fn pairs(raw: &str) -> Result<std::collections::HashMap<String, String>, Error> {
-    web::Query::<Vec<(String, String)>>::from_query(raw)
-        .map(|q| q.into_inner().into_iter().collect())
-        .map_err(|_| Error::bad_input("query", "an unreadable query string"))
+    Ok(super::query_pairs(raw)?.into_iter().collect())
 }
 
 impl ExportQuery {
@@ -132,7 +125,7 @@ impl ImportQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{slug}/structure.csv",
-    params(("slug" = String, Path, description = "The organization's slug"), ExportQuery),
+    params(super::OrganizationSlug, ExportQuery),
     responses(
         (status = 200, description = "The structure: the header row `id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role`, then one row per active unit", content_type = "text/csv", body = String,
             example = "id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role\n0190...,Executive board,EXECUTIVE,IN_HOUSE,,,Chief Executive Officer,CEO\n"),
@@ -142,23 +135,15 @@ impl ImportQuery {
         super::ReadLimits
     )
 )]
-pub async fn export(
-    caller: Authenticated,
-    req: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, HttpError> {
-    let organization = reader_of(&state, &caller, &path, |p, org| {
-        p.may_read(org, "organization")
-    })
-    .await?;
-    let query = ExportQuery::read(req.query_string())?;
+pub async fn export(reading: Reading<Structure>) -> Result<HttpResponse, HttpError> {
+    let query = ExportQuery::read(reading.req.query_string())?;
     let as_of = orgdesign_domain::clock::as_of(query.as_of.as_deref())?;
+    let organization = &reading.organization;
     let snapshot =
-        orgdesign_domain::insights::snapshot(&state.store.db, organization.id, as_of).await?;
+        orgdesign_domain::insights::snapshot(reading.db(), organization.id, as_of).await?;
     let body = structure_csv::export(&snapshot)?;
     let file = format!("{}-structure-{as_of}.csv", organization.slug);
-    Ok(csv_file(&req, body, &file))
+    Ok(csv_file(&reading.req, body, &file))
 }
 
 /// A CSV answer, revalidated by its ETag, that browsers save as `file`.
@@ -180,7 +165,7 @@ fn csv_file(req: &HttpRequest, body: String, file: &str) -> HttpResponse {
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{slug}/structure-changes.csv",
-    params(("slug" = String, Path, description = "The organization's slug"), ChangesQuery),
+    params(super::OrganizationSlug, ChangesQuery),
     responses(
         (status = 200, description = "The changes: the header row `change,id,name,field,before,after`, then one row per change", content_type = "text/csv", body = String,
             example = "change,id,name,field,before,after\nunit_changed,0190...,Brandwerk agency,sourcing,IN_HOUSE,OUTSOURCED\n"),
@@ -190,27 +175,15 @@ fn csv_file(req: &HttpRequest, body: String, file: &str) -> HttpResponse {
         super::ReadLimits
     )
 )]
-pub async fn structure_changes(
-    caller: Authenticated,
-    req: HttpRequest,
-    path: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, HttpError> {
-    let organization = reader_of(&state, &caller, &path, |p, org| {
-        p.may_read(org, "organization")
-    })
-    .await?;
-    let (from, to) = ChangesQuery::read(req.query_string())?.days()?;
-    let between = orgdesign_domain::scenarios::evaluation::between(
-        &state.store.db,
-        organization.id,
-        from,
-        to,
-    )
-    .await?;
+pub async fn structure_changes(reading: Reading<Structure>) -> Result<HttpResponse, HttpError> {
+    let (from, to) = ChangesQuery::read(reading.req.query_string())?.days()?;
+    let organization = &reading.organization;
+    let between =
+        orgdesign_domain::scenarios::evaluation::between(reading.db(), organization.id, from, to)
+            .await?;
     let body = orgdesign_domain::scenarios::delta::csv(&between)?;
     let file = format!("{}-structure-changes-{from}-{to}.csv", organization.slug);
-    Ok(csv_file(&req, body, &file))
+    Ok(csv_file(&reading.req, body, &file))
 }
 
 /// Drafts a scenario from a structure file (the columns of the export): the changes
@@ -224,7 +197,7 @@ pub async fn structure_changes(
     post,
     path = "/api/v1/organizations/{slug}/scenarios",
     params(
-        ("slug" = String, Path, description = "The organization's slug"),
+        super::OrganizationSlug,
         ImportQuery,
         ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored reply for a retry of the same upload instead of drafting a second scenario")
     ),
@@ -247,27 +220,18 @@ pub async fn structure_changes(
     )
 )]
 pub async fn import(
-    Authenticated { principal, .. }: Authenticated,
+    caller: Authenticated,
     req: HttpRequest,
-    path: web::Path<String>,
+    path: web::Path<super::OrganizationSlug>,
     mut payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
     // Roles that may never draft are refused before the organization is looked up,
     // and everything is checked before the body is read.
-    let context = RequestContext {
-        request_id: request_id(&req),
-        principal: Some(principal),
-    };
+    let context = caller.context();
     let writer = context.writer()?;
-    let org = organization(&state, writer.principal(), &path).await?;
-    let content_type = crate::http::media_type(&req);
-    if content_type != "text/csv" {
-        return Err(
-            HttpError::from(Error::bad_input("Content-Type", "send text/csv"))
-                .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        );
-    }
+    let org = organization(&state, writer.principal(), &path.slug).await?;
+    let content_type = super::media_type_in(&req, &["text/csv"])?;
     let query = ImportQuery::read(req.query_string())?;
     let new = NewScenario {
         organization_id: org.id,
@@ -301,13 +265,9 @@ pub async fn import(
     })
     .map_err(|err| Error::from(anyhow::Error::from(err)))?;
     // A refused upload stores no reply: its claim is released with the attempt, so a
-    // corrected retry with the same key runs.
-    if let Some(attempt) = attempt
-        && let Err(err) = attempt.complete(StatusCode::CREATED.as_u16(), &reply).await
-    {
-        // The draft is made; only the replay is lost, and a retry makes a second one.
-        tracing::warn!(error = %err, "storing an idempotent reply failed");
-    }
+    // corrected retry with the same key runs. Should keeping the reply fail, the draft
+    // is made all the same, and a retry makes a second one.
+    super::keep_reply(attempt, StatusCode::CREATED, &reply).await;
     Ok(HttpResponse::build(StatusCode::CREATED)
         .content_type("application/json")
         .body(reply))

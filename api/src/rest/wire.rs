@@ -52,7 +52,9 @@ fn decimal(field: &str, raw: &str) -> Result<Decimal> {
         .map_err(|_| Error::bad_input(field, "not a decimal number"))
 }
 
-fn granularity(field: &str, raw: &str) -> Result<Granularity> {
+/// A granularity as REST takes it, in any case (`month`, `MONTH`), in a point or a
+/// query parameter.
+pub(crate) fn granularity(field: &str, raw: &str) -> Result<Granularity> {
     Granularity::from_db(raw.trim().to_ascii_uppercase().as_str())
         .map_err(|_| Error::bad_input(field, "one of DAY, WEEK, MONTH, QUARTER, YEAR"))
 }

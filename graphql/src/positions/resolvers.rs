@@ -10,9 +10,9 @@ use orgdesign_domain::{
 
 use super::types::Position;
 use crate::{
-    context::{find_on, limits, request, store},
+    context::{changed_on, find_on, limits, request, store},
     enums::{PositionRole, Responsibility},
-    error::{AtInput, GqlResult},
+    error::GqlResult,
     scalars::Date,
 };
 
@@ -147,10 +147,8 @@ impl PositionMutation {
         let new = input.parse()?;
         let day = new.effective_from;
         let max = limits(ctx)?.max_positions_per_unit;
-        let m = service::create(store(ctx)?, writer, new, max)
-            .await
-            .at_input()?;
-        Ok(Position(m, day))
+        let created = service::create(store(ctx)?, writer, new, max);
+        changed_on(day, created, Position).await
     }
 
     /// Changes a position from `effectiveFrom` on (including archiving it) if
@@ -163,9 +161,7 @@ impl PositionMutation {
         let writer = request(ctx)?.writer()?;
         let changes = input.parse()?;
         let day = changes.effective_from;
-        let m = service::update(store(ctx)?, writer, changes)
-            .await
-            .at_input()?;
-        Ok(Position(m, day))
+        let updated = service::update(store(ctx)?, writer, changes);
+        changed_on(day, updated, Position).await
     }
 }

@@ -10,9 +10,9 @@ use orgdesign_domain::{
 
 use super::types::Unit;
 use crate::{
-    context::{find_on, limits, request, store},
+    context::{changed_on, find_on, limits, request, store},
     enums::{Sourcing, UnitFunction},
-    error::{AtInput, GqlResult},
+    error::GqlResult,
     scalars::Date,
 };
 
@@ -117,10 +117,8 @@ impl UnitMutation {
         let new = input.parse()?;
         let day = new.effective_from;
         let max = limits(ctx)?.max_units_per_organization;
-        let m = service::create(store(ctx)?, writer, new, max)
-            .await
-            .at_input()?;
-        Ok(Unit(m, day))
+        let created = service::create(store(ctx)?, writer, new, max);
+        changed_on(day, created, Unit).await
     }
 
     /// Changes a unit from `effectiveFrom` on (including archiving it) if `version` is
@@ -129,9 +127,7 @@ impl UnitMutation {
         let writer = request(ctx)?.writer()?;
         let changes = input.parse()?;
         let day = changes.effective_from;
-        let m = service::update(store(ctx)?, writer, changes)
-            .await
-            .at_input()?;
-        Ok(Unit(m, day))
+        let updated = service::update(store(ctx)?, writer, changes);
+        changed_on(day, updated, Unit).await
     }
 }
