@@ -7,7 +7,7 @@ use orgdesign_domain::auth::Role;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, codes, on_each_backend, succeeded};
+use crate::helpers::{TestApp, codes, get_text, on_each_backend, succeeded};
 
 const EXPORT: &str = "/api/v1/organizations/northwind-industrial/structure.csv";
 const IMPORT: &str = "/api/v1/organizations/northwind-industrial/scenarios";
@@ -31,24 +31,6 @@ const SCENARIO: &str = r#"query($id: ID!) { scenario(id: $id) {
 
 const COUNT: &str = r#"query { organization(slug: "northwind-industrial") {
     scenarios(first: 1) { totalCount } } }"#;
-
-/// `GET` a path with `token`: status, content type and body.
-async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, String, String) {
-    let response = app
-        .anonymous
-        .get(format!("{}{path}", app.address))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, content_type, response.text().await.unwrap())
-}
 
 /// `POST` a CSV file with `token` to `path` (query included): status and JSON body.
 async fn upload(app: &TestApp, token: &str, path: &str, csv: &str) -> (StatusCode, Value) {
@@ -92,7 +74,7 @@ fn edited(csv: &str, edit: impl FnOnce(&mut Vec<Vec<String>>)) -> String {
 async fn an_exported_structure_imported_as_a_scenario_has_an_empty_diff() {
     on_each_backend(|app| async move {
         app.load_demo().await;
-        let (status, content_type, csv) = get(&app, &app.admin_token, EXPORT).await;
+        let (status, content_type, csv) = get_text(&app, Some(&app.admin_token), EXPORT).await;
         assert_eq!(status, StatusCode::OK, "{csv}");
         assert!(content_type.starts_with("text/csv"), "{content_type}");
         assert_eq!(csv.lines().next(), Some(HEADER));
@@ -128,7 +110,7 @@ async fn an_exported_structure_imported_as_a_scenario_has_an_empty_diff() {
         assert_eq!(scenario["diff"]["insightsIntroduced"], json!([]));
 
         // The export is stable: the same day gives the same file.
-        let (_, _, again) = get(&app, &app.admin_token, EXPORT).await;
+        let (_, _, again) = get_text(&app, Some(&app.admin_token), EXPORT).await;
         assert_eq!(again, csv);
 
         // A retried upload with the same Idempotency-Key gets the first reply and
@@ -163,7 +145,7 @@ async fn an_exported_structure_imported_as_a_scenario_has_an_empty_diff() {
 async fn an_edited_structure_file_drafts_the_changes_it_describes() {
     on_each_backend(|app| async move {
         app.load_demo().await;
-        let (_, _, csv) = get(&app, &app.admin_token, EXPORT).await;
+        let (_, _, csv) = get_text(&app, Some(&app.admin_token), EXPORT).await;
         // Both marketing teams move under a new CMO-led center reporting to the board,
         // with DOTTED lines back into their business units; Finance goes.
         let file = edited(&csv, |rows| {
@@ -273,7 +255,7 @@ async fn an_edited_structure_file_drafts_the_changes_it_describes() {
 async fn a_bad_structure_file_is_refused_with_its_line_and_nothing_is_created() {
     on_each_backend(|app| async move {
         app.load_demo().await;
-        let (_, _, csv) = get(&app, &app.admin_token, EXPORT).await;
+        let (_, _, csv) = get_text(&app, Some(&app.admin_token), EXPORT).await;
         let before = scenario_count(&app).await;
         let path = format!("{IMPORT}?name=Broken");
         let stranger = uuid::Uuid::now_v7().to_string();
@@ -350,16 +332,25 @@ async fn viewers_read_the_structure_file_editors_import_it_and_integrations_do_n
         let editor = app.token(Role::Editor, &[&org]);
         let stranger = app.token(Role::Editor, &[&other]);
         let (integration, _) = crate::authorization::issue_token(&app, &org).await;
-        let (_, _, csv) = get(&app, &app.admin_token, EXPORT).await;
+        let (_, _, csv) = get_text(&app, Some(&app.admin_token), EXPORT).await;
         let path = format!("{IMPORT}?name=Access");
 
-        assert_eq!(get(&app, &viewer, EXPORT).await.0, StatusCode::OK);
-        assert_eq!(get(&app, &editor, EXPORT).await.0, StatusCode::OK);
         assert_eq!(
-            get(&app, &integration, EXPORT).await.0,
+            get_text(&app, Some(&viewer), EXPORT).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            get_text(&app, Some(&editor), EXPORT).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            get_text(&app, Some(&integration), EXPORT).await.0,
             StatusCode::FORBIDDEN
         );
-        assert_eq!(get(&app, &stranger, EXPORT).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            get_text(&app, Some(&stranger), EXPORT).await.0,
+            StatusCode::NOT_FOUND
+        );
 
         assert_eq!(
             upload(&app, &viewer, &path, &csv).await.0,
@@ -406,7 +397,7 @@ async fn the_command_line_exports_and_imports_the_structure_round_trip() {
             &["export-structure", "--org", "northwind-industrial"],
         );
         let csv = succeeded(&exported);
-        let (_, _, served) = get(&app, &app.admin_token, EXPORT).await;
+        let (_, _, served) = get_text(&app, Some(&app.admin_token), EXPORT).await;
         assert_eq!(csv, served);
 
         let file = dir.join("northwind.csv");
