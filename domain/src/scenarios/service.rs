@@ -29,7 +29,7 @@ use crate::{
     error::{Error, Result},
     insights::{self, Snapshot},
     store::Store,
-    write::{self, Row, Target, Write, check_version},
+    write::{self, Row, Target, Versioned, Write, check_version},
 };
 
 /// Most changes one scenario holds.
@@ -204,18 +204,9 @@ pub async fn add_changes(
         format!("changes[{i}]")
     })?;
     all.extend(changes);
-    let mut row = next_version(&current);
+    let mut row = current.next_version(now());
     row.changes = Set(change::to_json(&all));
     update_and_commit(write, row, Operation::AddScenarioChanges).await
-}
-
-/// `current` at its next version, updated now: what every change of a scenario
-/// writes, with the columns it changes set.
-fn next_version(current: &scenario::Model) -> scenario::ActiveModel {
-    let mut row: scenario::ActiveModel = current.clone().into();
-    row.version = Set(current.version + 1);
-    row.updated_at = Set(now());
-    row
 }
 
 /// Writes `row` and commits the change as `operation`.
@@ -270,7 +261,7 @@ pub async fn rebase(
     let all = change::from_json(&current.changes)?;
     let mut draft = Draft::new(current.id, live, current.created_at);
     apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]"))?;
-    let mut row = next_version(&current);
+    let mut row = current.next_version(now());
     row.base_structure_version = Set(write.organization.structure_version);
     row.based_at = Set(now());
     update_and_commit(write, row, Operation::RebaseScenario).await
@@ -284,13 +275,13 @@ pub async fn discard(
     version: i32,
 ) -> Result<scenario::Model> {
     let (write, current) = begin_on_draft(store, writer, (id, version), false).await?;
-    let row = closed(&current, Status::Discarded);
+    let row = closed(current, Status::Discarded);
     update_and_commit(write, row, Operation::DiscardScenario).await
 }
 
 /// `current` closed as `status` (promoted or discarded), now.
-fn closed(current: &scenario::Model, status: Status) -> scenario::ActiveModel {
-    let mut row = next_version(current);
+fn closed(current: scenario::Model, status: Status) -> scenario::ActiveModel {
+    let mut row = current.next_version(now());
     row.status = Set(status.as_str().to_owned());
     row.closed_at = Set(Some(now()));
     row
@@ -371,7 +362,7 @@ pub async fn promote(
         objects.push(current.id);
         audited.push((operation, objects));
     }
-    let promoted = closed(&current, Status::Promoted).update(tx).await?;
+    let promoted = closed(current, Status::Promoted).update(tx).await?;
     crate::webhooks::outbox::enqueue(
         tx,
         org.id,
