@@ -19,7 +19,7 @@
 //! [`Capability`] ([`crate::auth`] grants them), and this module asks only whether the
 //! organization is within its reach.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::organization;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter,
@@ -252,6 +252,43 @@ of_organization! {
     api_token => "integration token",
     webhook_endpoint => "webhook endpoint",
     webhook_delivery => "webhook delivery",
+}
+
+/// A row kept under optimistic concurrency: every change writes it at its next version,
+/// stamped with the moment of the change (see [`check_version`]).
+pub trait Versioned {
+    /// What a change of the row writes.
+    type Active;
+
+    /// The row at its next version, updated `at`; the change sets the columns it
+    /// changes on it.
+    fn next_version(self, at: DateTime<Utc>) -> Self::Active;
+}
+
+/// Implements [`Versioned`] for tables with `version` and `updated_at` columns.
+macro_rules! versioned {
+    ($($table:ident),+ $(,)?) => {
+        $(impl Versioned for entity::$table::Model {
+            type Active = entity::$table::ActiveModel;
+
+            fn next_version(self, at: DateTime<Utc>) -> Self::Active {
+                let version = self.version;
+                let mut row: Self::Active = self.into();
+                row.version = Set(version + 1);
+                row.updated_at = Set(at);
+                row
+            }
+        })+
+    };
+}
+
+versioned! {
+    organization,
+    reporting_line,
+    scenario,
+    relationship,
+    kpi_target,
+    webhook_endpoint,
 }
 
 /// A row a change is about, named by the input `field`.

@@ -84,6 +84,23 @@ pub(crate) fn tenant_table(table: impl IntoIden + 'static) -> TableCreateStateme
         .to_owned()
 }
 
+/// A table of one organization's rows keyed by the organization and `key` together:
+/// `organization_id` (see [`TableExt::tenant`]), then `key`, the two the primary key.
+/// Rows another system names (a client's idempotency key, an insight's fingerprint)
+/// are unique only within their organization.
+pub(crate) fn keyed_tenant_table(
+    table: impl IntoIden + 'static,
+    key: ColumnDef,
+) -> TableCreateStatement {
+    let key_name = Alias::new(key.get_column_name());
+    Table::create()
+        .table(table)
+        .tenant(Tenant::OrganizationId)
+        .col(key)
+        .primary_key(Index::create().col(Tenant::OrganizationId).col(key_name))
+        .to_owned()
+}
+
 /// The shapes nearly every table declares: references to other tables and the
 /// organization a tenant row belongs to, each written once.
 pub(crate) trait TableExt {

@@ -2,7 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::{AddsTables, TableExt, index_on, tenant_table, unique_index_on};
+use crate::{AddsTables, index_on, keyed_tenant_table, tenant_table, unique_index_on};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -32,23 +32,18 @@ impl AddsTables for Migration {
                 .col(string_len_null(AuditLog::RequestId, 100))
                 .col(timestamp_with_time_zone(AuditLog::CreatedAt))
                 .to_owned(),
-            Table::create()
-                .table(IdempotencyRecord::Table)
-                .tenant(IdempotencyRecord::OrganizationId)
-                .col(string_len(IdempotencyRecord::Key, 255))
-                .col(string_len(IdempotencyRecord::RequestHash, 128))
-                .col(integer_null(IdempotencyRecord::StatusCode))
-                .col(text_null(IdempotencyRecord::ResponseBody))
-                .col(timestamp_with_time_zone(IdempotencyRecord::CreatedAt))
-                .col(timestamp_with_time_zone_null(
-                    IdempotencyRecord::CompletedAt,
-                ))
-                .primary_key(
-                    Index::create()
-                        .col(IdempotencyRecord::OrganizationId)
-                        .col(IdempotencyRecord::Key),
-                )
-                .to_owned(),
+            keyed_tenant_table(
+                IdempotencyRecord::Table,
+                string_len(IdempotencyRecord::Key, 255),
+            )
+            .col(string_len(IdempotencyRecord::RequestHash, 128))
+            .col(integer_null(IdempotencyRecord::StatusCode))
+            .col(text_null(IdempotencyRecord::ResponseBody))
+            .col(timestamp_with_time_zone(IdempotencyRecord::CreatedAt))
+            .col(timestamp_with_time_zone_null(
+                IdempotencyRecord::CompletedAt,
+            ))
+            .to_owned(),
         ]
     }
 
@@ -99,7 +94,6 @@ enum AuditLog {
 #[derive(DeriveIden, Clone)]
 enum IdempotencyRecord {
     Table,
-    OrganizationId,
     Key,
     RequestHash,
     StatusCode,

@@ -5,8 +5,8 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::{
-    AddsTables, TableExt, index_on, m20261123_000001_structure::Organization, tenant_table,
-    with_lifecycle,
+    AddsTables, TableExt, index_on, keyed_tenant_table, m20261123_000001_structure::Organization,
+    tenant_table, with_lifecycle,
 };
 
 #[derive(DeriveMigrationName)]
@@ -98,19 +98,14 @@ impl AddsTables for Migration {
                     Organization::Id,
                 )
                 .to_owned(),
-            Table::create()
-                .table(WebhookInsightState::Table)
-                .tenant(WebhookInsightState::OrganizationId)
-                .col(string_len(WebhookInsightState::Fingerprint, 64))
-                .col(string_len(WebhookInsightState::Code, 100))
-                .col(json_binary(WebhookInsightState::Insight))
-                .col(timestamp_with_time_zone(WebhookInsightState::RaisedAt))
-                .primary_key(
-                    Index::create()
-                        .col(WebhookInsightState::OrganizationId)
-                        .col(WebhookInsightState::Fingerprint),
-                )
-                .to_owned(),
+            keyed_tenant_table(
+                WebhookInsightState::Table,
+                string_len(WebhookInsightState::Fingerprint, 64),
+            )
+            .col(string_len(WebhookInsightState::Code, 100))
+            .col(json_binary(WebhookInsightState::Insight))
+            .col(timestamp_with_time_zone(WebhookInsightState::RaisedAt))
+            .to_owned(),
         ]
     }
 
@@ -246,7 +241,6 @@ enum WebhookInsightWatch {
 #[derive(DeriveIden, Clone, Copy)]
 enum WebhookInsightState {
     Table,
-    OrganizationId,
     Fingerprint,
     Code,
     Insight,

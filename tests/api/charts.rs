@@ -2,12 +2,12 @@
 //! trend chart (`GET .../kpis/{key}/chart.svg`) over the demo organizations.
 
 use orgdesign_domain::auth::Role;
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
     authorization::issue_token,
-    helpers::{TestApp, on_each_backend},
+    helpers::{TestApp, get_text, on_each_backend},
 };
 
 async fn chart(app: &TestApp, slug: &str, format: &str, as_of: Option<&str>) -> String {
@@ -18,22 +18,6 @@ async fn chart(app: &TestApp, slug: &str, format: &str, as_of: Option<&str>) -> 
         )
         .await;
     data["organization"]["chart"].as_str().unwrap().to_owned()
-}
-
-/// GETs `path` with `token` (none when `None`): status, content type, body.
-async fn get(app: &TestApp, token: Option<&str>, path: &str) -> (StatusCode, String, String) {
-    let mut request = app.anonymous.get(format!("{}{path}", app.address));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, content_type, response.text().await.unwrap())
 }
 
 fn ids(app_data: &Value, name: &str) -> String {
@@ -71,7 +55,7 @@ async fn the_org_chart_draws_lines_by_kind_functions_and_insight_markers_in_ever
         assert_eq!(svg.matches("class=\"unit ").count(), 9);
         assert!(svg.contains("No insights on this date"));
         let (status, content_type, body) =
-            get(&app, Some(&app.admin_token), "/api/v1/organizations/lumen-health/chart.svg").await;
+            get_text(&app, Some(&app.admin_token), "/api/v1/organizations/lumen-health/chart.svg").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(content_type, "image/svg+xml; charset=utf-8");
         assert_eq!(body, svg);
@@ -109,7 +93,7 @@ async fn the_org_chart_draws_lines_by_kind_functions_and_insight_markers_in_ever
         assert!(!before.contains(&format!("\"{commercial}\" -> \"{marketing}\";")));
         assert!(after.contains(&format!("\"{commercial}\" -> \"{marketing}\";")), "{after}");
         assert!(before.contains("as of 2023-06-01"));
-        let (status, _, body) = get(
+        let (status, _, body) = get_text(
             &app,
             Some(&app.admin_token),
             "/api/v1/organizations/meridian-logistics/chart.svg?asOf=2023-06-01",
@@ -134,7 +118,7 @@ async fn the_kpi_trend_chart_shows_the_series_and_its_target() {
             .await;
         let periods = series["kpiSeries"].as_array().unwrap();
         assert_eq!(periods.len(), 24, "the demo's two years of monthly MQLs");
-        let (status, content_type, svg) = get(
+        let (status, content_type, svg) = get_text(
             &app,
             Some(&app.admin_token),
             "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg?from=2020-01-01&to=2040-01-01",
@@ -152,7 +136,7 @@ async fn the_kpi_trend_chart_shows_the_series_and_its_target() {
 
         // Defaults: the last two years by month.
         let (status, _, default) =
-            get(&app, Some(&app.admin_token), "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg").await;
+            get_text(&app, Some(&app.admin_token), "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg").await;
         assert_eq!(status, StatusCode::OK);
         assert!(default.contains("by month"));
         // 24 months, the current one only partly in the range (up to tomorrow): a
@@ -164,7 +148,7 @@ async fn the_kpi_trend_chart_shows_the_series_and_its_target() {
 
         // No data: a chart that says so, not an error.
         let (status, _, empty) =
-            get(&app, Some(&app.admin_token), "/api/v1/organizations/meridian-logistics/kpis/mqls/chart.svg").await;
+            get_text(&app, Some(&app.admin_token), "/api/v1/organizations/meridian-logistics/kpis/mqls/chart.svg").await;
         assert_eq!(status, StatusCode::OK);
         assert!(empty.contains("No data for mqls"));
         assert!(!empty.contains("<circle"));
@@ -201,18 +185,18 @@ async fn the_chart_endpoints_check_tokens_tenancy_and_input() {
         };
 
         for path in [org_chart, kpi_chart] {
-            let (status, _, _) = get(&app, None, path).await;
+            let (status, _, _) = get_text(&app, None, path).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
             // A viewer of another organization sees the same 404 as for an unknown slug.
             let other = app.token(Role::Viewer, &[&fjord]);
-            let (status, _, body) = get(&app, Some(&other), path).await;
+            let (status, _, body) = get_text(&app, Some(&other), path).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
             assert_eq!(error(&body)["code"], "NOT_FOUND");
             let viewer = app.token(Role::Viewer, &[&lumen]);
-            let (status, _, _) = get(&app, Some(&viewer), path).await;
+            let (status, _, _) = get_text(&app, Some(&viewer), path).await;
             assert_eq!(status, StatusCode::OK, "{path}");
         }
-        let (status, _, _) = get(
+        let (status, _, _) = get_text(
             &app,
             Some(&app.admin_token),
             "/api/v1/organizations/no-such-org/chart.svg",
@@ -222,10 +206,10 @@ async fn the_chart_endpoints_check_tokens_tenancy_and_input() {
 
         // Integration tokens read KPI data but not the structure.
         let (integration, _) = issue_token(&app, &lumen).await;
-        let (status, _, body) = get(&app, Some(&integration), org_chart).await;
+        let (status, _, body) = get_text(&app, Some(&integration), org_chart).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(error(&body)["code"], "FORBIDDEN");
-        let (status, _, _) = get(&app, Some(&integration), kpi_chart).await;
+        let (status, _, _) = get_text(&app, Some(&integration), kpi_chart).await;
         assert_eq!(status, StatusCode::OK);
 
         // Bad input: a clear code and the field at fault.
@@ -267,7 +251,7 @@ async fn the_chart_endpoints_check_tokens_tenancy_and_input() {
                 "unitId",
             ),
         ] {
-            let (got, _, body) = get(&app, admin, &path).await;
+            let (got, _, body) = get_text(&app, admin, &path).await;
             assert_eq!(got, status, "{path}: {body}");
             assert_eq!(error(&body)["field"], field, "{path}: {body}");
             assert!(
@@ -289,11 +273,11 @@ async fn dates_out_of_range_are_bad_input_not_a_crash() {
             "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg?granularity=WEEK&to=-262143-01-05",
             "/api/v1/organizations/lumen-health/chart.svg?asOf=-5000-01-01",
         ] {
-            let (status, _, body) = get(&app, admin, path).await;
+            let (status, _, body) = get_text(&app, admin, path).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
         }
         // The earliest storable dates still chart: the default range starts no earlier.
-        let (status, _, body) = get(
+        let (status, _, body) = get_text(
             &app,
             admin,
             "/api/v1/organizations/lumen-health/kpis/mqls/chart.svg?granularity=YEAR&to=1900-03-01",
@@ -390,7 +374,7 @@ async fn a_chart_can_start_at_one_unit_and_stop_at_a_depth() {
         // Northwind below the pumps business unit: only the insights about what is drawn.
         let northwind = app.ok("{ organization(slug: \"northwind-industrial\") { units { id name } } }", json!({})).await;
         let pumps = ids(&northwind["organization"], "Pumps business unit");
-        let (status, _, svg) = get(
+        let (status, _, svg) = get_text(
             &app,
             Some(&app.admin_token),
             &format!("/api/v1/organizations/northwind-industrial/chart.svg?rootUnitId={pumps}&depth=5"),
@@ -412,7 +396,7 @@ async fn a_chart_can_start_at_one_unit_and_stop_at_a_depth() {
             ("asOf=yesterday".to_owned(), StatusCode::BAD_REQUEST, "asOf"),
         ] {
             let (got, _, body) =
-                get(&app, Some(&app.admin_token), &format!("/api/v1/organizations/northwind-industrial/chart.svg?{query}")).await;
+                get_text(&app, Some(&app.admin_token), &format!("/api/v1/organizations/northwind-industrial/chart.svg?{query}")).await;
             assert_eq!(got, status, "{query}: {body}");
             assert_eq!(error(&body)["field"], field, "{query}: {body}");
         }

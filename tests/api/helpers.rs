@@ -62,6 +62,27 @@ pub async fn post_graphql(
     request.send_json().await
 }
 
+/// `GET path` on `app` with `token` (none when `None`): the status, the content type
+/// (empty when none is sent) and the body as text.
+pub async fn get_text(
+    app: &TestApp,
+    token: Option<&str>,
+    path: &str,
+) -> (reqwest::StatusCode, String, String) {
+    let mut request = app.anonymous.get(format!("{}{path}", app.address));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, content_type, response.text().await.unwrap())
+}
+
 /// The `code` of each item of `list` (insights, problems), in order.
 pub fn codes(list: &Value) -> Vec<&str> {
     list.as_array()
@@ -444,6 +465,13 @@ impl TestApp {
             .as_str()
             .unwrap_or_else(|| panic!("an id: {data}"))
             .to_owned()
+    }
+
+    /// The fields `selection` of organization `org` (`organization(id:)`), read with
+    /// the admin token: the object, not the `data` around it.
+    pub async fn organization(&self, org: &str, selection: &str) -> Value {
+        let query = format!("query($id: ID) {{ organization(id: $id) {{ {selection} }} }}");
+        self.ok(&query, json!({ "id": org })).await["organization"].take()
     }
 
     /// Drafts a scenario `name` of `org`, effective 2030-01-01, and returns its id.

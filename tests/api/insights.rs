@@ -199,13 +199,13 @@ async fn maturity_shows_the_declared_and_the_evidenced_stage_and_their_gaps() {
             )
             .await;
         assert_eq!(declared["declareStage"]["stage"], "OPPORTUNITY");
-        let data = app
-            .ok(
-                "query($id: ID) { organization(id: $id) { maturity { declared { stage rationale } history { stage } evidenced backingKpis missingForNext } insights { code evidence } } }",
-                json!({ "id": org }),
+        let organization = app
+            .organization(
+                &org,
+                "maturity { declared { stage rationale } history { stage } evidenced backingKpis missingForNext } insights { code evidence }",
             )
             .await;
-        let maturity = &data["organization"]["maturity"];
+        let maturity = &organization["maturity"];
         assert_eq!(maturity["declared"]["stage"], "OPPORTUNITY");
         assert_eq!(maturity["evidenced"], "LEAD_GENERATION");
         let mut missing: Vec<String> = maturity["missingForNext"]
@@ -217,7 +217,7 @@ async fn maturity_shows_the_declared_and_the_evidenced_stage_and_their_gaps() {
         missing.sort();
         assert_eq!(missing, ["pipeline_generated", "sals", "sqls"], "the OPPORTUNITY core KPIs without data");
         assert_eq!(maturity["backingKpis"].as_array().unwrap().len(), 3, "inquiries, cost_per_lead, mqls");
-        let codes: Vec<&str> = data["organization"]["insights"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
+        let codes = codes(&organization);
         assert!(codes.contains(&"DECLARED_STAGE_WITHOUT_KPIS"), "{codes:?}");
     })
     .await;
@@ -235,16 +235,16 @@ async fn priority_assessments_keep_their_history_and_show_a_trend() {
         }
         let error = app.error(assess, json!({ "i": { "organizationId": org, "priority": "TRUST", "score": 101 } })).await;
         assert_eq!(error["extensions"]["field"], "input.score");
-        let data = app
-            .ok("query($id: ID) { organization(id: $id) { priorities { priority latest { score } trend history { score } } insights { code } } }", json!({ "id": org }))
+        let organization = app
+            .organization(&org, "priorities { priority latest { score } trend history { score } } insights { code }")
             .await;
-        let priorities = data["organization"]["priorities"].as_array().unwrap();
+        let priorities = organization["priorities"].as_array().unwrap();
         assert_eq!(priorities.len(), 4);
         let trust = priorities.iter().find(|p| p["priority"] == "TRUST").unwrap();
         assert_eq!(trust["latest"]["score"], 55);
         assert_eq!(trust["trend"], 20);
         assert_eq!(trust["history"].as_array().unwrap().len(), 2);
-        let unassessed = data["organization"]["insights"].as_array().unwrap().iter().filter(|i| i["code"] == "PRIORITY_UNASSESSED").count();
+        let unassessed = codes(&organization).iter().filter(|c| **c == "PRIORITY_UNASSESSED").count();
         assert_eq!(unassessed, 3, "TRUST is assessed and no longer low");
     })
     .await;
@@ -284,16 +284,16 @@ async fn relationships_keep_their_reviews_and_answer_the_missing_relationship_in
             json!({ "i": { "id": created["id"], "version": created["version"], "trustScore": 65, "strength": "MODERATE" } }),
         )
         .await;
-        let data = app
-            .ok(
-                "query($id: ID) { organization(id: $id) { relationships { trustScore strength reviews { trustScore } } insights { code title } } }",
-                json!({ "id": org }),
+        let organization = app
+            .organization(
+                &org,
+                "relationships { trustScore strength reviews { trustScore } } insights { code title }",
             )
             .await;
-        let relationship = &data["organization"]["relationships"][0];
+        let relationship = &organization["relationships"][0];
         assert_eq!(relationship["trustScore"], 65);
         assert_eq!(relationship["reviews"].as_array().unwrap().len(), 2, "every review is kept");
-        let missing: Vec<&str> = data["organization"]["insights"]
+        let missing: Vec<&str> = organization["insights"]
             .as_array()
             .unwrap()
             .iter()

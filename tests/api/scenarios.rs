@@ -55,6 +55,24 @@ async fn demo_scenario(app: &TestApp, slug: &str, name: &str) -> Value {
         .unwrap_or_else(|| panic!("no scenario {name:?} in {data:#}"))
 }
 
+/// Drafts a scenario `name` of `org` effective `from`: what `createScenario` answers.
+async fn draft(app: &TestApp, org: &str, name: &str, from: &str) -> Value {
+    app.ok(CREATE, json!({ "org": org, "name": name, "from": from }))
+        .await["createScenario"]
+        .take()
+}
+
+/// Adds `changes` to `draft` at its version: what `addScenarioChanges` answers.
+async fn add(app: &TestApp, draft: &Value, changes: Value) -> Value {
+    let variables = json!({ "id": draft["id"], "version": draft["version"], "changes": changes });
+    app.ok(ADD, variables).await["addScenarioChanges"].take()
+}
+
+/// `draft` as `DIFF` reads it.
+async fn scenario(app: &TestApp, draft: &Value) -> Value {
+    app.ok(DIFF, json!({ "id": draft["id"] })).await["scenario"].take()
+}
+
 #[tokio::test]
 async fn the_northwind_center_draft_resolves_marketing_under_sales_and_promoting_it_changes_the_live_model()
  {
@@ -69,7 +87,7 @@ async fn the_northwind_center_draft_resolves_marketing_under_sales_and_promoting
         let draft = demo_scenario(&app, "northwind-industrial", "Independent marketing center").await;
 
         // The diff: what the draft resolves, and the model after.
-        let scenario = app.ok(DIFF, json!({ "id": draft["id"] })).await["scenario"].clone();
+        let scenario = scenario(&app, &draft).await;
         let diff = &scenario["diff"];
         let resolved = codes(&diff["insightsResolved"]);
         assert!(resolved.contains(&"MARKETING_REPORTS_TO_SALES"), "{diff:#}");
@@ -193,45 +211,38 @@ async fn a_refused_change_names_its_index_and_field_and_stores_nothing() {
             .await;
         app.add_line(&brand, &marketing, "SOLID", "2024-01-01", None)
             .await;
-        let draft = app
-            .ok(
-                CREATE,
-                json!({ "org": org, "name": "Loop", "from": "2030-01-01" }),
-            )
-            .await["createScenario"]
-            .clone();
+        let draft = draft(&app, &org, "Loop", "2030-01-01").await;
         let error = app
             .error(
                 ADD,
                 json!({ "id": draft["id"], "version": draft["version"], "changes": [
-                    { "updateUnit": { "unitId": brand, "name": "Brand and content" } },
-                    { "addDottedLine": { "unitId": brand, "superiorUnitId": ceo } },
-                    { "moveUnit": { "unitId": marketing, "superiorUnitId": brand } },
+                { "updateUnit": { "unitId": brand, "name": "Brand and content" } },
+                { "addDottedLine": { "unitId": brand, "superiorUnitId": ceo } },
+                { "moveUnit": { "unitId": marketing, "superiorUnitId": brand } },
                 ] }),
             )
             .await;
         assert_eq!(field(&error), "changes[2].superiorUnitId", "{error}");
         assert_eq!(code(&error), "BAD_USER_INPUT", "{error}");
-        let stored = app.ok(DIFF, json!({ "id": draft["id"] })).await["scenario"].clone();
+        let stored = scenario(&app, &draft).await;
         assert_eq!(stored["changes"], json!([]));
         assert_eq!(stored["version"], draft["version"]);
         assert_eq!(stored["diff"]["empty"], true);
 
         // Keys: a unit created by an earlier change is named by its key.
-        let added = app
-            .ok(
-                ADD,
-                json!({ "id": draft["id"], "version": draft["version"], "changes": [
-                    { "createUnit": { "key": "growth", "name": "Growth", "function": "MARKETING",
-                                      "superiorUnitId": ceo } },
-                    { "moveUnit": { "unitId": brand, "superiorUnitId": "growth" } },
-                    { "archiveUnit": { "unitId": marketing } },
-                ] }),
-            )
-            .await["addScenarioChanges"]
-            .clone();
+        let added = add(
+            &app,
+            &draft,
+            json!([
+                { "createUnit": { "key": "growth", "name": "Growth", "function": "MARKETING",
+                                  "superiorUnitId": ceo } },
+                { "moveUnit": { "unitId": brand, "superiorUnitId": "growth" } },
+                { "archiveUnit": { "unitId": marketing } },
+            ]),
+        )
+        .await;
         assert_eq!(added["changes"].as_array().unwrap().len(), 3);
-        let diff = app.ok(DIFF, json!({ "id": draft["id"] })).await["scenario"]["diff"].clone();
+        let diff = scenario(&app, &draft).await["diff"].take();
         assert_eq!(diff["unitsAdded"][0]["name"], "Growth");
         assert_eq!(diff["unitsMoved"][0]["to"]["name"], "Growth");
         assert_eq!(diff["unitsMoved"][0]["from"]["name"], "Marketing");
@@ -240,7 +251,7 @@ async fn a_refused_change_names_its_index_and_field_and_stores_nothing() {
             .error(
                 ADD,
                 json!({ "id": draft["id"], "version": added["version"], "changes": [
-                    { "moveUnit": { "unitId": "nope", "superiorUnitId": ceo } },
+                { "moveUnit": { "unitId": "nope", "superiorUnitId": ceo } },
                 ] }),
             )
             .await;
@@ -250,7 +261,7 @@ async fn a_refused_change_names_its_index_and_field_and_stores_nothing() {
             .error(
                 ADD,
                 json!({ "id": draft["id"], "version": draft["version"], "changes": [
-                    { "updateUnit": { "unitId": ceo, "name": "Board" } },
+                { "updateUnit": { "unitId": ceo, "name": "Board" } },
                 ] }),
             )
             .await;
@@ -268,22 +279,14 @@ async fn a_draft_is_promoted_after_a_rebase_and_a_promotion_applies_every_change
             sales,
             marketing,
         } = app.marketing_under_sales(&org, "CEO office").await;
-        let draft = app
-            .ok(CREATE, json!({ "org": org, "name": "Out of sales", "from": "2030-01-01" }))
-            .await["createScenario"]
-            .clone();
-        let added = app
-            .ok(
-                ADD,
-                json!({ "id": draft["id"], "version": draft["version"], "changes": [
-                    { "moveUnit": { "unitId": marketing, "superiorUnitId": ceo } },
-                    { "createPosition": { "unitId": marketing, "title": "CMO", "role": "CMO",
-                                          "responsibilities": ["BRAND", "REVENUE"] } },
-                    { "addDottedLine": { "unitId": marketing, "superiorUnitId": sales } },
-                ] }),
-            )
-            .await["addScenarioChanges"]
-            .clone();
+        let draft = draft(&app, &org, "Out of sales", "2030-01-01").await;
+        let added = add(&app, &draft, json!([
+            { "moveUnit": { "unitId": marketing, "superiorUnitId": ceo } },
+            { "createPosition": { "unitId": marketing, "title": "CMO", "role": "CMO",
+                                  "responsibilities": ["BRAND", "REVENUE"] } },
+            { "addDottedLine": { "unitId": marketing, "superiorUnitId": sales } },
+        ]))
+        .await;
         // A live change after the draft: promotion is refused until a rebase.
         app.create_unit(&org, "Finance", "FINANCE").await;
         let refused = app
@@ -499,18 +502,10 @@ async fn a_promotion_reaches_structure_subscribers_as_its_changes() {
         // Dated today, its changes take effect at once (a later date announces them on
         // that day: see dated_structure.rs).
         let today = chrono::Utc::now().date_naive().to_string();
-        let draft = app
-            .ok(CREATE, json!({ "org": org, "name": "Out of sales", "from": today }))
-            .await["createScenario"]
-            .clone();
-        let added = app
-            .ok(
-                ADD,
-                json!({ "id": draft["id"], "version": draft["version"], "changes": [
-                    { "moveUnit": { "unitId": marketing, "superiorUnitId": ceo } } ] }),
-            )
-            .await["addScenarioChanges"]
-            .clone();
+        let draft = draft(&app, &org, "Out of sales", &today).await;
+        let added = add(&app, &draft, json!([
+            { "moveUnit": { "unitId": marketing, "superiorUnitId": ceo } } ]))
+        .await;
         app.ok(PROMOTE, json!({ "id": draft["id"], "version": added["version"] }))
             .await;
         let mut heard = Vec::new();
@@ -545,24 +540,14 @@ async fn evaluating_a_draft_sends_as_many_statements_for_twenty_changes_as_for_o
         app.add_line(&hub, &ceo, "SOLID", "2024-01-01", None).await;
         let mut counts = Vec::new();
         for n in [1, 20] {
-            let draft = app
-                .ok(
-                    CREATE,
-                    json!({ "org": org, "name": format!("{n}"), "from": "2030-01-01" }),
-                )
-                .await["createScenario"]
-                .clone();
+            let draft = draft(&app, &org, &format!("{n}"), "2030-01-01").await;
             let changes: Vec<Value> = teams[..n]
                 .iter()
                 .map(|t| json!({ "moveUnit": { "unitId": t, "superiorUnitId": hub } }))
                 .collect();
-            app.ok(
-                ADD,
-                json!({ "id": draft["id"], "version": draft["version"], "changes": changes }),
-            )
-            .await;
+            add(&app, &draft, json!(changes)).await;
             let before = app.statements();
-            let scenario = app.ok(DIFF, json!({ "id": draft["id"] })).await["scenario"].clone();
+            let scenario = scenario(&app, &draft).await;
             counts.push(app.statements() - before);
             assert_eq!(scenario["diff"]["unitsMoved"].as_array().unwrap().len(), n);
         }

@@ -7,7 +7,7 @@ use orgdesign_domain::auth::Role;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, codes, on_each_backend, succeeded};
+use crate::helpers::{TestApp, codes, get_text, on_each_backend, succeeded};
 
 const EXPORT: &str = "/api/v1/organizations/northwind-industrial/structure.csv";
 const IMPORT: &str = "/api/v1/organizations/northwind-industrial/scenarios";
@@ -32,24 +32,6 @@ const SCENARIO: &str = r#"query($id: ID!) { scenario(id: $id) {
 const COUNT: &str = r#"query { organization(slug: "northwind-industrial") {
     scenarios(first: 1) { totalCount } } }"#;
 
-/// `GET` a path with `token`: status, content type and body.
-async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, String, String) {
-    let response = app
-        .anonymous
-        .get(format!("{}{path}", app.address))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (status, content_type, response.text().await.unwrap())
-}
-
 /// `POST` a CSV file with `token` to `path` (query included): status and JSON body.
 async fn upload(app: &TestApp, token: &str, path: &str, csv: &str) -> (StatusCode, Value) {
     let response = app
@@ -63,6 +45,28 @@ async fn upload(app: &TestApp, token: &str, path: &str, csv: &str) -> (StatusCod
         .unwrap();
     let status = response.status();
     (status, response.json().await.unwrap())
+}
+
+/// Loads the demo and exports Northwind's structure as the admin: the file.
+async fn demo_export(app: &TestApp) -> String {
+    app.load_demo().await;
+    let (status, _, csv) = get_text(app, Some(&app.admin_token), EXPORT).await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    csv
+}
+
+/// Imports `csv` as the admin with the parameters `query`, which must draft a scenario:
+/// the scenario the reply describes.
+async fn import(app: &TestApp, query: &str, csv: &str) -> Value {
+    let path = format!("{IMPORT}?{query}");
+    let (status, created) = upload(app, &app.admin_token, &path, csv).await;
+    assert_eq!(status, StatusCode::CREATED, "{created:#}");
+    created
+}
+
+/// Scenario `id` as `SCENARIO` reads it.
+async fn scenario(app: &TestApp, id: &Value) -> Value {
+    app.ok(SCENARIO, json!({ "id": id })).await["scenario"].take()
 }
 
 async fn scenario_count(app: &TestApp) -> u64 {
@@ -92,7 +96,7 @@ fn edited(csv: &str, edit: impl FnOnce(&mut Vec<Vec<String>>)) -> String {
 async fn an_exported_structure_imported_as_a_scenario_has_an_empty_diff() {
     on_each_backend(|app| async move {
         app.load_demo().await;
-        let (status, content_type, csv) = get(&app, &app.admin_token, EXPORT).await;
+        let (status, content_type, csv) = get_text(&app, Some(&app.admin_token), EXPORT).await;
         assert_eq!(status, StatusCode::OK, "{csv}");
         assert!(content_type.starts_with("text/csv"), "{content_type}");
         assert_eq!(csv.lines().next(), Some(HEADER));
@@ -107,28 +111,21 @@ async fn an_exported_structure_imported_as_a_scenario_has_an_empty_diff() {
         );
 
         let before = scenario_count(&app).await;
-        let (status, created) = upload(
-            &app,
-            &app.admin_token,
-            &format!("{IMPORT}?name=Round%20trip"),
-            &csv,
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{created:#}");
+        let created = import(&app, "name=Round%20trip", &csv).await;
         assert_eq!(created["status"], "DRAFT");
         assert_eq!(created["name"], "Round trip");
         assert_eq!(created["changes"], 0, "{created:#}");
         assert_eq!(created["version"], 1);
         assert_eq!(scenario_count(&app).await, before + 1);
 
-        let scenario = app.ok(SCENARIO, json!({ "id": created["id"] })).await["scenario"].clone();
+        let scenario = scenario(&app, &created["id"]).await;
         assert_eq!(scenario["diff"]["empty"], true, "{scenario:#}");
         assert_eq!(scenario["changes"], json!([]));
         assert_eq!(scenario["diff"]["insightsResolved"], json!([]));
         assert_eq!(scenario["diff"]["insightsIntroduced"], json!([]));
 
         // The export is stable: the same day gives the same file.
-        let (_, _, again) = get(&app, &app.admin_token, EXPORT).await;
+        let (_, _, again) = get_text(&app, Some(&app.admin_token), EXPORT).await;
         assert_eq!(again, csv);
 
         // A retried upload with the same Idempotency-Key gets the first reply and
@@ -162,8 +159,7 @@ async fn an_exported_structure_imported_as_a_scenario_has_an_empty_diff() {
 #[tokio::test]
 async fn an_edited_structure_file_drafts_the_changes_it_describes() {
     on_each_backend(|app| async move {
-        app.load_demo().await;
-        let (_, _, csv) = get(&app, &app.admin_token, EXPORT).await;
+        let csv = demo_export(&app).await;
         // Both marketing teams move under a new CMO-led center reporting to the board,
         // with DOTTED lines back into their business units; Finance goes.
         let file = edited(&csv, |rows| {
@@ -196,17 +192,11 @@ async fn an_edited_structure_file_drafts_the_changes_it_describes() {
                 .to_vec(),
             );
         });
-        let (status, created) = upload(
-            &app,
-            &app.admin_token,
-            &format!("{IMPORT}?name=Marketing%20center%20from%20a%20file&effectiveFrom=2030-01-01"),
-            &file,
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{created:#}");
+        let query = "name=Marketing%20center%20from%20a%20file&effectiveFrom=2030-01-01";
+        let created = import(&app, query, &file).await;
         assert_eq!(created["effectiveFrom"], "2030-01-01");
 
-        let scenario = app.ok(SCENARIO, json!({ "id": created["id"] })).await["scenario"].clone();
+        let scenario = scenario(&app, &created["id"]).await;
         let kinds: Vec<&str> = scenario["changes"]
             .as_array()
             .unwrap()
@@ -272,8 +262,7 @@ async fn an_edited_structure_file_drafts_the_changes_it_describes() {
 #[tokio::test]
 async fn a_bad_structure_file_is_refused_with_its_line_and_nothing_is_created() {
     on_each_backend(|app| async move {
-        app.load_demo().await;
-        let (_, _, csv) = get(&app, &app.admin_token, EXPORT).await;
+        let csv = demo_export(&app).await;
         let before = scenario_count(&app).await;
         let path = format!("{IMPORT}?name=Broken");
         let stranger = uuid::Uuid::now_v7().to_string();
@@ -350,29 +339,26 @@ async fn viewers_read_the_structure_file_editors_import_it_and_integrations_do_n
         let editor = app.token(Role::Editor, &[&org]);
         let stranger = app.token(Role::Editor, &[&other]);
         let (integration, _) = crate::authorization::issue_token(&app, &org).await;
-        let (_, _, csv) = get(&app, &app.admin_token, EXPORT).await;
+        let (_, _, csv) = get_text(&app, Some(&app.admin_token), EXPORT).await;
         let path = format!("{IMPORT}?name=Access");
 
-        assert_eq!(get(&app, &viewer, EXPORT).await.0, StatusCode::OK);
-        assert_eq!(get(&app, &editor, EXPORT).await.0, StatusCode::OK);
-        assert_eq!(
-            get(&app, &integration, EXPORT).await.0,
-            StatusCode::FORBIDDEN
-        );
-        assert_eq!(get(&app, &stranger, EXPORT).await.0, StatusCode::NOT_FOUND);
-
-        assert_eq!(
-            upload(&app, &viewer, &path, &csv).await.0,
-            StatusCode::FORBIDDEN
-        );
-        assert_eq!(
-            upload(&app, &integration, &path, &csv).await.0,
-            StatusCode::FORBIDDEN
-        );
-        assert_eq!(
-            upload(&app, &stranger, &path, &csv).await.0,
-            StatusCode::NOT_FOUND
-        );
+        for (who, token, expected) in [
+            ("viewer", &viewer, StatusCode::OK),
+            ("editor", &editor, StatusCode::OK),
+            ("integration", &integration, StatusCode::FORBIDDEN),
+            ("stranger", &stranger, StatusCode::NOT_FOUND),
+        ] {
+            let (status, _, _) = get_text(&app, Some(token), EXPORT).await;
+            assert_eq!(status, expected, "{who} exports");
+        }
+        for (who, token, expected) in [
+            ("viewer", &viewer, StatusCode::FORBIDDEN),
+            ("integration", &integration, StatusCode::FORBIDDEN),
+            ("stranger", &stranger, StatusCode::NOT_FOUND),
+        ] {
+            let (status, _) = upload(&app, token, &path, &csv).await;
+            assert_eq!(status, expected, "{who} imports");
+        }
         let (status, created) = upload(&app, &editor, &path, &csv).await;
         assert_eq!(status, StatusCode::CREATED, "{created:#}");
     })
@@ -388,6 +374,23 @@ fn orgdesign(database_url: &str, args: &[&str]) -> std::process::Output {
         .env_remove("RUST_BACKTRACE")
         .output()
         .expect("the binary runs")
+}
+
+/// Writes `csv` to `file` and drafts it as scenario `name` of Northwind with
+/// `orgdesign import-structure`, given `more` arguments: the command's output.
+fn import_with_cli(
+    database_url: &str,
+    file: &std::path::Path,
+    csv: &str,
+    name: &str,
+    more: &[&str],
+) -> std::process::Output {
+    std::fs::write(file, csv).unwrap();
+    let file = file.to_str().unwrap();
+    let org = "northwind-industrial";
+    let mut args = vec!["import-structure", file, "--org", org, "--scenario", name];
+    args.extend_from_slice(more);
+    orgdesign(database_url, &args)
 }
 
 #[tokio::test]
@@ -406,22 +409,12 @@ async fn the_command_line_exports_and_imports_the_structure_round_trip() {
             &["export-structure", "--org", "northwind-industrial"],
         );
         let csv = succeeded(&exported);
-        let (_, _, served) = get(&app, &app.admin_token, EXPORT).await;
+        let (_, _, served) = get_text(&app, Some(&app.admin_token), EXPORT).await;
         assert_eq!(csv, served);
 
         let file = dir.join("northwind.csv");
-        std::fs::write(&file, &csv).unwrap();
-        let imported = orgdesign(
-            &app.database_url,
-            &[
-                "import-structure",
-                file.to_str().unwrap(),
-                "--org",
-                "northwind-industrial",
-                "--scenario",
-                "Round trip from the command line",
-            ],
-        );
+        let round_trip = "Round trip from the command line";
+        let imported = import_with_cli(&app.database_url, &file, &csv, round_trip, &[]);
         let stdout = succeeded(&imported);
         assert!(stdout.contains("(0 changes"), "{stdout}");
         assert!(stdout.contains("the diff is empty"), "{stdout}");
@@ -430,8 +423,8 @@ async fn the_command_line_exports_and_imports_the_structure_round_trip() {
             .nth(2)
             .expect("drafted scenario <id>")
             .to_owned();
-        let scenario = app.ok(SCENARIO, json!({ "id": id })).await["scenario"].clone();
-        assert_eq!(scenario["name"], "Round trip from the command line");
+        let scenario = scenario(&app, &json!(id)).await;
+        assert_eq!(scenario["name"], round_trip);
         assert_eq!(scenario["diff"]["empty"], true, "{scenario:#}");
 
         // An edited file: the summary says what the diff says.
@@ -442,19 +435,12 @@ async fn the_command_line_exports_and_imports_the_structure_round_trip() {
                 }
             }
         });
-        std::fs::write(&file, &moved).unwrap();
-        let imported = orgdesign(
+        let imported = import_with_cli(
             &app.database_url,
-            &[
-                "import-structure",
-                file.to_str().unwrap(),
-                "--org",
-                "northwind-industrial",
-                "--scenario",
-                "Valves marketing to the board",
-                "--effective-from",
-                "2030-01-01",
-            ],
+            &file,
+            &moved,
+            "Valves marketing to the board",
+            &["--effective-from", "2030-01-01"],
         );
         let stdout = succeeded(&imported);
         assert!(
@@ -466,18 +452,7 @@ async fn the_command_line_exports_and_imports_the_structure_round_trip() {
         // A bad line: its number in the message, nothing stored.
         let before = scenario_count(&app).await;
         let broken = edited(&csv, |rows| rows[2][3] = "BORROWED".into());
-        std::fs::write(&file, &broken).unwrap();
-        let refused = orgdesign(
-            &app.database_url,
-            &[
-                "import-structure",
-                file.to_str().unwrap(),
-                "--org",
-                "northwind-industrial",
-                "--scenario",
-                "Broken",
-            ],
-        );
+        let refused = import_with_cli(&app.database_url, &file, &broken, "Broken", &[]);
         assert!(!refused.status.success());
         let stderr = String::from_utf8_lossy(&refused.stderr);
         assert!(stderr.contains("line 4, column sourcing"), "{stderr}");

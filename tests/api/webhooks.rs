@@ -436,9 +436,17 @@ async fn urls_that_point_at_private_addresses_are_refused_at_creation_and_after_
         // resolving it, and says so in the log.
         let receiver = Receiver::start().await;
         let port = receiver.url.rsplit(':').next().unwrap().to_owned();
-        let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
-        let endpoint_id =
-            insert_endpoint(&db, &org, &format!("http://localhost:{port}/hook")).await;
+        let endpoint_id = app
+            .ok(
+                CREATE,
+                json!({ "i": { "organizationId": org, "url": "https://hooks.example.com/hook", "events": ["structure.changed"] } }),
+            )
+            .await["createWebhookEndpoint"]["endpoint"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let private = format!("http://localhost:{port}/hook");
+        point_underneath(&app, &endpoint_id, &private).await;
         app.create_unit(&org, "Marketing", "MARKETING").await;
         let log = wait_for("a refused attempt", Duration::from_secs(20), || async {
             let log = deliveries(&app, &endpoint_id).await;
@@ -461,35 +469,19 @@ async fn urls_that_point_at_private_addresses_are_refused_at_creation_and_after_
     }
 }
 
-/// Writes an endpoint row straight into the database, past the API's checks.
-async fn insert_endpoint(db: &sea_orm::DatabaseConnection, org: &str, url: &str) -> String {
-    use sea_orm::{ActiveModelTrait, Set};
-    let id = uuid::Uuid::now_v7();
-    let now = chrono::Utc::now();
-    entity::webhook_endpoint::ActiveModel {
-        id: Set(id),
-        organization_id: Set(org.parse().unwrap()),
-        url: Set(url.to_owned()),
-        description: Set(None),
-        events: Set(json!(["structure.changed"])),
-        ordered: Set(false),
-        secret: Set("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()),
-        previous_secret: Set(None),
-        previous_secret_expires_at: Set(None),
-        enabled: Set(true),
-        disabled_reason: Set(None),
-        disabled_at: Set(None),
-        failing_since: Set(None),
-        lease_owner: Set(None),
-        lease_until: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    id.to_string()
+/// Points an endpoint at `url` straight in the database, past the API's checks, as a
+/// change of what its host resolves to would.
+async fn point_underneath(app: &TestApp, endpoint: &str, url: &str) {
+    use entity::webhook_endpoint::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let changed = Entity::update_many()
+        .col_expr(Column::Url, Expr::value(url))
+        .filter(Column::Id.eq(endpoint.parse::<uuid::Uuid>().unwrap()))
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected, 1);
 }
 
 #[tokio::test]

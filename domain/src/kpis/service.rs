@@ -18,7 +18,7 @@ use crate::{
     error::{Error, Result},
     store::Store,
     units::service::ensure_of_organization,
-    write,
+    write::{self, Versioned},
 };
 
 /// An organization's own KPI, parsed.
@@ -135,11 +135,8 @@ pub async fn set_target(
     let now = clock::now();
     let row = match existing.one(tx).await? {
         Some(current) => {
-            let version = current.version;
-            let mut row: kpi_target::ActiveModel = current.into();
+            let mut row = current.next_version(now);
             row.value_scaled = Set(new.value_scaled);
-            row.version = Set(version + 1);
-            row.updated_at = Set(now);
             row.update(tx).await?
         }
         None => {

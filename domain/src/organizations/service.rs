@@ -16,7 +16,7 @@ use crate::{
     error::{Error, Result},
     query::rows_in,
     store::Store,
-    write::{self, Target},
+    write::{self, Target, Versioned},
 };
 
 /// A new organization, parsed.
@@ -151,8 +151,7 @@ pub async fn update(
         Target::organization(changes.id, "id").at_version(changes.version),
     )
     .await?;
-    let current = write.organization.clone();
-    let mut row: organization::ActiveModel = current.clone().into();
+    let mut row = write.organization.clone().next_version(now());
     if let Some(slug) = &changes.slug {
         row.slug = Set(slug.as_str().to_owned());
     }
@@ -171,8 +170,6 @@ pub async fn update(
     if let Some(archived) = changes.archived {
         row.archived = Set(archived);
     }
-    row.version = Set(current.version + 1);
-    row.updated_at = Set(now());
     let updated = match row.update(&write.tx).await {
         Ok(updated) => updated,
         Err(err) => {

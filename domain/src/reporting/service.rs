@@ -22,7 +22,7 @@ use crate::{
     error::{Error, Result},
     query::{lines_in_effect_on, rows_in},
     store::Store,
-    write::{self, Row, check_version},
+    write::{self, Row, Versioned, check_version},
 };
 
 /// A new line, parsed.
@@ -296,11 +296,8 @@ pub(crate) async fn replace_in<C: ConnectionTrait>(
             ));
         }
         Some(previous) => {
-            let version = previous.version;
-            let mut row: reporting_line::ActiveModel = previous.into();
+            let mut row = previous.next_version(now());
             row.effective_to = Set(Some(line.effective_from));
-            row.version = Set(version + 1);
-            row.updated_at = Set(now());
             Some(row.update(tx).await?)
         }
         None => None,
@@ -355,10 +352,8 @@ pub(crate) async fn end_in<C: ConnectionTrait>(
     check_invariants(tx, principal, org, &candidate, Some(current.id))
         .await
         .map_err(|err| err.on_field("effectiveTo"))?;
-    let mut row: reporting_line::ActiveModel = current.clone().into();
+    let mut row = current.next_version(now());
     row.effective_to = Set(Some(effective_to));
-    row.version = Set(current.version + 1);
-    row.updated_at = Set(now());
     Ok(row.update(tx).await?)
 }
 

@@ -68,6 +68,40 @@ fn valid_key(raw: &str) -> bool {
         && Uuid::parse_str(raw).is_err()
 }
 
+/// The id `raw` names for the input `field`: the key of a `what` an earlier change
+/// creates (one of `keys`), or an id.
+fn named_id(
+    keys: &HashMap<String, Uuid>,
+    raw: &str,
+    what: &'static str,
+    field: &str,
+) -> Result<Uuid> {
+    match keys.get(raw) {
+        Some(id) => Ok(*id),
+        None => Uuid::parse_str(raw).map_err(|_| {
+            Error::bad_input(
+                field,
+                format!("neither a {what} id nor the key of a {what} an earlier change creates"),
+            )
+        }),
+    }
+}
+
+/// The index of `id` among `rows` (each an id and whether it is archived): refused on
+/// `field` when there is no such `what` or it is archived.
+fn active_index(
+    rows: impl Iterator<Item = (Uuid, bool)>,
+    id: Uuid,
+    what: &'static str,
+    field: &str,
+) -> Result<usize> {
+    match rows.enumerate().find(|(_, (row, _))| *row == id) {
+        None => Err(Error::not_found_at(what, field)),
+        Some((_, (_, true))) => Err(Error::bad_input(field, format!("the {what} is archived"))),
+        Some((i, _)) => Ok(i),
+    }
+}
+
 impl Draft {
     /// A draft of `scenario` starting from the live `snapshot` on its date.
     pub fn new(scenario: Uuid, snapshot: Snapshot, stamp: DateTime<Utc>) -> Self {
@@ -94,40 +128,17 @@ impl Draft {
 
     /// The active unit `raw` names (an id or a key), for the input `field`.
     fn unit(&self, raw: &str, field: &str) -> Result<Uuid> {
-        let id = match self.unit_keys.get(raw) {
-            Some(id) => *id,
-            None => Uuid::parse_str(raw).map_err(|_| {
-                Error::bad_input(
-                    field,
-                    "neither a unit id nor the key of a unit an earlier change creates",
-                )
-            })?,
-        };
-        match self.unit_index(id).map(|i| &self.snapshot.units[i]) {
-            None => Err(Error::not_found_at("unit", field)),
-            Some(unit) if unit.archived => Err(Error::bad_input(field, "the unit is archived")),
-            Some(_) => Ok(id),
-        }
+        let id = named_id(&self.unit_keys, raw, "unit", field)?;
+        let units = self.snapshot.units.iter().map(|u| (u.id, u.archived));
+        active_index(units, id, "unit", field).map(|_| id)
     }
 
-    /// The active position `raw` names (an id or a key), for the input `field`.
+    /// The index of the active position `raw` names (an id or a key), for the input
+    /// `field`.
     fn position(&self, raw: &str, field: &str) -> Result<usize> {
-        let id = match self.position_keys.get(raw) {
-            Some(id) => *id,
-            None => Uuid::parse_str(raw).map_err(|_| {
-                Error::bad_input(
-                    field,
-                    "neither a position id nor the key of a position an earlier change creates",
-                )
-            })?,
-        };
-        match self.snapshot.positions.iter().position(|p| p.id == id) {
-            None => Err(Error::not_found_at("position", field)),
-            Some(i) if self.snapshot.positions[i].archived => {
-                Err(Error::bad_input(field, "the position is archived"))
-            }
-            Some(i) => Ok(i),
-        }
+        let id = named_id(&self.position_keys, raw, "position", field)?;
+        let positions = self.snapshot.positions.iter().map(|p| (p.id, p.archived));
+        active_index(positions, id, "position", field)
     }
 
     fn solid_superior(&self, unit: Uuid) -> Option<usize> {
@@ -153,16 +164,38 @@ impl Draft {
         true
     }
 
-    fn new_line(&mut self, unit: Uuid, superior: Uuid, kind: LineKind) {
-        let id = synthetic_id(self.scenario, &format!("line:{}", self.applied));
-        let organization_id = self
-            .snapshot
+    /// The organization the objects a change creates belong to, read from the
+    /// snapshot's units (nil when it has none).
+    fn organization_id(&self) -> Uuid {
+        self.snapshot
             .units
             .first()
-            .map_or(Uuid::nil(), |u| u.organization_id);
+            .map_or(Uuid::nil(), |u| u.organization_id)
+    }
+
+    /// Refuses (on `field`) a `key` for a new object that is malformed or that an
+    /// earlier change of the scenario already uses.
+    fn check_new_key(&self, key: &str, field: &str) -> Result<()> {
+        if !valid_key(key) {
+            return Err(Error::bad_input(
+                field,
+                "a key is 1-64 lower-case letters, digits and dashes, and not an id",
+            ));
+        }
+        if self.unit_keys.contains_key(key) || self.position_keys.contains_key(key) {
+            return Err(Error::bad_input(
+                field,
+                "an earlier change of this scenario uses this key",
+            ));
+        }
+        Ok(())
+    }
+
+    fn new_line(&mut self, unit: Uuid, superior: Uuid, kind: LineKind) {
+        let id = synthetic_id(self.scenario, &format!("line:{}", self.applied));
         self.snapshot.lines.push(reporting_line::Model {
             id,
-            organization_id,
+            organization_id: self.organization_id(),
             unit_id: unit,
             superior_unit_id: superior,
             kind: kind.as_str().to_owned(),
@@ -193,18 +226,7 @@ impl Draft {
         let f = |name: &str| format!("{at}.{name}");
         match change {
             Change::CreateUnit(c) => {
-                if !valid_key(&c.key) {
-                    return Err(Error::bad_input(
-                        f("key"),
-                        "a key is 1-64 lower-case letters, digits and dashes, and not an id",
-                    ));
-                }
-                if self.unit_keys.contains_key(&c.key) || self.position_keys.contains_key(&c.key) {
-                    return Err(Error::bad_input(
-                        f("key"),
-                        "an earlier change of this scenario uses this key",
-                    ));
-                }
+                self.check_new_key(&c.key, &f("key"))?;
                 let name = Name::parse(&f("name"), &c.name)?;
                 let description =
                     Description::parse_opt(&f("description"), c.description.as_deref())?;
@@ -220,14 +242,9 @@ impl Draft {
                     )));
                 }
                 let id = synthetic_id(self.scenario, &format!("unit:{}", c.key));
-                let organization_id = self
-                    .snapshot
-                    .units
-                    .first()
-                    .map_or(Uuid::nil(), |u| u.organization_id);
                 self.snapshot.units.push(org_unit::Model {
                     id,
-                    organization_id,
+                    organization_id: self.organization_id(),
                     name: name.into_inner(),
                     function: c.function.as_str().to_owned(),
                     sourcing: c.sourcing.as_str().to_owned(),
@@ -344,18 +361,7 @@ impl Draft {
             }
             Change::CreatePosition(c) => {
                 if let Some(key) = &c.key {
-                    if !valid_key(key) {
-                        return Err(Error::bad_input(
-                            f("key"),
-                            "a key is 1-64 lower-case letters, digits and dashes, and not an id",
-                        ));
-                    }
-                    if self.unit_keys.contains_key(key) || self.position_keys.contains_key(key) {
-                        return Err(Error::bad_input(
-                            f("key"),
-                            "an earlier change of this scenario uses this key",
-                        ));
-                    }
+                    self.check_new_key(key, &f("key"))?;
                 }
                 let unit = self.unit(&c.unit_id, &f("unitId"))?;
                 let title = Name::parse(&f("title"), &c.title)?;
@@ -379,11 +385,7 @@ impl Draft {
                 let id = synthetic_id(self.scenario, &format!("position:{label}"));
                 self.snapshot.positions.push(position::Model {
                     id,
-                    organization_id: self
-                        .snapshot
-                        .units
-                        .first()
-                        .map_or(Uuid::nil(), |u| u.organization_id),
+                    organization_id: self.organization_id(),
                     unit_id: unit,
                     title: title.into_inner(),
                     role: c.role.as_str().to_owned(),

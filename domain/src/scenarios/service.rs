@@ -24,12 +24,12 @@ use super::{
 use crate::{
     Description, Name, StorableDate,
     audit::Operation,
-    auth::{Principal, Writer},
+    auth::Writer,
     clock::now,
     error::{Error, Result},
     insights::{self, Snapshot},
     store::Store,
-    write::{self, Row, Target, Write, check_version},
+    write::{self, Row, Target, Versioned, Write, check_version},
 };
 
 /// Most changes one scenario holds.
@@ -90,25 +90,22 @@ pub async fn create(
 ) -> Result<scenario::Model> {
     let target = Target::organization(new.organization_id, "organizationId").active();
     let write = write::begin(store, writer, target).await?;
-    let (org, principal) = (&write.organization, write.principal()?);
-    let row = insert_draft(&write.tx, org, principal, (Uuid::now_v7(), now()), new, &[]).await?;
-    write
-        .commit(Operation::CreateScenario, vec![row.id])
-        .await?;
-    Ok(row)
+    let draft = (Uuid::now_v7(), now());
+    insert_draft(write, draft, new, &[], Operation::CreateScenario).await
 }
 
-/// Writes a new draft of `org` holding `changes` (already validated), as `(id, stamp)`
-/// (its id and creation time, which name the objects its changes create), if the
-/// organization has room for another draft.
-async fn insert_draft<C: ConnectionTrait>(
-    tx: &C,
-    org: &organization::Model,
-    principal: &Principal,
+/// Writes a new draft of the organization `write` changes, holding `changes` (already
+/// validated), as `(id, stamp)` (its id and creation time, which name the objects its
+/// changes create), if the organization has room for another draft; commits it as
+/// `operation`.
+async fn insert_draft(
+    write: Write<'_>,
     (id, stamp): (Uuid, chrono::DateTime<chrono::Utc>),
     new: NewScenario,
     changes: &[Change],
+    operation: Operation,
 ) -> Result<scenario::Model> {
+    let (tx, org, principal) = (&write.tx, &write.organization, write.principal()?);
     let drafts = scenario::Entity::find()
         .filter(scenario::Column::OrganizationId.eq(org.id))
         .filter(scenario::Column::Status.eq(Status::Draft.as_str()))
@@ -119,7 +116,7 @@ async fn insert_draft<C: ConnectionTrait>(
             "an organization holds at most {MAX_DRAFTS} draft scenarios; promote or discard one"
         )));
     }
-    Ok(scenario::ActiveModel {
+    let row = scenario::ActiveModel {
         id: Set(id),
         organization_id: Set(org.id),
         name: Set(new.name.into_inner()),
@@ -136,7 +133,9 @@ async fn insert_draft<C: ConnectionTrait>(
         version: Set(1),
     }
     .insert(tx)
-    .await?)
+    .await?;
+    write.commit(operation, vec![row.id]).await?;
+    Ok(row)
 }
 
 /// Begins a change of draft `id` made against its `version`, read again under its
@@ -205,14 +204,19 @@ pub async fn add_changes(
         format!("changes[{i}]")
     })?;
     all.extend(changes);
-    let mut row: scenario::ActiveModel = current.clone().into();
+    let mut row = current.next_version(now());
     row.changes = Set(change::to_json(&all));
-    row.version = Set(current.version + 1);
-    row.updated_at = Set(now());
+    update_and_commit(write, row, Operation::AddScenarioChanges).await
+}
+
+/// Writes `row` and commits the change as `operation`.
+async fn update_and_commit(
+    write: Write<'_>,
+    row: scenario::ActiveModel,
+    operation: Operation,
+) -> Result<scenario::Model> {
     let updated = row.update(&write.tx).await?;
-    write
-        .commit(Operation::AddScenarioChanges, vec![updated.id])
-        .await?;
+    write.commit(operation, vec![updated.id]).await?;
     Ok(updated)
 }
 
@@ -257,16 +261,10 @@ pub async fn rebase(
     let all = change::from_json(&current.changes)?;
     let mut draft = Draft::new(current.id, live, current.created_at);
     apply_all(&mut draft, &all, draft_limits, |i| format!("changes[{i}]"))?;
-    let mut row: scenario::ActiveModel = current.clone().into();
+    let mut row = current.next_version(now());
     row.base_structure_version = Set(write.organization.structure_version);
     row.based_at = Set(now());
-    row.version = Set(current.version + 1);
-    row.updated_at = Set(now());
-    let updated = row.update(&write.tx).await?;
-    write
-        .commit(Operation::RebaseScenario, vec![updated.id])
-        .await?;
-    Ok(updated)
+    update_and_commit(write, row, Operation::RebaseScenario).await
 }
 
 /// Ends a draft without applying it.
@@ -277,25 +275,16 @@ pub async fn discard(
     version: i32,
 ) -> Result<scenario::Model> {
     let (write, current) = begin_on_draft(store, writer, (id, version), false).await?;
-    let updated = close(&write.tx, current, Status::Discarded).await?;
-    write
-        .commit(Operation::DiscardScenario, vec![updated.id])
-        .await?;
-    Ok(updated)
+    let row = closed(current, Status::Discarded);
+    update_and_commit(write, row, Operation::DiscardScenario).await
 }
 
-async fn close<C: ConnectionTrait>(
-    tx: &C,
-    current: scenario::Model,
-    status: Status,
-) -> Result<scenario::Model> {
-    let version = current.version;
-    let mut row: scenario::ActiveModel = current.into();
+/// `current` closed as `status` (promoted or discarded), now.
+fn closed(current: scenario::Model, status: Status) -> scenario::ActiveModel {
+    let mut row = current.next_version(now());
     row.status = Set(status.as_str().to_owned());
     row.closed_at = Set(Some(now()));
-    row.version = Set(version + 1);
-    row.updated_at = Set(now());
-    Ok(row.update(tx).await?)
+    row
 }
 
 /// The `CONFLICT` of a draft whose base is no longer the live structure, naming the
@@ -373,7 +362,7 @@ pub async fn promote(
         objects.push(current.id);
         audited.push((operation, objects));
     }
-    let promoted = close(tx, current, Status::Promoted).await?;
+    let promoted = closed(current, Status::Promoted).update(tx).await?;
     crate::webhooks::outbox::enqueue(
         tx,
         org.id,
@@ -429,16 +418,18 @@ pub async fn import_structure(
 
     let target = Target::organization(new.organization_id, field).active();
     let write = write::begin(store, writer, target).await?;
-    let (org, principal) = (&write.organization, write.principal()?);
-    if org.structure_version != seen {
+    if write.organization.structure_version != seen {
         return Err(Error::conflict(
             field,
             "the live structure changed while the file was compared with it; import the file again",
         ));
     }
-    let row = insert_draft(&write.tx, org, principal, (id, stamp), new, &changes).await?;
-    write
-        .commit(Operation::ImportStructure, vec![row.id])
-        .await?;
-    Ok(row)
+    insert_draft(
+        write,
+        (id, stamp),
+        new,
+        &changes,
+        Operation::ImportStructure,
+    )
+    .await
 }

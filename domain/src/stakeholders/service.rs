@@ -18,7 +18,7 @@ use crate::{
     query::per_organization,
     store::Store,
     units::service::ensure_of_organization,
-    write::{self, Row, check_version},
+    write::{self, Row, Versioned, check_version},
 };
 
 /// Who a stakeholder is: a unit of the organization, or an outside group.
@@ -151,13 +151,11 @@ pub async fn review_relationship(
     let (tx, principal) = (&write.tx, write.principal()?);
     check_version("the relationship", current.version, review.version)?;
     let now = clock::now();
-    let mut row: relationship::ActiveModel = current.clone().into();
+    let mut row = current.next_version(now);
     row.trust_score = Set(review.trust_score.get());
     row.strength = Set(review.strength.as_str().to_owned());
     row.notes = Set(review.notes.map(Description::into_inner));
     row.last_reviewed_at = Set(Some(now));
-    row.updated_at = Set(now);
-    row.version = Set(current.version + 1);
     let row = row.update(tx).await?;
     review_row(tx, &row, &principal.subject).await?;
     write

@@ -31,7 +31,7 @@ use crate::{
     clock,
     error::{Error, Result},
     store::Store,
-    write::{self, Row, Target, Write, check_version},
+    write::{self, Row, Target, Versioned, Write, check_version},
 };
 
 /// Most endpoints one organization may have: each event is written once per endpoint.
@@ -161,8 +161,7 @@ pub async fn update(
     let now = clock::now();
     let was_enabled = row.enabled;
     let organization = row.organization_id;
-    let version = row.version;
-    let mut active: webhook_endpoint::ActiveModel = row.into();
+    let mut active = row.next_version(now);
     if let Some(url) = url {
         active.url = Set(url);
     }
@@ -189,8 +188,6 @@ pub async fn update(
         }
         _ => {}
     }
-    active.updated_at = Set(now);
-    active.version = Set(version + 1);
     let updated = active.update(tx).await?;
     follow_endpoints(tx, &store.db, organization).await?;
     write
@@ -218,9 +215,8 @@ pub async fn rotate_secret(
     let (write, row) = begin_on_endpoint(store, writer, id, "id").await?;
     let tx = &write.tx;
     let now = clock::now();
-    let version = row.version;
     let old = row.secret.clone();
-    let mut active: webhook_endpoint::ActiveModel = row.into();
+    let mut active = row.next_version(now);
     if overlap.is_zero() {
         active.previous_secret = Set(None);
         active.previous_secret_expires_at = Set(None);
@@ -231,8 +227,6 @@ pub async fn rotate_secret(
         ));
     }
     active.secret = Set(secret.clone());
-    active.updated_at = Set(now);
-    active.version = Set(version + 1);
     let updated = active.update(tx).await?;
     write
         .commit(Operation::RotateWebhookSecret, vec![id])
