@@ -1,4 +1,8 @@
-//! The `orgdesign` binary: a shim into [`orgdesign_api`].
+//! The `orgdesign` binary: a shim into [`orgdesign_api`], with the allocator the
+//! server runs on.
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

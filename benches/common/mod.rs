@@ -15,6 +15,11 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+/// The allocator the `orgdesign` binary runs on, so the in-process server is measured
+/// as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub const SECRET: &str = "orgdesign-bench-secret-of-at-least-32-bytes";
 pub const BATCH: usize = 5_000;
 
