@@ -10,3 +10,66 @@ fn the_committed_schema_graphql_matches_the_code() {
         "schema.graphql is out of date; regenerate it with `cargo run -- schema > schema.graphql`"
     );
 }
+
+/// docs/api.md's "Enums" section lists every enum of the schema with exactly its
+/// values, so a value added to the code and not to the manual fails here.
+#[test]
+fn every_enum_value_of_the_schema_is_in_the_manual() {
+    use std::collections::BTreeMap;
+
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
+    let sdl = orgdesign_graphql::schema::sdl();
+    let document = async_graphql::parser::parse_schema(&sdl).expect("the SDL parses");
+    let schema: BTreeMap<String, Vec<String>> = document
+        .definitions
+        .iter()
+        .filter_map(|definition| match definition {
+            TypeSystemDefinition::Type(ty) => match &ty.node.kind {
+                TypeKind::Enum(e) => Some((
+                    ty.node.name.node.to_string(),
+                    e.values
+                        .iter()
+                        .map(|v| v.node.value.node.to_string())
+                        .collect(),
+                )),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert!(schema.len() > 10, "{schema:?}");
+
+    let manual = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md"))
+        .expect("docs/api.md is committed");
+    let section = manual
+        .split("\n## Enums\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("docs/api.md has an \"## Enums\" section");
+    let mut documented: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in section.lines() {
+        if let Some(name) = line
+            .strip_prefix("### `")
+            .and_then(|rest| rest.strip_suffix('`'))
+        {
+            current = Some(name.to_owned());
+            documented.entry(name.to_owned()).or_default();
+        } else if let (Some(name), Some(value)) = (
+            &current,
+            line.strip_prefix("| `")
+                .and_then(|rest| rest.split_once("` |"))
+                .map(|(value, _)| value),
+        ) {
+            documented
+                .entry(name.clone())
+                .or_default()
+                .push(value.to_owned());
+        }
+    }
+    assert_eq!(
+        documented, schema,
+        "docs/api.md's Enums section and the schema differ (left: the manual, right: the schema)"
+    );
+}

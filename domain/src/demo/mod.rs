@@ -493,7 +493,7 @@ pub async fn load(db: &DatabaseConnection, limits: &Limits) -> anyhow::Result<()
     examples::outsourced_marketing(&store, limits).await?;
     examples::commercial_leadership(&store, limits).await?;
     println!(
-        "done; try `organizations {{ edges {{ node {{ slug units {{ name superior {{ name }} }} }} }} }}` in GraphiQL"
+        "done; try `{{ organizations {{ edges {{ node {{ slug units {{ name superior {{ name }} }} }} }} }} }}` in GraphiQL"
     );
     Ok(())
 }
