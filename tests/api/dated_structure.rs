@@ -216,6 +216,17 @@ const STANDING: &str = r#"query($slug: String, $day: NaiveDate) { organization(s
     insights(asOf: $day) { code severity title evidence }
     chart(format: MERMAID, asOf: $day) } }"#;
 
+/// The demo's Northwind draft dated 2027-01-01, from a list of scenario edges.
+fn northwind_draft(edges: &Value) -> Value {
+    edges
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .find(|d| d["name"] == "Independent marketing center")
+        .expect("the demo's Northwind draft")
+}
+
 async fn standing(app: &TestApp, slug: &str, day: Option<&str>) -> Value {
     app.ok(STANDING, json!({ "slug": slug, "day": day })).await["organization"].clone()
 }
@@ -228,19 +239,14 @@ async fn promoting_a_draft_dated_in_the_future_leaves_today_and_earlier_days_as_
         let slug = "northwind-industrial";
         let today_before = standing(&app, slug, None).await;
         let past_before = standing(&app, slug, Some("2020-01-01")).await;
-        let draft = app
+        let listed = app
             .ok(
                 r#"query($slug: String) { organization(slug: $slug) {
                     scenarios(first: 10) { edges { node { id name version effectiveFrom } } } } }"#,
                 json!({ "slug": slug }),
             )
-            .await["organization"]["scenarios"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["node"].clone())
-            .find(|d| d["name"] == "Independent marketing center")
-            .expect("the demo's Northwind draft");
+            .await;
+        let draft = northwind_draft(&listed["organization"]["scenarios"]["edges"]);
         assert_eq!(draft["effectiveFrom"], "2027-01-01");
         let promoted = app
             .graphql(
@@ -725,19 +731,14 @@ async fn promoting_a_draft_dated_later_raises_no_insight_today() {
         // Listening to insights takes the baseline: today's insights, told to no one.
         let events = ["insight.raised", "insight.resolved", "scenario.promoted"];
         listen(&app, &receiver, &org, &events).await;
-        let draft = app
+        let listed = app
             .ok(
                 r#"query($slug: String) { organization(slug: $slug) {
                     scenarios(first: 10) { edges { node { id name version } } } } }"#,
                 json!({ "slug": "northwind-industrial" }),
             )
-            .await["organization"]["scenarios"]["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["node"].clone())
-            .find(|d| d["name"] == "Independent marketing center")
-            .unwrap();
+            .await;
+        let draft = northwind_draft(&listed["organization"]["scenarios"]["edges"]);
         let promoted = app
             .graphql(
                 r#"mutation($id: ID!, $version: Int!) {
@@ -834,7 +835,7 @@ async fn a_promotion_dated_later_is_announced_once_by_two_servers_whose_clock_re
             Backend, SendJson, ServerProcess, fresh_database, receiver::Receiver, require_postgres,
             wait_for,
         },
-        subscriptions::{Heard, connect, expect_message, first_message, hear, subscribe},
+        subscriptions::{Heard, connected, expect_message, first_message, hear, subscribe},
     };
 
     require_postgres("two server processes share one database only on PostgreSQL");
@@ -871,13 +872,7 @@ async fn a_promotion_dated_later_is_announced_once_by_two_servers_whose_clock_re
     .await;
     let northwind = &found["data"]["organization"];
     let org = northwind["id"].as_str().unwrap().to_owned();
-    let draft = northwind["scenarios"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"].clone())
-        .find(|d| d["name"] == "Independent marketing center")
-        .unwrap();
+    let draft = northwind_draft(&northwind["scenarios"]["edges"]);
 
     let receiver = Receiver::start().await;
     let created: Value = gql(
@@ -905,9 +900,7 @@ async fn a_promotion_dated_later_is_announced_once_by_two_servers_whose_clock_re
     assert!(promoted["errors"].is_null(), "{promoted}");
 
     // A subscriber on today's server, shown live by a change made today.
-    let mut socket = connect(&today.address, &admin).await;
-    let ack = expect_message(&mut socket, "connection_ack").await;
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let mut socket = connected(&today.address, &admin).await;
     subscribe(
         &mut socket,
         "1",

@@ -99,6 +99,14 @@ impl std::fmt::Display for Heard {
     }
 }
 
+/// A graphql-transport-ws connection with `token`, acknowledged by the server.
+pub(crate) async fn connected(http_address: &str, token: &str) -> Socket {
+    let mut socket = connect(http_address, token).await;
+    let ack = expect_message(&mut socket, "connection_ack").await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    socket
+}
+
 /// The server's next protocol message, close or end, or `Silence` after `wait`.
 pub(crate) async fn hear(socket: &mut Socket, wait: Duration) -> Heard {
     let deadline = Instant::now() + wait;
@@ -201,9 +209,7 @@ async fn a_subscriber_sees_pushes_to_its_organization_only() {
         let own = app.create_org("live-own").await;
         let other = app.create_org("live-other").await;
         let viewer = app.token(Role::Viewer, &[&own]);
-        let mut socket = connect(&app.address, &viewer).await;
-        let ack = expect_message(&mut socket, "connection_ack").await;
-        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        let mut socket = connected(&app.address, &viewer).await;
         let query = "subscription($o: ID!) { kpiPointsRecorded(organizationId: $o) { organizationId kpiKeys inserted } }";
         subscribe(&mut socket, "own", query, json!({ "o": own })).await;
         subscribe(&mut socket, "other", query, json!({ "o": other })).await;
@@ -340,9 +346,7 @@ async fn with_postgresql_a_subscriber_on_one_instance_sees_a_push_on_another() {
         .unwrap()
         .to_owned();
 
-    let mut socket = connect(&b.address, &admin).await;
-    let ack = expect_message(&mut socket, "connection_ack from B").await;
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let mut socket = connected(&b.address, &admin).await;
     subscribe(
         &mut socket,
         "1",
