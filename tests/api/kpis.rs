@@ -60,6 +60,21 @@ async fn pushing_the_same_point_again_is_a_no_op_and_a_new_value_is_a_correction
 }
 
 #[tokio::test]
+async fn an_empty_push_to_an_unknown_organization_is_not_found_as_over_rest() {
+    on_each_backend(|app| async move {
+        let unknown = uuid::Uuid::now_v7().to_string();
+        let error = app.error(PUSH, json!({ "o": unknown, "p": [] })).await;
+        assert_eq!(code(&error), "NOT_FOUND", "{error}");
+        assert_eq!(field(&error), "organizationId", "{error}");
+        // A known one with nothing to push: nothing recorded, no error.
+        let org = app.create_org("empty-push").await;
+        let counts = push(&app, &org, json!([])).await;
+        assert_eq!(counts["inserted"], 0, "{counts}");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_bad_point_fails_the_whole_push_naming_its_index_and_field() {
     on_each_backend(|app| async move {
         let org = app.create_org("all-or-nothing").await;

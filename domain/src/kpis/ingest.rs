@@ -144,6 +144,11 @@ pub async fn record(
     let field = "organizationId";
     pusher.reach(organization, "organization", field)?;
     if points.is_empty() {
+        // Nothing to write, but an unknown organization is as unknown as for a push
+        // with points (and as for the REST push): `NOT_FOUND` on its field.
+        crate::organizations::service::find(&store.db, organization)
+            .await?
+            .ok_or_else(|| Error::not_found_at("organization", field))?;
         return Ok(RecordCounts::default());
     }
     let target = Target::organization(organization, field);

@@ -250,9 +250,9 @@ impl KpiMutation {
                 dims,
             )?);
         }
-        let counts = ingest::record(store(ctx)?, pusher, organization, parsed)
-            .await
-            .at_input()?;
+        // The push's arguments are `organizationId` and `points`, not an `input`: the
+        // service's fields name them as they are.
+        let counts = ingest::record(store(ctx)?, pusher, organization, parsed).await?;
         Ok(RecordKpiMeasurementsPayload {
             inserted: counts.inserted,
             corrected: counts.corrected,
