@@ -216,6 +216,20 @@ const STANDING: &str = r#"query($slug: String, $day: NaiveDate) { organization(s
     insights(asOf: $day) { code severity title evidence }
     chart(format: MERMAID, asOf: $day) } }"#;
 
+const PROMOTE: &str = r#"mutation($id: ID!, $version: Int!) {
+    promoteScenario(input: { scenarioId: $id, version: $version }) { status } }"#;
+
+/// Promotes `draft` (its `id` and `version`), which must succeed.
+async fn promote(app: &TestApp, draft: &Value) {
+    let promoted = app
+        .graphql(
+            PROMOTE,
+            json!({ "id": draft["id"], "version": draft["version"] }),
+        )
+        .await;
+    assert!(promoted["errors"].is_null(), "{promoted}");
+}
+
 /// The demo's Northwind draft dated 2027-01-01, from a list of scenario edges.
 fn northwind_draft(edges: &Value) -> Value {
     edges
@@ -248,14 +262,7 @@ async fn promoting_a_draft_dated_in_the_future_leaves_today_and_earlier_days_as_
             .await;
         let draft = northwind_draft(&listed["organization"]["scenarios"]["edges"]);
         assert_eq!(draft["effectiveFrom"], "2027-01-01");
-        let promoted = app
-            .graphql(
-                r#"mutation($id: ID!, $version: Int!) {
-                    promoteScenario(input: { scenarioId: $id, version: $version }) { status } }"#,
-                json!({ "id": draft["id"], "version": draft["version"] }),
-            )
-            .await;
-        assert!(promoted["errors"].is_null(), "{promoted}");
+        promote(&app, &draft).await;
 
         // Today, and 2020, read as before the promotion.
         assert_eq!(standing(&app, slug, None).await, today_before);
@@ -739,14 +746,7 @@ async fn promoting_a_draft_dated_later_raises_no_insight_today() {
             )
             .await;
         let draft = northwind_draft(&listed["organization"]["scenarios"]["edges"]);
-        let promoted = app
-            .graphql(
-                r#"mutation($id: ID!, $version: Int!) {
-                    promoteScenario(input: { scenarioId: $id, version: $version }) { status } }"#,
-                json!({ "id": draft["id"], "version": draft["version"] }),
-            )
-            .await;
-        assert!(promoted["errors"].is_null(), "{promoted}");
+        promote(&app, &draft).await;
         // The promotion marks the insights for evaluation; wait until the worker has
         // evaluated them (the watch is next due tomorrow), then look at what it sent.
         let organization: uuid::Uuid = org.parse().unwrap();
@@ -892,8 +892,7 @@ async fn a_promotion_dated_later_is_announced_once_by_two_servers_whose_clock_re
 
     let promoted: Value = gql(
         &today.address,
-        r#"mutation($id: ID!, $version: Int!) {
-            promoteScenario(input: { scenarioId: $id, version: $version }) { status } }"#,
+        PROMOTE,
         json!({ "id": draft["id"], "version": draft["version"] }),
     )
     .await;
