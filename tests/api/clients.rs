@@ -87,3 +87,120 @@ async fn apollo_client_runs_persisted_queries_type_policies_and_mutations() {
         assert_eq!(sent.len(), 5, "{seen}");
     }
 }
+
+/// Documents whose answers exercise the order of keys (fragments, inline fragments,
+/// aliases, `@skip`, an interface) and where failures leave `null`.
+const SHAPE_DOCUMENTS: &[(&str, &str)] = &[
+    (
+        r#"query Dashboard($skip: Boolean!) {
+            ...Stages
+            me { role subject }
+            orgs: organizations(first: 4) {
+                nodes {
+                    ... on Organization { name }
+                    slug
+                    units @skip(if: $skip) { name function }
+                    lines: reportingLines { kind current }
+                    ...Reading
+                    units @include(if: true) { depth spanOfControl }
+                }
+                totalCount
+            }
+            __typename
+        }
+        fragment Stages on Query { maturityStages { key kpis { key } } leadershipPriorities { key } }
+        fragment Reading on Organization { collaborationModel { inferred agrees } slug insights { code severity } }"#,
+        r#"{"skip": false}"#,
+    ),
+    (
+        r#"query($id: ID!) { node(id: $id) { __typename ... on Organization { slug units { name } } id } me { role } }"#,
+        "null",
+    ),
+    (
+        r#"{ a: __typename organization(id: "not-an-id") { slug } me { role } }"#,
+        "null",
+    ),
+    (
+        r#"query($id: ID!) { organization(id: $id) { slug kpiSeries(kpi: "no_such_kpi", granularity: WEEK, from: "2026-01-01", to: "2026-02-01") { value } name } me { role } }"#,
+        "null",
+    ),
+    (
+        r#"{ me { role } kpiSeries(organizationId: "not-an-id", kpi: "mqls", granularity: WEEK, from: "2026-01-01", to: "2026-02-01") { value } }"#,
+        "null",
+    ),
+];
+
+#[cfg_attr(
+    not(test_clients),
+    ignore = "needs the client libraries: npm ci --prefix tests/clients"
+)]
+#[tokio::test]
+async fn graphql_js_executing_the_same_documents_gives_the_same_answers_key_by_key() {
+    let dir = clients_dir();
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        app.load_demo().await;
+        let lumen = app
+            .ok(
+                r#"{ organization(slug: "lumen-health") { id } }"#,
+                serde_json::json!({}),
+            )
+            .await["organization"]["id"]
+            .clone();
+        let mut cases = Vec::new();
+        for (query, variables) in SHAPE_DOCUMENTS {
+            let variables: Value = match serde_json::from_str(variables).unwrap() {
+                Value::Null => serde_json::json!({ "id": lumen }),
+                given => given,
+            };
+            let answer = app.graphql(query, variables.clone()).await;
+            cases.push(
+                serde_json::json!({ "query": query, "variables": variables, "answer": answer }),
+            );
+        }
+        let input = serde_json::json!({
+            "schema": concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"),
+            "cases": cases,
+        });
+        let output = tokio::task::spawn_blocking(move || {
+            let mut child = Command::new("node")
+                .arg("shape.mjs")
+                .current_dir(dir)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("node runs");
+            serde_json::to_writer(child.stdin.take().unwrap(), &input).unwrap();
+            child.wait_with_output().unwrap()
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "[{backend:?}] shape.mjs failed: {stderr}"
+        );
+        let results: Vec<Value> = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("[{backend:?}] one JSON line: {stderr}"));
+        assert_eq!(results.len(), SHAPE_DOCUMENTS.len());
+        for (result, (query, _)) in results.iter().zip(SHAPE_DOCUMENTS) {
+            assert_eq!(
+                result["orgdesign"], result["graphqljs"],
+                "[{backend:?}] orgdesign's answer (left) differs from graphql-js's (right) for {query}"
+            );
+            assert_eq!(
+                result["same"], true,
+                "[{backend:?}] key order differs for {query}: {result}"
+            );
+        }
+        // The documents did reach the cases they are for: data, a nullable failure, a
+        // propagated one and `data: null`.
+        let data = |i: usize| results[i]["orgdesign"]["data"].clone();
+        assert_eq!(data(0)["orgs"]["nodes"].as_array().map(Vec::len), Some(4));
+        assert_eq!(data(1)["node"]["__typename"], "Organization");
+        assert_eq!(data(2)["organization"], Value::Null);
+        assert_eq!(data(3)["organization"], Value::Null);
+        assert_eq!(data(4), Value::Null);
+    }
+}

@@ -50,6 +50,7 @@ mod persisted_queries;
 mod proxy;
 mod reporting_lines;
 mod request_bodies;
+mod response_shape;
 mod rest;
 mod robustness;
 mod scenarios;
