@@ -9,7 +9,7 @@ use orgdesign_domain::{
     Slug,
     auth::{
         Role,
-        tokens::{self, Keys, parse_ttl},
+        tokens::{DevelopmentKey, Keys, parse_ttl},
     },
     db, demo,
     organizations::service as organizations,
@@ -271,13 +271,15 @@ async fn token(
     ttl: &str,
     subject: &str,
 ) -> anyhow::Result<()> {
-    if !tokens::configured(settings) {
+    let keys = Keys::from_settings(settings)?;
+    if keys.development_key == Some(DevelopmentKey::Process) {
         bail!(
             "no JWT key is configured (ORGDESIGN_JWT_SECRET, or ORGDESIGN_JWT_PUBLIC_KEY with \
-             ORGDESIGN_JWT_PRIVATE_KEY); a token minted with a made-up key would be refused by the server"
+             ORGDESIGN_JWT_PRIVATE_KEY) and this database keeps no development key (PostgreSQL \
+             or in-memory SQLite: set jwt_dev_key_file); a token minted with a made-up key would \
+             be refused by the server"
         );
     }
-    let keys = Keys::from_settings(settings)?;
     let ttl = parse_ttl(ttl)?;
     let role = match role {
         CliRole::Admin => Role::Admin,

@@ -107,7 +107,7 @@ impl Application {
         db::instrument(&mut db, metrics.clone());
 
         let keys = Arc::new(Keys::from_settings(&settings)?);
-        if !tokens::configured(&settings) {
+        if let Some(development_key) = &keys.development_key {
             // Only this process's console learns the token: no page or endpoint hands
             // it out, so reaching the port is not enough to act as an admin.
             let token = keys.mint(
@@ -117,7 +117,7 @@ impl Application {
                 Duration::from_secs(12 * 3_600),
                 Uuid::now_v7().to_string(),
             )?;
-            eprintln!("{}", tokens::development_notice(&token));
+            eprintln!("{}", tokens::development_notice(development_key, &token));
         }
 
         let listener = TcpListener::bind(&settings.bind)

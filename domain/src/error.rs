@@ -19,12 +19,15 @@ pub enum Error {
     /// No principal, or a credential that does not check out.
     #[error("authentication required")]
     Unauthenticated,
-    /// The principal may not do this.
-    #[error("not allowed")]
-    Forbidden,
+    /// The principal may not do this; the message says what it takes and which role
+    /// the caller holds (see `auth::refused`).
+    #[error("{0}")]
+    Forbidden(String),
     /// The object does not exist (or the principal may not know it does); `field` names
-    /// the input that referred to it, if one did.
-    #[error("{what} not found")]
+    /// the input that referred to it, if one did. An object that belongs to an
+    /// organization is said not to be found among those the token reaches: the same words
+    /// whether it does not exist or lies beyond the token, so nothing is revealed.
+    #[error("{}", not_found_message(what))]
     NotFound {
         what: &'static str,
         field: Option<String>,
@@ -52,6 +55,18 @@ pub enum Error {
     /// Anything else: logged, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+/// What a `NOT_FOUND` says.
+fn not_found_message(what: &str) -> String {
+    match what {
+        // Catalog entries are not an organization's own.
+        "KPI" => format!("{what} not found"),
+        _ => format!(
+            "{what} not found among the organizations this token reaches (a token reaches the \
+             organizations it was minted for, an admin's all of them)"
+        ),
+    }
 }
 
 impl Error {
@@ -109,7 +124,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::Forbidden => "FORBIDDEN",
+            Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound { .. } => "NOT_FOUND",
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::Conflict { .. } => "CONFLICT",

@@ -68,6 +68,12 @@ pub struct Settings {
     /// The `kid` of the primary key, if tokens name it.
     #[serde(default)]
     pub jwt_kid: Option<String>,
+    /// Development only, when no key is configured: the file that keeps the key made up
+    /// for development, so tokens survive a restart. Default: beside a SQLite database
+    /// file (`orgdesign.db` → `orgdesign.db.jwt-key`); with PostgreSQL or an in-memory
+    /// database and no file named, each process makes up its own key.
+    #[serde(default)]
+    pub jwt_dev_key_file: Option<std::path::PathBuf>,
     /// Further verification keys, selected by `kid`, so keys can rotate with an overlap.
     #[serde(default)]
     pub jwt_keys: Vec<JwtKeySettings>,
@@ -557,6 +563,7 @@ impl Settings {
             jwt_private_key: None,
             jwt_algorithm: None,
             jwt_kid: None,
+            jwt_dev_key_file: None,
             jwt_keys: Vec::new(),
             jwt_issuer: default_jwt_name(),
             jwt_audience: default_jwt_name(),

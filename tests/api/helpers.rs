@@ -740,6 +740,11 @@ impl ServerProcess {
         })
     }
 
+    /// What the process has logged so far, one line after another.
+    pub fn log_text(&self) -> String {
+        self.seen.join("\n")
+    }
+
     /// `host:port`, for raw TCP.
     pub fn host(&self) -> &str {
         self.address.trim_start_matches("http://")

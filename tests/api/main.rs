@@ -48,6 +48,7 @@ mod operations;
 mod organizations;
 mod persisted_queries;
 mod proxy;
+mod refusals;
 mod reporting_lines;
 mod request_bodies;
 mod response_shape;

@@ -288,12 +288,22 @@ async fn a_draft_is_promoted_after_a_rebase_and_a_promotion_applies_every_change
         ]))
         .await;
         // A live change after the draft: promotion is refused until a rebase.
-        app.create_unit(&org, "Finance", "FINANCE").await;
+        let finance = app.create_unit(&org, "Finance", "FINANCE").await;
+        app.add_line(&finance, &ceo, "SOLID", "2024-01-01", None).await;
         let refused = app
             .error(PROMOTE, json!({ "id": draft["id"], "version": added["version"] }))
             .await;
         assert_eq!(code(&refused), "CONFLICT", "{refused}");
-        assert!(refused["message"].as_str().unwrap().contains("createUnit"), "{refused}");
+        // The changes since, by day, operation, what they changed (by name) and who.
+        let today = chrono::Utc::now().date_naive();
+        let message = refused["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!(
+                "changed 2 time(s) since this draft was validated ({today} createUnit \"Finance\" by test-admin; \
+                 {today} addReportingLine the line \"Finance\" → \"CEO office\" by test-admin)"
+            )),
+            "{refused}"
+        );
         let rebased = app
             .ok(
                 r#"mutation($id: ID!, $version: Int!) {
@@ -319,7 +329,9 @@ async fn a_draft_is_promoted_after_a_rebase_and_a_promotion_applies_every_change
         assert_eq!(live["positions"][0]["role"], "CMO");
         // The position the draft creates exists from the draft's date, not before.
         assert_eq!(live["today"], json!([]), "{live:#}");
-        assert_eq!(live["reportingLines"].as_array().unwrap().len(), 3, "{live:#}");
+        // Sales and Marketing under the CEO office, the dotted line, and Finance's line
+        // drawn live before the rebase.
+        assert_eq!(live["reportingLines"].as_array().unwrap().len(), 4, "{live:#}");
         // Before the date, the old line still holds: history is kept.
         let before = app
             .ok(

@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use crate::{
     authorization::integrated_org,
     helpers::{
-        Backend, TEST_SECRET, backends, code, fresh_database, spawn_app, spawn_app_with, succeeded,
+        Backend, ServerProcess, TEST_SECRET, backends, code, fresh_database, spawn_app,
+        spawn_app_with, succeeded,
     },
 };
 
@@ -373,6 +374,116 @@ async fn development_makes_a_key_and_production_refuses_to_start_without_one() {
     if let Some(dir) = dir {
         std::fs::remove_dir_all(dir).ok();
     }
+}
+
+/// `{ me { subject } }` with `token` against a server process: the status and body.
+async fn me_at(address: &str, token: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{address}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ me { subject } }" }))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_development_key_is_kept_beside_the_database_so_tokens_survive_a_restart() {
+    let (url, dir) = fresh_database(Backend::Sqlite).await;
+    let dir = dir.expect("a SQLite database lives in a folder");
+    let key_file = dir.join("test.db.jwt-key");
+
+    // First start: the key is made, kept readable by its owner only, and named.
+    let mut first = ServerProcess::start_development(&url);
+    let token = first.printed_token().expect("the admin token is printed");
+    let notice = first.log_text();
+    assert!(
+        notice.contains(&format!("kept in {}", key_file.display())),
+        "the start-up message names the key file: {notice}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "owner-only: {mode:o}");
+    }
+    assert_eq!(me_at(&first.address, &token).await.0, 200);
+    first.terminate().await;
+    first.wait_for_exit().await;
+
+    // A restart: the same key, so the token printed before still works; and
+    // `orgdesign token` mints with it too.
+    let mut second = ServerProcess::start_development(&url);
+    assert!(
+        second
+            .log_text()
+            .contains("those of earlier runs still work"),
+        "{}",
+        second.log_text()
+    );
+    let (status, body) = me_at(&second.address, &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["me"]["subject"], "development-admin");
+    let minted = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
+        .args(["token", "--role", "admin", "--subject", "script"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let minted = succeeded(&minted).trim().to_owned();
+    let (status, body) = me_at(&second.address, &minted).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["me"]["subject"], "script");
+    second.terminate().await;
+    second.wait_for_exit().await;
+
+    // The key file gone: a new key, and the old token gets a 401 that says why.
+    std::fs::remove_file(&key_file).unwrap();
+    let mut third = ServerProcess::start_development(&url);
+    let (status, body) = me_at(&third.address, &token).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(code(&body["errors"][0]), "UNAUTHENTICATED", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("signed with a key this server does not have")
+            && message.contains("key file beside the database"),
+        "{message}"
+    );
+    third.terminate().await;
+    third.wait_for_exit().await;
+
+    // A key file others may read is refused at start, with the way out.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = Command::new(env!("CARGO_BIN_EXE_orgdesign"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(!refused.status.success());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("chmod 600"), "{stderr}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn an_expired_token_is_told_it_expired() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut expired = claims("00000000-0000-0000-0000-000000000000");
+    expired["exp"] = json!(get_current_timestamp() - 3600);
+    let (status, body) = status_of(&app, &hs256(&expired, TEST_SECRET.as_bytes())).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("has expired")),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -24,8 +24,9 @@ use super::{AppState, error::HttpError, guard};
 /// Why a token was refused.
 #[derive(Debug)]
 pub enum TokenRefusal {
-    /// Malformed, badly signed, expired, revoked or not for this service.
-    Invalid,
+    /// Malformed, badly signed, expired, revoked or not for this service: what the
+    /// caller is told.
+    Invalid(&'static str),
     /// The database cannot say whether an integration token is live.
     Unavailable,
 }
@@ -33,7 +34,7 @@ pub enum TokenRefusal {
 impl From<TokenRefusal> for HttpError {
     fn from(refusal: TokenRefusal) -> Self {
         match refusal {
-            TokenRefusal::Invalid => HttpError::bad_token(),
+            TokenRefusal::Invalid(advice) => HttpError::bad_token(advice),
             TokenRefusal::Unavailable => {
                 HttpError::unavailable("tokens cannot be checked right now, try again later")
                     .with_retry_after(
@@ -52,7 +53,7 @@ impl From<TokenRefusal> for HttpError {
 pub async fn principal_of_token(state: &AppState, token: &str) -> Result<Principal, TokenRefusal> {
     let claims = state.keys.verify(token).map_err(|reason| {
         tracing::debug!(%reason, "refused a bearer token");
-        TokenRefusal::Invalid
+        TokenRefusal::Invalid(reason.advice())
     })?;
     if claims.role == Role::Integration {
         let jti = claims.jti.clone().unwrap_or_default();
@@ -72,7 +73,10 @@ pub async fn principal_of_token(state: &AppState, token: &str) -> Result<Princip
             Ok(true) => {}
             Ok(false) => {
                 tracing::debug!(%jti, "refused an integration token that is revoked, expired or unknown");
-                return Err(TokenRefusal::Invalid);
+                return Err(TokenRefusal::Invalid(
+                    "the integration token is revoked, expired or unknown: issue a new one with \
+                     issueIntegrationToken",
+                ));
             }
             Err(Error::Unavailable(err)) => {
                 tracing::warn!(error = %err, "database unavailable while checking a token");
@@ -106,7 +110,9 @@ pub async fn authenticate(
         .map(str::trim);
     let Some(token) = token else {
         tracing::debug!("refused: the Authorization header is not a bearer token");
-        return Err(HttpError::bad_token());
+        return Err(HttpError::bad_token(
+            "the Authorization header is not a bearer token: send `Authorization: Bearer <token>`",
+        ));
     };
     Ok(Some(principal_of_token(state, token).await?))
 }

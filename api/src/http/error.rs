@@ -78,7 +78,7 @@ impl From<&Error> for ErrorCode {
 fn answer_of(err: &Error) -> (StatusCode, ErrorCode) {
     match err {
         Error::Unauthenticated => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
-        Error::Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+        Error::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
         Error::NotFound { .. } => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
         Error::BadInput { .. } => (StatusCode::BAD_REQUEST, ErrorCode::BadUserInput),
         Error::Conflict { .. } => (StatusCode::CONFLICT, ErrorCode::Conflict),
@@ -149,14 +149,11 @@ impl HttpError {
         self.with_header(header::ALLOW, HeaderValue::from_static(allow))
     }
 
-    /// 401: a bearer token that does not check out. The reason is logged by the caller
-    /// at debug level, never sent.
-    pub fn bad_token() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthenticated,
-            "the bearer token is missing, malformed, expired, revoked or not for this service",
-        )
+    /// 401: a bearer token that does not check out; `advice` says which way (expired,
+    /// signed with another key, revoked, not a JWT) and what to do. The full reason is
+    /// logged by the caller at debug level.
+    pub fn bad_token(advice: &'static str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, advice)
     }
 
     /// 401: a request that needs a bearer token came without one.

@@ -168,10 +168,28 @@ async fn record(
     (status, body, retry_after)
 }
 
+/// The `BAD_USER_INPUT` of a JSON body that is not a push, in the user's terms: what
+/// was expected and, when the body is not an object at all, what came instead.
+fn not_a_push(body: &[u8], err: &serde_json::Error) -> Error {
+    const EXPECTED: &str =
+        r#"expected an object {"points": [{"kpi": …, "value": …, "periodStart": …}, …]}"#;
+    let got = match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => Some("an empty body"),
+        Some(b'[') => Some("an array (put it in the object's \"points\")"),
+        Some(b'"') => Some("a string"),
+        Some(b'-' | b'0'..=b'9') => Some("a number"),
+        Some(b't' | b'f') => Some("a boolean"),
+        Some(b'n') => Some("null"),
+        Some(_) => None,
+    };
+    match got {
+        Some(got) => Error::bad_input("body", format!("{EXPECTED}, got {got}")),
+        None => Error::bad_input("body", format!("{EXPECTED}: {err}")),
+    }
+}
+
 fn parse_json(body: &[u8], max: usize) -> orgdesign_domain::error::Result<Vec<kpis::ParsedPoint>> {
-    let push: WirePush = serde_json::from_slice(body).map_err(|e| {
-        Error::bad_input("body", format!("not a push of the documented shape: {e}"))
-    })?;
+    let push: WirePush = serde_json::from_slice(body).map_err(|e| not_a_push(body, &e))?;
     if push.points.len() > max {
         return Err(Error::LimitExceeded(format!(
             "a push carries at most {max} points"

@@ -82,7 +82,7 @@ pub(super) async fn organization(
     principal: &Principal,
     slug: &str,
 ) -> Result<entity::organization::Model, HttpError> {
-    let not_found = || HttpError::from(Error::not_found("organization"));
+    let not_found = || HttpError::from(Error::not_found_at("organization", "slug"));
     let slug = Slug::parse("slug", slug)?;
     let org = organizations::find_by_slug(&state.store.db, &slug)
         .await?

@@ -101,7 +101,7 @@ impl Principal {
     /// an organization out of reach is `NOT_FOUND`.
     pub fn may_read(&self, organization: Uuid, what: &'static str) -> Result<()> {
         if self.role == Role::Integration {
-            return Err(Error::Forbidden);
+            return Err(refused(READING_STRUCTURE, self.role));
         }
         if !self.reaches(organization) {
             return Err(Error::not_found(what));
@@ -117,7 +117,7 @@ impl Principal {
     /// Refuses roles that may never read the structure, before anything is looked up.
     pub fn may_read_structure(&self) -> Result<()> {
         if self.role == Role::Integration {
-            Err(Error::Forbidden)
+            Err(refused(READING_STRUCTURE, self.role))
         } else {
             Ok(())
         }
@@ -130,6 +130,19 @@ impl Principal {
         }
         Ok(())
     }
+}
+
+/// What reading the structure takes.
+const READING_STRUCTURE: &str = "reading an organization's structure, insights and scenarios takes \
+     a viewer, editor or admin token (an integration token pushes and reads KPI data only)";
+
+/// The `FORBIDDEN` of an act that `takes` another role than the caller's `role`: what it
+/// takes and what the caller holds, nothing about what exists.
+pub fn refused(takes: &str, role: Role) -> Error {
+    let article = if role == Role::Viewer { "a" } else { "an" };
+    Error::Forbidden(format!(
+        "not allowed: {takes}; this token is {article} {role} token"
+    ))
 }
 
 /// Per-request data: built by the HTTP layer, read by resolvers and services.
@@ -154,7 +167,11 @@ impl RequestContext {
         let principal = self.principal()?;
         match principal.role {
             Role::Admin | Role::Editor => Ok(Capability::granted(self, principal)),
-            Role::Viewer | Role::Integration => Err(Error::Forbidden),
+            Role::Viewer | Role::Integration => Err(refused(
+                "changing an organization (its structure, scenarios, stakeholders, priorities, \
+                 webhooks or integration tokens) takes an editor's or an admin's token",
+                principal.role,
+            )),
         }
     }
 
@@ -166,7 +183,10 @@ impl RequestContext {
             Role::Admin | Role::Editor | Role::Integration => {
                 Ok(Capability::granted(self, principal))
             }
-            Role::Viewer => Err(Error::Forbidden),
+            Role::Viewer => Err(refused(
+                "pushing KPI data takes an integration, editor or admin token",
+                principal.role,
+            )),
         }
     }
 
@@ -176,7 +196,10 @@ impl RequestContext {
         let principal = self.principal()?;
         match principal.role {
             Role::Admin => Ok(Capability::granted(self, principal)),
-            Role::Editor | Role::Viewer | Role::Integration => Err(Error::Forbidden),
+            Role::Editor | Role::Viewer | Role::Integration => Err(refused(
+                "creating, archiving and restoring organizations takes an admin's token",
+                principal.role,
+            )),
         }
     }
 
@@ -323,7 +346,7 @@ mod tests {
         ));
         assert!(matches!(
             request(Role::Viewer, &[own]).writer(),
-            Err(Error::Forbidden)
+            Err(Error::Forbidden(_))
         ));
         let editor = request(Role::Editor, &[own]);
         let writer = editor.writer()?;
@@ -335,7 +358,7 @@ mod tests {
         let integration = principal(Role::Integration, &[own]);
         assert!(matches!(
             integration.may_read(own, "unit"),
-            Err(Error::Forbidden)
+            Err(Error::Forbidden(_))
         ));
         let admin = principal(Role::Admin, &[]);
         let admin_request = request(Role::Admin, &[]);

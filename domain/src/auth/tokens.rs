@@ -4,7 +4,10 @@
 //! key's is refused (so an RS256 public key can never be used as an HS256 secret), as
 //! are `alg: none`, an unknown `kid`, and tokens missing `exp`, `sub`, `iss` or `aud`.
 
-use std::time::Duration;
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use anyhow::{Context as _, anyhow, bail};
 use jsonwebtoken::{
@@ -57,7 +60,9 @@ impl Claims {
     }
 }
 
-/// Why a token was refused. Logged at debug level, never sent to the client.
+/// Why a token was refused: logged at debug level in full; the caller is told
+/// [`TokenError::advice`], which names the kind of fault and what to do, and nothing of
+/// the server's keys.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
     #[error("the token names an unknown key id {0:?}")]
@@ -69,6 +74,52 @@ pub enum TokenError {
     #[error(transparent)]
     Invalid(#[from] jsonwebtoken::errors::Error),
 }
+
+impl TokenError {
+    /// What the caller is told: the kind of fault and the next step.
+    pub fn advice(&self) -> &'static str {
+        use jsonwebtoken::errors::ErrorKind;
+        match self {
+            TokenError::UnknownKid(_) => SIGNED_ELSEWHERE,
+            TokenError::WrongAlgorithm(_) => {
+                "the bearer token is signed with another algorithm than this server's key: mint \
+                 a new one"
+            }
+            TokenError::MissingJti => {
+                "the bearer token is an integration token without an id (jti): issue one with \
+                 issueIntegrationToken"
+            }
+            TokenError::Invalid(err) => match err.kind() {
+                ErrorKind::InvalidSignature => SIGNED_ELSEWHERE,
+                ErrorKind::ExpiredSignature => {
+                    "the bearer token has expired: mint a new one (`orgdesign token`, or in \
+                     development the one the server prints at start-up)"
+                }
+                ErrorKind::ImmatureSignature => {
+                    "the bearer token is not valid yet (its nbf is in the future)"
+                }
+                ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => {
+                    "the bearer token is for another service: its issuer or audience is not \
+                     this server's"
+                }
+                ErrorKind::MissingRequiredClaim(_) => {
+                    "the bearer token lacks a claim this server requires (sub, exp, iss, aud)"
+                }
+                _ => {
+                    "the bearer token is not a JWT this server can read: send the token as \
+                      `Authorization: Bearer <token>`"
+                }
+            },
+        }
+    }
+}
+
+/// A signature no key of this server checks: the usual reason in development is a
+/// restart that lost the key.
+const SIGNED_ELSEWHERE: &str = "the bearer token was signed with a key this server does not \
+     have: it was minted for another server or before its key changed (in development, when \
+     the key file beside the database was deleted or another database is in use); mint a new \
+     one (`orgdesign token`, or in development the one the server prints at start-up)";
 
 struct VerifyKey {
     kid: Option<String>,
@@ -89,6 +140,19 @@ pub struct Keys {
     issuer: String,
     audience: String,
     leeway: u64,
+    /// Where the key came from when none is configured (development); `None` when the
+    /// settings name one.
+    pub development_key: Option<DevelopmentKey>,
+}
+
+/// The key development runs with when the settings name none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DevelopmentKey {
+    /// Kept in this file (readable by its owner only), so tokens survive a restart;
+    /// `created` when this process made it.
+    File { path: PathBuf, created: bool },
+    /// Made up for this process alone: its tokens end with it.
+    Process,
 }
 
 impl std::fmt::Debug for Keys {
@@ -126,18 +190,15 @@ fn public_key(algorithm: Algorithm, pem_bytes: &[u8]) -> anyhow::Result<Decoding
     })
 }
 
-/// Whether the settings name any verification key.
-pub fn configured(settings: &Settings) -> bool {
-    settings.jwt_secret.is_some() || settings.jwt_public_key.is_some()
-}
-
 impl Keys {
-    /// Builds the keys the settings describe. Without any key, development gets a
-    /// random HS256 secret (tokens then live as long as the process) and production is
-    /// refused.
+    /// Builds the keys the settings describe. Without any key, development gets an
+    /// HS256 secret kept in a file beside a SQLite database (or in `jwt_dev_key_file`),
+    /// made on first start, so that tokens survive a restart; where there is no such
+    /// file, a secret for this process alone. Production without a key is refused.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
         let mut verifiers = Vec::new();
         let mut signer = None;
+        let mut development_key = None;
         let kid = settings.jwt_kid.clone();
         match (&settings.jwt_secret, &settings.jwt_public_key) {
             (Some(_), Some(_)) => bail!("configure either jwt_secret or jwt_public_key, not both"),
@@ -193,7 +254,14 @@ impl Keys {
                          (32 bytes or more) or ORGDESIGN_JWT_PUBLIC_KEY"
                     );
                 }
-                let secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+                let (secret, kept) = match development_key_file(settings) {
+                    Some(path) => {
+                        let (secret, created) = development_secret(&path)?;
+                        (secret, DevelopmentKey::File { path, created })
+                    }
+                    None => (random_secret(), DevelopmentKey::Process),
+                };
+                development_key = Some(kept);
                 verifiers.push(VerifyKey {
                     kid: None,
                     algorithm: Algorithm::HS256,
@@ -239,6 +307,7 @@ impl Keys {
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
             leeway: settings.jwt_leeway_secs,
+            development_key,
         })
     }
 
@@ -333,11 +402,142 @@ pub fn parse_ttl(raw: &str) -> anyhow::Result<Duration> {
 
 /// The start-up banner of a development server: the admin token it minted with the
 /// key it made up, for the console only (GraphiQL never receives it).
-pub fn development_notice(token: &str) -> String {
+pub fn development_notice(key: &DevelopmentKey, token: &str) -> String {
+    let whence = match key {
+        DevelopmentKey::File {
+            path,
+            created: true,
+        } => format!(
+            "so one was made and kept in {} (readable by you only): tokens signed with it \
+             work after a restart, and `orgdesign token` mints more",
+            path.display()
+        ),
+        DevelopmentKey::File {
+            path,
+            created: false,
+        } => format!(
+            "so the development key kept in {} signs and checks tokens: those of earlier \
+             runs still work, and `orgdesign token` mints more",
+            path.display()
+        ),
+        DevelopmentKey::Process => "so a random one was made for this process (there is no \
+             SQLite file to keep it beside; set jwt_dev_key_file to keep it): its tokens stop \
+             working when it stops"
+            .to_owned(),
+    };
     format!(
-        "development mode: no JWT key is configured, so a random one was made for this process.\n\
+        "development mode: no JWT key is configured, {whence}.\n\
          An admin token (valid 12 hours; paste it into GraphiQL's Headers tab):\n\n    Authorization: Bearer {token}\n"
     )
+}
+
+/// The file that keeps the development key: the one the settings name, else one beside
+/// a SQLite database file; `None` for PostgreSQL and in-memory SQLite.
+fn development_key_file(settings: &Settings) -> Option<PathBuf> {
+    if let Some(path) = &settings.jwt_dev_key_file {
+        return Some(path.clone());
+    }
+    let url = settings.database_url.expose_secret();
+    if !url.starts_with("sqlite:") || url.contains("mode=memory") {
+        return None;
+    }
+    let options = url
+        .parse::<sea_orm::sqlx::sqlite::SqliteConnectOptions>()
+        .ok()?;
+    let database = options.get_filename();
+    let name = database.file_name()?.to_str()?;
+    if name == ":memory:"
+        || name.starts_with("file:sqlx-in-memory")
+        || database.as_os_str().is_empty()
+    {
+        return None;
+    }
+    Some(database.with_file_name(format!("{name}.jwt-key")))
+}
+
+/// 64 hex digits from two random v4 UUIDs (244 random bits).
+fn random_secret() -> String {
+    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
+
+/// Reads the development key from `path`, or makes it there (readable by its owner
+/// only) when the file does not exist. Two processes starting together agree on one key:
+/// the file appears whole or not at all (written aside, then linked into place).
+fn development_secret(path: &Path) -> anyhow::Result<(String, bool)> {
+    if let Some(secret) = read_development_secret(path)? {
+        return Ok((secret, false));
+    }
+    let secret = random_secret();
+    let aside = path.with_file_name(format!(
+        ".{}.{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("jwt-key"),
+        Uuid::new_v4().simple()
+    ));
+    let written = (|| {
+        use std::io::Write as _;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&aside)?;
+        writeln!(file, "{secret}")?;
+        file.sync_all()?;
+        std::fs::hard_link(&aside, path)
+    })();
+    std::fs::remove_file(&aside).ok();
+    match written {
+        Ok(()) => Ok((secret, true)),
+        // Another process made it first: use theirs.
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            let secret = read_development_secret(path)?
+                .ok_or_else(|| anyhow!("{} vanished while it was being read", path.display()))?;
+            Ok((secret, false))
+        }
+        Err(err) => Err(err).with_context(|| {
+            format!(
+                "making the development key file {} (or set jwt_dev_key_file, or configure a key)",
+                path.display()
+            )
+        }),
+    }
+}
+
+fn read_development_secret(path: &Path) -> anyhow::Result<Option<String>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => {
+            return Err(err)
+                .with_context(|| format!("reading the development key file {}", path.display()));
+        }
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "the development key file {} may be read by other users (mode {:o}): run \
+                 `chmod 600 {}`, or delete it to have a new key made (tokens signed with the \
+                 old one then stop working)",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+    }
+    let secret = text.trim();
+    if secret.len() < 32 {
+        bail!(
+            "the development key file {} holds {} characters, fewer than the 32 a key needs: \
+             delete it to have a new key made",
+            path.display(),
+            secret.len()
+        );
+    }
+    Ok(Some(secret.to_owned()))
 }
 
 #[cfg(test)]
@@ -385,5 +585,87 @@ mod tests {
         settings.env = Environment::Production;
         let err = Keys::from_settings(&settings).err().map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("refusing to start")));
+    }
+
+    #[test]
+    fn the_development_key_file_sits_beside_a_sqlite_file_and_nowhere_else() {
+        let file = |url: &str| development_key_file(&Settings::for_database(url));
+        assert_eq!(
+            file("sqlite:///var/lib/od/orgdesign.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/od/orgdesign.db.jwt-key"))
+        );
+        assert_eq!(
+            file("sqlite://orgdesign.db?mode=rwc"),
+            Some(PathBuf::from("orgdesign.db.jwt-key"))
+        );
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("sqlite://shared?mode=memory"), None);
+        assert_eq!(file("postgres://postgres@127.0.0.1/orgdesign"), None);
+        let mut named = Settings::for_database("postgres://postgres@127.0.0.1/orgdesign");
+        named.jwt_dev_key_file = Some(PathBuf::from("/run/od/key"));
+        assert_eq!(
+            development_key_file(&named),
+            Some(PathBuf::from("/run/od/key"))
+        );
+    }
+
+    #[test]
+    fn a_development_key_is_made_once_kept_owner_only_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("orgdesign-key-{}", Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut settings =
+            Settings::for_database(&format!("sqlite://{}?mode=rwc", dir.join("d.db").display()));
+        let keys = Keys::from_settings(&settings).unwrap();
+        let path = dir.join("d.db.jwt-key");
+        assert_eq!(
+            keys.development_key,
+            Some(DevelopmentKey::File {
+                path: path.clone(),
+                created: true
+            })
+        );
+        let token = keys
+            .mint(
+                "dev",
+                Role::Admin,
+                Vec::new(),
+                Duration::from_secs(60),
+                "j".to_owned(),
+            )
+            .unwrap();
+        // A second process reads the same key: the token checks out there.
+        let again = Keys::from_settings(&settings).unwrap();
+        assert_eq!(
+            again.development_key,
+            Some(DevelopmentKey::File {
+                path: path.clone(),
+                created: false
+            })
+        );
+        assert!(again.verify(&token).is_ok());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+            let refused = Keys::from_settings(&settings).err().map(|e| e.to_string());
+            assert!(refused.is_some_and(|e| e.contains("chmod 600")));
+        }
+        // A key configured: no development key, no file read.
+        settings.jwt_secret = Some(SecretString::from("y".repeat(40)));
+        assert_eq!(
+            Keys::from_settings(&settings).unwrap().development_key,
+            None
+        );
+        // A key from another process's memory: refused, saying it was signed elsewhere.
+        let other = Keys::from_settings(&Settings::for_database("sqlite::memory:")).unwrap();
+        assert_eq!(other.development_key, Some(DevelopmentKey::Process));
+        let err = other.verify(&token).unwrap_err();
+        assert!(
+            err.advice()
+                .contains("signed with a key this server does not have")
+        );
+        std::fs::remove_dir_all(dir).ok();
     }
 }

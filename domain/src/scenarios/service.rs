@@ -8,8 +8,10 @@
 //! organization's lock, after checking that the live structure is still the one the
 //! draft was validated on (`organization.structure_version`).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
-use entity::{audit_log, organization, scenario};
+use entity::{audit_log, org_unit, organization, position, reporting_line, scenario};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -287,8 +289,80 @@ fn closed(current: scenario::Model, status: Status) -> scenario::ActiveModel {
     row
 }
 
+/// The ids an audit entry names.
+fn object_ids(entry: &audit_log::Model) -> impl Iterator<Item = Uuid> + '_ {
+    entry
+        .object_ids
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str()?.parse().ok())
+}
+
+/// What the objects of some audit entries are called today: units by name, positions by
+/// title, reporting lines by the units they join.
+struct Subjects {
+    units: HashMap<Uuid, String>,
+    positions: HashMap<Uuid, String>,
+    lines: HashMap<Uuid, (Uuid, Uuid)>,
+}
+
+impl Subjects {
+    async fn of<C: ConnectionTrait>(tx: &C, entries: &[audit_log::Model]) -> Result<Self> {
+        let ids: Vec<Uuid> = entries.iter().flat_map(object_ids).collect();
+        let lines: HashMap<Uuid, (Uuid, Uuid)> = reporting_line::Entity::find()
+            .filter(reporting_line::Column::Id.is_in(ids.clone()))
+            .all(tx)
+            .await?
+            .into_iter()
+            .map(|line| (line.id, (line.unit_id, line.superior_unit_id)))
+            .collect();
+        let unit_ids = ids.iter().copied().chain(
+            lines
+                .values()
+                .flat_map(|&(unit, superior)| [unit, superior]),
+        );
+        let units = org_unit::Entity::find()
+            .filter(org_unit::Column::Id.is_in(unit_ids))
+            .all(tx)
+            .await?
+            .into_iter()
+            .map(|unit| (unit.id, unit.name))
+            .collect();
+        let positions = position::Entity::find()
+            .filter(position::Column::Id.is_in(ids))
+            .all(tx)
+            .await?
+            .into_iter()
+            .map(|position| (position.id, position.title))
+            .collect();
+        Ok(Self {
+            units,
+            positions,
+            lines,
+        })
+    }
+
+    fn name(&self, id: Uuid) -> String {
+        let unit = |id: &Uuid| {
+            self.units
+                .get(id)
+                .map_or_else(|| id.to_string(), |name| format!("{name:?}"))
+        };
+        if self.units.contains_key(&id) {
+            unit(&id)
+        } else if let Some(title) = self.positions.get(&id) {
+            format!("position {title:?}")
+        } else if let Some((from, to)) = self.lines.get(&id) {
+            format!("the line {} → {}", unit(from), unit(to))
+        } else {
+            id.to_string()
+        }
+    }
+}
+
 /// The `CONFLICT` of a draft whose base is no longer the live structure, naming the
-/// changes made since.
+/// changes made since: each one's day, operation, what it changed and who.
 async fn moved_on<C: ConnectionTrait>(
     tx: &C,
     org: &organization::Model,
@@ -310,17 +384,18 @@ async fn moved_on<C: ConnectionTrait>(
         .all(tx)
         .await?;
     let count = org.structure_version - current.base_structure_version;
+    let subjects = Subjects::of(tx, &since).await?;
     let named: Vec<String> = since
         .iter()
         .map(|e| {
-            let objects: Vec<&str> = e
-                .object_ids
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str())
-                .collect();
-            format!("{} {} by {}", e.operation, objects.join(","), e.actor)
+            let objects: Vec<String> = object_ids(e).map(|id| subjects.name(id)).collect();
+            format!(
+                "{} {} {} by {}",
+                e.created_at.date_naive(),
+                e.operation,
+                objects.join(", "),
+                e.actor
+            )
         })
         .collect();
     Ok(Error::conflict(

@@ -272,14 +272,14 @@ impl Connection {
     async fn init(&mut self, payload: serde_json::Value) -> Result<(), End> {
         let refused = "connection_init needs a valid bearer token";
         let principal = match super::token_of(&payload) {
-            None => Err(TokenRefusal::Invalid),
+            None => Err(TokenRefusal::Invalid(refused)),
             Some(token) => caller::principal_of_token(&self.state, &token).await,
         };
         let principal = match principal {
             Ok(principal) => principal,
             Err(refusal) => {
                 let (code, message) = match refusal {
-                    TokenRefusal::Invalid => ("UNAUTHENTICATED", refused),
+                    TokenRefusal::Invalid(advice) => ("UNAUTHENTICATED", advice),
                     TokenRefusal::Unavailable => (
                         "UNAVAILABLE",
                         "tokens cannot be checked right now, try again later",
@@ -289,10 +289,16 @@ impl Connection {
                     self.send(text).await?;
                 }
                 let close = match refusal {
-                    TokenRefusal::Invalid => close::FORBIDDEN,
+                    TokenRefusal::Invalid(_) => close::FORBIDDEN,
                     TokenRefusal::Unavailable => close::TRY_AGAIN_LATER,
                 };
-                return Err(End::Close(close, format!("Forbidden: {message}")));
+                // The close reason holds 123 bytes: the short form; the protocol's
+                // error message above says which way the token failed.
+                let reason = match refusal {
+                    TokenRefusal::Invalid(_) => refused,
+                    TokenRefusal::Unavailable => message,
+                };
+                return Err(End::Close(close, format!("Forbidden: {reason}")));
             }
         };
         let share = match self
