@@ -18,6 +18,7 @@
 //!   allows no other keys), `<!-- example: output -->` (a ` ```text ` block: standard
 //!   output, line by line). In an expected value `…` stands for any text (an id, a time).
 //! - **not run**, with its reason beside it: `<!-- example: not run — <reason> -->`
+//!   (the reason is the rest of the comment)
 //!   (a schema excerpt, a configuration file, a command that needs Docker or starts a
 //!   server of its own). A block of another language without such a mark fails.
 //!
@@ -91,18 +92,19 @@ fn directives(comment: &str) -> Result<Vec<Directive>, String> {
         .strip_prefix("<!-- example:")
         .and_then(|rest| rest.strip_suffix("-->"))
         .ok_or_else(|| format!("not an example comment: {comment}"))?;
+    // A reason is free text, `;` included: `not run` takes the rest of the comment.
+    if let Some(reason) = inner.trim().strip_prefix("not run") {
+        let reason = reason.trim_start_matches([' ', '—', '-', ':']).trim();
+        if reason.is_empty() {
+            return Err(format!("`not run` without a reason: {comment}"));
+        }
+        return Ok(vec![Directive::NotRun(reason.to_owned())]);
+    }
     inner
         .split(';')
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .map(|directive| {
-            if let Some(reason) = directive.strip_prefix("not run") {
-                let reason = reason.trim_start_matches([' ', '—', '-', ':']).trim();
-                if reason.is_empty() {
-                    return Err(format!("`not run` without a reason: {comment}"));
-                }
-                return Ok(Directive::NotRun(reason.to_owned()));
-            }
             if let Some(capture) = directive.strip_prefix("capture ") {
                 let (name, path) = capture
                     .split_once('=')
@@ -517,7 +519,6 @@ async fn every_example_runs_on(backend: Backend) {
         write!(summary, "\n  not run: {place}: {reason}").unwrap();
     }
     println!("{summary}");
-    eprintln!("{summary}");
     assert!(
         tally.failures.is_empty(),
         "{} of the docs' examples failed:\n\n{}",
