@@ -29,7 +29,7 @@
 //! - `cargo run --release --`, `cargo run -q --` and `cargo run --` run the built
 //!   `orgdesign` binary, with `DATABASE_URL` set to the server's database and the
 //!   server's JWT secret in `ORGDESIGN_JWT_SECRET`;
-//! - `<name>` (lower-case letters, digits and dashes) is a value an earlier example of
+//! - `<name>` (lower-case words joined by dashes) is a value an earlier example of
 //!   the same file captured: `<!-- example: capture org-id = data.createOrganization.id -->`
 //!   before a fence stores that value of its answer (a path of keys, `[2]` indexes and
 //!   `[name=Pumps sales]` finds). Several directives in one comment are separated by `;`.
@@ -252,7 +252,7 @@ fn output_matches(expected: &str, actual: &str) -> bool {
             .all(|(w, h)| text_matches(w.trim_end(), h.trim_end()))
 }
 
-/// Replaces every `<name>` placeholder (lower-case letters, digits and dashes) of
+/// Replaces every `<name>` placeholder (lower-case words joined by dashes) of
 /// `text` with its captured value, or names the first one nothing captured.
 fn substitute(text: &str, captured: &BTreeMap<String, String>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
@@ -264,7 +264,9 @@ fn substitute(text: &str, captured: &BTreeMap<String, String>) -> Result<String,
             .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
             .unwrap_or(after.len());
         let name = &after[..name_len];
+        // Two words at least, so HTML in an answer (`<b>`, `<svg`) is left alone.
         let is_placeholder = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name.contains('-')
             && after[name_len..].starts_with('>');
         if is_placeholder {
             let value = captured.get(name).ok_or_else(|| {
@@ -561,4 +563,5 @@ fn expected_values_match_key_by_key_with_ellipses_for_any_text() {
     let captured = BTreeMap::from([("org-id".to_owned(), "42".to_owned())]);
     assert_eq!(substitute("<<'CSV' \"<org-id>\" <x y>", &captured).unwrap(), "<<'CSV' \"42\" <x y>");
     assert!(substitute("<unit-id>", &captured).is_err());
+    assert_eq!(substitute("<b>x</b>", &captured).unwrap(), "<b>x</b>");
 }
