@@ -147,11 +147,15 @@ fn blocks(file: &str, text: &str) -> Result<Vec<Block>, String> {
                 i += 1;
             }
             if i == lines.len() {
-                return Err(format!("{file}:{}: a fence that is never closed", start + 1));
+                return Err(format!(
+                    "{file}:{}: a fence that is never closed",
+                    start + 1
+                ));
             }
             let directives = match previous.map(str::trim) {
-                Some(comment) if comment.starts_with("<!-- example:") => directives(comment)
-                    .map_err(|err| format!("{file}:{}: {err}", start + 1))?,
+                Some(comment) if comment.starts_with("<!-- example:") => {
+                    directives(comment).map_err(|err| format!("{file}:{}: {err}", start + 1))?
+                }
                 _ => Vec::new(),
             };
             found.push(Block {
@@ -212,8 +216,7 @@ fn matches(expected: &Value, actual: &Value, exact: bool) -> bool {
                     && shown.iter().zip(have).all(|(w, h)| matches(w, h, exact))
             }
             _ => {
-                want.len() == have.len()
-                    && want.iter().zip(have).all(|(w, h)| matches(w, h, exact))
+                want.len() == have.len() && want.iter().zip(have).all(|(w, h)| matches(w, h, exact))
             }
         },
         (Value::String(want), Value::String(have)) => text_matches(want, have),
@@ -369,10 +372,8 @@ async fn run_all(app: &TestApp) -> Tally {
                 ));
             }
         }
-        let work_dir = std::env::temp_dir().join(format!(
-            "orgdesign-docs-{}",
-            uuid::Uuid::now_v7().simple()
-        ));
+        let work_dir =
+            std::env::temp_dir().join(format!("orgdesign-docs-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&work_dir).unwrap();
         let mut captured = BTreeMap::new();
         for example in &examples {
@@ -404,9 +405,7 @@ async fn run_one(
                 .map_err(|err| format!("its variables ({}) are not JSON: {err}", vars.place))?,
             None => Value::Null,
         };
-        let answer = app
-            .graphql(&body, variables)
-            .await;
+        let answer = app.graphql(&body, variables).await;
         let text = answer.to_string();
         (Some(answer), text)
     } else {
@@ -421,11 +420,12 @@ async fn run_one(
         }
         None => None,
     };
+    let errors_expected = expected
+        .as_ref()
+        .is_some_and(|(want, _)| want.get("errors").is_some());
     if let Some(answer) = &answer
         && answer.get("errors").is_some()
-        && !expected
-            .as_ref()
-            .is_some_and(|(want, _)| want.get("errors").is_some())
+        && !errors_expected
     {
         return Err(format!("answered errors: {answer}"));
     }
@@ -454,7 +454,9 @@ async fn run_one(
                 .as_ref()
                 .and_then(|a| at_path(a, path))
                 .ok_or_else(|| format!("nothing at {path} to capture as <{name}>: {stdout}"))?;
-            let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
             captured.insert(name.clone(), text);
         }
     }
@@ -482,7 +484,15 @@ async fn run_shell(app: &TestApp, script: &str, work_dir: &Path) -> Result<Strin
     // A block that would not end (a server, say) is a failure, not a hung test.
     let mut command = Command::new("timeout");
     command
-        .args([SHELL_DEADLINE, "bash", "-e", "-o", "pipefail", "-c", &script])
+        .args([
+            SHELL_DEADLINE,
+            "bash",
+            "-e",
+            "-o",
+            "pipefail",
+            "-c",
+            &script,
+        ])
         .current_dir(work_dir)
         .env("PATH", path)
         .env("TOKEN", &app.admin_token)
@@ -550,18 +560,25 @@ async fn every_example_in_the_docs_runs_on_postgresql() {
 #[test]
 fn expected_values_match_key_by_key_with_ellipses_for_any_text() {
     let want = json!({ "data": { "id": "…", "n": 3, "list": [{ "a": "x…z" }] } });
-    let have = json!({ "data": { "id": "01a2", "n": 3, "extra": 1, "list": [{ "a": "xyz", "b": 2 }] } });
+    let have =
+        json!({ "data": { "id": "01a2", "n": 3, "extra": 1, "list": [{ "a": "xyz", "b": 2 }] } });
     assert!(matches(&want, &have, false));
     assert!(!matches(&want, &have, true));
     assert!(!matches(&json!({ "n": 4 }), &json!({ "n": 3 }), false));
     assert!(text_matches("a…c…e", "abcde"));
     assert!(!text_matches("a…c", "abcd"));
     assert_eq!(
-        at_path(&json!({ "u": [{ "name": "A", "id": 1 }, { "name": "B c", "id": 2 }] }), "u[name=B c].id"),
+        at_path(
+            &json!({ "u": [{ "name": "A", "id": 1 }, { "name": "B c", "id": 2 }] }),
+            "u[name=B c].id"
+        ),
         Some(&json!(2))
     );
     let captured = BTreeMap::from([("org-id".to_owned(), "42".to_owned())]);
-    assert_eq!(substitute("<<'CSV' \"<org-id>\" <x y>", &captured).unwrap(), "<<'CSV' \"42\" <x y>");
+    assert_eq!(
+        substitute("<<'CSV' \"<org-id>\" <x y>", &captured).unwrap(),
+        "<<'CSV' \"42\" <x y>"
+    );
     assert!(substitute("<unit-id>", &captured).is_err());
     assert_eq!(substitute("<b>x</b>", &captured).unwrap(), "<b>x</b>");
 }
