@@ -33,6 +33,7 @@ mod contention;
 mod conventions;
 mod dated_structure;
 mod demo;
+mod docs_examples;
 mod frozen_database;
 mod graphiql;
 mod hostile_documents;
