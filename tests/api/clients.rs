@@ -11,6 +11,43 @@ use serde_json::Value;
 
 use crate::helpers::{backends, spawn_app};
 
+/// Runs `node script args…` in `dir` with `stdin` (as JSON) on its standard input, and
+/// reads the one JSON line it prints; `Err` says how it failed, with its stderr.
+async fn node(
+    dir: &'static Path,
+    script: &str,
+    args: &[String],
+    stdin: Option<Value>,
+) -> Result<Value, String> {
+    let mut command = Command::new("node");
+    command
+        .arg(script)
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let script = script.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut child = command.spawn().expect("node runs");
+        let input = child.stdin.take().expect("piped stdin");
+        if let Some(stdin) = stdin {
+            serde_json::to_writer(input, &stdin).expect("node reads its input");
+        } else {
+            drop(input);
+        }
+        let output = child.wait_with_output().expect("node ends");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            return Err(format!("{script} failed: {stderr}"));
+        }
+        serde_json::from_slice(&output.stdout)
+            .map_err(|_| format!("{script} printed no JSON line: {stderr}"))
+    })
+    .await
+    .expect("the blocking task ends")
+}
+
 fn clients_dir() -> &'static Path {
     let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients"));
     assert!(
@@ -29,28 +66,9 @@ async fn apollo_client_runs_persisted_queries_type_policies_and_mutations() {
     let dir = clients_dir();
     for backend in backends() {
         let app = spawn_app(backend).await;
-        let output = tokio::task::spawn_blocking({
-            let url = format!("{}/graphql", app.address);
-            let token = app.admin_token.clone();
-            move || {
-                Command::new("node")
-                    .arg("apollo.mjs")
-                    .arg(url)
-                    .arg(token)
-                    .current_dir(dir)
-                    .output()
-                    .expect("node runs")
-            }
-        })
-        .await
-        .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            output.status.success(),
-            "[{backend:?}] apollo.mjs failed: {stderr}"
-        );
-        let seen: Value = serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|_| panic!("[{backend:?}] one JSON line: {stderr}"));
+        let url = format!("{}/graphql", app.address);
+        let seen = node(dir, "apollo.mjs", &[url, app.admin_token.clone()], None).await;
+        let seen = seen.unwrap_or_else(|failure| panic!("[{backend:?}] {failure}"));
         assert_eq!(seen["rootTypename"], "Query", "{seen}");
         assert_eq!(seen["stages"], 4, "{seen}");
         assert_eq!(seen["secondStages"], 4, "{seen}");
@@ -162,31 +180,15 @@ async fn graphql_js_executing_the_same_documents_gives_the_same_answers_key_by_k
             "schema": concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"),
             "cases": cases,
         });
-        let output = tokio::task::spawn_blocking(move || {
-            let mut child = Command::new("node")
-                .arg("shape.mjs")
-                .current_dir(dir)
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("node runs");
-            serde_json::to_writer(child.stdin.take().unwrap(), &input).unwrap();
-            child.wait_with_output().unwrap()
-        })
-        .await
-        .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            output.status.success(),
-            "[{backend:?}] shape.mjs failed: {stderr}"
-        );
-        let results: Vec<Value> = serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|_| panic!("[{backend:?}] one JSON line: {stderr}"));
+        let results = node(dir, "shape.mjs", &[], Some(input)).await;
+        let results = results.unwrap_or_else(|failure| panic!("[{backend:?}] {failure}"));
+        let results = results.as_array().expect("a list of results");
         assert_eq!(results.len(), SHAPE_DOCUMENTS.len());
         for (result, (query, _)) in results.iter().zip(SHAPE_DOCUMENTS) {
+            // Compared as text: key order counts (JSON values compare equal whatever it is).
             assert_eq!(
-                result["orgdesign"], result["graphqljs"],
+                serde_json::to_string(&result["orgdesign"]).unwrap(),
+                serde_json::to_string(&result["graphqljs"]).unwrap(),
                 "[{backend:?}] orgdesign's answer (left) differs from graphql-js's (right) for {query}"
             );
             assert_eq!(
