@@ -1,32 +1,36 @@
 //! The pieces the per-request loaders ([`crate::loaders::Loaders`]) are made of: a
 //! [`Read`] (many keys, one domain call) or an [`OrganizationBatch`] (many
-//! organizations sharing a parameter), each wrapped in [`Memo`], which makes their
-//! statement count deterministic.
+//! organizations sharing a parameter), each wrapped in [`Memo`], which batches the keys
+//! of one pass of the request and sends them when the request is [`Idle`]: no timer
+//! window, and a statement count that does not depend on timing.
 
 use std::{
     collections::HashMap,
     future::Future,
     hash::Hash,
     marker::PhantomData,
+    pin::Pin,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
+    task::{Context, Poll, Wake, Waker},
     time::Duration,
 };
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use futures_util::{
     FutureExt,
     future::{self, BoxFuture, Shared, join_all},
 };
 use orgdesign_domain::{error::Error, query::group};
 use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::error::GqlError;
 
-/// A loader's error: cloneable, as DataLoader hands it to every waiting resolver.
+/// A loader's error: cloneable, as a batch hands it to every resolver waiting on it.
 #[derive(Debug, Clone)]
 pub struct LoadError(pub Arc<Error>);
 
@@ -213,18 +217,205 @@ pub trait KeyedLoader: Loader<Self::Key, Error = LoadError> {
 
 type Pending<V> = Shared<BoxFuture<'static, Result<Option<V>, LoadError>>>;
 
-/// How long a loader waits for more keys before it runs its statement. Longer than
-/// DataLoader's 1 ms default: the executor resolves a long list in chunks and yields
-/// between them, and keys arriving after the window would cost another statement.
-const BATCH_WINDOW: Duration = Duration::from_millis(3);
+/// How long a loader waits for more keys when nothing tells it that the request has
+/// gone idle (a loader used outside [`Idle::dispatching`]): DataLoader's window, as a
+/// fallback only.
+const FALLBACK_WINDOW: Duration = Duration::from_millis(3);
 
-/// A per-request DataLoader that also remembers loads in flight.
+/// One request's loaders with keys waiting, and the moment to send them: when the
+/// request's execution has nothing else ready to run.
 ///
-/// DataLoader caches a value once its batch has returned; a key asked for again while
-/// its batch is still running starts a second batch, so how many statements a query
-/// runs would depend on timing. `Memo` hands later askers the same pending load.
+/// The executor resolves the fields of one level (and their lists) in one pass; each
+/// field asks its loader for a key and waits. Once the pass is done and nothing in the
+/// request can move without data, [`Idle::dispatching`] runs every loader's batch at
+/// once: one statement per loader and level, with no timer to wait for and none that
+/// could close on half of a level's keys.
+#[derive(Clone, Default)]
+pub struct Idle(Arc<IdleInner>);
+
+#[derive(Default)]
+struct IdleInner {
+    /// Loaders with a batch open, in the order they opened it.
+    waiting: Mutex<Vec<Arc<dyn Flush>>>,
+    /// Set while a request runs under [`Idle::dispatching`]; otherwise a batch runs
+    /// after [`FALLBACK_WINDOW`].
+    watched: AtomicBool,
+}
+
+impl Idle {
+    /// Runs `request` (the execution of a GraphQL request), sending the loaders'
+    /// batches each time it has nothing else ready to run.
+    pub fn dispatching<F: Future>(&self, request: F) -> impl Future<Output = F::Output> {
+        self.0.watched.store(true, Ordering::Relaxed);
+        Dispatching {
+            request: Box::pin(request),
+            idle: self.clone(),
+        }
+    }
+
+    /// Sends every open batch; whether there was one.
+    fn flush(&self) -> bool {
+        let waiting = match self.0.waiting.lock() {
+            Ok(mut waiting) => std::mem::take(&mut *waiting),
+            Err(_) => return false,
+        };
+        let any = !waiting.is_empty();
+        for queue in waiting {
+            queue.flush(None);
+        }
+        any
+    }
+
+    fn enlist(&self, queue: Arc<dyn Flush>) {
+        if let Ok(mut waiting) = self.0.waiting.lock() {
+            waiting.push(queue);
+        }
+    }
+}
+
+/// The request's execution, polled with a waker that notes whether anything in it
+/// asked to run again during the poll: if nothing did, the request waits on data
+/// alone, and the loaders' batches go.
+struct Dispatching<F: Future> {
+    request: Pin<Box<F>>,
+    idle: Idle,
+}
+
+impl<F: Future> Future for Dispatching<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let noted = Arc::new(Noting {
+            woken: AtomicBool::new(false),
+            outer: cx.waker().clone(),
+        });
+        let waker = Waker::from(noted.clone());
+        let polled = self.request.as_mut().poll(&mut Context::from_waker(&waker));
+        if polled.is_pending() && !noted.woken.load(Ordering::Acquire) {
+            // Idle: the batches' answers wake the request (through `waker`).
+            self.idle.flush();
+        }
+        polled
+    }
+}
+
+/// A waker that notes it was woken and wakes the task.
+struct Noting {
+    woken: AtomicBool,
+    outer: Waker,
+}
+
+impl Wake for Noting {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.outer.wake_by_ref();
+    }
+}
+
+/// A loader's open batch, sent by [`Idle`] (or its fallback timer).
+trait Flush: Send + Sync {
+    /// Sends the open batch (only batch number `only`, when given).
+    fn flush(&self, only: Option<u64>);
+}
+
+type BatchResult<K, V> = Result<Arc<HashMap<K, V>>, LoadError>;
+
+/// A batch's answer, for every asker of its keys.
+type Answer<K, V> = Shared<BoxFuture<'static, BatchResult<K, V>>>;
+
+/// The keys asked for since the last batch went, and where its answer will be.
+struct Open<L: KeyedLoader> {
+    number: u64,
+    keys: Vec<L::Key>,
+    tell: oneshot::Sender<BatchResult<L::Key, L::Value>>,
+    answer: Answer<L::Key, L::Value>,
+}
+
+/// One loader's batches: keys gather in the open batch until the request is idle.
+struct Queue<L: KeyedLoader> {
+    loader: Arc<L>,
+    open: Mutex<Option<Open<L>>>,
+    numbers: AtomicU64,
+}
+
+impl<L: KeyedLoader> Queue<L> {
+    /// Adds `key` to the open batch (opening one, and enlisting with `idle`, if none
+    /// is); the batch's answer.
+    fn ask(self: &Arc<Self>, key: L::Key, idle: &Idle) -> Answer<L::Key, L::Value> {
+        let Ok(mut open) = self.open.lock() else {
+            return future::ready(Err(LoadError::from(Error::Internal(anyhow::anyhow!(
+                "a loader's queue was poisoned"
+            )))))
+            .boxed()
+            .shared();
+        };
+        if let Some(batch) = open.as_mut() {
+            batch.keys.push(key);
+            return batch.answer.clone();
+        }
+        let (sender, receiver) = oneshot::channel();
+        let answer = receiver
+            .map(|answer| {
+                answer.unwrap_or_else(|_| {
+                    Err(LoadError::from(Error::Internal(anyhow::anyhow!(
+                        "a loader's batch ended without an answer"
+                    ))))
+                })
+            })
+            .boxed()
+            .shared();
+        let number = self.numbers.fetch_add(1, Ordering::Relaxed);
+        *open = Some(Open {
+            number,
+            keys: vec![key],
+            tell: sender,
+            answer: answer.clone(),
+        });
+        drop(open);
+        if idle.0.watched.load(Ordering::Relaxed) {
+            idle.enlist(self.clone());
+        } else {
+            let queue = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(FALLBACK_WINDOW).await;
+                queue.flush(Some(number));
+            });
+        }
+        answer
+    }
+}
+
+impl<L: KeyedLoader> Flush for Queue<L> {
+    fn flush(&self, only: Option<u64>) {
+        let batch = match self.open.lock() {
+            Ok(mut open) => match open.as_ref() {
+                Some(batch) if only.is_none_or(|n| n == batch.number) => open.take(),
+                _ => None,
+            },
+            Err(_) => None,
+        };
+        let Some(batch) = batch else { return };
+        let loader = self.loader.clone();
+        tokio::spawn(async move {
+            let answer = loader.load(&batch.keys).await.map(Arc::new);
+            // The askers may all be gone (the request ended): nobody to tell.
+            batch.tell.send(answer).ok();
+        });
+    }
+}
+
+/// A per-request loader that batches the keys of one pass of the request (see
+/// [`Idle`]) and remembers loads in flight.
+///
+/// A key asked for again while its batch is still running joins it, so how many
+/// statements a query runs does not depend on timing.
 pub struct Memo<L: KeyedLoader> {
-    loader: Arc<DataLoader<L>>,
+    queue: Arc<Queue<L>>,
+    idle: Idle,
     pending: Mutex<HashMap<L::Key, Pending<L::Value>>>,
     writes: DocumentWrites,
 }
@@ -256,10 +447,16 @@ impl DocumentWrites {
 }
 
 impl<L: KeyedLoader> Memo<L> {
-    /// Wraps `loader` for one request whose document's writes `writes` tells.
-    pub fn new(loader: L, writes: DocumentWrites) -> Self {
+    /// Wraps `loader` for one request whose document's writes `writes` tells, sending
+    /// its batches when `idle` says.
+    pub fn new(loader: L, writes: DocumentWrites, idle: Idle) -> Self {
         Self {
-            loader: Arc::new(DataLoader::new(loader, tokio::spawn).delay(BATCH_WINDOW)),
+            queue: Arc::new(Queue {
+                loader: Arc::new(loader),
+                open: Mutex::new(None),
+                numbers: AtomicU64::new(0),
+            }),
+            idle,
             pending: Mutex::new(HashMap::new()),
             writes,
         }
@@ -297,8 +494,7 @@ impl<L: KeyedLoader> Memo<L> {
     }
 
     /// Remembers values known from another load (an organization's positions, split by
-    /// unit), so asking for their keys later runs no statement. The inner DataLoader
-    /// keeps no cache of its own (its `feed_many` would drop them): the values go where
+    /// unit), so asking for their keys later runs no statement: the values go where
     /// loads in flight are remembered, as loads already done. In a document with a
     /// mutation nothing is remembered, so nothing is fed.
     pub async fn feed_many(&self, values: impl IntoIterator<Item = (L::Key, L::Value)>) {
@@ -314,16 +510,24 @@ impl<L: KeyedLoader> Memo<L> {
     }
 
     fn pending_for(&self, key: L::Key) -> Pending<L::Value> {
-        let loader = self.loader.clone();
-        let make = |key: L::Key| async move { loader.load_one(key).await }.boxed().shared();
+        let make = |key: L::Key| {
+            let answer = self.queue.ask(key.clone(), &self.idle);
+            async move { Ok(answer.await?.get(&key).cloned()) }
+                .boxed()
+                .shared()
+        };
         if self.writes.holds_writes() {
             return make(key);
         }
         match self.pending.lock() {
-            Ok(mut pending) => pending
-                .entry(key.clone())
-                .or_insert_with(|| make(key))
-                .clone(),
+            Ok(mut pending) => match pending.get(&key) {
+                Some(known) => known.clone(),
+                None => {
+                    let load = make(key.clone());
+                    pending.insert(key, load.clone());
+                    load
+                }
+            },
             // A poisoned map only loses the sharing, not the load.
             Err(_) => make(key),
         }

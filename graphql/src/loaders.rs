@@ -12,7 +12,7 @@
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    batch::{DocumentWrites, KeyedLoader, Memo, OrganizationBatch, PerOrganization, Read, Reader},
+    batch::{DocumentWrites, Idle, Memo, OrganizationBatch, PerOrganization, Read, Reader},
     insights::SnapshotAsOf,
     kpis::{BuiltInKpisByStage, DefinitionsOf, SeriesOf},
     maturity::loaders::{CoreKpisAsOf, StageHistoryAsOf},
@@ -63,38 +63,39 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders on `db` for one request whose document's writes `writes` tells.
-    pub fn new(db: &DatabaseConnection, writes: &DocumentWrites) -> Self {
-        fn read<R: Read>(db: &DatabaseConnection, writes: &DocumentWrites) -> Memo<Reader<R>> {
-            memo(Reader::new(db.clone()), writes)
+    /// Fresh loaders on `db` for one request whose document's writes `writes` tells;
+    /// their batches go when `idle` finds the request idle.
+    pub fn new(db: &DatabaseConnection, writes: &DocumentWrites, idle: &Idle) -> Self {
+        let scope = (db, writes, idle);
+        type Scope<'a> = (&'a DatabaseConnection, &'a DocumentWrites, &'a Idle);
+        fn read<R: Read>((db, writes, idle): Scope<'_>) -> Memo<Reader<R>> {
+            Memo::new(Reader::new(db.clone()), writes.clone(), idle.clone())
         }
-        fn batch<B: OrganizationBatch>(
-            db: &DatabaseConnection,
-            writes: &DocumentWrites,
-        ) -> Memo<PerOrganization<B>> {
-            memo(PerOrganization::new(db.clone()), writes)
-        }
-        fn memo<L: KeyedLoader>(loader: L, writes: &DocumentWrites) -> Memo<L> {
-            Memo::new(loader, writes.clone())
+        fn batch<B: OrganizationBatch>((db, writes, idle): Scope<'_>) -> Memo<PerOrganization<B>> {
+            Memo::new(
+                PerOrganization::new(db.clone()),
+                writes.clone(),
+                idle.clone(),
+            )
         }
         Self {
-            organization_by_id: read(db, writes),
-            unit_by_id: read(db, writes),
-            units_by_organization: read(db, writes),
-            positions_by_unit: read(db, writes),
-            positions_by_organization: read(db, writes),
-            lines_as_of: read(db, writes),
-            line_history_by_unit: read(db, writes),
-            lines_by_organization: read(db, writes),
-            built_in_kpis_by_stage: read(db, writes),
-            series: batch(db, writes),
-            definitions: batch(db, writes),
-            snapshots: batch(db, writes),
-            stage_histories: batch(db, writes),
-            core_kpis: batch(db, writes),
-            assessments: batch(db, writes),
-            stakeholders: batch(db, writes),
-            relationships: batch(db, writes),
+            organization_by_id: read(scope),
+            unit_by_id: read(scope),
+            units_by_organization: read(scope),
+            positions_by_unit: read(scope),
+            positions_by_organization: read(scope),
+            lines_as_of: read(scope),
+            line_history_by_unit: read(scope),
+            lines_by_organization: read(scope),
+            built_in_kpis_by_stage: read(scope),
+            series: batch(scope),
+            definitions: batch(scope),
+            snapshots: batch(scope),
+            stage_histories: batch(scope),
+            core_kpis: batch(scope),
+            assessments: batch(scope),
+            stakeholders: batch(scope),
+            relationships: batch(scope),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The GraphQL schema: the aggregates' roots stitched together, limits, and the
-//! per-request data (principal, DataLoaders).
+//! per-request data (principal, loaders).
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     audit::AuditQuery,
-    batch::DocumentWrites,
+    batch::{DocumentWrites, Idle},
     catalog::CatalogQuery,
     integration_tokens::{AuthMutation, AuthQuery},
     kpis::{KpiMutation, KpiQuery},
@@ -137,16 +137,19 @@ pub fn admit(
 
 /// Admits one request ([`admit`]) and attaches what it needs: its context and its
 /// [`Loaders`], fresh (their caches live for one request only, so no request sees
-/// another's stale rows).
+/// another's stale rows). Run the request under the [`Idle`] it comes with
+/// ([`Idle::dispatching`]): that is when the loaders send their batches.
 pub fn prepare(
     mut request: Request,
     db: &DatabaseConnection,
     limits: &Limits,
     context: RequestContext,
     access: limits::Access,
-) -> Result<Request, ServerError> {
+) -> Result<(Request, Idle), ServerError> {
     let writes = admit(&mut request, limits, access)?;
-    Ok(request.data(context).data(Loaders::new(db, &writes)))
+    let idle = Idle::default();
+    let loaders = Loaders::new(db, &writes, &idle);
+    Ok((request.data(context).data(loaders), idle))
 }
 
 /// Gives every error a stable `extensions.code`. Errors our resolvers raise carry one

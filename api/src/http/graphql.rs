@@ -378,12 +378,12 @@ async fn execute_one(
         context.clone(),
         access,
     ) {
-        // Unconstrained: tokio's cooperative budget would otherwise make a large
-        // resolution pass yield part-way, letting a DataLoader's batch window close on
-        // half of the keys of one level, so the statement count of a query would depend
-        // on its size.
-        Ok(request) => {
-            tokio::task::unconstrained(state.schema.execute(request))
+        // The loaders send their batches when the execution has nothing else ready
+        // to run. Unconstrained: tokio's cooperative budget would otherwise make a
+        // large resolution pass yield part-way (which the dispatch would wait out, at
+        // the cost of extra polls).
+        Ok((request, idle)) => {
+            idle.dispatching(tokio::task::unconstrained(state.schema.execute(request)))
                 .instrument(span.clone())
                 .await
         }

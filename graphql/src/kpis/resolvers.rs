@@ -131,8 +131,8 @@ impl KpiQuery {
     ) -> GqlResult<Vec<KpiSeriesPoint>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
         let request = series_request(&kpi, granularity, (&from, &to), unit_id, dimensions)?;
-        // One organization at the root: read it at once, without the DataLoader's batch
-        // window (a list's `Organization.kpiSeries` batches through `series_of`).
+        // One organization at the root: read it at once, without a loader (a list's
+        // `Organization.kpiSeries` batches through `series_of`).
         let mut read =
             <SeriesOf as OrganizationBatch>::load(db(ctx)?, &[organization], &request).await?;
         let points = read

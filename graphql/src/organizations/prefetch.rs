@@ -1,12 +1,11 @@
 //! Priming per-unit loaders from organization-level reads.
 //!
-//! DataLoader batches the keys that arrive within a short delay. A list of many units
-//! is resolved in chunks (the executor yields every few dozen items), so per-unit keys
-//! can straddle that delay and split into several statements. When an organization's
-//! units are read, the data below them (positions, lines) is loaded here once per
-//! organization, with only organization ids as keys, and fed into the per-unit
-//! loaders' caches: a nested query then runs one statement per relation level for the
-//! whole page, however many units it walks.
+//! When an organization's units are read, the data below them (positions, lines) is
+//! loaded here once per organization, with only organization ids as keys, and fed into
+//! the per-unit loaders' memos: a nested query then runs one statement per relation
+//! level for the whole page however many units it walks, and the per-unit keys (which
+//! would otherwise wait for the units' level to resolve) cost no round trip of their
+//! own.
 
 use std::{collections::HashMap, sync::Arc};
 
