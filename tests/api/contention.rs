@@ -226,8 +226,12 @@ async fn burst(app: &TestApp, busy: &str, request: &Value, attempt: usize) -> Bu
 const PUSHERS: usize = 30;
 const ROUNDS: usize = 6;
 const POINTS: usize = 25;
-/// What the other tenant's reads must stay under, at p99.
+/// What the other tenant's reads must stay under, at p99: this, or [`SLOWDOWN`] times
+/// the same reads' p99 on the quiet server just before, whichever is larger (a loaded
+/// machine slows every read; starved reads take seconds however loaded it is).
 const BOUND: Duration = Duration::from_millis(100);
+/// How many times slower than on the quiet server the other tenant's reads may be.
+const SLOWDOWN: u32 = 8;
 /// Measurements at most, the best of which is judged.
 const ATTEMPTS: usize = 3;
 
@@ -249,7 +253,7 @@ async fn a_burst_of_writes_into_one_tenant_leaves_another_tenants_reads_fast() {
         // (the floor) and then during a burst. Reads starved of connections take
         // seconds in every measurement (before the write gate: 1.9 s on PostgreSQL
         // and 2.8 s on SQLite at p99), so no retry lets them pass.
-        let mut best: Option<(Duration, Burst)> = None;
+        let mut best: Option<(Duration, Duration, Burst)> = None;
         for attempt in 1..=ATTEMPTS {
             let mut quiet_reads = sample_reads(&app, &request, Duration::from_secs(1)).await;
             let quiet_p99 = quantile(&mut quiet_reads, 0.99);
@@ -277,22 +281,27 @@ async fn a_burst_of_writes_into_one_tenant_leaves_another_tenants_reads_fast() {
                 "[{backend:?}] no pusher gets INTERNAL: {:?}",
                 seen.codes
             );
-            if best.as_ref().is_none_or(|(best, _)| p99 < *best) {
-                best = Some((p99, seen));
+            let bound = BOUND.max(quiet_p99 * SLOWDOWN);
+            let share = |p99: Duration, bound: Duration| p99.as_secs_f64() / bound.as_secs_f64();
+            if best
+                .as_ref()
+                .is_none_or(|(best, best_bound, _)| share(p99, bound) < share(*best, *best_bound))
+            {
+                best = Some((p99, bound, seen));
             }
-            if best.as_ref().is_some_and(|(best, _)| *best < BOUND) {
+            if best.as_ref().is_some_and(|(best, bound, _)| best < bound) {
                 break;
             }
         }
-        let (p99, seen) = best.unwrap();
+        let (p99, bound, seen) = best.unwrap();
         assert!(
             seen.latencies.len() >= 50,
             "[{backend:?}] the burst lasted long enough to measure ({} reads)",
             seen.latencies.len()
         );
         assert!(
-            p99 < BOUND,
-            "[{backend:?}] the other tenant's reads stay under {BOUND:?} at p99, were {p99:?}"
+            p99 < bound,
+            "[{backend:?}] the other tenant's reads stay under {bound:?} at p99 ({BOUND:?}, or {SLOWDOWN}× the quiet server's), were {p99:?}"
         );
     }
 }
