@@ -1,5 +1,6 @@
 //! orgdesign's KPI benchmarks: ingestion through `recordKpiMeasurements` beside the
-//! database's own ceiling, re-pushing unchanged points, the monthly `kpiSeries` roll-up
+//! database's own ceiling, a history backfill (one KPI, one point a day, years per
+//! source) beside that, re-pushing unchanged points, the monthly `kpiSeries` roll-up
 //! over a large table, and a nested read under concurrent load.
 //!
 //! ```sh
@@ -44,12 +45,29 @@ fn point(i: usize, bump: usize) -> Value {
     })
 }
 
-/// Pushes `n` points in batches from `pushers` concurrent clients (the batches are
-/// serialized to JSON before the clock starts); returns points per second.
+/// The `i`-th point of a history backfill: one KPI, one point a day, [`BACKFILL_DAYS`]
+/// days per source, one source after another (a tool loading years of one metric).
+fn backfill_point(i: usize, bump: usize) -> Value {
+    let day = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()
+        + chrono::Duration::days((i % BACKFILL_DAYS) as i64);
+    json!({
+        "kpi": "mqls",
+        "granularity": "DAY",
+        "periodStart": day.to_string(),
+        "value": format!("{}.{}", i % 1000 + bump, i % 7),
+        "source": format!("history-{}", i / BACKFILL_DAYS),
+    })
+}
+
+/// Days of history per source in [`backfill_point`].
+const BACKFILL_DAYS: usize = 9_000;
+
+/// Pushes `n` points of `shape` in batches from `pushers` concurrent clients (the
+/// batches are serialized to JSON before the clock starts); returns points per second.
 async fn push_all(
     server: &Arc<Server>,
     org: &str,
-    n: usize,
+    (n, shape): (usize, fn(usize, usize) -> Value),
     expect: &'static str,
     pushers: usize,
     bump: usize,
@@ -58,7 +76,7 @@ async fn push_all(
     let bodies: Vec<(usize, Vec<u8>)> = (0..n.div_ceil(BATCH))
         .map(|b| {
             let points: Vec<Value> = (b * BATCH..((b + 1) * BATCH).min(n))
-                .map(|i| point(i, bump))
+                .map(|i| shape(i, bump))
                 .collect();
             let body = json!({ "query": QUERY, "variables": { "o": org, "p": points } });
             (points.len(), serde_json::to_vec(&body).unwrap())
@@ -239,7 +257,7 @@ async fn main() {
     // 1. Ingestion, then the ceiling on the same rows.
     let org = create_org(&server, "bench-ingest").await;
     let pushers = env_usize("ORGDESIGN_BENCH_PUSHERS", 2);
-    let ingest = push_all(&server, &org, points, "inserted", pushers, 0).await;
+    let ingest = push_all(&server, &org, (points, point), "inserted", pushers, 0).await;
     let ids = kpi_ids(&db).await;
     // The ceilings, each into its own fresh organization; the fastest is the one the
     // ratio is taken against.
@@ -269,8 +287,26 @@ async fn main() {
         100.0 * ingest / ceiling
     );
 
+    // 1b. A history backfill of as many points (at most 200,000), into its own
+    // organization: the same pushers, another shape of data.
+    let backfill_points = points.min(200_000);
+    let backfill_org = create_org(&server, "bench-backfill").await;
+    let backfill = push_all(
+        &server,
+        &backfill_org,
+        (backfill_points, backfill_point),
+        "inserted",
+        pushers,
+        0,
+    )
+    .await;
+    println!(
+        "| history backfill: {backfill_points} points, one KPI, one a day, {BACKFILL_DAYS} days per source, {pushers} pushers | {backfill:.0} points/s | {ingest:.0} points/s (the shape above) | {:.0} % |",
+        100.0 * backfill / ingest
+    );
+
     // 2. The same points again: all unchanged.
-    let repush = push_all(&server, &org, points, "unchanged", pushers, 0).await;
+    let repush = push_all(&server, &org, (points, point), "unchanged", pushers, 0).await;
     println!(
         "| re-push the same {points} points (all unchanged), {pushers} pushers | {repush:.0} points/s | {ceiling:.0} rows/s | {:.0} % |",
         100.0 * repush / ceiling
@@ -278,7 +314,7 @@ async fn main() {
 
     // 2b. The same points with every value changed: all corrections, each keeping the
     // superseded value in the history.
-    let correct = push_all(&server, &org, points, "corrected", pushers, 1).await;
+    let correct = push_all(&server, &org, (points, point), "corrected", pushers, 1).await;
     println!(
         "| correct the same {points} points (every value changed), {pushers} pushers | {correct:.0} points/s | | |"
     );
@@ -294,7 +330,7 @@ async fn main() {
     server
         .gql("mutation($o: ID!, $p: [KpiPointInput!]!) { recordKpiMeasurements(organizationId: $o, points: $p) { inserted } }", json!({ "o": series_org, "p": series_points }))
         .await;
-    let present = points * (1 + ceilings.len()) + 1096;
+    let present = points * (1 + ceilings.len()) + backfill_points + 1096;
     if table_rows > present {
         let filler = Uuid::parse_str(&create_org(&server, "bench-filler").await).unwrap();
         let started = Instant::now();

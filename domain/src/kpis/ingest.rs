@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{kpi_definition, kpi_measurement, org_unit};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-    Statement,
+    QueryTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -525,6 +525,32 @@ fn date_runs(dates: &[NaiveDate]) -> Vec<(NaiveDate, NaiveDate)> {
     runs
 }
 
+/// Up to how many sources a lookup names; more, and it reads every source's rows of
+/// its dates and drops the others here.
+const MAX_SOURCES_FILTERED: usize = 64;
+
+/// How one KPI's dates are read. PostgreSQL gets ranges of nearby dates (see
+/// [`load_existing`]). SQLite probes the index once per listed date, which suits
+/// scattered dates; a dense run (a daily backfill: at least one date in two days) is
+/// one range instead, one probe and a walk along the index.
+fn date_sets(dates: &[NaiveDate], sqlite: bool) -> Vec<DateSet> {
+    let mut sets = Vec::new();
+    for (first, last) in date_runs(dates) {
+        let span = (last - first).num_days() + 1;
+        let within: Vec<NaiveDate> = dates
+            .iter()
+            .copied()
+            .filter(|d| (first..=last).contains(d))
+            .collect();
+        if !sqlite || (within.len() as i64) * 2 >= span {
+            sets.push(DateSet::Range(first, last));
+        } else {
+            sets.extend(within.chunks(CHUNK).map(|c| DateSet::List(c.to_vec())));
+        }
+    }
+    sets
+}
+
 /// The stored rows of the batch's keys.
 ///
 /// Per KPI and granularity of the batch, reads the batch's dates through the natural-key
@@ -538,31 +564,26 @@ async fn load_existing<C: ConnectionTrait>(
     organization: Uuid,
     keyed: &[(Key, &ParsedPoint)],
 ) -> Result<HashMap<Key, Stored>> {
-    let mut dates_by_series: HashMap<(Uuid, &'static str), HashSet<NaiveDate>> = HashMap::new();
-    for ((kpi, granularity, period, _, _), _) in keyed {
-        dates_by_series
-            .entry((*kpi, *granularity))
-            .or_default()
-            .insert(*period);
+    let mut dates_by_series: HashMap<(Uuid, &'static str), (HashSet<NaiveDate>, HashSet<&str>)> =
+        HashMap::new();
+    for ((kpi, granularity, period, source, _), _) in keyed {
+        let (dates, sources) = dates_by_series.entry((*kpi, *granularity)).or_default();
+        dates.insert(*period);
+        sources.insert(source.as_str());
     }
     let wanted: HashSet<&Key> = keyed.iter().map(|(key, _)| key).collect();
     let mut found = HashMap::new();
     let sqlite = tx.get_database_backend() == sea_orm::DbBackend::Sqlite;
-    for ((kpi, granularity), dates) in dates_by_series {
+    for ((kpi, granularity), (dates, sources)) in dates_by_series {
         let mut dates: Vec<NaiveDate> = dates.into_iter().collect();
         dates.sort_unstable();
-        // SQLite probes the index once per listed date; PostgreSQL is given ranges.
-        let runs = if sqlite {
-            dates
-                .chunks(CHUNK)
-                .map(|c| DateSet::List(c.to_vec()))
-                .collect::<Vec<_>>()
-        } else {
-            date_runs(&dates)
-                .into_iter()
-                .map(|(a, b)| DateSet::Range(a, b))
-                .collect()
-        };
+        let runs = date_sets(&dates, sqlite);
+        // Rows of other sources on the same dates are not the batch's: a backfill of one
+        // source over years would otherwise read every other source's rows of those
+        // years. The index holds `source` after the date, so this is checked on the
+        // index entries, before any row is fetched.
+        let sources: Option<Vec<String>> = (sources.len() <= MAX_SOURCES_FILTERED)
+            .then(|| sources.into_iter().map(str::to_owned).collect());
         for dates in runs {
             // Only the columns classification needs: decoding whole rows (dimensions
             // JSON, timestamps) costs more than the lookup itself.
@@ -585,6 +606,9 @@ async fn load_existing<C: ConnectionTrait>(
                         DateSet::Range(first, last) => {
                             kpi_measurement::Column::PeriodStart.between(first, last)
                         }
+                    })
+                    .apply_if(sources.clone(), |query, sources| {
+                        query.filter(kpi_measurement::Column::Source.is_in(sources))
                     })
                     .into_tuple()
                     .all(tx)
@@ -623,5 +647,26 @@ mod tests {
             ]
         );
         assert!(date_runs(&[]).is_empty());
+    }
+
+    #[test]
+    fn sqlite_reads_a_daily_backfill_as_one_range_and_scattered_dates_as_a_list() {
+        let daily: Vec<NaiveDate> = (0..400)
+            .map(|i| d(2000, 1, 1) + chrono::Days::new(i))
+            .collect();
+        let sets = date_sets(&daily, true);
+        assert!(
+            matches!(sets.as_slice(), [DateSet::Range(a, b)] if *a == d(2000, 1, 1) && *b == daily[399])
+        );
+        // Monthly dates within reach of each other form one run, but a sparse one.
+        let monthly = [d(2024, 1, 1), d(2024, 1, 31), d(2024, 3, 1), d(2024, 3, 31)];
+        assert!(
+            matches!(date_sets(&monthly, true).as_slice(), [DateSet::List(list)] if list.len() == 4)
+        );
+        // PostgreSQL always gets ranges.
+        assert!(matches!(
+            date_sets(&monthly, false).as_slice(),
+            [DateSet::Range(..)]
+        ));
     }
 }
