@@ -564,8 +564,9 @@ async fn load_existing<C: ConnectionTrait>(
     organization: Uuid,
     keyed: &[(Key, &ParsedPoint)],
 ) -> Result<HashMap<Key, Stored>> {
-    let mut dates_by_series: HashMap<(Uuid, &'static str), (HashSet<NaiveDate>, HashSet<&str>)> =
-        HashMap::new();
+    // Per KPI and granularity: the batch's dates and sources.
+    type Wanted<'a> = (HashSet<NaiveDate>, HashSet<&'a str>);
+    let mut dates_by_series: HashMap<(Uuid, &'static str), Wanted<'_>> = HashMap::new();
     for ((kpi, granularity, period, source, _), _) in keyed {
         let (dates, sources) = dates_by_series.entry((*kpi, *granularity)).or_default();
         dates.insert(*period);
