@@ -20,7 +20,11 @@ use crate::{
 
 /// An object with a global id.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID", desc = "The object's id, unique across all types."))]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "The object's id, unique across all types."
+))]
 pub enum Node {
     Organization(Organization),
     OrgUnit(Unit),

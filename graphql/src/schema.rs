@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::{MergedObject, ObjectType, Request, Schema, SchemaBuilder, ServerError, SubscriptionType};
+use async_graphql::{
+    MergedObject, ObjectType, Request, Schema, SchemaBuilder, ServerError, SubscriptionType,
+};
 use orgdesign_domain::{
     auth::{RequestContext, tokens::Keys},
     settings::Limits,

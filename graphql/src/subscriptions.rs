@@ -73,8 +73,9 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The organization.")] organization_id: ID,
-        #[graphql(desc = "Only pushes of these KPI keys; null for every push.")]
-        kpi_keys: Option<Vec<String>>,
+        #[graphql(desc = "Only pushes of these KPI keys; null for every push.")] kpi_keys: Option<
+            Vec<String>,
+        >,
     ) -> Result<impl Stream<Item = KpiPointsRecorded> + use<>, GqlError> {
         let principal = request(ctx)?.principal()?;
         let organization = parse_id("organizationId", &organization_id)?;

@@ -93,7 +93,8 @@ fn every_element_of_the_schema_has_a_description() {
             .is_some_and(|d| !d.node.trim().is_empty())
     }
 
-    let undescribed = |values: &[Positioned<InputValueDefinition>], owner: &dyn Fn(&str) -> String| {
+    let undescribed = |values: &[Positioned<InputValueDefinition>],
+                       owner: &dyn Fn(&str) -> String| {
         values
             .iter()
             .filter(|v| !described(&v.node.description))
@@ -119,7 +120,9 @@ fn every_element_of_the_schema_has_a_description() {
             TypeKind::Interface(interface) => &interface.fields[..],
             TypeKind::InputObject(input) => {
                 elements += input.fields.len();
-                missing.extend(undescribed(&input.fields, &|field| format!("{name}.{field}")));
+                missing.extend(undescribed(&input.fields, &|field| {
+                    format!("{name}.{field}")
+                }));
                 &[]
             }
             TypeKind::Enum(e) => {

@@ -129,7 +129,9 @@ impl KpiQuery {
         #[graphql(desc = "The day after the range, `YYYY-MM-DD` (excluded).")] to: Date,
         #[graphql(desc = "One unit's points; null for those of the whole organization.")]
         unit_id: Option<ID>,
-        #[graphql(desc = "Only points with exactly these dimensions; null for points without any.")]
+        #[graphql(
+            desc = "Only points with exactly these dimensions; null for points without any."
+        )]
         dimensions: Option<Vec<DimensionInput>>,
     ) -> GqlResult<Vec<KpiSeriesPoint>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
@@ -171,8 +173,9 @@ impl KpiQuery {
         #[graphql(desc = "The length of the point's period.")] granularity: Granularity,
         #[graphql(desc = "The first day of its period, `YYYY-MM-DD`.")] period_start: Date,
         #[graphql(desc = "The integration that pushed it, e.g. `crm`.")] source: String,
-        #[graphql(desc = "Its unit; null for a point of the whole organization.")]
-        unit_id: Option<ID>,
+        #[graphql(desc = "Its unit; null for a point of the whole organization.")] unit_id: Option<
+            ID,
+        >,
         #[graphql(desc = "Its dimensions, exactly; null for none.")] dimensions: Option<
             Vec<DimensionInput>,
         >,

@@ -7,7 +7,7 @@ use orgdesign_domain::dated;
 use super::prefetch;
 use crate::{
     context::{db, loaders},
-    enums::{CollaborationModel, LineKind, UnitFunction},
+    enums::{CollaborationModel, LineKind, Severity, UnitFunction},
     error::GqlResult,
     positions::Position,
     reporting::ReportingLine,
@@ -127,7 +127,7 @@ impl Organization {
             deprecation = "An ended one is one whose effectiveTo is on or before the day read: read an earlier asOf to see it as it stood, or structureChanges(from, to) for what ended between two days."
         )]
         include_archived: bool,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<Vec<Unit>> {
         let day = Date::as_of(as_of.as_ref())?;
         let histories = loaders(ctx)?
@@ -154,7 +154,7 @@ impl Organization {
             deprecation = "An ended one is one whose effectiveTo is on or before the day read: read an earlier asOf to see it as it stood, or structureChanges(from, to) for what ended between two days."
         )]
         include_archived: bool,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<Vec<Position>> {
         let day = Date::as_of(as_of.as_ref())?;
         let histories = loaders(ctx)?
@@ -174,7 +174,7 @@ impl Organization {
     async fn collaboration_model(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<crate::insights::CollaborationModelReport> {
         let as_of = Date::as_of(as_of.as_ref())?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
@@ -195,9 +195,10 @@ impl Organization {
     async fn insights(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
-        #[graphql(desc = "Only insights at least this severe; null for all.")]
-        min_severity: Option<crate::enums::Severity>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
+        #[graphql(desc = "Only insights at least this severe; null for all.")] min_severity: Option<
+            Severity,
+        >,
     ) -> GqlResult<Vec<crate::insights::InsightObject>> {
         let as_of = Date::as_of(as_of.as_ref())?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
@@ -219,11 +220,14 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The format to render.")] format: crate::enums::ChartFormat,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
-        #[graphql(desc = "Draw only this unit and its SOLID subordinates; null for the whole chart.")]
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
+        #[graphql(
+            desc = "Draw only this unit and its SOLID subordinates; null for the whole chart."
+        )]
         root_unit_id: Option<ID>,
-        #[graphql(desc = "Levels to draw below the root, 0 to 1000; null for all.")]
-        depth: Option<i32>,
+        #[graphql(desc = "Levels to draw below the root (0 to 1000); null for all.")] depth: Option<
+            i32,
+        >,
     ) -> GqlResult<String> {
         let as_of = Date::as_of(as_of.as_ref())?;
         let (root, depth) = crate::insights::chart_window(root_unit_id.as_ref(), depth)?;
@@ -260,7 +264,9 @@ impl Organization {
         #[graphql(desc = "The day after the range, `YYYY-MM-DD` (excluded).")] to: Date,
         #[graphql(desc = "One unit's points; null for those of the whole organization.")]
         unit_id: Option<ID>,
-        #[graphql(desc = "Only points with exactly these dimensions; null for points without any.")]
+        #[graphql(
+            desc = "Only points with exactly these dimensions; null for points without any."
+        )]
         dimensions: Option<Vec<crate::kpis::DimensionInput>>,
     ) -> GqlResult<Vec<crate::kpis::KpiSeriesPoint>> {
         let request =
@@ -273,7 +279,7 @@ impl Organization {
     async fn maturity(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<crate::maturity::Maturity> {
         let as_of = Date::as_of(as_of.as_ref())?;
         let key = (self.0.id, as_of);
@@ -345,7 +351,7 @@ impl Organization {
     async fn reporting_lines(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
         #[graphql(desc = "Only lines of this kind; null for both.")] kind: Option<LineKind>,
     ) -> GqlResult<Vec<ReportingLine>> {
         let lines = loaders(ctx)?

@@ -131,8 +131,7 @@ impl PositionQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The position's id.")] id: ID,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: today, UTC).")]
-        as_of: Option<Date>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<Option<Position>> {
         let found = find_on(ctx, &id, as_of.as_ref(), service::find, |row| {
             row.organization_id

@@ -12,8 +12,8 @@ use crate::{
 };
 
 /// A leadership role heading a unit. Holds no personal data beyond a display name.
-/// Read as it stood on a day (the second field): its values, and its unit, are that
-/// day's.
+/// Read as it stood on a day: its values, and its unit, are that day's.
+// The day is the second field; the doc above is the schema's description.
 #[derive(Debug, Clone, Description)]
 pub struct Position(pub position::Model, pub NaiveDate);
 

@@ -165,8 +165,7 @@ impl ScenarioMutation {
     async fn add_scenario_changes(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The draft, its version and the changes.")]
-        input: AddScenarioChangesInput,
+        #[graphql(desc = "The draft, its version and the changes.")] input: AddScenarioChangesInput,
     ) -> GqlResult<Scenario> {
         let (store, writer, id, limits) = draft(ctx, &input.scenario_id)?;
         let changes = input.changes.into_iter().map(Into::into).collect();

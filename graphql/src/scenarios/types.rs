@@ -179,8 +179,9 @@ impl Scenario {
     async fn insights(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only insights at least this severe; null for all.")]
-        min_severity: Option<Severity>,
+        #[graphql(desc = "Only insights at least this severe; null for all.")] min_severity: Option<
+            Severity,
+        >,
     ) -> GqlResult<Vec<InsightObject>> {
         let evaluation = self.evaluation(ctx).await?;
         Ok(evaluation
@@ -199,10 +200,13 @@ impl Scenario {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The format to render.")] format: ChartFormat,
-        #[graphql(desc = "Draw only this unit and its SOLID subordinates; null for the whole chart.")]
+        #[graphql(
+            desc = "Draw only this unit and its SOLID subordinates; null for the whole chart."
+        )]
         root_unit_id: Option<ID>,
-        #[graphql(desc = "Levels to draw below the root, 0 to 1000; null for all.")]
-        depth: Option<i32>,
+        #[graphql(desc = "Levels to draw below the root (0 to 1000); null for all.")] depth: Option<
+            i32,
+        >,
     ) -> GqlResult<String> {
         let evaluation = self.evaluation(ctx).await?;
         let (root, depth) = crate::insights::chart_window(root_unit_id.as_ref(), depth)?;

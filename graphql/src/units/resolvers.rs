@@ -107,8 +107,7 @@ impl UnitQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The unit's id.")] id: ID,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: today, UTC).")]
-        as_of: Option<Date>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<Option<Unit>> {
         let found = find_on(ctx, &id, as_of.as_ref(), service::find, |row| {
             row.organization_id

@@ -16,9 +16,9 @@ use crate::{
     scalars::Date,
 };
 
-/// A department, team, business unit or outside agency, read as it stood on a day
-/// (the second field): its values are that day's, and the fields that take `asOf`
-/// default to it.
+/// A department, team, business unit or outside agency, read as it stood on a day:
+/// its values are that day's, and the fields that take `asOf` default to it.
+// The day is the second field; the doc above is the schema's description.
 #[derive(Debug, Clone, Description)]
 pub struct Unit(pub org_unit::Model, pub NaiveDate);
 
@@ -156,7 +156,9 @@ impl Unit {
     async fn reporting_lines(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for).")]
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
         as_of: Option<Date>,
     ) -> GqlResult<Vec<ReportingLine>> {
         let lines = self.lines(ctx, self.day(as_of)?).await?;
@@ -184,7 +186,9 @@ impl Unit {
     async fn superior(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for).")]
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
         as_of: Option<Date>,
     ) -> GqlResult<Option<Unit>> {
         let day = self.day(as_of)?;
@@ -199,7 +203,9 @@ impl Unit {
     async fn dotted_superiors(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for).")]
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
         as_of: Option<Date>,
     ) -> GqlResult<Vec<Unit>> {
         let day = self.day(as_of)?;
@@ -216,9 +222,14 @@ impl Unit {
     async fn subordinates(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for).")]
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
         as_of: Option<Date>,
-        #[graphql(desc = "The kind of line to follow (default `SOLID`).", default_with = "LineKind::Solid")]
+        #[graphql(
+            desc = "The kind of line to follow (default `SOLID`).",
+            default_with = "LineKind::Solid"
+        )]
         kind: LineKind,
     ) -> GqlResult<Vec<Unit>> {
         let day = self.day(as_of)?;
@@ -235,7 +246,9 @@ impl Unit {
     async fn span_of_control(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for).")]
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
         as_of: Option<Date>,
     ) -> GqlResult<i32> {
         let lines = self.lines(ctx, self.day(as_of)?).await?;
@@ -247,7 +260,9 @@ impl Unit {
     async fn depth(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for).")]
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
         as_of: Option<Date>,
     ) -> GqlResult<i32> {
         let lines = self.lines(ctx, self.day(as_of)?).await?;
