@@ -610,12 +610,13 @@ mod tests {
     }
 
     #[test]
-    fn a_development_key_is_made_once_kept_owner_only_and_read_back() {
+    fn a_development_key_is_made_once_kept_owner_only_and_read_back()
+    -> std::result::Result<(), Box<dyn std::error::Error>> {
         let dir = std::env::temp_dir().join(format!("orgdesign-key-{}", Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir)?;
         let mut settings =
             Settings::for_database(&format!("sqlite://{}?mode=rwc", dir.join("d.db").display()));
-        let keys = Keys::from_settings(&settings).unwrap();
+        let keys = Keys::from_settings(&settings)?;
         let path = dir.join("d.db.jwt-key");
         assert_eq!(
             keys.development_key,
@@ -624,17 +625,15 @@ mod tests {
                 created: true
             })
         );
-        let token = keys
-            .mint(
-                "dev",
-                Role::Admin,
-                Vec::new(),
-                Duration::from_secs(60),
-                "j".to_owned(),
-            )
-            .unwrap();
+        let token = keys.mint(
+            "dev",
+            Role::Admin,
+            Vec::new(),
+            Duration::from_secs(60),
+            "j".to_owned(),
+        )?;
         // A second process reads the same key: the token checks out there.
-        let again = Keys::from_settings(&settings).unwrap();
+        let again = Keys::from_settings(&settings)?;
         assert_eq!(
             again.development_key,
             Some(DevelopmentKey::File {
@@ -646,26 +645,27 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            let mode = std::fs::metadata(&path)?.permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640))?;
             let refused = Keys::from_settings(&settings).err().map(|e| e.to_string());
             assert!(refused.is_some_and(|e| e.contains("chmod 600")));
         }
         // A key configured: no development key, no file read.
         settings.jwt_secret = Some(SecretString::from("y".repeat(40)));
-        assert_eq!(
-            Keys::from_settings(&settings).unwrap().development_key,
-            None
-        );
+        assert_eq!(Keys::from_settings(&settings)?.development_key, None);
         // A key from another process's memory: refused, saying it was signed elsewhere.
-        let other = Keys::from_settings(&Settings::for_database("sqlite::memory:")).unwrap();
+        let other = Keys::from_settings(&Settings::for_database("sqlite::memory:"))?;
         assert_eq!(other.development_key, Some(DevelopmentKey::Process));
-        let err = other.verify(&token).unwrap_err();
+        let err = other
+            .verify(&token)
+            .err()
+            .ok_or("a token signed elsewhere is refused")?;
         assert!(
             err.advice()
                 .contains("signed with a key this server does not have")
         );
         std::fs::remove_dir_all(dir).ok();
+        Ok(())
     }
 }
