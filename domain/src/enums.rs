@@ -52,22 +52,32 @@ macro_rules! with_model_enums {
         $declare! {
             /// What a unit does.
             UnitFunction {
+                /// The chief executive and the executive team.
                 Executive => "EXECUTIVE",
+                /// Marketing.
                 Marketing => "MARKETING",
+                /// Sales.
                 Sales => "SALES",
                 /// A combined commercial function (sales, marketing, growth under one head).
                 Commercial => "COMMERCIAL",
+                /// Product management.
                 Product => "PRODUCT",
+                /// Customer success and service.
                 CustomerSuccess => "CUSTOMER_SUCCESS",
+                /// Finance.
                 Finance => "FINANCE",
+                /// IT.
                 It => "IT",
+                /// A business unit: a line of business of its own.
                 BusinessUnit => "BUSINESS_UNIT",
+                /// Any other function.
                 Other => "OTHER",
             }
         }
         $declare! {
             /// Who staffs a unit.
             Sourcing {
+                /// The organization's own staff.
                 InHouse => "IN_HOUSE",
                 /// A separate legal entity of the group.
                 Subsidiary => "SUBSIDIARY",
@@ -78,30 +88,48 @@ macro_rules! with_model_enums {
         $declare! {
             /// The leadership role of a position.
             PositionRole {
+                /// Chief executive officer.
                 Ceo => "CEO",
+                /// Chief marketing officer.
                 Cmo => "CMO",
                 /// Chief commercial officer (or chief commercial and strategy officer).
                 Cco => "CCO",
+                /// Chief revenue officer.
                 Cro => "CRO",
+                /// Chief sales officer.
                 Cso => "CSO",
+                /// Vice president of marketing.
                 VpMarketing => "VP_MARKETING",
+                /// Vice president of sales.
                 VpSales => "VP_SALES",
+                /// The head of a unit, without a C-level title.
                 Head => "HEAD",
+                /// Any other leadership role.
                 Other => "OTHER",
             }
         }
         $declare! {
             /// What a position answers for.
             Responsibility {
+                /// The brand.
                 Brand => "BRAND",
+                /// Demand generation.
                 Demand => "DEMAND",
+                /// Revenue.
                 Revenue => "REVENUE",
+                /// Product management.
                 ProductManagement => "PRODUCT_MANAGEMENT",
+                /// Growth strategy.
                 GrowthStrategy => "GROWTH_STRATEGY",
+                /// Sales.
                 Sales => "SALES",
+                /// Communications.
                 Communications => "COMMUNICATIONS",
+                /// Customer experience.
                 CustomerExperience => "CUSTOMER_EXPERIENCE",
+                /// Digital marketing.
                 Digital => "DIGITAL",
+                /// Anything else.
                 Other => "OTHER",
             }
         }
@@ -128,43 +156,62 @@ macro_rules! with_model_enums {
         $declare! {
             /// The four maturity stages of a marketing department.
             StageKey {
+                /// Stage 1: campaigns and brand, judged on how the budget is spent.
                 Traditional => "TRADITIONAL",
+                /// Stage 2: accountable for leads at the top of the funnel.
                 LeadGeneration => "LEAD_GENERATION",
+                /// Stage 3: one demand waterfall shared with sales, judged on pipeline.
                 Opportunity => "OPPORTUNITY",
+                /// Stage 4: accountable for revenue.
                 Revenue => "REVENUE",
             }
         }
         $declare! {
             /// The unit a KPI is measured in.
             KpiUnit {
+                /// An amount of money.
                 Currency => "CURRENCY",
+                /// A number of things: leads, deals, opportunities.
                 Count => "COUNT",
+                /// A percentage.
                 Percent => "PERCENT",
+                /// A ratio of two amounts (marketing ROI: revenue per unit of spend).
                 Ratio => "RATIO",
+                /// A number of days.
                 Days => "DAYS",
             }
         }
         $declare! {
             /// Which way a KPI is better.
             KpiDirection {
+                /// A rising value is good news (leads, revenue).
                 HigherIsBetter => "HIGHER_IS_BETTER",
+                /// A falling value is good news (cost per lead, days to close).
                 LowerIsBetter => "LOWER_IS_BETTER",
             }
         }
         $declare! {
             /// How a KPI's periods roll up into a coarser period.
             Rollup {
+                /// A coarser period's value is the sum of its points (counts, amounts).
                 Sum => "SUM",
+                /// A coarser period's value is the mean of its points (rates, percentages).
                 Average => "AVERAGE",
+                /// A coarser period's value is that of its latest period (the mean, when
+                /// several points share it).
                 Last => "LAST",
             }
         }
         $declare! {
             /// The leadership priorities of marketing leaders.
             PriorityKey {
+                /// Defining and instilling company values.
                 CompanyValues => "COMPANY_VALUES",
+                /// Building and managing stakeholder relationships.
                 StakeholderRelationships => "STAKEHOLDER_RELATIONSHIPS",
+                /// Equipping the company with new-media skills and tools.
                 NewMediaCapability => "NEW_MEDIA_CAPABILITY",
+                /// Building and managing trust in all its dimensions.
                 Trust => "TRUST",
             }
         }
@@ -192,39 +239,56 @@ macro_rules! with_model_enums {
         $declare! {
             /// The length of a KPI period.
             Granularity {
+                /// One calendar day.
                 Day => "DAY",
                 /// A week starting on Monday.
                 Week => "WEEK",
+                /// A calendar month, starting on the 1st.
                 Month => "MONTH",
+                /// A calendar quarter, starting on 1 January, April, July or October.
                 Quarter => "QUARTER",
+                /// A calendar year, starting on 1 January.
                 Year => "YEAR",
             }
         }
         $declare! {
             /// Whether a stakeholder is a unit of the organization or an outside group.
             StakeholderKind {
+                /// A unit of the organization.
                 Internal => "INTERNAL",
+                /// A group outside the organization.
                 External => "EXTERNAL",
             }
         }
         $declare! {
             /// The outside groups marketing keeps relationships with.
             StakeholderGroup {
+                /// Customers.
                 Customers => "CUSTOMERS",
+                /// Employees.
                 Employees => "EMPLOYEES",
+                /// Investors and shareholders.
                 Investors => "INVESTORS",
+                /// The board of directors.
                 Board => "BOARD",
+                /// Business partners.
                 Partners => "PARTNERS",
+                /// The community around the company.
                 Community => "COMMUNITY",
+                /// Journalists and the media.
                 Media => "MEDIA",
+                /// Regulators and public authorities.
                 Regulators => "REGULATORS",
             }
         }
         $declare! {
             /// How strong a relationship is.
             RelationshipStrength {
+                /// The weakest of the three.
                 Weak => "WEAK",
+                /// Between weak and strong.
                 Moderate => "MODERATE",
+                /// The strongest of the three.
                 Strong => "STRONG",
             }
         }

@@ -1,6 +1,6 @@
 //! The audit log in GraphQL: `auditLog(organizationId)`.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Description, ID, Object};
 use entity::audit_log;
 use orgdesign_domain::audit;
 
@@ -11,12 +11,14 @@ use crate::{
     scalars::Timestamp,
 };
 
-/// One audit entry.
-#[derive(Debug, Clone)]
+/// One audit entry: a change someone made to an organization, written in the same
+/// transaction as the change.
+#[derive(Debug, Clone, Description)]
 pub struct AuditEntry(pub audit_log::Model);
 
-#[Object]
+#[Object(use_type_description)]
 impl AuditEntry {
+    /// The entry's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -47,6 +49,7 @@ impl AuditEntry {
         self.0.request_id.as_deref()
     }
 
+    /// When the change was made.
     async fn created_at(&self) -> Timestamp {
         self.0.created_at.into()
     }
@@ -63,8 +66,10 @@ impl AuditQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
+        #[graphql(desc = "The organization.")] organization_id: ID,
+        #[graphql(desc = "Page size: 1 to the page-size cap (100 unless configured); default 20.")]
         first: Option<i32>,
+        #[graphql(desc = "The `cursor` of the edge to continue after; null starts at the top.")]
         after: Option<String>,
     ) -> GqlResult<Page<AuditEntry>> {
         let (_, organization_id) = request(ctx)?.writer_of("organizationId", &organization_id)?;

@@ -1,7 +1,7 @@
 //! The built-in catalogs in the schema: maturity stages with their KPIs, and
 //! leadership priorities (read through `orgdesign_domain::catalog`).
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Description, ID, Object};
 use entity::{kpi_definition, leadership_priority, maturity_stage};
 use orgdesign_domain::catalog;
 
@@ -12,11 +12,12 @@ use crate::{
 };
 
 /// A maturity stage of marketing: what it answers for and the KPIs that judge it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Description)]
 pub struct MaturityStage(pub maturity_stage::Model);
 
-#[Object]
+#[Object(use_type_description)]
 impl MaturityStage {
+    /// Which stage.
     async fn key(&self) -> GqlResult<StageKey> {
         Ok(StageKey::from_db(&self.0.key)?)
     }
@@ -26,6 +27,7 @@ impl MaturityStage {
         self.0.ordinal
     }
 
+    /// Display name, e.g. "Lead generation".
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -35,6 +37,7 @@ impl MaturityStage {
         &self.0.accountable_for
     }
 
+    /// A paragraph on what marketing does at this stage and how it is judged.
     async fn description(&self) -> &str {
         &self.0.description
     }
@@ -52,11 +55,12 @@ impl MaturityStage {
 }
 
 /// A KPI definition: built-in or an organization's own.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Description)]
 pub struct KpiDefinition(pub kpi_definition::Model);
 
-#[Object]
+#[Object(use_type_description)]
 impl KpiDefinition {
+    /// The definition's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -66,22 +70,27 @@ impl KpiDefinition {
         &self.0.key
     }
 
+    /// Display name.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What it measures; empty when none was given.
     async fn description(&self) -> &str {
         &self.0.description
     }
 
+    /// The maturity stage it belongs to.
     async fn stage(&self) -> GqlResult<StageKey> {
         Ok(StageKey::from_db(&self.0.stage)?)
     }
 
+    /// What its values count.
     async fn unit(&self) -> GqlResult<KpiUnit> {
         Ok(KpiUnit::from_db(&self.0.unit)?)
     }
 
+    /// Which way is better.
     async fn direction(&self) -> GqlResult<KpiDirection> {
         Ok(KpiDirection::from_db(&self.0.direction)?)
     }
@@ -103,23 +112,27 @@ impl KpiDefinition {
 }
 
 /// A leadership priority: trust and relationships rather than campaigns.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Description)]
 pub struct LeadershipPriority(pub leadership_priority::Model);
 
-#[Object]
+#[Object(use_type_description)]
 impl LeadershipPriority {
+    /// Which priority.
     async fn key(&self) -> GqlResult<PriorityKey> {
         Ok(PriorityKey::from_db(&self.0.key)?)
     }
 
+    /// Its place in the list, 1 to 4.
     async fn ordinal(&self) -> i32 {
         self.0.ordinal
     }
 
+    /// Display name, e.g. "Building and managing trust in all its dimensions".
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// A sentence on what the priority asks of marketing leaders.
     async fn description(&self) -> &str {
         &self.0.description
     }
@@ -142,7 +155,7 @@ impl CatalogQuery {
             .collect())
     }
 
-    /// The four leadership priorities, in order.
+    /// The four leadership priorities, in order. Any principal.
     async fn leadership_priorities(&self, ctx: &Context<'_>) -> GqlResult<Vec<LeadershipPriority>> {
         request(ctx)?.principal()?;
         Ok(catalog::priorities(db(ctx)?)

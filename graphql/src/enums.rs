@@ -55,9 +55,15 @@ orgdesign_domain::with_model_enums!(graphql_enum);
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[graphql(remote = "orgdesign_domain::auth::Role")]
 pub enum Role {
+    /// Reads and changes every organization; alone may create and archive them.
     Admin,
+    /// Reads and changes the structure, KPIs, scenarios, tokens and webhooks of its
+    /// organizations.
     Editor,
+    /// Reads the structure and KPI data of its organizations; changes nothing.
     Viewer,
+    /// A system pushing KPI data: reads KPI data of its organizations and pushes
+    /// points, never reads the structure.
     Integration,
 }
 
@@ -65,8 +71,11 @@ pub enum Role {
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[graphql(remote = "orgdesign_domain::insights::Severity")]
 pub enum Severity {
+    /// The least severe: for information.
     Info,
+    /// A likely problem, worth a look.
     Warning,
+    /// The most severe: a problem to act on.
     Critical,
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Description, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use entity::api_token;
 use orgdesign_domain::{
@@ -24,15 +24,17 @@ use crate::{
 };
 
 /// An issued integration token, without its secret.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Description)]
 pub struct IntegrationToken(pub api_token::Model);
 
-#[Object]
+#[Object(use_type_description)]
 impl IntegrationToken {
+    /// The token's id (for `revokeIntegrationToken`).
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The organization whose KPI data it may push and read.
     async fn organization_id(&self) -> ID {
         ID(self.0.organization_id.to_string())
     }
@@ -42,10 +44,12 @@ impl IntegrationToken {
         &self.0.name
     }
 
+    /// When it stops working.
     async fn expires_at(&self) -> Timestamp {
         self.0.expires_at.into()
     }
 
+    /// When it was revoked; null while it is not.
     async fn revoked_at(&self) -> Option<Timestamp> {
         self.0.revoked_at.map(Timestamp::from)
     }
@@ -55,6 +59,7 @@ impl IntegrationToken {
         self.0.last_used_at.map(Timestamp::from)
     }
 
+    /// When it was issued.
     async fn created_at(&self) -> Timestamp {
         self.0.created_at.into()
     }
@@ -75,12 +80,14 @@ impl IntegrationToken {
 pub struct IssuedIntegrationToken {
     /// The bearer token. Store it now: it cannot be shown again.
     token: String,
+    /// The token's record, as `integrationTokens` lists it.
     integration_token: IntegrationToken,
 }
 
 /// Input of `issueIntegrationToken`.
 #[derive(InputObject, Debug)]
 pub struct IssueIntegrationTokenInput {
+    /// The organization the token is for.
     organization_id: ID,
     /// What the token is for, e.g. "crm-sync".
     name: String,
@@ -92,6 +99,7 @@ pub struct IssueIntegrationTokenInput {
 /// Input of `revokeIntegrationToken`.
 #[derive(InputObject, Debug)]
 pub struct RevokeIntegrationTokenInput {
+    /// The token to revoke.
     id: ID,
 }
 
@@ -100,6 +108,7 @@ pub struct RevokeIntegrationTokenInput {
 pub struct Me {
     /// The token's `sub`.
     subject: String,
+    /// The token's role: what it may do.
     role: crate::enums::Role,
     /// The organizations the token may touch (empty for admins, who touch all).
     organization_ids: Vec<ID>,
@@ -111,7 +120,7 @@ pub struct AuthQuery;
 
 #[Object]
 impl AuthQuery {
-    /// The principal this request acts as.
+    /// The principal this request acts as. Every role.
     async fn me(&self, ctx: &Context<'_>) -> GqlResult<Me> {
         let principal = request(ctx)?.principal()?;
         Ok(Me {
@@ -130,8 +139,10 @@ impl AuthQuery {
     async fn integration_tokens(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
+        #[graphql(desc = "The organization.")] organization_id: ID,
+        #[graphql(desc = "Page size: 1 to the page-size cap (100 unless configured); default 20.")]
         first: Option<i32>,
+        #[graphql(desc = "The `cursor` of the edge to continue after; null starts at the top.")]
         after: Option<String>,
     ) -> GqlResult<Page<IntegrationToken>> {
         let (_, organization_id) = request(ctx)?.writer_of("organizationId", &organization_id)?;
@@ -151,6 +162,7 @@ impl AuthMutation {
     async fn issue_integration_token(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The organization, a name and a lifetime.")]
         input: IssueIntegrationTokenInput,
     ) -> GqlResult<IssuedIntegrationToken> {
         let (writer, organization_id) =
@@ -173,11 +185,12 @@ impl AuthMutation {
         })
     }
 
-    /// Revokes an integration token; the next request with it is refused.
+    /// Revokes an integration token; the next request with it is refused. Admins, and
+    /// editors of its organization.
     async fn revoke_integration_token(
         &self,
         ctx: &Context<'_>,
-        input: RevokeIntegrationTokenInput,
+        #[graphql(desc = "Which token.")] input: RevokeIntegrationTokenInput,
     ) -> GqlResult<IntegrationToken> {
         let writer = request(ctx)?.writer()?;
         let id = parse_id("input.id", &input.id)?;

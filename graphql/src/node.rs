@@ -20,7 +20,11 @@ use crate::{
 
 /// An object with a global id.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID"))]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "The object's id, unique across all types."
+))]
 pub enum Node {
     Organization(Organization),
     OrgUnit(Unit),
@@ -34,8 +38,14 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// Any object by its id; null when unknown.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Node>> {
+    /// Any organization, unit, position or reporting line by its id (units and
+    /// positions as they stand today); null when unknown or out of the token's reach.
+    /// Admins, editors and viewers.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The object's id.")] id: ID,
+    ) -> GqlResult<Option<Node>> {
         let principal = request(ctx)?.principal()?;
         principal.may_read_structure()?;
         let id = parse_id("id", &id)?;

@@ -14,7 +14,9 @@ use crate::scalars::{Date, Timestamp};
 pub struct Revision {
     /// Optimistic-concurrency version; send it back with updates.
     version: i32,
+    /// When it was created.
     created_at: Timestamp,
+    /// When it was last changed (its creation, until a change).
     updated_at: Timestamp,
 }
 

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::{MergedObject, Request, Schema, ServerError};
+use async_graphql::{
+    MergedObject, ObjectType, Request, Schema, SchemaBuilder, ServerError, SubscriptionType,
+};
 use orgdesign_domain::{
     auth::{RequestContext, tokens::Keys},
     settings::Limits,
@@ -21,7 +23,8 @@ use crate::{
     limits,
     loaders::Loaders,
     node,
-    organizations::{OrganizationMutation, OrganizationQuery},
+    organizations::{Organization, OrganizationMutation, OrganizationQuery},
+    pagination::Page,
     positions::{PositionMutation, PositionQuery},
     reporting::{ReportingMutation, ReportingQuery},
     subscriptions::SubscriptionRoot,
@@ -92,6 +95,7 @@ pub fn build_schema(
     .data(keys)
     .data(webhooks)
     .data(store);
+    builder = describe_connections(builder);
     if production {
         // Without introspection, "did you mean ..." hints would still map the schema.
         builder = builder.disable_suggestions();
@@ -101,13 +105,43 @@ pub fn build_schema(
 
 /// The schema's SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(
+    describe_connections(Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot,
-    )
+    ))
     .finish()
     .sdl()
+}
+
+/// Gives the Relay connection types a description: async-graphql's `Connection` has
+/// none of its own (its `edges`, `nodes` and `pageInfo` fields do), and its type name
+/// is made from the node's, so no doc comment can reach it.
+fn describe_connections<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M, S>
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    builder
+        .override_output_type_description::<Page<Organization>>(
+            "A page of organizations, with `totalCount` across all pages.",
+        )
+        .override_output_type_description::<Page<crate::audit::AuditEntry>>(
+            "A page of an organization's audit log, newest first, with `totalCount`.",
+        )
+        .override_output_type_description::<Page<crate::integration_tokens::IntegrationToken>>(
+            "A page of an organization's integration tokens, newest first, with `totalCount`.",
+        )
+        .override_output_type_description::<Page<crate::scenarios::types::Scenario>>(
+            "A page of an organization's scenarios, newest first, with `totalCount`.",
+        )
+        .override_output_type_description::<Page<crate::webhooks::types::WebhookEndpoint>>(
+            "A page of an organization's webhook endpoints, oldest first, with `totalCount`.",
+        )
+        .override_output_type_description::<Page<crate::webhooks::types::WebhookDelivery>>(
+            "A page of an endpoint's deliveries, newest first, with `totalCount`.",
+        )
 }
 
 /// Admits a request's document, cheapest checks first, before anything else walks it

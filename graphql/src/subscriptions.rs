@@ -1,6 +1,6 @@
 //! The GraphQL subscription root.
 
-use async_graphql::{Context, ID, Subscription};
+use async_graphql::{Context, Description, ID, Subscription};
 use futures_util::{Stream, StreamExt};
 use orgdesign_domain::{KpiKey, events::Event, parse_id, store::Store};
 use tokio::sync::broadcast::error::RecvError;
@@ -14,19 +14,24 @@ use crate::{
 /// A push that recorded KPI points.
 #[derive(async_graphql::SimpleObject, Debug, Clone)]
 pub struct KpiPointsRecorded {
+    /// The organization the points belong to.
     pub organization_id: ID,
-    /// The KPI keys of the push.
+    /// The KPI keys of the push (only those asked for, when `kpiKeys` was given).
     pub kpi_keys: Vec<String>,
+    /// How many points the push added (all its KPIs).
     pub inserted: u64,
+    /// How many stored points it gave a new value (all its KPIs).
     pub corrected: u64,
 }
 
 /// A change to an organization's structure.
 #[derive(async_graphql::SimpleObject, Debug, Clone)]
 pub struct StructureChanged {
+    /// The organization changed.
     pub organization_id: ID,
     /// The mutation, e.g. `addReportingLine`.
     pub operation: String,
+    /// The objects it created or changed.
     pub object_ids: Vec<ID>,
     /// The day the change took effect: the day it was made, or, for a change dated
     /// later, its day (it is told on that day, not when it was written). Null only
@@ -57,18 +62,20 @@ fn events(ctx: &Context<'_>) -> GqlResult<impl Stream<Item = Event> + use<>> {
 /// Subscriptions, over graphql-ws (`graphql-transport-ws`) on `/graphql`. The token
 /// goes in `connection_init` (`{"Authorization": "Bearer ..."}`); each subscription
 /// is checked like the query of the same data.
-#[derive(Default)]
+#[derive(Default, Description)]
 pub struct SubscriptionRoot;
 
-#[Subscription(name = "Subscription")]
+#[Subscription(name = "Subscription", use_type_description)]
 impl SubscriptionRoot {
     /// KPI points recorded in an organization, optionally only for some KPI keys.
     /// Every role within reach, integrations included.
     async fn kpi_points_recorded(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
-        kpi_keys: Option<Vec<String>>,
+        #[graphql(desc = "The organization.")] organization_id: ID,
+        #[graphql(desc = "Only pushes of these KPI keys; null for every push.")] kpi_keys: Option<
+            Vec<String>,
+        >,
     ) -> Result<impl Stream<Item = KpiPointsRecorded> + use<>, GqlError> {
         let principal = request(ctx)?.principal()?;
         let organization = parse_id("organizationId", &organization_id)?;
@@ -122,7 +129,7 @@ impl SubscriptionRoot {
     async fn structure_changed(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
+        #[graphql(desc = "The organization.")] organization_id: ID,
     ) -> Result<impl Stream<Item = StructureChanged> + use<>, GqlError> {
         let principal = request(ctx)?.principal()?;
         principal.may_read_structure()?;

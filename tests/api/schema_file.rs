@@ -73,3 +73,87 @@ fn every_enum_value_of_the_schema_is_in_the_manual() {
         "docs/api.md's Enums section and the schema differ (left: the manual, right: the schema)"
     );
 }
+
+/// GraphiQL's docs pane is the admins' manual: every type, field, argument, input field
+/// and enum value of the schema the server generates says what it is. Directive
+/// definitions are left out: the schema declares none of its own, and those it prints
+/// (`@skip`, `@include`, `@deprecated`, `@oneOf`, `@specifiedBy`) are the GraphQL
+/// spec's, as async-graphql words them. Built-in scalars and introspection types are
+/// not in the SDL, so they are out of reach here as in GraphiQL.
+#[test]
+fn every_element_of_the_schema_has_a_description() {
+    use async_graphql::{
+        Positioned,
+        parser::types::{InputValueDefinition, TypeKind, TypeSystemDefinition},
+    };
+
+    fn described(description: &Option<Positioned<String>>) -> bool {
+        description
+            .as_ref()
+            .is_some_and(|d| !d.node.trim().is_empty())
+    }
+
+    let undescribed = |values: &[Positioned<InputValueDefinition>],
+                       owner: &dyn Fn(&str) -> String| {
+        values
+            .iter()
+            .filter(|v| !described(&v.node.description))
+            .map(|v| owner(v.node.name.node.as_str()))
+            .collect::<Vec<_>>()
+    };
+
+    let sdl = orgdesign_graphql::schema::sdl();
+    let document = async_graphql::parser::parse_schema(&sdl).expect("the SDL parses");
+    let mut missing = Vec::new();
+    let mut elements = 0;
+    for definition in &document.definitions {
+        let TypeSystemDefinition::Type(ty) = definition else {
+            continue;
+        };
+        let name = ty.node.name.node.as_str();
+        elements += 1;
+        if !described(&ty.node.description) {
+            missing.push(format!("type {name}"));
+        }
+        let fields = match &ty.node.kind {
+            TypeKind::Object(object) => &object.fields[..],
+            TypeKind::Interface(interface) => &interface.fields[..],
+            TypeKind::InputObject(input) => {
+                elements += input.fields.len();
+                missing.extend(undescribed(&input.fields, &|field| {
+                    format!("{name}.{field}")
+                }));
+                &[]
+            }
+            TypeKind::Enum(e) => {
+                elements += e.values.len();
+                missing.extend(
+                    e.values
+                        .iter()
+                        .filter(|v| !described(&v.node.description))
+                        .map(|v| format!("{name}.{}", v.node.value.node)),
+                );
+                &[]
+            }
+            TypeKind::Scalar | TypeKind::Union(_) => &[],
+        };
+        for field in fields {
+            let field_name = format!("{name}.{}", field.node.name.node);
+            elements += 1 + field.node.arguments.len();
+            if !described(&field.node.description) {
+                missing.push(field_name.clone());
+            }
+            missing.extend(undescribed(&field.node.arguments, &|argument| {
+                format!("{field_name}({argument})")
+            }));
+        }
+    }
+    assert!(elements > 900, "the SDL has only {elements} elements");
+    assert!(
+        missing.is_empty(),
+        "{} of {elements} schema elements have no description (a `///` on the Rust item, \
+         `#[graphql(desc = \"…\")]` on a resolver's argument):\n  {}",
+        missing.len(),
+        missing.join("\n  ")
+    );
+}

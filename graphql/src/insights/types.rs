@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, Description, ID, Object, SimpleObject};
 use chrono::NaiveDate;
 use orgdesign_domain::{
     error::Error,
@@ -55,6 +55,7 @@ pub fn chart_window(
 pub struct BranchModelObject {
     /// The marketing unit at the top of the branch.
     pub unit_id: ID,
+    /// The model this branch's lines form.
     pub model: CollaborationModel,
     /// The reporting lines the verdict rests on.
     pub line_ids: Vec<ID>,
@@ -99,20 +100,24 @@ impl CollaborationModelReport {
     }
 }
 
-/// An insight as the API shows it.
+/// One thing the structure says: a finding of orgdesign's rules about the reporting
+/// lines, positions and maturity, with its evidence.
+#[derive(Description)]
 pub struct InsightObject(pub Insight);
 
-#[Object(name = "Insight")]
+#[Object(name = "Insight", use_type_description)]
 impl InsightObject {
     /// Stable code, e.g. MARKETING_REPORTS_TO_SALES.
     async fn code(&self) -> &str {
         self.0.code
     }
 
+    /// How much it matters.
     async fn severity(&self) -> Severity {
         self.0.severity.into()
     }
 
+    /// A one-line summary.
     async fn title(&self) -> &str {
         &self.0.title
     }

@@ -104,11 +104,12 @@ pub struct KpiQuery;
 #[Object]
 impl KpiQuery {
     /// The KPIs an organization can use: the built-in catalog and its own, by stage.
+    /// Every role, in its organizations.
     async fn kpis(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
-        stage: Option<StageKey>,
+        #[graphql(desc = "The organization.")] organization_id: ID,
+        #[graphql(desc = "Only the KPIs of this stage; null for all.")] stage: Option<StageKey>,
     ) -> GqlResult<Vec<KpiDefinition>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
         definitions(ctx, organization, stage).await
@@ -121,12 +122,16 @@ impl KpiQuery {
     async fn kpi_series(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
-        kpi: String,
-        granularity: Granularity,
-        from: Date,
-        to: Date,
+        #[graphql(desc = "The organization.")] organization_id: ID,
+        #[graphql(desc = "The KPI's key, e.g. `mqls`.")] kpi: String,
+        #[graphql(desc = "The period length to roll up to.")] granularity: Granularity,
+        #[graphql(desc = "The first day of the range, `YYYY-MM-DD` (included).")] from: Date,
+        #[graphql(desc = "The day after the range, `YYYY-MM-DD` (excluded).")] to: Date,
+        #[graphql(desc = "One unit's points; null for those of the whole organization.")]
         unit_id: Option<ID>,
+        #[graphql(
+            desc = "Only points with exactly these dimensions; null for points without any."
+        )]
         dimensions: Option<Vec<DimensionInput>>,
     ) -> GqlResult<Vec<KpiSeriesPoint>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
@@ -146,9 +151,9 @@ impl KpiQuery {
     async fn funnel(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
-        from: Date,
-        to: Date,
+        #[graphql(desc = "The organization.")] organization_id: ID,
+        #[graphql(desc = "The first day of the range, `YYYY-MM-DD` (included).")] from: Date,
+        #[graphql(desc = "The day after the range, `YYYY-MM-DD` (excluded).")] to: Date,
     ) -> GqlResult<Vec<KpiFunnelStep>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
         let DateRange { from, to } = date_range(&from, &to)?;
@@ -163,13 +168,17 @@ impl KpiQuery {
     async fn kpi_point(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
-        kpi: String,
-        granularity: Granularity,
-        period_start: Date,
-        source: String,
-        unit_id: Option<ID>,
-        dimensions: Option<Vec<DimensionInput>>,
+        #[graphql(desc = "The organization.")] organization_id: ID,
+        #[graphql(desc = "The KPI's key.")] kpi: String,
+        #[graphql(desc = "The length of the point's period.")] granularity: Granularity,
+        #[graphql(desc = "The first day of its period, `YYYY-MM-DD`.")] period_start: Date,
+        #[graphql(desc = "The integration that pushed it, e.g. `crm`.")] source: String,
+        #[graphql(desc = "Its unit; null for a point of the whole organization.")] unit_id: Option<
+            ID,
+        >,
+        #[graphql(desc = "Its dimensions, exactly; null for none.")] dimensions: Option<
+            Vec<DimensionInput>,
+        >,
     ) -> GqlResult<Option<KpiPoint>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
         let key = series::PointKey {
@@ -189,7 +198,7 @@ impl KpiQuery {
     async fn kpi_sources(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
+        #[graphql(desc = "The organization.")] organization_id: ID,
     ) -> GqlResult<Vec<KpiSource>> {
         let organization = request(ctx)?.kpi_reader_of("organizationId", &organization_id)?;
         Ok(series::sources(db(ctx)?, organization)
@@ -208,11 +217,13 @@ pub struct KpiMutation;
 impl KpiMutation {
     /// Records KPI points in one transaction: all of them or none. Pushing a point
     /// again changes nothing; a new value for it is a correction. Integrations,
-    /// editors and admins; at most `max_points_per_push` points.
+    /// editors and admins; at most `max_points_per_push` points (5,000 unless
+    /// configured), else `LIMIT_EXCEEDED`.
     async fn record_kpi_measurements(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
+        #[graphql(desc = "The organization the points belong to.")] organization_id: ID,
+        #[graphql(desc = "The points; a point that breaks a rule fails the push on `points[n]`.")]
         points: Vec<KpiPointInput>,
     ) -> GqlResult<RecordKpiMeasurementsPayload> {
         let pusher = request(ctx)?.kpi_pusher()?;
@@ -264,7 +275,7 @@ impl KpiMutation {
     async fn create_kpi_definition(
         &self,
         ctx: &Context<'_>,
-        input: CreateKpiDefinitionInput,
+        #[graphql(desc = "The new KPI.")] input: CreateKpiDefinitionInput,
     ) -> GqlResult<KpiDefinition> {
         let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;
@@ -289,7 +300,7 @@ impl KpiMutation {
     async fn set_kpi_target(
         &self,
         ctx: &Context<'_>,
-        input: SetKpiTargetInput,
+        #[graphql(desc = "The period and its target.")] input: SetKpiTargetInput,
     ) -> GqlResult<KpiTargetObject> {
         let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;

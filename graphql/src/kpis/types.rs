@@ -1,6 +1,6 @@
 //! KPI GraphQL types and inputs.
 
-use async_graphql::{ID, InputObject, Object, SimpleObject};
+use async_graphql::{Description, ID, InputObject, Object, SimpleObject};
 use entity::kpi_target;
 use orgdesign_domain::{
     from_scaled,
@@ -15,7 +15,9 @@ use crate::{
 /// A dimension of a KPI point (e.g. channel = email).
 #[derive(InputObject, Debug, Clone)]
 pub struct DimensionInput {
+    /// The dimension's name, e.g. `channel`: one line, up to 40 characters.
     pub name: String,
+    /// Its value, e.g. `email`: one line, up to 100 characters.
     pub value: String,
 }
 
@@ -26,6 +28,7 @@ pub struct KpiPointInput {
     pub kpi: String,
     /// The unit the point is about; leave out for the whole organization.
     pub unit_id: Option<ID>,
+    /// The length of the period the value covers.
     pub granularity: Granularity,
     /// The first day of the period (a Monday for weeks, the 1st for months ...).
     pub period_start: Date,
@@ -50,10 +53,12 @@ pub struct RecordKpiMeasurementsPayload {
 }
 
 /// One period of a KPI series.
+#[derive(Description)]
 pub struct KpiSeriesPoint(pub SeriesPoint);
 
-#[Object]
+#[Object(use_type_description)]
 impl KpiSeriesPoint {
+    /// The first day of the period, `YYYY-MM-DD`.
     async fn period_start(&self) -> Date {
         self.0.period_start.into()
     }
@@ -75,34 +80,41 @@ impl KpiSeriesPoint {
 }
 
 /// One step of the demand waterfall.
+#[derive(Description)]
 pub struct KpiFunnelStep(pub FunnelStep);
 
-#[Object(name = "FunnelStep")]
+#[Object(name = "FunnelStep", use_type_description)]
 impl KpiFunnelStep {
     /// The KPI key of the step: inquiries, mqls, sals, sqls, sqos, won_deals.
     async fn kpi(&self) -> &str {
         self.0.kpi
     }
 
+    /// The step's organization-wide total over the range, from its points of the
+    /// finest granularity stored (0 when none).
     async fn count(&self) -> Decimal {
         self.0.count.into()
     }
 
-    /// This step's count over the previous step's (0.25 = 25 %).
+    /// This step's count over the previous step's (0.25 = 25 %); null for the first
+    /// step and when the previous count is 0.
     async fn conversion_from_previous(&self) -> Option<Decimal> {
         self.0.conversion_from_previous.map(Decimal)
     }
 }
 
 /// When a source last pushed a KPI.
+#[derive(Description)]
 pub struct KpiSource(pub SourceFreshness);
 
-#[Object]
+#[Object(use_type_description)]
 impl KpiSource {
+    /// The KPI's key.
     async fn kpi(&self) -> &str {
         &self.0.kpi
     }
 
+    /// The source, as its pushes name it (e.g. `crm`).
     async fn source(&self) -> &str {
         &self.0.source
     }
@@ -112,6 +124,7 @@ impl KpiSource {
         self.0.last_reported_at.into()
     }
 
+    /// How many points of this KPI from this source are stored.
     async fn points(&self) -> i64 {
         self.0.points
     }
@@ -120,15 +133,22 @@ impl KpiSource {
 /// Input of `createKpiDefinition`: an organization's own KPI.
 #[derive(InputObject, Debug)]
 pub struct CreateKpiDefinitionInput {
+    /// The organization the KPI is for.
     pub organization_id: ID,
     /// Lower-case letters, digits and underscores; not a built-in key.
     pub key: String,
+    /// Display name: one line, up to 200 characters.
     pub name: String,
+    /// What it measures, up to 2,000 characters (default: none).
     #[graphql(default)]
     pub description: String,
+    /// The maturity stage it belongs to.
     pub stage: StageKey,
+    /// What its values count.
     pub unit: KpiUnit,
+    /// Which way is better.
     pub direction: KpiDirection,
+    /// How its periods add up into coarser ones.
     pub rollup: Rollup,
     /// Recent data for it evidences its stage.
     #[graphql(default = false)]
@@ -138,69 +158,90 @@ pub struct CreateKpiDefinitionInput {
 /// Input of `setKpiTarget`: sets (or replaces) the target of one period.
 #[derive(InputObject, Debug)]
 pub struct SetKpiTargetInput {
+    /// The organization.
     pub organization_id: ID,
+    /// The KPI's key (built-in or the organization's own).
     pub kpi: String,
+    /// The unit the target is for; null for the whole organization.
     pub unit_id: Option<ID>,
+    /// The length of the period.
     pub granularity: Granularity,
+    /// The first day of the period (`YYYY-MM-DD`; a Monday for weeks, the 1st for
+    /// months ...).
     pub period_start: Date,
+    /// The target value, a decimal string with at most six decimal places.
     pub value: Decimal,
 }
 
 /// A target for one KPI period.
+#[derive(Description)]
 pub struct KpiTargetObject(pub kpi_target::Model);
 
-#[Object(name = "KpiTarget")]
+#[Object(name = "KpiTarget", use_type_description)]
 impl KpiTargetObject {
+    /// The target's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The unit it is for; null for the whole organization.
     async fn unit_id(&self) -> Option<ID> {
         self.0.unit_id.map(|u| ID(u.to_string()))
     }
 
+    /// The length of the period.
     async fn granularity(&self) -> crate::error::GqlResult<Granularity> {
         Ok(Granularity::from_db(&self.0.granularity)?)
     }
 
+    /// The first day of the period, `YYYY-MM-DD`.
     async fn period_start(&self) -> Date {
         self.0.period_start.into()
     }
 
+    /// The target value, a decimal string.
     async fn value(&self) -> Decimal {
         from_scaled(self.0.value_scaled).into()
     }
 
+    /// 1 when first set, one more each time `setKpiTarget` replaces it.
     async fn version(&self) -> i32 {
         self.0.version
     }
 }
 
 /// One stored KPI point with every value it has had.
+#[derive(Description)]
 pub struct KpiPoint(pub orgdesign_domain::kpis::series::PointHistory);
 
-#[Object]
+#[Object(use_type_description)]
 impl KpiPoint {
+    /// The point's id.
     async fn id(&self) -> ID {
         ID(self.0.point.id.to_string())
     }
 
+    /// The KPI's key.
     async fn kpi(&self) -> &str {
         &self.0.kpi
     }
 
+    /// The length of its period, as a `Granularity` value (e.g. `MONTH`).
     async fn granularity(&self) -> &str {
         &self.0.point.granularity
     }
 
+    /// The first day of its period, `YYYY-MM-DD`.
     async fn period_start(&self) -> Date {
         self.0.point.period_start.into()
     }
 
+    /// The integration that measured it, e.g. `crm`.
     async fn source(&self) -> &str {
         &self.0.point.source
     }
 
+    /// The unit it is about; null for the whole organization.
     async fn unit_id(&self) -> Option<ID> {
         self.0.point.unit_id.map(|u| ID(u.to_string()))
     }
@@ -215,6 +256,7 @@ impl KpiPoint {
         self.0.point.revision
     }
 
+    /// When the current value was recorded.
     async fn recorded_at(&self) -> Timestamp {
         self.0.point.recorded_at.into()
     }
@@ -251,8 +293,11 @@ impl KpiPoint {
 /// One value a KPI point had.
 #[derive(SimpleObject)]
 pub struct KpiPointValue {
+    /// 1 for the first value, one more per correction.
     pub revision: i32,
+    /// The value, a decimal string.
     pub value: Decimal,
+    /// When it was recorded.
     pub recorded_at: Timestamp,
     /// Who recorded it (a token's subject).
     pub recorded_by: Option<String>,

@@ -17,10 +17,13 @@ use crate::{
 /// Input of `declareStage`.
 #[derive(InputObject, Debug)]
 pub struct DeclareStageInput {
+    /// The organization.
     pub organization_id: ID,
+    /// The stage it is at.
     pub stage: StageKey,
     /// The day of the assessment (default: today).
     pub assessed_on: Option<Date>,
+    /// Why, up to 2,000 characters; null or blank for none.
     pub rationale: Option<String>,
 }
 
@@ -35,7 +38,7 @@ impl MaturityMutation {
     async fn declare_stage(
         &self,
         ctx: &Context<'_>,
-        input: DeclareStageInput,
+        #[graphql(desc = "The organization, the stage and the day.")] input: DeclareStageInput,
     ) -> GqlResult<StageAssessmentObject> {
         let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;

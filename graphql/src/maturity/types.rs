@@ -1,22 +1,25 @@
 //! Maturity in GraphQL: the declared stage, its history, and what the KPI data
 //! evidences.
 
-use async_graphql::{ID, Object};
+use async_graphql::{Description, ID, Object};
 use chrono::NaiveDate;
 use entity::stage_assessment;
 use orgdesign_domain::maturity::evidence::{self, CoreKpi};
 
 use crate::{enums::StageKey, error::GqlResult, scalars::Date};
 
-/// One stage declaration.
+/// One declaration of the organization's maturity stage.
+#[derive(Description)]
 pub struct StageAssessmentObject(pub stage_assessment::Model);
 
-#[Object(name = "StageAssessment")]
+#[Object(name = "StageAssessment", use_type_description)]
 impl StageAssessmentObject {
+    /// The declaration's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The stage declared.
     async fn stage(&self) -> GqlResult<StageKey> {
         Ok(StageKey::from_db(&self.0.stage)?)
     }
@@ -26,6 +29,7 @@ impl StageAssessmentObject {
         self.0.assessed_on.into()
     }
 
+    /// Why, in the declarer's words; null when none was given.
     async fn rationale(&self) -> Option<&str> {
         self.0.rationale.as_deref()
     }
@@ -37,6 +41,7 @@ impl StageAssessmentObject {
 }
 
 /// Where marketing stands: the declared stage and what the KPI data evidences.
+#[derive(Description)]
 pub struct Maturity {
     pub history: Vec<stage_assessment::Model>,
     pub core_kpis: Vec<CoreKpi>,
@@ -52,7 +57,7 @@ impl Maturity {
     }
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl Maturity {
     /// The latest declaration on the date, if any.
     async fn declared(&self) -> Option<StageAssessmentObject> {

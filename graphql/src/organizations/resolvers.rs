@@ -24,23 +24,30 @@ const MAX_EMPLOYEES: i32 = 10_000_000;
 /// Fields to order organizations by.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum OrganizationOrderField {
+    /// By name.
     Name,
+    /// By slug.
     Slug,
+    /// By when each was created.
     CreatedAt,
 }
 
 /// Sort direction.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum OrderDirection {
+    /// Ascending: A to Z, oldest first (the default).
     #[default]
     Asc,
+    /// Descending: Z to A, newest first.
     Desc,
 }
 
 /// How to order `organizations`.
 #[derive(InputObject, Debug)]
 pub struct OrganizationOrderBy {
+    /// What to order by.
     field: OrganizationOrderField,
+    /// Which way (default `ASC`).
     #[graphql(default)]
     direction: OrderDirection,
 }
@@ -50,7 +57,9 @@ pub struct OrganizationOrderBy {
 pub struct OrganizationFilterInput {
     /// Case-insensitive part of the name or slug.
     search: Option<String>,
+    /// Only organizations whose industry is exactly this text (up to 200 characters).
     industry: Option<String>,
+    /// Whether archived organizations are listed too (default `false`).
     #[graphql(default = false)]
     include_archived: bool,
 }
@@ -60,24 +69,35 @@ pub struct OrganizationFilterInput {
 pub struct CreateOrganizationInput {
     /// 3-63 lower-case letters, digits and single hyphens, starting with a letter.
     slug: String,
+    /// Display name: one line, up to 200 characters.
     name: String,
+    /// Its industry, free text up to 200 characters; blank or null for none.
     industry: Option<String>,
+    /// Headcount, 0 to 10,000,000; null when unknown.
     employee_count: Option<i32>,
+    /// The collaboration model the organization says it runs; null when undeclared.
     declared_model: Option<CollaborationModel>,
 }
 
 /// Input of `updateOrganization`: absent fields stay, `null` clears optional ones.
 #[derive(InputObject, Debug)]
 pub struct UpdateOrganizationInput {
+    /// The organization to change.
     id: ID,
     /// The version the change was made against; a newer stored one is a `CONFLICT`.
     version: i32,
+    /// A new slug, same rules as at creation; a taken one is a `CONFLICT`.
     slug: Option<String>,
+    /// A new name, up to 200 characters.
     name: Option<String>,
+    /// A new industry, up to 200 characters; `null` (or blank) clears it.
     industry: MaybeUndefined<String>,
+    /// A new headcount, 0 to 10,000,000; `null` clears it.
     employee_count: MaybeUndefined<i32>,
+    /// A new declared collaboration model; `null` clears it.
     declared_model: MaybeUndefined<CollaborationModel>,
-    /// Archive (or restore) the organization. Nothing is deleted.
+    /// Archive (or restore) the organization. Nothing is deleted. Admins only: an
+    /// editor who sends it at all gets `FORBIDDEN`.
     archived: Option<bool>,
 }
 
@@ -134,12 +154,13 @@ pub struct OrganizationQuery;
 
 #[Object]
 impl OrganizationQuery {
-    /// One organization by `id` or `slug` (exactly one of them); null when unknown.
+    /// One organization by `id` or `slug` (exactly one of them); null when unknown or
+    /// out of the token's reach. Admins, editors and viewers.
     async fn organization(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        slug: Option<String>,
+        #[graphql(desc = "Its id.")] id: Option<ID>,
+        #[graphql(desc = "Its slug.")] slug: Option<String>,
     ) -> GqlResult<Option<Organization>> {
         let principal = request(ctx)?.principal()?;
         principal.may_read_structure()?;
@@ -156,13 +177,21 @@ impl OrganizationQuery {
             .map(Organization))
     }
 
-    /// Organizations, a page at a time (`first` at most the configured page-size cap).
+    /// Organizations, a page at a time (`first` at most the configured page-size cap):
+    /// all for admins, their own for editors and viewers (`totalCount` counts only
+    /// those).
     async fn organizations(
         &self,
         ctx: &Context<'_>,
-        filter: Option<OrganizationFilterInput>,
-        order_by: Option<OrganizationOrderBy>,
+        #[graphql(desc = "Which to list (default: all but archived ones).")] filter: Option<
+            OrganizationFilterInput,
+        >,
+        #[graphql(desc = "The order (default: by name, ascending).")] order_by: Option<
+            OrganizationOrderBy,
+        >,
+        #[graphql(desc = "Page size: 1 to the page-size cap (100 unless configured); default 20.")]
         first: Option<i32>,
+        #[graphql(desc = "The `cursor` of the edge to continue after; null starts at the top.")]
         after: Option<String>,
     ) -> GqlResult<Page<Organization>> {
         let principal = request(ctx)?.principal()?;
@@ -208,11 +237,12 @@ pub struct OrganizationMutation;
 
 #[Object]
 impl OrganizationMutation {
-    /// Creates an organization. A taken slug is a `CONFLICT` on `input.slug`.
+    /// Creates an organization. A taken slug is a `CONFLICT` on `input.slug`. Admins
+    /// only.
     async fn create_organization(
         &self,
         ctx: &Context<'_>,
-        input: CreateOrganizationInput,
+        #[graphql(desc = "The new organization.")] input: CreateOrganizationInput,
     ) -> GqlResult<Organization> {
         let admin = request(ctx)?.admin()?;
         let new = input.parse()?;
@@ -221,9 +251,11 @@ impl OrganizationMutation {
     }
 
     /// Changes an organization (including archiving it) if `version` is current.
+    /// Admins; editors on their organizations, without `archived`.
     async fn update_organization(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which organization, its version and what changes.")]
         input: UpdateOrganizationInput,
     ) -> GqlResult<Organization> {
         let writer = request(ctx)?.writer()?;

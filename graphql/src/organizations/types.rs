@@ -1,13 +1,13 @@
 //! The `Organization` GraphQL type.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Description, ID, Object};
 use entity::organization;
 use orgdesign_domain::dated;
 
 use super::prefetch;
 use crate::{
     context::{db, loaders},
-    enums::{CollaborationModel, LineKind, UnitFunction},
+    enums::{CollaborationModel, LineKind, Severity, UnitFunction},
     error::GqlResult,
     positions::Position,
     reporting::ReportingLine,
@@ -17,8 +17,9 @@ use crate::{
     units::Unit,
 };
 
-/// An organization whose marketing design orgdesign holds.
-#[derive(Debug, Clone)]
+/// An organization whose marketing design orgdesign holds: the tenant every unit,
+/// position, line, KPI and scenario belongs to.
+#[derive(Debug, Clone, Description)]
 pub struct Organization(pub organization::Model);
 
 /// Fields of `Organization` (as the schema names them) that the `organizations` list
@@ -43,8 +44,9 @@ pub mod prefetched {
     pub const RELATIONSHIPS: &str = "relationships";
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl Organization {
+    /// Its global id (also for `node`).
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -54,14 +56,17 @@ impl Organization {
         &self.0.slug
     }
 
+    /// Display name.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// Its industry, free text; null when not given.
     async fn industry(&self) -> Option<&str> {
         self.0.industry.as_deref()
     }
 
+    /// Headcount; null when not given.
     async fn employee_count(&self) -> Option<i32> {
         self.0.employee_count
     }
@@ -97,8 +102,8 @@ impl Organization {
     async fn structure_changes(
         &self,
         ctx: &Context<'_>,
-        from: Date,
-        to: Date,
+        #[graphql(desc = "The first day compared, `YYYY-MM-DD`.")] from: Date,
+        #[graphql(desc = "The second day compared, `YYYY-MM-DD`.")] to: Date,
     ) -> GqlResult<crate::scenarios::diff::ScenarioDiff> {
         let (from, to) = (from.storable("from")?.get(), to.storable("to")?.get());
         let between =
@@ -113,13 +118,16 @@ impl Organization {
     async fn units(
         &self,
         ctx: &Context<'_>,
-        function: Option<UnitFunction>,
+        #[graphql(desc = "Only units of this function; null for all.")] function: Option<
+            UnitFunction,
+        >,
         #[graphql(
+            desc = "Whether units that had ended by `asOf` are listed too.",
             default = false,
             deprecation = "An ended one is one whose effectiveTo is on or before the day read: read an earlier asOf to see it as it stood, or structureChanges(from, to) for what ended between two days."
         )]
         include_archived: bool,
-        as_of: Option<Date>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<Vec<Unit>> {
         let day = Date::as_of(as_of.as_ref())?;
         let histories = loaders(ctx)?
@@ -141,11 +149,12 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
         #[graphql(
+            desc = "Whether positions that had ended by `asOf` are listed too.",
             default = false,
             deprecation = "An ended one is one whose effectiveTo is on or before the day read: read an earlier asOf to see it as it stood, or structureChanges(from, to) for what ended between two days."
         )]
         include_archived: bool,
-        as_of: Option<Date>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<Vec<Position>> {
         let day = Date::as_of(as_of.as_ref())?;
         let histories = loaders(ctx)?
@@ -165,7 +174,7 @@ impl Organization {
     async fn collaboration_model(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<Date>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<crate::insights::CollaborationModelReport> {
         let as_of = Date::as_of(as_of.as_ref())?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
@@ -186,8 +195,10 @@ impl Organization {
     async fn insights(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<Date>,
-        min_severity: Option<crate::enums::Severity>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
+        #[graphql(desc = "Only insights at least this severe; null for all.")] min_severity: Option<
+            Severity,
+        >,
     ) -> GqlResult<Vec<crate::insights::InsightObject>> {
         let as_of = Date::as_of(as_of.as_ref())?;
         let snapshot = crate::insights::request_snapshot(ctx, self.0.id, as_of).await?;
@@ -208,10 +219,15 @@ impl Organization {
     async fn chart(
         &self,
         ctx: &Context<'_>,
-        format: crate::enums::ChartFormat,
-        as_of: Option<Date>,
+        #[graphql(desc = "The format to render.")] format: crate::enums::ChartFormat,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
+        #[graphql(
+            desc = "Draw only this unit and its SOLID subordinates; null for the whole chart."
+        )]
         root_unit_id: Option<ID>,
-        depth: Option<i32>,
+        #[graphql(desc = "Levels to draw below the root (0 to 1000); null for all.")] depth: Option<
+            i32,
+        >,
     ) -> GqlResult<String> {
         let as_of = Date::as_of(as_of.as_ref())?;
         let (root, depth) = crate::insights::chart_window(root_unit_id.as_ref(), depth)?;
@@ -228,7 +244,9 @@ impl Organization {
     async fn kpis(
         &self,
         ctx: &Context<'_>,
-        stage: Option<crate::enums::StageKey>,
+        #[graphql(desc = "Only the KPIs of this stage; null for all.")] stage: Option<
+            crate::enums::StageKey,
+        >,
     ) -> GqlResult<Vec<crate::catalog::KpiDefinition>> {
         crate::kpis::definitions(ctx, self.0.id, stage).await
     }
@@ -239,11 +257,16 @@ impl Organization {
     async fn kpi_series(
         &self,
         ctx: &Context<'_>,
-        kpi: String,
+        #[graphql(desc = "The KPI's key, e.g. `mqls`.")] kpi: String,
+        #[graphql(desc = "The period length to roll up to.")]
         granularity: crate::enums::Granularity,
-        from: Date,
-        to: Date,
+        #[graphql(desc = "The first day of the range, `YYYY-MM-DD` (included).")] from: Date,
+        #[graphql(desc = "The day after the range, `YYYY-MM-DD` (excluded).")] to: Date,
+        #[graphql(desc = "One unit's points; null for those of the whole organization.")]
         unit_id: Option<ID>,
+        #[graphql(
+            desc = "Only points with exactly these dimensions; null for points without any."
+        )]
         dimensions: Option<Vec<crate::kpis::DimensionInput>>,
     ) -> GqlResult<Vec<crate::kpis::KpiSeriesPoint>> {
         let request =
@@ -256,7 +279,7 @@ impl Organization {
     async fn maturity(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<Date>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<crate::maturity::Maturity> {
         let as_of = Date::as_of(as_of.as_ref())?;
         let key = (self.0.id, as_of);
@@ -306,8 +329,12 @@ impl Organization {
     async fn scenarios(
         &self,
         ctx: &Context<'_>,
-        status: Option<crate::enums::ScenarioStatus>,
+        #[graphql(desc = "Only scenarios in this status; null for all.")] status: Option<
+            crate::enums::ScenarioStatus,
+        >,
+        #[graphql(desc = "Page size: 1 to the page-size cap (100 unless configured); default 20.")]
         first: Option<i32>,
+        #[graphql(desc = "The `cursor` of the edge to continue after; null starts at the top.")]
         after: Option<String>,
     ) -> GqlResult<crate::pagination::Page<crate::scenarios::types::Scenario>> {
         crate::scenarios::resolvers::of_organization(
@@ -324,8 +351,8 @@ impl Organization {
     async fn reporting_lines(
         &self,
         ctx: &Context<'_>,
-        as_of: Option<Date>,
-        kind: Option<LineKind>,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
+        #[graphql(desc = "Only lines of this kind; null for both.")] kind: Option<LineKind>,
     ) -> GqlResult<Vec<ReportingLine>> {
         let lines = loaders(ctx)?
             .lines_as_of

@@ -19,11 +19,15 @@ use crate::{
 /// Input of `createPosition`.
 #[derive(InputObject, Debug)]
 pub struct CreatePositionInput {
+    /// The unit the position heads.
     unit_id: ID,
+    /// Its title: one line, up to 200 characters.
     title: String,
+    /// Its leadership role.
     role: PositionRole,
     /// Display name only; orgdesign keeps no other personal data.
     holder_name: Option<String>,
+    /// What it answers for, at most 10 (default: none).
     #[graphql(default)]
     responsibilities: Vec<Responsibility>,
     /// The first day the position exists (default: today); its unit must exist then.
@@ -33,13 +37,17 @@ pub struct CreatePositionInput {
 /// Input of `updatePosition`: absent fields stay.
 #[derive(InputObject, Debug)]
 pub struct UpdatePositionInput {
+    /// The position to change.
     id: ID,
     /// The version the change was made against; a newer stored one is a `CONFLICT`.
     version: i32,
     /// Moves the position to another unit of the same organization.
     unit_id: Option<ID>,
+    /// A new title, up to 200 characters.
     title: Option<String>,
+    /// A new leadership role.
     role: Option<PositionRole>,
+    /// A new holder's display name, up to 200 characters; `null` (or blank) clears it.
     holder_name: MaybeUndefined<String>,
     /// Replaces the whole list.
     responsibilities: Option<Vec<Responsibility>>,
@@ -116,13 +124,14 @@ pub struct PositionQuery;
 
 #[Object]
 impl PositionQuery {
-    /// One position by id as it stood on `asOf` (default: today); null when unknown
-    /// or when it did not exist yet that day.
+    /// One position by id as it stood on `asOf` (default: today); null when unknown,
+    /// out of the token's reach, or when it did not exist yet that day. Admins,
+    /// editors and viewers.
     async fn position(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        as_of: Option<Date>,
+        #[graphql(desc = "The position's id.")] id: ID,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<Option<Position>> {
         let found = find_on(ctx, &id, as_of.as_ref(), service::find, |row| {
             row.organization_id
@@ -137,11 +146,12 @@ pub struct PositionMutation;
 
 #[Object]
 impl PositionMutation {
-    /// Creates a position heading a unit.
+    /// Creates a position heading a unit (at most 50 per unit, unless configured).
+    /// Admins; editors in their organizations.
     async fn create_position(
         &self,
         ctx: &Context<'_>,
-        input: CreatePositionInput,
+        #[graphql(desc = "The new position.")] input: CreatePositionInput,
     ) -> GqlResult<Position> {
         let writer = request(ctx)?.writer()?;
         let new = input.parse()?;
@@ -152,10 +162,12 @@ impl PositionMutation {
     }
 
     /// Changes a position from `effectiveFrom` on (including archiving it) if
-    /// `version` is current; returns the position as it stands on that day.
+    /// `version` is current; returns the position as it stands on that day. Admins;
+    /// editors in their organizations.
     async fn update_position(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which position, its version and what changes from when.")]
         input: UpdatePositionInput,
     ) -> GqlResult<Position> {
         let writer = request(ctx)?.writer()?;

@@ -1,6 +1,6 @@
 //! The `Position` GraphQL type.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Description, ID, Object};
 use chrono::NaiveDate;
 use entity::position;
 
@@ -12,9 +12,9 @@ use crate::{
 };
 
 /// A leadership role heading a unit. Holds no personal data beyond a display name.
-/// Read as it stood on a day (the second field): its values, and its unit, are that
-/// day's.
-#[derive(Debug, Clone)]
+/// Read as it stood on a day: its values, and its unit, are that day's.
+// The day is the second field; the doc above is the schema's description.
+#[derive(Debug, Clone, Description)]
 pub struct Position(pub position::Model, pub NaiveDate);
 
 /// Fields of `Position` (as the schema names them) whose rows a list of positions
@@ -24,8 +24,9 @@ pub mod prefetched {
     pub const UNIT: &str = "unit";
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl Position {
+    /// Its global id (also for `node`).
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -39,10 +40,12 @@ impl Position {
             .next())
     }
 
+    /// The position's title, e.g. "Chief Revenue Officer", on the day read.
     async fn title(&self) -> &str {
         &self.0.title
     }
 
+    /// Its leadership role, on the day read.
     async fn role(&self) -> GqlResult<PositionRole> {
         Ok(PositionRole::from_db(&self.0.role)?)
     }

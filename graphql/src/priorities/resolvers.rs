@@ -17,7 +17,9 @@ use crate::{
 /// Input of `assessPriority`.
 #[derive(InputObject, Debug)]
 pub struct AssessPriorityInput {
+    /// The organization.
     pub organization_id: ID,
+    /// The priority assessed.
     pub priority: PriorityKey,
     /// 0 to 100.
     pub score: i32,
@@ -26,6 +28,7 @@ pub struct AssessPriorityInput {
     pub weight: i32,
     /// The unit that owns the priority (usually marketing).
     pub owner_unit_id: Option<ID>,
+    /// Free text, up to 2,000 characters; null or blank for none.
     pub notes: Option<String>,
     /// When it was assessed (default: now).
     pub assessed_at: Option<Timestamp>,
@@ -42,7 +45,7 @@ impl PriorityMutation {
     async fn assess_priority(
         &self,
         ctx: &Context<'_>,
-        input: AssessPriorityInput,
+        #[graphql(desc = "The priority, its score and weight.")] input: AssessPriorityInput,
     ) -> GqlResult<PriorityAssessmentObject> {
         let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;

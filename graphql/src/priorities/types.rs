@@ -1,19 +1,22 @@
 //! Leadership priorities in GraphQL.
 
-use async_graphql::{ID, Object};
+use async_graphql::{Description, ID, Object};
 use entity::priority_assessment;
 
 use crate::{enums::PriorityKey, error::GqlResult, scalars::Timestamp};
 
-/// One assessment.
+/// One assessment of how well marketing lives up to a leadership priority.
+#[derive(Description)]
 pub struct PriorityAssessmentObject(pub priority_assessment::Model);
 
-#[Object(name = "PriorityAssessment")]
+#[Object(name = "PriorityAssessment", use_type_description)]
 impl PriorityAssessmentObject {
+    /// The assessment's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The priority assessed.
     async fn priority(&self) -> GqlResult<PriorityKey> {
         Ok(PriorityKey::from_db(&self.0.priority)?)
     }
@@ -28,33 +31,38 @@ impl PriorityAssessmentObject {
         self.0.weight
     }
 
-    /// The unit that owns the priority.
+    /// The unit that owns the priority; null when none was named.
     async fn owner_unit_id(&self) -> Option<ID> {
         self.0.owner_unit_id.map(|id| ID(id.to_string()))
     }
 
+    /// Free text; null when none was given.
     async fn notes(&self) -> Option<&str> {
         self.0.notes.as_deref()
     }
 
+    /// When it was assessed.
     async fn assessed_at(&self) -> Timestamp {
         self.0.assessed_at.into()
     }
 
+    /// Who recorded it (a token's subject).
     async fn assessed_by(&self) -> Option<&str> {
         self.0.assessed_by.as_deref()
     }
 }
 
 /// A priority with its latest assessment and trend.
+#[derive(Description)]
 pub struct PriorityStatus {
     pub key: PriorityKey,
     /// Newest first.
     pub history: Vec<priority_assessment::Model>,
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl PriorityStatus {
+    /// Which priority.
     async fn priority(&self) -> PriorityKey {
         self.key
     }

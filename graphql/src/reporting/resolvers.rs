@@ -23,6 +23,7 @@ pub struct AddReportingLineInput {
     unit_id: ID,
     /// The unit reported to; same organization.
     superior_unit_id: ID,
+    /// SOLID or DOTTED (default `SOLID`).
     #[graphql(default_with = "LineKind::Solid")]
     kind: LineKind,
     /// First day the line holds.
@@ -34,7 +35,9 @@ pub struct AddReportingLineInput {
 /// Input of `replaceReportingLine`: a new SOLID superior from a date.
 #[derive(InputObject, Debug)]
 pub struct ReplaceReportingLineInput {
+    /// The unit that reports.
     unit_id: ID,
+    /// Its new SOLID superior; same organization.
     superior_unit_id: ID,
     /// The day the new line starts and the old one ends.
     effective_from: Date,
@@ -43,7 +46,9 @@ pub struct ReplaceReportingLineInput {
 /// Input of `endReportingLine`.
 #[derive(InputObject, Debug)]
 pub struct EndReportingLineInput {
+    /// The line to end.
     id: ID,
+    /// The version the change was made against; a newer stored one is a `CONFLICT`.
     version: i32,
     /// First day the line no longer holds.
     effective_to: Date,
@@ -52,7 +57,9 @@ pub struct EndReportingLineInput {
 /// Input of `deleteReportingLine`.
 #[derive(InputObject, Debug)]
 pub struct DeleteReportingLineInput {
+    /// The line to delete.
     id: ID,
+    /// The version the change was made against; a newer stored one is a `CONFLICT`.
     version: i32,
 }
 
@@ -98,8 +105,13 @@ pub struct ReportingQuery;
 
 #[Object]
 impl ReportingQuery {
-    /// One reporting line by id; null when unknown.
-    async fn reporting_line(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<ReportingLine>> {
+    /// One reporting line by id; null when unknown or out of the token's reach.
+    /// Admins, editors and viewers.
+    async fn reporting_line(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The line's id.")] id: ID,
+    ) -> GqlResult<Option<ReportingLine>> {
         let found = find_readable(ctx, &id, service::find, |m| m.organization_id).await?;
         Ok(found.map(ReportingLine))
     }
@@ -113,11 +125,11 @@ pub struct ReportingMutation;
 impl ReportingMutation {
     /// Adds a line. A unit has at most one SOLID superior on any date, SOLID lines never
     /// form a cycle on any date, and both units belong to one organization; a line
-    /// breaking any of these is refused and nothing is written.
+    /// breaking any of these is refused and nothing is written. Admins; editors in their organizations.
     async fn add_reporting_line(
         &self,
         ctx: &Context<'_>,
-        input: AddReportingLineInput,
+        #[graphql(desc = "The new line.")] input: AddReportingLineInput,
     ) -> GqlResult<ReportingLine> {
         let writer = request(ctx)?.writer()?;
         let line = input.parse()?;
@@ -126,10 +138,11 @@ impl ReportingMutation {
     }
 
     /// Gives a unit a new SOLID superior from a date: the line in effect then ends,
-    /// the new one starts, history keeps both.
+    /// the new one starts, history keeps both. Admins; editors in their organizations.
     async fn replace_reporting_line(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The unit, its new superior and the day.")]
         input: ReplaceReportingLineInput,
     ) -> GqlResult<ReplaceReportingLinePayload> {
         let writer = request(ctx)?.writer()?;
@@ -143,10 +156,11 @@ impl ReportingMutation {
         })
     }
 
-    /// Ends a line on a date; it stays in the history.
+    /// Ends a line on a date; it stays in the history. Admins; editors in their organizations.
     async fn end_reporting_line(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which line, its version and the day it ends.")]
         input: EndReportingLineInput,
     ) -> GqlResult<ReportingLine> {
         let writer = request(ctx)?.writer()?;
@@ -159,11 +173,11 @@ impl ReportingMutation {
     }
 
     /// Deletes a line recorded in error and returns it as it was. Lines that once held
-    /// should be ended instead.
+    /// should be ended instead. Admins; editors in their organizations.
     async fn delete_reporting_line(
         &self,
         ctx: &Context<'_>,
-        input: DeleteReportingLineInput,
+        #[graphql(desc = "Which line and its version.")] input: DeleteReportingLineInput,
     ) -> GqlResult<ReportingLine> {
         let writer = request(ctx)?.writer()?;
         let id = parse_id("input.id", &input.id)?;

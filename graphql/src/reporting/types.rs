@@ -1,6 +1,6 @@
 //! The `ReportingLine` GraphQL type.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Description, ID, Object};
 use entity::reporting_line;
 use orgdesign_domain::{clock::today, reporting::structure::Span};
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// A line from a unit to its superior unit over `[effectiveFrom, effectiveTo)`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Description)]
 pub struct ReportingLine(pub reporting_line::Model);
 
 /// Fields of `ReportingLine` (as the schema names them) whose rows a list of lines
@@ -42,8 +42,9 @@ impl ReportingLine {
     }
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl ReportingLine {
+    /// Its global id (also for `node`).
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -59,6 +60,7 @@ impl ReportingLine {
         unit(ctx, self.0.superior_unit_id, self.day()).await
     }
 
+    /// SOLID (who the unit answers to) or DOTTED (a matrix line).
     async fn kind(&self) -> GqlResult<LineKind> {
         Ok(LineKind::from_db(&self.0.kind)?)
     }
@@ -83,10 +85,12 @@ impl ReportingLine {
         self.0.version
     }
 
+    /// When it was recorded.
     async fn created_at(&self) -> Timestamp {
         self.0.created_at.into()
     }
 
+    /// When it was last changed (its recording, until a change).
     async fn updated_at(&self) -> Timestamp {
         self.0.updated_at.into()
     }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Object, SimpleObject};
+use async_graphql::{Description, Object, SimpleObject};
 use orgdesign_domain::{
     insights::{Insight, Snapshot},
     scenarios::{
@@ -30,11 +30,17 @@ use super::parts::{
 pub struct UnitValuesChange {
     /// The unit as it is after.
     pub unit: ScenarioUnit,
+    /// The name before, when it changes.
     pub name_before: Option<String>,
+    /// The name after, when it changes.
     pub name_after: Option<String>,
+    /// The function before, when it changes.
     pub function_before: Option<UnitFunction>,
+    /// The function after, when it changes.
     pub function_after: Option<UnitFunction>,
+    /// The sourcing before, when it changes.
     pub sourcing_before: Option<Sourcing>,
+    /// The sourcing after, when it changes.
     pub sourcing_after: Option<Sourcing>,
 }
 
@@ -45,14 +51,23 @@ pub struct UnitValuesChange {
 pub struct PositionValuesChange {
     /// The position as it is after.
     pub position: ScenarioPosition,
+    /// The title before, when it changes.
     pub title_before: Option<String>,
+    /// The title after, when it changes.
     pub title_after: Option<String>,
+    /// The role before, when it changes.
     pub role_before: Option<PositionRole>,
+    /// The role after, when it changes.
     pub role_after: Option<PositionRole>,
+    /// Whether the holder changes (also when one comes or goes).
     pub holder_changed: bool,
+    /// The holder's name before; null when the holder stays or there was none.
     pub holder_before: Option<String>,
+    /// The holder's name after; null when the holder stays or there is none.
     pub holder_after: Option<String>,
+    /// The responsibilities before (`Responsibility` values), when they change.
     pub responsibilities_before: Option<Vec<String>>,
+    /// The responsibilities after, when they change.
     pub responsibilities_after: Option<Vec<String>>,
 }
 
@@ -67,6 +82,7 @@ fn sides<T, U>(change: &Option<(T, T)>, f: impl Fn(&T) -> U) -> (Option<U>, Opti
 /// A unit that would report elsewhere.
 #[derive(SimpleObject, Debug)]
 pub struct ScenarioMove {
+    /// The unit that moves, as it is after.
     pub unit: ScenarioUnit,
     /// Its SOLID superior before (null: at the top).
     pub from: Option<ScenarioUnit>,
@@ -77,6 +93,7 @@ pub struct ScenarioMove {
 /// Span of control and depth of a structure's active units.
 #[derive(SimpleObject, Debug)]
 pub struct StructureShape {
+    /// How many active units the structure has.
     pub units: usize,
     /// Most SOLID subordinates of one unit.
     pub max_span: usize,
@@ -103,33 +120,46 @@ impl From<Shape> for StructureShape {
 /// A structure's shape before and after.
 #[derive(SimpleObject, Debug)]
 pub struct ShapeChange {
+    /// The shape before.
     pub before: StructureShape,
+    /// The shape after.
     pub after: StructureShape,
 }
 
 /// One unit's span and depth before and after (null: not active then).
 #[derive(SimpleObject, Debug)]
 pub struct UnitShapeChange {
+    /// The unit, as it is after (or before, when it is gone after).
     pub unit: ScenarioUnit,
+    /// Its SOLID subordinates before.
     pub span_before: Option<usize>,
+    /// Its SOLID subordinates after.
     pub span_after: Option<usize>,
+    /// SOLID steps up to its top before.
     pub depth_before: Option<usize>,
+    /// SOLID steps up to its top after.
     pub depth_after: Option<usize>,
 }
 
 /// One marketing branch's model before and after (null: not a branch then).
 #[derive(SimpleObject, Debug)]
 pub struct BranchModelChange {
+    /// The marketing unit at the top of the branch.
     pub unit: ScenarioUnit,
+    /// The branch's model before.
     pub before: Option<CollaborationModel>,
+    /// The branch's model after.
     pub after: Option<CollaborationModel>,
 }
 
 /// The collaboration model before and after, overall and per marketing branch.
 #[derive(SimpleObject, Debug)]
 pub struct ModelChange {
+    /// The inferred model before; null when there was no marketing unit.
     pub before: Option<CollaborationModel>,
+    /// The inferred model after; null when there is no marketing unit.
     pub after: Option<CollaborationModel>,
+    /// Per marketing branch.
     pub branches: Vec<BranchModelChange>,
 }
 
@@ -145,7 +175,9 @@ pub struct KpiSeriesCount {
 /// Where the KPI points of a unit that moves or is archived would roll up.
 #[derive(SimpleObject, Debug)]
 pub struct KpiOwnershipChange {
+    /// The unit that moves or is archived.
     pub unit: ScenarioUnit,
+    /// The KPI series recorded against it.
     pub series: Vec<KpiSeriesCount>,
     /// The branch (the unit's ancestor just under its top; a top is its own) its
     /// points roll up under now.
@@ -157,7 +189,9 @@ pub struct KpiOwnershipChange {
     pub archived: bool,
 }
 
-/// What a scenario would change against the live structure on its date.
+/// What a scenario would change against the live structure on its date (or what
+/// changed between two days, for `Organization.structureChanges`).
+#[derive(Description)]
 pub struct ScenarioDiff(Arc<Evaluation>);
 
 impl ScenarioDiff {
@@ -205,17 +239,19 @@ impl ScenarioDiff {
     }
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl ScenarioDiff {
     /// Whether nothing changes: no unit, position, line or insight.
     async fn empty(&self) -> bool {
         self.0.diff.is_empty()
     }
 
+    /// Units active after and not before.
     async fn units_added(&self) -> Vec<ScenarioUnit> {
         self.units(&self.0.diff.units_added)
     }
 
+    /// Units active before and not after (archived or ended).
     async fn units_archived(&self) -> Vec<ScenarioUnit> {
         self.units(&self.0.diff.units_archived)
     }
@@ -294,6 +330,7 @@ impl ScenarioDiff {
             .collect()
     }
 
+    /// Lines in effect after that were not before.
     async fn lines_added(&self) -> Vec<ScenarioLine> {
         lines_of(&self.0, &self.0.diff.lines_added)
     }

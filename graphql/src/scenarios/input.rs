@@ -43,10 +43,14 @@ pub struct CreateUnitInput {
     /// How later changes of this scenario refer to the unit: lower-case letters,
     /// digits and dashes, unique within the scenario (e.g. `marketing-center`).
     pub key: String,
+    /// Display name: one line, up to 200 characters.
     pub name: String,
+    /// What the unit does.
     pub function: UnitFunction,
+    /// Who staffs it (default `IN_HOUSE`).
     #[graphql(default_with = "Sourcing::InHouse")]
     pub sourcing: Sourcing,
+    /// Free text, up to 2,000 characters; null or blank for none.
     pub description: Option<String>,
     /// Its SOLID superior from the scenario's date, if any: a unit id or key.
     pub superior_unit_id: Option<ID>,
@@ -56,9 +60,13 @@ pub struct CreateUnitInput {
 #[derive(InputObject, Debug, Clone, PartialEq)]
 #[graphql(name = "ScenarioUpdateUnit")]
 pub struct UpdateUnitInput {
+    /// The unit: an id or a key.
     pub unit_id: ID,
+    /// A new name, up to 200 characters.
     pub name: Option<String>,
+    /// A new function.
     pub function: Option<UnitFunction>,
+    /// A new sourcing.
     pub sourcing: Option<Sourcing>,
 }
 
@@ -66,6 +74,7 @@ pub struct UpdateUnitInput {
 #[derive(InputObject, Debug, Clone, PartialEq)]
 #[graphql(name = "ScenarioArchiveUnit")]
 pub struct ArchiveUnitInput {
+    /// The unit: an id or a key.
     pub unit_id: ID,
 }
 
@@ -73,7 +82,9 @@ pub struct ArchiveUnitInput {
 #[derive(InputObject, Debug, Clone, PartialEq)]
 #[graphql(name = "ScenarioMoveUnit")]
 pub struct MoveUnitInput {
+    /// The unit that moves: an id or a key.
     pub unit_id: ID,
+    /// Its new SOLID superior: an id or a key.
     pub superior_unit_id: ID,
 }
 
@@ -81,7 +92,9 @@ pub struct MoveUnitInput {
 #[derive(InputObject, Debug, Clone, PartialEq)]
 #[graphql(name = "ScenarioAddDottedLine")]
 pub struct AddDottedLineInput {
+    /// The unit that reports: an id or a key.
     pub unit_id: ID,
+    /// The unit it reports to on the DOTTED line: an id or a key.
     pub superior_unit_id: ID,
 }
 
@@ -89,6 +102,7 @@ pub struct AddDottedLineInput {
 #[derive(InputObject, Debug, Clone, PartialEq)]
 #[graphql(name = "ScenarioEndLine")]
 pub struct EndLineInput {
+    /// The line's id.
     pub line_id: ID,
 }
 
@@ -100,9 +114,13 @@ pub struct CreatePositionInput {
     pub key: Option<String>,
     /// The unit it heads: an id or a key.
     pub unit_id: ID,
+    /// Its title: one line, up to 200 characters.
     pub title: String,
+    /// Its leadership role.
     pub role: PositionRole,
+    /// Display name of whoever would hold it; null or blank for none.
     pub holder_name: Option<String>,
+    /// What it answers for (default: none).
     #[graphql(default)]
     pub responsibilities: Vec<Responsibility>,
 }
@@ -115,9 +133,13 @@ pub struct UpdatePositionInput {
     pub position_id: ID,
     /// Moves the position to another unit (an id or a key).
     pub unit_id: Option<ID>,
+    /// A new title, up to 200 characters.
     pub title: Option<String>,
+    /// A new leadership role.
     pub role: Option<PositionRole>,
+    /// A new holder's display name; null or blank leaves the holder as it is.
     pub holder_name: Option<String>,
+    /// Replaces the whole list.
     pub responsibilities: Option<Vec<Responsibility>>,
 }
 
@@ -125,6 +147,7 @@ pub struct UpdatePositionInput {
 #[derive(InputObject, Debug, Clone, PartialEq)]
 #[graphql(name = "ScenarioArchivePosition")]
 pub struct ArchivePositionInput {
+    /// The position: an id or a key.
     pub position_id: ID,
 }
 

@@ -16,9 +16,13 @@ pub struct ScenarioUnit {
     pub id: ID,
     /// The temporary key of a unit the scenario creates.
     pub key: Option<String>,
+    /// Display name in this structure.
     pub name: String,
+    /// What it does in this structure.
     pub function: UnitFunction,
+    /// Who staffs it in this structure.
     pub sourcing: Sourcing,
+    /// Whether this structure archives it.
     pub archived: bool,
     /// Whether the scenario creates it.
     pub created: bool,
@@ -31,8 +35,11 @@ pub struct ScenarioUnit {
 pub struct ScenarioLine {
     /// The line's id; a line the scenario adds has an id of the scenario's own.
     pub id: ID,
+    /// The unit that reports.
     pub unit_id: ID,
+    /// The unit reported to.
     pub superior_unit_id: ID,
+    /// SOLID or DOTTED.
     pub kind: LineKind,
     /// Whether the scenario adds it.
     pub created: bool,
@@ -41,11 +48,18 @@ pub struct ScenarioLine {
 /// A position in a scenario's structure.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct ScenarioPosition {
+    /// The position's id; a position the scenario creates has an id of the
+    /// scenario's own.
     pub id: ID,
+    /// The unit it heads in this structure.
     pub unit_id: ID,
+    /// Its title in this structure.
     pub title: String,
+    /// Its leadership role in this structure.
     pub role: PositionRole,
+    /// What it answers for, as `Responsibility` values (e.g. `BRAND`).
     pub responsibilities: Vec<String>,
+    /// Whether this structure archives it.
     pub archived: bool,
 }
 

@@ -26,8 +26,11 @@ use crate::{
 /// Input of `createScenario`.
 #[derive(InputObject, Debug)]
 pub struct CreateScenarioInput {
+    /// The organization it would reorganize.
     organization_id: ID,
+    /// Display name: one line, up to 200 characters.
     name: String,
+    /// What it is for, up to 2,000 characters; null or blank for none.
     description: Option<String>,
     /// The day the changes would take effect.
     effective_from: Date,
@@ -47,6 +50,7 @@ impl CreateScenarioInput {
 /// Input of `addScenarioChanges`.
 #[derive(InputObject, Debug)]
 pub struct AddScenarioChangesInput {
+    /// The draft to add to.
     scenario_id: ID,
     /// The version the changes were made against; a newer stored one is a `CONFLICT`.
     version: i32,
@@ -57,7 +61,9 @@ pub struct AddScenarioChangesInput {
 /// Input of `promoteScenario`, `rebaseScenario` and `discardScenario`.
 #[derive(InputObject, Debug)]
 pub struct ScenarioVersionInput {
+    /// The draft.
     scenario_id: ID,
+    /// The version the change was made against; a newer stored one is a `CONFLICT`.
     version: i32,
 }
 
@@ -67,15 +73,26 @@ pub struct ScenarioQuery;
 
 #[Object]
 impl ScenarioQuery {
-    /// One scenario by id; null when unknown or out of reach.
-    async fn scenario(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Option<Scenario>> {
+    /// One scenario by id; null when unknown or out of reach. Admins, editors and
+    /// viewers.
+    async fn scenario(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The scenario's id.")] id: ID,
+    ) -> GqlResult<Option<Scenario>> {
         let found = find_readable(ctx, &id, evaluation::find, |m| m.organization_id).await?;
         Ok(found.map(Scenario::new))
     }
 
     /// Several draft scenarios evaluated side by side (at most 10), in the order
-    /// asked: each one's `diff` holds its figures.
-    async fn compare_scenarios(&self, ctx: &Context<'_>, ids: Vec<ID>) -> GqlResult<Vec<Scenario>> {
+    /// asked: each one's `diff` holds its figures. Admins, editors and viewers.
+    async fn compare_scenarios(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The scenarios' ids, at most 10 (more is `LIMIT_EXCEEDED`).")] ids: Vec<
+            ID,
+        >,
+    ) -> GqlResult<Vec<Scenario>> {
         let principal = request(ctx)?.principal()?;
         principal.may_read_structure()?;
         if ids.len() > MAX_COMPARED {
@@ -129,11 +146,11 @@ pub struct ScenarioMutation;
 #[Object]
 impl ScenarioMutation {
     /// Starts a draft reorganization of an organization, against its structure as it
-    /// is now.
+    /// is now. Admins; editors in their organizations.
     async fn create_scenario(
         &self,
         ctx: &Context<'_>,
-        input: CreateScenarioInput,
+        #[graphql(desc = "The new scenario.")] input: CreateScenarioInput,
     ) -> GqlResult<Scenario> {
         let writer = request(ctx)?.writer()?;
         let new = input.parse()?;
@@ -144,11 +161,11 @@ impl ScenarioMutation {
 
     /// Appends changes to a draft whose `version` is current. Each is checked against
     /// the scenario's state so far; a refused one names its place and field
-    /// (`changes[2].superiorUnitId`) and nothing is stored.
+    /// (`changes[2].superiorUnitId`) and nothing is stored. Admins; editors in their organizations.
     async fn add_scenario_changes(
         &self,
         ctx: &Context<'_>,
-        input: AddScenarioChangesInput,
+        #[graphql(desc = "The draft, its version and the changes.")] input: AddScenarioChangesInput,
     ) -> GqlResult<Scenario> {
         let (store, writer, id, limits) = draft(ctx, &input.scenario_id)?;
         let changes = input.changes.into_iter().map(Into::into).collect();
@@ -158,11 +175,11 @@ impl ScenarioMutation {
 
     /// Applies a draft to the live structure in one transaction, dated
     /// `effectiveFrom`. `CONFLICT` when the live structure changed since the draft
-    /// was validated (rebase it), or when it is not a draft.
+    /// was validated (rebase it), or when it is not a draft. Admins; editors in their organizations.
     async fn promote_scenario(
         &self,
         ctx: &Context<'_>,
-        input: ScenarioVersionInput,
+        #[graphql(desc = "The draft and its version.")] input: ScenarioVersionInput,
     ) -> GqlResult<Scenario> {
         let (store, writer, id, limits) = draft(ctx, &input.scenario_id)?;
         let row = service::promote(store, writer, id, input.version, limits);
@@ -170,22 +187,22 @@ impl ScenarioMutation {
     }
 
     /// Re-validates every change of a draft against today's live structure and makes
-    /// that its base.
+    /// that its base. Admins; editors in their organizations.
     async fn rebase_scenario(
         &self,
         ctx: &Context<'_>,
-        input: ScenarioVersionInput,
+        #[graphql(desc = "The draft and its version.")] input: ScenarioVersionInput,
     ) -> GqlResult<Scenario> {
         let (store, writer, id, limits) = draft(ctx, &input.scenario_id)?;
         let row = service::rebase(store, writer, id, input.version, limits);
         Ok(Scenario::new(row.await.at_input()?))
     }
 
-    /// Ends a draft without applying it; it stays readable.
+    /// Ends a draft without applying it; it stays readable. Admins; editors in their organizations.
     async fn discard_scenario(
         &self,
         ctx: &Context<'_>,
-        input: ScenarioVersionInput,
+        #[graphql(desc = "The draft and its version.")] input: ScenarioVersionInput,
     ) -> GqlResult<Scenario> {
         let (store, writer, id, _) = draft(ctx, &input.scenario_id)?;
         let row = service::discard(store, writer, id, input.version);

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Description, ID, Object};
 use entity::{organization, scenario};
 use orgdesign_domain::{
     error::Error,
@@ -26,7 +26,9 @@ use crate::{
     scalars::{Date, Timestamp},
 };
 
-/// A scenario, with its evaluation computed once per request when a field needs it.
+/// A scenario: a draft reorganization of an organization (units, lines and positions
+/// changed from a day on), evaluated against the live structure before it is promoted.
+#[derive(Description)]
 pub struct Scenario {
     pub row: scenario::Model,
     evaluation: OnceCell<Arc<Evaluation>>,
@@ -66,12 +68,14 @@ impl Scenario {
     }
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl Scenario {
+    /// The scenario's id.
     async fn id(&self) -> ID {
         ID(self.row.id.to_string())
     }
 
+    /// The organization it reorganizes.
     async fn organization_id(&self) -> ID {
         ID(self.row.organization_id.to_string())
     }
@@ -88,10 +92,12 @@ impl Scenario {
         Ok(org.map(crate::organizations::Organization))
     }
 
+    /// Display name.
     async fn name(&self) -> &str {
         &self.row.name
     }
 
+    /// What it is for; null when none was given.
     async fn description(&self) -> Option<&str> {
         self.row.description.as_deref()
     }
@@ -101,6 +107,7 @@ impl Scenario {
         self.row.effective_from.into()
     }
 
+    /// Draft, promoted or discarded.
     async fn status(&self) -> GqlResult<ScenarioStatus> {
         Ok(ScenarioStatus::from_db(&self.row.status)?)
     }
@@ -122,10 +129,12 @@ impl Scenario {
         self.row.base_structure_version
     }
 
+    /// When it was created.
     async fn created_at(&self) -> Timestamp {
         self.row.created_at.into()
     }
 
+    /// When it was last changed.
     async fn updated_at(&self) -> Timestamp {
         self.row.updated_at.into()
     }
@@ -170,7 +179,9 @@ impl Scenario {
     async fn insights(
         &self,
         ctx: &Context<'_>,
-        min_severity: Option<Severity>,
+        #[graphql(desc = "Only insights at least this severe; null for all.")] min_severity: Option<
+            Severity,
+        >,
     ) -> GqlResult<Vec<InsightObject>> {
         let evaluation = self.evaluation(ctx).await?;
         Ok(evaluation
@@ -188,9 +199,14 @@ impl Scenario {
     async fn chart(
         &self,
         ctx: &Context<'_>,
-        format: ChartFormat,
+        #[graphql(desc = "The format to render.")] format: ChartFormat,
+        #[graphql(
+            desc = "Draw only this unit and its SOLID subordinates; null for the whole chart."
+        )]
         root_unit_id: Option<ID>,
-        depth: Option<i32>,
+        #[graphql(desc = "Levels to draw below the root (0 to 1000); null for all.")] depth: Option<
+            i32,
+        >,
     ) -> GqlResult<String> {
         let evaluation = self.evaluation(ctx).await?;
         let (root, depth) = crate::insights::chart_window(root_unit_id.as_ref(), depth)?;
@@ -220,12 +236,13 @@ pub fn chart(
 }
 
 /// One change of a scenario, as stored.
+#[derive(Description)]
 pub struct ScenarioChange {
     index: usize,
     change: Change,
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl ScenarioChange {
     /// Its place in the list, from 0 (errors name it: `changes[2]`).
     async fn index(&self) -> usize {
@@ -245,9 +262,10 @@ impl ScenarioChange {
 }
 
 /// The structure a scenario would make.
+#[derive(Description)]
 pub struct ScenarioStructure(Arc<Evaluation>);
 
-#[Object]
+#[Object(use_type_description)]
 impl ScenarioStructure {
     /// Its units that are not archived.
     async fn units(&self) -> Vec<ScenarioUnit> {

@@ -18,8 +18,11 @@ use crate::{
 /// Input of `createStakeholder`.
 #[derive(InputObject, Debug)]
 pub struct CreateStakeholderInput {
+    /// The organization.
     pub organization_id: ID,
+    /// Display name: one line, up to 200 characters.
     pub name: String,
+    /// INTERNAL (give `unitId`) or EXTERNAL (give `group`).
     pub kind: StakeholderKind,
     /// Required for INTERNAL: the unit (finance, IT, a business unit ...).
     pub unit_id: Option<ID>,
@@ -32,20 +35,29 @@ pub struct CreateStakeholderInput {
 pub struct CreateRelationshipInput {
     /// The unit that keeps it (usually marketing).
     pub owner_unit_id: ID,
+    /// The stakeholder it is with; same organization.
     pub stakeholder_id: ID,
     /// 0 to 100.
     pub trust_score: i32,
+    /// How strong it is now.
     pub strength: RelationshipStrength,
+    /// Free text, up to 2,000 characters; null or blank for none.
     pub notes: Option<String>,
 }
 
 /// Input of `reviewRelationship`.
 #[derive(InputObject, Debug)]
 pub struct ReviewRelationshipInput {
+    /// The relationship reviewed.
     pub id: ID,
+    /// The version the review was made against; a newer stored one is a `CONFLICT`.
     pub version: i32,
+    /// Trust now, 0 to 100.
     pub trust_score: i32,
+    /// Strength now.
     pub strength: RelationshipStrength,
+    /// The review's notes, up to 2,000 characters; they replace the relationship's
+    /// notes (null or blank clears them).
     pub notes: Option<String>,
 }
 
@@ -56,11 +68,11 @@ pub struct RelationshipMutation;
 #[Object]
 impl RelationshipMutation {
     /// Adds a stakeholder: an internal one points at a unit, an external one names a
-    /// group.
+    /// group. Admins; editors in their organizations.
     async fn create_stakeholder(
         &self,
         ctx: &Context<'_>,
-        input: CreateStakeholderInput,
+        #[graphql(desc = "The new stakeholder.")] input: CreateStakeholderInput,
     ) -> GqlResult<StakeholderObject> {
         let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;
@@ -100,11 +112,11 @@ impl RelationshipMutation {
         Ok(StakeholderObject(row))
     }
 
-    /// Starts tracking a relationship; its first review is recorded with it.
+    /// Starts tracking a relationship; its first review is recorded with it. Admins; editors in their organizations.
     async fn create_relationship(
         &self,
         ctx: &Context<'_>,
-        input: CreateRelationshipInput,
+        #[graphql(desc = "The new relationship.")] input: CreateRelationshipInput,
     ) -> GqlResult<RelationshipObject> {
         let writer = request(ctx)?.writer()?;
         let new = NewRelationship {
@@ -121,9 +133,11 @@ impl RelationshipMutation {
     }
 
     /// Records a review: the new trust score and strength; the history keeps every one.
+    /// Admins; editors in their organizations.
     async fn review_relationship(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which relationship, its version and the review.")]
         input: ReviewRelationshipInput,
     ) -> GqlResult<RelationshipObject> {
         let writer = request(ctx)?.writer()?;

@@ -19,11 +19,16 @@ use crate::{
 /// Input of `createUnit`.
 #[derive(InputObject, Debug)]
 pub struct CreateUnitInput {
+    /// The organization the unit belongs to.
     organization_id: ID,
+    /// Display name: one line, up to 200 characters.
     name: String,
+    /// What the unit does.
     function: UnitFunction,
+    /// Who staffs it (default `IN_HOUSE`).
     #[graphql(default_with = "Sourcing::InHouse")]
     sourcing: Sourcing,
+    /// Free text, up to 2,000 characters; null or blank for none.
     description: Option<String>,
     /// The first day the unit exists (default: today).
     effective_from: Option<Date>,
@@ -32,12 +37,17 @@ pub struct CreateUnitInput {
 /// Input of `updateUnit`: absent fields stay.
 #[derive(InputObject, Debug)]
 pub struct UpdateUnitInput {
+    /// The unit to change.
     id: ID,
     /// The version the change was made against; a newer stored one is a `CONFLICT`.
     version: i32,
+    /// A new name, up to 200 characters.
     name: Option<String>,
+    /// A new function.
     function: Option<UnitFunction>,
+    /// A new sourcing.
     sourcing: Option<Sourcing>,
+    /// A new description, up to 2,000 characters; `null` (or blank) clears it.
     description: MaybeUndefined<String>,
     /// Archive (or restore) the unit; its reporting lines must be ended first.
     /// Archiving ends it on `effectiveFrom`: the unit no longer exists from that day.
@@ -90,13 +100,14 @@ pub struct UnitQuery;
 
 #[Object]
 impl UnitQuery {
-    /// One unit by id as it stood on `asOf` (default: today); null when unknown or
-    /// when it did not exist yet that day.
+    /// One unit by id as it stood on `asOf` (default: today); null when unknown, out
+    /// of the token's reach, or when it did not exist yet that day. Admins, editors
+    /// and viewers.
     async fn unit(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        as_of: Option<Date>,
+        #[graphql(desc = "The unit's id.")] id: ID,
+        #[graphql(desc = "Day to read, `YYYY-MM-DD` (default: today, UTC).")] as_of: Option<Date>,
     ) -> GqlResult<Option<Unit>> {
         let found = find_on(ctx, &id, as_of.as_ref(), service::find, |row| {
             row.organization_id
@@ -111,8 +122,13 @@ pub struct UnitMutation;
 
 #[Object]
 impl UnitMutation {
-    /// Creates a unit in an organization.
-    async fn create_unit(&self, ctx: &Context<'_>, input: CreateUnitInput) -> GqlResult<Unit> {
+    /// Creates a unit in an organization (at most 5,000 units each, unless
+    /// configured). Admins; editors in their organizations.
+    async fn create_unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new unit.")] input: CreateUnitInput,
+    ) -> GqlResult<Unit> {
         let writer = request(ctx)?.writer()?;
         let new = input.parse()?;
         let day = new.effective_from;
@@ -122,8 +138,14 @@ impl UnitMutation {
     }
 
     /// Changes a unit from `effectiveFrom` on (including archiving it) if `version` is
-    /// current; returns the unit as it stands on that day.
-    async fn update_unit(&self, ctx: &Context<'_>, input: UpdateUnitInput) -> GqlResult<Unit> {
+    /// current; returns the unit as it stands on that day. Admins; editors in their
+    /// organizations.
+    async fn update_unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which unit, its version and what changes from when.")]
+        input: UpdateUnitInput,
+    ) -> GqlResult<Unit> {
         let writer = request(ctx)?.writer()?;
         let changes = input.parse()?;
         let day = changes.effective_from;

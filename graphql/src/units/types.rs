@@ -1,6 +1,6 @@
 //! The `OrgUnit` GraphQL type, with its place in the structure as computed fields.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, Description, ID, Object};
 use chrono::NaiveDate;
 use entity::org_unit;
 use orgdesign_domain::{dated, reporting::structure};
@@ -16,10 +16,10 @@ use crate::{
     scalars::Date,
 };
 
-/// A department, team, business unit or outside agency, read as it stood on a day
-/// (the second field): its values are that day's, and the fields that take `asOf`
-/// default to it.
-#[derive(Debug, Clone)]
+/// A department, team, business unit or outside agency, read as it stood on a day:
+/// its values are that day's, and the fields that take `asOf` default to it.
+// The day is the second field; the doc above is the schema's description.
+#[derive(Debug, Clone, Description)]
 pub struct Unit(pub org_unit::Model, pub NaiveDate);
 
 /// Fields of `OrgUnit` (as the schema names them) whose rows the organization-level
@@ -81,12 +81,14 @@ impl Unit {
     }
 }
 
-#[Object(name = "OrgUnit")]
+#[Object(name = "OrgUnit", use_type_description)]
 impl Unit {
+    /// Its global id (also for `node`).
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The organization it belongs to.
     async fn organization(&self, ctx: &Context<'_>) -> GqlResult<Option<Organization>> {
         Ok(loaders(ctx)?
             .organization_by_id
@@ -95,18 +97,22 @@ impl Unit {
             .map(Organization))
     }
 
+    /// Display name on the day read.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What it does, on the day read.
     async fn function(&self) -> GqlResult<UnitFunction> {
         Ok(UnitFunction::from_db(&self.0.function)?)
     }
 
+    /// Who staffs it, on the day read.
     async fn sourcing(&self) -> GqlResult<Sourcing> {
         Ok(Sourcing::from_db(&self.0.sourcing)?)
     }
 
+    /// Free text about the unit; null when none was given.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
@@ -127,6 +133,7 @@ impl Unit {
         &self,
         ctx: &Context<'_>,
         #[graphql(
+            desc = "Whether positions that had ended by the day read are listed too.",
             default = false,
             deprecation = "An ended one is one whose effectiveTo is on or before the day read: read an earlier asOf to see it as it stood, or structureChanges(from, to) for what ended between two days."
         )]
@@ -149,6 +156,9 @@ impl Unit {
     async fn reporting_lines(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
         as_of: Option<Date>,
     ) -> GqlResult<Vec<ReportingLine>> {
         let lines = self.lines(ctx, self.day(as_of)?).await?;
@@ -173,7 +183,14 @@ impl Unit {
     }
 
     /// The unit this one reports to on a SOLID line on `asOf`; null at the top.
-    async fn superior(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<Option<Unit>> {
+    async fn superior(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
+        as_of: Option<Date>,
+    ) -> GqlResult<Option<Unit>> {
         let day = self.day(as_of)?;
         let lines = self.lines(ctx, day).await?;
         let Some(superior) = structure::solid_superior(&lines, self.0.id) else {
@@ -186,6 +203,9 @@ impl Unit {
     async fn dotted_superiors(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
         as_of: Option<Date>,
     ) -> GqlResult<Vec<Unit>> {
         let day = self.day(as_of)?;
@@ -202,8 +222,15 @@ impl Unit {
     async fn subordinates(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
         as_of: Option<Date>,
-        #[graphql(default_with = "LineKind::Solid")] kind: LineKind,
+        #[graphql(
+            desc = "The kind of line to follow (default `SOLID`).",
+            default_with = "LineKind::Solid"
+        )]
+        kind: LineKind,
     ) -> GqlResult<Vec<Unit>> {
         let day = self.day(as_of)?;
         let lines = self.lines(ctx, day).await?;
@@ -216,14 +243,28 @@ impl Unit {
     }
 
     /// Span of control: how many units report to this one on a SOLID line on `asOf`.
-    async fn span_of_control(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<i32> {
+    async fn span_of_control(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
+        as_of: Option<Date>,
+    ) -> GqlResult<i32> {
         let lines = self.lines(ctx, self.day(as_of)?).await?;
         Ok(structure::span_of_control(&lines, self.0.id))
     }
 
     /// Depth: SOLID lines between this unit and the top of its structure on `asOf`
     /// (0 for a unit that reports to no one).
-    async fn depth(&self, ctx: &Context<'_>, as_of: Option<Date>) -> GqlResult<i32> {
+    async fn depth(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The day to read, `YYYY-MM-DD` (default: the day the unit was read for)."
+        )]
+        as_of: Option<Date>,
+    ) -> GqlResult<i32> {
         let lines = self.lines(ctx, self.day(as_of)?).await?;
         Ok(structure::depth(&lines, self.0.id))
     }

@@ -63,6 +63,7 @@ fn sender<'a>(ctx: &Context<'a>) -> GqlResult<&'a dyn Transport> {
 /// Input of `createWebhookEndpoint`.
 #[derive(InputObject, Debug)]
 pub struct CreateWebhookEndpointInput {
+    /// The organization whose events it gets.
     organization_id: ID,
     /// `https://…` (`http://` only where the server allows it); not to a loopback,
     /// private, link-local or metadata address.
@@ -71,6 +72,7 @@ pub struct CreateWebhookEndpointInput {
     /// `kpi.points_recorded`, `scenario.promoted`, `insight.raised`, `insight.resolved`,
     /// `integration_token.revoked`.
     events: Vec<String>,
+    /// What it is for, up to 2,000 characters; null or blank for none.
     description: Option<String>,
     /// Deliver strictly in event order: a delivery waits until the earlier ones
     /// succeeded or were given up.
@@ -81,22 +83,27 @@ pub struct CreateWebhookEndpointInput {
 /// Input of `updateWebhookEndpoint`: what is left out stays as it is.
 #[derive(InputObject, Debug)]
 pub struct UpdateWebhookEndpointInput {
+    /// The endpoint to change.
     id: ID,
     /// The version the change was made against; a newer stored one is a `CONFLICT`.
     version: i32,
+    /// A new URL, under the same rules as at creation.
     url: Option<String>,
+    /// A new list of event types (at least one), replacing the old one.
     events: Option<Vec<String>>,
-    /// Null clears it.
+    /// A new description, up to 2,000 characters; null clears it.
     description: MaybeUndefined<String>,
     /// `true` enables it again (clearing why the server disabled it); `false`
     /// disables it and gives up its waiting deliveries.
     enabled: Option<bool>,
+    /// Whether deliveries keep strictly to event order.
     ordered: Option<bool>,
 }
 
 /// Input of `rotateWebhookSecret`.
 #[derive(InputObject, Debug)]
 pub struct RotateWebhookSecretInput {
+    /// The endpoint.
     id: ID,
     /// How long the old secret still signs beside the new one (default a day, at most
     /// a week; 0 ends it at once).
@@ -107,6 +114,7 @@ pub struct RotateWebhookSecretInput {
 /// Input of `deleteWebhookEndpoint`.
 #[derive(InputObject, Debug)]
 pub struct DeleteWebhookEndpointInput {
+    /// The endpoint to delete.
     id: ID,
     /// The version the deletion was decided on; a newer stored one is a `CONFLICT`.
     version: i32,
@@ -123,8 +131,10 @@ impl WebhookQuery {
     async fn webhook_endpoints(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
+        #[graphql(desc = "The organization.")] organization_id: ID,
+        #[graphql(desc = "Page size: 1 to the page-size cap (100 unless configured); default 20.")]
         first: Option<i32>,
+        #[graphql(desc = "The `cursor` of the edge to continue after; null starts at the top.")]
         after: Option<String>,
     ) -> GqlResult<Page<WebhookEndpoint>> {
         let (_, organization_id) = request(ctx)?.writer_of("organizationId", &organization_id)?;
@@ -138,8 +148,10 @@ impl WebhookQuery {
     async fn webhook_deliveries(
         &self,
         ctx: &Context<'_>,
-        endpoint_id: ID,
+        #[graphql(desc = "The endpoint.")] endpoint_id: ID,
+        #[graphql(desc = "Page size: 1 to the page-size cap (100 unless configured); default 20.")]
         first: Option<i32>,
+        #[graphql(desc = "The `cursor` of the edge to continue after; null starts at the top.")]
         after: Option<String>,
     ) -> GqlResult<Page<WebhookDelivery>> {
         let writer = request(ctx)?.writer()?;
@@ -167,7 +179,7 @@ impl WebhookMutation {
     async fn create_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
-        input: CreateWebhookEndpointInput,
+        #[graphql(desc = "The new endpoint.")] input: CreateWebhookEndpointInput,
     ) -> GqlResult<CreatedWebhookEndpoint> {
         let (writer, organization_id) =
             writer_of(ctx, "input.organizationId", &input.organization_id)?;
@@ -188,10 +200,11 @@ impl WebhookMutation {
     }
 
     /// Changes an endpoint if `version` is current; enabling it again clears why the
-    /// server disabled it.
+    /// server disabled it. Admins, and editors of the organization.
     async fn update_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Which endpoint, its version and what changes.")]
         input: UpdateWebhookEndpointInput,
     ) -> GqlResult<WebhookEndpoint> {
         let writer = request(ctx)?.writer()?;
@@ -221,10 +234,11 @@ impl WebhookMutation {
     }
 
     /// Gives an endpoint a new secret, in the reply once; the old one keeps signing
-    /// beside it for `overlapSeconds`.
+    /// beside it for `overlapSeconds`. Admins, and editors of the organization.
     async fn rotate_webhook_secret(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint and how long the old secret still signs.")]
         input: RotateWebhookSecretInput,
     ) -> GqlResult<RotatedWebhookSecret> {
         let writer = request(ctx)?.writer()?;
@@ -241,11 +255,11 @@ impl WebhookMutation {
         })
     }
 
-    /// Deletes an endpoint and its delivery log.
+    /// Deletes an endpoint and its delivery log. Admins, and editors of the organization.
     async fn delete_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
-        input: DeleteWebhookEndpointInput,
+        #[graphql(desc = "Which endpoint and its version.")] input: DeleteWebhookEndpointInput,
     ) -> GqlResult<DeletedWebhookEndpoint> {
         let writer = request(ctx)?.writer()?;
         let id = parse_id("input.id", &input.id)?;
@@ -258,11 +272,11 @@ impl WebhookMutation {
     }
 
     /// Sends a delivery's event to its endpoint again, as a new delivery with the
-    /// same `webhook-id`, retried like a first one.
+    /// same `webhook-id`, retried like a first one. Admins, and editors of the organization.
     async fn redeliver_webhook(
         &self,
         ctx: &Context<'_>,
-        delivery_id: ID,
+        #[graphql(desc = "The delivery to send again.")] delivery_id: ID,
     ) -> GqlResult<WebhookDelivery> {
         let writer = request(ctx)?.writer()?;
         let id = parse_id("deliveryId", &delivery_id)?;
@@ -271,8 +285,12 @@ impl WebhookMutation {
     }
 
     /// Sends a `webhook.ping` event to an endpoint now (enabled or not) and answers
-    /// with the delivery and its one attempt.
-    async fn ping_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> GqlResult<WebhookDelivery> {
+    /// with the delivery and its one attempt. Admins, and editors of the organization.
+    async fn ping_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint.")] id: ID,
+    ) -> GqlResult<WebhookDelivery> {
         let writer = request(ctx)?.writer()?;
         let id = parse_id("id", &id)?;
         let (row, attempts) = service::ping(store(ctx)?, sender(ctx)?, writer, id).await?;

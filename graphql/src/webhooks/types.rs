@@ -1,22 +1,24 @@
 //! Webhook endpoints, deliveries and attempts in GraphQL. No object carries a secret
 //! but the two replies that create one.
 
-use async_graphql::{Enum, ID, Object, SimpleObject};
+use async_graphql::{Description, Enum, ID, Object, SimpleObject};
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 use orgdesign_domain::webhooks::outbox::{DELIVERED, FAILED, PENDING};
 
 use crate::scalars::Timestamp;
 
 /// Where an organization's events are sent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Description)]
 pub struct WebhookEndpoint(pub webhook_endpoint::Model);
 
-#[Object]
+#[Object(use_type_description)]
 impl WebhookEndpoint {
+    /// The endpoint's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The organization whose events it gets.
     async fn organization_id(&self) -> ID {
         ID(self.0.organization_id.to_string())
     }
@@ -40,6 +42,7 @@ impl WebhookEndpoint {
             .unwrap_or_default()
     }
 
+    /// What it is for; null when none was given.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
@@ -61,6 +64,7 @@ impl WebhookEndpoint {
         self.0.disabled_reason.as_deref()
     }
 
+    /// When it was disabled; null while enabled.
     async fn disabled_at(&self) -> Option<Timestamp> {
         self.0.disabled_at.map(Timestamp::from)
     }
@@ -78,10 +82,12 @@ impl WebhookEndpoint {
             .map(Timestamp::from)
     }
 
+    /// When it was created.
     async fn created_at(&self) -> Timestamp {
         self.0.created_at.into()
     }
 
+    /// When it was last changed.
     async fn updated_at(&self) -> Timestamp {
         self.0.updated_at.into()
     }
@@ -95,6 +101,7 @@ impl WebhookEndpoint {
 /// The reply of `createWebhookEndpoint`: the only time the secret is shown.
 #[derive(SimpleObject, Debug)]
 pub struct CreatedWebhookEndpoint {
+    /// The new endpoint.
     pub endpoint: WebhookEndpoint,
     /// The signing secret, `whsec_` + base64. Store it now: it cannot be shown again.
     pub secret: String,
@@ -103,6 +110,7 @@ pub struct CreatedWebhookEndpoint {
 /// The reply of `rotateWebhookSecret`: the only time the new secret is shown.
 #[derive(SimpleObject, Debug)]
 pub struct RotatedWebhookSecret {
+    /// The endpoint, with its new version.
     pub endpoint: WebhookEndpoint,
     /// The new signing secret. The previous one signs too until
     /// `endpoint.previousSecretExpiresAt`.
@@ -112,6 +120,7 @@ pub struct RotatedWebhookSecret {
 /// The reply of `deleteWebhookEndpoint`.
 #[derive(SimpleObject, Debug)]
 pub struct DeletedWebhookEndpoint {
+    /// The id of the endpoint deleted.
     pub id: ID,
 }
 
@@ -143,18 +152,20 @@ pub enum WebhookAttemptOutcome {
 }
 
 /// One event to one endpoint, with every attempt.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Description)]
 pub struct WebhookDelivery {
     pub row: webhook_delivery::Model,
     pub attempts: Vec<webhook_attempt::Model>,
 }
 
-#[Object]
+#[Object(use_type_description)]
 impl WebhookDelivery {
+    /// The delivery's id (for `redeliverWebhook`).
     async fn id(&self) -> ID {
         ID(self.row.id.to_string())
     }
 
+    /// The endpoint it goes to.
     async fn endpoint_id(&self) -> ID {
         ID(self.row.endpoint_id.to_string())
     }
@@ -175,6 +186,7 @@ impl WebhookDelivery {
         self.row.event_at.into()
     }
 
+    /// Pending, delivered or given up.
     async fn state(&self) -> WebhookDeliveryState {
         match self.row.state.as_str() {
             DELIVERED => WebhookDeliveryState::Delivered,
@@ -208,6 +220,7 @@ impl WebhookDelivery {
         self.row.redelivery_of.map(|id| ID(id.to_string()))
     }
 
+    /// When the delivery was queued.
     async fn created_at(&self) -> Timestamp {
         self.row.created_at.into()
     }
@@ -224,20 +237,22 @@ impl WebhookDelivery {
 }
 
 /// One attempt of a delivery.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Description)]
 pub struct WebhookAttempt(pub webhook_attempt::Model);
 
-#[Object]
+#[Object(use_type_description)]
 impl WebhookAttempt {
     /// 1 for the first.
     async fn number(&self) -> i32 {
         self.0.number
     }
 
+    /// When it was sent.
     async fn attempted_at(&self) -> Timestamp {
         self.0.attempted_at.into()
     }
 
+    /// How it ended.
     async fn outcome(&self) -> WebhookAttemptOutcome {
         match self.0.outcome.as_str() {
             "SUCCESS" => WebhookAttemptOutcome::Success,
