@@ -70,7 +70,7 @@ echo "== schemathesis run --checks all (examples, coverage, fuzzing; seed $SEED,
         --max-examples "$MAX_EXAMPLES" \
         --workers 1 \
         --generation-database none \
-        --no-color
+        --no-color ${OPENAPI_CHECK_EXTRA:-}
 ) || {
     echo "Schemathesis found requests the server and openapi.json disagree on (above)" >&2
     exit 1

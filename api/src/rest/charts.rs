@@ -36,6 +36,20 @@ pub struct OrgChartQuery {
     pub depth: Option<u32>,
 }
 
+/// Filters of a scenario's chart, as its path documents them: those of the org chart
+/// but `asOf` (a draft is drawn against the live structure on its own date), which it
+/// ignores, as it ignores any other parameter. [`org_chart_query`] reads them.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct ScenarioChartQuery {
+    /// Draw this unit and its SOLID subordinates only.
+    pub root_unit_id: Option<Uuid>,
+    /// Stop this many levels below the root (or the top); 0 to 1000.
+    #[param(minimum = 0, maximum = 1000)]
+    pub depth: Option<u32>,
+}
+
 /// Filters of the KPI trend chart.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -50,7 +64,7 @@ pub struct TrendQuery {
     #[param(value_type = super::texts::StorableDate, required = false)]
     pub from: Option<String>,
     /// Day after the range, exactly YYYY-MM-DD (exclusive; default: tomorrow).
-    #[param(value_type = super::texts::StorableDate, required = false)]
+    #[param(value_type = super::texts::StorableDate, required = false, example = "2024-06-01")]
     pub to: Option<String>,
     /// One unit's series instead of the organization-wide one.
     pub unit_id: Option<Uuid>,
@@ -104,7 +118,7 @@ pub async fn org_chart(reading: Reading<Structure>) -> Result<HttpResponse, Http
     params(
         super::OrganizationSlug,
         ("id" = Uuid, Path, description = "The scenario's id"),
-        OrgChartQuery
+        ScenarioChartQuery
     ),
     responses(
         (status = 200, description = "The scenario's org chart: added units and lines in green, moved units in cyan, removed units and ended lines grey and dashed, with a legend", content_type = "image/svg+xml", body = String),

@@ -41,7 +41,7 @@ pub struct ChangesQuery {
     #[param(value_type = super::texts::StorableDate, required = true)]
     pub from: Option<String>,
     /// The second day, after `from` (exactly YYYY-MM-DD).
-    #[param(value_type = super::texts::StorableDate, required = true)]
+    #[param(value_type = super::texts::StorableDate, required = true, example = "2024-06-01")]
     pub to: Option<String>,
 }
 
@@ -216,7 +216,7 @@ pub async fn structure_changes(reading: Reading<Structure>) -> Result<HttpRespon
         super::IdempotencyHeader
     ),
     request_body(content(
-        (String = "text/csv", example = "id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role\n,Marketing center,MARKETING,IN_HOUSE,Executive board,,Chief Marketing Officer,CMO\n")
+        (String = "text/csv", example = "id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role\n,Marketing center,MARKETING,IN_HOUSE,,,Chief Marketing Officer,CMO\n")
     )),
     responses(
         (status = 201, description = "The draft scenario, with the number of its changes; its diff is `Scenario.diff` in GraphQL; a retry with the same Idempotency-Key gets the stored reply", body = ImportedScenario, headers(("Idempotent-Replayed" = String, description = "`true` when this reply is the stored one of an earlier upload with the same Idempotency-Key"))),

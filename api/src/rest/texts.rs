@@ -107,7 +107,6 @@ named_schema! {
              white space).",
         ))
         .pattern(Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
-        .examples([json!("2024-03-01")])
         .into()
 }
 
@@ -121,7 +120,6 @@ named_schema! {
             "A day of the calendar written exactly `YYYY-MM-DD`, from {MIN_DATE} to {MAX_DATE}."
         )))
         .pattern(Some("^(19[0-9]{2}|2[0-9]{3})-[0-9]{2}-[0-9]{2}$"))
-        .examples([json!("2024-03-01")])
         .into()
 }
 
@@ -231,7 +229,6 @@ named_schema! {
         .min_length(Some(1))
         .max_length(Some(255))
         .pattern(Some("^[!-~]*[!#-~][!-~]*$"))
-        .examples([json!("crm-sync-2024-03-05")])
         .into()
 }
 

@@ -19,8 +19,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WirePoint {
-    /// The KPI's key, e.g. `mqls`: one of the organization's KPIs (else a 404 on
-    /// `points[i].kpi`).
+    /// The KPI's key, e.g. `mqls`: one of the catalog's or the organization's own
+    /// KPIs (else a 400 on `points[i].kpi`).
     #[schema(value_type = super::texts::KpiKey)]
     pub kpi: String,
     /// `DAY`, `WEEK`, `MONTH`, `QUARTER` or `YEAR`.
