@@ -7,6 +7,7 @@ mod charts;
 mod kpis;
 mod structure;
 pub mod texts;
+mod webhook_events;
 pub mod wire;
 
 use std::marker::PhantomData;
@@ -25,6 +26,7 @@ use orgdesign_domain::{
 };
 use serde::Deserialize;
 use utoipa::OpenApi;
+use webhook_events::Payloads as WebhookPayloads;
 
 pub use crate::http::error::{ErrorBody, ErrorCode, ErrorExtensions, ErrorItem};
 use crate::http::{AppState, caller::Authenticated, deadline, error::HttpError, resource};
@@ -291,7 +293,7 @@ enum ReadLimits {
         structure::structure_changes,
         structure::import
     ),
-    modifiers(&BearerAuth, &Texts),
+    modifiers(&BearerAuth, &Texts, &WebhookPayloads),
     security(("bearer" = [])),
     components(schemas(
         wire::WirePoint,
@@ -350,11 +352,14 @@ pub fn fingerprint_for_tests(content_type: &str, body: &[u8]) -> String {
     orgdesign_domain::idempotency::service::fingerprint(content_type, body)
 }
 
-/// The document as served and committed.
+/// The document as served and committed: [`ApiDoc`] with the `webhooks` section, which
+/// utoipa cannot express ([`webhook_events::add`]).
 pub fn openapi_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_owned())
+    let Ok(mut document) = serde_json::to_value(ApiDoc::openapi()) else {
+        return "{}".to_owned();
+    };
+    webhook_events::add(&mut document);
+    serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_owned())
 }
 
 async fn openapi() -> HttpResponse {
