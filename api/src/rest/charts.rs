@@ -27,11 +27,26 @@ pub const MAX_PERIODS: i64 = 1_000;
 #[into_params(parameter_in = Query)]
 pub struct OrgChartQuery {
     /// The date the chart shows (exactly YYYY-MM-DD; default: today).
-    #[param(value_type = Option<NaiveDate>)]
+    #[param(value_type = super::texts::StorableDate, required = false)]
     pub as_of: Option<String>,
     /// Draw this unit and its SOLID subordinates only (with the insights about them).
     pub root_unit_id: Option<Uuid>,
     /// Stop this many levels below the root (or the top); 0 to 1000.
+    #[param(minimum = 0, maximum = 1000)]
+    pub depth: Option<u32>,
+}
+
+/// Filters of a scenario's chart, as its path documents them: those of the org chart
+/// but `asOf` (a draft is drawn against the live structure on its own date), which it
+/// ignores, as it ignores any other parameter. [`org_chart_query`] reads them.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct ScenarioChartQuery {
+    /// Draw this unit and its SOLID subordinates only.
+    pub root_unit_id: Option<Uuid>,
+    /// Stop this many levels below the root (or the top); 0 to 1000.
+    #[param(minimum = 0, maximum = 1000)]
     pub depth: Option<u32>,
 }
 
@@ -41,14 +56,15 @@ pub struct OrgChartQuery {
 #[into_params(parameter_in = Query)]
 pub struct TrendQuery {
     /// DAY, WEEK, MONTH (default), QUARTER or YEAR.
+    #[param(value_type = super::texts::GranularityName, required = false)]
     pub granularity: Option<String>,
     /// First day of the range, exactly YYYY-MM-DD (default: two years before `to` for
     /// months; 90 days for days, a year for weeks, four years for quarters, ten for
     /// years).
-    #[param(value_type = Option<NaiveDate>)]
+    #[param(value_type = super::texts::StorableDate, required = false)]
     pub from: Option<String>,
     /// Day after the range, exactly YYYY-MM-DD (exclusive; default: tomorrow).
-    #[param(value_type = Option<NaiveDate>)]
+    #[param(value_type = super::texts::StorableDate, required = false, example = "2024-06-01")]
     pub to: Option<String>,
     /// One unit's series instead of the organization-wide one.
     pub unit_id: Option<Uuid>,
@@ -64,10 +80,15 @@ fn svg(req: &HttpRequest, body: String) -> HttpResponse {
     )
 }
 
-/// The org chart on a date as SVG: the same picture as `chart(format: SVG)` in GraphQL.
+/// The org chart on a date, as SVG.
+///
+/// The same picture as `chart(format: SVG)` in GraphQL, cut to `rootUnitId` and
+/// `depth` when given. Revalidated by its `ETag`.
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{slug}/chart.svg",
+    operation_id = "getOrgChart",
+    tag = "charts",
     params(super::OrganizationSlug, OrgChartQuery),
     responses(
         (status = 200, description = "The org chart: units coloured by function, SOLID lines as the tree, DOTTED lines dashed, numbered insight markers and the list of insights", content_type = "image/svg+xml", body = String),
@@ -85,15 +106,19 @@ pub async fn org_chart(reading: Reading<Structure>) -> Result<HttpResponse, Http
     drawn(&reading.req, chart, &query)
 }
 
-/// A draft scenario's org chart as SVG: the structure as the scenario would make it,
-/// with what it changes marked (the same picture as `Scenario.chart(format: SVG)`).
+/// A draft scenario's org chart, as SVG.
+///
+/// The structure as the scenario would make it, with what it changes marked (the same
+/// picture as `Scenario.chart(format: SVG)`). Revalidated by its `ETag`.
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{slug}/scenarios/{id}/chart.svg",
+    operation_id = "getScenarioChart",
+    tag = "charts",
     params(
         super::OrganizationSlug,
         ("id" = Uuid, Path, description = "The scenario's id"),
-        OrgChartQuery
+        ScenarioChartQuery
     ),
     responses(
         (status = 200, description = "The scenario's org chart: added units and lines in green, moved units in cyan, removed units and ended lines grey and dashed, with a legend", content_type = "image/svg+xml", body = String),
@@ -181,14 +206,20 @@ fn default_from(granularity: Granularity, to: NaiveDate) -> NaiveDate {
     granularity.period_start(day).max(MIN_DATE)
 }
 
-/// A KPI's trend against its target as SVG: the rolled-up value per period (the same
-/// figures as `kpiSeries`) and the target as a dashed line.
+/// A KPI's trend against its target, as SVG.
+///
+/// The rolled-up value per period (the same figures as `kpiSeries`) and the target as
+/// a dashed line, over `[from, to)`: `to` must be after `from`, and the range may hold
+/// at most 1,000 periods of `granularity` (else a 400 on `to` or `from`). Revalidated
+/// by its `ETag`.
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{slug}/kpis/{key}/chart.svg",
+    operation_id = "getKpiTrendChart",
+    tag = "charts",
     params(
         super::OrganizationSlug,
-        ("key" = String, Path, description = "The KPI's key, e.g. mqls"),
+        ("key" = super::texts::KpiKey, Path, description = "The KPI's key, e.g. mqls"),
         TrendQuery
     ),
     responses(

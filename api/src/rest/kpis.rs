@@ -62,16 +62,22 @@ pub struct ExportedPoint {
     pub recorded_at: DateTime<Utc>,
 }
 
-/// Pushes KPI points as JSON (`{"points": [...]}`) or CSV (a header row naming the
-/// columns kpi, granularity, period_start, value, source and optionally unit_id and
-/// dimensions as `name=value;...`). One transaction, all or nothing; pushing a point
-/// again changes nothing, a new value for it is a correction.
+/// Push KPI points, as JSON or CSV.
+///
+/// The body is JSON (`{"points": [...]}`) or CSV (a header row naming the columns kpi,
+/// granularity, period_start, value, source and optionally unit_id and dimensions as
+/// `name=value;...`, in any order and case, then one row per point), as `Content-Type`
+/// says. One transaction, all or nothing; pushing a point again changes nothing, a new
+/// value for it is a correction. With an `Idempotency-Key`, a retry gets the first
+/// request's reply.
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{slug}/kpi-measurements",
+    operation_id = "pushKpiMeasurements",
+    tag = "kpis",
     params(
         super::OrganizationSlug,
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored reply for a retry of the same request")
+        super::IdempotencyHeader
     ),
     request_body(content(
         (WirePush = "application/json"),
@@ -232,21 +238,25 @@ fn parse_csv(body: &[u8], max: usize) -> orgdesign_domain::error::Result<Vec<kpi
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// Only this KPI (key).
+    /// Only this KPI (key); one the organization does not have is a 404 on `kpi`.
+    #[param(value_type = super::texts::KpiKey, required = false)]
     kpi: Option<String>,
     /// Only this source.
+    #[param(value_type = super::texts::Source, required = false)]
     source: Option<String>,
     /// Only points of this granularity.
+    #[param(value_type = super::texts::GranularityName, required = false)]
     granularity: Option<String>,
     /// Periods starting on or after this date (exactly YYYY-MM-DD).
-    #[param(value_type = Option<NaiveDate>)]
+    #[param(value_type = super::texts::CalendarDate, required = false)]
     from: Option<String>,
     /// Periods starting before this date (exactly YYYY-MM-DD).
-    #[param(value_type = Option<NaiveDate>)]
+    #[param(value_type = super::texts::CalendarDate, required = false)]
     to: Option<String>,
     /// The `next` of the previous page.
     after: Option<Uuid>,
     /// Points per page, 1 to 10,000 (default 1,000).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<u64>,
 }
 
@@ -285,12 +295,15 @@ impl ExportQuery {
     }
 }
 
-/// Exports stored points, oldest recorded first, as JSON (default) or CSV
-/// (`Accept: text/csv`; the same columns a push takes, plus id, revision and
-/// recorded_at).
+/// Export stored KPI points, a page at a time.
+///
+/// Points come oldest recorded first, as JSON (default) or CSV (`Accept: text/csv`;
+/// the same columns a push takes, plus id, revision and recorded_at).
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{slug}/kpi-measurements",
+    operation_id = "exportKpiMeasurements",
+    tag = "kpis",
     params(super::OrganizationSlug, ExportQuery),
     responses(
         (status = 200, description = "A page of points: JSON, or CSV with `Accept: text/csv` (then the next page's cursor is in `X-Next-Page`)",

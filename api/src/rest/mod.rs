@@ -6,6 +6,8 @@
 mod charts;
 mod kpis;
 mod structure;
+pub mod texts;
+mod webhook_events;
 pub mod wire;
 
 use std::marker::PhantomData;
@@ -24,6 +26,7 @@ use orgdesign_domain::{
 };
 use serde::Deserialize;
 use utoipa::OpenApi;
+use webhook_events::Payloads as WebhookPayloads;
 
 pub use crate::http::error::{ErrorBody, ErrorCode, ErrorExtensions, ErrorItem};
 use crate::http::{AppState, caller::Authenticated, deadline, error::HttpError, resource};
@@ -162,7 +165,22 @@ impl Reads for Kpis {
 #[into_params(parameter_in = Path)]
 pub(super) struct OrganizationSlug {
     /// The organization's slug
+    #[param(value_type = texts::Slug)]
     pub slug: String,
+}
+
+/// The `Idempotency-Key` header a writing endpoint takes (read by [`idempotent`]), as
+/// its paths' `params` document it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub(super) struct IdempotencyHeader {
+    /// Makes a retry safe: a request with the key of an earlier one with the same
+    /// `Content-Type` and body gets that one's stored reply (`Idempotent-Replayed:
+    /// true`) instead of running again; with another body it is a 422, while the first
+    /// still runs a 409. Kept 24 hours, per organization.
+    #[param(rename = "Idempotency-Key", value_type = texts::IdempotencyKey, required = false)]
+    idempotency_key: Option<String>,
 }
 
 impl<R: Reads> FromRequest for Reading<R> {
@@ -252,8 +270,19 @@ enum ReadLimits {
                        (ErrorBody), as GraphQL does; a 401 carries `WWW-Authenticate: Bearer`, a 429 \
                        `Retry-After`, a 405 `Allow`. Every request keeps to the server's time limit \
                        (`request_timeout_ms`): one still running then is a 503, `UNAVAILABLE` with \
-                       `Retry-After` when the database did not answer."
+                       `Retry-After` when the database did not answer. Every constraint the server \
+                       checks on a parameter, header or body is stated in this document (lengths, \
+                       patterns, enumerations, ranges); the few that span several values (a range's \
+                       ends, a period's first day) are stated in words. The events the server sends \
+                       to webhook endpoints are described under `webhooks`.",
+        contact(name = "orgdesign")
     ),
+    tags(
+        (name = "kpis", description = "KPI points in (JSON or CSV) and out (JSON or CSV, a page at a time)"),
+        (name = "charts", description = "Org charts and KPI trend charts as SVG, for pages that cannot draw the data themselves"),
+        (name = "structure", description = "The structure as an HRIS-style CSV file: out, as a delta report between two days, and back in as a draft scenario")
+    ),
+    servers((url = "/", description = "The server that serves this document")),
     paths(
         kpis::push,
         kpis::export,
@@ -264,7 +293,7 @@ enum ReadLimits {
         structure::structure_changes,
         structure::import
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Texts, &WebhookPayloads),
     security(("bearer" = [])),
     components(schemas(
         wire::WirePoint,
@@ -280,6 +309,18 @@ enum ReadLimits {
     ))
 )]
 pub struct ApiDoc;
+
+/// Adds the schemas of the texts the endpoints take ([`texts`]) to the components.
+struct Texts;
+
+impl utoipa::Modify for Texts {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, schema) in texts::schemas() {
+            components.schemas.insert(name.into_owned(), schema);
+        }
+    }
+}
 
 /// Declares the bearer token every endpoint takes, so generated clients send it.
 struct BearerAuth;
@@ -311,11 +352,14 @@ pub fn fingerprint_for_tests(content_type: &str, body: &[u8]) -> String {
     orgdesign_domain::idempotency::service::fingerprint(content_type, body)
 }
 
-/// The document as served and committed.
+/// The document as served and committed: [`ApiDoc`] with the `webhooks` section, which
+/// utoipa cannot express ([`webhook_events::add`]).
 pub fn openapi_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_owned())
+    let Ok(mut document) = serde_json::to_value(ApiDoc::openapi()) else {
+        return "{}".to_owned();
+    };
+    webhook_events::add(&mut document);
+    serde_json::to_string_pretty(&document).unwrap_or_else(|_| "{}".to_owned())
 }
 
 async fn openapi() -> HttpResponse {

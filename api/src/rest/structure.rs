@@ -29,7 +29,7 @@ use crate::http::{AppState, caller::Authenticated, error::HttpError};
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ExportQuery {
     /// The date whose structure is written (exactly YYYY-MM-DD; default: today).
-    #[param(value_type = Option<NaiveDate>)]
+    #[param(value_type = super::texts::StorableDate, required = false)]
     pub as_of: Option<String>,
 }
 
@@ -38,10 +38,10 @@ pub struct ExportQuery {
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ChangesQuery {
     /// The first day (exactly YYYY-MM-DD).
-    #[param(value_type = NaiveDate, required = true)]
+    #[param(value_type = super::texts::StorableDate, required = true)]
     pub from: Option<String>,
     /// The second day, after `from` (exactly YYYY-MM-DD).
-    #[param(value_type = NaiveDate, required = true)]
+    #[param(value_type = super::texts::StorableDate, required = true, example = "2024-06-01")]
     pub to: Option<String>,
 }
 
@@ -71,12 +71,14 @@ impl ChangesQuery {
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 pub struct ImportQuery {
     /// The scenario's name.
+    #[param(value_type = super::texts::Name)]
     pub name: String,
     /// The day its changes would take effect, and the date of the live structure the
     /// file is compared with (exactly YYYY-MM-DD; default: today).
-    #[param(value_type = Option<NaiveDate>)]
+    #[param(value_type = super::texts::StorableDate, required = false)]
     pub effective_from: Option<String>,
     /// The scenario's description.
+    #[param(value_type = super::texts::Description, required = false)]
     pub description: Option<String>,
 }
 
@@ -120,11 +122,15 @@ impl ImportQuery {
     }
 }
 
-/// The live structure on a date as CSV: one row per active unit, top-down, in the
-/// columns an upload takes. Edit it and `POST` it back to draft a reorganization.
+/// Export the live structure on a date, as CSV.
+///
+/// One row per active unit, top-down, in the columns an upload takes. Edit it and
+/// `POST` it back to draft a reorganization. Revalidated by its `ETag`.
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{slug}/structure.csv",
+    operation_id = "exportStructure",
+    tag = "structure",
     params(super::OrganizationSlug, ExportQuery),
     responses(
         (status = 200, description = "The structure: the header row `id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role`, then one row per active unit", content_type = "text/csv", body = String,
@@ -158,13 +164,17 @@ fn csv_file(req: &HttpRequest, body: String, file: &str) -> HttpResponse {
     response
 }
 
-/// What changed in the structure between two days, as CSV: the delta report, one row
-/// per change of one value (units added, ended, moved, renamed, re-sourced; positions
-/// added, ended, given another holder, title, role or responsibilities; lines added and
-/// ended). The same comparison as `Organization.structureChanges(from, to)`.
+/// Export what changed in the structure between two days, as CSV.
+///
+/// The delta report, one row per change of one value (units added, ended, moved,
+/// renamed, re-sourced; positions added, ended, given another holder, title, role or
+/// responsibilities; lines added and ended). The same comparison as
+/// `Organization.structureChanges(from, to)`; `to` must be after `from`.
 #[utoipa::path(
     get,
     path = "/api/v1/organizations/{slug}/structure-changes.csv",
+    operation_id = "exportStructureChanges",
+    tag = "structure",
     params(super::OrganizationSlug, ChangesQuery),
     responses(
         (status = 200, description = "The changes: the header row `change,id,name,field,before,after`, then one row per change", content_type = "text/csv", body = String,
@@ -186,8 +196,10 @@ pub async fn structure_changes(reading: Reading<Structure>) -> Result<HttpRespon
     Ok(csv_file(&reading.req, body, &file))
 }
 
-/// Drafts a scenario from a structure file (the columns of the export): the changes
-/// that turn the live structure on `effectiveFrom` into the file's. Units with an id
+/// Draft a scenario from a structure CSV file.
+///
+/// The file has the columns of the export; the draft holds the changes that turn the
+/// live structure on `effectiveFrom` into the file's. Units with an id
 /// are the live ones, units without are created, live units the file leaves out are
 /// archived. The file is checked whole before anything is stored: a refused file
 /// leaves nothing behind, and its error's field names the line and column
@@ -196,13 +208,15 @@ pub async fn structure_changes(reading: Reading<Structure>) -> Result<HttpRespon
 #[utoipa::path(
     post,
     path = "/api/v1/organizations/{slug}/scenarios",
+    operation_id = "importStructureAsScenario",
+    tag = "structure",
     params(
         super::OrganizationSlug,
         ImportQuery,
-        ("Idempotency-Key" = Option<String>, Header, description = "Replays the stored reply for a retry of the same upload instead of drafting a second scenario")
+        super::IdempotencyHeader
     ),
     request_body(content(
-        (String = "text/csv", example = "id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role\n,Marketing center,MARKETING,IN_HOUSE,Executive board,,Chief Marketing Officer,CMO\n")
+        (String = "text/csv", example = "id,unit,function,sourcing,solid_superior,dotted_superiors,head_position,head_role\n,Marketing center,MARKETING,IN_HOUSE,,,Chief Marketing Officer,CMO\n")
     )),
     responses(
         (status = 201, description = "The draft scenario, with the number of its changes; its diff is `Scenario.diff` in GraphQL; a retry with the same Idempotency-Key gets the stored reply", body = ImportedScenario, headers(("Idempotent-Replayed" = String, description = "`true` when this reply is the stored one of an earlier upload with the same Idempotency-Key"))),

@@ -19,23 +19,31 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WirePoint {
-    /// The KPI's key, e.g. `mqls`.
+    /// The KPI's key, e.g. `mqls`: one of the catalog's or the organization's own
+    /// KPIs (else a 400 on `points[i].kpi`).
+    #[schema(value_type = super::texts::KpiKey)]
     pub kpi: String,
     /// `DAY`, `WEEK`, `MONTH`, `QUARTER` or `YEAR`.
+    #[schema(value_type = super::texts::GranularityName)]
     pub granularity: String,
-    /// The first day of the period, exactly `YYYY-MM-DD`.
+    /// The first day of the period, exactly `YYYY-MM-DD`: a day that starts a period
+    /// of `granularity` (any day; a Monday; the 1st of a month; of January, April,
+    /// July or October; of January), else a 400 on `points[i].periodStart`.
+    #[schema(value_type = super::texts::StorableDate)]
     pub period_start: String,
-    /// The exact value: a decimal string such as `"12.5"` (a JSON number is accepted
-    /// too). At most six decimal places.
-    #[schema(value_type = String, example = "12.5")]
+    /// The exact value.
+    #[schema(value_type = super::texts::PointValue)]
     pub value: serde_json::Value,
     /// The integration that measured it.
+    #[schema(value_type = super::texts::Source)]
     pub source: String,
-    /// The unit the point is about; leave out for the whole organization.
+    /// The unit the point is about: one of the organization's units (else a 404 on
+    /// `points[i].unitId`); leave out for the whole organization.
     #[serde(default)]
     pub unit_id: Option<Uuid>,
     /// Up to four dimensions, e.g. `{"channel": "email"}`.
     #[serde(default)]
+    #[schema(value_type = super::texts::Dimensions)]
     pub dimensions: BTreeMap<String, String>,
 }
 
@@ -43,6 +51,7 @@ pub struct WirePoint {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WirePush {
+    #[schema(value_type = super::texts::Points)]
     pub points: Vec<WirePoint>,
 }
 

@@ -16,4 +16,4 @@ mod ingest;
 pub mod series;
 pub mod service;
 
-pub use ingest::{ParsedPoint, RecordCounts, record};
+pub use ingest::{MAX_DIMENSIONS, ParsedPoint, RecordCounts, record};
