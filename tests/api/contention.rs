@@ -44,6 +44,8 @@ struct Answer {
     status: StatusCode,
     code: String,
     retry_after: Option<String>,
+    /// A request cut off at its deadline after its write committed says so.
+    maybe_stored: bool,
 }
 
 #[tokio::test]
@@ -80,10 +82,14 @@ async fn twelve_pushers_queued_on_one_organization_with_a_one_second_limit_get_n
                     StatusCode::OK => "OK".to_owned(),
                     _ => code(&body["errors"][0]).to_owned(),
                 };
+                let maybe_stored = body["errors"][0]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("may have been stored"));
                 Answer {
                     status,
                     code,
                     retry_after,
+                    maybe_stored,
                 }
             }
         }))
@@ -114,10 +120,19 @@ async fn twelve_pushers_queued_on_one_organization_with_a_one_second_limit_get_n
             succeeded >= 1,
             "[{backend:?}] the first pusher gets through"
         );
+        // A push cut off at the deadline after its COMMIT was sent may have landed (on
+        // a loaded machine it does), and its answer says so: each push is all or
+        // nothing, every OK one is stored, and only those said to be maybe are beyond.
+        let maybe = answers.iter().filter(|a| a.maybe_stored).count();
+        let stored = usize::try_from(stored(&app, &org).await).unwrap();
         assert_eq!(
-            stored(&app, &org).await,
-            i64::try_from(succeeded * 5_000).unwrap(),
-            "[{backend:?}] each push is all or nothing"
+            stored % 5_000,
+            0,
+            "[{backend:?}] each push is all or nothing: {stored}"
+        );
+        assert!(
+            (succeeded..=succeeded + maybe).contains(&(stored / 5_000)),
+            "[{backend:?}] {stored} points stored for {succeeded} pushes answered OK and {maybe} that may have been stored"
         );
     }
 }
