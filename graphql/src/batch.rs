@@ -22,6 +22,7 @@ use async_graphql::dataloader::Loader;
 use futures_util::{
     FutureExt,
     future::{self, BoxFuture, Shared, join_all},
+    task::AtomicWaker,
 };
 use orgdesign_domain::{error::Error, query::group};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -247,9 +248,15 @@ impl Idle {
     /// batches each time it has nothing else ready to run.
     pub fn dispatching<F: Future>(&self, request: F) -> impl Future<Output = F::Output> {
         self.0.watched.store(true, Ordering::Relaxed);
+        let noting = Arc::new(Noting {
+            woken: AtomicBool::new(false),
+            outer: AtomicWaker::new(),
+        });
         Dispatching {
             request: Box::pin(request),
             idle: self.clone(),
+            waker: Waker::from(noting.clone()),
+            noting,
         }
     }
 
@@ -279,19 +286,21 @@ impl Idle {
 struct Dispatching<F: Future> {
     request: Pin<Box<F>>,
     idle: Idle,
+    /// The waker the execution is polled with, made once per request.
+    noting: Arc<Noting>,
+    waker: Waker,
 }
 
 impl<F: Future> Future for Dispatching<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let noted = Arc::new(Noting {
-            woken: AtomicBool::new(false),
-            outer: cx.waker().clone(),
-        });
-        let waker = Waker::from(noted.clone());
+        // The task's waker may differ from one poll to the next.
+        self.noting.outer.register(cx.waker());
+        self.noting.woken.store(false, Ordering::Release);
+        let waker = self.waker.clone();
         let polled = self.request.as_mut().poll(&mut Context::from_waker(&waker));
-        if polled.is_pending() && !noted.woken.load(Ordering::Acquire) {
+        if polled.is_pending() && !self.noting.woken.load(Ordering::Acquire) {
             // Idle: the batches' answers wake the request (through `waker`).
             self.idle.flush();
         }
@@ -302,7 +311,7 @@ impl<F: Future> Future for Dispatching<F> {
 /// A waker that notes it was woken and wakes the task.
 struct Noting {
     woken: AtomicBool,
-    outer: Waker,
+    outer: AtomicWaker,
 }
 
 impl Wake for Noting {
@@ -312,7 +321,7 @@ impl Wake for Noting {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::Release);
-        self.outer.wake_by_ref();
+        self.outer.wake();
     }
 }
 
