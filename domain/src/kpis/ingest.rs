@@ -529,19 +529,20 @@ fn date_runs(dates: &[NaiveDate]) -> Vec<(NaiveDate, NaiveDate)> {
 /// its dates and drops the others here.
 const MAX_SOURCES_FILTERED: usize = 64;
 
-/// How one KPI's dates are read. PostgreSQL gets ranges of nearby dates (see
+/// How one KPI's (sorted, distinct) dates are read. PostgreSQL gets ranges of nearby dates (see
 /// [`load_existing`]). SQLite probes the index once per listed date, which suits
 /// scattered dates; a dense run (a daily backfill: at least one date in two days) is
 /// one range instead, one probe and a walk along the index.
 fn date_sets(dates: &[NaiveDate], sqlite: bool) -> Vec<DateSet> {
+    // `dates` is sorted and the runs follow it in order: each run is the next slice
+    // of it, so the whole walk is linear in the dates.
     let mut sets = Vec::new();
+    let mut rest = dates;
     for (first, last) in date_runs(dates) {
         let span = (last - first).num_days() + 1;
-        let within: Vec<NaiveDate> = dates
-            .iter()
-            .copied()
-            .filter(|d| (first..=last).contains(d))
-            .collect();
+        let len = rest.partition_point(|d| *d <= last);
+        let (within, after) = rest.split_at(len);
+        rest = after;
         if !sqlite || (within.len() as i64) * 2 >= span {
             sets.push(DateSet::Range(first, last));
         } else {
@@ -664,6 +665,13 @@ mod tests {
         assert!(
             matches!(date_sets(&monthly, true).as_slice(), [DateSet::List(list)] if list.len() == 4)
         );
+        // Far-apart dates: one run each, each read on its own.
+        let scattered = [d(2001, 1, 1), d(2003, 1, 1), d(2005, 1, 1)];
+        assert!(matches!(
+            date_sets(&scattered, true).as_slice(),
+            [DateSet::Range(a, _), DateSet::Range(b, _), DateSet::Range(c, _)]
+                if [*a, *b, *c] == scattered
+        ));
         // PostgreSQL always gets ranges.
         assert!(matches!(
             date_sets(&monthly, false).as_slice(),
